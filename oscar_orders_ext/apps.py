@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate, post_save
+from django.utils.translation import gettext_lazy as _
+
+
+class OrdersExtConfig(AppConfig):
+    """The core app: models, workflow, services. Front ends are separate apps."""
+
+    name = "oscar_orders_ext"
+    label = "oscar_orders_ext"
+    verbose_name = _("Order workspace")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from oscar.apps.order.signals import order_status_changed
+        from oscar.core.loading import get_model
+
+        from . import checks, receivers  # noqa: F401  (checks register themselves)
+
+        order_model = get_model("order", "Order")
+        post_save.connect(receivers.attach_process_to_new_order, sender=order_model,
+                          dispatch_uid="oscar_orders_ext.attach_process")
+        # Oscar sends this with sender=<the order instance>, so it cannot be filtered by class.
+        order_status_changed.connect(receivers.follow_status_changed_elsewhere,
+                                     dispatch_uid="oscar_orders_ext.follow_status")
+        post_migrate.connect(receivers.create_default_funnel, sender=self,
+                             dispatch_uid="oscar_orders_ext.default_funnel")

@@ -1,0 +1,36 @@
+"""System checks that catch a broken workflow at start-up rather than on an operator's click."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+
+
+@checks.register()
+def check_workflow(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Every transition must start and end in declared states; the initial state must exist."""
+    from .models import OrderProcess
+    from .workflow import get_workflow
+
+    workflow = get_workflow()
+    errors: list[checks.CheckMessage] = []
+    if not workflow.has_state(workflow.initial_state):
+        errors.append(checks.Error(
+            f"{workflow.__qualname__}.initial_state {workflow.initial_state!r} is not a state.",
+            id="oscar_orders_ext.E001"))
+    codes = [state.code for state in workflow.get_states()]
+    if len(codes) != len(set(codes)):
+        errors.append(checks.Error(f"{workflow.__qualname__} declares a state twice.",
+                                   id="oscar_orders_ext.E002"))
+    for transition in OrderProcess().get_all_state_transitions():
+        for state in (transition.source, transition.target):
+            if state not in {"*", "+"} and not workflow.has_state(state):
+                errors.append(checks.Error(
+                    f"Transition {transition.name!r} uses undeclared state {state!r}.",
+                    id="oscar_orders_ext.E003"))
+    for state, effect in workflow.get_stock_effects().items():
+        if not workflow.has_state(state):
+            errors.append(checks.Error(f"Stock effect {effect!r} names undeclared state "
+                                       f"{state!r}.", id="oscar_orders_ext.E004"))
+    return errors

@@ -1,0 +1,43 @@
+"""The app's settings, each read lazily from Django settings with a documented default.
+
+Every setting is prefixed ``OSCAR_ORDERS_EXT_``; ``docs/settings.md`` describes them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+
+DEFAULTS: dict[str, Any] = {
+    # Dotted path of the workflow class (a subclass of oscar_orders_ext.workflow.Workflow).
+    "WORKFLOW": "oscar_orders_ext.workflow.DefaultWorkflow",
+    # Target state -> stock effect ("consume", "release", "restock"); None uses the workflow's.
+    "STOCK_EFFECTS": None,
+    # Extra Oscar status -> workflow state code, for backfill and for changes made in Oscar's UI.
+    "STATUS_MAP": {},
+    # Write every state change into Oscar's Order.status.
+    "MIRROR_OSCAR_STATUS": True,
+    # Follow status changes made outside the app (Oscar's own dashboard, scripts).
+    "FOLLOW_OSCAR_STATUS": True,
+    # Master switch for customer emails on state changes.
+    "NOTIFY_CUSTOMERS": True,
+    # CommunicationEventType code of the state-change email.
+    "STATE_EMAIL_EVENT_CODE": "ORDER_STATE_CHANGED",
+    # Name of the funnel created after migrate when a shop has none.
+    "DEFAULT_FUNNEL_NAME": "Orders",
+}
+
+
+class AppSettings:
+    """Attribute access to the app's settings: ``app_settings.WORKFLOW``."""
+
+    prefix = "OSCAR_ORDERS_EXT_"
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(name)
+        return getattr(django_settings, self.prefix + name, DEFAULTS[name])
+
+
+app_settings = AppSettings()

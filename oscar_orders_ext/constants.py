@@ -1,0 +1,52 @@
+"""Choices shared by models, workflow, forms and exports."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", _("Unpaid")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class OrderType(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    SUBSCRIPTION = "subscription", _("Subscription")
+    INSTALLMENT = "installment", _("Installment")
+    QUOTE = "quote", _("Quote")
+
+
+class StockStatus(models.TextChoices):
+    """Where the order's stock stands, so each stock effect applies exactly once."""
+
+    ALLOCATED = "allocated", _("Allocated")
+    CONSUMED = "consumed", _("Consumed")
+    RELEASED = "released", _("Allocation released")
+    RESTOCKED = "restocked", _("Restocked")
+    UNTRACKED = "untracked", _("Not tracked")
+
+
+class StockEffect(models.TextChoices):
+    ALLOCATE = "allocate", _("Allocate stock again")
+    CONSUME = "consume", _("Consume the allocation")
+    RELEASE = "release", _("Cancel the allocation")
+    RESTOCK = "restock", _("Put the goods back in stock")
+
+
+class TimelineKind(models.TextChoices):
+    CREATED = "created", _("Order created")
+    STATE = "state", _("State changed")
+    STAGE = "stage", _("Moved in funnel")
+    PAYMENT = "payment", _("Payment status changed")
+    TAGS = "tags", _("Tags changed")
+    OPERATOR = "operator", _("Operator assigned")
+    ORDER_TYPE = "order_type", _("Order type changed")
+    NOTE = "note", _("Note")
+    STOCK = "stock", _("Stock updated")
+    EMAIL = "email", _("Email sent")
+    EDIT = "edit", _("Order edited")
+    DOCUMENT = "document", _("Document issued")
+    IMPORT = "import", _("Imported")
+    OSCAR_STATUS = "oscar_status", _("Status changed outside the workspace")

@@ -1,0 +1,43 @@
+"""Errors the services raise; each carries a message an operator can read."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderWorkflowError(Exception):
+    """Base class: the requested change was refused and nothing was written."""
+
+    default_message = _("The change was refused.")
+
+    def __init__(self, message: str | None = None, *, order_number: str | None = None) -> None:
+        self.message = str(message or self.default_message)
+        self.order_number = order_number
+        super().__init__(self.message)
+
+
+class TransitionNotAllowed(OrderWorkflowError):
+    """The state machine refuses this move from the order's current state."""
+
+    default_message = _("This move is not allowed from the order's current state.")
+
+
+class ConditionNotMet(TransitionNotAllowed):
+    """The move exists but one of its conditions is not met."""
+
+
+class TransitionPermissionDenied(OrderWorkflowError):
+    """The user lacks the permission the transition requires."""
+
+    default_message = _("You do not have permission to make this change.")
+
+
+class OrderConflict(OrderWorkflowError):
+    """Someone else changed the order since the user loaded it."""
+
+    default_message = _("Someone else changed this order in the meantime. "
+                        "Reload it and try again.")
+
+
+class StockEffectError(OrderWorkflowError):
+    """Stock could not be updated as the transition requires."""

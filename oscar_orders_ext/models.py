@@ -1,0 +1,241 @@
+"""The app's own state, kept beside Oscar's ``Order`` rather than inside a fork of it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, Transition
+
+from .constants import OrderType, PaymentStatus, StockStatus, TimelineKind
+from .workflow import State, get_workflow
+
+if TYPE_CHECKING:
+    from .workflow import Workflow
+
+ORDER_MODEL = "order.Order"
+
+
+class Tag(models.Model):
+    """A coloured label operators put on orders ("VIP", "gift", "fragile")."""
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    colour = models.CharField(_("colour"), max_length=7, default="#6c757d",
+                              help_text=_("A CSS colour such as #ff8800."))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FunnelQuerySet(models.QuerySet["Funnel"]):
+    def get_default(self) -> Funnel:
+        """The shop's default funnel, created from the workflow's states if there is none."""
+        funnel = self.order_by("-is_default", "position", "pk").first()
+        return funnel or Funnel.create_from_workflow()
+
+
+class Funnel(models.Model):
+    """A pipeline of stages; every order belongs to exactly one funnel."""
+
+    name = models.CharField(_("name"), max_length=128)
+    slug = models.SlugField(_("slug"), max_length=128, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_default = models.BooleanField(
+        _("default"), default=False,
+        help_text=_("New orders land in the default funnel."))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = FunnelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("funnel")
+        verbose_name_plural = _("funnels")
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True),
+                                    name="oscar_orders_ext_one_default_funnel"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def create_from_workflow(cls, name: str | None = None, *, is_default: bool = True) -> Funnel:
+        """A funnel with one stage per workflow state, in workflow order."""
+        from .conf import app_settings
+
+        name = name or str(app_settings.DEFAULT_FUNNEL_NAME)
+        slug = base = slugify(name) or "funnel"
+        suffix = 1
+        while cls.objects.filter(slug=slug).exists():
+            suffix += 1
+            slug = f"{base}-{suffix}"
+        funnel = cls.objects.create(name=name, slug=slug, is_default=is_default)
+        Stage.objects.bulk_create(
+            Stage(funnel=funnel, name=str(state.label), state=state.code, colour=state.colour,
+                  position=position)
+            for position, state in enumerate(get_workflow().get_states())
+        )
+        return funnel
+
+    def stage_for_state(self, state: str) -> Stage | None:
+        """The first stage of this funnel that holds orders in ``state``."""
+        return self.stages.filter(state=state).order_by("position", "pk").first()
+
+
+class Stage(models.Model):
+    """A column of a funnel's board, mapped to one workflow state."""
+
+    funnel = models.ForeignKey(Funnel, on_delete=models.CASCADE, related_name="stages",
+                               verbose_name=_("funnel"))
+    name = models.CharField(_("name"), max_length=128)
+    state = models.CharField(_("workflow state"), max_length=50)
+    colour = models.CharField(_("colour"), max_length=7, default="#6c757d")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    time_limit = models.DurationField(
+        _("time limit"), null=True, blank=True,
+        help_text=_("Cards staying longer than this are highlighted as stale."))
+    wip_limit = models.PositiveIntegerField(
+        _("work-in-progress limit"), null=True, blank=True,
+        help_text=_("The column is marked when it holds more orders than this."))
+
+    class Meta:
+        ordering = ["funnel", "position", "pk"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+
+    def __str__(self) -> str:
+        return f"{self.funnel} / {self.name}"
+
+    def clean(self) -> None:
+        if not get_workflow().has_state(self.state):
+            raise ValidationError({"state": _("“%(state)s” is not a state of the workflow.")
+                                   % {"state": self.state}})
+
+    @property
+    def workflow_state(self) -> State:
+        return get_workflow().get_state(self.state)
+
+
+class OrderProcessQuerySet(models.QuerySet["OrderProcess"]):
+    def for_orders(self, orders: models.QuerySet[Any]) -> OrderProcessQuerySet:
+        """The processes of the given orders."""
+        return self.filter(order__in=orders)
+
+
+# The workflow class named by OSCAR_ORDERS_EXT_WORKFLOW is mixed in here, so its django-fsm
+# transitions become methods of this model. The migration lists plain models.Model as the base:
+# Django does not track bases, and the workflow is code, not schema.
+class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore[misc]
+    """How an Oscar order is being worked: state, funnel, payment, people and tags."""
+
+    order = models.OneToOneField(ORDER_MODEL, on_delete=models.CASCADE, related_name="process",
+                                 verbose_name=_("order"))
+    state = FSMField(_("state"), max_length=50, protected=True, db_index=True)
+    funnel = models.ForeignKey(Funnel, on_delete=models.PROTECT, related_name="processes",
+                               verbose_name=_("funnel"))
+    stage = models.ForeignKey(Stage, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="processes", verbose_name=_("stage"))
+    order_type = models.CharField(_("order type"), max_length=20, choices=OrderType.choices,
+                                  default=OrderType.STANDARD, db_index=True)
+    payment_status = models.CharField(_("payment status"), max_length=20,
+                                      choices=PaymentStatus.choices,
+                                      default=PaymentStatus.UNPAID, db_index=True)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="+", verbose_name=_("operator"))
+    source = models.CharField(_("source"), max_length=64, blank=True, db_index=True,
+                              help_text=_("Where the order came from: web, phone, shopify…"))
+    tags = models.ManyToManyField(Tag, blank=True, related_name="processes",
+                                  verbose_name=_("tags"))
+    stock_status = models.CharField(_("stock"), max_length=20, choices=StockStatus.choices,
+                                    default=StockStatus.ALLOCATED)
+    # Copied from Order.date_placed so the workspace sorts and filters on one indexed table.
+    placed_at = models.DateTimeField(_("placed"), default=timezone.now)
+    state_changed_at = models.DateTimeField(_("in state since"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    # Optimistic concurrency: every change increments it; a form or a card that shows an older
+    # version is refused instead of silently overwriting someone else's change.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = OrderProcessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order process")
+        verbose_name_plural = _("order processes")
+        permissions = [
+            ("change_order_state", _("Can move orders through the workflow")),
+            ("cancel_order", _("Can cancel and reject orders")),
+            ("refund_order", _("Can refund orders")),
+            ("reopen_order", _("Can reopen cancelled orders")),
+            ("bulk_edit_orders", _("Can edit orders in bulk")),
+            ("manage_funnels", _("Can manage funnels and stages")),
+        ]
+        indexes = [
+            models.Index(fields=["-placed_at"], name="ooe_process_placed"),
+            models.Index(fields=["state", "-placed_at"], name="ooe_process_state_placed"),
+            models.Index(fields=["funnel", "stage", "-placed_at"],
+                         name="ooe_process_stage_placed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.state}"
+
+    @property
+    def workflow(self) -> type[Workflow]:
+        return get_workflow()
+
+    @property
+    def state_info(self) -> State:
+        """The current state's label, colour and behaviour."""
+        return get_workflow().get_state(self.state)
+
+    def get_transition(self, name: str) -> Transition | None:
+        """The declared transition called ``name`` leaving the current state, if any."""
+        for transition in self.get_all_state_transitions():  # type: ignore[attr-defined]
+            if transition.name == name and transition.source in {self.state, "*", "+"}:
+                return transition
+        return None
+
+    def transition_names(self) -> set[str]:
+        """Names of every transition the workflow declares."""
+        return {t.name for t in self.get_all_state_transitions()}  # type: ignore[attr-defined]
+
+
+class TimelineEntry(models.Model):
+    """One thing that happened to an order, who did it and when."""
+
+    order = models.ForeignKey(ORDER_MODEL, on_delete=models.CASCADE,
+                              related_name="timeline_entries", verbose_name=_("order"))
+    kind = models.CharField(_("kind"), max_length=20, choices=TimelineKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("by"))
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    #: What changed, for rendering and reports, e.g. {"from": "new", "to": "shipped"}.
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
+        indexes = [models.Index(fields=["order", "-created_at"], name="ooe_timeline_order")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def summary(self) -> str:
+        """A one-line, translated description of the entry."""
+        from .timeline import describe
+
+        return describe(self)

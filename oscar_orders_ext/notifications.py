@@ -1,0 +1,49 @@
+"""Customer emails about state changes, rendered from an editable Oscar communication type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from oscar.core.loading import get_class, get_model
+
+from .conf import app_settings
+from .constants import TimelineKind
+from .workflow import get_workflow
+
+CommunicationEventType = get_model("communication", "CommunicationEventType")
+OrderDispatcher = get_class("order.utils", "OrderDispatcher")
+Order = get_model("order", "Order")
+
+
+def order_status_url(order: Any) -> str:
+    """Path of the customer's own page for this order."""
+    try:
+        if order.user_id:
+            return reverse("customer:order", kwargs={"order_number": order.number})
+        return reverse("customer:anon-order", kwargs={"order_number": order.number,
+                                                      "hash": order.verification_hash()})
+    except NoReverseMatch:
+        return ""
+
+
+def send_state_email(order_id: int, state: str, note: str = "", actor_id: int | None = None
+                     ) -> bool:
+    """Email the customer that their order entered ``state``; True when a message was sent."""
+    from .services.timeline import record
+
+    order = Order.objects.select_related("user").get(pk=order_id)
+    code = app_settings.STATE_EMAIL_EVENT_CODE
+    CommunicationEventType.objects.get_or_create(
+        code=code, defaults={"name": str(_("Order state changed")),
+                             "category": CommunicationEventType.ORDER_RELATED})
+    context = {"order": order, "state": get_workflow().get_state(state), "note": note,
+               "lines": order.lines.all(), "status_url": order_status_url(order)}
+    messages = CommunicationEventType.objects.get_and_render(code, context)
+    recipient = order.email
+    if not recipient or not messages.get("subject"):
+        return False
+    OrderDispatcher().dispatch_order_messages(order, messages, code)
+    record(order.pk, TimelineKind.EMAIL, data={"code": code, "state": state, "to": recipient})
+    return True

@@ -1,0 +1,39 @@
+"""Signal receivers wired in ``OrdersExtConfig.ready()``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conf import app_settings
+
+
+def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: bool = False,
+                                **kwargs: Any) -> None:
+    """Give every order saved for the first time its process (checkout, dashboard, APIs).
+
+    Orders loaded raw from fixtures are skipped: their related rows may not exist yet; the
+    ``orders_backfill`` command attaches them.
+    """
+    if created and not raw:
+        from .services.processes import ensure_process
+
+        ensure_process(instance, source=getattr(instance, "_oscar_orders_ext_source", ""))
+
+
+def follow_status_changed_elsewhere(sender: Any, order: Any, old_status: str, new_status: str,
+                                    **kwargs: Any) -> None:
+    """When Oscar's own dashboard (or any code) sets a status, let the workflow state follow."""
+    from .services.oscar_status import is_mirroring
+    from .services.transitions import follow_oscar_status
+
+    if app_settings.FOLLOW_OSCAR_STATUS and not is_mirroring(order):
+        follow_oscar_status(order, new_status)
+
+
+def create_default_funnel(sender: Any, **kwargs: Any) -> None:
+    """After ``migrate``, make sure the shop has a default funnel."""
+    from .models import Funnel
+
+    using = kwargs.get("using", "default")
+    if not Funnel.objects.using(using).exists():
+        Funnel.create_from_workflow()

@@ -1,0 +1,164 @@
+"""Companion rows: every Oscar order gets exactly one OrderProcess, however it was placed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from oscar_orders_ext.constants import (OrderType, PaymentStatus, StockEffect, StockStatus,
+                                        TimelineKind)
+from oscar_orders_ext.models import Funnel, OrderProcess, Stage, Tag, TimelineEntry
+from oscar_orders_ext.workflow import get_workflow
+
+Order = get_model("order", "Order")
+
+_STOCK_STATUS_AFTER = {
+    StockEffect.CONSUME: StockStatus.CONSUMED,
+    StockEffect.RELEASE: StockStatus.RELEASED,
+    StockEffect.RESTOCK: StockStatus.RESTOCKED,
+}
+
+
+def stock_status_for_state(state: str) -> str:
+    """Where stock presumably stands for an order already in ``state`` (backfill, imports)."""
+    workflow = get_workflow()
+    effect = workflow.get_stock_effects().get(state)
+    if effect in _STOCK_STATUS_AFTER:
+        return _STOCK_STATUS_AFTER[effect]
+    # A final state without a stock effect (e.g. refunded): leave stock alone from now on.
+    return StockStatus.UNTRACKED if workflow.get_state(state).final else StockStatus.ALLOCATED
+
+
+class StageLookup:
+    """Finds the stage for (funnel, state) with one query per funnel, for bulk work."""
+
+    def __init__(self) -> None:
+        self._stages: dict[int, dict[str, Stage]] = {}
+
+    def __call__(self, funnel: Funnel, state: str) -> Stage | None:
+        if funnel.pk not in self._stages:
+            stages: dict[str, Stage] = {}
+            for stage in funnel.stages.order_by("-position", "-pk"):
+                stages[stage.state] = stage  # the lowest position wins
+            self._stages[funnel.pk] = stages
+        return self._stages[funnel.pk].get(state)
+
+
+@dataclass
+class ProcessSeed:
+    """What to attach to one order in bulk; empty fields are derived as the signal would."""
+
+    order: Any
+    state: str | None = None
+    funnel: Funnel | None = None
+    stage: Stage | None = None
+    order_type: str = OrderType.STANDARD
+    payment_status: str = PaymentStatus.UNPAID
+    operator: Any = None
+    source: str = ""
+    tags: Sequence[Tag] = field(default_factory=tuple)
+    stock_status: str | None = None
+    state_changed_at: datetime | None = None
+
+
+def build_process(seed: ProcessSeed, *, default_funnel: Funnel,
+                  stage_for: Callable[[Funnel, str], Stage | None]) -> OrderProcess:
+    """An unsaved OrderProcess for ``seed`` with every derived field filled in."""
+    order = seed.order
+    state = seed.state or get_workflow().state_for_oscar_status(order.status)
+    funnel = seed.funnel or default_funnel
+    placed_at = order.date_placed or timezone.now()
+    return OrderProcess(
+        order=order, state=state, funnel=funnel,
+        stage=seed.stage or stage_for(funnel, state),
+        order_type=seed.order_type, payment_status=seed.payment_status,
+        operator=seed.operator, source=seed.source,
+        stock_status=seed.stock_status or stock_status_for_state(state),
+        placed_at=placed_at, state_changed_at=seed.state_changed_at or placed_at,
+        last_activity_at=seed.state_changed_at or placed_at,
+    )
+
+
+def _creation_entry(process: OrderProcess) -> TimelineEntry:
+    return TimelineEntry(order_id=process.order_id, kind=TimelineKind.CREATED,
+                         created_at=process.placed_at,
+                         data={"state": process.state, "source": process.source})
+
+
+def ensure_process(order: Any, *, source: str = "") -> OrderProcess:
+    """The order's process, created (with its timeline entry) if it does not exist yet."""
+    if not isinstance(order, Order):
+        order = Order.objects.get(pk=order)
+    existing = OrderProcess.objects.filter(order=order).first()
+    if existing:
+        return existing
+    process = build_process(ProcessSeed(order=order, source=source),
+                            default_funnel=Funnel.objects.get_default(), stage_for=StageLookup())
+    try:
+        with transaction.atomic():
+            process.save()
+            _creation_entry(process).save()
+    except IntegrityError:  # another request attached it first
+        return OrderProcess.objects.get(order=order)
+    return process
+
+
+def bulk_attach_processes(seeds: Iterable[ProcessSeed], *, batch_size: int = 2000) -> int:
+    """Create processes, tag links and creation entries for many orders at once.
+
+    The orders must be saved and have no process yet. Returns how many were attached.
+    """
+    default_funnel = Funnel.objects.get_default()
+    stage_for = StageLookup()
+    through = OrderProcess.tags.through
+    iterator = iter(seeds)
+    attached = 0
+    while batch := list(islice(iterator, batch_size)):
+        processes = [build_process(seed, default_funnel=default_funnel, stage_for=stage_for)
+                     for seed in batch]
+        with transaction.atomic():
+            OrderProcess.objects.bulk_create(processes, batch_size=batch_size)
+            TimelineEntry.objects.bulk_create(
+                [_creation_entry(process) for process in processes], batch_size=batch_size)
+            if any(seed.tags for seed in batch):
+                saved = OrderProcess.objects.filter(
+                    order_id__in=[p.order_id for p in processes]).values_list("order_id", "pk")
+                pk_by_order = dict(saved)
+                through.objects.bulk_create(
+                    [through(orderprocess_id=pk_by_order[seed.order.pk], tag_id=tag.pk)
+                     for seed in batch for tag in seed.tags],
+                    batch_size=batch_size, ignore_conflicts=True)
+        attached += len(processes)
+    return attached
+
+
+@dataclass
+class BackfillResult:
+    created: int
+    existing: int
+
+
+def backfill_processes(*, batch_size: int = 2000,
+                       progress: Callable[[int], None] | None = None) -> BackfillResult:
+    """Attach a process to every order that has none, deriving state from Oscar's status."""
+    missing = Order.objects.filter(process__isnull=True).order_by("pk")
+    existing = OrderProcess.objects.count()
+    created = 0
+    last_pk = 0
+    while True:
+        batch = list(missing.filter(pk__gt=last_pk)[:batch_size])
+        if not batch:
+            break
+        last_pk = batch[-1].pk
+        created += bulk_attach_processes((ProcessSeed(order=o, source="backfill") for o in batch),
+                                         batch_size=batch_size)
+        if progress:
+            progress(created)
+    return BackfillResult(created=created, existing=existing)

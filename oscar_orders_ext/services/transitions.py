@@ -1,0 +1,265 @@
+"""The one way an order changes state: views, the Kanban board, bulk actions, imports and
+management commands all call :func:`transition_order` (or :func:`move_to_stage`).
+
+Each call locks the order's process row, checks the django-fsm state machine, its conditions
+and the user's permission, applies stock effects once, records the timeline, mirrors the state
+into Oscar's ``Order.status`` and, after commit, sends ``order_state_changed`` and schedules the
+customer email. A refused call raises an :class:`~oscar_orders_ext.exceptions.OrderWorkflowError`
+and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import Transition
+
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.constants import TimelineKind
+from oscar_orders_ext.exceptions import (ConditionNotMet, OrderWorkflowError,
+                                         TransitionNotAllowed, TransitionPermissionDenied)
+from oscar_orders_ext.models import OrderProcess, Stage
+from oscar_orders_ext.signals import order_process_changed, order_state_changed
+
+from .locking import OrderLike, locked_process
+from .oscar_status import mirror_oscar_status
+from .stock import apply_stock_effect, stock_effect_for
+from .timeline import record
+
+
+@dataclass(frozen=True)
+class TransitionOption:
+    """A move an operator can make now, as the front ends draw it."""
+
+    name: str
+    label: str
+    target: str
+    style: str
+    confirm: bool
+
+
+@dataclass
+class TransitionResult:
+    """What a successful move did."""
+
+    process: OrderProcess
+    transition: str
+    source: str
+    target: str
+    stock_changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def changed_state(self) -> bool:
+        return self.source != self.target
+
+
+def _option(transition: Transition) -> TransitionOption:
+    custom = transition.custom
+    return TransitionOption(
+        name=transition.name,
+        label=str(custom.get("label") or transition.name.replace("_", " ").capitalize()),
+        target=str(transition.target), style=custom.get("style", "secondary"),
+        confirm=bool(custom.get("confirm")))
+
+
+def available_transitions(process: OrderProcess, user: Any = None) -> list[TransitionOption]:
+    """Moves allowed from the current state whose conditions hold and ``user`` may make."""
+    transitions = (process.get_available_user_state_transitions(user) if user is not None
+                   else process.get_available_state_transitions())
+    return [_option(t) for t in transitions]
+
+
+def _declared_transition(process: OrderProcess, name: str) -> Transition:
+    """The transition ``name`` from the current state, or a clear refusal."""
+    state = process.state_info
+    if name not in process.transition_names():
+        raise TransitionNotAllowed(_("“%(name)s” is not an action of this workflow.")
+                                   % {"name": name}, order_number=process.order.number)
+    transition = getattr(process, name)._django_fsm.get_transition(process.state)
+    if transition is None:
+        raise TransitionNotAllowed(
+            _("Order %(number)s is “%(state)s”: it cannot be moved with “%(action)s”.")
+            % {"number": process.order.number, "state": state.label, "action": name},
+            order_number=process.order.number)
+    return transition
+
+
+def _check(process: OrderProcess, transition: Transition, user: Any) -> None:
+    for condition in transition.conditions:
+        if not condition(process):
+            message = getattr(condition, "failure_message", None) or _(
+                "A condition of this move is not met (%(condition)s).") % {
+                "condition": getattr(condition, "__name__", condition)}
+            raise ConditionNotMet(
+                _("Order %(number)s: %(reason)s") % {"number": process.order.number,
+                                                    "reason": message},
+                order_number=process.order.number)
+    if user is not None and not transition.has_perm(process, user):
+        raise TransitionPermissionDenied(
+            _("You do not have permission to “%(action)s” order %(number)s.")
+            % {"action": _option(transition).label, "number": process.order.number},
+            order_number=process.order.number)
+
+
+def _finish_move(process: OrderProcess, *, transition: str, source: str, user: Any, note: str,
+                 stage: Stage | None, notify_customer: bool | None, customer_message: str,
+                 mirror: bool = True, timeline_kind: str = TimelineKind.STATE
+                 ) -> TransitionResult:
+    """Everything that follows a state change; the process is locked by the caller."""
+    target = process.state
+    now = timezone.now()
+    process.stage = stage or process.funnel.stage_for_state(target)
+    stock_changes: list[dict[str, Any]] = []
+    effect = stock_effect_for(process, target)
+    if effect:
+        stock_changes = apply_stock_effect(process, effect, user=user)
+    process.state_changed_at = process.last_activity_at = now
+    process.version += 1
+    process.save()
+    if mirror:
+        mirror_oscar_status(process.order, target)
+    record(process.order_id, timeline_kind, actor=user, note=note, at=now,
+           data={"transition": transition, "from": source, "to": target})
+    if effect:
+        record(process.order_id, TimelineKind.STOCK, actor=user, at=now,
+               data={"effect": effect, "lines": stock_changes})
+
+    notify = (process.workflow.get_state(target).notify_customer if notify_customer is None
+              else notify_customer)
+    order_id = process.order_id
+
+    def after_commit() -> None:
+        order_state_changed.send(sender=OrderProcess, process=process, order=process.order,
+                                 transition=transition, source=source, target=target,
+                                 user=user, note=note)
+        if notify and app_settings.NOTIFY_CUSTOMERS:
+            from oscar_orders_ext.tasks import send_state_email_task
+
+            send_state_email_task.enqueue(order_id, target, customer_message)
+
+    transaction.on_commit(after_commit)
+    return TransitionResult(process=process, transition=transition, source=source,
+                            target=target, stock_changes=stock_changes)
+
+
+def _perform(process: OrderProcess, name: str, *, user: Any, note: str, stage: Stage | None,
+             notify_customer: bool | None, customer_message: str) -> TransitionResult:
+    transition = _declared_transition(process, name)
+    _check(process, transition, user)
+    if stage is not None and stage.state != transition.target:
+        raise TransitionNotAllowed(_("Stage “%(stage)s” does not hold “%(state)s” orders.")
+                                   % {"stage": stage.name,
+                                      "state": process.workflow.get_state(
+                                          str(transition.target)).label})
+    source = process.state
+    getattr(process, name)()  # django-fsm moves the state and runs the transition's body
+    return _finish_move(process, transition=name, source=source, user=user, note=note,
+                        stage=stage, notify_customer=notify_customer,
+                        customer_message=customer_message)
+
+
+def transition_order(order: OrderLike, name: str, *, user: Any = None, note: str = "",
+                     notify_customer: bool | None = None, customer_message: str = "",
+                     expected_version: int | None = None, stage: Stage | None = None
+                     ) -> TransitionResult:
+    """Move an order with the workflow transition ``name``.
+
+    ``user`` None means the system (imports, scripts): permissions are not checked.
+    ``notify_customer`` None follows the target state's default. ``expected_version`` makes
+    the call fail with ``OrderConflict`` if the order changed since the caller read it.
+    """
+    with locked_process(order, expected_version=expected_version) as process:
+        return _perform(process, name, user=user, note=note, stage=stage,
+                        notify_customer=notify_customer, customer_message=customer_message)
+
+
+def move_to_stage(order: OrderLike, stage: Stage, *, user: Any = None, note: str = "",
+                  expected_version: int | None = None) -> TransitionResult:
+    """Move an order to a stage of its funnel (a Kanban drop), transitioning if needed."""
+    with locked_process(order, expected_version=expected_version) as process:
+        if stage.funnel_id != process.funnel_id:
+            raise TransitionNotAllowed(_("Stage “%(stage)s” belongs to another funnel.")
+                                       % {"stage": stage.name})
+        if stage.state == process.state:
+            return _change_stage(process, stage, user=user, note=note)
+        candidates = [t for t in process.get_all_state_transitions()
+                      if t.target == stage.state and t.source in {process.state, "*", "+"}]
+        if not candidates:
+            raise TransitionNotAllowed(
+                _("Order %(number)s cannot go from “%(source)s” to “%(target)s”.")
+                % {"number": process.order.number, "source": process.state_info.label,
+                   "target": stage.workflow_state.label}, order_number=process.order.number)
+        refusal: OrderWorkflowError | None = None
+        for candidate in candidates:
+            try:
+                _check(process, candidate, user)
+            except OrderWorkflowError as error:
+                refusal = refusal or error
+                continue
+            return _perform(process, candidate.name, user=user, note=note, stage=stage,
+                            notify_customer=None, customer_message="")
+        assert refusal is not None
+        raise refusal
+
+
+def _change_stage(process: OrderProcess, stage: Stage, *, user: Any, note: str
+                  ) -> TransitionResult:
+    source_stage = process.stage
+    process.stage = stage
+    process.version += 1
+    process.last_activity_at = timezone.now()
+    process.save(update_fields=["stage", "version", "last_activity_at"])
+    data = {"from_stage": source_stage.name if source_stage else "", "to_stage": stage.name}
+    record(process.order_id, TimelineKind.STAGE, actor=user, note=note, data=data)
+    transaction.on_commit(lambda: order_process_changed.send(
+        sender=OrderProcess, process=process, order=process.order, kind=TimelineKind.STAGE,
+        user=user, data=data))
+    return TransitionResult(process=process, transition="", source=process.state,
+                            target=process.state)
+
+
+def follow_oscar_status(order: Any, new_status: str) -> TransitionResult | None:
+    """Bring the workflow state in line with a status set outside the app (Oscar's dashboard).
+
+    The status change already happened, so the state machine is not consulted: the state
+    follows, with its stage, stock effect and a timeline entry.
+    """
+    with locked_process(order) as process:
+        target = process.workflow.state_for_oscar_status(new_status)
+        if target == process.state:
+            return None
+        source = process.state
+        process.__dict__["state"] = target  # bypasses FSMField protection on purpose
+        return _finish_move(process, transition="", source=source, user=None, note="",
+                            stage=None, notify_customer=False, customer_message="",
+                            mirror=False, timeline_kind=TimelineKind.OSCAR_STATUS)
+
+
+@dataclass
+class BulkOutcome:
+    """Per-order result of a bulk move."""
+
+    order_number: str
+    ok: bool
+    message: str = ""
+
+
+def bulk_transition(orders: Iterable[Any], name: str, *, user: Any = None, note: str = ""
+                    ) -> list[BulkOutcome]:
+    """Apply ``name`` to each order in its own transaction; refusals are reported, not raised."""
+    outcomes = []
+    for order in orders:
+        number = str(getattr(order, "number", order))
+        try:
+            with transaction.atomic():
+                transition_order(order, name, user=user, note=note)
+        except OrderWorkflowError as error:
+            outcomes.append(BulkOutcome(error.order_number or number, False, error.message))
+        else:
+            outcomes.append(BulkOutcome(number, True))
+    return outcomes

@@ -1,0 +1,17 @@
+"""Background work, run through Django's task API (django-tasks).
+
+With the default ``ImmediateBackend`` tasks run inline; a production shop points ``TASKS`` at
+a real worker (django-tasks' database backend, for example) and nothing else changes.
+"""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def send_state_email_task(order_id: int, state: str, note: str = "") -> bool:
+    """Send the state-change email of one order."""
+    from .notifications import send_state_email
+
+    return send_state_email(order_id, state, note)

@@ -1,0 +1,145 @@
+"""The building blocks of a workflow: states, transitions, conditions.
+
+A workflow class is mixed into :class:`oscar_orders_ext.models.OrderProcess`, so its
+transitions are ordinary django-fsm transitions on the ``state`` field and its conditions
+receive the ``OrderProcess`` instance. Nothing here imports the app's models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import django_fsm
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from oscar_orders_ext.constants import StockEffect
+
+StateCode = str
+Condition = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class State:
+    """One workflow state: its code (stored in the database), label, colour and behaviour."""
+
+    code: StateCode
+    label: str | Promise
+    colour: str = "#6c757d"
+    #: Value written into Oscar's ``Order.status``; defaults to the English label.
+    oscar_status: str | None = None
+    #: No transition leaves a final state except explicit re-openings.
+    final: bool = False
+    #: Email the customer when an order enters this state (unless the operator says otherwise).
+    notify_customer: bool = False
+    description: str | Promise = ""
+
+    def get_oscar_status(self) -> str:
+        """The status string mirrored into Oscar's ``Order.status``."""
+        if self.oscar_status:
+            return self.oscar_status
+        return self.code.replace("_", " ").capitalize()
+
+
+def condition(message: str | Promise) -> Callable[[Condition], Condition]:
+    """Attach the message shown to operators when this transition condition fails."""
+
+    def decorate(func: Condition) -> Condition:
+        func.failure_message = message  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def transition(
+    *,
+    source: StateCode | Sequence[StateCode],
+    target: StateCode,
+    label: str | Promise | None = None,
+    permission: str | Callable[[Any, Any], bool] | None = None,
+    conditions: Iterable[Condition] = (),
+    style: str = "secondary",
+    **custom: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a django-fsm transition of the order's ``state`` field.
+
+    ``label`` and ``style`` (a Bootstrap colour name) tell the front ends how to draw the
+    button; any other keyword lands in django-fsm's ``custom`` dictionary.
+    """
+    custom.update(label=label, style=style)
+    return django_fsm.transition(
+        field="state",
+        source=list(source) if not isinstance(source, str) else source,
+        target=target,
+        conditions=list(conditions),
+        permission=permission,
+        custom=custom,
+    )
+
+
+class Workflow:
+    """Base class of every workflow: subclass it, list ``states`` and declare transitions.
+
+    Point ``OSCAR_ORDERS_EXT_WORKFLOW`` at the subclass. Class attributes only: the class is
+    mixed into the ``OrderProcess`` model, whose instances are ``self`` in transition bodies
+    and the argument of conditions.
+    """
+
+    states: ClassVar[Sequence[State]] = ()
+    initial_state: ClassVar[StateCode] = ""
+    #: Target state -> stock effect; each effect still applies at most once per order.
+    stock_effects: ClassVar[Mapping[StateCode, str]] = {}
+    #: Lower-cased Oscar status -> state code, for orders placed before the app was installed.
+    oscar_status_aliases: ClassVar[Mapping[str, StateCode]] = {}
+
+    @classmethod
+    def get_states(cls) -> list[State]:
+        """The workflow's states in display order."""
+        return list(cls.states)
+
+    @classmethod
+    def get_state(cls, code: StateCode) -> State:
+        """The state with this code; an unknown code (left by an older workflow) still renders."""
+        for state in cls.states:
+            if state.code == code:
+                return state
+        return State(code=code, label=code)
+
+    @classmethod
+    def has_state(cls, code: StateCode) -> bool:
+        """Whether the workflow declares this state code."""
+        return any(state.code == code for state in cls.states)
+
+    @classmethod
+    def state_choices(cls) -> list[tuple[str, str | Promise]]:
+        """``(code, label)`` pairs for form fields and filters."""
+        return [(state.code, state.label) for state in cls.states]
+
+    @classmethod
+    def get_stock_effects(cls) -> Mapping[StateCode, str]:
+        """Stock effects per target state: the setting when given, else the workflow's."""
+        from oscar_orders_ext.conf import app_settings
+
+        configured = app_settings.STOCK_EFFECTS
+        return cls.stock_effects if configured is None else configured
+
+    @classmethod
+    def state_for_oscar_status(cls, status: str | None) -> StateCode:
+        """The state that best describes an order carrying this Oscar status."""
+        from oscar_orders_ext.conf import app_settings
+
+        if status:
+            if status in app_settings.STATUS_MAP:
+                return app_settings.STATUS_MAP[status]
+            folded = status.strip().casefold()
+            for state in cls.states:
+                if folded in {state.get_oscar_status().casefold(), state.code.casefold()}:
+                    return state.code
+            if folded in cls.oscar_status_aliases:
+                return cls.oscar_status_aliases[folded]
+        return cls.initial_state
+
+
+__all__ = ["State", "Workflow", "condition", "transition"]

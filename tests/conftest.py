@@ -1,0 +1,81 @@
+"""Shared fixtures: a stocked product, a way to place real Oscar orders, staff users."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import connection
+from oscar.core.loading import get_model
+from oscar.test import factories
+
+StockRecord = get_model("partner", "StockRecord")
+
+ORDER_EDITOR_PERMISSIONS = [
+    "view_orderprocess", "change_orderprocess", "change_order_state", "cancel_order",
+]
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """Skip PostgreSQL-only tests, with the reason, when the suite runs on SQLite."""
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def product() -> Any:
+    """A stock-tracked product with 10 in stock at 10.00."""
+    return factories.create_product(title="Espresso cup", price=Decimal("10.00"),
+                                    num_in_stock=10, partner_sku="CUP-1")
+
+
+@pytest.fixture
+def place_order(product: Any) -> Callable[..., Any]:
+    """Place an order through Oscar's OrderCreator, as checkout does (stock gets allocated)."""
+
+    def place(quantity: int = 2, **kwargs: Any) -> Any:
+        basket = factories.create_basket(empty=True)
+        basket.add_product(product, quantity)
+        return factories.create_order(basket=basket, **kwargs)
+
+    return place
+
+
+def stock_of(product: Any) -> tuple[int, int]:
+    """(num_in_stock, num_allocated) of the product's stock record, fresh from the database."""
+    record = StockRecord.objects.get(product=product)
+    return record.num_in_stock, record.num_allocated or 0
+
+
+@pytest.fixture
+def make_staff(db: Any) -> Callable[..., Any]:
+    """A staff user with the given app permissions (codenames)."""
+
+    def make(username: str = "operator", permissions: list[str] | None = None) -> Any:
+        user = get_user_model().objects.create_user(
+            username=username, email=f"{username}@example.com", password="pw", is_staff=True)
+        codenames = ORDER_EDITOR_PERMISSIONS if permissions is None else permissions
+        user.user_permissions.set(Permission.objects.filter(
+            content_type__app_label="oscar_orders_ext", codename__in=codenames))
+        return get_user_model().objects.get(pk=user.pk)  # fresh permission cache
+
+    return make
+
+
+@pytest.fixture
+def operator(make_staff: Callable[..., Any]) -> Any:
+    return make_staff()
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
