@@ -54,10 +54,10 @@ def describe(entry: TimelineEntry) -> str:
     if kind == TimelineKind.TAGS:
         parts = []
         if data.get("added"):
-            parts.append(_("tags added: %(tags)s") % {"tags": ", ".join(data["added"])})
+            parts.append(_("Tags added: %(tags)s") % {"tags": ", ".join(data["added"])})
         if data.get("removed"):
-            parts.append(_("tags removed: %(tags)s") % {"tags": ", ".join(data["removed"])})
-        return "; ".join(parts).capitalize()
+            parts.append(_("Tags removed: %(tags)s") % {"tags": ", ".join(data["removed"])})
+        return "; ".join(parts)
     if kind == TimelineKind.NOTE:
         return _("Note for the customer") if data.get("for_customer") else _("Internal note")
     if kind == TimelineKind.STOCK:

@@ -1,0 +1,55 @@
+"""Oscar's own dashboard and code keep working beside the workspace."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from oscar.core.loading import get_model
+
+from oscar_orders_ext.constants import TimelineKind
+from oscar_orders_ext.models import OrderProcess, TimelineEntry
+
+from .conftest import stock_of
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_status_set_in_oscar_moves_the_workflow_state_and_the_stock(place_order, product):
+    order = place_order(quantity=2)
+
+    order.set_status("Cancelled")  # what Oscar's dashboard "change status" does
+
+    process = OrderProcess.objects.get(order=order)
+    assert process.state == "cancelled"
+    assert process.stage.state == "cancelled"
+    assert stock_of(product) == (10, 0)
+    entry = TimelineEntry.objects.get(order=order, kind=TimelineKind.OSCAR_STATUS)
+    assert (entry.data["from"], entry.data["to"]) == ("new", "cancelled")
+
+
+def test_following_oscar_can_be_switched_off(place_order, settings):
+    settings.OSCAR_ORDERS_EXT_FOLLOW_OSCAR_STATUS = False
+    order = place_order()
+    order.set_status("Being processed")
+    assert OrderProcess.objects.get(order=order).state == "new"
+
+
+def test_deleting_an_order_removes_its_workspace_rows(place_order):
+    order = place_order()
+    order.delete()
+    assert not OrderProcess.objects.exists()
+    assert not TimelineEntry.objects.exists()
+
+
+def test_migrations_are_complete():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_system_checks_pass():
+    call_command("check", fail_level="WARNING")
+
+
+def test_oscar_order_model_is_untouched():
+    Order = get_model("order", "Order")
+    assert Order._meta.app_label == "order"
+    assert not hasattr(Order, "state")
