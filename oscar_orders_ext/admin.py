@@ -38,7 +38,7 @@ class TimelineInline(admin.TabularInline):
 class OrderProcessAdmin(admin.ModelAdmin):
     """Read-mostly: state changes go through the workspace so the workflow is enforced."""
 
-    list_display = ["order", "state", "funnel", "stage", "payment_status", "order_type",
+    list_display = ["order", "state_label", "funnel", "stage", "payment_status", "order_type",
                     "operator", "placed_at"]
     list_filter = ["state", "funnel", "payment_status", "order_type", "tags"]
     search_fields = ["order__number", "order__guest_email", "order__user__email"]
@@ -47,6 +47,10 @@ class OrderProcessAdmin(admin.ModelAdmin):
                        "state_changed_at", "last_activity_at"]
     autocomplete_fields = ["tags"]
     date_hierarchy = "placed_at"
+
+    @admin.display(description=_("state"), ordering="state")
+    def state_label(self, obj: OrderProcess) -> str:
+        return str(obj.state_info.label)
 
 
 @admin.register(TimelineEntry)

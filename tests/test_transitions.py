@@ -311,3 +311,12 @@ def test_bulk_moves_report_each_refusal(place_order, operator):
     assert "Cancelled" in outcomes[1].message
     assert process_of(shippable).state == "shipped"
     assert process_of(cancelled).state == "cancelled"
+
+
+def test_a_move_without_stock_effect_costs_a_fixed_number_of_queries(
+        place_order, operator, django_assert_max_num_queries):
+    order = place_order()
+    operator.get_all_permissions()  # the permission cache is per request, not per move
+    # lock, stage, process update, order update, status change, timeline, 2 savepoint queries
+    with django_assert_max_num_queries(8):
+        transition_order(order, "confirm", user=operator)
