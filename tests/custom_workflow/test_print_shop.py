@@ -27,6 +27,8 @@ def test_the_setting_swaps_the_workflow():
     assert get_workflow() is PrintShopWorkflow
     assert issubclass(OrderProcess, PrintShopWorkflow)
     call_command("check", fail_level="WARNING")
+    # States are plain strings: swapping the workflow needs no migration.
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
 
 
 def test_the_default_funnel_has_the_shops_stages():
@@ -98,3 +100,11 @@ def test_backfill_maps_statuses_with_the_shops_aliases():
     call_command("orders_backfill", stdout=io.StringIO())
     assert [OrderProcess.objects.get(order=o).state for o in orders] == [
         "briefed", "printing", "dispatched", "briefed"]
+
+
+def test_the_forked_order_app_is_in_use(place_order):
+    order = place_order()
+    assert type(order).__module__ == "tests.custom_workflow.order.models"
+    order.sales_channel = "fair"
+    order.save()
+    assert OrderProcess.objects.get(order=order).order.sales_channel == "fair"
