@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) sandbox/manage.py
-DEMO_ORDERS ?= 300
+DEMO_ORDERS ?= 200
 # pytest exits 5 when it collected no test; with -k or a marker that can be legitimate.
 PYTEST := $(PY) -m pytest
 

@@ -171,6 +171,9 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 HAYSTACK_CONNECTIONS = {
     "default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"},
 }
+# Oscar's defaults index products on every save; the simple engine keeps no index and warns
+# ("update is not implemented in this backend") each time, so don't send it updates.
+HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 
 # --- django-oscar ---------------------------------------------------------------------------
 OSCAR_SHOP_NAME = "Oscar Orders Ext sandbox"

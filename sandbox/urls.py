@@ -1,4 +1,4 @@
-"""URLs of the sandbox shop: Oscar at ``/``, Wagtail's admin at ``/cms/``, its pages at ``/pages/``."""
+"""URLs of the sandbox: Oscar at ``/``, Wagtail's admin at ``/cms/``, its pages at ``/pages/``."""
 
 from django.apps import apps
 from django.conf import settings

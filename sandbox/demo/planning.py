@@ -8,7 +8,7 @@ both carry out the same plans, so the two produce comparable shops.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -75,6 +75,8 @@ _PAID_CHANCE = {wf.NEW: 0.5, wf.PROCESSING: 0.8, wf.AWAITING_PAYMENT: 0.0, wf.ON
 SHIPPING_CHARGE = {"EUR": Decimal("4.90"), "GBP": Decimal("3.95"), "USD": Decimal("5.90")}
 FREE_SHIPPING_OVER = Decimal("100")
 HISTORY_DAYS = 365
+#: Ages are HISTORY_DAYS * u ** AGE_SKEW for uniform u: the larger, the busier recent weeks.
+AGE_SKEW = 2.5
 
 
 @dataclass(frozen=True)
@@ -125,22 +127,22 @@ def placement_ages(rng: random.Random, count: int) -> Iterator[float]:
     """``count`` order ages in days, oldest first, spread over the last year.
 
     Streams sorted uniforms (each the largest remaining, drawn as ``u * v ** (1 / k)``) so
-    100 000 orders need no list; squaring them makes recent days busier, like a growing shop.
+    100 000 orders need no list; the skew makes recent weeks busier, like a growing shop.
     """
     u = 1.0
     for remaining in range(count, 0, -1):
         u *= rng.random() ** (1.0 / remaining)
-        yield HISTORY_DAYS * u * u
+        yield HISTORY_DAYS * u ** AGE_SKEW
 
 
-def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
+def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
 def _pick_state(rng: random.Random, age_days: float) -> str:
-    if age_days < 3:
+    if age_days < 4:
         return _weighted(rng, _RECENT)
-    if age_days < 21:
+    if age_days < 28:
         return _weighted(rng, _WEEKS)
     return _weighted(rng, _OLD)
 
@@ -223,7 +225,7 @@ def plan_order(rng: random.Random, world: DemoWorld, age_days: float, now: datet
         source=source, tags=tags)
 
     # What operators did, in order: take the order, file it, then pay and move it.
-    at = placed_at + timedelta(minutes=rng.uniform(1, 30))
+    at = min(placed_at + timedelta(minutes=rng.uniform(1, 30)), now)
     if payment != PaymentStatus.UNPAID and source == "web":
         plan.steps.append(Step("payment", at, PaymentStatus.PAID))  # card payment at checkout
     at += timedelta(minutes=rng.uniform(5, 240))
