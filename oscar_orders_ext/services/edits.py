@@ -54,41 +54,38 @@ def edit_process(order: OrderLike, kind: str, change: Change, *, user: Any = Non
         return process
 
 
-def _choice(value: str, choices: type[PaymentStatus] | type[OrderType], what: str) -> str:
+def _set_choice(order: OrderLike, field: str, value: str, kind: str, *,
+                choices: type[PaymentStatus] | type[OrderType], what: str, user: Any,
+                note: str = "", expected_version: int | None) -> OrderProcess:
     if value not in choices.values:
         raise OrderWorkflowError(_("“%(value)s” is not a valid %(what)s.")
                                  % {"value": value, "what": what})
-    return value
+
+    def change(process: OrderProcess) -> dict[str, Any] | None:
+        previous = getattr(process, field)
+        if previous == value:
+            return None
+        setattr(process, field, value)
+        return {"from": previous, "to": value}
+
+    return edit_process(order, kind, change, user=user, note=note,
+                        expected_version=expected_version)
 
 
 def set_payment_status(order: OrderLike, status: str, *, user: Any = None, note: str = "",
                        expected_version: int | None = None) -> OrderProcess:
     """Mark the order paid, unpaid, partially refunded or refunded."""
-    status = _choice(status, PaymentStatus, _("payment status"))
-
-    def change(process: OrderProcess) -> dict[str, Any] | None:
-        if process.payment_status == status:
-            return None
-        previous, process.payment_status = process.payment_status, status
-        return {"from": previous, "to": status}
-
-    return edit_process(order, TimelineKind.PAYMENT, change, user=user, note=note,
-                        expected_version=expected_version)
+    return _set_choice(order, "payment_status", status, TimelineKind.PAYMENT,
+                       choices=PaymentStatus, what=_("payment status"), user=user, note=note,
+                       expected_version=expected_version)
 
 
 def set_order_type(order: OrderLike, order_type: str, *, user: Any = None,
                    expected_version: int | None = None) -> OrderProcess:
     """Change the order type (standard, subscription, installment, quote)."""
-    order_type = _choice(order_type, OrderType, _("order type"))
-
-    def change(process: OrderProcess) -> dict[str, Any] | None:
-        if process.order_type == order_type:
-            return None
-        previous, process.order_type = process.order_type, order_type
-        return {"from": previous, "to": order_type}
-
-    return edit_process(order, TimelineKind.ORDER_TYPE, change, user=user,
-                        expected_version=expected_version)
+    return _set_choice(order, "order_type", order_type, TimelineKind.ORDER_TYPE,
+                       choices=OrderType, what=_("order type"), user=user,
+                       expected_version=expected_version)
 
 
 def assign_operator(order: OrderLike, operator: Any, *, user: Any = None,
