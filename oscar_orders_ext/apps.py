@@ -20,6 +20,9 @@ class OrdersExtConfig(AppConfig):
         order_model = get_model("order", "Order")
         post_save.connect(receivers.attach_process_to_new_order, sender=order_model,
                           dispatch_uid="oscar_orders_ext.attach_process")
+        post_save.connect(receivers.record_payment_method,
+                          sender=get_model("payment", "Source"),
+                          dispatch_uid="oscar_orders_ext.payment_method")
         # Oscar sends this with sender=<the order instance>, so it cannot be filtered by class.
         order_status_changed.connect(receivers.follow_status_changed_elsewhere,
                                      dispatch_uid="oscar_orders_ext.follow_status")

@@ -14,10 +14,26 @@ def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: 
     Orders loaded raw from fixtures are skipped: their related rows may not exist yet; the
     ``orders_backfill`` command attaches them.
     """
-    if created and not raw:
-        from .services.processes import ensure_process
+    if raw:
+        return
+    from .services.oscar_status import is_mirroring
+    from .services.processes import ensure_process, sync_snapshot
 
+    if created:
         ensure_process(instance, source=getattr(instance, "_oscar_orders_ext_source", ""))
+    elif not is_mirroring(instance):  # a status mirror changes nothing the snapshot holds
+        sync_snapshot(instance)
+
+
+def record_payment_method(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """Keep the workspace's payment method column in step with Oscar's payment sources."""
+    if raw:
+        return
+    from .models import OrderProcess
+    from .services.processes import payment_method_of
+
+    OrderProcess.objects.filter(order_id=instance.order_id).update(
+        payment_method=payment_method_of(instance.order))
 
 
 def follow_status_changed_elsewhere(sender: Any, order: Any, old_status: str, new_status: str,

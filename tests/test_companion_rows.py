@@ -108,3 +108,25 @@ def test_a_default_funnel_exists_after_migrate_with_a_stage_per_state():
     assert list(funnel.stages.values_list("state", flat=True)) == [
         "new", "processing", "awaiting_payment", "on_hold", "awaiting_customer", "shipped",
         "completed", "cancelled", "rejected", "returned", "refunded", "error"]
+
+
+def test_the_workspace_keeps_a_current_copy_of_the_orders_list_fields(place_order):
+    order = place_order(guest_email="Ann.Buyer@Example.com",
+                        shipping_address=factories.ShippingAddressFactory(
+                            first_name="Ann", last_name="Buyer", phone_number="+442071838750"))
+    process = OrderProcess.objects.get(order=order)
+    assert (process.number, process.currency, process.total) == (
+        str(order.number), order.currency, order.total_incl_tax)
+    assert (process.customer_name, process.customer_email, process.customer_phone) == (
+        "Ann Buyer", "ann.buyer@example.com", "+442071838750")
+
+    order.guest_email = "ann@new.example.com"
+    order.save()
+    SourceType = get_model("payment", "SourceType")
+    get_model("payment", "Source").objects.create(
+        order=order, source_type=SourceType.objects.create(name="Bank transfer"),
+        amount_allocated=order.total_incl_tax)
+
+    process.refresh_from_db()
+    assert process.customer_email == "ann@new.example.com"
+    assert process.payment_method == "Bank transfer"

@@ -36,6 +36,34 @@ def stock_status_for_state(state: str) -> str:
     return StockStatus.UNTRACKED if workflow.get_state(state).final else StockStatus.ALLOCATED
 
 
+def order_snapshot(order: Any) -> dict[str, Any]:
+    """The order's list fields as the workspace stores them (see OrderProcess)."""
+    address = order.billing_address or order.shipping_address
+    user = order.user
+    name = (address.name if address else "") or (user.get_full_name() if user else "")
+    phone = order.shipping_address.phone_number if order.shipping_address else None
+    return {
+        "number": str(order.number),
+        "currency": order.currency or "",
+        "total": order.total_incl_tax or 0,
+        "customer_name": name[:255],
+        "customer_email": (order.email or "").strip().lower()[:254],
+        "customer_phone": str(phone or "")[:64],
+        "shipping_method": (order.shipping_method or "")[:128],
+        "placed_at": order.date_placed or timezone.now(),
+    }
+
+
+def payment_method_of(order: Any) -> str:
+    """The names of the order's Oscar payment sources ("Card, Gift card")."""
+    return ", ".join(sorted({source.source_type.name for source in order.sources.all()}))[:128]
+
+
+def sync_snapshot(order: Any) -> int:
+    """Refresh the process's copy of the order's fields; returns rows updated (0 or 1)."""
+    return OrderProcess.objects.filter(order_id=order.pk).update(**order_snapshot(order))
+
+
 class StageLookup:
     """Finds the stage for (funnel, state) with one query per funnel, for bulk work."""
 
@@ -63,6 +91,7 @@ class ProcessSeed:
     payment_status: str = PaymentStatus.UNPAID
     operator: Any = None
     source: str = ""
+    payment_method: str | None = None
     tags: Sequence[Tag] = field(default_factory=tuple)
     stock_status: str | None = None
     state_changed_at: datetime | None = None
@@ -74,15 +103,18 @@ def build_process(seed: ProcessSeed, *, default_funnel: Funnel,
     order = seed.order
     state = seed.state or get_workflow().state_for_oscar_status(order.status)
     funnel = seed.funnel or default_funnel
-    placed_at = order.date_placed or timezone.now()
+    snapshot = order_snapshot(order)
+    placed_at = snapshot["placed_at"]
+    payment_method = (seed.payment_method if seed.payment_method is not None
+                      else payment_method_of(order))
     return OrderProcess(
         order=order, state=state, funnel=funnel,
         stage=seed.stage or stage_for(funnel, state),
         order_type=seed.order_type, payment_status=seed.payment_status,
-        operator=seed.operator, source=seed.source,
+        operator=seed.operator, source=seed.source, payment_method=payment_method,
         stock_status=seed.stock_status or stock_status_for_state(state),
-        placed_at=placed_at, state_changed_at=seed.state_changed_at or placed_at,
-        last_activity_at=seed.state_changed_at or placed_at,
+        state_changed_at=seed.state_changed_at or placed_at,
+        last_activity_at=seed.state_changed_at or placed_at, **snapshot,
     )
 
 
@@ -121,6 +153,12 @@ def bulk_attach_processes(seeds: Iterable[ProcessSeed], *, batch_size: int = 200
     iterator = iter(seeds)
     attached = 0
     while batch := list(islice(iterator, batch_size)):
+        # One query for the batch's users, addresses and payment sources, not one per order.
+        with_details = Order.objects.select_related(
+            "user", "billing_address", "shipping_address").prefetch_related("sources__source_type")
+        loaded = with_details.in_bulk([seed.order.pk for seed in batch])
+        for seed in batch:
+            seed.order = loaded[seed.order.pk]
         processes = [build_process(seed, default_funnel=default_funnel, stage_for=stage_for)
                      for seed in batch]
         with transaction.atomic():
