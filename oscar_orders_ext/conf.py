@@ -24,6 +24,10 @@ DEFAULTS: dict[str, Any] = {
     "NOTIFY_CUSTOMERS": True,
     # CommunicationEventType code of the state-change email.
     "STATE_EMAIL_EVENT_CODE": "ORDER_STATE_CHANGED",
+    # Put the workspace into Oscar's dashboard menu (Fulfilment) at start-up.
+    "ADD_TO_NAVIGATION": True,
+    # Make Fulfilment › Orders open the workspace; Oscar's list stays as "Orders (classic)".
+    "REPLACE_ORDER_LIST": False,
     # Name of the funnel created after migrate when a shop has none.
     "DEFAULT_FUNNEL_NAME": "Orders",
 }

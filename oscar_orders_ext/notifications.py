@@ -47,3 +47,18 @@ def send_state_email(order_id: int, state: str, note: str = "", actor_id: int | 
     OrderDispatcher().dispatch_order_messages(order, messages, code)
     record(order.pk, TimelineKind.EMAIL, data={"code": code, "state": state, "to": recipient})
     return True
+
+
+def resend_order_confirmation(order: Any, *, user: Any = None) -> bool:
+    """Send Oscar's own order confirmation (``ORDER_PLACED``) again; False without an email."""
+    from .services.timeline import record
+
+    if not order.email:
+        return False
+    context = {"order": order, "lines": order.lines.all(), "user": order.user,
+               "status_url": order_status_url(order)}
+    dispatcher = OrderDispatcher()
+    dispatcher.send_order_placed_email_for_user(order, context)
+    record(order.pk, TimelineKind.EMAIL, actor=user,
+           data={"code": dispatcher.ORDER_PLACED_EVENT_CODE, "to": order.email})
+    return True

@@ -89,7 +89,9 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     # The app under development, and the sandbox's demo data
+    "django_filters",
     "oscar_orders_ext",
+    "oscar_orders_ext.dashboard.apps.OrdersWorkspaceDashboardConfig",
     "sandbox.demo",
 ]
 
@@ -204,9 +206,9 @@ OSCAR_ORDER_STATUS_PIPELINE = {
 }
 OSCAR_ORDER_STATUS_CASCADE: dict[str, str] = {}
 
-# Oscar's dashboard navigation comes from ``oscar.defaults`` (imported above).
-# >>> oscar-orders-ext dashboard entries will be appended to OSCAR_DASHBOARD_NAVIGATION here
-# once the app ships its dashboard URLs.
+# Oscar's dashboard navigation comes from ``oscar.defaults`` (imported above); the workspace
+# adds itself under Fulfilment at start-up. Make it what "Orders" opens:
+OSCAR_ORDERS_EXT_REPLACE_ORDER_LIST = True
 
 # --- Wagtail ---------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Oscar Orders Ext sandbox"

@@ -15,8 +15,9 @@ urlpatterns = [
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("pages/", include(wagtail_urls)),
-    # >>> oscar-orders-ext: include the app's dashboard URLs here, before Oscar's catch-all
-    # patterns, once the app ships them (it has no URLconf yet).
+    # The order workspace, inside Oscar's dashboard (before Oscar's own patterns).
+    path("dashboard/workspace/",
+         include("oscar_orders_ext.dashboard.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

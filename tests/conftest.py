@@ -87,3 +87,11 @@ def operator(make_staff: Callable[..., Any]) -> Any:
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Cached choice lists must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()

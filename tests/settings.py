@@ -73,7 +73,9 @@ INSTALLED_APPS = [
     "sorl.thumbnail",
     "django_tables2",
     "django_tasks",
+    "django_filters",
     "oscar_orders_ext",
+    "oscar_orders_ext.dashboard.apps.OrdersWorkspaceDashboardConfig",
     "tests.testapp",
     "sandbox.demo",
 ]

@@ -4,5 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Before Oscar's include, so Oscar's catch-all pages do not shadow the workspace.
+    path("dashboard/workspace/", include("oscar_orders_ext.dashboard.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]

@@ -212,8 +212,8 @@ def _change_stage(process: OrderProcess, stage: Stage, *, user: Any, note: str
     source_stage = process.stage
     process.stage = stage
     process.version += 1
-    process.last_activity_at = timezone.now()
-    process.save(update_fields=["stage", "version", "last_activity_at"])
+    process.state_changed_at = process.last_activity_at = timezone.now()  # time in stage
+    process.save(update_fields=["stage", "version", "state_changed_at", "last_activity_at"])
     data = {"from_stage": source_stage.name if source_stage else "", "to_stage": stage.name}
     record(process.order_id, TimelineKind.STAGE, actor=user, note=note, data=data)
     transaction.on_commit(lambda: order_process_changed.send(

@@ -1,0 +1,88 @@
+"""The workspace table's columns: one registry used by the table, the column picker and exports.
+
+Each front end draws a cell with its own template (``<prefix>/cells/<key>.html``); exports use
+``Column.value``. Adding a column here adds it everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .models import OrderProcess
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str | Promise
+    #: Field to order by (None: not sortable).
+    sort: str | None = None
+    default: bool = True
+    #: Plain value for exports.
+    value: Callable[[OrderProcess], Any] | None = None
+
+    def export_value(self, process: OrderProcess) -> Any:
+        """The cell's value as a spreadsheet wants it."""
+        if self.value is not None:
+            return self.value(process)
+        return getattr(process, self.key, "")
+
+
+def _operator(process: OrderProcess) -> str:
+    operator = process.operator
+    return (operator.get_full_name() or operator.get_username()) if operator else ""
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("placed", _("Created"), "placed_at", value=lambda p: p.placed_at),
+    Column("order_type", _("Type"), "order_type", default=False,
+           value=lambda p: str(p.get_order_type_display())),
+    Column("number", _("Number"), "number"),
+    Column("state", _("State"), "state", value=lambda p: str(p.state_info.label)),
+    Column("payment_status", _("Payment"), "payment_status",
+           value=lambda p: str(p.get_payment_status_display())),
+    Column("customer", _("Customer"), "customer_name",
+           value=lambda p: " ".join(filter(None, [p.customer_name, p.customer_email,
+                                                  p.customer_phone]))),
+    Column("products", _("Products"),
+           value=lambda p: "; ".join(f"{line.quantity} × {line.title}"
+                                     for line in getattr(p, "lines_summary", []))),
+    Column("payment_method", _("Payment method"), "payment_method", default=False),
+    Column("shipping_method", _("Shipping method"), "shipping_method", default=False),
+    Column("tags", _("Tags"), value=lambda p: ", ".join(tag.name for tag in p.tags.all())),
+    Column("operator", _("Operator"), f"operator__{get_user_model().USERNAME_FIELD}",
+           value=_operator),
+    Column("source", _("Source"), "source", default=False),
+    Column("total", _("Total"), "total", value=lambda p: p.total),
+    Column("notes", _("Notes"), "notes_count", default=False,
+           value=lambda p: getattr(p, "notes_count", 0)),
+    Column("last_activity", _("Last activity"), "last_activity_at",
+           value=lambda p: p.last_activity_at),
+)
+
+BY_KEY = {column.key: column for column in COLUMNS}
+DEFAULT_KEYS = [column.key for column in COLUMNS if column.default]
+DEFAULT_SORT = "-placed"
+
+
+def columns_for(keys: Iterable[str] | None) -> list[Column]:
+    """The columns named by ``keys`` in that order; unknown keys are dropped, none → default."""
+    chosen = [BY_KEY[key] for key in (keys or []) if key in BY_KEY]
+    return chosen or [BY_KEY[key] for key in DEFAULT_KEYS]
+
+
+def ordering_for(sort: str | None) -> tuple[str, list[str]]:
+    """A validated sort key (``-total``) and the ``order_by`` arguments it stands for."""
+    sort = sort or DEFAULT_SORT
+    descending = sort.startswith("-")
+    column = BY_KEY.get(sort.lstrip("-"))
+    if column is None or column.sort is None:
+        return ordering_for(DEFAULT_SORT)
+    prefix = "-" if descending else ""
+    return sort, [f"{prefix}{column.sort}", f"{prefix}pk"]

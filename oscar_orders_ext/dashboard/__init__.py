@@ -1,0 +1,1 @@
+"""The workspace in Oscar's dashboard: table, Kanban boards and funnel settings."""

@@ -1,0 +1,92 @@
+from django.urls import path
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+from oscar.core.application import OscarDashboardConfig
+
+VIEW = "oscar_orders_ext.view_orderprocess"
+PARTNER = "partner.dashboard_access"
+
+
+class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
+    """Mount with ``path("dashboard/workspace/", include("oscar_orders_ext.dashboard.urls"))``."""
+
+    name = "oscar_orders_ext.dashboard"
+    label = "oscar_orders_ext_dashboard"
+    verbose_name = _("Order workspace dashboard")
+    default_auto_field = "django.db.models.BigAutoField"
+    default_permissions = ["is_staff"]
+
+    # Oscar evaluates a tuple as "any of these lists", each list as "all of these".
+    permissions_map = {
+        "orders-workspace": ([VIEW], [PARTNER]),
+        "orders-workspace-kanban": ([VIEW], [PARTNER]),
+        "orders-workspace-kanban-default": ([VIEW], [PARTNER]),
+        "orders-workspace-cards": ([VIEW], [PARTNER]),
+        "orders-workspace-move": ([VIEW, "oscar_orders_ext.change_order_state"],
+                                  [PARTNER, "oscar_orders_ext.change_order_state"]),
+        "orders-workspace-bulk": ([VIEW, "oscar_orders_ext.bulk_edit_orders"],),
+        "orders-workspace-columns": ([VIEW], [PARTNER]),
+        "orders-workspace-saved-view-create": ([VIEW], [PARTNER]),
+        "orders-workspace-saved-view-delete": ([VIEW], [PARTNER]),
+        "orders-funnel-list": (["oscar_orders_ext.manage_funnels"],),
+        "orders-funnel-create": (["oscar_orders_ext.manage_funnels"],),
+        "orders-funnel-update": (["oscar_orders_ext.manage_funnels"],),
+        "orders-funnel-delete": (["oscar_orders_ext.manage_funnels"],),
+        "orders-stage-reorder": (["oscar_orders_ext.manage_funnels"],),
+        "orders-stage-delete": (["oscar_orders_ext.manage_funnels"],),
+    }
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from oscar_orders_ext.conf import app_settings
+
+        from .navigation import with_workspace
+
+        if app_settings.ADD_TO_NAVIGATION:
+            settings.OSCAR_DASHBOARD_NAVIGATION = with_workspace(
+                settings.OSCAR_DASHBOARD_NAVIGATION,
+                replace_order_list=app_settings.REPLACE_ORDER_LIST)
+        self.table_view = import_string("oscar_orders_ext.dashboard.views.OrderTableView")
+        self.kanban_view = import_string("oscar_orders_ext.dashboard.views.KanbanView")
+        self.cards_view = import_string("oscar_orders_ext.dashboard.views.StageCardsView")
+        self.move_view = import_string("oscar_orders_ext.dashboard.views.MoveOrderView")
+        self.bulk_view = import_string("oscar_orders_ext.dashboard.views.BulkActionView")
+        self.columns_view = import_string("oscar_orders_ext.dashboard.views.ColumnPreferenceView")
+        self.saved_view_create = import_string("oscar_orders_ext.dashboard.views.SavedViewCreateView")
+        self.saved_view_delete = import_string("oscar_orders_ext.dashboard.views.SavedViewDeleteView")
+        self.funnel_list_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelListView")
+        self.funnel_create_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelCreateView")
+        self.funnel_update_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelUpdateView")
+        self.funnel_delete_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelDeleteView")
+        self.stage_reorder_view = import_string("oscar_orders_ext.dashboard.funnel_views.StageReorderView")
+        self.stage_delete_view = import_string("oscar_orders_ext.dashboard.funnel_views.StageDeleteView")
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        urls = [
+            path("", self.table_view.as_view(), name="orders-workspace"),
+            path("kanban/", self.kanban_view.as_view(), name="orders-workspace-kanban-default"),
+            path("kanban/<slug:funnel>/", self.kanban_view.as_view(),
+                 name="orders-workspace-kanban"),
+            path("kanban/<slug:funnel>/stages/<int:stage>/cards/", self.cards_view.as_view(),
+                 name="orders-workspace-cards"),
+            path("move/", self.move_view.as_view(), name="orders-workspace-move"),
+            path("bulk/", self.bulk_view.as_view(), name="orders-workspace-bulk"),
+            path("columns/", self.columns_view.as_view(), name="orders-workspace-columns"),
+            path("views/new/", self.saved_view_create.as_view(),
+                 name="orders-workspace-saved-view-create"),
+            path("views/<int:pk>/delete/", self.saved_view_delete.as_view(),
+                 name="orders-workspace-saved-view-delete"),
+            path("funnels/", self.funnel_list_view.as_view(), name="orders-funnel-list"),
+            path("funnels/new/", self.funnel_create_view.as_view(),
+                 name="orders-funnel-create"),
+            path("funnels/<int:pk>/", self.funnel_update_view.as_view(),
+                 name="orders-funnel-update"),
+            path("funnels/<int:pk>/delete/", self.funnel_delete_view.as_view(),
+                 name="orders-funnel-delete"),
+            path("funnels/<int:pk>/stages/order/", self.stage_reorder_view.as_view(),
+                 name="orders-stage-reorder"),
+            path("funnels/<int:pk>/stages/<int:stage>/delete/",
+                 self.stage_delete_view.as_view(), name="orders-stage-delete"),
+        ]
+        return self.post_process_urls(urls)

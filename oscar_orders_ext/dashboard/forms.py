@@ -1,0 +1,98 @@
+"""Forms of the dashboard workspace; the Wagtail front end uses the same ones."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from oscar_orders_ext.columns import BY_KEY
+from oscar_orders_ext.models import OrderProcess, SavedView, Stage, Tag
+from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
+
+IDS = re.compile(r"^\d+(,\d+)*$")
+
+
+class MoveForm(forms.Form):
+    """A card dropped on a stage, or a transition button pressed."""
+
+    order = forms.ModelChoiceField(queryset=OrderProcess.objects.all(), to_field_name="order_id",
+                                   widget=forms.HiddenInput)
+    stage = forms.ModelChoiceField(queryset=Stage.objects.all(), required=False)
+    transition = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                           label=_("Note (internal)"))
+
+    def __init__(self, *args: Any, processes: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if processes is not None:  # partner users may only move the orders they see
+            self.fields["order"].queryset = processes
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("stage") and not data.get("transition"):
+            raise forms.ValidationError(_("Choose a stage or an action."))
+        return data
+
+
+class BulkActionForm(forms.Form):
+    """An action for the selected rows, or for every order matching the filter.
+
+    The selection travels as one comma-separated field, so selecting thousands of rows never
+    meets Django's limit on the number of POST fields.
+    """
+
+    action = forms.CharField(max_length=64)
+    transition = forms.CharField(required=False, max_length=64)
+    tag = forms.ModelChoiceField(queryset=Tag.objects.all(), required=False)
+    operator = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_staff=True, is_active=True),
+        required=False)
+    selected = forms.CharField(required=False, widget=forms.HiddenInput)
+    select_all = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_selected(self) -> list[int]:
+        value = (self.cleaned_data.get("selected") or "").strip()
+        if value and not IDS.match(value):
+            raise forms.ValidationError(_("The selection is malformed."))
+        return [int(pk) for pk in value.split(",")] if value else []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("select_all") and not data.get("selected"):
+            raise forms.ValidationError(_("Select at least one order."))
+        action = data.get("action", "")
+        if action == "transition" and not data.get("transition"):
+            raise forms.ValidationError(_("Choose the state change to apply."))
+        if action in {"add_tag", "remove_tag"} and not data.get("tag"):
+            raise forms.ValidationError(_("Choose a tag."))
+        if action not in {*SIMPLE_ACTIONS, "transition", "add_tag", "remove_tag",
+                          "assign_operator"}:
+            raise forms.ValidationError(_("Unknown action."))
+        return data
+
+
+class ColumnPreferenceForm(forms.Form):
+    """The columns a user wants, in order, as one comma-separated field."""
+
+    columns = forms.CharField(max_length=1000)
+
+    def clean_columns(self) -> list[str]:
+        keys = [key.strip() for key in self.cleaned_data["columns"].split(",") if key.strip()]
+        unknown = [key for key in keys if key not in BY_KEY]
+        if unknown or not keys:
+            raise forms.ValidationError(_("Unknown columns: %(keys)s")
+                                        % {"keys": ", ".join(unknown) or "-"})
+        return list(dict.fromkeys(keys))
+
+
+class SavedViewForm(forms.ModelForm):
+    class Meta:
+        model = SavedView
+        fields = ["name", "shared", "query"]
+        widgets = {"query": forms.HiddenInput}

@@ -1,0 +1,327 @@
+"""Querysets shared by every front end (Oscar dashboard, Wagtail admin, exports).
+
+The workspace reads only ``OrderProcess`` rows: the order's list fields are copied onto them
+(see ``services.processes.order_snapshot``), so filters, sorting, search and totals hit one
+narrow, indexed table. Related data for the rows on screen is loaded in a fixed number of
+queries, whatever the page size or the columns chosen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery,
+                              Sum, Window)
+from django.db.models.functions import Coalesce, RowNumber
+from django.utils.translation import gettext_lazy as _
+from oscar.core.loading import get_model
+
+from .constants import OrderType, PaymentStatus
+from .models import Funnel, OrderProcess, Stage, Tag
+from .workflow import State, get_workflow
+
+Line = get_model("order", "Line")
+OrderNote = get_model("order", "OrderNote")
+
+UNASSIGNED = "none"
+
+
+def visible_processes(user: Any) -> QuerySet[OrderProcess]:
+    """The orders ``user`` may see: all for staff, their partner's orders for partner users."""
+    processes = OrderProcess.objects.all()
+    if user.is_staff:
+        return processes
+    partner_orders = Line.objects.filter(partner__users=user).values("order_id")
+    return processes.filter(order_id__in=partner_orders)
+
+
+def distinct_values(field_name: str) -> list[str]:
+    """Values in use for a snapshot column (currency, methods, source), cached briefly."""
+
+    def load() -> list[str]:
+        values = OrderProcess.objects.exclude(**{field_name: ""}).values_list(
+            field_name, flat=True).distinct().order_by(field_name)
+        return list(values[:200])
+
+    return cache.get_or_set(f"oscar_orders_ext:values:{field_name}", load, 300)
+
+
+class OpenChoiceField(forms.MultipleChoiceField):
+    """Offers the values seen recently but accepts any: a new payment method is filterable
+    before the cached list of values knows it."""
+
+    def valid_value(self, value: Any) -> bool:
+        return isinstance(value, str) and len(value) <= 254
+
+
+class OpenChoiceFilter(django_filters.MultipleChoiceFilter):
+    field_class = OpenChoiceField
+
+
+def _choices_of(field_name: str) -> Any:
+    return lambda: [(value, value) for value in distinct_values(field_name)]
+
+
+NUMBER_LIKE = re.compile(r"^[#\w-]*\d[\w-]*$")
+
+
+def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProcess]:
+    """Orders matching an order number, customer name, email or phone, product title or SKU.
+
+    The shape of the text picks the indexes: an email searches emails, a number-like word
+    searches numbers, phones and SKUs; anything else names and product titles.
+    """
+    text = text.strip()
+    if not text:
+        return processes
+    if "@" in text:
+        return processes.filter(customer_email__startswith=text.lower())
+    products = Line.objects.filter(Q(title__icontains=text) | Q(partner_sku__iexact=text)
+                                   | Q(upc__iexact=text))
+    if NUMBER_LIKE.match(text):
+        number = text.lstrip("#")
+        digits = re.sub(r"\D", "", text)
+        matches = Q(number__startswith=number) | Q(number__startswith=number.upper())
+        if len(digits) >= 6:
+            matches |= Q(customer_phone__contains=digits)
+        sku_orders = Line.objects.filter(partner_sku__iexact=text).values("order_id")
+        return processes.filter(matches | Q(order_id__in=sku_orders))
+    return processes.filter(Q(customer_name__icontains=text)
+                            | Q(order_id__in=products.values("order_id")))
+
+
+class OrderFilter(django_filters.FilterSet):
+    """The workspace filters; the same class drives the table, the board and exports."""
+
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    funnel = django_filters.ModelChoiceFilter(queryset=Funnel.objects.all(), label=_("Funnel"))
+    state = django_filters.MultipleChoiceFilter(choices=lambda: get_workflow().state_choices(),
+                                                label=_("State"))
+    stage = django_filters.ModelMultipleChoiceFilter(
+        queryset=Stage.objects.select_related("funnel"), label=_("Stage"))
+    payment_status = django_filters.MultipleChoiceFilter(choices=PaymentStatus.choices,
+                                                         label=_("Payment"))
+    order_type = django_filters.MultipleChoiceFilter(choices=OrderType.choices,
+                                                     label=_("Order type"))
+    placed = django_filters.DateFromToRangeFilter(
+        field_name="placed_at", label=_("Placed between"),
+        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}))
+    total = django_filters.RangeFilter(field_name="total", label=_("Total between"))
+    currency = OpenChoiceFilter(choices=_choices_of("currency"),
+                                                   label=_("Currency"))
+    payment_method = OpenChoiceFilter(choices=_choices_of("payment_method"),
+                                                         label=_("Payment method"))
+    shipping_method = OpenChoiceFilter(choices=_choices_of("shipping_method"),
+                                       label=_("Shipping method"))
+    tags = django_filters.ModelMultipleChoiceFilter(queryset=Tag.objects.all(),
+                                                    method="filter_tags", label=_("Tags"))
+    operator = django_filters.ChoiceFilter(method="filter_operator", label=_("Operator"),
+                                           choices=lambda: operator_choices())
+    source = OpenChoiceFilter(choices=_choices_of("source"), label=_("Source"))
+
+    class Meta:
+        model = OrderProcess
+        fields: list[str] = []
+
+    def filter_search(self, queryset: QuerySet[OrderProcess], name: str, value: str
+                      ) -> QuerySet[OrderProcess]:
+        return search(queryset, value)
+
+    def filter_tags(self, queryset: QuerySet[OrderProcess], name: str, value: Sequence[Tag]
+                    ) -> QuerySet[OrderProcess]:
+        if not value:
+            return queryset
+        links = OrderProcess.tags.through.objects.filter(orderprocess_id=OuterRef("pk"),
+                                                         tag__in=value)
+        return queryset.filter(Exists(links))
+
+    def filter_operator(self, queryset: QuerySet[OrderProcess], name: str, value: str
+                        ) -> QuerySet[OrderProcess]:
+        if value == UNASSIGNED:
+            return queryset.filter(operator__isnull=True)
+        return queryset.filter(operator_id=value)
+
+    @property
+    def cleaned_data(self) -> dict[str, Any]:
+        """The valid filter values (empty for an unbound filter)."""
+        if not self.is_bound:
+            return {}
+        self.form.is_valid()
+        return self.form.cleaned_data
+
+    def without(self, *names: str) -> QuerySet[OrderProcess]:
+        """The queryset with every valid filter applied except ``names``."""
+        queryset = self.queryset
+        for name, value in self.cleaned_data.items():
+            if name not in names:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+
+def operator_choices() -> list[tuple[str, str]]:
+    """Staff users who can be made responsible for orders, plus "unassigned"."""
+    staff = get_user_model().objects.filter(is_staff=True, is_active=True).order_by(
+        "first_name", "last_name", get_user_model().USERNAME_FIELD)
+    return [(UNASSIGNED, str(_("Unassigned")))] + [
+        (str(user.pk), user.get_full_name() or user.get_username()) for user in staff]
+
+
+# --- Summary: counts per state, totals per currency, in one grouped query ---------------------
+
+@dataclass
+class StateCount:
+    state: State
+    count: int
+    selected: bool
+
+
+@dataclass
+class CurrencyTotal:
+    currency: str
+    total: Decimal
+    count: int
+
+
+@dataclass
+class Summary:
+    """What the headline above the table says for the current filter."""
+
+    count: int
+    totals: list[CurrencyTotal]
+    states: list[StateCount]
+
+
+def summarize(order_filter: OrderFilter) -> Summary:
+    """Counts per state (ignoring the state filter, so they work as tabs) and totals per
+    currency for the current filter, from a single ``GROUP BY state, currency``."""
+    selected = set(order_filter.cleaned_data.get("state") or [])
+    rows = (order_filter.without("state").values("state", "currency")
+            .annotate(n=Count("pk"), amount=Sum("total")).order_by())
+    per_state: dict[str, int] = defaultdict(int)
+    per_currency: dict[str, list[Any]] = defaultdict(lambda: [Decimal(0), 0])
+    for row in rows:
+        per_state[row["state"]] += row["n"]
+        if not selected or row["state"] in selected:
+            per_currency[row["currency"]][0] += row["amount"] or 0
+            per_currency[row["currency"]][1] += row["n"]
+    workflow = get_workflow()
+    states = [StateCount(state, per_state.get(state.code, 0), state.code in selected)
+              for state in workflow.get_states()]
+    totals = [CurrencyTotal(currency or "?", amount, n)
+              for currency, (amount, n) in sorted(per_currency.items())]
+    count = sum(total.count for total in totals)
+    return Summary(count=count, totals=totals, states=states)
+
+
+# --- Loading the rows on screen ---------------------------------------------------------------
+
+def with_related(processes: QuerySet[OrderProcess]) -> QuerySet[OrderProcess]:
+    """Rows ready for display: stage, funnel, operator joined; tags prefetched; notes counted."""
+    notes = OrderNote.objects.filter(order_id=OuterRef("order_id")).values("order_id").annotate(
+        n=Count("pk")).values("n")
+    return (processes.select_related("stage", "funnel", "operator")
+            .prefetch_related("tags")
+            .annotate(notes_count=Coalesce(Subquery(notes, output_field=IntegerField()), 0)))
+
+
+def attach_lines(processes: Iterable[OrderProcess]) -> None:
+    """Give each process ``lines_summary``: its order lines, loaded in one query."""
+    processes = list(processes)
+    by_order: dict[int, list[Any]] = defaultdict(list)
+    lines = Line.objects.filter(order_id__in=[p.order_id for p in processes]).only(
+        "order_id", "title", "quantity", "partner_sku").order_by("pk")
+    for line in lines:
+        by_order[line.order_id].append(line)
+    for process in processes:
+        process.lines_summary = by_order.get(process.order_id, [])
+
+
+# --- Kanban -------------------------------------------------------------------------------
+
+@dataclass
+class KanbanColumn:
+    stage: Stage
+    count: int
+    totals: list[CurrencyTotal]
+    cards: list[OrderProcess] = field(default_factory=list)
+
+    @property
+    def has_more(self) -> bool:
+        return self.count > len(self.cards)
+
+    @property
+    def over_wip_limit(self) -> bool:
+        return self.stage.wip_limit is not None and self.count > self.stage.wip_limit
+
+
+CARD_ORDER = ("-placed_at", "-pk")
+
+
+def first_cards(processes: QuerySet[OrderProcess], stages: Sequence[Stage], per_stage: int
+                ) -> dict[int, list[OrderProcess]]:
+    """The newest ``per_stage`` cards of each stage, in one query.
+
+    On PostgreSQL a UNION ALL of per-stage ``LIMIT`` queries walks the (funnel, stage,
+    placed_at) index once per stage; elsewhere a window function ranks the cards.
+    """
+    if not stages:
+        return {}
+    if connection.features.supports_slicing_ordering_in_compound:
+        parts = [processes.filter(stage=stage).order_by(*CARD_ORDER)[:per_stage]
+                 for stage in stages]
+        rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        pks = list(rows.values_list("pk", flat=True))
+    else:
+        ranked = processes.filter(stage__in=stages).annotate(rank=Window(
+            RowNumber(), partition_by=[F("stage_id")], order_by=[F("placed_at").desc(),
+                                                                 F("pk").desc()]))
+        pks = list(ranked.filter(rank__lte=per_stage).values_list("pk", flat=True))
+    cards = list(with_related(OrderProcess.objects.filter(pk__in=pks)).order_by(*CARD_ORDER))
+    attach_lines(cards)
+    by_stage: dict[int, list[OrderProcess]] = defaultdict(list)
+    for card in cards:
+        by_stage[card.stage_id].append(card)
+    return by_stage
+
+
+def kanban(processes: QuerySet[OrderProcess], funnel: Funnel, *, per_stage: int = 20
+           ) -> list[KanbanColumn]:
+    """The board of ``funnel``: a column per stage with its count, totals and first cards."""
+    stages = list(funnel.stages.order_by("position", "pk"))
+    in_funnel = processes.filter(funnel=funnel)
+    counts: dict[int | None, int] = defaultdict(int)
+    totals: dict[int | None, dict[str, list[Any]]] = defaultdict(
+        lambda: defaultdict(lambda: [Decimal(0), 0]))
+    for row in in_funnel.values("stage_id", "currency").annotate(
+            n=Count("pk"), amount=Sum("total")).order_by():
+        counts[row["stage_id"]] += row["n"]
+        totals[row["stage_id"]][row["currency"]][0] += row["amount"] or 0
+        totals[row["stage_id"]][row["currency"]][1] += row["n"]
+    cards = first_cards(in_funnel, stages, per_stage)
+    return [KanbanColumn(stage=stage, count=counts.get(stage.pk, 0),
+                         totals=[CurrencyTotal(c or "?", a, n) for c, (a, n)
+                                 in sorted(totals.get(stage.pk, {}).items())],
+                         cards=cards.get(stage.pk, []))
+            for stage in stages]
+
+
+def more_cards(processes: QuerySet[OrderProcess], stage: Stage, *, after: OrderProcess | None,
+               limit: int = 20) -> list[OrderProcess]:
+    """The next cards of a stage after ``after`` (keyset pagination: stable while cards move)."""
+    queryset = processes.filter(funnel_id=stage.funnel_id, stage=stage)
+    if after is not None:
+        queryset = queryset.filter(Q(placed_at__lt=after.placed_at)
+                                   | Q(placed_at=after.placed_at, pk__lt=after.pk))
+    cards = list(with_related(queryset).order_by(*CARD_ORDER)[:limit])
+    attach_lines(cards)
+    return cards

@@ -1,0 +1,167 @@
+/* Order workspace: bulk selection, column picker, Kanban drag and drop, "load more".
+ * Works without this file too: every action has a plain form behind it. */
+(function () {
+    "use strict";
+
+    function csrfToken(scope) {
+        var input = (scope || document).querySelector("input[name=csrfmiddlewaretoken]");
+        return input ? input.value : "";
+    }
+
+    /* --- Table: selection and bulk actions ------------------------------------------- */
+    function setUpBulkForm() {
+        var form = document.getElementById("ooe-bulk-form");
+        if (!form) { return; }
+        var pageBox = form.querySelector(".ooe-select-page");
+        var boxes = function () { return form.querySelectorAll(".ooe-select"); };
+        if (pageBox) {
+            pageBox.addEventListener("change", function () {
+                boxes().forEach(function (box) { box.checked = pageBox.checked; });
+            });
+        }
+        var action = form.querySelector("select[name=action]");
+        function showParams() {
+            form.querySelectorAll(".ooe-bulk-param").forEach(function (param) {
+                param.hidden = !action || param.dataset.for.split(" ").indexOf(action.value) < 0;
+            });
+        }
+        if (action) { action.addEventListener("change", showParams); showParams(); }
+        var pressed = null;
+        form.querySelectorAll("button[name=apply]").forEach(function (button) {
+            button.addEventListener("click", function () { pressed = button; });
+        });
+        form.addEventListener("submit", function (event) {
+            var all = pressed && pressed.value === "all";
+            if (all && !window.confirm(pressed.dataset.confirm)) { event.preventDefault(); return; }
+            var selected = Array.prototype.filter.call(boxes(), function (box) { return box.checked; })
+                .map(function (box) { return box.value; });
+            form.querySelector("input[name=selected]").value = all ? "" : selected.join(",");
+            form.querySelector("input[name=select_all]").value = all ? "1" : "";
+        });
+    }
+
+    /* --- Table: column picker ----------------------------------------------------------- */
+    function setUpColumnPicker() {
+        var form = document.getElementById("ooe-columns-form");
+        if (!form) { return; }
+        var list = form.querySelector(".ooe-column-list");
+        if (window.Sortable) { window.Sortable.create(list, {handle: ".ooe-handle", animation: 120}); }
+        form.addEventListener("click", function (event) { event.stopPropagation(); });
+        form.addEventListener("submit", function () {
+            var keys = Array.prototype.filter.call(list.querySelectorAll("input[type=checkbox]"),
+                function (box) { return box.checked; }).map(function (box) { return box.value; });
+            form.querySelector("input[name=columns]").value = keys.join(",");
+        });
+    }
+
+    /* --- Kanban ------------------------------------------------------------------------- */
+    function toast(board, message, kind) {
+        var box = document.querySelector(".ooe-toast");
+        if (!box) { return; }
+        box.className = "ooe-toast alert alert-" + kind;
+        box.textContent = message;
+        box.hidden = false;
+        window.clearTimeout(box._timer);
+        box._timer = window.setTimeout(function () { box.hidden = true; }, 6000);
+    }
+
+    function adjustCount(column, delta) {
+        var badge = column && column.querySelector(".ooe-count");
+        if (badge) { badge.textContent = String(parseInt(badge.textContent, 10) + delta); }
+    }
+
+    function fragment(html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html.trim();
+        return holder.firstElementChild;
+    }
+
+    function putBack(card, from, oldIndex) {
+        var reference = from.children[oldIndex] || null;
+        from.insertBefore(card, reference);
+    }
+
+    function move(board, card, from, to, oldIndex) {
+        var body = new URLSearchParams();
+        body.append("order", card.dataset.order);
+        body.append("stage", to.dataset.stage);
+        body.append("version", card.dataset.version);
+        card.classList.add("ooe-moving");
+        board.dataset.pending = String(parseInt(board.dataset.pending || "0", 10) + 1);
+        fetch(board.dataset.moveUrl, {
+            method: "POST", body: body, credentials: "same-origin",
+            headers: {"Accept": "application/json", "X-CSRFToken": csrfToken(card)}
+        }).then(function (response) {
+            return response.json().catch(function () {
+                return {ok: false, message: response.statusText || "Error"};
+            });
+        }).then(function (answer) {
+            var fresh = answer.card ? fragment(answer.card) : null;
+            if (answer.ok) {
+                if (fresh) { card.replaceWith(fresh); }
+                adjustCount(from.closest(".ooe-column"), -1);
+                adjustCount(to.closest(".ooe-column"), +1);
+                toast(board, answer.message, "success");
+                return;
+            }
+            if (answer.conflict && fresh) {
+                /* Someone else moved it: show it where it really is now. */
+                var home = board.querySelector(".ooe-cards[data-stage='" + answer.stage + "']");
+                card.remove();
+                if (home) { home.insertBefore(fresh, home.firstChild); }
+                adjustCount(from.closest(".ooe-column"), -1);
+                if (home) { adjustCount(home.closest(".ooe-column"), +1); }
+            } else {
+                putBack(card, from, oldIndex);
+                card.classList.remove("ooe-moving");
+            }
+            toast(board, answer.message, "danger");
+        }).catch(function () {
+            putBack(card, from, oldIndex);
+            card.classList.remove("ooe-moving");
+            toast(board, board.dataset.networkError || "Network error", "danger");
+        }).finally(function () {
+            board.dataset.pending = String(parseInt(board.dataset.pending, 10) - 1);
+        });
+    }
+
+    function setUpBoard() {
+        var board = document.getElementById("ooe-board");
+        if (!board || !window.Sortable) { return; }
+        board.querySelectorAll(".ooe-cards").forEach(function (list) {
+            window.Sortable.create(list, {
+                group: "ooe-cards", sort: false, animation: 120, filter: "select, button, a",
+                preventOnFilter: false,
+                onEnd: function (event) {
+                    if (event.from === event.to) { return; }
+                    move(board, event.item, event.from, event.to, event.oldIndex);
+                }
+            });
+        });
+        board.addEventListener("click", function (event) {
+            var link = event.target.closest(".ooe-load-more");
+            if (!link) { return; }
+            event.preventDefault();
+            var list = link.closest(".ooe-column").querySelector(".ooe-cards");
+            var last = list.lastElementChild;
+            var url = new URL(link.href, window.location.href);
+            if (last) { url.searchParams.set("after", last.dataset.process); }
+            fetch(url, {credentials: "same-origin"}).then(function (response) {
+                return response.text();
+            }).then(function (html) {
+                var holder = document.createElement("div");
+                holder.innerHTML = html;
+                var added = holder.children.length;
+                while (holder.firstElementChild) { list.appendChild(holder.firstElementChild); }
+                var total = parseInt(link.closest(".ooe-column").querySelector(".ooe-count").textContent, 10);
+                if (!added || list.children.length >= total) { link.remove(); }
+            });
+        });
+    }
+
+    document.addEventListener("DOMContentLoaded", function () {
+        setUpBulkForm();
+        setUpColumnPicker();
+        setUpBoard();
+    });
+}());

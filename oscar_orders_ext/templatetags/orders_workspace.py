@@ -1,0 +1,42 @@
+"""Template helpers of the workspace front ends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.simple_tag
+def query_with(query: QueryDict, **changes: Any) -> str:
+    """``query`` with some keys replaced (``None`` or "" removes one); always drops ``page``."""
+    updated = query.copy()
+    updated.pop("page", None)
+    for key, value in changes.items():
+        updated.pop(key, None)
+        if value not in (None, ""):
+            updated[key] = value
+    return updated.urlencode()
+
+
+@register.filter
+def cell_template(column: Any, prefix: str) -> str:
+    """The template that draws ``column``'s cells in a front end."""
+    return f"{prefix}/cells/{column.key}.html"
+
+
+@register.filter
+def is_stale(card: Any) -> bool:
+    """Whether the card has overstayed its stage's time limit."""
+    limit = card.stage.time_limit if card.stage else None
+    return bool(limit) and timezone.now() - card.state_changed_at > limit
+
+
+@register.filter
+def in_stage_for(card: Any) -> timedelta:
+    return timezone.now() - card.state_changed_at

@@ -1,0 +1,40 @@
+"""Fast order creation for tests that need many orders (no checkout, no stock)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from oscar.core.loading import get_model
+from oscar.test import factories
+
+from oscar_orders_ext.models import OrderProcess
+from oscar_orders_ext.services.processes import ProcessSeed, bulk_attach_processes
+from oscar_orders_ext.workflow import get_workflow
+
+Order = get_model("order", "Order")
+
+
+def bulk_orders(count: int, *, prefix: str = "BULK", currency: str = "EUR",
+                total: Decimal = Decimal("10.00"), state: str | None = None,
+                **seed_fields: Any) -> list[OrderProcess]:
+    """``count`` orders with their processes, written in bulk."""
+    basket = factories.create_basket(empty=True)
+    state = state or get_workflow().initial_state
+    status = get_workflow().get_state(state).get_oscar_status()
+    now = timezone.now()
+    orders = Order.objects.bulk_create(
+        Order(number=f"{prefix}{i:05d}", basket=basket, currency=currency, status=status,
+              date_placed=now - timezone.timedelta(minutes=i), total_incl_tax=total,
+              total_excl_tax=total, shipping_incl_tax=0, shipping_excl_tax=0,
+              guest_email=f"{prefix.lower()}{i}@example.com")
+        for i in range(count))
+    saved = Order.objects.filter(number__in=[o.number for o in orders])
+    bulk_attach_processes(ProcessSeed(order=o, state=state, **seed_fields) for o in saved)
+    return list(OrderProcess.objects.filter(order__in=saved).order_by("-placed_at"))
+
+
+def numbers(rows: Iterable[Any]) -> set[str]:
+    return {str(getattr(row, "number", row)) for row in rows}
