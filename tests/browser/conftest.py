@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from urllib.parse import urlsplit
 from collections.abc import Iterator
 from typing import Any
 
@@ -48,10 +49,29 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+def _local_only(route: Any) -> None:
+    """Tests never reach an outside host: anything not on this machine is refused."""
+    host = urlsplit(route.request.url).hostname or ""
+    if host in {"127.0.0.1", "localhost", "::1"} or route.request.url.startswith("data:"):
+        route.continue_()
+    else:
+        route.abort()
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.route("**/*", _local_only)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def sign_in(page: Any, live_server: Any, username: str, password: str = "pw") -> None:
+    """Sign the browser in through Django's admin login form, as a person would."""
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
