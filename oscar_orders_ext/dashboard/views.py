@@ -99,8 +99,9 @@ class WorkspaceMixin:
         form = self.order_filter.form
         active = []
         for name, value in self.order_filter.cleaned_data.items():
-            if value in (None, "", [], ()) or (hasattr(value, "start") and not (
-                    value.start or value.stop)):
+            empty_range = isinstance(value, slice) and value.start is None and value.stop is None
+            if value is None or value == "" or empty_range or (
+                    hasattr(value, "__len__") and not len(value)):
                 continue
             active.append((str(form.fields[name].label), name))
         return active
@@ -122,6 +123,7 @@ class OrderTableView(WorkspaceMixin, TemplateView):
     """The table: chosen columns, filters, search, sorting, totals, counts, bulk actions."""
 
     template_name = "oscar_orders_ext/dashboard/table.html"
+    extra_context = {"view_mode": "table"}
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         view = request.GET.get("view")
@@ -193,6 +195,7 @@ class KanbanView(WorkspaceMixin, TemplateView):
     """One board per funnel: a column per stage, its first cards, counts and totals."""
 
     template_name = "oscar_orders_ext/dashboard/kanban.html"
+    extra_context = {"view_mode": "kanban"}
     filter_fields_hidden = ("funnel", "stage")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

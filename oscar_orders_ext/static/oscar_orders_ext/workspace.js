@@ -22,7 +22,9 @@
         var action = form.querySelector("select[name=action]");
         function showParams() {
             form.querySelectorAll(".ooe-bulk-param").forEach(function (param) {
-                param.hidden = !action || param.dataset.for.split(" ").indexOf(action.value) < 0;
+                var wanted = action && param.dataset.for.split(" ").indexOf(action.value) >= 0;
+                param.style.display = wanted ? "" : "none";  /* .form-inline beats [hidden] */
+                param.disabled = !wanted;
             });
         }
         if (action) { action.addEventListener("change", showParams); showParams(); }

@@ -1,0 +1,41 @@
+"""The workspace finds its own way into Oscar's dashboard menu."""
+
+from __future__ import annotations
+
+import pytest
+from oscar.defaults import OSCAR_DASHBOARD_NAVIGATION
+
+from oscar_orders_ext.dashboard.navigation import WORKSPACE, with_workspace
+
+from .conftest import ws_url
+
+pytestmark = pytest.mark.django_db
+
+
+def fulfilment(navigation: list) -> list[tuple[str, str]]:
+    section = next(s for s in navigation if any(
+        c.get("url_name") == "dashboard:order-list" for c in s.get("children", [])))
+    return [(str(c["label"]), c["url_name"]) for c in section["children"]]
+
+
+def test_the_workspace_sits_next_to_oscars_order_list():
+    entries = fulfilment(with_workspace(OSCAR_DASHBOARD_NAVIGATION))
+    assert entries[:3] == [("Orders", "dashboard:order-list"), ("Order workspace", WORKSPACE),
+                           ("Kanban boards",
+                            "oscar_orders_ext_dashboard:orders-workspace-kanban-default")]
+    assert with_workspace(with_workspace(OSCAR_DASHBOARD_NAVIGATION)) == with_workspace(
+        OSCAR_DASHBOARD_NAVIGATION)  # adding twice adds once
+
+
+def test_a_setting_makes_it_the_order_list():
+    entries = fulfilment(with_workspace(OSCAR_DASHBOARD_NAVIGATION, replace_order_list=True))
+    assert entries[0] == ("Orders", WORKSPACE)
+    assert ("Orders (classic)", "dashboard:order-list") in entries
+
+
+def test_the_menu_shows_the_workspace_to_those_allowed(django_app, viewer, make_staff):
+    page = django_app.get("/dashboard/", user=viewer)
+    assert ws_url("orders-workspace") in page.text
+    assert ws_url("orders-funnel-list") not in page.text  # no manage_funnels permission
+    manager = make_staff("manager", ["view_orderprocess", "manage_funnels"])
+    assert ws_url("orders-funnel-list") in django_app.get("/dashboard/", user=manager).text
