@@ -41,3 +41,9 @@ class OrderConflict(OrderWorkflowError):
 
 class StockEffectError(OrderWorkflowError):
     """Stock could not be updated as the transition requires."""
+
+
+class FunnelError(OrderWorkflowError):
+    """A change to funnels or stages was refused (e.g. orders would be left without a stage)."""
+
+    default_message = _("This change to the funnels was refused.")

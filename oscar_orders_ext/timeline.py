@@ -37,9 +37,19 @@ def describe(entry: TimelineEntry) -> str:
             text += " " + _("(outside the workspace)")
         return text
     if kind == TimelineKind.STAGE:
-        if "to_stage" in data:
-            return _("Moved to stage “%(stage)s”") % {"stage": data["to_stage"]}
-        return _("Moved to funnel “%(funnel)s”") % {"funnel": data.get("to", "")}
+        if "to_stage" in data and data.get("to"):
+            text = _("Moved to stage “%(stage)s” of funnel “%(funnel)s”") % {
+                "stage": data["to_stage"], "funnel": data["to"]}
+        elif "to_stage" in data:
+            text = _("Moved to stage “%(stage)s”") % {"stage": data["to_stage"]}
+        else:
+            text = _("Moved to funnel “%(funnel)s”") % {"funnel": data.get("to", "")}
+        # Written by services.funnels when a stage or funnel was deleted with orders in it.
+        if data.get("reason") == "stage_deleted":
+            text += " " + _("(stage “%(stage)s” was deleted)") % {"stage": data.get("from_stage")}
+        elif data.get("reason") == "funnel_deleted":
+            text += " " + _("(funnel “%(funnel)s” was deleted)") % {"funnel": data.get("from")}
+        return text
     if kind == TimelineKind.PAYMENT:
         return _("Payment status changed from “%(from)s” to “%(to)s”") % {
             "from": _label(PaymentStatus, data.get("from", "")),

@@ -5,6 +5,9 @@ from oscar.core.application import OscarDashboardConfig
 
 VIEW = "oscar_orders_ext.view_orderprocess"
 PARTNER = "partner.dashboard_access"
+STAFF = "is_staff"
+CHANGE_STATE = "oscar_orders_ext.change_order_state"
+MANAGE_FUNNELS = "oscar_orders_ext.manage_funnels"
 
 
 class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
@@ -18,22 +21,21 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
 
     # Oscar evaluates a tuple as "any of these lists", each list as "all of these".
     permissions_map = {
-        "orders-workspace": ([VIEW], [PARTNER]),
-        "orders-workspace-kanban": ([VIEW], [PARTNER]),
-        "orders-workspace-kanban-default": ([VIEW], [PARTNER]),
-        "orders-workspace-cards": ([VIEW], [PARTNER]),
-        "orders-workspace-move": ([VIEW, "oscar_orders_ext.change_order_state"],
-                                  [PARTNER, "oscar_orders_ext.change_order_state"]),
-        "orders-workspace-bulk": ([VIEW, "oscar_orders_ext.bulk_edit_orders"],),
-        "orders-workspace-columns": ([VIEW], [PARTNER]),
-        "orders-workspace-saved-view-create": ([VIEW], [PARTNER]),
-        "orders-workspace-saved-view-delete": ([VIEW], [PARTNER]),
-        "orders-funnel-list": (["oscar_orders_ext.manage_funnels"],),
-        "orders-funnel-create": (["oscar_orders_ext.manage_funnels"],),
-        "orders-funnel-update": (["oscar_orders_ext.manage_funnels"],),
-        "orders-funnel-delete": (["oscar_orders_ext.manage_funnels"],),
-        "orders-stage-reorder": (["oscar_orders_ext.manage_funnels"],),
-        "orders-stage-delete": (["oscar_orders_ext.manage_funnels"],),
+        "orders-workspace": ([STAFF, VIEW], [PARTNER]),
+        "orders-workspace-kanban": ([STAFF, VIEW], [PARTNER]),
+        "orders-workspace-kanban-default": ([STAFF, VIEW], [PARTNER]),
+        "orders-workspace-cards": ([STAFF, VIEW], [PARTNER]),
+        "orders-workspace-move": ([STAFF, VIEW, CHANGE_STATE], [PARTNER, CHANGE_STATE]),
+        "orders-workspace-bulk": ([STAFF, VIEW, "oscar_orders_ext.bulk_edit_orders"],),
+        "orders-workspace-columns": ([STAFF, VIEW], [PARTNER]),
+        "orders-workspace-saved-view-create": ([STAFF, VIEW], [PARTNER]),
+        "orders-workspace-saved-view-delete": ([STAFF, VIEW], [PARTNER]),
+        "orders-funnel-list": ([STAFF, MANAGE_FUNNELS],),
+        "orders-funnel-create": ([STAFF, MANAGE_FUNNELS],),
+        "orders-funnel-update": ([STAFF, MANAGE_FUNNELS],),
+        "orders-funnel-delete": ([STAFF, MANAGE_FUNNELS],),
+        "orders-stage-reorder": ([STAFF, MANAGE_FUNNELS],),
+        "orders-stage-delete": ([STAFF, MANAGE_FUNNELS],),
     }
 
     def ready(self) -> None:

@@ -39,3 +39,13 @@ def test_the_menu_shows_the_workspace_to_those_allowed(django_app, viewer, make_
     assert ws_url("orders-funnel-list") not in page.text  # no manage_funnels permission
     manager = make_staff("manager", ["view_orderprocess", "manage_funnels"])
     assert ws_url("orders-funnel-list") in django_app.get("/dashboard/", user=manager).text
+
+
+def test_permissions_alone_do_not_open_the_staff_screens(django_app, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    outsider = django_user_model.objects.create_user(username="outsider", password="x")
+    outsider.user_permissions.set(Permission.objects.filter(
+        codename__in=["view_orderprocess", "manage_funnels"]))
+    django_app.get(ws_url("orders-workspace"), user=outsider, status=403)
+    django_app.get(ws_url("orders-funnel-list"), user=outsider, status=403)

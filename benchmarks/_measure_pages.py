@@ -1,0 +1,219 @@
+"""Time dashboard pages with Django's test client; run by ``benchmarks/workspace.py``.
+
+Needs ``DATABASE_URL`` pointing at a seeded database (``seed_demo``). Prints one JSON object
+on stdout: per page its URL, median and min milliseconds, SQL query count, SQL time and
+response size (of one extra request), and optionally ``EXPLAIN ANALYZE`` of its slowest queries. Progress goes
+to stderr. Settings are the sandbox's, with ``DEBUG`` off (see ``--debug``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+
+
+@dataclass
+class Page:
+    """A page to time and the text proving it shows the right orders."""
+
+    key: str
+    label: str
+    url: str
+    expect: list[str]
+    absent: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Timing:
+    """What was measured for one page."""
+
+    key: str
+    label: str
+    url: str
+    median_ms: float
+    min_ms: float
+    queries: int
+    sql_ms: float
+    kilobytes: float
+    slowest: list[dict[str, Any]]
+
+
+def setup_django(debug: bool) -> None:
+    """Configure Django from the sandbox settings, with DEBUG as asked."""
+    from django.conf import settings
+
+    settings.DEBUG = debug  # read before setup(), so the template engines see it too
+    import django
+
+    django.setup()
+
+
+def pages_for(which: str) -> list[Page]:
+    """The pages to time, with search terms and expected numbers taken from the data."""
+    from oscar.core.loading import get_model
+
+    from oscar_orders_ext.models import Funnel, OrderProcess
+
+    order_model = get_model("order", "Order")
+    orders = order_model.objects.order_by("-date_placed", "-pk")
+    processes = OrderProcess.objects.order_by("-placed_at", "-pk")
+    newest = orders.values_list("number", flat=True).first()
+    if newest is None:
+        raise SystemExit("The database has no orders: run seed_demo first.")
+
+    def newest_number(queryset: Any) -> str:
+        """The number of the newest order in ``queryset`` (page 1 must show it)."""
+        number = queryset.values_list("number", flat=True).first()
+        if number is None:
+            raise SystemExit(f"No order matches {queryset.query}")
+        return str(number)
+
+    def not_newest(number: str) -> list[str]:
+        """The overall newest number, if a filtered page must not show it."""
+        return [] if number == newest else [newest]
+
+    oscar_list = Page("oscar", "Oscar: order list", "/dashboard/orders/", [newest])
+    table = Page("table", "Ours: table", "/dashboard/workspace/", [newest_number(processes)])
+    if which == "scale":
+        return [oscar_list, table]
+
+    status, state = "Being processed", "processing"
+    middle = orders.values_list("number", flat=True)[orders.count() // 2]
+    prefix = middle[:-2]  # e.g. D000500 matches 100 bulk orders
+    email = processes.exclude(customer_email="").values_list("customer_email", flat=True)[0]
+    funnel = Funnel.objects.get_default()
+
+    by_status = newest_number(orders.filter(status=status))
+    by_number = newest_number(orders.filter(number__startswith=prefix))
+    our_state = newest_number(processes.filter(state=state))
+    our_number = newest_number(processes.filter(number__startswith=prefix))
+    our_email = newest_number(processes.filter(customer_email=email))
+    other_email = newest_number(processes.exclude(customer_email=email))
+    card = newest_number(processes.filter(funnel=funnel, stage__isnull=False))
+    return [
+        oscar_list,
+        Page("oscar_status", f"Oscar: status={status}",
+             f"/dashboard/orders/?{urlencode({'status': status})}", [by_status],
+             not_newest(by_status)),
+        Page("oscar_number", f"Oscar: number starts {prefix}",
+             f"/dashboard/orders/?{urlencode({'order_number': prefix})}", [by_number],
+             not_newest(by_number)),
+        table,
+        Page("table_state", f"Ours: state={state}",
+             f"/dashboard/workspace/?{urlencode({'state': state})}", [our_state],
+             not_newest(our_state)),
+        Page("table_number", f"Ours: q={prefix}",
+             f"/dashboard/workspace/?{urlencode({'q': prefix})}", [our_number],
+             not_newest(our_number)),
+        Page("table_email", "Ours: q=<customer email>",
+             f"/dashboard/workspace/?{urlencode({'q': email})}", [our_email], [other_email]),
+        Page("kanban", f"Ours: Kanban /{funnel.slug}/",
+             f"/dashboard/workspace/kanban/{funnel.slug}/", [funnel.name, card]),
+    ]
+
+
+def fetch(client: Any, page: Page, check_content: bool = False) -> int:
+    """GET the page, return its size; fail on an error status or (if asked) wrong content."""
+    response = client.get(page.url)
+    if response.status_code != 200:
+        raise SystemExit(f"{page.url} answered {response.status_code}")
+    if check_content:
+        html = response.content.decode()
+        missing = [text for text in page.expect if text not in html]
+        unwanted = [text for text in page.absent if text in html]
+        if missing or unwanted:
+            raise SystemExit(f"{page.url}: missing {missing}, unexpected {unwanted}")
+    return len(response.content)
+
+
+class QueryClock:
+    """Execute wrapper timing each query with ``perf_counter`` (Django's log rounds to ms)."""
+
+    def __init__(self) -> None:
+        self.queries: list[tuple[float, str, Any]] = []
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.queries.append((time.perf_counter() - started, sql, params))
+
+
+def explain(sql: str, params: Any) -> str:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of one recorded query."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def measure(client: Any, page: Page, repeat: int, warmup: int, slowest: int) -> Timing:
+    """Warm up, time ``repeat`` requests, then count and time the queries of one more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    fetch(client, page, check_content=True)
+    for _ in range(warmup - 1):
+        fetch(client, page)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fetch(client, page)
+        times.append((time.perf_counter() - started) * 1000)
+    clock = QueryClock()
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(clock):
+        size = fetch(client, page, check_content=True)
+    top = sorted(clock.queries, key=lambda query: query[0], reverse=True)[:slowest]
+    return Timing(
+        key=page.key, label=page.label, url=page.url,
+        median_ms=statistics.median(times), min_ms=min(times),
+        queries=len(captured.captured_queries),
+        sql_ms=sum(seconds for seconds, _sql, _params in clock.queries) * 1000,
+        kilobytes=size / 1024,
+        slowest=[{"ms": seconds * 1000, "sql": sql, "params": repr(params),
+                  "plan": explain(sql, params)}
+                 for seconds, sql, params in top])
+
+
+def main() -> None:
+    """Log in as the demo superuser and time each page."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", choices=["main", "scale"], default="main")
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--explain", type=int, default=0, metavar="N",
+                        help="EXPLAIN ANALYZE the N slowest queries of each page")
+    parser.add_argument("--debug", action="store_true",
+                        help="keep the sandbox's DEBUG=True (slower: it logs every query)")
+    options = parser.parse_args()
+    setup_django(options.debug)
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="demo"))
+    results = []
+    for page in pages_for(options.pages):
+        print(f"  timing {page.url}", file=sys.stderr, flush=True)
+        timing = measure(client, page, options.repeat, max(options.warmup, 1), options.explain)
+        results.append(asdict(timing))
+    json.dump({"pages": results}, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
