@@ -10,6 +10,8 @@ from django.urls import reverse
 
 from oscar_orders_ext.models import Funnel
 
+from .conftest import sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 REORDER_PATH = "/stages/order/"
@@ -22,13 +24,9 @@ def funnel(db: Any) -> Funnel:
 
 @pytest.fixture
 def signed_in_page(live_server: Any, page: Any, make_staff: Callable[..., Any]) -> Any:
-    """The browser page, signed in (through Django's admin login) as a funnel manager."""
+    """The browser page, signed in as a funnel manager."""
     make_staff("funnel-manager", ["manage_funnels"])
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "funnel-manager")
-    page.fill("#id_password", "pw")
-    page.click("input[type=submit]")
-    page.wait_for_load_state()
+    sign_in(page, live_server, "funnel-manager")
     return page
 
 
