@@ -28,8 +28,14 @@ DEFAULTS: dict[str, Any] = {
     "ADD_TO_NAVIGATION": True,
     # Make Fulfilment › Orders open the workspace; Oscar's list stays as "Orders (classic)".
     "REPLACE_ORDER_LIST": False,
+    # Exports up to this many orders download at once; larger ones run in the background.
+    "EXPORT_SYNC_LIMIT": 5000,
+    # Hours a background export's file stays downloadable.
+    "EXPORT_EXPIRY_HOURS": 48,
     # Name of the funnel created after migrate when a shop has none.
     "DEFAULT_FUNNEL_NAME": "Orders",
+    # Largest order file (CSV or XLSX) the importer accepts, in bytes.
+    "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
 }
 
 

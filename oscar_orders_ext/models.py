@@ -288,3 +288,48 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def export_upload_to(job: ExportJob, filename: str) -> str:
+    return f"oscar_orders_ext/exports/{job.pk}/{filename}"
+
+
+class ExportJob(models.Model):
+    """A large export written in the background; its file expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    #: What to export: filter query string, columns, format and options.
+    params = models.JSONField(_("parameters"), default=dict)
+    total = models.PositiveIntegerField(_("orders to export"), default=0)
+    done = models.PositiveIntegerField(_("orders exported"), default=0)
+    file = models.FileField(_("file"), upload_to=export_upload_to, blank=True, max_length=255)
+    error = models.TextField(_("error"), blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return f"{self.params.get('format', '?')} export {self.pk} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        """Percentage done, 0–100."""
+        return 100 if self.status == self.Status.DONE else int(
+            100 * self.done / self.total) if self.total else 0
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()

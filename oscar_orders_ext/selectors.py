@@ -239,7 +239,8 @@ def attach_lines(processes: Iterable[OrderProcess]) -> None:
     processes = list(processes)
     by_order: dict[int, list[Any]] = defaultdict(list)
     lines = Line.objects.filter(order_id__in=[p.order_id for p in processes]).only(
-        "order_id", "title", "quantity", "partner_sku").order_by("pk")
+        "order_id", "title", "quantity", "partner_sku", "unit_price_incl_tax",
+        "line_price_incl_tax").order_by("pk")
     for line in lines:
         by_order[line.order_id].append(line)
     for process in processes:

@@ -15,3 +15,11 @@ def send_state_email_task(order_id: int, state: str, note: str = "") -> bool:
     from .notifications import send_state_email
 
     return send_state_email(order_id, state, note)
+
+
+@task()
+def run_export_task(job_id: int) -> None:
+    """Write a background export."""
+    from .exports.service import run_export
+
+    run_export(job_id)

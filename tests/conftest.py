@@ -95,3 +95,19 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def editor(make_staff: Callable[..., Any]) -> Any:
+    """Staff who may view, move, cancel and bulk-edit orders."""
+    from .dashboard.conftest import WORKSPACE_EDITOR
+
+    return make_staff("editor", WORKSPACE_EDITOR)
+
+
+@pytest.fixture
+def viewer(make_staff: Callable[..., Any]) -> Any:
+    """Staff who may only look at the workspace."""
+    from .dashboard.conftest import WORKSPACE_VIEWER
+
+    return make_staff("viewer", WORKSPACE_VIEWER)

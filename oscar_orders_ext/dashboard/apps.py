@@ -30,6 +30,9 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         "orders-workspace-columns": ([STAFF, VIEW], [PARTNER]),
         "orders-workspace-saved-view-create": ([STAFF, VIEW], [PARTNER]),
         "orders-workspace-saved-view-delete": ([STAFF, VIEW], [PARTNER]),
+        "orders-workspace-export": ([STAFF, VIEW], [PARTNER]),
+        "orders-export-job": ([STAFF, VIEW], [PARTNER]),
+        "orders-export-download": ([STAFF, VIEW], [PARTNER]),
         "orders-funnel-list": ([STAFF, MANAGE_FUNNELS],),
         "orders-funnel-create": ([STAFF, MANAGE_FUNNELS],),
         "orders-funnel-update": ([STAFF, MANAGE_FUNNELS],),
@@ -57,6 +60,11 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         self.columns_view = import_string("oscar_orders_ext.dashboard.views.ColumnPreferenceView")
         self.saved_view_create = import_string("oscar_orders_ext.dashboard.views.SavedViewCreateView")
         self.saved_view_delete = import_string("oscar_orders_ext.dashboard.views.SavedViewDeleteView")
+        self.export_view = import_string("oscar_orders_ext.dashboard.export_views.ExportView")
+        self.export_job_view = import_string(
+            "oscar_orders_ext.dashboard.export_views.ExportJobView")
+        self.export_download_view = import_string(
+            "oscar_orders_ext.dashboard.export_views.ExportDownloadView")
         self.funnel_list_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelListView")
         self.funnel_create_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelCreateView")
         self.funnel_update_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelUpdateView")
@@ -79,6 +87,10 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
                  name="orders-workspace-saved-view-create"),
             path("views/<int:pk>/delete/", self.saved_view_delete.as_view(),
                  name="orders-workspace-saved-view-delete"),
+            path("export/", self.export_view.as_view(), name="orders-workspace-export"),
+            path("exports/<int:pk>/", self.export_job_view.as_view(), name="orders-export-job"),
+            path("exports/<int:pk>/download/", self.export_download_view.as_view(),
+                 name="orders-export-download"),
             path("funnels/", self.funnel_list_view.as_view(), name="orders-funnel-list"),
             path("funnels/new/", self.funnel_create_view.as_view(),
                  name="orders-funnel-create"),

@@ -14,6 +14,8 @@ from oscar_orders_ext.models import OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 
 IDS = re.compile(r"^\d+(,\d+)*$")
+#: Bulk actions that answer with a file rather than changing orders.
+EXPORT_ACTIONS = {"export_xlsx": "xlsx", "export_csv": "csv"}
 
 
 class MoveForm(forms.Form):
@@ -71,8 +73,8 @@ class BulkActionForm(forms.Form):
             raise forms.ValidationError(_("Choose the state change to apply."))
         if action in {"add_tag", "remove_tag"} and not data.get("tag"):
             raise forms.ValidationError(_("Choose a tag."))
-        if action not in {*SIMPLE_ACTIONS, "transition", "add_tag", "remove_tag",
-                          "assign_operator"}:
+        if action not in {*SIMPLE_ACTIONS, *EXPORT_ACTIONS, "transition", "add_tag",
+                          "remove_tag", "assign_operator"}:
             raise forms.ValidationError(_("Unknown action."))
         return data
 

@@ -28,7 +28,9 @@ from oscar_orders_ext.services.transitions import (available_transitions, move_t
                                                    transition_order)
 from oscar_orders_ext.workflow import get_workflow
 
-from .forms import BulkActionForm, ColumnPreferenceForm, MoveForm, SavedViewForm
+from oscar_orders_ext.exports.service import ExportOptions
+
+from .forms import EXPORT_ACTIONS, BulkActionForm, ColumnPreferenceForm, MoveForm, SavedViewForm
 
 NAMESPACE = "oscar_orders_ext_dashboard"
 PAGE_SIZES = (25, 50, 100)
@@ -321,6 +323,14 @@ class BulkActionView(WorkspaceMixin, View):
             pks = list(self.order_filter.qs.order_by("pk").values_list("pk", flat=True))
         else:
             pks = self.visible().filter(pk__in=data["selected"]).values_list("pk", flat=True)
+        if data["action"] in EXPORT_ACTIONS:
+            from .export_views import export_response
+
+            options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
+                                    columns=request.POST.get("columns", "").split(",")
+                                    if request.POST.get("columns") else [],
+                                    selected=[] if data["select_all"] else list(pks))
+            return export_response(request, options)
         try:
             apply = resolve_action(data["action"], transition=data["transition"],
                                    tag=data["tag"], operator=data["operator"])

@@ -15,13 +15,3 @@ WORKSPACE_EDITOR = ["view_orderprocess", "change_orderprocess", "change_order_st
 
 def ws_url(name: str, **kwargs: Any) -> str:
     return reverse(f"oscar_orders_ext_dashboard:{name}", kwargs=kwargs or None)
-
-
-@pytest.fixture
-def editor(make_staff: Callable[..., Any]) -> Any:
-    return make_staff("editor", WORKSPACE_EDITOR)
-
-
-@pytest.fixture
-def viewer(make_staff: Callable[..., Any]) -> Any:
-    return make_staff("viewer", WORKSPACE_VIEWER)

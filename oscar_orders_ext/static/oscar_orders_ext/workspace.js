@@ -161,7 +161,25 @@
         });
     }
 
+    /* --- Background export: progress bar ------------------------------------------------- */
+    function followExport() {
+        var box = document.querySelector(".ooe-export-job");
+        if (!box || box.dataset.status === "done" || box.dataset.status === "failed") { return; }
+        var bar = box.querySelector(".progress-bar");
+        window.setTimeout(function poll() {
+            fetch(box.dataset.statusUrl, {headers: {"Accept": "application/json"},
+                                          credentials: "same-origin"})
+                .then(function (response) { return response.json(); })
+                .then(function (job) {
+                    if (bar) { bar.style.width = job.progress + "%"; bar.textContent = job.progress + "%"; }
+                    if (job.status === "done" || job.status === "failed") { window.location.reload(); return; }
+                    window.setTimeout(poll, 1500);
+                });
+        }, 1000);
+    }
+
     document.addEventListener("DOMContentLoaded", function () {
+        followExport();
         setUpBulkForm();
         setUpColumnPicker();
         setUpBoard();

@@ -1,0 +1,108 @@
+"""Export views of the dashboard workspace: thin layers over ``exports.service``."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from django.contrib import messages
+from django.http import (FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse,
+                         StreamingHttpResponse)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.exports.service import (DELIMITERS, ExportOptions, export_queryset,
+                                              header_for, chunked, row_for, start_export,
+                                              write_export)
+from oscar_orders_ext.exports.writers import csv_chunks
+from oscar_orders_ext.columns import columns_for
+from oscar_orders_ext.models import ColumnPreference, ExportJob
+
+from .views import url
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def options_from(request: HttpRequest, data: Any, *, selected: list[int] | None = None
+                 ) -> ExportOptions:
+    """Export options from a submitted form; the user's columns unless the form names some."""
+    columns = [c for c in (data.get("columns") or "").split(",") if c]
+    if not columns:
+        preference = ColumnPreference.objects.filter(user=request.user).first()
+        columns = preference.columns if preference else []
+    return ExportOptions(format=data.get("format", "xlsx"), query=data.get("query", ""),
+                         columns=columns, selected=selected or [],
+                         delimiter=data.get("delimiter", ","), bom=bool(data.get("bom")),
+                         lines_sheet=bool(data.get("lines_sheet")))
+
+
+def export_response(request: HttpRequest, options: ExportOptions) -> HttpResponse:
+    """The file itself for a small export, or a background job for a large one."""
+    count = export_queryset(options, request.user).count()
+    if count > app_settings.EXPORT_SYNC_LIMIT:
+        job = start_export(options, request.user)
+        messages.info(request, _("Exporting %(count)d orders in the background.")
+                      % {"count": count})
+        return redirect(url("orders-export-job", pk=job.pk))
+    if options.format == "csv":
+        columns = columns_for(options.columns)
+        rows = (row_for(process, columns, money=False)
+                for chunk in chunked(export_queryset(options, request.user))
+                for process in chunk)
+        response = StreamingHttpResponse(
+            csv_chunks(header_for(columns), rows, delimiter=DELIMITERS[options.delimiter],
+                       bom=options.bom), content_type=CONTENT_TYPES["csv"])
+        response["Content-Disposition"] = f'attachment; filename="{options.filename}"'
+        return response
+    target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    write_export(options, request.user, target)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename=options.filename,
+                        content_type=CONTENT_TYPES["xlsx"])
+
+
+class ExportView(View):
+    """Export every order matching the current filter with the chosen columns."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        try:
+            options = options_from(request, request.GET)
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+            return redirect(f"{url('orders-workspace')}?{request.GET.get('query', '')}")
+        return export_response(request, options)
+
+
+class ExportJobView(View):
+    """A background export: progress (HTML, or JSON for the progress bar) and its download."""
+
+    def job(self, request: HttpRequest, pk: int) -> ExportJob:
+        return get_object_or_404(ExportJob, pk=pk, user=request.user)
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        job = self.job(request, pk)
+        if "application/json" in request.headers.get("Accept", ""):
+            return JsonResponse({"status": job.status, "progress": job.progress,
+                                 "done": job.done, "total": job.total, "error": job.error,
+                                 "download": url("orders-export-download", pk=job.pk)
+                                 if job.status == ExportJob.Status.DONE else ""})
+        return render(request, "oscar_orders_ext/dashboard/export_job.html", {"job": job})
+
+
+class ExportDownloadView(ExportJobView):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        job = self.job(request, pk)
+        if job.status != ExportJob.Status.DONE or not job.file:
+            raise Http404(_("This export is not ready."))
+        if job.expired:
+            return render(request, "oscar_orders_ext/dashboard/export_job.html",
+                          {"job": job}, status=410)
+        name = job.file.name.rsplit("/", 1)[-1]
+        return FileResponse(job.file.open("rb"), as_attachment=True, filename=name,
+                            content_type=CONTENT_TYPES.get(job.params.get("format"), None))
