@@ -167,8 +167,7 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
     currency = models.CharField(_("currency"), max_length=12, blank=True)
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=0)
     customer_name = models.CharField(_("customer"), max_length=255, blank=True)
-    customer_email = models.CharField(_("customer email"), max_length=254, blank=True,
-                                      db_index=True)
+    customer_email = models.CharField(_("customer email"), max_length=254, blank=True)
     customer_phone = models.CharField(_("customer phone"), max_length=64, blank=True)
     payment_method = models.CharField(_("payment method"), max_length=128, blank=True,
                                       db_index=True)
@@ -197,6 +196,8 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             models.Index(fields=["-placed_at"], name="ooe_process_placed"),
             # varchar_pattern_ops lets PostgreSQL use the index for number-prefix searches.
             models.Index(fields=["number"], name="ooe_process_number",
+                         opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["customer_email"], name="ooe_process_email",
                          opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["state", "-placed_at"], name="ooe_process_state_placed"),
             models.Index(fields=["funnel", "stage", "-placed_at"],
@@ -333,3 +334,27 @@ class ExportJob(models.Model):
     @property
     def expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class ProcessTally(models.Model):
+    """Running counts and totals per (funnel, stage, state, currency), kept by PostgreSQL
+    triggers on ``OrderProcess`` so unfiltered summaries cost the same at any size.
+
+    Only PostgreSQL maintains it (see migration 0004); elsewhere summaries are computed live.
+    """
+
+    funnel_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField(help_text="0 when the order has no stage")
+    state = models.CharField(max_length=50)
+    currency = models.CharField(max_length=12)
+    count = models.BigIntegerField(default=0)
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("tally")
+        verbose_name_plural = _("tallies")
+        constraints = [models.UniqueConstraint(fields=["funnel_id", "stage_id", "state",
+                                                       "currency"], name="ooe_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.funnel_id}/{self.stage_id}/{self.state}/{self.currency}: {self.count}"

@@ -101,9 +101,7 @@ class WorkspaceMixin:
         form = self.order_filter.form
         active = []
         for name, value in self.order_filter.cleaned_data.items():
-            empty_range = isinstance(value, slice) and value.start is None and value.stop is None
-            if value is None or value == "" or empty_range or (
-                    hasattr(value, "__len__") and not len(value)):
+            if not selectors.is_set(value):
                 continue
             active.append((str(form.fields[name].label), name))
         return active
@@ -205,7 +203,7 @@ class KanbanView(WorkspaceMixin, TemplateView):
         slug = self.kwargs.get("funnel")
         funnel = (get_object_or_404(Funnel, slug=slug) if slug
                   else Funnel.objects.get_default())
-        board = selectors.kanban(self.order_filter.qs, funnel, per_stage=CARDS_PER_STAGE)
+        board = selectors.kanban(self.order_filter, funnel, per_stage=CARDS_PER_STAGE)
         context.update(self.common_context())
         context.update({"funnel": funnel, "board": board,
                         "stages": [column.stage for column in board]})
