@@ -1,9 +1,10 @@
 """Time dashboard pages with Django's test client; run by ``benchmarks/workspace.py``.
 
 Needs ``DATABASE_URL`` pointing at a seeded database (``seed_demo``). Prints one JSON object
-on stdout: per page its URL, median and min milliseconds, SQL query count, SQL time and
-response size (of one extra request), and optionally ``EXPLAIN ANALYZE`` of its slowest queries. Progress goes
-to stderr. Settings are the sandbox's, with ``DEBUG`` off (see ``--debug``).
+on stdout: per page its URL, median and min milliseconds, and from one extra request its SQL
+query count, SQL time, response size and optionally ``EXPLAIN ANALYZE`` of its slowest
+queries. Progress goes to stderr. Settings are the sandbox's with ``DEBUG`` off, as in
+production (``--debug`` keeps it on: Django then logs every query, which slows all pages).
 """
 
 from __future__ import annotations
@@ -142,9 +143,11 @@ class QueryClock:
     """Execute wrapper timing each query with ``perf_counter`` (Django's log rounds to ms)."""
 
     def __init__(self) -> None:
+        """Start with no queries recorded."""
         self.queries: list[tuple[float, str, Any]] = []
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        """Run the query and record its duration."""
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -161,19 +164,30 @@ def explain(sql: str, params: Any) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def measure(client: Any, page: Page, repeat: int, warmup: int, slowest: int) -> Timing:
-    """Warm up, time ``repeat`` requests, then count and time the queries of one more."""
+def time_pages(client: Any, pages: list[Page], repeat: int, warmup: int
+               ) -> dict[str, list[float]]:
+    """Milliseconds of ``repeat`` GETs per page, in rounds so load bursts hit all pages alike."""
+    for page in pages:
+        print(f"  checking {page.url}", file=sys.stderr, flush=True)
+        fetch(client, page, check_content=True)  # the first warm-up
+    for _ in range(warmup - 1):
+        for page in pages:
+            fetch(client, page)
+    times: dict[str, list[float]] = {page.key: [] for page in pages}
+    for round_number in range(repeat):
+        print(f"  round {round_number + 1}/{repeat}", file=sys.stderr, flush=True)
+        for page in pages:
+            started = time.perf_counter()
+            fetch(client, page)
+            times[page.key].append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def profile_queries(client: Any, page: Page, times: list[float], slowest: int) -> Timing:
+    """The page's timings, with the queries of one more GET counted and timed."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    fetch(client, page, check_content=True)
-    for _ in range(warmup - 1):
-        fetch(client, page)
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fetch(client, page)
-        times.append((time.perf_counter() - started) * 1000)
     clock = QueryClock()
     with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(clock):
         size = fetch(client, page, check_content=True)
@@ -207,11 +221,10 @@ def main() -> None:
 
     client = Client()
     client.force_login(get_user_model().objects.get(username="demo"))
-    results = []
-    for page in pages_for(options.pages):
-        print(f"  timing {page.url}", file=sys.stderr, flush=True)
-        timing = measure(client, page, options.repeat, max(options.warmup, 1), options.explain)
-        results.append(asdict(timing))
+    pages = pages_for(options.pages)
+    times = time_pages(client, pages, options.repeat, max(options.warmup, 1))
+    results = [asdict(profile_queries(client, page, times[page.key], options.explain))
+               for page in pages]
     json.dump({"pages": results}, sys.stdout)
 
 
