@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .models import OrderProcess
+from .constants import OrderType, PaymentStatus
+from .workflow import get_workflow
 
 
 @dataclass(frozen=True)
@@ -24,44 +27,51 @@ class Column:
     #: Field to order by (None: not sortable).
     sort: str | None = None
     default: bool = True
-    #: Plain value for exports.
-    value: Callable[[OrderProcess], Any] | None = None
+    #: Plain value for exports, from an ``exports.service.ExportRecord``.
+    value: Callable[[Any], Any] | None = None
 
-    def export_value(self, process: OrderProcess) -> Any:
+    def export_value(self, record: Any) -> Any:
         """The cell's value as a spreadsheet wants it."""
         if self.value is not None:
-            return self.value(process)
-        return getattr(process, self.key, "")
+            return self.value(record)
+        return getattr(record, self.key, "")
 
 
-def _operator(process: OrderProcess) -> str:
-    operator = process.operator
-    return (operator.get_full_name() or operator.get_username()) if operator else ""
+@lru_cache(maxsize=32)
+def _labels(kind: str, language: str | None) -> dict[str, str]:
+    """Translated labels by value, resolved once per language (exports format many rows)."""
+    if kind == "state":
+        return {state.code: str(state.label) for state in get_workflow().get_states()}
+    choices = {"payment_status": PaymentStatus, "order_type": OrderType}[kind]
+    return {value: str(label) for value, label in choices.choices}
+
+
+def label(kind: str, value: str) -> str:
+    """The translated label of a state, payment status or order type value."""
+    return _labels(kind, get_language()).get(value, value)
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("placed", _("Created"), "placed_at", value=lambda p: p.placed_at),
     Column("order_type", _("Type"), "order_type", default=False,
-           value=lambda p: str(p.get_order_type_display())),
+           value=lambda p: label("order_type", p.order_type)),
     Column("number", _("Number"), "number"),
-    Column("state", _("State"), "state", value=lambda p: str(p.state_info.label)),
+    Column("state", _("State"), "state", value=lambda p: label("state", p.state)),
     Column("payment_status", _("Payment"), "payment_status",
-           value=lambda p: str(p.get_payment_status_display())),
+           value=lambda p: label("payment_status", p.payment_status)),
     Column("customer", _("Customer"), "customer_name",
            value=lambda p: " ".join(filter(None, [p.customer_name, p.customer_email,
                                                   p.customer_phone]))),
     Column("products", _("Products"),
-           value=lambda p: "; ".join(f"{line.quantity} × {line.title}"
-                                     for line in getattr(p, "lines_summary", []))),
+           value=lambda p: "; ".join(f"{line.quantity} × {line.title}" for line in p.lines)),
     Column("payment_method", _("Payment method"), "payment_method", default=False),
     Column("shipping_method", _("Shipping method"), "shipping_method", default=False),
-    Column("tags", _("Tags"), value=lambda p: ", ".join(tag.name for tag in p.tags.all())),
+    Column("tags", _("Tags"), value=lambda p: ", ".join(p.tag_names)),
     Column("operator", _("Operator"), f"operator__{get_user_model().USERNAME_FIELD}",
-           value=_operator),
+           value=lambda p: p.operator_name),
     Column("source", _("Source"), "source", default=False),
     Column("total", _("Total"), "total", value=lambda p: p.total),
-    Column("notes", _("Notes"), "notes_count", default=False,
-           value=lambda p: getattr(p, "notes_count", 0)),
+    Column("notes", _("Notes"), "notes_count", default=False, value=lambda p: p.notes_count),
     Column("last_activity", _("Last activity"), "last_activity_at",
            value=lambda p: p.last_activity_at),
 )

@@ -113,17 +113,20 @@ def write_xlsx(target: IO[bytes] | str, sheets: Sequence[tuple[str, Sequence[str
             header_cells.append(cell)
         sheet.append(header_cells)
         for row in rows:
-            cells = []
+            cells: list[Any] = []
             for value in row:
+                # Only cells that need a number format become cell objects: plain values are
+                # appended as they are, which is what keeps write-only mode fast.
                 if isinstance(value, Money):
                     cell = WriteOnlyCell(sheet, value=value.amount)
                     cell.number_format = currency_format(value.currency)
+                    cells.append(cell)
                 elif isinstance(value, datetime):
                     cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
                     cell.number_format = date_format
+                    cells.append(cell)
                 else:
-                    cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
-                cells.append(cell)
+                    cells.append(_xlsx_value(value))
             sheet.append(cells)
             written += 1
     workbook.save(target)
