@@ -70,8 +70,7 @@ def pages_for(which: str) -> list[Page]:
     order_model = get_model("order", "Order")
     orders = order_model.objects.order_by("-date_placed", "-pk")
     processes = OrderProcess.objects.order_by("-placed_at", "-pk")
-    newest = orders.values_list("number", flat=True).first()
-    if newest is None:
+    if not orders.exists():
         raise SystemExit("The database has no orders: run seed_demo first.")
 
     def newest_number(queryset: Any) -> str:
@@ -81,11 +80,7 @@ def pages_for(which: str) -> list[Page]:
             raise SystemExit(f"No order matches {queryset.query}")
         return str(number)
 
-    def not_newest(number: str) -> list[str]:
-        """The overall newest number, if a filtered page must not show it."""
-        return [] if number == newest else [newest]
-
-    oscar_list = Page("oscar", "Oscar: order list", "/dashboard/orders/", [newest])
+    oscar_list = Page("oscar", "Oscar: order list", "/dashboard/orders/", [newest_number(orders)])
     table = Page("table", "Ours: table", "/dashboard/workspace/", [newest_number(processes)])
     if which == "scale":
         return [oscar_list, table]
@@ -96,30 +91,31 @@ def pages_for(which: str) -> list[Page]:
     email = processes.exclude(customer_email="").values_list("customer_email", flat=True)[0]
     funnel = Funnel.objects.get_default()
 
-    by_status = newest_number(orders.filter(status=status))
-    by_number = newest_number(orders.filter(number__startswith=prefix))
-    our_state = newest_number(processes.filter(state=state))
-    our_number = newest_number(processes.filter(number__startswith=prefix))
-    our_email = newest_number(processes.filter(customer_email=email))
-    other_email = newest_number(processes.exclude(customer_email=email))
+    def filtered(key: str, label: str, url: str, matching: Any, others: Any) -> Page:
+        """A filtered page: shows the newest matching order, not the newest other one."""
+        return Page(key, label, url, [newest_number(matching)], [newest_number(others)])
+
+    is_status, has_prefix = {"status": status}, {"number__startswith": prefix}
+    is_state, has_email = {"state": state}, {"customer_email": email}
     card = newest_number(processes.filter(funnel=funnel, stage__isnull=False))
     return [
         oscar_list,
-        Page("oscar_status", f"Oscar: status={status}",
-             f"/dashboard/orders/?{urlencode({'status': status})}", [by_status],
-             not_newest(by_status)),
-        Page("oscar_number", f"Oscar: number starts {prefix}",
-             f"/dashboard/orders/?{urlencode({'order_number': prefix})}", [by_number],
-             not_newest(by_number)),
+        filtered("oscar_status", f"Oscar: status={status}",
+                 f"/dashboard/orders/?{urlencode({'status': status})}",
+                 orders.filter(**is_status), orders.exclude(**is_status)),
+        filtered("oscar_number", f"Oscar: number starts {prefix}",
+                 f"/dashboard/orders/?{urlencode({'order_number': prefix})}",
+                 orders.filter(**has_prefix), orders.exclude(**has_prefix)),
         table,
-        Page("table_state", f"Ours: state={state}",
-             f"/dashboard/workspace/?{urlencode({'state': state})}", [our_state],
-             not_newest(our_state)),
-        Page("table_number", f"Ours: q={prefix}",
-             f"/dashboard/workspace/?{urlencode({'q': prefix})}", [our_number],
-             not_newest(our_number)),
-        Page("table_email", "Ours: q=<customer email>",
-             f"/dashboard/workspace/?{urlencode({'q': email})}", [our_email], [other_email]),
+        filtered("table_state", f"Ours: state={state}",
+                 f"/dashboard/workspace/?{urlencode({'state': state})}",
+                 processes.filter(**is_state), processes.exclude(**is_state)),
+        filtered("table_number", f"Ours: q={prefix}",
+                 f"/dashboard/workspace/?{urlencode({'q': prefix})}",
+                 processes.filter(**has_prefix), processes.exclude(**has_prefix)),
+        filtered("table_email", "Ours: q=<customer email>",
+                 f"/dashboard/workspace/?{urlencode({'q': email})}",
+                 processes.filter(**has_email), processes.exclude(**has_email)),
         Page("kanban", f"Ours: Kanban /{funnel.slug}/",
              f"/dashboard/workspace/kanban/{funnel.slug}/", [funnel.name, card]),
     ]

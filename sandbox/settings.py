@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "django_filters",
     "oscar_orders_ext",
     "oscar_orders_ext.dashboard.apps.OrdersWorkspaceDashboardConfig",
+    "oscar_orders_ext.contrib.wagtail",
     "sandbox.demo",
 ]
 

@@ -74,8 +74,20 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_tasks",
     "django_filters",
+    # Wagtail, for the optional Wagtail admin front end (oscar_orders_ext.contrib.wagtail)
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
     "oscar_orders_ext",
     "oscar_orders_ext.dashboard.apps.OrdersWorkspaceDashboardConfig",
+    "oscar_orders_ext.contrib.wagtail",
     "tests.testapp",
     "sandbox.demo",
 ]
@@ -117,6 +129,9 @@ TEMPLATES = [
     }
 ]
 
+WAGTAIL_SITE_NAME = "Tests"
+WAGTAILADMIN_BASE_URL = "http://testserver"
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 STATIC_URL = "/static/"
 MEDIA_URL = "/media/"
