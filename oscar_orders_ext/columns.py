@@ -46,19 +46,19 @@ def _labels(kind: str, language: str | None) -> dict[str, str]:
     return {value: str(label) for value, label in choices.choices}
 
 
-def label(kind: str, value: str) -> str:
-    """The translated label of a state, payment status or order type value."""
-    return _labels(kind, get_language()).get(value, value)
+def labels_for(kind: str) -> dict[str, str]:
+    """Translated labels of states, payment statuses or order types, by value."""
+    return _labels(kind, get_language())
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("placed", _("Created"), "placed_at", value=lambda p: p.placed_at),
     Column("order_type", _("Type"), "order_type", default=False,
-           value=lambda p: label("order_type", p.order_type)),
+           value=lambda p: p.type_label),
     Column("number", _("Number"), "number"),
-    Column("state", _("State"), "state", value=lambda p: label("state", p.state)),
+    Column("state", _("State"), "state", value=lambda p: p.state_label),
     Column("payment_status", _("Payment"), "payment_status",
-           value=lambda p: label("payment_status", p.payment_status)),
+           value=lambda p: p.payment_label),
     Column("customer", _("Customer"), "customer_name",
            value=lambda p: " ".join(filter(None, [p.customer_name, p.customer_email,
                                                   p.customer_phone]))),

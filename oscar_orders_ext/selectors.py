@@ -67,6 +67,10 @@ class OpenChoiceField(forms.MultipleChoiceField):
 class OpenChoiceFilter(django_filters.MultipleChoiceFilter):
     field_class = OpenChoiceField
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
 
 def _choices_of(field_name: str) -> Any:
     return lambda: [(value, value) for value in distinct_values(field_name)]
@@ -105,14 +109,16 @@ class OrderFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     funnel = django_filters.ModelChoiceFilter(queryset=Funnel.objects.all(), label=_("Funnel"))
+    # Filters on the process's own columns cannot produce duplicate rows: no DISTINCT, which
+    # would stop PostgreSQL from reading the first page straight off an index.
     state = django_filters.MultipleChoiceFilter(choices=lambda: get_workflow().state_choices(),
-                                                label=_("State"))
+                                                label=_("State"), distinct=False)
     stage = django_filters.ModelMultipleChoiceFilter(
-        queryset=Stage.objects.select_related("funnel"), label=_("Stage"))
+        queryset=Stage.objects.select_related("funnel"), label=_("Stage"), distinct=False)
     payment_status = django_filters.MultipleChoiceFilter(choices=PaymentStatus.choices,
-                                                         label=_("Payment"))
+                                                         label=_("Payment"), distinct=False)
     order_type = django_filters.MultipleChoiceFilter(choices=OrderType.choices,
-                                                     label=_("Order type"))
+                                                     label=_("Order type"), distinct=False)
     placed = django_filters.DateFromToRangeFilter(
         field_name="placed_at", label=_("Placed between"),
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}))

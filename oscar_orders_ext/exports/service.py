@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from oscar_orders_ext import selectors
-from oscar_orders_ext.columns import Column, columns_for
+from oscar_orders_ext.columns import Column, columns_for, labels_for
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import ExportJob, OrderProcess
@@ -97,6 +97,9 @@ class ExportRecord:
     last_activity_at: Any
     operator_name: str
     notes_count: int
+    state_label: str = ""
+    payment_label: str = ""
+    type_label: str = ""
     tag_names: list[str] = field(default_factory=list)
     lines: list[Any] = field(default_factory=list)
 
@@ -141,7 +144,13 @@ def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 2000
         rows = list(_with_export_fields(page).order_by("-placed_at", "-pk")[:chunk_size])
         if not rows:
             return
+        states, payments, types = (labels_for(kind) for kind in
+                                   ("state", "payment_status", "order_type"))
         records = [ExportRecord(**row) for row in rows]
+        for record in records:  # labels resolved once per chunk, not once per cell
+            record.state_label = states.get(record.state, record.state)
+            record.payment_label = payments.get(record.payment_status, record.payment_status)
+            record.type_label = types.get(record.order_type, record.order_type)
         by_pk = {record.pk: record for record in records}
         for process_id, name in through.objects.filter(
                 orderprocess_id__in=by_pk).order_by("tag__name").values_list(

@@ -22,14 +22,15 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    """Values a CSV cell can hold: aware datetimes in local time, decimals as text."""
+def _plain(value: Any, tz: Any) -> Any:
+    """Values a CSV cell can hold: aware datetimes in the shop's time zone, no None."""
+    if isinstance(value, str):
+        return neutralise(value)
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if timezone.is_aware(
-            value) else value.strftime("%Y-%m-%d %H:%M:%S")
-    if value is None:
-        return ""
-    return neutralise(value) if isinstance(value, str) else value
+        if value.tzinfo is not None:
+            value = value.astimezone(tz)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return "" if value is None else value
 
 
 class _Echo:
@@ -43,11 +44,12 @@ def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]], *, delimite
                bom: bool = False) -> Iterator[str]:
     """CSV text, row by row, ready for a ``StreamingHttpResponse`` or a file."""
     writer = csv.writer(_Echo(), delimiter=delimiter)
+    tz = timezone.get_current_timezone()  # once, not once per cell
     if bom:
         yield "\ufeff"
     yield writer.writerow([neutralise(str(h)) for h in header])
     for row in rows:
-        yield writer.writerow([_plain(value) for value in row])
+        yield writer.writerow([_plain(value, tz) for value in row])
 
 
 def write_csv(target: IO[str], header: Sequence[str], rows: Iterable[Sequence[Any]], *,
@@ -67,11 +69,12 @@ def currency_format(currency: str) -> str:
     return CURRENCY_FORMATS.get(currency, f'#,##0.00 "{currency}"' if currency else "#,##0.00")
 
 
-def _xlsx_value(value: Any) -> Any:
+def _xlsx_value(value: Any, tz: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise(value)
     if isinstance(value, datetime):
-        # Excel has no time zones: write the shop's local wall-clock time.
-        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) \
-            else value
+        # Excel has no time zones: write the shop's wall-clock time.
+        return value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, date | Decimal | int | float) or value is None:
         return value
     return neutralise(str(value))
@@ -103,7 +106,7 @@ def write_xlsx(target: IO[bytes] | str, sheets: Sequence[tuple[str, Sequence[str
     workbook = Workbook(write_only=True)
     written = 0
     bold = Font(bold=True)
-    date_format = "yyyy-mm-dd hh:mm"
+    tz = timezone.get_current_timezone()
     for title, header, rows in sheets:
         sheet = workbook.create_sheet(title=title[:31])
         header_cells = []
@@ -121,12 +124,8 @@ def write_xlsx(target: IO[bytes] | str, sheets: Sequence[tuple[str, Sequence[str
                     cell = WriteOnlyCell(sheet, value=value.amount)
                     cell.number_format = currency_format(value.currency)
                     cells.append(cell)
-                elif isinstance(value, datetime):
-                    cell = WriteOnlyCell(sheet, value=_xlsx_value(value))
-                    cell.number_format = date_format
-                    cells.append(cell)
-                else:
-                    cells.append(_xlsx_value(value))
+                else:  # datetimes get openpyxl's own date format: no cell object needed
+                    cells.append(_xlsx_value(value, tz))
             sheet.append(cells)
             written += 1
     workbook.save(target)

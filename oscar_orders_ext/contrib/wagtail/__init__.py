@@ -1,0 +1,1 @@
+"""The order workspace in the Wagtail admin: install with ``oscar-orders-ext[wagtail]``."""

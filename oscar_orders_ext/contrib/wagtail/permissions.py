@@ -1,0 +1,26 @@
+"""The Wagtail permission policy of the workspace: Django's model permissions on OrderProcess."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from oscar_orders_ext.models import OrderProcess
+
+#: ``user_has_permission(user, "view")`` checks ``oscar_orders_ext.view_orderprocess``.
+permission_policy = ModelPermissionPolicy(OrderProcess)
+
+#: The app's permissions offered in Wagtail's group editor.
+CODENAMES = ["view_orderprocess", "change_orderprocess", "change_order_state", "cancel_order",
+             "refund_order", "reopen_order", "bulk_edit_orders", "manage_funnels"]
+
+
+def can_view(user: Any) -> bool:
+    """Whether ``user`` may open the workspace in Wagtail's admin."""
+    return bool(user.is_active and permission_policy.user_has_permission(user, "view"))
+
+
+def has(user: Any, codename: str) -> bool:
+    """Whether ``user`` holds one of the app's permissions (``change_order_state`` …)."""
+    return bool(user.is_active and user.has_perm(f"oscar_orders_ext.{codename}"))

@@ -1,0 +1,23 @@
+"""URLs of the workspace in Wagtail's admin, mounted at ``<admin>/orders/`` by wagtail_hooks."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "oscar_orders_ext_wagtail"
+
+urlpatterns = [
+    path("", views.OrderTableView.as_view(), name="table"),
+    path("bulk/", views.BulkActionView.as_view(), name="bulk"),
+    path("kanban/", views.KanbanView.as_view(), name="kanban-default"),
+    path("kanban/<slug:funnel>/", views.KanbanView.as_view(), name="kanban"),
+    path("kanban/<slug:funnel>/stages/<int:stage>/cards/", views.StageCardsView.as_view(),
+         name="cards"),
+    path("move/", views.MoveOrderView.as_view(), name="move"),
+    path("columns/", views.ColumnPreferenceView.as_view(), name="columns"),
+    path("views/new/", views.SavedViewCreateView.as_view(), name="saved-view-create"),
+    path("views/<int:pk>/delete/", views.SavedViewDeleteView.as_view(),
+         name="saved-view-delete"),
+    path("export/", views.ExportView.as_view(), name="export"),
+    path("funnels/", views.FunnelListView.as_view(), name="funnels"),
+]

@@ -1,0 +1,331 @@
+"""Wagtail admin views of the workspace: Wagtail's templates around the shared front-end steps.
+
+Every step between the request and the models goes through ``oscar_orders_ext.frontends``,
+``selectors`` and ``services``, exactly as the Oscar dashboard's views do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from oscar_orders_ext import frontends, selectors
+from oscar_orders_ext.dashboard.forms import (EXPORT_ACTIONS, BulkActionForm,
+                                              ColumnPreferenceForm, MoveForm, SavedViewForm)
+from oscar_orders_ext.exports.service import ExportOptions
+from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
+from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
+from oscar_orders_ext.workflow import get_workflow
+
+from .permissions import can_view, has
+
+NAMESPACE = "oscar_orders_ext_wagtail"
+CARD_TEMPLATE = "oscar_orders_ext/wagtail/partials/card.html"
+
+
+def url(name: str, **kwargs: Any) -> str:
+    """Reverse one of the workspace's Wagtail admin URLs."""
+    return reverse(f"{NAMESPACE}:{name}", kwargs=kwargs or None)
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Whether the caller is a script asking for JSON."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` URL when it points into this site, else ``fallback``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return target
+    return fallback
+
+
+def forbidden(request: HttpRequest) -> HttpResponse:
+    """A 403 in Wagtail's look (Wagtail itself would redirect to its dashboard)."""
+    if wants_json(request):
+        return JsonResponse({"ok": False, "message": _("You may not do this."),
+                             "conflict": False}, status=403)
+    return TemplateResponse(request, "oscar_orders_ext/wagtail/forbidden.html",
+                            {"page_title": _("Permission denied")}, status=403)
+
+
+class PermissionRequiredMixin:
+    """Refuse (403) users without the workspace's view permission or ``required`` ones."""
+
+    #: App permission codenames needed besides ``view_orderprocess``.
+    required: tuple[str, ...] = ()
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_view(request.user) or not all(has(request.user, codename)
+                                                 for codename in self.required):
+            return forbidden(request)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+class WorkspacePageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
+    """A full Wagtail admin page of the workspace, with its filter and breadcrumbs."""
+
+    request: HttpRequest
+    header_icon = "list-ul"
+    filter_fields_hidden: tuple[str, ...] = ()
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
+    def order_filter(self) -> selectors.OrderFilter:
+        if not hasattr(self, "_order_filter"):
+            self._order_filter = frontends.order_filter_for(self.request,
+                                                            hidden=self.filter_fields_hidden)
+        return self._order_filter
+
+    def common_context(self) -> dict[str, Any]:
+        order_filter = self.order_filter()
+        query = frontends.filter_query(self.request.GET)
+        return {
+            "filter": order_filter,
+            "filter_form": order_filter.form,
+            "active_filters": frontends.active_filters(order_filter),
+            "query_string": query,
+            "funnels": Funnel.objects.all(),
+            "workflow_states": get_workflow().get_states(),
+        }
+
+
+class OrderTableView(WorkspacePageMixin, TemplateView):
+    """The table: chosen columns, filters, search, sorting, totals, counts, bulk actions."""
+
+    template_name = "oscar_orders_ext/wagtail/table.html"
+    page_title = gettext_lazy("Orders")
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        view = request.GET.get("view")
+        if view:  # open a saved view: its filter and columns become the URL
+            query = frontends.saved_view_query(request.user, view)
+            if query is None:
+                messages.error(request, _("This saved view does not exist or is not shared "
+                                          "with you."))
+                return redirect(url("table"))
+            return redirect(f"{url('table')}?{query}")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        table = frontends.table_page(self.order_filter(), self.request.GET,
+                                     frontends.chosen_column_keys(self.request))
+        context.update(self.common_context())
+        context.update({
+            "table": table,
+            "summary": table.summary,
+            "page_obj": table.page,
+            "paginator": table.paginator,
+            "rows": table.rows,
+            "columns": table.columns,
+            "all_columns": table.all_columns,
+            "column_keys": table.column_keys,
+            "sort": table.sort,
+            "page_size": table.page_size,
+            "page_sizes": frontends.PAGE_SIZES,
+            "saved_views": frontends.saved_views_for(self.request.user),
+            "saved_view_form": SavedViewForm(
+                initial={"query": frontends.filter_query(self.request.GET)}),
+            "can_bulk_edit": has(self.request.user, "bulk_edit_orders"),
+            "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
+            "bulk_transitions": frontends.workflow_transition_choices(),
+            "tags": Tag.objects.all(),
+            "operators": selectors.operator_choices()[1:],
+        })
+        return context
+
+
+class BulkActionView(PermissionRequiredMixin, View):
+    """Apply an action to the selected orders or to every order matching the filter."""
+
+    required = ("bulk_edit_orders",)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = BulkActionForm(request.POST)
+        back = f"{url('table')}?{request.POST.get('query', '')}"
+        if not form.is_valid():
+            for error in form.non_field_errors() or [_("The bulk action is not valid.")]:
+                messages.error(request, error)
+            return redirect(back)
+        data = form.cleaned_data
+        pks = frontends.bulk_selection(request, data)
+        if data["action"] in EXPORT_ACTIONS:
+            from oscar_orders_ext.dashboard.export_views import export_response
+
+            columns = request.POST.get("columns", "")
+            options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
+                                    columns=columns.split(",") if columns else [],
+                                    selected=[] if data["select_all"] else pks)
+            return export_response(request, options)
+        outcome = frontends.apply_bulk_action(request, data, pks)
+        if outcome.error:
+            messages.error(request, outcome.error)
+            return redirect(back)
+        if outcome.success_message:
+            messages.success(request, outcome.success_message)
+        if outcome.report is None or not outcome.report.refused:
+            return redirect(back)
+        return render(request, "oscar_orders_ext/wagtail/bulk_report.html",
+                      {"report": outcome.report, "back": back,
+                       "page_title": _("Bulk action"), "header_icon": "list-ul"})
+
+
+class KanbanView(WorkspacePageMixin, TemplateView):
+    """One board per funnel: a column per stage, its first cards, counts and totals."""
+
+    template_name = "oscar_orders_ext/wagtail/kanban.html"
+    filter_fields_hidden = ("funnel", "stage")
+    header_icon = "table"
+
+    @property
+    def funnel(self) -> Funnel:
+        if not hasattr(self, "_funnel"):
+            slug = self.kwargs.get("funnel")
+            self._funnel = (get_object_or_404(Funnel, slug=slug) if slug
+                            else Funnel.objects.get_default())
+        return self._funnel
+
+    def get_page_title(self) -> str:
+        return _("Board: %(funnel)s") % {"funnel": self.funnel.name}
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [{"url": url("table"), "label": _("Orders")},
+                                         {"url": "", "label": self.get_page_title()}]
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        board = selectors.kanban(self.order_filter(), self.funnel,
+                                 per_stage=frontends.CARDS_PER_STAGE)
+        context.update(self.common_context())
+        context["export_query"] = "&".join(filter(None, [context["query_string"],
+                                                         f"funnel={self.funnel.pk}"]))
+        context.update({"funnel": self.funnel, "board": board,
+                        "stages": [column.stage for column in board],
+                        "can_move": has(self.request.user, "change_order_state")})
+        return context
+
+
+class StageCardsView(PermissionRequiredMixin, View):
+    """The next cards of a column ("load more"), as an HTML fragment."""
+
+    def get(self, request: HttpRequest, funnel: str, stage: int) -> HttpResponse:
+        stage_obj = get_object_or_404(Stage.objects.select_related("funnel"), pk=stage,
+                                      funnel__slug=funnel)
+        after = None
+        if request.GET.get("after", "").isdigit():
+            after = OrderProcess.objects.filter(pk=request.GET["after"]).first()
+        order_filter = frontends.order_filter_for(request, hidden=("funnel", "stage"))
+        cards = selectors.more_cards(order_filter.qs, stage_obj, after=after,
+                                     limit=frontends.CARDS_PER_STAGE)
+        stages = list(stage_obj.funnel.stages.all())
+        html = "".join(render_to_string(CARD_TEMPLATE, {"card": card, "stages": stages},
+                                        request=request) for card in cards)
+        return HttpResponse(html)
+
+
+class MoveOrderView(PermissionRequiredMixin, View):
+    """Move one order (a Kanban drop or a "Move to…" form), with the dashboard's JSON contract:
+    ok, message, conflict, card, stage, state, version; 400 refused, 409 conflict."""
+
+    required = ("change_order_state",)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = MoveForm(request.POST, processes=selectors.visible_processes(request.user))
+        outcome = frontends.move(form, request.user)
+        if not wants_json(request):
+            (messages.success if outcome.ok else messages.error)(request, outcome.message)
+            return redirect(safe_next(request, url("table")))
+
+        def render_card(card: OrderProcess, stages: list[Any]) -> str:
+            return render_to_string(CARD_TEMPLATE, {"card": card, "stages": stages},
+                                    request=request)
+
+        return JsonResponse(frontends.move_payload(outcome, render_card), status=outcome.status)
+
+
+class FunnelListView(WorkspacePageMixin, TemplateView):
+    """The funnels with their stages, each with a link to its board."""
+
+    template_name = "oscar_orders_ext/wagtail/funnel_list.html"
+    page_title = gettext_lazy("Funnels")
+    header_icon = "cogs"
+    required = ("manage_funnels",)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["funnels"] = Funnel.objects.prefetch_related("stages")
+        return context
+
+
+class ColumnPreferenceView(PermissionRequiredMixin, View):
+    """Remember the columns (and their order) a user picked."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ColumnPreferenceForm(request.POST)
+        if form.is_valid():
+            frontends.remember_columns(request.user, form.cleaned_data["columns"])
+            if wants_json(request):
+                return JsonResponse({"ok": True})
+        else:
+            if wants_json(request):
+                return JsonResponse({"ok": False, "message": form.errors["columns"][0]},
+                                    status=400)
+            messages.error(request, form.errors["columns"][0])
+        return redirect(safe_next(request, url("table")))
+
+
+class SavedViewCreateView(PermissionRequiredMixin, View):
+    """Save the current filter and columns under a name, private or shared."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SavedViewForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Give the view a name."))
+            return redirect(f"{url('table')}?{request.POST.get('query', '')}")
+        saved = frontends.save_view(form, request.user, request.POST.get("columns", ""))
+        messages.success(request, _("View “%(name)s” saved.") % {"name": saved.name})
+        return redirect(f"{url('table')}?view={saved.pk}")
+
+
+class SavedViewDeleteView(PermissionRequiredMixin, View):
+    """Delete one of the user's own saved views."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        saved = get_object_or_404(SavedView, pk=pk)
+        if saved.owner_id != request.user.pk:
+            return forbidden(request)
+        saved.delete()
+        messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
+        return redirect(url("table"))
+
+
+class ExportView(PermissionRequiredMixin, View):
+    """Export every order matching the filter, as the dashboard's export does (same service;
+    large exports continue on the dashboard's progress page)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        from oscar_orders_ext.dashboard.export_views import export_response, options_from
+        from oscar_orders_ext.exceptions import OrderWorkflowError
+
+        try:
+            options = options_from(request, request.GET)
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+            return redirect(f"{url('table')}?{request.GET.get('query', '')}")
+        return export_response(request, options)

@@ -1,0 +1,263 @@
+"""What every front end of the workspace does the same way, whatever its templates and URLs.
+
+The Oscar dashboard (``dashboard/``) and the Wagtail admin (``contrib/wagtail/``) differ only in
+templates, URL wiring and view classes; the steps between a request and the selectors and
+services live here: building the filter from a query string, a table page (summary, paginated
+rows, columns, sorting), a bulk action, and a card move with its JSON answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, QueryDict
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+from . import selectors
+from .columns import COLUMNS, Column, columns_for, ordering_for
+from .exceptions import OrderConflict, OrderWorkflowError
+from .models import ColumnPreference, OrderProcess, SavedView
+from .services.bulk import BulkReport, resolve_action, run_bulk_action
+from .services.transitions import move_to_stage, transition_order
+
+PAGE_SIZES = (25, 50, 100)
+CARDS_PER_STAGE = 20
+#: Query parameters that steer the page rather than filter orders.
+NON_FILTER_PARAMS = ("page", "page_size", "sort", "view")
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told the count (already computed by the summary) instead of counting."""
+
+    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        return self._known_count
+
+
+def order_filter_for(request: HttpRequest, query: QueryDict | None = None,
+                     hidden: tuple[str, ...] = ()) -> selectors.OrderFilter:
+    """The workspace filter bound to ``query`` (default: the request's GET), over the orders
+    the user may see; ``hidden`` fields are dropped from its form."""
+    data = (request.GET if query is None else query).copy()
+    for name in NON_FILTER_PARAMS:
+        data.pop(name, None)
+    order_filter = selectors.OrderFilter(data, request=request,
+                                         queryset=selectors.visible_processes(request.user))
+    for name in hidden:
+        order_filter.form.fields.pop(name, None)
+    return order_filter
+
+
+def filter_query(query: QueryDict) -> str:
+    """The current filter as a query string (for saved views, bulk "all", exports)."""
+    data = query.copy()
+    for name in ("page", "view"):
+        data.pop(name, None)
+    return data.urlencode()
+
+
+def active_filters(order_filter: selectors.OrderFilter) -> list[tuple[str, str]]:
+    """(label, field name) of every filter that narrows the orders."""
+    form = order_filter.form
+    return [(str(form.fields[name].label), name)
+            for name, value in order_filter.cleaned_data.items()
+            if selectors.is_set(value) and name in form.fields]
+
+
+def saved_views_for(user: Any) -> QuerySet[SavedView]:
+    """The saved views a user may open: their own and the shared ones."""
+    return SavedView.objects.filter(Q(owner=user) | Q(shared=True))
+
+
+def saved_view_query(user: Any, pk: str) -> str | None:
+    """The query string a saved view stands for (its filter and columns), None if not visible."""
+    saved = saved_views_for(user).filter(pk=pk).first() if pk.isdigit() else None
+    if saved is None:
+        return None
+    query = QueryDict(saved.query, mutable=True)
+    query["columns"] = ",".join(saved.columns)
+    return query.urlencode()
+
+
+def chosen_column_keys(request: HttpRequest) -> list[str] | None:
+    """The columns named in the URL, else the user's remembered choice, else None (default)."""
+    if request.GET.get("columns"):
+        return request.GET["columns"].split(",")
+    preference = ColumnPreference.objects.filter(user=request.user).first()
+    return preference.columns if preference else None
+
+
+@dataclass
+class TablePage:
+    """One page of the table, with everything drawn around it."""
+
+    summary: selectors.Summary
+    paginator: KnownCountPaginator
+    page: Page
+    rows: list[OrderProcess]
+    columns: list[Column]
+    sort: str
+    page_size: int
+    query_without_sort: str
+    all_columns: list[Column] = field(default_factory=list)
+
+    @property
+    def column_keys(self) -> str:
+        """The shown columns as one comma-separated value."""
+        return ",".join(column.key for column in self.columns)
+
+
+def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
+               column_keys: list[str] | None) -> TablePage:
+    """Summary, sorted page, rows with their related data, columns: a fixed number of queries."""
+    summary = selectors.summarize(order_filter)
+    sort, order_by = ordering_for(query.get("sort"))
+    size = query.get("page_size") or ""
+    page_size = int(size) if size.isdigit() and int(size) in PAGE_SIZES else PAGE_SIZES[0]
+    paginator = KnownCountPaginator(order_filter.qs.order_by(*order_by), page_size,
+                                    summary.count)
+    page = paginator.get_page(query.get("page"))
+    rows = list(selectors.with_related(page.object_list))
+    selectors.attach_lines(rows)
+    columns = columns_for(column_keys)
+    chosen = {column.key for column in columns}
+    without_sort = query.copy()
+    for name in ("sort", "page"):
+        without_sort.pop(name, None)
+    return TablePage(summary=summary, paginator=paginator, page=page, rows=rows,
+                     columns=columns, sort=sort, page_size=page_size,
+                     query_without_sort=without_sort.urlencode(),
+                     all_columns=columns + [c for c in COLUMNS if c.key not in chosen])
+
+
+def workflow_transition_choices() -> list[tuple[str, str]]:
+    """Every transition of the workflow as (name, label), for bulk state changes."""
+    seen: dict[str, str] = {}
+    for transition in OrderProcess().get_all_state_transitions():
+        label = transition.custom.get("label") or transition.name
+        seen.setdefault(transition.name, str(label))
+    return list(seen.items())
+
+
+# --- Bulk actions -----------------------------------------------------------------------------
+
+def bulk_selection(request: HttpRequest, data: dict[str, Any]) -> list[int]:
+    """The process ids a valid ``BulkActionForm`` targets: the ticked rows the user may see, or
+    every order matching the filter the user was looking at."""
+    if data["select_all"]:
+        order_filter = order_filter_for(request, QueryDict(data["query"]))
+        return list(order_filter.qs.order_by("pk").values_list("pk", flat=True))
+    return list(selectors.visible_processes(request.user).filter(pk__in=data["selected"])
+                .values_list("pk", flat=True))
+
+
+@dataclass
+class BulkOutcome:
+    """What a bulk action did: an error, or a report (orders done, refusals)."""
+
+    error: str = ""
+    report: BulkReport | None = None
+
+    @property
+    def success_message(self) -> str:
+        """The "n orders updated." line, empty when nothing changed."""
+        if self.report is None or not self.report.done:
+            return ""
+        return _("%(count)d orders updated.") % {"count": self.report.done}
+
+
+def apply_bulk_action(request: HttpRequest, data: dict[str, Any], pks: list[int]
+                      ) -> BulkOutcome:
+    """Run a (non-export) bulk action of a valid ``BulkActionForm`` on ``pks``."""
+    try:
+        apply = resolve_action(data["action"], transition=data["transition"], tag=data["tag"],
+                               operator=data["operator"])
+    except OrderWorkflowError as error:
+        return BulkOutcome(error=error.message)
+    return BulkOutcome(report=run_bulk_action(pks, data["action"], apply, user=request.user))
+
+
+# --- Moves ------------------------------------------------------------------------------------
+
+@dataclass
+class MoveOutcome:
+    """The answer to a move: a Kanban drop or a transition button."""
+
+    ok: bool
+    message: str
+    status: int = 200
+    process: OrderProcess | None = None
+    conflict: bool = False
+
+
+def form_errors(form: Any) -> str:
+    """A form's errors as one sentence."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+def move(form: Any, user: Any) -> MoveOutcome:
+    """Apply a bound ``MoveForm``: to a stage, or through a named transition."""
+    if not form.is_valid():
+        return MoveOutcome(ok=False, message=form_errors(form), status=400)
+    process, stage = form.cleaned_data["order"], form.cleaned_data["stage"]
+    version, note = form.cleaned_data["version"], form.cleaned_data["note"]
+    try:
+        if stage is not None:
+            result = move_to_stage(process, stage, user=user, note=note,
+                                   expected_version=version)
+        else:
+            result = transition_order(process, form.cleaned_data["transition"], user=user,
+                                      note=note, expected_version=version)
+    except OrderConflict as error:
+        return MoveOutcome(ok=False, message=error.message, status=409, process=process,
+                           conflict=True)
+    except OrderWorkflowError as error:
+        return MoveOutcome(ok=False, message=error.message, status=400, process=process)
+    message = _("Order %(number)s is now “%(state)s”.") % {
+        "number": result.process.number, "state": result.process.state_info.label}
+    return MoveOutcome(ok=True, message=message, process=result.process)
+
+
+def move_payload(outcome: MoveOutcome,
+                 render_card: Callable[[OrderProcess, list[Any]], str]) -> dict[str, Any]:
+    """The JSON contract of a move (ok, message, conflict; card, stage, state, version)."""
+    payload: dict[str, Any] = {"ok": outcome.ok, "message": outcome.message,
+                               "conflict": outcome.conflict}
+    if outcome.process is not None:
+        current = selectors.with_related(
+            OrderProcess.objects.filter(pk=outcome.process.pk)).get()
+        selectors.attach_lines([current])
+        stages = list(current.funnel.stages.all()) if current.funnel_id else []
+        payload.update({"stage": current.stage_id, "state": current.state,
+                        "version": current.version, "card": render_card(current, stages)})
+    return payload
+
+
+# --- Columns and saved views --------------------------------------------------------------------
+
+def remember_columns(user: Any, columns: list[str]) -> None:
+    """Keep the columns (in order) a user picked, from a valid ``ColumnPreferenceForm``."""
+    ColumnPreference.objects.update_or_create(user=user, defaults={"columns": columns})
+
+
+def save_view(form: Any, user: Any, columns: str) -> SavedView:
+    """Save a valid ``SavedViewForm`` for ``user`` with the shown columns (comma-separated),
+    or the user's remembered columns when none are given."""
+    saved = form.save(commit=False)
+    saved.owner = user
+    if columns:
+        saved.columns = columns.split(",")
+    else:
+        preference = ColumnPreference.objects.filter(user=user).first()
+        saved.columns = preference.columns if preference else []
+    saved.save()
+    return saved
