@@ -82,8 +82,9 @@ NUMBER_LIKE = re.compile(r"^[#\w-]*\d[\w-]*$")
 def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProcess]:
     """Orders matching an order number, customer name, email or phone, product title or SKU.
 
-    The shape of the text picks the indexes: an email searches emails, a number-like word
-    searches numbers, phones and SKUs; anything else names and product titles.
+    The shape of the text picks the indexes: an email searches emails; a number-like word
+    searches order numbers, or, when no number starts with it, phones and SKUs; anything else
+    searches names and product titles.
     """
     text = text.strip()
     if not text:
@@ -94,12 +95,19 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
                                    | Q(upc__iexact=text))
     if NUMBER_LIKE.match(text):
         number = text.lstrip("#")
+        by_number = Q(number__startswith=number)
+        if number.upper() != number:
+            by_number |= Q(number__startswith=number.upper())
+        # An order number is what people type most: when some number starts with the text,
+        # search numbers alone, on their index; only otherwise look at phones and SKUs, which
+        # no index can serve.
+        if processes.filter(by_number).exists():
+            return processes.filter(by_number)
         digits = re.sub(r"\D", "", text)
-        matches = Q(number__startswith=number) | Q(number__startswith=number.upper())
+        others = Q(order_id__in=Line.objects.filter(partner_sku__iexact=text).values("order_id"))
         if len(digits) >= 6:
-            matches |= Q(customer_phone__contains=digits)
-        sku_orders = Line.objects.filter(partner_sku__iexact=text).values("order_id")
-        return processes.filter(matches | Q(order_id__in=sku_orders))
+            others |= Q(customer_phone__contains=digits)
+        return processes.filter(others)
     return processes.filter(Q(customer_name__icontains=text)
                             | Q(order_id__in=products.values("order_id")))
 

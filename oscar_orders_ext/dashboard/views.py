@@ -205,7 +205,7 @@ class KanbanView(WorkspaceMixin, TemplateView):
                   else Funnel.objects.get_default())
         board = selectors.kanban(self.order_filter, funnel, per_stage=CARDS_PER_STAGE)
         context.update(self.common_context())
-        context.update({"funnel": funnel, "board": board,
+        context.update({"funnel": funnel, "board": board, "move_url": url("orders-workspace-move"),
                         "stages": [column.stage for column in board]})
         return context
 
@@ -221,9 +221,9 @@ class StageCardsView(WorkspaceMixin, View):
             after = OrderProcess.objects.filter(pk=request.GET["after"]).first()
         cards = selectors.more_cards(self.order_filter.qs, stage_obj, after=after,
                                      limit=CARDS_PER_STAGE)
-        stages = list(stage_obj.funnel.stages.all())
+        context = {"move_url": url("orders-workspace-move")}
         html = "".join(render_to_string("oscar_orders_ext/dashboard/partials/card.html",
-                                        {"card": card, "stages": stages}, request=request)
+                                        {"card": card, **context}, request=request)
                        for card in cards)
         return HttpResponse(html)
 
@@ -240,9 +240,15 @@ class MoveOrderView(View):
         return selectors.visible_processes(self.request.user)
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        process = get_object_or_404(self.processes().select_related("order"),
-                                    order_id=request.GET.get("order") or 0)
+        order_id = request.GET.get("order", "")
+        process = get_object_or_404(self.processes().select_related("funnel", "stage"),
+                                    order_id=order_id if order_id.isdigit() else 0)
         name = request.GET.get("transition", "")
+        if not name:  # "Move to…" from a card: the stages of its funnel, as buttons
+            return render(request, "oscar_orders_ext/dashboard/move_choose.html", {
+                "process": process, "stages": process.funnel.stages.all(),
+                "next": safe_next(request, url("orders-workspace-kanban",
+                                               funnel=process.funnel.slug))})
         options = {option.name: option for option in
                    available_transitions(process, request.user)}
         if name not in options:
@@ -296,11 +302,11 @@ class MoveOrderView(View):
         if process is not None:
             current = selectors.with_related(OrderProcess.objects.filter(pk=process.pk)).get()
             selectors.attach_lines([current])
-            stages = list(current.funnel.stages.all())
             payload.update({
                 "stage": current.stage_id, "state": current.state, "version": current.version,
                 "card": render_to_string("oscar_orders_ext/dashboard/partials/card.html",
-                                         {"card": current, "stages": stages}, request=request),
+                                         {"card": current, "move_url": url(
+                                             "orders-workspace-move")}, request=request),
             })
         return JsonResponse(payload, status=status)
 

@@ -92,7 +92,7 @@
         board.dataset.pending = String(parseInt(board.dataset.pending || "0", 10) + 1);
         fetch(board.dataset.moveUrl, {
             method: "POST", body: body, credentials: "same-origin",
-            headers: {"Accept": "application/json", "X-CSRFToken": csrfToken(card)}
+            headers: {"Accept": "application/json", "X-CSRFToken": board.dataset.csrf || csrfToken()}
         }).then(function (response) {
             return response.json().catch(function () {
                 return {ok: false, message: response.statusText || "Error"};
