@@ -54,3 +54,25 @@ def _order_detail_prefix() -> str:
 def order_detail_url(number: str) -> str:
     """Oscar's dashboard page of an order (reversed once, not once per card)."""
     return f"{_order_detail_prefix()}{quote(str(number))}/"
+
+
+@register.filter
+def selected_values(field: Any) -> set[str]:
+    """The submitted values of a bound form field, as strings."""
+    value = field.value()
+    if value is None:
+        return set()
+    values = value if isinstance(value, list | tuple) else [value]
+    return {str(v) for v in values}
+
+
+@register.filter
+def choice_value(value: Any) -> str:
+    """A choice's value as the HTML option carries it (model choices wrap theirs)."""
+    return str(getattr(value, "value", value))
+
+
+@register.filter
+def choices_of(field: Any) -> list[tuple[Any, Any]]:
+    """A bound field's choices as a list (django-filter's lazy choices have no usable len())."""
+    return list(iter(field.field.choices))  # iter(): no COUNT query for the length hint

@@ -1,0 +1,30 @@
+"""One reader per foreign format, and detection of the format from a file's headers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .base import FormatReader, ImportedAddress, ImportedLine, ImportedOrder, ReadResult, RowError
+from .etsy import EtsyReader
+from .shopify import ShopifyReader
+from .woocommerce import WooCommerceReader
+
+#: Tried in this order; the first whose signature matches reads the file.
+READERS: tuple[FormatReader, ...] = (ShopifyReader(), WooCommerceReader(), EtsyReader())
+
+
+def detect_format(headers: Iterable[str]) -> FormatReader | None:
+    """The reader whose signature headers are all present (headers are normalised first)."""
+    from oscar_orders_ext.imports.sources import normalise_header
+
+    present = {normalise_header(header) for header in headers}
+    return next((reader for reader in READERS if reader.matches(present)), None)
+
+
+def reader_named(name: str) -> FormatReader:
+    """The reader called ``name`` ("shopify", "woocommerce", "etsy")."""
+    return next(reader for reader in READERS if reader.name == name)
+
+
+__all__ = ["READERS", "FormatReader", "ImportedAddress", "ImportedLine", "ImportedOrder",
+           "ReadResult", "RowError", "detect_format", "reader_named"]

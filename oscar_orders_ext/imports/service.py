@@ -1,0 +1,546 @@
+"""Planning (dry run) and committing an order import, with bulk queries only.
+
+``plan_import`` reads the file and says what would happen without writing anything;
+``commit_import`` writes the whole file in one transaction, or nothing. Orders are keyed on
+(source, platform order number), so importing a file twice creates nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice
+from typing import Any, TypeVar
+
+import phonenumbers
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_model
+
+from oscar_orders_ext.constants import StockStatus, TimelineKind
+from oscar_orders_ext.models import OrderProcess, Tag, TimelineEntry
+from oscar_orders_ext.services.processes import ProcessSeed, bulk_attach_processes
+from oscar_orders_ext.workflow import get_workflow
+
+from .formats import FormatReader, ImportedAddress, ImportedOrder, RowError, detect_format
+from .sources import ImportFileError, read_table
+
+BillingAddress = get_model("order", "BillingAddress")
+Country = get_model("address", "Country")
+Line = get_model("order", "Line")
+Order = get_model("order", "Order")
+OrderDiscount = get_model("order", "OrderDiscount")
+OrderNote = get_model("order", "OrderNote")
+ShippingAddress = get_model("order", "ShippingAddress")
+StockRecord = get_model("partner", "StockRecord")
+
+#: Rows per bulk insert, and values per ``IN (…)`` (SQLite allows 32,766 parameters).
+BATCH_SIZE = 2000
+LOOKUP_CHUNK = 900
+#: Unknown SKUs named in the plan's warning; the rest are counted.
+SKUS_LISTED = 20
+
+T = TypeVar("T")
+
+
+class ImportRefused(Exception):
+    """The plan has row errors: committing would import part of the file, so nothing is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class ImportCounts:
+    """What committing the plan would do."""
+
+    orders_to_create: int = 0
+    orders_already_imported: int = 0
+    customers_to_create: int = 0
+    customers_to_update: int = 0
+    lines_to_create: int = 0
+    lines_matched_to_products: int = 0
+    lines_without_product: int = 0
+
+
+@dataclass
+class ImportPlan:
+    """The dry run: the orders read, the row errors, warnings and counts. Nothing is written."""
+
+    filename: str
+    reader: FormatReader
+    orders: list[ImportedOrder]
+    rows: int
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    counts: ImportCounts = field(default_factory=ImportCounts)
+    encoding: str = ""
+    delimiter: str = ""
+
+    @property
+    def source(self) -> str:
+        return self.reader.source
+
+    @property
+    def can_commit(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class ImportResult:
+    """What committing wrote."""
+
+    orders_created: int = 0
+    orders_already_imported: int = 0
+    customers_created: int = 0
+    customers_updated: int = 0
+    lines_created: int = 0
+    order_ids: list[int] = field(default_factory=list)
+
+
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Successive lists of at most ``size`` items."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+# --- lookups: everything the plan needs from the database, a few queries per 900 values ------
+
+@dataclass
+class Lookups:
+    """Existing orders, customers, products and countries the file refers to."""
+
+    #: platform number → order number already imported from this source
+    imported: dict[str, str]
+    #: order numbers taken by orders of other sources
+    taken_numbers: set[str]
+    #: lower-cased email → user
+    customers: dict[str, Any]
+    #: SKU → stock record (with product and partner)
+    stockrecords: dict[str, Any]
+
+    @classmethod
+    def load(cls, reader: FormatReader, orders: Sequence[ImportedOrder]) -> Lookups:
+        """Load, in bulk, what already exists for these orders."""
+        numbers = {order.number for order in orders}
+        candidates = numbers | {prefixed_number(reader, number) for number in numbers}
+        imported: dict[str, str] = {}
+        taken: set[str] = set()
+        for chunk in chunks(candidates, LOOKUP_CHUNK):
+            # By number only (its index), then the source: filtering on the source too makes
+            # PostgreSQL walk every order of that source for each chunk.
+            found = OrderProcess.objects.filter(number__in=chunk).values_list("number", "source")
+            for number, source in found:
+                if source == reader.source:
+                    imported[unprefixed_number(reader, number)] = number
+            taken.update(Order.objects.filter(number__in=chunk).values_list("number", flat=True))
+        taken -= set(imported.values())
+        emails = {order.email for order in orders if order.email}
+        customers: dict[str, Any] = {}
+        for chunk in chunks(emails, LOOKUP_CHUNK):
+            users = get_user_model().objects.annotate(email_lower=Lower("email")).filter(
+                email_lower__in=chunk).order_by("-is_active", "pk")
+            for user in users:
+                customers.setdefault(user.email_lower, user)
+        skus = {line.sku for order in orders for line in order.lines if line.sku}
+        stockrecords: dict[str, Any] = {}
+        for chunk in chunks(skus, LOOKUP_CHUNK):
+            records = StockRecord.objects.filter(partner_sku__in=chunk).select_related(
+                "product", "partner").order_by("pk")
+            for record in records:
+                stockrecords.setdefault(record.partner_sku, record)
+        return cls(imported=imported, taken_numbers=taken, customers=customers,
+                   stockrecords=stockrecords)
+
+
+def prefixed_number(reader: FormatReader, number: str) -> str:
+    """The order number used when the platform's number is taken by another order."""
+    return f"{reader.name}-{number}"
+
+
+def unprefixed_number(reader: FormatReader, number: str) -> str:
+    """The platform's number of an order number we wrote."""
+    return number.removeprefix(f"{reader.name}-")
+
+
+def _customer_needs_update(user: Any, order: ImportedOrder) -> bool:
+    return bool((not user.first_name and order.first_name) or
+                (not user.last_name and order.last_name))
+
+
+# --- the dry run ---------------------------------------------------------------------------------
+
+def read_orders(file_bytes: bytes, filename: str) -> ImportPlan:
+    """Decode and parse the file into an ImportPlan without looking at the database."""
+    table = read_table(file_bytes, filename)
+    reader = detect_format(table.headers)
+    if reader is None:
+        raise ImportFileError(
+            _("The columns of this file match no known export (Shopify, WooCommerce, Etsy)."))
+    missing = reader.missing_columns(table.headers)
+    if missing:
+        raise ImportFileError(
+            _("The %(format)s file lacks required columns: %(columns)s.")
+            % {"format": reader.label, "columns": ", ".join(f"“{column}”" for column in missing)})
+    result = reader.read(table)
+    return ImportPlan(filename=filename, reader=reader, orders=result.orders,
+                      rows=len(table.rows), errors=sorted(result.errors, key=_error_order),
+                      warnings=table.warnings + result.warnings, encoding=table.encoding,
+                      delimiter=table.delimiter)
+
+
+def _error_order(error: RowError) -> tuple[int, str]:
+    return error.row, error.column
+
+
+def plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
+    """The dry run: what importing the file would create or update, its errors and warnings."""
+    plan = read_orders(file_bytes, filename)
+    lookups = Lookups.load(plan.reader, plan.orders)
+    counts = plan.counts
+    new_customers: set[str] = set()
+    updated_customers: set[str] = set()
+    unknown_skus: dict[str, None] = {}
+    for order in plan.orders:
+        if order.number in lookups.imported:
+            counts.orders_already_imported += 1
+            continue
+        counts.orders_to_create += 1
+        counts.lines_to_create += len(order.lines)
+        for line in order.lines:
+            if line.sku and line.sku in lookups.stockrecords:
+                counts.lines_matched_to_products += 1
+            else:
+                counts.lines_without_product += 1
+                if line.sku:
+                    unknown_skus.setdefault(line.sku, None)
+        if order.email:
+            user = lookups.customers.get(order.email)
+            if user is None:
+                new_customers.add(order.email)
+            elif _customer_needs_update(user, order):
+                updated_customers.add(order.email)
+    counts.customers_to_create = len(new_customers)
+    counts.customers_to_update = len(updated_customers)
+    if counts.lines_without_product:
+        listed = ", ".join(list(unknown_skus)[:SKUS_LISTED])
+        more = len(unknown_skus) - SKUS_LISTED
+        message = _("%(count)d lines match no product of the shop (unknown or missing SKU); they "
+                    "are imported with their title and price and have no stock effect.") % {
+            "count": counts.lines_without_product}
+        if listed:
+            message += " " + _("Unknown SKUs: %(skus)s") % {"skus": listed}
+            if more > 0:
+                message += " " + _("and %(count)d more.") % {"count": more}
+        plan.warnings.append(message)
+    if counts.orders_already_imported:
+        plan.warnings.append(
+            _("%(count)d orders were imported before from %(source)s; they are left as they are.")
+            % {"count": counts.orders_already_imported, "source": plan.reader.label})
+    return plan
+
+
+# --- committing ---------------------------------------------------------------------------------
+
+class CountryResolver:
+    """Country rows for codes or English names, created when missing (one query up front)."""
+
+    def __init__(self) -> None:
+        self.by_code: dict[str, Any] = {country.iso_3166_1_a2: country
+                                        for country in Country.objects.all()}
+        self.by_name: dict[str, str] = {}
+        for country in self.by_code.values():
+            for name in (country.printable_name, country.name):
+                if name:
+                    self.by_name[name.casefold()] = country.iso_3166_1_a2
+        self._territories = _territory_names()
+        for code, name in self._territories.items():
+            self.by_name.setdefault(name.casefold(), code)
+        self.by_name.update({"united states of america": "US", "usa": "US", "uk": "GB",
+                             "great britain": "GB", "england": "GB"})
+
+    def __call__(self, value: str) -> Any | None:
+        """The Country for a code ("CA") or a name ("United States"), None when unknown."""
+        text = value.strip()
+        if not text:
+            return None
+        code = text.upper() if len(text) == 2 and text.isalpha() else \
+            self.by_name.get(text.casefold())
+        if code is None:
+            return None
+        if code not in self.by_code:
+            name = self._territories.get(code, code)
+            country = Country(iso_3166_1_a2=code, printable_name=name, name=name,
+                              is_shipping_country=False)
+            country.save()
+            self.by_code[code] = country
+        return self.by_code[code]
+
+
+def _territory_names() -> dict[str, str]:
+    try:
+        from babel import Locale
+    except ImportError:  # pragma: no cover - Oscar depends on Babel
+        return {}
+    return {code: name for code, name in Locale("en").territories.items()
+            if len(code) == 2 and code.isalpha()}
+
+
+def _phone(raw: str, country: Any | None) -> str:
+    """A valid phone number in E.164, or "" (Oscar's field refuses what it cannot parse)."""
+    if not raw:
+        return ""
+    return _phone_in_region(raw, country.iso_3166_1_a2 if country is not None else None)
+
+
+@lru_cache(maxsize=4096)
+def _phone_in_region(raw: str, region: str | None) -> str:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _address(model: Any, address: ImportedAddress, countries: CountryResolver,
+             *, with_phone: bool) -> Any | None:
+    country = countries(address.country)
+    if country is None or not (address.line1 or address.city or address.name):
+        return None
+    instance = model(
+        first_name=address.first_name[:255], last_name=address.last_name[:255],
+        line1=address.line1[:255], line2=address.line2[:255], line3=address.company[:255],
+        line4=address.city[:255], state=address.state[:255], postcode=address.postcode[:64],
+        country=country)
+    if with_phone:
+        instance.phone_number = _phone(address.phone, country)
+    instance._update_search_text()  # what Address.save() does
+    return instance
+
+
+class CustomerWriter:
+    """Creates customers by email (no usable password) and fills in missing names."""
+
+    def __init__(self, existing: dict[str, Any]) -> None:
+        self.User = get_user_model()
+        self.customers = dict(existing)
+        self.created = 0
+        self.updated = 0
+
+    def prepare(self, orders: Sequence[ImportedOrder]) -> None:
+        """Create the batch's new customers and update the names of existing ones, in bulk."""
+        new: dict[str, Any] = {}
+        changed: dict[int, Any] = {}
+        for order in orders:
+            if not order.email:
+                continue
+            user = self.customers.get(order.email) or new.get(order.email)
+            if user is None:
+                new[order.email] = self._new_user(order)
+            elif user.pk and _customer_needs_update(user, order):
+                user.first_name = user.first_name or order.first_name[:150]
+                user.last_name = user.last_name or order.last_name[:150]
+                changed[user.pk] = user
+        if new:
+            self._give_usernames(list(new.values()))
+            self.User.objects.bulk_create(list(new.values()), batch_size=BATCH_SIZE)
+            if any(user.pk is None for user in new.values()):  # databases without RETURNING
+                saved = self.User.objects.filter(email__in=list(new))
+                by_email = {user.email: user for user in saved}
+                new = {email: by_email[email] for email in new}
+            self.customers.update(new)
+            self.created += len(new)
+        if changed:
+            self.User.objects.bulk_update(list(changed.values()), ["first_name", "last_name"])
+            self.updated += len(changed)
+
+    def _new_user(self, order: ImportedOrder) -> Any:
+        user = self.User(email=order.email, first_name=order.first_name[:150],
+                         last_name=order.last_name[:150])
+        user.set_unusable_password()
+        return user
+
+    def _give_usernames(self, users: list[Any]) -> None:
+        field_name = self.User.USERNAME_FIELD
+        if field_name == "email":
+            return
+        max_length = self.User._meta.get_field(field_name).max_length or 150
+        wanted = {user.email[:max_length] for user in users}
+        taken: set[str] = set()
+        for chunk in chunks(wanted, LOOKUP_CHUNK):
+            taken.update(self.User.objects.filter(**{f"{field_name}__in": chunk})
+                         .values_list(field_name, flat=True))
+        for user in users:
+            username = user.email[:max_length]
+            suffix = 1
+            while username in taken:
+                suffix += 1
+                username = f"{user.email[:max_length - 8]}-{suffix}"
+            taken.add(username)
+            setattr(user, field_name, username)
+
+
+class TagResolver:
+    """Tag rows by name, created when missing."""
+
+    def __init__(self) -> None:
+        self.tags: dict[str, Tag] = {}
+
+    def prepare(self, names: set[str]) -> None:
+        """Load or create the named tags."""
+        missing = names - set(self.tags)
+        if not missing:
+            return
+        for chunk in chunks(missing, LOOKUP_CHUNK):
+            self.tags.update((tag.name, tag) for tag in Tag.objects.filter(name__in=chunk))
+        to_create = [Tag(name=name) for name in missing if name not in self.tags]
+        if to_create:
+            Tag.objects.bulk_create(to_create, ignore_conflicts=True)
+            for chunk in chunks([tag.name for tag in to_create], LOOKUP_CHUNK):
+                self.tags.update((tag.name, tag) for tag in Tag.objects.filter(name__in=chunk))
+
+    def __call__(self, names: Iterable[str]) -> list[Tag]:
+        return [self.tags[name] for name in names if name in self.tags]
+
+
+def commit_import(plan: ImportPlan, *, user: Any = None) -> ImportResult:
+    """Write every new order of the plan in one transaction; refuse plans with row errors."""
+    if plan.errors:
+        raise ImportRefused(
+            _("The file has %(count)d row errors; fix them and import it again. "
+              "Nothing was imported.") % {"count": len(plan.errors)})
+    result = ImportResult()
+    with transaction.atomic():
+        lookups = Lookups.load(plan.reader, plan.orders)
+        new_orders = [order for order in plan.orders if order.number not in lookups.imported]
+        result.orders_already_imported = len(plan.orders) - len(new_orders)
+        writer = _OrderWriter(plan, lookups, user=user)
+        for batch in chunks(new_orders, BATCH_SIZE):
+            writer.write(batch)
+        result.orders_created = writer.orders_created
+        result.lines_created = writer.lines_created
+        result.order_ids = writer.order_ids
+        result.customers_created = writer.customers.created
+        result.customers_updated = writer.customers.updated
+    return result
+
+
+class _OrderWriter:
+    """Writes batches of orders with everything attached, using bulk inserts."""
+
+    def __init__(self, plan: ImportPlan, lookups: Lookups, *, user: Any) -> None:
+        from django.contrib.sites.models import Site
+
+        self.plan = plan
+        self.lookups = lookups
+        self.user = user
+        self.workflow = get_workflow()
+        self.countries = CountryResolver()
+        self.customers = CustomerWriter(lookups.customers)
+        self.tags = TagResolver()
+        try:
+            self.site = Site.objects.get_current()
+        except Site.DoesNotExist:
+            self.site = None
+        self.now = timezone.now()
+        self.orders_created = 0
+        self.lines_created = 0
+        self.order_ids: list[int] = []
+
+    def write(self, batch: list[ImportedOrder]) -> None:
+        """Insert one batch: customers, addresses, orders, lines, discounts, notes, processes."""
+        self.customers.prepare(batch)
+        self.tags.prepare({tag for order in batch for tag in order.tags})
+        shipping_addresses: list[Any] = []
+        billing_addresses: list[Any] = []
+        orders = []
+        for imported in batch:
+            shipping = _address(ShippingAddress, imported.shipping_address, self.countries,
+                                with_phone=True)
+            billing = _address(BillingAddress, imported.billing, self.countries,
+                               with_phone=False)
+            if shipping is not None and not shipping.phone_number and imported.phone:
+                shipping.phone_number = _phone(imported.phone, shipping.country)
+            shipping_addresses.append(shipping)
+            billing_addresses.append(billing)
+            orders.append(self._order(imported))
+        ShippingAddress.objects.bulk_create([a for a in shipping_addresses if a is not None])
+        BillingAddress.objects.bulk_create([a for a in billing_addresses if a is not None])
+        for order, shipping, billing in zip(orders, shipping_addresses, billing_addresses,
+                                            strict=True):
+            order.shipping_address, order.billing_address = shipping, billing
+        Order.objects.bulk_create(orders, batch_size=BATCH_SIZE)
+        lines, discounts, notes, entries = [], [], [], []
+        for order, imported in zip(orders, batch, strict=True):
+            lines.extend(self._lines(order, imported))
+            if imported.discount:
+                discounts.append(OrderDiscount(
+                    order=order, category=OrderDiscount.BASKET,
+                    offer_name=(imported.discount_code or _("Imported discount"))[:128],
+                    voucher_code=imported.discount_code[:128], amount=imported.discount))
+            if imported.notes:
+                notes.append(OrderNote(order=order, note_type=OrderNote.INFO,
+                                       message=imported.notes))
+            entries.append(TimelineEntry(
+                order=order, kind=TimelineKind.IMPORT, actor=self.user, created_at=self.now,
+                data={"file": self.plan.filename, "source": self.plan.source,
+                      "format": self.plan.reader.name, "platform_number": imported.number,
+                      "rows": imported.rows}))
+        Line.objects.bulk_create(lines, batch_size=BATCH_SIZE)
+        OrderDiscount.objects.bulk_create(discounts, batch_size=BATCH_SIZE)
+        OrderNote.objects.bulk_create(notes, batch_size=BATCH_SIZE)
+        bulk_attach_processes(
+            (ProcessSeed(order=order, state=imported.state,
+                         payment_status=imported.payment_status, source=self.plan.source,
+                         payment_method=imported.payment_method[:128],
+                         stock_status=StockStatus.UNTRACKED, tags=self.tags(imported.tags),
+                         state_changed_at=imported.placed_at)
+             for order, imported in zip(orders, batch, strict=True)),
+            batch_size=len(orders))
+        TimelineEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+        self.orders_created += len(orders)
+        self.lines_created += len(lines)
+        self.order_ids.extend(order.pk for order in orders)
+
+    def _order(self, imported: ImportedOrder) -> Any:
+        number = imported.number
+        if number in self.lookups.taken_numbers:
+            number = prefixed_number(self.plan.reader, number)
+        customer = self.customers.customers.get(imported.email) if imported.email else None
+        state = self.workflow.get_state(imported.state)
+        return Order(
+            number=number[:128], site=self.site, user=customer,
+            guest_email="" if customer is not None else imported.email,
+            currency=imported.currency[:12], total_incl_tax=imported.total,
+            total_excl_tax=imported.total - imported.tax,
+            shipping_incl_tax=imported.shipping, shipping_excl_tax=imported.shipping,
+            shipping_method=imported.shipping_method[:128],
+            shipping_code=imported.shipping_method[:128],
+            status=state.get_oscar_status(), date_placed=imported.placed_at)
+
+    def _lines(self, order: Any, imported: ImportedOrder) -> list[Any]:
+        lines = []
+        for line in imported.lines:
+            record = self.lookups.stockrecords.get(line.sku) if line.sku else None
+            total = line.total
+            lines.append(Line(
+                order=order, partner=record.partner if record else None,
+                partner_name=record.partner.name if record else "",
+                partner_sku=line.sku[:128], stockrecord=record,
+                product=record.product if record else None, title=line.title[:255],
+                upc=(record.product.upc or "") if record else "", quantity=line.quantity,
+                line_price_incl_tax=total, line_price_excl_tax=total,
+                line_price_before_discounts_incl_tax=total,
+                line_price_before_discounts_excl_tax=total,
+                unit_price_incl_tax=line.unit_price, unit_price_excl_tax=line.unit_price,
+                num_allocated=0, status=order.status))
+        return lines
+
