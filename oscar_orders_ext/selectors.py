@@ -183,11 +183,17 @@ class OrderFilter(django_filters.FilterSet):
 
 
 def operator_choices() -> list[tuple[str, str]]:
-    """Staff users who can be made responsible for orders, plus "unassigned"."""
-    staff = get_user_model().objects.filter(is_staff=True, is_active=True).order_by(
-        "first_name", "last_name", get_user_model().USERNAME_FIELD)
-    return [(UNASSIGNED, str(_("Unassigned")))] + [
-        (str(user.pk), user.get_full_name() or user.get_username()) for user in staff]
+    """Staff users who can be made responsible for orders, plus "unassigned" (cached for a
+    minute: every workspace page lists them twice, in the filters and the bulk bar)."""
+
+    def load() -> list[tuple[str, str]]:
+        user_model = get_user_model()
+        staff = user_model.objects.filter(is_staff=True, is_active=True).order_by(
+            "first_name", "last_name", user_model.USERNAME_FIELD)
+        return [(str(user.pk), user.get_full_name() or user.get_username()) for user in staff]
+
+    return [(UNASSIGNED, str(_("Unassigned")))] + cache.get_or_set(
+        "oscar_orders_ext:operators", load, 60)
 
 
 # --- Summary: counts per state, totals per currency, in one grouped query ---------------------
