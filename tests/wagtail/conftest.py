@@ -1,0 +1,45 @@
+"""Wagtail admin tests: staff who may enter Wagtail's admin, with or without order permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from ..dashboard.conftest import WORKSPACE_EDITOR, WORKSPACE_VIEWER
+
+
+def wt_url(name: str, **kwargs: Any) -> str:
+    return reverse(f"oscar_orders_ext_wagtail:{name}", kwargs=kwargs or None)
+
+
+@pytest.fixture
+def make_wagtail_user(make_staff: Callable[..., Any]) -> Callable[..., Any]:
+    """Staff with Wagtail's "can access the admin" and the given app permissions."""
+
+    def make(username: str, permissions: list[str]) -> Any:
+        user = make_staff(username, permissions)
+        user.user_permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin",
+                                                         codename="access_admin"))
+        return type(user).objects.get(pk=user.pk)
+
+    return make
+
+
+@pytest.fixture
+def cms_viewer(make_wagtail_user: Callable[..., Any]) -> Any:
+    return make_wagtail_user("cms-viewer", WORKSPACE_VIEWER)
+
+
+@pytest.fixture
+def cms_editor(make_wagtail_user: Callable[..., Any]) -> Any:
+    return make_wagtail_user("cms-editor", WORKSPACE_EDITOR)
+
+
+@pytest.fixture
+def cms_outsider(make_wagtail_user: Callable[..., Any]) -> Any:
+    """An editor of the Wagtail site without any order permission."""
+    return make_wagtail_user("cms-outsider", [])

@@ -1,0 +1,68 @@
+"""Who sees the "Orders" menu in Wagtail's admin, and who is refused its pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission
+from wagtail import hooks
+
+from oscar_orders_ext.models import Funnel
+
+from .conftest import wt_url
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_orders_menu_shows_the_table_each_board_and_funnels(django_app, make_wagtail_user):
+    manager = make_wagtail_user("manager", ["view_orderprocess", "manage_funnels"])
+    second = Funnel.create_from_workflow("Wholesale", is_default=False)
+    home = django_app.get("/cms/", user=manager)
+    assert '"orders"' in home.text and wt_url("table") in home.text
+    assert wt_url("kanban", funnel=Funnel.objects.get_default().slug) in home.text
+    assert wt_url("kanban", funnel=second.slug) in home.text
+    assert wt_url("funnels") in home.text
+
+
+def test_viewers_do_not_get_the_funnel_settings(django_app, cms_viewer):
+    home = django_app.get("/cms/", user=cms_viewer)
+    assert wt_url("table") in home.text and wt_url("funnels") not in home.text
+    assert django_app.get(wt_url("funnels"), user=cms_viewer, status=403)
+
+
+def test_editors_without_order_permissions_see_no_menu_and_get_403(django_app,
+                                                                   django_app_factory,
+                                                                   cms_outsider):
+    home = django_app.get("/cms/", user=cms_outsider)
+    assert wt_url("table") not in home.text and '"orders"' not in home.text
+    funnel = Funnel.objects.get_default()
+    for address in [wt_url("table"), wt_url("kanban", funnel=funnel.slug),
+                    wt_url("kanban-default"), wt_url("funnels"),
+                    wt_url("cards", funnel=funnel.slug, stage=funnel.stages.first().pk)]:
+        django_app.get(address, user=cms_outsider, status=403)
+    no_csrf = django_app_factory(csrf_checks=False)  # the refusal is the permission's
+    for address in [wt_url("move"), wt_url("bulk"), wt_url("columns"),
+                    wt_url("saved-view-create")]:
+        answer = no_csrf.post(address, user=cms_outsider, status=403, params={"order": 1})
+        assert "CSRF verification failed" not in answer.text
+
+
+def test_viewers_may_not_move_or_bulk_edit(django_app_factory, cms_viewer):
+    no_csrf = django_app_factory(csrf_checks=False)
+    for address in [wt_url("move"), wt_url("bulk")]:
+        answer = no_csrf.post(address, user=cms_viewer, status=403, params={"order": 1})
+        assert "CSRF verification failed" not in answer.text
+
+
+def test_the_apps_permissions_are_offered_in_wagtails_group_editor():
+    offered = set()
+    for fn in hooks.get_hooks("register_permissions"):
+        offered |= {(p.content_type.app_label, p.codename) for p in fn()}
+    expected = Permission.objects.filter(content_type__app_label="oscar_orders_ext",
+                                         codename__in=["view_orderprocess", "bulk_edit_orders",
+                                                       "change_order_state", "manage_funnels"])
+    assert {(p.content_type.app_label, p.codename) for p in expected} <= offered
+
+
+def test_anonymous_visitors_go_to_wagtails_login(django_app):
+    answer = django_app.get(wt_url("table"), status=302)
+    assert answer.location.startswith("/cms/login/")
