@@ -7,9 +7,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,22 +18,16 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from oscar_orders_ext import selectors
-from oscar_orders_ext.columns import COLUMNS, columns_for, ordering_for
-from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
-from oscar_orders_ext.models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage, Tag
-from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS, resolve_action, run_bulk_action
-from oscar_orders_ext.services.transitions import (available_transitions, move_to_stage,
-                                                   transition_order)
-from oscar_orders_ext.workflow import get_workflow
-
+from oscar_orders_ext import frontends, selectors
 from oscar_orders_ext.exports.service import ExportOptions
+from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
+from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
+from oscar_orders_ext.services.transitions import available_transitions
+from oscar_orders_ext.workflow import get_workflow
 
 from .forms import EXPORT_ACTIONS, BulkActionForm, ColumnPreferenceForm, MoveForm, SavedViewForm
 
 NAMESPACE = "oscar_orders_ext_dashboard"
-PAGE_SIZES = (25, 50, 100)
-CARDS_PER_STAGE = 20
 
 
 def url(name: str, **kwargs: Any) -> str:
@@ -54,18 +47,6 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
     return fallback
 
 
-class KnownCountPaginator(Paginator):
-    """A paginator told the count (already computed by the summary) instead of counting."""
-
-    def __init__(self, object_list: Any, per_page: int, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @cached_property
-    def count(self) -> int:  # type: ignore[override]
-        return self._known_count
-
-
 class WorkspaceMixin:
     """What the table and the board share: visible orders, the filter, saved views."""
 
@@ -77,41 +58,17 @@ class WorkspaceMixin:
 
     @cached_property
     def order_filter(self) -> selectors.OrderFilter:
-        data = self.request.GET.copy()
-        for name in ("page", "page_size", "sort", "view"):
-            data.pop(name, None)
-        order_filter = selectors.OrderFilter(data, queryset=self.visible(), request=self.request)
-        for name in self.filter_fields_hidden:
-            order_filter.form.fields.pop(name, None)
-        return order_filter
+        return frontends.order_filter_for(self.request, hidden=self.filter_fields_hidden)
 
     def filter_query(self) -> str:
-        """The current filter as a query string (for saved views, bulk "all", exports)."""
-        data = self.request.GET.copy()
-        for name in ("page", "view"):
-            data.pop(name, None)
-        return data.urlencode()
-
-    def saved_views(self) -> QuerySet[SavedView]:
-        from django.db.models import Q
-
-        return SavedView.objects.filter(Q(owner=self.request.user) | Q(shared=True))
-
-    def active_filters(self) -> list[tuple[str, str]]:
-        form = self.order_filter.form
-        active = []
-        for name, value in self.order_filter.cleaned_data.items():
-            if not selectors.is_set(value):
-                continue
-            active.append((str(form.fields[name].label), name))
-        return active
+        return frontends.filter_query(self.request.GET)
 
     def common_context(self) -> dict[str, Any]:
         return {
             "filter": self.order_filter,
             "filter_form": self.order_filter.form,
-            "active_filters": self.active_filters(),
-            "saved_views": self.saved_views(),
+            "active_filters": frontends.active_filters(self.order_filter),
+            "saved_views": frontends.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": self.filter_query()}),
             "funnels": Funnel.objects.all(),
             "query_string": self.filter_query(),
@@ -127,68 +84,37 @@ class OrderTableView(WorkspaceMixin, TemplateView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         view = request.GET.get("view")
-        if view and view.isdigit():  # open a saved view: its filter becomes the URL
-            saved = self.saved_views().filter(pk=view).first()
-            if saved is None:
+        if view:  # open a saved view: its filter becomes the URL
+            query = frontends.saved_view_query(request.user, view)
+            if query is None:
                 raise Http404(_("This saved view does not exist or is not shared with you."))
-            query = QueryDict(saved.query, mutable=True)
-            query["columns"] = ",".join(saved.columns)
-            return redirect(f"{url('orders-workspace')}?{query.urlencode()}")
+            return redirect(f"{url('orders-workspace')}?{query}")
         return super().get(request, *args, **kwargs)
-
-    def chosen_column_keys(self) -> list[str] | None:
-        if self.request.GET.get("columns"):
-            return self.request.GET["columns"].split(",")
-        preference = ColumnPreference.objects.filter(user=self.request.user).first()
-        return preference.columns if preference else None
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        order_filter = self.order_filter
-        summary = selectors.summarize(order_filter)
-        sort, order_by = ordering_for(self.request.GET.get("sort"))
-        page_size = int(self.request.GET.get("page_size") or PAGE_SIZES[0])
-        if page_size not in PAGE_SIZES:
-            page_size = PAGE_SIZES[0]
-        paginator = KnownCountPaginator(order_filter.qs.order_by(*order_by), page_size,
-                                        summary.count)
-        page = paginator.get_page(self.request.GET.get("page"))
-        rows = list(selectors.with_related(page.object_list))
-        selectors.attach_lines(rows)
-        columns = columns_for(self.chosen_column_keys())
-        chosen = {column.key for column in columns}
-        query_without_sort = self.request.GET.copy()
-        for name in ("sort", "page"):
-            query_without_sort.pop(name, None)
+        table = frontends.table_page(self.order_filter, self.request.GET,
+                                     frontends.chosen_column_keys(self.request))
         context.update(self.common_context())
         context.update({
-            "summary": summary,
-            "page_obj": page,
-            "paginator": paginator,
-            "rows": rows,
-            "columns": columns,
-            "column_keys": ",".join(column.key for column in columns),
-            "all_columns": columns + [c for c in COLUMNS if c.key not in chosen],
-            "sort": sort,
-            "query_without_sort": query_without_sort.urlencode(),
-            "page_size": page_size,
-            "page_sizes": PAGE_SIZES,
+            "summary": table.summary,
+            "page_obj": table.page,
+            "paginator": table.paginator,
+            "rows": table.rows,
+            "columns": table.columns,
+            "column_keys": table.column_keys,
+            "all_columns": table.all_columns,
+            "sort": table.sort,
+            "query_without_sort": table.query_without_sort,
+            "page_size": table.page_size,
+            "page_sizes": frontends.PAGE_SIZES,
             "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
-            "bulk_transitions": workflow_transition_choices(),
+            "bulk_transitions": frontends.workflow_transition_choices(),
             "tags": Tag.objects.all(),
             "operators": selectors.operator_choices()[1:],
         })
         return context
-
-
-def workflow_transition_choices() -> list[tuple[str, str]]:
-    """Every transition of the workflow as (name, label), for bulk state changes."""
-    seen: dict[str, str] = {}
-    for transition in OrderProcess().get_all_state_transitions():
-        label = transition.custom.get("label") or transition.name
-        seen.setdefault(transition.name, str(label))
-    return list(seen.items())
 
 
 class KanbanView(WorkspaceMixin, TemplateView):
@@ -203,7 +129,7 @@ class KanbanView(WorkspaceMixin, TemplateView):
         slug = self.kwargs.get("funnel")
         funnel = (get_object_or_404(Funnel, slug=slug) if slug
                   else Funnel.objects.get_default())
-        board = selectors.kanban(self.order_filter, funnel, per_stage=CARDS_PER_STAGE)
+        board = selectors.kanban(self.order_filter, funnel, per_stage=frontends.CARDS_PER_STAGE)
         context.update(self.common_context())
         context.update({"funnel": funnel, "board": board, "move_url": url("orders-workspace-move"),
                         "stages": [column.stage for column in board]})
@@ -220,11 +146,9 @@ class StageCardsView(WorkspaceMixin, View):
         if request.GET.get("after", "").isdigit():
             after = OrderProcess.objects.filter(pk=request.GET["after"]).first()
         cards = selectors.more_cards(self.order_filter.qs, stage_obj, after=after,
-                                     limit=CARDS_PER_STAGE)
-        context = {"move_url": url("orders-workspace-move")}
-        html = "".join(render_to_string("oscar_orders_ext/dashboard/partials/card.html",
-                                        {"card": card, **context}, request=request)
-                       for card in cards)
+                                     limit=frontends.CARDS_PER_STAGE)
+        draw = render_card(request)
+        html = "".join(draw(card) for card in cards)
         return HttpResponse(html)
 
 
@@ -263,55 +187,27 @@ class MoveOrderView(View):
         })
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        form = MoveForm(request.POST, processes=self.processes())
-        fallback = url("orders-workspace")
-        if not form.is_valid():
-            message = " ".join(str(error) for errors in form.errors.values() for error in errors)
-            return self.answer(request, ok=False, message=message, status=400,
-                               fallback=fallback)
-        process, stage = form.cleaned_data["order"], form.cleaned_data["stage"]
-        version = form.cleaned_data["version"]
-        note = form.cleaned_data["note"]
-        try:
-            if stage is not None:
-                result = move_to_stage(process, stage, user=request.user, note=note,
-                                       expected_version=version)
-            else:
-                result = transition_order(process, form.cleaned_data["transition"],
-                                          user=request.user, note=note,
-                                          expected_version=version)
-        except OrderConflict as error:
-            return self.answer(request, ok=False, message=error.message, status=409,
-                               process=process, conflict=True, fallback=fallback)
-        except OrderWorkflowError as error:
-            return self.answer(request, ok=False, message=error.message, status=400,
-                               process=process, fallback=fallback)
-        label = result.process.state_info.label
-        message = _("Order %(number)s is now “%(state)s”.") % {"number": result.process.number,
-                                                             "state": label}
-        return self.answer(request, ok=True, message=message, process=result.process,
-                           fallback=fallback)
-
-    def answer(self, request: HttpRequest, *, ok: bool, message: str, fallback: str,
-               status: int = 200, process: OrderProcess | None = None,
-               conflict: bool = False) -> HttpResponse:
+        outcome = frontends.move(MoveForm(request.POST, processes=self.processes()),
+                                 request.user)
         if not wants_json(request):
-            (messages.success if ok else messages.error)(request, message)
-            return redirect(safe_next(request, fallback))
-        payload: dict[str, Any] = {"ok": ok, "message": message, "conflict": conflict}
-        if process is not None:
-            current = selectors.with_related(OrderProcess.objects.filter(pk=process.pk)).get()
-            selectors.attach_lines([current])
-            payload.update({
-                "stage": current.stage_id, "state": current.state, "version": current.version,
-                "card": render_to_string("oscar_orders_ext/dashboard/partials/card.html",
-                                         {"card": current, "move_url": url(
-                                             "orders-workspace-move")}, request=request),
-            })
-        return JsonResponse(payload, status=status)
+            (messages.success if outcome.ok else messages.error)(request, outcome.message)
+            return redirect(safe_next(request, url("orders-workspace")))
+        return JsonResponse(frontends.move_payload(outcome, render_card(request)),
+                            status=outcome.status)
 
 
-class BulkActionView(WorkspaceMixin, View):
+def render_card(request: HttpRequest) -> Any:
+    """Draws a Kanban card of this front end (for moves and "load more")."""
+
+    def render(card: OrderProcess, stages: Any = None) -> str:
+        return render_to_string("oscar_orders_ext/dashboard/partials/card.html",
+                                {"card": card, "move_url": url("orders-workspace-move")},
+                                request=request)
+
+    return render
+
+
+class BulkActionView(View):
     """Apply an action to the selected orders or to every order matching the filter."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -322,32 +218,25 @@ class BulkActionView(WorkspaceMixin, View):
                 messages.error(request, error)
             return redirect(back)
         data = form.cleaned_data
-        if data["select_all"]:
-            self.request.GET = QueryDict(data["query"])  # the filter the user was looking at
-            pks = list(self.order_filter.qs.order_by("pk").values_list("pk", flat=True))
-        else:
-            pks = self.visible().filter(pk__in=data["selected"]).values_list("pk", flat=True)
+        pks = frontends.bulk_selection(request, data)
         if data["action"] in EXPORT_ACTIONS:
             from .export_views import export_response
 
+            columns = request.POST.get("columns", "")
             options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
-                                    columns=request.POST.get("columns", "").split(",")
-                                    if request.POST.get("columns") else [],
-                                    selected=[] if data["select_all"] else list(pks))
+                                    columns=columns.split(",") if columns else [],
+                                    selected=[] if data["select_all"] else pks)
             return export_response(request, options)
-        try:
-            apply = resolve_action(data["action"], transition=data["transition"],
-                                   tag=data["tag"], operator=data["operator"])
-        except OrderWorkflowError as error:
-            messages.error(request, error.message)
+        outcome = frontends.apply_bulk_action(request, data, pks)
+        if outcome.error:
+            messages.error(request, outcome.error)
             return redirect(back)
-        report = run_bulk_action(pks, data["action"], apply, user=request.user)
-        if report.done:
-            messages.success(request, _("%(count)d orders updated.") % {"count": report.done})
-        if not report.refused:
+        if outcome.success_message:
+            messages.success(request, outcome.success_message)
+        if outcome.report is None or not outcome.report.refused:
             return redirect(back)
         return render(request, "oscar_orders_ext/dashboard/bulk_report.html",
-                      {"report": report, "back": back})
+                      {"report": outcome.report, "back": back})
 
 
 class ColumnPreferenceView(View):
@@ -361,8 +250,7 @@ class ColumnPreferenceView(View):
                                     status=400)
             messages.error(request, form.errors["columns"][0])
         else:
-            ColumnPreference.objects.update_or_create(
-                user=request.user, defaults={"columns": form.cleaned_data["columns"]})
+            frontends.remember_columns(request.user, form.cleaned_data["columns"])
             if wants_json(request):
                 return JsonResponse({"ok": True})
         return redirect(safe_next(request, url("orders-workspace")))
@@ -374,12 +262,7 @@ class SavedViewCreateView(View):
         if not form.is_valid():
             messages.error(request, _("Give the view a name."))
             return redirect(f"{url('orders-workspace')}?{request.POST.get('query', '')}")
-        saved = form.save(commit=False)
-        saved.owner = request.user
-        preference = ColumnPreference.objects.filter(user=request.user).first()
-        saved.columns = request.POST.get("columns", "").split(",") if request.POST.get(
-            "columns") else (preference.columns if preference else [])
-        saved.save()
+        saved = frontends.save_view(form, request.user, request.POST.get("columns", ""))
         messages.success(request, _("View “%(name)s” saved.") % {"name": saved.name})
         return redirect(f"{url('orders-workspace')}?{urlencode({'view': saved.pk})}")
 
