@@ -14,7 +14,10 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, QueryDict
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views import View
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -261,3 +264,51 @@ def save_view(form: Any, user: Any, columns: str) -> SavedView:
         saved.columns = preference.columns if preference else []
     saved.save()
     return saved
+
+
+# --- Views both front ends subclass ---------------------------------------------------------
+
+class BaseBulkActionView(View):
+    """Apply a bulk action to the ticked rows or every order matching the filter.
+
+    A front end names its table URL, its report template and, if it likes, extra report
+    context; everything else is the same.
+    """
+
+    report_template = ""
+
+    def table_url(self) -> str:
+        raise NotImplementedError
+
+    def report_context(self) -> dict[str, Any]:
+        return {}
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        from .dashboard.forms import EXPORT_ACTIONS, BulkActionForm
+        from .dashboard.export_views import export_response
+        from .exports.service import ExportOptions
+
+        form = BulkActionForm(request.POST)
+        back = f"{self.table_url()}?{request.POST.get('query', '')}"
+        if not form.is_valid():
+            for error in form.non_field_errors() or [_("The bulk action is not valid.")]:
+                messages.error(request, error)
+            return redirect(back)
+        data = form.cleaned_data
+        pks = bulk_selection(request, data)
+        if data["action"] in EXPORT_ACTIONS:
+            columns = request.POST.get("columns", "")
+            options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
+                                    columns=columns.split(",") if columns else [],
+                                    selected=[] if data["select_all"] else pks)
+            return export_response(request, options)
+        outcome = apply_bulk_action(request, data, pks)
+        if outcome.error:
+            messages.error(request, outcome.error)
+            return redirect(back)
+        if outcome.success_message:
+            messages.success(request, outcome.success_message)
+        if outcome.report is None or not outcome.report.refused:
+            return redirect(back)
+        return render(request, self.report_template,
+                      {"report": outcome.report, "back": back, **self.report_context()})

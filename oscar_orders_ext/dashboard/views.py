@@ -19,13 +19,12 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from oscar_orders_ext import frontends, selectors
-from oscar_orders_ext.exports.service import ExportOptions
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.services.transitions import available_transitions
 from oscar_orders_ext.workflow import get_workflow
 
-from .forms import EXPORT_ACTIONS, BulkActionForm, ColumnPreferenceForm, MoveForm, SavedViewForm
+from .forms import BulkActionForm, ColumnPreferenceForm, MoveForm, SavedViewForm
 
 NAMESPACE = "oscar_orders_ext_dashboard"
 
@@ -207,36 +206,13 @@ def render_card(request: HttpRequest) -> Any:
     return render
 
 
-class BulkActionView(View):
+class BulkActionView(frontends.BaseBulkActionView):
     """Apply an action to the selected orders or to every order matching the filter."""
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = BulkActionForm(request.POST)
-        back = f"{url('orders-workspace')}?{request.POST.get('query', '')}"
-        if not form.is_valid():
-            for error in form.non_field_errors() or [_("The bulk action is not valid.")]:
-                messages.error(request, error)
-            return redirect(back)
-        data = form.cleaned_data
-        pks = frontends.bulk_selection(request, data)
-        if data["action"] in EXPORT_ACTIONS:
-            from .export_views import export_response
+    report_template = "oscar_orders_ext/dashboard/bulk_report.html"
 
-            columns = request.POST.get("columns", "")
-            options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
-                                    columns=columns.split(",") if columns else [],
-                                    selected=[] if data["select_all"] else pks)
-            return export_response(request, options)
-        outcome = frontends.apply_bulk_action(request, data, pks)
-        if outcome.error:
-            messages.error(request, outcome.error)
-            return redirect(back)
-        if outcome.success_message:
-            messages.success(request, outcome.success_message)
-        if outcome.report is None or not outcome.report.refused:
-            return redirect(back)
-        return render(request, "oscar_orders_ext/dashboard/bulk_report.html",
-                      {"report": outcome.report, "back": back})
+    def table_url(self) -> str:
+        return url("orders-workspace")
 
 
 class ColumnPreferenceView(View):

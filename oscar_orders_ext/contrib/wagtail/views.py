@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -22,9 +22,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from oscar_orders_ext import frontends, selectors
-from oscar_orders_ext.dashboard.forms import (EXPORT_ACTIONS, BulkActionForm,
-                                              ColumnPreferenceForm, MoveForm, SavedViewForm)
-from oscar_orders_ext.exports.service import ExportOptions
+from oscar_orders_ext.dashboard.forms import ColumnPreferenceForm, MoveForm, SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.workflow import get_workflow
@@ -151,39 +149,18 @@ class OrderTableView(WorkspacePageMixin, TemplateView):
         return context
 
 
-class BulkActionView(PermissionRequiredMixin, View):
+class BulkActionView(PermissionRequiredMixin, frontends.BaseBulkActionView):
     """Apply an action to the selected orders or to every order matching the filter."""
 
     required = ("bulk_edit_orders",)
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = BulkActionForm(request.POST)
-        back = f"{url('table')}?{request.POST.get('query', '')}"
-        if not form.is_valid():
-            for error in form.non_field_errors() or [_("The bulk action is not valid.")]:
-                messages.error(request, error)
-            return redirect(back)
-        data = form.cleaned_data
-        pks = frontends.bulk_selection(request, data)
-        if data["action"] in EXPORT_ACTIONS:
-            from oscar_orders_ext.dashboard.export_views import export_response
+    report_template = "oscar_orders_ext/wagtail/bulk_report.html"
 
-            columns = request.POST.get("columns", "")
-            options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
-                                    columns=columns.split(",") if columns else [],
-                                    selected=[] if data["select_all"] else pks)
-            return export_response(request, options)
-        outcome = frontends.apply_bulk_action(request, data, pks)
-        if outcome.error:
-            messages.error(request, outcome.error)
-            return redirect(back)
-        if outcome.success_message:
-            messages.success(request, outcome.success_message)
-        if outcome.report is None or not outcome.report.refused:
-            return redirect(back)
-        return render(request, "oscar_orders_ext/wagtail/bulk_report.html",
-                      {"report": outcome.report, "back": back,
-                       "page_title": _("Bulk action"), "header_icon": "list-ul"})
+    def table_url(self) -> str:
+        return url("table")
+
+    def report_context(self) -> dict[str, Any]:
+        return {"page_title": _("Bulk action"), "header_icon": "list-ul"}
 
 
 class KanbanView(WorkspacePageMixin, TemplateView):
