@@ -1,7 +1,7 @@
 """The workspace table's columns: one registry used by the table, the column picker and exports.
 
-Each front end draws a cell with its own template (``<prefix>/cells/<key>.html``); exports use
-``Column.value``. Adding a column here adds it everywhere.
+Both front ends draw the cells with ``dashboard/partials/row_cells.html``; exports use
+``Column.value``. A new column needs an entry here and a branch in that template.
 """
 
 from __future__ import annotations

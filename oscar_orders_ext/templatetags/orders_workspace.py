@@ -28,12 +28,6 @@ def query_with(query: QueryDict, **changes: Any) -> str:
 
 
 @register.filter
-def cell_template(column: Any, prefix: str) -> str:
-    """The template that draws ``column``'s cells in a front end."""
-    return f"{prefix}/cells/{column.key}.html"
-
-
-@register.filter
 def is_stale(card: Any) -> bool:
     """Whether the card has overstayed its stage's time limit."""
     limit = card.stage.time_limit if card.stage else None
