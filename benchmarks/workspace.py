@@ -148,11 +148,11 @@ def main() -> None:
 
     names: list[str] = []
     try:
-        results: dict[int, dict[str, Any]] = {}
-        for orders in sizes:
+        for orders in sizes:  # seed everything first, so the sizes are measured back to back
             names.append(prepare(orders, options.reuse))
-            results[orders] = measure(names[-1], "scale" if options.scale else "main",
-                                      options.repeat, options.warmup, options.explain)
+        results = {orders: measure(name, "scale" if options.scale else "main", options.repeat,
+                                   options.warmup, options.explain)
+                   for orders, name in zip(sizes, names)}
     finally:
         for name in names if not options.keep else []:
             psql(f"DROP DATABASE IF EXISTS {name}")
