@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views import View
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from . import selectors
@@ -32,6 +33,20 @@ PAGE_SIZES = (25, 50, 100)
 CARDS_PER_STAGE = 20
 #: Query parameters that steer the page rather than filter orders.
 NON_FILTER_PARAMS = ("page", "page_size", "sort", "view")
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Whether the caller is a script asking for JSON."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` URL when it points into this site, else ``fallback``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return target
+    return fallback
 
 
 class KnownCountPaginator(Paginator):

@@ -13,12 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from oscar_orders_ext import frontends, selectors
+from oscar_orders_ext.frontends import safe_next, wants_json
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.services.transitions import available_transitions
@@ -30,20 +30,8 @@ NAMESPACE = "oscar_orders_ext_dashboard"
 
 
 def url(name: str, **kwargs: Any) -> str:
+    """Reverse one of the workspace's dashboard URLs."""
     return reverse(f"{NAMESPACE}:{name}", kwargs=kwargs or None)
-
-
-def wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def safe_next(request: HttpRequest, fallback: str) -> str:
-    """The ``next`` URL when it points into this site, else ``fallback``."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return target
-    return fallback
 
 
 class WorkspaceMixin:

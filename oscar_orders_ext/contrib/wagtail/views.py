@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -22,6 +21,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from oscar_orders_ext import frontends, selectors
+from oscar_orders_ext.frontends import safe_next, wants_json
 from oscar_orders_ext.dashboard.forms import ColumnPreferenceForm, MoveForm, SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
@@ -38,18 +38,6 @@ def url(name: str, **kwargs: Any) -> str:
     return reverse(f"{NAMESPACE}:{name}", kwargs=kwargs or None)
 
 
-def wants_json(request: HttpRequest) -> bool:
-    """Whether the caller is a script asking for JSON."""
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def safe_next(request: HttpRequest, fallback: str) -> str:
-    """The ``next`` URL when it points into this site, else ``fallback``."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return target
-    return fallback
 
 
 def forbidden(request: HttpRequest) -> HttpResponse:
