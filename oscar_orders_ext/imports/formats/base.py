@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
@@ -357,3 +357,18 @@ PAID = PaymentStatus.PAID.value
 UNPAID = PaymentStatus.UNPAID.value
 REFUNDED = PaymentStatus.REFUNDED.value
 PARTIALLY_REFUNDED = PaymentStatus.PARTIALLY_REFUNDED.value
+
+
+def collect_orders(result: ReadResult, rows: Iterable[SourceRow], column: str,
+                   build: Callable[[str, list[SourceRow], CellReader], ImportedOrder]) -> None:
+    """Group ``rows`` by ``column`` and build one order per group into ``result``; an order
+    with cell errors is reported and left out."""
+    groups, errors = group_rows(rows, column)
+    result.errors.extend(errors)
+    for number, group in groups.items():
+        cells = CellReader()
+        order = build(number, group, cells)
+        if cells.errors:
+            result.errors.extend(cells.errors)
+        else:
+            result.orders.append(order)

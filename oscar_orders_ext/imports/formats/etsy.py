@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from oscar_orders_ext.imports.sources import SourceRow, SourceTable
 
 from .base import (PAID, PARTIALLY_REFUNDED, REFUNDED, UNPAID, ZERO, CellReader, FormatReader,
-                   ImportedAddress, ImportedLine, ImportedOrder, ReadResult, group_rows,
+                   ImportedAddress, ImportedLine, ImportedOrder, ReadResult, collect_orders,
                    resolve_state, slash_order, split_name)
 
 #: Etsy's "Status" column (often empty) → (workflow state, payment status).
@@ -51,15 +51,9 @@ class EtsyReader(FormatReader):
         result = ReadResult()
         day_first = slash_order((row.get("sale date") for row in table.rows),
                                 default_day_first=False)
-        groups, errors = group_rows(table.rows, "order id")
-        result.errors.extend(errors)
-        for number, rows in groups.items():
-            cells = CellReader()
-            order = self._order(number, rows, cells, day_first=day_first)
-            if cells.errors:
-                result.errors.extend(cells.errors)
-            else:
-                result.orders.append(order)
+        collect_orders(result, table.rows, "order id",
+                       lambda number, rows, cells: self._order(number, rows, cells,
+                                                               day_first=day_first))
         return result
 
     def _order(self, number: str, rows: list[SourceRow], cells: CellReader, *,

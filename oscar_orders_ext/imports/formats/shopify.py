@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from oscar_orders_ext.imports.sources import SourceRow, SourceTable
 
 from .base import (PAID, PARTIALLY_REFUNDED, REFUNDED, UNPAID, CellReader, FormatReader,
-                   ImportedAddress, ImportedLine, ImportedOrder, ReadResult, group_rows,
+                   ImportedAddress, ImportedLine, ImportedOrder, ReadResult, collect_orders,
                    resolve_state, slash_order, split_name, split_tags)
 
 #: Shopify financial status → our payment status.
@@ -68,15 +68,9 @@ class ShopifyReader(FormatReader):
                 % {"columns": ", ".join(f"“{column}”" for column in missing_prices)})
         day_first = slash_order((row.get("created at") for row in table.rows),
                                 default_day_first=True)
-        groups, errors = group_rows(table.rows, "name")
-        result.errors.extend(errors)
-        for number, rows in groups.items():
-            cells = CellReader()
-            order = self._order(number, rows, cells, day_first=day_first)
-            if cells.errors:
-                result.errors.extend(cells.errors)
-            else:
-                result.orders.append(order)
+        collect_orders(result, table.rows, "name",
+                       lambda number, rows, cells: self._order(number, rows, cells,
+                                                               day_first=day_first))
         return result
 
     def _order(self, name: str, rows: list[SourceRow], cells: CellReader, *,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from oscar_orders_ext.imports.sources import SourceRow, SourceTable
 
 from .base import (PAID, REFUNDED, UNPAID, ZERO, CellReader, FormatReader, ImportedAddress,
-                   ImportedLine, ImportedOrder, ReadResult, group_rows, resolve_state,
+                   ImportedLine, ImportedOrder, ReadResult, collect_orders, resolve_state,
                    slash_order, split_tags)
 
 #: WooCommerce status (without "wc-") → (workflow state, payment status).
@@ -83,15 +83,9 @@ class WooCommerceReader(FormatReader):
         result = ReadResult()
         day_first = slash_order((row.get(columns["order_date"]) for row in table.rows),
                                 default_day_first=False)
-        groups, errors = group_rows(table.rows, columns["order_number"])
-        result.errors.extend(errors)
-        for number, rows in groups.items():
-            cells = CellReader()
-            order = self._order(number, rows, columns, cells, day_first=day_first)
-            if cells.errors:
-                result.errors.extend(cells.errors)
-            else:
-                result.orders.append(order)
+        collect_orders(result, table.rows, columns["order_number"],
+                       lambda number, rows, cells: self._order(number, rows, columns, cells,
+                                                               day_first=day_first))
         return result
 
     def _order(self, number: str, rows: list[SourceRow], columns: dict[str, str],
