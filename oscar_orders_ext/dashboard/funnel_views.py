@@ -30,9 +30,18 @@ from .funnel_forms import (FunnelCreateForm, FunnelDeleteForm, FunnelForm, Stage
 NAMESPACE = "oscar_orders_ext_dashboard"
 
 
-def funnel_url(name: str, **kwargs: Any) -> str:
-    """The URL of one of this app's dashboard views."""
-    return reverse(f"{NAMESPACE}:{name}", kwargs=kwargs or None)
+class FunnelUrlsMixin:
+    """Reverse the funnel pages in the front end's URL namespace.
+
+    Both front ends name their funnel URLs alike (``orders-funnel-update`` …); a front end
+    sets ``url_namespace`` and keeps every step of these views.
+    """
+
+    url_namespace = NAMESPACE
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        """The URL of one of the funnel pages of this front end."""
+        return reverse(f"{self.url_namespace}:{name}", kwargs=kwargs or None)
 
 
 def order_counts(**filters: Any) -> dict[tuple[int, int | None], int]:
@@ -52,7 +61,7 @@ def state_counts(**filters: Any) -> list[tuple[str, int]]:
     return [(str(workflow.get_state(code).label), rows[code]) for code in ordered]
 
 
-class FunnelListView(TemplateView):
+class FunnelListView(FunnelUrlsMixin, TemplateView):
     """Every funnel with its stages and how many orders each holds."""
 
     template_name = "oscar_orders_ext/dashboard/funnels/funnel_list.html"
@@ -77,7 +86,7 @@ class FunnelListView(TemplateView):
         return context
 
 
-class FunnelCreateView(FormView):
+class FunnelCreateView(FunnelUrlsMixin, FormView):
     """A new funnel: name, default or not, workflow states as stages or empty."""
 
     template_name = "oscar_orders_ext/dashboard/funnels/funnel_create.html"
@@ -88,10 +97,10 @@ class FunnelCreateView(FormView):
             form.cleaned_data["name"], is_default=form.cleaned_data["is_default"],
             from_workflow=form.cleaned_data["stages"] == FunnelCreateForm.WORKFLOW)
         messages.success(self.request, _("Funnel “%(funnel)s” created.") % {"funnel": funnel})
-        return redirect(funnel_url("orders-funnel-update", pk=funnel.pk))
+        return redirect(self.url("orders-funnel-update", pk=funnel.pk))
 
 
-class FunnelUpdateView(TemplateView):
+class FunnelUpdateView(FunnelUrlsMixin, TemplateView):
     """A funnel's name, slug and default flag, with its stages as an editable, sortable table."""
 
     template_name = "oscar_orders_ext/dashboard/funnels/funnel_form.html"
@@ -118,7 +127,7 @@ class FunnelUpdateView(TemplateView):
             if form.cleaned_data["is_default"] and not funnel.is_default:
                 funnel_service.set_default_funnel(funnel)
         messages.success(request, _("Funnel “%(funnel)s” saved.") % {"funnel": funnel})
-        return redirect(funnel_url("orders-funnel-update", pk=funnel.pk))
+        return redirect(self.url("orders-funnel-update", pk=funnel.pk))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -127,11 +136,11 @@ class FunnelUpdateView(TemplateView):
             stage = stage_form.instance
             stage_form.order_count = counts.get((self.funnel.pk, stage.pk), 0) if stage.pk else 0
         context.update(funnel=self.funnel,
-                       reorder_url=funnel_url("orders-stage-reorder", pk=self.funnel.pk))
+                       reorder_url=self.url("orders-stage-reorder", pk=self.funnel.pk))
         return context
 
 
-class StageReorderView(View):
+class StageReorderView(FunnelUrlsMixin, View):
     """POST the funnel's stage ids in their new order (form-encoded ``stage`` or JSON)."""
 
     http_method_names = ["post"]
@@ -159,7 +168,7 @@ class StageReorderView(View):
         return request.POST.getlist("stage")
 
 
-class StageDeleteView(FormView):
+class StageDeleteView(FunnelUrlsMixin, FormView):
     """Confirm deleting a stage; if it holds orders, choose the stage they move to."""
 
     template_name = "oscar_orders_ext/dashboard/funnels/stage_delete.html"
@@ -188,14 +197,14 @@ class StageDeleteView(FormView):
                                    "%(count)d orders moved to “%(target)s”.", moved) % {
                 "count": moved, "target": form.cleaned_data["move_to"].name}
         messages.success(self.request, text)
-        return redirect(funnel_url("orders-funnel-update", pk=self.stage.funnel_id))
+        return redirect(self.url("orders-funnel-update", pk=self.stage.funnel_id))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(stage=self.stage, funnel=self.stage.funnel,
                                         order_count=self.order_count, **kwargs)
 
 
-class FunnelDeleteView(FormView):
+class FunnelDeleteView(FunnelUrlsMixin, FormView):
     """Confirm deleting a funnel; if it holds orders (or is the default), choose a target."""
 
     template_name = "oscar_orders_ext/dashboard/funnels/funnel_delete.html"
@@ -218,7 +227,7 @@ class FunnelDeleteView(FormView):
                 funnel_service.delete_funnel(self.funnel, user=request.user)
             except FunnelError as error:
                 messages.error(request, error.message)
-            return redirect(funnel_url("orders-funnel-delete", pk=self.funnel.pk))
+            return redirect(self.url("orders-funnel-delete", pk=self.funnel.pk))
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: FunnelDeleteForm) -> HttpResponse:
@@ -238,7 +247,7 @@ class FunnelDeleteView(FormView):
         if self.funnel.is_default:
             text += " " + _("“%(target)s” is now the default funnel.") % {"target": target.name}
         messages.success(self.request, text)
-        return HttpResponseRedirect(funnel_url("orders-funnel-list"))
+        return HttpResponseRedirect(self.url("orders-funnel-list"))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         states = state_counts(funnel=self.funnel) if self.order_count else []
@@ -248,4 +257,5 @@ class FunnelDeleteView(FormView):
 
 
 __all__ = ["FunnelCreateView", "FunnelDeleteView", "FunnelListView", "FunnelUpdateView",
-           "StageDeleteView", "StageReorderView", "funnel_url", "order_counts", "state_counts"]
+           "FunnelUrlsMixin", "StageDeleteView", "StageReorderView", "order_counts",
+           "state_counts"]

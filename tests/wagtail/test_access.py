@@ -20,13 +20,13 @@ def test_the_orders_menu_shows_the_table_each_board_and_funnels(django_app, make
     assert '"orders"' in home.text and wt_url("table") in home.text
     assert wt_url("kanban", funnel=Funnel.objects.get_default().slug) in home.text
     assert wt_url("kanban", funnel=second.slug) in home.text
-    assert wt_url("funnels") in home.text
+    assert wt_url("orders-funnel-list") in home.text
 
 
 def test_viewers_do_not_get_the_funnel_settings(django_app, cms_viewer):
     home = django_app.get("/cms/", user=cms_viewer)
-    assert wt_url("table") in home.text and wt_url("funnels") not in home.text
-    assert django_app.get(wt_url("funnels"), user=cms_viewer, status=403)
+    assert wt_url("table") in home.text and wt_url("orders-funnel-list") not in home.text
+    assert django_app.get(wt_url("orders-funnel-list"), user=cms_viewer, status=403)
 
 
 def test_editors_without_order_permissions_see_no_menu_and_get_403(django_app,
@@ -36,7 +36,7 @@ def test_editors_without_order_permissions_see_no_menu_and_get_403(django_app,
     assert wt_url("table") not in home.text and '"orders"' not in home.text
     funnel = Funnel.objects.get_default()
     for address in [wt_url("table"), wt_url("kanban", funnel=funnel.slug),
-                    wt_url("kanban-default"), wt_url("funnels"),
+                    wt_url("kanban-default"), wt_url("orders-funnel-list"),
                     wt_url("cards", funnel=funnel.slug, stage=funnel.stages.first().pk)]:
         django_app.get(address, user=cms_outsider, status=403)
     no_csrf = django_app_factory(csrf_checks=False)  # the refusal is the permission's

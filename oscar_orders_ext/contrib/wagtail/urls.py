@@ -19,5 +19,14 @@ urlpatterns = [
     path("views/<int:pk>/delete/", views.SavedViewDeleteView.as_view(),
          name="saved-view-delete"),
     path("export/", views.ExportView.as_view(), name="export"),
-    path("funnels/", views.FunnelListView.as_view(), name="funnels"),
+    # The funnel pages keep the dashboard's URL names: the shared views reverse them by name.
+    path("funnels/", views.FunnelListView.as_view(), name="orders-funnel-list"),
+    path("funnels/new/", views.FunnelCreateView.as_view(), name="orders-funnel-create"),
+    path("funnels/<int:pk>/", views.FunnelUpdateView.as_view(), name="orders-funnel-update"),
+    path("funnels/<int:pk>/delete/", views.FunnelDeleteView.as_view(),
+         name="orders-funnel-delete"),
+    path("funnels/<int:pk>/stages/order/", views.StageReorderView.as_view(),
+         name="orders-stage-reorder"),
+    path("funnels/<int:pk>/stages/<int:stage>/delete/", views.StageDeleteView.as_view(),
+         name="orders-stage-delete"),
 ]

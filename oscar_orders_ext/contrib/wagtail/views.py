@@ -22,6 +22,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from oscar_orders_ext import frontends, selectors
 from oscar_orders_ext.frontends import safe_next, wants_json
+from oscar_orders_ext.dashboard import funnel_views
 from oscar_orders_ext.dashboard.forms import ColumnPreferenceForm, MoveForm, SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
@@ -224,18 +225,70 @@ class MoveOrderView(PermissionRequiredMixin, View):
         return JsonResponse(frontends.move_payload(outcome, render_card), status=outcome.status)
 
 
-class FunnelListView(WorkspacePageMixin, TemplateView):
-    """The funnels with their stages, each with a link to its board."""
+class FunnelPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
+    """Funnel settings in Wagtail: the dashboard's funnel views, Wagtail's templates and URLs."""
 
-    template_name = "oscar_orders_ext/wagtail/funnel_list.html"
-    page_title = gettext_lazy("Funnels")
-    header_icon = "cogs"
     required = ("manage_funnels",)
+    url_namespace = NAMESPACE
+    header_icon = "cogs"
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["funnels"] = Funnel.objects.prefetch_related("stages")
-        return context
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [
+            {"url": url("table"), "label": _("Orders")},
+            {"url": url("orders-funnel-list"), "label": _("Funnels")},
+            {"url": "", "label": self.get_page_title()}]
+
+
+class FunnelListView(FunnelPageMixin, funnel_views.FunnelListView):
+    """Every funnel with its stages and how many orders each holds."""
+
+    template_name = "oscar_orders_ext/wagtail/funnels/funnel_list.html"
+    page_title = gettext_lazy("Funnels")
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [{"url": url("table"), "label": _("Orders")},
+                                         {"url": "", "label": self.get_page_title()}]
+
+
+class FunnelCreateView(FunnelPageMixin, funnel_views.FunnelCreateView):
+    """A new funnel."""
+
+    template_name = "oscar_orders_ext/wagtail/funnels/funnel_create.html"
+    page_title = gettext_lazy("New funnel")
+
+
+class FunnelUpdateView(FunnelPageMixin, funnel_views.FunnelUpdateView):
+    """A funnel's settings and its stages (sortable)."""
+
+    template_name = "oscar_orders_ext/wagtail/funnels/funnel_form.html"
+
+    def get_page_title(self) -> str:
+        return self.funnel.name
+
+
+class FunnelDeleteView(FunnelPageMixin, funnel_views.FunnelDeleteView):
+    """Delete a funnel, moving its orders to another one."""
+
+    template_name = "oscar_orders_ext/wagtail/funnels/funnel_delete.html"
+
+    def get_page_title(self) -> str:
+        return _("Delete funnel “%(name)s”?") % {"name": self.funnel.name}
+
+
+class StageDeleteView(FunnelPageMixin, funnel_views.StageDeleteView):
+    """Delete a stage, moving its orders to a stage of the same workflow state."""
+
+    template_name = "oscar_orders_ext/wagtail/funnels/stage_delete.html"
+
+    def get_page_title(self) -> str:
+        return _("Delete stage “%(name)s”?") % {"name": self.stage.name}
+
+
+class StageReorderView(PermissionRequiredMixin, funnel_views.StageReorderView):
+    """Save a new stage order (the drag and drop of the funnel page)."""
+
+    required = ("manage_funnels",)
+    url_namespace = NAMESPACE
 
 
 class ColumnPreferenceView(PermissionRequiredMixin, View):

@@ -54,7 +54,7 @@ class OrdersMenu(Menu):
                                      kwargs={"funnel": funnel.slug}),
                 name=f"orders-board-{funnel.slug}", icon_name="table", order=200 + position))
         items.append(WorkspaceMenuItem(
-            _("Funnels"), reverse("oscar_orders_ext_wagtail:funnels"), name="orders-funnels",
+            _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"), name="orders-funnels",
             icon_name="cogs", order=10_000, required="manage_funnels"))
         return items
 

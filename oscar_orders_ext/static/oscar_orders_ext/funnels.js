@@ -26,8 +26,9 @@
         if (!box) {
             return;
         }
+        // Each front end names its status styles: "alert alert-" (Oscar), "help-block help-" …
         box.textContent = message;
-        box.className = "alert alert-" + kind;
+        box.className = (box.getAttribute("data-status-class") || "alert alert-") + kind;
         box.hidden = false;
     }
 
