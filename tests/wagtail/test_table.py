@@ -42,7 +42,11 @@ def test_filters_search_and_summary(django_app, cms_viewer):
     bulk_orders(3, prefix="E", currency="EUR", total=Decimal("10.00"))
     bulk_orders(2, prefix="U", currency="USD", total=Decimal("7.50"), state="processing")
     page = django_app.get(wt_url("table"), user=cms_viewer)
-    assert page.pyquery("#ooe-filter-form [name=state]").length
+    # Wagtail's header: its search box and its filter drill-down (without a second search).
+    header = page.pyquery("form[data-search-form]")
+    assert header.attr("action") == wt_url("table-results")
+    assert header.find("input[name=q]").length == 1
+    assert header.find("#filters-drilldown [name=state]").length
     totals = {b.attr("data-currency"): b.text() for b in page.pyquery(".ooe-total").items()}
     assert "30.00" in totals["EUR"] and "15.00" in totals["USD"]
     counts = {a.attr("data-state"): a.find(".ooe-state-count").text()
@@ -165,3 +169,42 @@ def test_exporting_the_filtered_orders(django_app, cms_viewer):
     answer = form.submit()
     text = answer.body.decode("utf-8-sig")
     assert "Y00000" in text and "X00000" not in text
+
+
+def test_wagtails_in_place_refresh_renders_only_the_results(django_app, cms_viewer):
+    bulk_orders(2, prefix="E", currency="EUR")
+    bulk_orders(1, prefix="U", currency="USD", state="processing")
+    answer = django_app.get(f"{wt_url('table-results')}?state=processing&_w_filter_fragment=1",
+                            user=cms_viewer)
+    assert "<html" not in answer.text  # a fragment for #listing-results
+    assert len(shown(answer)) == 1
+    assert [b.attr("data-currency") for b in answer.pyquery(".ooe-total").items()] == ["USD"]
+    # The filter drill-down comes along (Wagtail teleports it into the header) ...
+    assert answer.pyquery("template[data-controller=w-teleport]").length
+    # ... and the refresh flag stays out of the links, saved views and exports.
+    assert "_w_filter_fragment" not in answer.pyquery("#ooe-export-form [name=query]").val()
+    assert all("_w_filter_fragment" not in (a.attr("href") or "")
+               for a in answer.pyquery(".ooe-state-counts a").items())
+
+
+def test_active_filters_show_as_wagtail_pills_that_remove_them(django_app, cms_viewer):
+    bulk_orders(2, prefix="E")
+    bulk_orders(1, prefix="U", state="processing")
+    bulk_orders(1, prefix="U0", state="shipped")
+    page = django_app.get(f"{wt_url('table')}?state=processing&q=U0", user=cms_viewer)
+    assert len(shown(page)) == 1
+    pills = page.pyquery(".w-active-filters .w-pill")
+    assert [pill.find(".w-pill__content b").text() for pill in pills.items()] == ["In preparation"]
+    removal = pills.find(".w-pill__remove").attr("data-w-swap-src-value")
+    answer = django_app.get(removal, user=cms_viewer)
+    assert len(shown(answer)) == 2  # the search stays; only the state filter went
+
+
+def test_the_search_keeps_the_sort_page_size_and_columns(django_app, cms_viewer):
+    bulk_orders(1)
+    page = django_app.get(f"{wt_url('table')}?sort=total&page_size=50&columns=number,total",
+                          user=cms_viewer)
+    header = page.pyquery("form[data-search-form]")
+    kept = {field.attr("name"): field.val()
+            for field in header.find("input[type=hidden]").items()}
+    assert kept == {"sort": "total", "page_size": "50", "columns": "number,total"}

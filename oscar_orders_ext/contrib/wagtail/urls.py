@@ -8,6 +8,7 @@ app_name = "oscar_orders_ext_wagtail"
 
 urlpatterns = [
     path("", views.OrderTableView.as_view(), name="table"),
+    path("results/", views.OrderTableView.as_view(results_only=True), name="table-results"),
     path("bulk/", views.BulkActionView.as_view(), name="bulk"),
     path("kanban/", views.KanbanView.as_view(), name="kanban-default"),
     path("kanban/<slug:funnel>/", views.KanbanView.as_view(), name="kanban"),

@@ -6,9 +6,11 @@ Every step between the request and the models goes through ``oscar_orders_ext.fr
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
+from django.forms import Media
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -16,9 +18,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
-from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
 
 from oscar_orders_ext import frontends, selectors
 from oscar_orders_ext.frontends import safe_next, wants_json
@@ -92,11 +95,40 @@ class WorkspacePageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
         }
 
 
-class OrderTableView(WorkspacePageMixin, TemplateView):
-    """The table: chosen columns, filters, search, sorting, totals, counts, bulk actions."""
+class FilterDrilldown:
+    """The workspace filter as Wagtail's filter drill-down shows it: every field but the
+    search, which Wagtail's header renders as its own search box."""
+
+    def __init__(self, order_filter: selectors.OrderFilter, exclude: tuple[str, ...]) -> None:
+        self.order_filter = order_filter
+        self.exclude = exclude
+
+    @property
+    def form(self) -> list[Any]:
+        form = self.order_filter.form
+        return [form[name] for name in form.fields if name not in self.exclude]
+
+    def __bool__(self) -> bool:
+        return bool(self.form)
+
+
+class OrderTableView(PermissionRequiredMixin, BaseListingView):
+    """The table on Wagtail's listing view: its header search, filter drill-down, active
+    filter pills and in-place refresh, around the workspace's columns, summary and bulk bar.
+
+    The rows, totals and pagination come from ``frontends.table_page``, as in the dashboard.
+    """
 
     template_name = "oscar_orders_ext/wagtail/table.html"
+    results_template_name = "oscar_orders_ext/wagtail/table_results.html"
+    index_url_name = f"{NAMESPACE}:table"
+    index_results_url_name = f"{NAMESPACE}:table-results"
     page_title = gettext_lazy("Orders")
+    verbose_name_plural = gettext_lazy("orders")
+    header_icon = "list-ul"
+    is_searchable = True
+    search_kwarg = "q"  # the workspace filter's own search field
+    paginate_by = None  # the workspace's paginator pages the table (see get_table)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         view = request.GET.get("view")
@@ -109,16 +141,40 @@ class OrderTableView(WorkspacePageMixin, TemplateView):
             return redirect(f"{url('table')}?{query}")
         return super().get(request, *args, **kwargs)
 
+    @cached_property
+    def filters(self) -> selectors.OrderFilter:  # type: ignore[override]
+        return frontends.order_filter_for(self.request)
+
+    @cached_property
+    def active_filters(self) -> list[Any]:  # type: ignore[override]
+        search_id = self.filters.form["q"].auto_id
+        return [active for active in super().active_filters if active.auto_id != search_id]
+
+    def get_queryset(self) -> Any:
+        return self.filters.qs  # lazy: table_page orders, counts and pages it
+
+    def get_table(self, object_list: Any) -> Any:
+        self.table_page = frontends.table_page(self.filters, self.request.GET,
+                                               frontends.chosen_column_keys(self.request))
+        # Wagtail asks its table for media; ours come with the page template.
+        return SimpleNamespace(media=Media())
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        table = frontends.table_page(self.order_filter(), self.request.GET,
-                                     frontends.chosen_column_keys(self.request))
-        context.update(self.common_context())
+        table = self.table_page
+        page_query = self.request.GET.copy()
+        page_query.pop("_w_filter_fragment", None)  # Wagtail's refresh flag, not state
+        query = frontends.filter_query(page_query)
         context.update({
             "table": table,
+            "page_query": page_query,
+            "filters": FilterDrilldown(self.filters, exclude=("q",)),
+            "query_string": query,
+            "funnels": Funnel.objects.all(),
             "summary": table.summary,
             "page_obj": table.page,
             "paginator": table.paginator,
+            "is_paginated": True,
             "rows": table.rows,
             "columns": table.columns,
             "all_columns": table.all_columns,
@@ -126,9 +182,11 @@ class OrderTableView(WorkspacePageMixin, TemplateView):
             "sort": table.sort,
             "page_size": table.page_size,
             "page_sizes": frontends.PAGE_SIZES,
+            "keep_params": [(key, self.request.GET[key]) for key in ("sort", "page_size",
+                                                                    "columns")
+                            if self.request.GET.get(key)],
             "saved_views": frontends.saved_views_for(self.request.user),
-            "saved_view_form": SavedViewForm(
-                initial={"query": frontends.filter_query(self.request.GET)}),
+            "saved_view_form": SavedViewForm(initial={"query": query}),
             "can_bulk_edit": has(self.request.user, "bulk_edit_orders"),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": frontends.workflow_transition_choices(),

@@ -184,4 +184,9 @@
         setUpColumnPicker();
         setUpBoard();
     });
+    // Wagtail's listing swaps the results in place when a filter or the search changes.
+    document.addEventListener("w-swap:success", function () {
+        setUpBulkForm();
+        setUpColumnPicker();
+    });
 }());
