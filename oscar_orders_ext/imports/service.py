@@ -241,9 +241,18 @@ def plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
     new_customers: set[str] = set()
     updated_customers: set[str] = set()
     unknown_skus: dict[str, None] = {}
+    collisions: list[RowError] = []
     for order in plan.orders:
         if order.number in lookups.imported:
             counts.orders_already_imported += 1
+            continue
+        prefixed = prefixed_number(plan.reader, order.number)
+        if order.number in lookups.taken_numbers and prefixed in lookups.taken_numbers:
+            # Both the platform's number and its prefixed form belong to other orders.
+            collisions.append(RowError(
+                order.rows[0] if order.rows else 0, "number",
+                _("Order numbers “%(number)s” and “%(prefixed)s” both belong to other orders "
+                  "of the shop.") % {"number": order.number, "prefixed": prefixed}))
             continue
         counts.orders_to_create += 1
         counts.lines_to_create += len(order.lines)
@@ -260,6 +269,8 @@ def plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
                 new_customers.add(order.email)
             elif _customer_needs_update(user, order):
                 updated_customers.add(order.email)
+    if collisions:
+        plan.errors = sorted(plan.errors + collisions, key=_error_order)
     counts.customers_to_create = len(new_customers)
     counts.customers_to_update = len(updated_customers)
     if counts.lines_without_product:
@@ -629,7 +640,7 @@ class _OrderWriter:
                          stock_status=StockStatus.UNTRACKED, tags=self.tags(imported.tags),
                          state_changed_at=imported.placed_at)
              for order, imported in zip(orders, batch, strict=True)),
-            batch_size=len(orders))
+            batch_size=len(orders), orders_loaded=True)
         TimelineEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
         self.orders_created += len(orders)
         self.lines_created += len(lines)

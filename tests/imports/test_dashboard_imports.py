@@ -226,3 +226,19 @@ def test_an_expired_dry_run_cannot_be_committed_and_is_purged(django_app, import
     assert "expired" in page.text
     assert purge_expired_imports() == 1
     assert not ImportJob.objects.exists() and not Order.objects.exists()
+
+
+def test_a_number_taken_in_both_forms_is_a_row_error_not_a_crash():
+    from oscar_orders_ext.imports.service import plan_import
+
+    from ..factories import bulk_orders
+
+    bulk_orders(1, prefix="1001-")  # not a collision: a different number
+    Order.objects.filter(number="1001-00000").update(number="1001")
+    plan = plan_import(csv_bytes(two_orders()), "orders_export.csv")
+    assert plan.errors == [] and plan.counts.orders_to_create == 2  # 1001 → shopify-1001
+    bulk_orders(1, prefix="shopify-1001-")
+    Order.objects.filter(number="shopify-1001-00000").update(number="shopify-1001")
+    plan = plan_import(csv_bytes(two_orders()), "orders_export.csv")
+    assert [(error.row, error.column) for error in plan.errors] == [(2, "number")]
+    assert "both belong to other orders" in plan.errors[0].reason
