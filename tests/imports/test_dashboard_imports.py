@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from django_webtest import WebTest  # noqa: F401  (django_app fixture comes from the plugin)
 from oscar.core.loading import get_model
 from webtest import Upload
 
