@@ -36,6 +36,14 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_FUNNEL_NAME": "Orders",
     # Largest order file (CSV or XLSX) the importer accepts, in bytes.
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
+    # Uploads larger than this are read (the dry run) in the background, with progress.
+    "IMPORT_SYNC_BYTES": 2 * 1024 * 1024,
+    # Imports of more orders than this are committed in the background, with progress.
+    "IMPORT_SYNC_LIMIT": 2000,
+    # Hours an uploaded file and its dry run are kept; an expired dry run cannot be committed.
+    "IMPORT_EXPIRY_HOURS": 48,
+    # Row errors kept with an import job (and shown); the rest are counted.
+    "IMPORT_ERRORS_STORED": 500,
 }
 
 

@@ -191,6 +191,7 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             ("reopen_order", _("Can reopen cancelled orders")),
             ("bulk_edit_orders", _("Can edit orders in bulk")),
             ("manage_funnels", _("Can manage funnels and stages")),
+            ("import_orders", _("Can import orders from files")),
         ]
         indexes = [
             models.Index(fields=["-placed_at"], name="ooe_process_placed"),
@@ -334,6 +335,74 @@ class ExportJob(models.Model):
     @property
     def expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+def import_upload_to(job: ImportJob, filename: str) -> str:
+    return f"oscar_orders_ext/imports/{job.uploaded_by_id}/{filename}"
+
+
+class ImportJob(models.Model):
+    """An uploaded order file: its dry run, then its commit, each possibly in the background.
+
+    The file itself stays in Django storage so the commit reads exactly what was previewed;
+    the job and its file expire like background exports.
+    """
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", _("Reading the file")
+        PLANNED = "planned", _("Ready to import")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                    related_name="+", verbose_name=_("uploaded by"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PLANNING)
+    file = models.FileField(_("file"), upload_to=import_upload_to, max_length=255)
+    filename = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    #: The reader that recognised the file ("shopify", "native", …), once read.
+    format = models.CharField(_("format"), max_length=32, blank=True)
+    #: The dry run: counts, warnings, detected encoding and delimiter, per-order changes.
+    plan = models.JSONField(_("dry run"), default=dict, blank=True)
+    #: Row errors of the dry run (the first IMPORT_ERRORS_STORED); ``error_count`` has them all.
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("row errors"), default=0)
+    total = models.PositiveIntegerField(_("orders"), default=0)
+    done = models.PositiveIntegerField(_("orders done"), default=0)
+    #: What the commit did: counts and the orders it refused.
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    #: Why the job failed (a file that cannot be read, an unexpected error).
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        """Percentage done, 0–100."""
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def can_commit(self) -> bool:
+        """Planned, without row errors, something to do, not expired."""
+        return (self.status == self.Status.PLANNED and not self.error_count
+                and not self.expired and bool(self.plan.get("actionable")))
 
 
 class ProcessTally(models.Model):

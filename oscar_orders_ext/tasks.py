@@ -23,3 +23,19 @@ def run_export_task(job_id: int) -> None:
     from .exports.service import run_export
 
     run_export(job_id)
+
+
+@task()
+def plan_import_task(job_id: int) -> None:
+    """Read an uploaded order file (the dry run of a large import)."""
+    from .imports.jobs import run_plan
+
+    run_plan(job_id)
+
+
+@task()
+def commit_import_task(job_id: int) -> None:
+    """Import a large order file whose dry run was accepted."""
+    from .imports.jobs import run_commit
+
+    run_commit(job_id)

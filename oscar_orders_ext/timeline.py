@@ -78,6 +78,13 @@ def describe(entry: TimelineEntry) -> str:
             label = effect
         return _("Stock: %(effect)s (%(count)d lines)") % {
             "effect": label, "count": len(data.get("lines", []))}
+    if kind == TimelineKind.IMPORT:
+        if data.get("updated"):
+            return _("Updated from the file %(file)s (%(fields)s)") % {
+                "file": data.get("file", ""), "fields": ", ".join(data["updated"])}
+        if data.get("file"):
+            return _("Imported from the file %(file)s") % {"file": data["file"]}
+        return str(TimelineKind.IMPORT.label)
     if kind == TimelineKind.EMAIL:
         return _("Email sent to %(to)s") % {"to": data.get("to", "")}
     return str(TimelineKind(kind).label) if kind in TimelineKind.values else kind

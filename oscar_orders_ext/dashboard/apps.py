@@ -8,6 +8,7 @@ PARTNER = "partner.dashboard_access"
 STAFF = "is_staff"
 CHANGE_STATE = "oscar_orders_ext.change_order_state"
 MANAGE_FUNNELS = "oscar_orders_ext.manage_funnels"
+IMPORT = "oscar_orders_ext.import_orders"
 
 
 class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
@@ -33,6 +34,9 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         "orders-workspace-export": ([STAFF, VIEW], [PARTNER]),
         "orders-export-job": ([STAFF, VIEW], [PARTNER]),
         "orders-export-download": ([STAFF, VIEW], [PARTNER]),
+        "orders-import": ([STAFF, IMPORT],),
+        "orders-import-job": ([STAFF, IMPORT],),
+        "orders-import-commit": ([STAFF, IMPORT],),
         "orders-funnel-list": ([STAFF, MANAGE_FUNNELS],),
         "orders-funnel-create": ([STAFF, MANAGE_FUNNELS],),
         "orders-funnel-update": ([STAFF, MANAGE_FUNNELS],),
@@ -65,6 +69,12 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
             "oscar_orders_ext.dashboard.export_views.ExportJobView")
         self.export_download_view = import_string(
             "oscar_orders_ext.dashboard.export_views.ExportDownloadView")
+        self.import_view = import_string(
+            "oscar_orders_ext.dashboard.import_views.ImportUploadView")
+        self.import_job_view = import_string(
+            "oscar_orders_ext.dashboard.import_views.ImportJobView")
+        self.import_commit_view = import_string(
+            "oscar_orders_ext.dashboard.import_views.ImportCommitView")
         self.funnel_list_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelListView")
         self.funnel_create_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelCreateView")
         self.funnel_update_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelUpdateView")
@@ -91,6 +101,10 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
             path("exports/<int:pk>/", self.export_job_view.as_view(), name="orders-export-job"),
             path("exports/<int:pk>/download/", self.export_download_view.as_view(),
                  name="orders-export-download"),
+            path("imports/", self.import_view.as_view(), name="orders-import"),
+            path("imports/<int:pk>/", self.import_job_view.as_view(), name="orders-import-job"),
+            path("imports/<int:pk>/commit/", self.import_commit_view.as_view(),
+                 name="orders-import-commit"),
             path("funnels/", self.funnel_list_view.as_view(), name="orders-funnel-list"),
             path("funnels/new/", self.funnel_create_view.as_view(),
                  name="orders-funnel-create"),

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
@@ -22,12 +22,21 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.constants import StockStatus, TimelineKind
+from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import OrderProcess, Tag, TimelineEntry
 from oscar_orders_ext.services.processes import ProcessSeed, bulk_attach_processes
+from oscar_orders_ext.services.timeline import record
 from oscar_orders_ext.workflow import get_workflow
 
-from .formats import FormatReader, ImportedAddress, ImportedOrder, RowError, detect_format
+from .formats import (EditedRow, FormatReader, ImportedAddress, ImportedOrder, RowError,
+                      detect_format)
+from .formats.base import RowProblem
+from .roundtrip import (ROUND_TRIP_FIELDS, FieldChange, OrderUpdate, RoundTripContext,
+                        field_named)
 from .sources import ImportFileError, read_table
+
+#: Called with the number of orders written so far.
+Progress = Callable[[int], None]
 
 BillingAddress = get_model("order", "BillingAddress")
 Country = get_model("address", "Country")
@@ -66,6 +75,9 @@ class ImportCounts:
     lines_to_create: int = 0
     lines_matched_to_products: int = 0
     lines_without_product: int = 0
+    #: Round trip (our own export): existing orders the file changes, and those it leaves.
+    orders_to_update: int = 0
+    orders_unchanged: int = 0
 
 
 @dataclass
@@ -81,6 +93,9 @@ class ImportPlan:
     counts: ImportCounts = field(default_factory=ImportCounts)
     encoding: str = ""
     delimiter: str = ""
+    #: Round trip: the rows of our own export, and the changes they make to existing orders.
+    edits: list[EditedRow] = field(default_factory=list)
+    updates: list[OrderUpdate] = field(default_factory=list)
 
     @property
     def source(self) -> str:
@@ -89,6 +104,11 @@ class ImportPlan:
     @property
     def can_commit(self) -> bool:
         return not self.errors
+
+    @property
+    def actionable(self) -> int:
+        """Orders committing would create or change."""
+        return self.counts.orders_to_create + self.counts.orders_to_update
 
 
 @dataclass
@@ -101,6 +121,9 @@ class ImportResult:
     customers_updated: int = 0
     lines_created: int = 0
     order_ids: list[int] = field(default_factory=list)
+    #: Round trip: orders changed, and the ones refused ({"number", "row", "field", "message"}).
+    orders_updated: int = 0
+    refusals: list[dict[str, Any]] = field(default_factory=list)
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -176,23 +199,31 @@ def _customer_needs_update(user: Any, order: ImportedOrder) -> bool:
 
 # --- the dry run ---------------------------------------------------------------------------------
 
-def read_orders(file_bytes: bytes, filename: str) -> ImportPlan:
-    """Decode and parse the file into an ImportPlan without looking at the database."""
-    table = read_table(file_bytes, filename)
-    reader = detect_format(table.headers)
+def format_for(headers: Sequence[str]) -> FormatReader:
+    """The reader for a file with these (normalised) headers, or ImportFileError."""
+    reader = detect_format(headers)
     if reader is None:
         raise ImportFileError(
-            _("The columns of this file match no known export (Shopify, WooCommerce, Etsy)."))
-    missing = reader.missing_columns(table.headers)
+            _("The columns of this file match no known export (Shopify, WooCommerce, Etsy, or "
+              "this shop's own export with a Number column and a State, Tags or Operator "
+              "column)."))
+    missing = reader.missing_columns(headers)
     if missing:
         raise ImportFileError(
             _("The %(format)s file lacks required columns: %(columns)s.")
             % {"format": reader.label, "columns": ", ".join(f"“{column}”" for column in missing)})
+    return reader
+
+
+def read_orders(file_bytes: bytes, filename: str) -> ImportPlan:
+    """Decode and parse the file into an ImportPlan without looking at the database."""
+    table = read_table(file_bytes, filename)
+    reader = format_for(table.headers)
     result = reader.read(table)
     return ImportPlan(filename=filename, reader=reader, orders=result.orders,
                       rows=len(table.rows), errors=sorted(result.errors, key=_error_order),
                       warnings=table.warnings + result.warnings, encoding=table.encoding,
-                      delimiter=table.delimiter)
+                      delimiter=table.delimiter, edits=result.edits)
 
 
 def _error_order(error: RowError) -> tuple[int, str]:
@@ -202,14 +233,26 @@ def _error_order(error: RowError) -> tuple[int, str]:
 def plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
     """The dry run: what importing the file would create or update, its errors and warnings."""
     plan = read_orders(file_bytes, filename)
+    if plan.reader.edits_orders:
+        _plan_edits(plan)
+        return plan
     lookups = Lookups.load(plan.reader, plan.orders)
     counts = plan.counts
     new_customers: set[str] = set()
     updated_customers: set[str] = set()
     unknown_skus: dict[str, None] = {}
+    collisions: list[RowError] = []
     for order in plan.orders:
         if order.number in lookups.imported:
             counts.orders_already_imported += 1
+            continue
+        prefixed = prefixed_number(plan.reader, order.number)
+        if order.number in lookups.taken_numbers and prefixed in lookups.taken_numbers:
+            # Both the platform's number and its prefixed form belong to other orders.
+            collisions.append(RowError(
+                order.rows[0] if order.rows else 0, "number",
+                _("Order numbers “%(number)s” and “%(prefixed)s” both belong to other orders "
+                  "of the shop.") % {"number": order.number, "prefixed": prefixed}))
             continue
         counts.orders_to_create += 1
         counts.lines_to_create += len(order.lines)
@@ -226,6 +269,8 @@ def plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
                 new_customers.add(order.email)
             elif _customer_needs_update(user, order):
                 updated_customers.add(order.email)
+    if collisions:
+        plan.errors = sorted(plan.errors + collisions, key=_error_order)
     counts.customers_to_create = len(new_customers)
     counts.customers_to_update = len(updated_customers)
     if counts.lines_without_product:
@@ -244,6 +289,89 @@ def plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
             _("%(count)d orders were imported before from %(source)s; they are left as they are.")
             % {"count": counts.orders_already_imported, "source": plan.reader.label})
     return plan
+
+
+def _plan_edits(plan: ImportPlan) -> None:
+    """Round trip: compare each row of our own export with its order, field by field."""
+    context = RoundTripContext()
+    present = set(plan.edits[0].cells) if plan.edits else set()
+    fields = [entry for entry in ROUND_TRIP_FIELDS if entry.name in present]
+    errors: list[RowError] = []
+    for chunk in chunks(plan.edits, LOOKUP_CHUNK):
+        processes = OrderProcess.objects.filter(
+            number__in=[edit.number for edit in chunk]).select_related("order")
+        by_number = {process.number: process for process in processes}
+        for entry in fields:
+            if entry.prefetch is not None:
+                entry.prefetch(list(by_number.values()))
+        for edit in chunk:
+            process = by_number.get(edit.number)
+            if process is None:
+                errors.append(RowError(edit.row, "number", _("No order is numbered “%(number)s”.")
+                                       % {"number": edit.number}))
+                continue
+            update = OrderUpdate(number=edit.number, order_id=process.order_id, row=edit.row,
+                                 process=process)
+            for entry in fields:
+                try:
+                    new = entry.parse(edit.cells[entry.name], context)
+                except RowProblem as problem:
+                    errors.append(RowError(edit.row, str(entry.label), problem.reason))
+                    continue
+                old = entry.current(process, context)
+                if new == old:
+                    continue
+                update.changes.append(FieldChange(
+                    field=entry.name, label=str(entry.label), old=old, new=new,
+                    old_text=entry.show(old, context), new_text=entry.show(new, context),
+                    refusal=entry.predict_refusal(process, new) if entry.predict_refusal
+                    else ""))
+            if update.changes:
+                plan.updates.append(update)
+                plan.counts.orders_to_update += 1
+            else:
+                plan.counts.orders_unchanged += 1
+    plan.errors = sorted(plan.errors + errors, key=_error_order)
+    refused = sum(1 for update in plan.updates if any(c.refusal for c in update.changes))
+    if refused:
+        plan.warnings.append(
+            _("%(count)d orders have a state change the workflow does not allow; they will be "
+              "reported as refused and left as they are.") % {"count": refused})
+
+
+def apply_updates(plan: ImportPlan, *, user: Any = None,
+                  progress: Progress | None = None) -> ImportResult:
+    """Round trip: apply each order's changes through the services, one savepoint per order.
+
+    An order whose change is refused (the state machine, a permission, a condition) keeps all
+    its fields and is reported; the other orders are applied. That is the one exception to
+    "all or nothing": a merchant's spreadsheet edits are independent orders.
+    """
+    result = ImportResult()
+    note = _("From the file %(file)s") % {"file": plan.filename}
+    with transaction.atomic():
+        for index, update in enumerate(plan.updates, start=1):
+            change: FieldChange | None = None
+            try:
+                with transaction.atomic():
+                    process = update.process or OrderProcess.objects.get(
+                        order_id=update.order_id)
+                    for change in update.changes:
+                        field_named(change.field).apply(process, change.new, user, note)
+                    record(update.order_id, TimelineKind.IMPORT, actor=user,
+                           data={"file": plan.filename, "source": plan.source,
+                                 "format": plan.reader.name,
+                                 "updated": [c.field for c in update.changes]})
+            except OrderWorkflowError as error:
+                result.refusals.append({
+                    "number": update.number, "row": update.row,
+                    "field": change.label if change else "", "message": error.message})
+            else:
+                result.orders_updated += 1
+                result.order_ids.append(update.order_id)
+            if progress is not None and (index % 100 == 0 or index == len(plan.updates)):
+                progress(index)
+    return result
 
 
 # --- committing ---------------------------------------------------------------------------------
@@ -411,12 +539,18 @@ class TagResolver:
         return [self.tags[name] for name in names if name in self.tags]
 
 
-def commit_import(plan: ImportPlan, *, user: Any = None) -> ImportResult:
-    """Write every new order of the plan in one transaction; refuse plans with row errors."""
+def commit_import(plan: ImportPlan, *, user: Any = None,
+                  progress: Progress | None = None) -> ImportResult:
+    """Write every new order of the plan in one transaction; refuse plans with row errors.
+
+    Our own export (round trip) applies its changes per order instead: see apply_updates.
+    """
     if plan.errors:
         raise ImportRefused(
             _("The file has %(count)d row errors; fix them and import it again. "
               "Nothing was imported.") % {"count": len(plan.errors)})
+    if plan.reader.edits_orders:
+        return apply_updates(plan, user=user, progress=progress)
     result = ImportResult()
     with transaction.atomic():
         lookups = Lookups.load(plan.reader, plan.orders)
@@ -425,6 +559,8 @@ def commit_import(plan: ImportPlan, *, user: Any = None) -> ImportResult:
         writer = _OrderWriter(plan, lookups, user=user)
         for batch in chunks(new_orders, BATCH_SIZE):
             writer.write(batch)
+            if progress is not None:
+                progress(writer.orders_created)
         result.orders_created = writer.orders_created
         result.lines_created = writer.lines_created
         result.order_ids = writer.order_ids
@@ -504,7 +640,7 @@ class _OrderWriter:
                          stock_status=StockStatus.UNTRACKED, tags=self.tags(imported.tags),
                          state_changed_at=imported.placed_at)
              for order, imported in zip(orders, batch, strict=True)),
-            batch_size=len(orders))
+            batch_size=len(orders), orders_loaded=True)
         TimelineEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
         self.orders_created += len(orders)
         self.lines_created += len(lines)

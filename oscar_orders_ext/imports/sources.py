@@ -93,6 +93,55 @@ def read_table(data: bytes, filename: str) -> SourceTable:
         _("“%(name)s” is not a CSV or XLSX file.") % {"name": filename.rsplit("/", 1)[-1]})
 
 
+def check_type(filename: str) -> None:
+    """Refuse names that are neither CSV nor XLSX (before reading anything)."""
+    lower = filename.lower().rsplit("/", 1)[-1]
+    if lower.endswith(CSV_EXTENSIONS + XLSX_EXTENSIONS) or "." not in lower:
+        return
+    raise ImportFileError(
+        _("“%(name)s” is not a CSV or XLSX file.") % {"name": filename.rsplit("/", 1)[-1]})
+
+
+def read_headers(data: bytes, filename: str) -> list[str]:
+    """The normalised header row only: type, size and decoding are checked as by read_table,
+    but the records are not parsed (a quick check of a file to be read in the background)."""
+    check_size(len(data))
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    lower = filename.lower()
+    is_zip = data[:4] == b"PK\x03\x04"
+    if lower.endswith(XLSX_EXTENSIONS) or (is_zip and not lower.endswith(CSV_EXTENSIONS)):
+        from openpyxl import load_workbook
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError,
+                ValueError) as error:
+            raise ImportFileError(
+                _("The XLSX file cannot be opened: %(error)s") % {"error": error}) from error
+        try:
+            rows = ([_cell_text(value) for value in row]
+                    for row in workbook.worksheets[0].iter_rows(values_only=True))
+            header = next((row for row in rows if any(cell.strip() for cell in row)), None)
+        finally:
+            workbook.close()
+    else:
+        check_type(filename)
+        if is_zip:
+            raise ImportFileError(_("This file is a ZIP archive, not a CSV file."))
+        text = decode_text(data)[0].lstrip("\ufeff")
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+        try:
+            header = next((row for row in reader if any(cell.strip() for cell in row)), None)
+        except csv.Error as error:
+            raise ImportFileError(
+                _("The CSV file is malformed: %(error)s") % {"error": error}) from error
+    if header is None:
+        raise ImportFileError(_("The file has no header row."))
+    return [normalise_header(cell) for cell in header]
+
+
 def decode_text(data: bytes) -> tuple[str, str, bool]:
     """(text, encoding, had_bom): UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252."""
     if data.startswith(b"\xef\xbb\xbf"):

@@ -142,10 +142,13 @@ def ensure_process(order: Any, *, source: str = "") -> OrderProcess:
     return process
 
 
-def bulk_attach_processes(seeds: Iterable[ProcessSeed], *, batch_size: int = 2000) -> int:
+def bulk_attach_processes(seeds: Iterable[ProcessSeed], *, batch_size: int = 2000,
+                          orders_loaded: bool = False) -> int:
     """Create processes, tag links and creation entries for many orders at once.
 
     The orders must be saved and have no process yet. Returns how many were attached.
+    ``orders_loaded`` says the seeds' orders already carry their user and addresses (and
+    the seeds their payment method), so they are not read back (imports).
     """
     default_funnel = Funnel.objects.get_default()
     stage_for = StageLookup()
@@ -156,9 +159,10 @@ def bulk_attach_processes(seeds: Iterable[ProcessSeed], *, batch_size: int = 200
         # One query for the batch's users, addresses and payment sources, not one per order.
         with_details = Order.objects.select_related(
             "user", "billing_address", "shipping_address").prefetch_related("sources__source_type")
-        loaded = with_details.in_bulk([seed.order.pk for seed in batch])
-        for seed in batch:
-            seed.order = loaded[seed.order.pk]
+        if not orders_loaded:
+            loaded = with_details.in_bulk([seed.order.pk for seed in batch])
+            for seed in batch:
+                seed.order = loaded[seed.order.pk]
         processes = [build_process(seed, default_funnel=default_funnel, stage_for=stage_for)
                      for seed in batch]
         with transaction.atomic():

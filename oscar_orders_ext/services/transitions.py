@@ -187,24 +187,46 @@ def move_to_stage(order: OrderLike, stage: Stage, *, user: Any = None, note: str
                                        % {"stage": stage.name})
         if stage.state == process.state:
             return _change_stage(process, stage, user=user, note=note)
-        candidates = [t for t in process.get_all_state_transitions()
-                      if t.target == stage.state and t.source in {process.state, "*", "+"}]
-        if not candidates:
-            raise TransitionNotAllowed(
-                _("Order %(number)s cannot go from “%(source)s” to “%(target)s”.")
-                % {"number": process.order.number, "source": process.state_info.label,
-                   "target": stage.workflow_state.label}, order_number=process.order.number)
-        refusal: OrderWorkflowError | None = None
-        for candidate in candidates:
-            try:
-                _check(process, candidate, user)
-            except OrderWorkflowError as error:
-                refusal = refusal or error
-                continue
-            return _perform(process, candidate.name, user=user, note=note, stage=stage,
-                            notify_customer=None, customer_message="")
-        assert refusal is not None
-        raise refusal
+        return _perform_to_state(process, stage.state, user=user, note=note, stage=stage)
+
+
+def transitions_to_state(process: OrderProcess, target: str) -> list[Transition]:
+    """The declared transitions leading from the order's current state to ``target``."""
+    return [t for t in process.get_all_state_transitions()
+            if t.target == target and t.source in {process.state, "*", "+"}]
+
+
+def _perform_to_state(process: OrderProcess, target: str, *, user: Any, note: str,
+                      stage: Stage | None) -> TransitionResult:
+    """The first transition to ``target`` whose conditions hold and ``user`` may make."""
+    candidates = transitions_to_state(process, target)
+    if not candidates:
+        raise TransitionNotAllowed(
+            _("Order %(number)s cannot go from “%(source)s” to “%(target)s”.")
+            % {"number": process.order.number, "source": process.state_info.label,
+               "target": process.workflow.get_state(target).label},
+            order_number=process.order.number)
+    refusal: OrderWorkflowError | None = None
+    for candidate in candidates:
+        try:
+            _check(process, candidate, user)
+        except OrderWorkflowError as error:
+            refusal = refusal or error
+            continue
+        return _perform(process, candidate.name, user=user, note=note, stage=stage,
+                        notify_customer=None, customer_message="")
+    assert refusal is not None
+    raise refusal
+
+
+def transition_to_state(order: OrderLike, target: str, *, user: Any = None, note: str = "",
+                        expected_version: int | None = None) -> TransitionResult | None:
+    """Move an order to the state ``target`` by whichever declared transition leads there
+    (imports, spreadsheets); None when it is already there. Refused like transition_order."""
+    with locked_process(order, expected_version=expected_version) as process:
+        if process.state == target:
+            return None
+        return _perform_to_state(process, target, user=user, note=note, stage=None)
 
 
 def _change_stage(process: OrderProcess, stage: Stage, *, user: Any, note: str

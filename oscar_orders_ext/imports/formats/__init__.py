@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .base import FormatReader, ImportedAddress, ImportedLine, ImportedOrder, ReadResult, RowError
+from .base import (EditedRow, FormatReader, ImportedAddress, ImportedLine, ImportedOrder,
+                   ReadResult, RowError)
 from .etsy import EtsyReader
+from .native import NativeReader
 from .shopify import ShopifyReader
 from .woocommerce import WooCommerceReader
 
 #: Tried in this order; the first whose signature matches reads the file.
-READERS: tuple[FormatReader, ...] = (ShopifyReader(), WooCommerceReader(), EtsyReader())
+READERS: tuple[FormatReader, ...] = (ShopifyReader(), WooCommerceReader(), EtsyReader(),
+                                     NativeReader())
 
 
 def detect_format(headers: Iterable[str]) -> FormatReader | None:
@@ -22,9 +25,9 @@ def detect_format(headers: Iterable[str]) -> FormatReader | None:
 
 
 def reader_named(name: str) -> FormatReader:
-    """The reader called ``name`` ("shopify", "woocommerce", "etsy")."""
+    """The reader called ``name`` ("shopify", "woocommerce", "etsy", "native")."""
     return next(reader for reader in READERS if reader.name == name)
 
 
-__all__ = ["READERS", "FormatReader", "ImportedAddress", "ImportedLine", "ImportedOrder",
+__all__ = ["READERS", "EditedRow", "FormatReader", "ImportedAddress", "ImportedLine", "ImportedOrder",
            "ReadResult", "RowError", "detect_format", "reader_named"]

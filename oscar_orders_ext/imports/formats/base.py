@@ -121,6 +121,18 @@ class ReadResult:
     orders: list[ImportedOrder] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Edits of existing orders (our own export read back): see imports/roundtrip.py.
+    edits: list[EditedRow] = field(default_factory=list)
+
+
+@dataclass
+class EditedRow:
+    """A row of this shop's own export: the order number and the editable cells, as written."""
+
+    number: str
+    row: int
+    #: Round-trip field name → the cell's text.
+    cells: dict[str, str]
 
 
 class FormatReader:
@@ -133,6 +145,8 @@ class FormatReader:
     signature: tuple[tuple[str, ...], ...] = ()
     #: Headers without which nothing can be imported.
     required: tuple[str, ...] = ()
+    #: Whether the reader edits existing orders (round trip) instead of creating orders.
+    edits_orders: bool = False
 
     @property
     def source(self) -> str:

@@ -21,11 +21,22 @@ class Command(BaseCommand):
             "Prints what would happen; --commit imports the file (all or nothing).")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", help="Path to the CSV or XLSX file.")
+        parser.add_argument("file", nargs="?", help="Path to the CSV or XLSX file.")
+        parser.add_argument("--purge-expired", action="store_true",
+                            help="Delete expired dashboard uploads and their dry runs.")
         parser.add_argument("--commit", action="store_true",
                             help="Import the file (otherwise only the dry run is printed).")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["purge_expired"]:
+            from oscar_orders_ext.imports.jobs import purge_expired_imports
+
+            count = purge_expired_imports()
+            self.stdout.write(_("%(count)d expired imports deleted.") % {"count": count})
+            if not options["file"]:
+                return
+        if not options["file"]:
+            raise CommandError(_("Give the file to import."))
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": path})

@@ -178,8 +178,30 @@
         }, 1000);
     }
 
+    /* --- Import: the dry run being read, the commit running -------------------------------- */
+    function followImport() {
+        var box = document.querySelector(".ooe-import-job");
+        if (!box || (box.dataset.status !== "planning" && box.dataset.status !== "running")) { return; }
+        var bar = box.querySelector(".progress-bar");
+        window.setTimeout(function poll() {
+            fetch(box.dataset.statusUrl, {headers: {"Accept": "application/json"},
+                                          credentials: "same-origin"})
+                .then(function (response) { return response.json(); })
+                .then(function (job) {
+                    if (job.status !== box.dataset.status) { window.location.reload(); return; }
+                    if (bar && job.status === "running") {
+                        bar.style.width = job.progress + "%";
+                        bar.textContent = job.progress + "%";
+                        bar.setAttribute("aria-valuenow", job.progress);
+                    }
+                    window.setTimeout(poll, 1500);
+                });
+        }, 1000);
+    }
+
     document.addEventListener("DOMContentLoaded", function () {
         followExport();
+        followImport();
         setUpBulkForm();
         setUpColumnPicker();
         setUpBoard();

@@ -1,0 +1,157 @@
+"""Import throughput: a generated Shopify export imported into PostgreSQL.
+
+    .venv/bin/python benchmarks/imports.py                   # 100,000 orders
+    .venv/bin/python benchmarks/imports.py --orders 20000 --profile tottime
+
+Creates (drops first) the scratch database ``ooe_bench_imports``, migrates it with the sandbox
+settings, generates a Shopify-format CSV (1–3 line items per order, a customer per three
+orders, discounts, notes, tags, unknown SKUs) and imports it in a child process through the
+service the dashboard uses (``plan_import`` then ``commit_import``). Prints orders/s for the
+dry run, the commit and both, and the child's peak RSS. The target (5,000 orders/s) is shown,
+never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from workspace import database_url, manage, psql  # noqa: E402
+
+DATABASE = "ooe_bench_imports"
+TARGET = 5000
+
+HEADERS = ["Name", "Email", "Financial Status", "Fulfillment Status", "Currency", "Subtotal",
+           "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Created at",
+           "Lineitem quantity", "Lineitem name", "Lineitem price", "Lineitem sku",
+           "Billing Name", "Billing Address1", "Billing City", "Billing Zip", "Billing Country",
+           "Shipping Name", "Shipping Address1", "Shipping City", "Shipping Zip",
+           "Shipping Country", "Shipping Phone", "Notes", "Payment Method", "Tags"]
+FINANCIAL = ["paid", "paid", "paid", "pending", "refunded", "partially_refunded"]
+FULFILMENT = ["fulfilled", "fulfilled", "unfulfilled", "partial"]
+
+
+def generated_shopify_export(orders: int, *, customers: int) -> bytes:
+    """A Shopify export of ``orders`` orders with 1–3 line items each."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADERS)
+    for index in range(orders):
+        lines = index % 3 + 1
+        customer = index % customers
+        name = f"Customer{customer} Example"
+        for line in range(lines):
+            first = line == 0
+            writer.writerow([
+                f"#{100000 + index}",
+                f"customer{customer}@example.com" if first else "",
+                FINANCIAL[index % len(FINANCIAL)] if first else "",
+                FULFILMENT[index % len(FULFILMENT)] if first else "",
+                "EUR" if first else "", "30.00" if first else "", "5.00" if first else "",
+                "0.00" if first else "", f"{30 * lines + 5}.00" if first else "",
+                "WELCOME" if first and index % 7 == 0 else "",
+                "3.00" if first and index % 7 == 0 else "",
+                f"2024-0{index % 9 + 1}-1{index % 10} 10:12:33 +0100" if first else "",
+                "1", f"Product {line}", "30.00", f"SKU-{line}" if line else "UNKNOWN",
+                name if first else "", f"{index} Example Street" if first else "",
+                "Lyon" if first else "", "69001" if first else "", "FR" if first else "",
+                name if first else "", f"{index} Example Street" if first else "",
+                "Lyon" if first else "", "69001" if first else "", "FR" if first else "",
+                "+33 4 78 00 00 00" if first else "",
+                "Leave at the door" if first and index % 5 == 0 else "",
+                "Shopify Payments" if first else "", "VIP" if first and index % 4 == 0 else "",
+            ])
+    return buffer.getvalue().encode()
+
+
+def child(orders: int, profile: str) -> dict[str, Any]:
+    """Runs in the child process: generate, dry run, commit; returns the figures."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "sandbox"))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from oscar.test import factories
+
+    from oscar_orders_ext.imports.service import commit_import, plan_import
+
+    for line in (1, 2):
+        factories.create_product(partner_sku=f"SKU-{line}")
+    data = generated_shopify_export(orders, customers=max(1, orders // 3))
+    settings.OSCAR_ORDERS_EXT_IMPORT_MAX_BYTES = len(data) + 1
+    started = time.perf_counter()
+    plan = plan_import(data, "orders_export.csv")
+    planned = time.perf_counter()
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(commit_import, plan)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(profile).print_stats(35)
+    else:
+        result = commit_import(plan)
+    committed = time.perf_counter()
+    assert not plan.errors and result.orders_created == orders, (plan.errors[:3], result)
+    again = time.perf_counter()
+    assert plan_import(data, "orders_export.csv").counts.orders_to_create == 0
+    replanned = time.perf_counter()
+    return {"orders": orders, "megabytes": len(data) / 1e6, "plan": planned - started,
+            "commit": committed - planned, "replan": replanned - again,
+            "lines": result.lines_created, "customers": result.customers_created,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--profile", default="", help="tottime or cumtime: profile the commit")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.child:
+        print(json.dumps(child(options.orders, options.profile)))
+        return
+
+    psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+    psql(f"CREATE DATABASE {DATABASE}")
+    try:
+        manage(["migrate", "--noinput", "-v", "0"], DATABASE)
+        env = dict(os.environ, DATABASE_URL=database_url(DATABASE),
+                   DJANGO_SETTINGS_MODULE="sandbox.settings")
+        command = [sys.executable, __file__, "--child", "--orders", str(options.orders)]
+        if options.profile:
+            command += ["--profile", options.profile]
+        output = subprocess.run(command, env=env, check=True, capture_output=True, text=True,
+                                cwd=ROOT)
+        if options.profile:
+            print(output.stderr)
+        figures = json.loads(output.stdout.strip().splitlines()[-1])
+    finally:
+        if not options.keep:
+            psql(f"DROP DATABASE IF EXISTS {DATABASE}")
+    orders = figures["orders"]
+    total = figures["plan"] + figures["commit"]
+    print(f"{orders} orders, {figures['lines']} lines, {figures['customers']} customers, "
+          f"{figures['megabytes']:.1f} MB CSV")
+    print(f"dry run   {figures['plan']:7.1f} s  {orders / figures['plan']:8.0f} orders/s")
+    print(f"commit    {figures['commit']:7.1f} s  {orders / figures['commit']:8.0f} orders/s")
+    print(f"both      {total:7.1f} s  {orders / total:8.0f} orders/s   (target {TARGET})")
+    print(f"re-import dry run {figures['replan']:.1f} s; peak RSS {figures['peak_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

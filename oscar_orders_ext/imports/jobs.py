@@ -1,0 +1,231 @@
+"""Import jobs: an uploaded file, its dry run and its commit, in the request or in the
+background (django-tasks), with progress a job page can poll.
+
+The file is kept in Django storage so the commit imports exactly what was previewed; the
+commit plans the file again against the database as it is then (a re-import stays idempotent,
+a round trip compares with the orders' current values).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.models import ImportJob
+
+from .service import ImportPlan, ImportRefused, commit_import, format_for, plan_import
+from .sources import ImportFileError, check_size, check_type, read_headers
+
+#: Per-order changes of a round trip kept with the job (and shown); the rest are counted.
+UPDATES_STORED = 1000
+
+
+def _expiry() -> Any:
+    return timezone.now() + timedelta(hours=app_settings.IMPORT_EXPIRY_HOURS)
+
+
+def read_upload(upload: UploadedFile) -> bytes:
+    """The upload's bytes, refusing a file too large or of the wrong type before reading it."""
+    check_size(upload.size or 0)
+    check_type(upload.name or "")
+    data = b"".join(upload.chunks())
+    check_size(len(data))  # the declared size can lie
+    return data
+
+
+def start_import(upload: UploadedFile, user: Any) -> ImportJob:
+    """Store an upload and make its dry run: now for small files, in the background for large
+    ones (their header is checked first). ImportFileError means nothing was stored."""
+    data = read_upload(upload)
+    filename = (upload.name or "orders.csv").rsplit("/", 1)[-1]
+    background = len(data) > app_settings.IMPORT_SYNC_BYTES
+    plan = None
+    if background:
+        format_for(read_headers(data, filename))
+    else:
+        plan = plan_import(data, filename)
+    job = ImportJob(uploaded_by=user, filename=filename[:255], size=len(data),
+                    expires_at=_expiry())
+    job.file.save(filename, ContentFile(data), save=False)
+    if plan is None:
+        job.save()
+        transaction.on_commit(lambda: _enqueue_plan(job.pk))
+    else:
+        store_plan(job, plan)
+        job.save()
+    return job
+
+
+def _enqueue_plan(job_id: int) -> None:
+    from oscar_orders_ext.tasks import plan_import_task
+
+    plan_import_task.enqueue(job_id)
+
+
+def store_plan(job: ImportJob, plan: ImportPlan) -> None:
+    """Copy a dry run onto the job (not saved): counts, warnings, capped errors and changes."""
+    job.format = plan.reader.name
+    job.status = ImportJob.Status.PLANNED
+    job.error_count = len(plan.errors)
+    job.errors = [asdict(error) for error in plan.errors[:app_settings.IMPORT_ERRORS_STORED]]
+    job.total = plan.actionable
+    job.done = 0
+    job.plan = {
+        "format_label": str(plan.reader.label),
+        "edits_orders": plan.reader.edits_orders,
+        "encoding": plan.encoding,
+        "delimiter": {"\t": "tab"}.get(plan.delimiter, plan.delimiter),
+        "rows": plan.rows,
+        "orders": len(plan.orders) or len(plan.edits),
+        "counts": asdict(plan.counts),
+        "warnings": [str(warning) for warning in plan.warnings],
+        "actionable": plan.actionable,
+        "updates": [update.as_json() for update in plan.updates[:UPDATES_STORED]],
+        "update_count": len(plan.updates),
+    }
+
+
+def run_plan(job_id: int) -> ImportJob:
+    """The dry run of a stored file (the background half of start_import)."""
+    job = ImportJob.objects.get(pk=job_id)
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        plan = plan_import(data, job.filename)
+    except ImportFileError as error:
+        return _fail(job, error.message)
+    except Exception as error:  # the job page must say it failed, whatever happened
+        _fail(job, str(error))
+        raise
+    store_plan(job, plan)
+    job.save()
+    return job
+
+
+def _fail(job: ImportJob, message: str) -> ImportJob:
+    job.status, job.message, job.finished_at = ImportJob.Status.FAILED, message, timezone.now()
+    job.save()
+    return job
+
+
+def commit_refusal(job: ImportJob) -> str:
+    """Why the job cannot be committed now, or ""."""
+    if job.status == ImportJob.Status.PLANNING:
+        return _("The file is still being read.")
+    if job.status in (ImportJob.Status.RUNNING, ImportJob.Status.DONE):
+        return _("This file has already been imported.")
+    if job.status == ImportJob.Status.FAILED:
+        return _("This import failed; upload the file again.")
+    if job.expired:
+        return _("This dry run has expired; upload the file again.")
+    if job.error_count:
+        return _("The file has row errors; fix them and upload it again.")
+    if not job.plan.get("actionable"):
+        return _("The file creates and changes nothing.")
+    return ""
+
+
+def commit_job(job: ImportJob) -> ImportJob:
+    """Commit a planned job once: now for small imports, in the background for large ones.
+
+    Raises ImportRefused when the job cannot be committed (already committed, expired,
+    errors). Two concurrent commits cannot both start: the status moves from planned to
+    running in one conditional UPDATE.
+    """
+    refusal = commit_refusal(job)
+    if refusal:
+        raise ImportRefused(refusal)
+    claimed = ImportJob.objects.filter(
+        pk=job.pk, status=ImportJob.Status.PLANNED).update(status=ImportJob.Status.RUNNING)
+    if not claimed:
+        raise ImportRefused(_("This file has already been imported."))
+    job.status = ImportJob.Status.RUNNING
+    if job.total > app_settings.IMPORT_SYNC_LIMIT:
+        transaction.on_commit(lambda: _enqueue_commit(job.pk))
+        return job
+    return run_commit(job.pk)
+
+
+def _enqueue_commit(job_id: int) -> None:
+    from oscar_orders_ext.tasks import commit_import_task
+
+    commit_import_task.enqueue(job_id)
+
+
+class ProgressReporter:
+    """Publishes how many orders a commit has written.
+
+    The commit is one transaction, so an UPDATE of the job inside it would stay invisible to
+    the page polling it until the end. On PostgreSQL the progress is written from a short-lived
+    thread, which has its own connection and so its own transaction; elsewhere (SQLite locks the
+    whole database for the duration of a write) it is written at the end only.
+    """
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+
+    def __call__(self, done: int) -> None:
+        if connection.in_atomic_block:
+            if connection.vendor == "postgresql":
+                thread = threading.Thread(target=self._write_elsewhere, args=(done,))
+                thread.start()
+                thread.join()
+            return
+        ImportJob.objects.filter(pk=self.job_id).update(done=done)
+
+    def _write_elsewhere(self, done: int) -> None:
+        try:
+            ImportJob.objects.filter(pk=self.job_id).update(done=done)
+        finally:
+            connections.close_all()
+
+
+def run_commit(job_id: int) -> ImportJob:
+    """Import a claimed (running) job's file, recording the result or the failure."""
+    job = ImportJob.objects.select_related("uploaded_by").get(pk=job_id)
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        plan = plan_import(data, job.filename)
+        result = commit_import(plan, user=job.uploaded_by, progress=ProgressReporter(job.pk))
+    except (ImportFileError, ImportRefused) as error:
+        return _fail(job, error.message)
+    except Exception as error:  # the job page must say it failed, whatever happened
+        _fail(job, str(error))
+        raise
+    job.status, job.finished_at = ImportJob.Status.DONE, timezone.now()
+    job.done = result.orders_created + result.orders_updated + len(result.refusals)
+    job.total = max(job.total, job.done)
+    job.result = {
+        "orders_created": result.orders_created,
+        "orders_already_imported": result.orders_already_imported,
+        "customers_created": result.customers_created,
+        "customers_updated": result.customers_updated,
+        "lines_created": result.lines_created,
+        "orders_updated": result.orders_updated,
+        "refusals": result.refusals[:UPDATES_STORED],
+        "refusal_count": len(result.refusals),
+    }
+    job.save()
+    return job
+
+
+def purge_expired_imports() -> int:
+    """Delete expired import jobs and their files (not the orders they imported)."""
+    count = 0
+    for job in ImportJob.objects.filter(expires_at__lte=timezone.now()).exclude(
+            status=ImportJob.Status.RUNNING):
+        if job.file:
+            job.file.delete(save=False)
+        job.delete()
+        count += 1
+    return count
