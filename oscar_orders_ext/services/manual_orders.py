@@ -518,4 +518,5 @@ def place_manual_order(data: ManualOrder, *, user: Any = None) -> Any:
             set_payment_status(order, PaymentStatus.PAID, user=user)
         if data.note.strip():
             add_note(order, data.note, user=user)
-    return order
+    # The moves above changed the order through instances of their own: hand back a fresh one.
+    return type(order)._default_manager.get(pk=order.pk)
