@@ -30,7 +30,6 @@ from oscar_orders_ext.templatetags.orders_workspace import order_detail_url
 from .manual_forms import (BillingAddressForm, LineEditForm, ManualOrderForm,
                            ShippingAddressForm, quantities, shipping_choice)
 
-Order = get_model("order", "Order")
 StockRecord = get_model("partner", "StockRecord")
 Selector = get_class("partner.strategy", "Selector")
 
