@@ -24,6 +24,9 @@
         var refreshAction = form.dataset.refreshAction || "update";
         var queue = Promise.resolve();
         var pending = 0;
+        // What the operator typed into the cart while an answer was on its way: redrawing
+        // the cart must not throw it away.
+        var typed = {};
 
         form.querySelectorAll(".ooe-nojs").forEach(function (el) { el.hidden = true; });
 
@@ -54,7 +57,7 @@
                     return response.json();
                 }).then(function (answer) {
                     if (answer.redirect) { window.location.assign(answer.redirect); return; }
-                    if (answer.html) { cart.innerHTML = answer.html; hideNoJs(); }
+                    if (answer.html) { cart.innerHTML = answer.html; hideNoJs(); keepTyped(); }
                     showMessage(answer.message, answer.ok);
                 }).catch(function (error) {
                     showMessage(error.message, false);
@@ -69,6 +72,16 @@
             return queue;
         }
 
+        function keepTyped() {
+            var again = false;
+            Object.keys(typed).forEach(function (name) {
+                var field = cart.querySelector("[name='" + name + "']");
+                if (field && field.value !== typed[name]) { field.value = typed[name]; again = true; }
+            });
+            typed = {};
+            if (again && pending <= 1) { send(refreshAction); }
+        }
+
         function hideNoJs() {
             cart.querySelectorAll(".ooe-nojs").forEach(function (el) { el.hidden = true; });
         }
@@ -79,6 +92,10 @@
                 event.preventDefault();
                 send(button.value);
             }
+        });
+
+        cart.addEventListener("input", function (event) {
+            if (pending && event.target.name) { typed[event.target.name] = event.target.value; }
         });
 
         // Quantities, shipping method and charges: recompute as soon as a value is settled.
