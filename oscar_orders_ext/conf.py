@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.utils.translation import gettext_lazy as _
 
 DEFAULTS: dict[str, Any] = {
     # Dotted path of the workflow class (a subclass of oscar_orders_ext.workflow.Workflow).
@@ -44,6 +45,19 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_EXPIRY_HOURS": 48,
     # Row errors kept with an import job (and shown); the rest are counted.
     "IMPORT_ERRORS_STORED": 500,
+    # Numbers of manual orders: "oscar" (Oscar's OrderNumberGenerator) or "random" (a unique,
+    # non-guessable code such as "K7QX2M9PRT").
+    "ORDER_NUMBERS": "oscar",
+    # Payment methods offered for manual orders, as (code, label); stored as Oscar SourceTypes.
+    "PAYMENT_METHODS": (
+        ("cash", _("Cash")),
+        ("bank-transfer", _("Bank transfer")),
+        ("card", _("Card")),
+        ("cash-on-delivery", _("Cash on delivery")),
+    ),
+    # States a manual order may start in; None: the initial state and the states a path of
+    # transitions leads to, except those that release or restock goods.
+    "MANUAL_ORDER_STATES": None,
 }
 
 

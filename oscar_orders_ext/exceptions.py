@@ -47,3 +47,15 @@ class FunnelError(OrderWorkflowError):
     """A change to funnels or stages was refused (e.g. orders would be left without a stage)."""
 
     default_message = _("This change to the funnels was refused.")
+
+
+class ManualOrderError(OrderWorkflowError):
+    """A manual order (or a change to its cart) was refused; nothing was saved."""
+
+    default_message = _("The order could not be saved.")
+
+
+class LineEditError(OrderWorkflowError):
+    """A change to the lines of a placed order was refused; nothing was saved."""
+
+    default_message = _("The lines of this order could not be changed.")

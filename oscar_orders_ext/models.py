@@ -192,6 +192,9 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             ("bulk_edit_orders", _("Can edit orders in bulk")),
             ("manage_funnels", _("Can manage funnels and stages")),
             ("import_orders", _("Can import orders from files")),
+            ("create_manual_order", _("Can create orders by hand (phone, in-store)")),
+            ("edit_order_lines", _("Can edit the lines of placed orders")),
+            ("edit_shipped_order_lines", _("Can edit the lines of shipped orders")),
         ]
         indexes = [
             models.Index(fields=["-placed_at"], name="ooe_process_placed"),

@@ -17,10 +17,11 @@ def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: 
     if raw:
         return
     from .services.oscar_status import is_mirroring
-    from .services.processes import ensure_process, sync_snapshot
+    from .services.processes import current_order_source, ensure_process, sync_snapshot
 
     if created:
-        ensure_process(instance, source=getattr(instance, "_oscar_orders_ext_source", ""))
+        ensure_process(instance, source=getattr(instance, "_oscar_orders_ext_source", "")
+                       or current_order_source())
     elif not is_mirroring(instance):  # a status mirror changes nothing the snapshot holds
         sync_snapshot(instance)
 

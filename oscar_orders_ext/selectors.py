@@ -386,3 +386,36 @@ def more_cards(processes: QuerySet[OrderProcess], stage: Stage, *, after: OrderP
     cards = list(with_related(queryset).order_by(*CARD_ORDER)[:limit])
     attach_lines(cards)
     return cards
+
+
+# --- Manual orders: customer and product pickers ----------------------------------------------
+
+PICKER_LIMIT = 20
+
+
+def search_customers(text: str, limit: int = PICKER_LIMIT) -> QuerySet[Any]:
+    """Customers whose email or names contain every word of ``text`` (active ones first)."""
+    words = text.split()[:5]
+    users = get_user_model().objects.all()
+    if not words:
+        return users.none()
+    for word in words:
+        users = users.filter(Q(email__icontains=word) | Q(first_name__icontains=word)
+                             | Q(last_name__icontains=word))
+    return users.order_by("-is_active", "last_name", "first_name", "pk")[:limit]
+
+
+def search_products(text: str, limit: int = PICKER_LIMIT) -> QuerySet[Any]:
+    """Sellable products (no parents) by title words, or by SKU or UPC prefix."""
+    product_model = get_model("catalogue", "Product")
+    text = text.strip()
+    products = product_model.objects.exclude(structure=product_model.PARENT)
+    if not text:
+        return products.none()
+    by_title = Q()
+    for word in text.split()[:5]:
+        by_title &= Q(title__icontains=word) | Q(parent__title__icontains=word)
+    by_code = Q(upc__istartswith=text) | Q(stockrecords__partner_sku__istartswith=text)
+    matching = product_model.objects.filter(by_title | by_code).values("pk")
+    return products.filter(pk__in=matching).select_related(
+        "parent", "product_class", "parent__product_class").order_by("title", "pk")[:limit]

@@ -29,7 +29,10 @@ def describe(entry: TimelineEntry) -> str:
     data = entry.data or {}
     kind = entry.kind
     if kind == TimelineKind.CREATED:
-        return _("Order created as “%(state)s”") % {"state": _state(data.get("state", ""))}
+        text = _("Order created as “%(state)s”") % {"state": _state(data.get("state", ""))}
+        if data.get("source") == "manual":
+            text += " " + _("(entered by hand)")
+        return text
     if kind in (TimelineKind.STATE, TimelineKind.OSCAR_STATUS):
         text = _("State changed from “%(from)s” to “%(to)s”") % {
             "from": _state(data.get("from", "")), "to": _state(data.get("to", ""))}
@@ -87,4 +90,24 @@ def describe(entry: TimelineEntry) -> str:
         return str(TimelineKind.IMPORT.label)
     if kind == TimelineKind.EMAIL:
         return _("Email sent to %(to)s") % {"to": data.get("to", "")}
+    if kind == TimelineKind.EDIT and data.get("action") == "lines":
+        return _describe_line_edit(data)
     return str(TimelineKind(kind).label) if kind in TimelineKind.values else kind
+
+
+def _describe_line_edit(data: dict) -> str:
+    """ "Lines changed: Mug 1 → 3; added 2 × Cup; removed Plate (total 20.00 → 35.00)"."""
+    parts = []
+    for line in data.get("lines", []):
+        change = line.get("change")
+        if change == "added":
+            parts.append(_("added %(quantity)s × %(title)s")
+                         % {"quantity": line.get("to"), "title": line.get("title")})
+        elif change == "removed":
+            parts.append(_("removed %(title)s") % {"title": line.get("title")})
+        else:
+            parts.append(_("%(title)s %(from)s → %(to)s") % {
+                "title": line.get("title"), "from": line.get("from"), "to": line.get("to")})
+    total = data.get("total") or {}
+    return _("Lines changed: %(changes)s (total %(from)s → %(to)s)") % {
+        "changes": "; ".join(parts), "from": total.get("from", ""), "to": total.get("to", "")}

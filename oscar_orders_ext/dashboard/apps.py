@@ -9,6 +9,8 @@ STAFF = "is_staff"
 CHANGE_STATE = "oscar_orders_ext.change_order_state"
 MANAGE_FUNNELS = "oscar_orders_ext.manage_funnels"
 IMPORT = "oscar_orders_ext.import_orders"
+CREATE_ORDERS = "oscar_orders_ext.create_manual_order"
+EDIT_LINES = "oscar_orders_ext.edit_order_lines"
 
 
 class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
@@ -43,6 +45,10 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         "orders-funnel-delete": ([STAFF, MANAGE_FUNNELS],),
         "orders-stage-reorder": ([STAFF, MANAGE_FUNNELS],),
         "orders-stage-delete": ([STAFF, MANAGE_FUNNELS],),
+        "orders-workspace-order-create": ([STAFF, CREATE_ORDERS],),
+        "orders-workspace-customer-search": ([STAFF, CREATE_ORDERS],),
+        "orders-workspace-product-search": ([STAFF, CREATE_ORDERS], [STAFF, EDIT_LINES]),
+        "orders-workspace-order-lines": ([STAFF, VIEW, EDIT_LINES],),
     }
 
     def ready(self) -> None:
@@ -81,6 +87,14 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         self.funnel_delete_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelDeleteView")
         self.stage_reorder_view = import_string("oscar_orders_ext.dashboard.funnel_views.StageReorderView")
         self.stage_delete_view = import_string("oscar_orders_ext.dashboard.funnel_views.StageDeleteView")
+        self.order_create_view = import_string(
+            "oscar_orders_ext.dashboard.manual_views.OrderCreateView")
+        self.customer_search_view = import_string(
+            "oscar_orders_ext.dashboard.manual_views.CustomerSearchView")
+        self.product_search_view = import_string(
+            "oscar_orders_ext.dashboard.manual_views.ProductSearchView")
+        self.order_lines_view = import_string(
+            "oscar_orders_ext.dashboard.manual_views.OrderLinesView")
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         urls = [
@@ -116,5 +130,13 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
                  name="orders-stage-reorder"),
             path("funnels/<int:pk>/stages/<int:stage>/delete/",
                  self.stage_delete_view.as_view(), name="orders-stage-delete"),
+            path("orders/new/", self.order_create_view.as_view(),
+                 name="orders-workspace-order-create"),
+            path("orders/new/customers/", self.customer_search_view.as_view(),
+                 name="orders-workspace-customer-search"),
+            path("orders/new/products/", self.product_search_view.as_view(),
+                 name="orders-workspace-product-search"),
+            path("orders/<str:number>/lines/", self.order_lines_view.as_view(),
+                 name="orders-workspace-order-lines"),
         ]
         return self.post_process_urls(urls)

@@ -24,6 +24,8 @@ from oscar.core.loading import get_model
 from oscar_orders_ext.constants import StockStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import OrderProcess, Tag, TimelineEntry
+from oscar_orders_ext.services.customers import (assign_usernames, fill_missing_names,
+                                                 unsaved_customer)
 from oscar_orders_ext.services.processes import ProcessSeed, bulk_attach_processes
 from oscar_orders_ext.services.timeline import record
 from oscar_orders_ext.workflow import get_workflow
@@ -472,13 +474,12 @@ class CustomerWriter:
                 continue
             user = self.customers.get(order.email) or new.get(order.email)
             if user is None:
-                new[order.email] = self._new_user(order)
-            elif user.pk and _customer_needs_update(user, order):
-                user.first_name = user.first_name or order.first_name[:150]
-                user.last_name = user.last_name or order.last_name[:150]
+                new[order.email] = unsaved_customer(order.email, order.first_name,
+                                                    order.last_name)
+            elif user.pk and fill_missing_names(user, order.first_name, order.last_name):
                 changed[user.pk] = user
         if new:
-            self._give_usernames(list(new.values()))
+            assign_usernames(list(new.values()))
             self.User.objects.bulk_create(list(new.values()), batch_size=BATCH_SIZE)
             if any(user.pk is None for user in new.values()):  # databases without RETURNING
                 saved = self.User.objects.filter(email__in=list(new))
@@ -489,31 +490,6 @@ class CustomerWriter:
         if changed:
             self.User.objects.bulk_update(list(changed.values()), ["first_name", "last_name"])
             self.updated += len(changed)
-
-    def _new_user(self, order: ImportedOrder) -> Any:
-        user = self.User(email=order.email, first_name=order.first_name[:150],
-                         last_name=order.last_name[:150])
-        user.set_unusable_password()
-        return user
-
-    def _give_usernames(self, users: list[Any]) -> None:
-        field_name = self.User.USERNAME_FIELD
-        if field_name == "email":
-            return
-        max_length = self.User._meta.get_field(field_name).max_length or 150
-        wanted = {user.email[:max_length] for user in users}
-        taken: set[str] = set()
-        for chunk in chunks(wanted, LOOKUP_CHUNK):
-            taken.update(self.User.objects.filter(**{f"{field_name}__in": chunk})
-                         .values_list(field_name, flat=True))
-        for user in users:
-            username = user.email[:max_length]
-            suffix = 1
-            while username in taken:
-                suffix += 1
-                username = f"{user.email[:max_length - 8]}-{suffix}"
-            taken.add(username)
-            setattr(user, field_name, username)
 
 
 class TagResolver:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -18,6 +20,26 @@ from oscar_orders_ext.models import Funnel, OrderProcess, Stage, Tag, TimelineEn
 from oscar_orders_ext.workflow import get_workflow
 
 Order = get_model("order", "Order")
+
+# The source recorded on processes of orders created inside ``order_source()``: code that places
+# orders through Oscar's OrderCreator cannot hand the post_save receiver anything else.
+_CURRENT_SOURCE: ContextVar[str] = ContextVar("oscar_orders_ext_order_source", default="")
+
+
+@contextmanager
+def order_source(source: str) -> Iterator[None]:
+    """Orders created in this block get ``source`` on their process ("manual", "phone")."""
+    token = _CURRENT_SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _CURRENT_SOURCE.reset(token)
+
+
+def current_order_source() -> str:
+    """The source set by the enclosing ``order_source()`` block, or ""."""
+    return _CURRENT_SOURCE.get()
+
 
 _STOCK_STATUS_AFTER = {
     StockEffect.CONSUME: StockStatus.CONSUMED,

@@ -93,6 +93,10 @@ class Workflow:
     stock_effects: ClassVar[Mapping[StateCode, str]] = {}
     #: Lower-cased Oscar status -> state code, for orders placed before the app was installed.
     oscar_status_aliases: ClassVar[Mapping[str, StateCode]] = {}
+    #: States in which an order's lines may only be edited with the
+    #: ``edit_shipped_order_lines`` permission; None: every final state and every state whose
+    #: stock effect consumes or restocks goods (the goods have left the warehouse).
+    lines_locked_states: ClassVar[Sequence[StateCode] | None] = None
 
     @classmethod
     def get_states(cls) -> list[State]:
@@ -124,6 +128,14 @@ class Workflow:
 
         configured = app_settings.STOCK_EFFECTS
         return cls.stock_effects if configured is None else configured
+
+    @classmethod
+    def lines_locked(cls, code: StateCode) -> bool:
+        """Whether editing an order's lines in this state needs the shipped-orders permission."""
+        if cls.lines_locked_states is not None:
+            return code in cls.lines_locked_states
+        effect = cls.get_stock_effects().get(code)
+        return cls.get_state(code).final or effect in {StockEffect.CONSUME, StockEffect.RESTOCK}
 
     @classmethod
     def state_for_oscar_status(cls, status: str | None) -> StateCode:

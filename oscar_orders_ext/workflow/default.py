@@ -81,6 +81,8 @@ class DefaultWorkflow(Workflow):
         RETURNED: StockEffect.RESTOCK,
         NEW: StockEffect.ALLOCATE,  # re-opening a cancelled order reserves its goods again
     }
+    # Once goods have left (or the order is closed), lines change only with a permission.
+    lines_locked_states = (SHIPPED, COMPLETED, RETURNED, REFUNDED, CANCELLED, REJECTED)
     oscar_status_aliases = {
         "pending": NEW,
         "new": NEW,
