@@ -23,3 +23,11 @@ def run_export_task(job_id: int) -> None:
     from .exports.service import run_export
 
     run_export(job_id)
+
+
+@task()
+def run_print_task(job_id: int) -> None:
+    """Render a background bulk print of documents."""
+    from .documents.service import run_print_job
+
+    run_print_job(job_id)
