@@ -172,13 +172,26 @@ def render_pdf(html: str, *, fitted: bool = False, fitted_html: Any = None) -> R
 
 
 def content_height_mm(page: Any) -> float:
-    """How tall a page must be to hold what was laid out on it: the bottom of the root box
-    plus the page's bottom margin, rounded up to the next half millimetre."""
+    """How tall a page must be to hold what was laid out on it: the bottom of the document
+    sections on it plus the page's bottom margin, rounded up to the next half millimetre.
+
+    Sections, not the root box: a root box split across pages stretches to the page's bottom.
+    """
     box = page._page_box
     bottom = 0.0
-    for child in box.children:  # the root (html) box, and page-margin boxes
-        if getattr(child, "element_tag", "") == "html":
-            bottom = max(bottom, child.position_y + child.margin_height())
+    for root in box.children:
+        if getattr(root, "element_tag", "") != "html":
+            continue  # page-margin boxes
+        bottom = max(bottom, _bottom_of_sections(root) or root.position_y + root.margin_height())
     bottom += box.margin_bottom + box.border_bottom_width + box.padding_bottom
     millimetres = bottom / PX_PER_MM
     return float(int(millimetres * 2) + 2) / 2  # round up, with half a millimetre to spare
+
+
+def _bottom_of_sections(root: Any) -> float:
+    bottom = 0.0
+    for body in getattr(root, "children", []):
+        for child in getattr(body, "children", []):
+            if getattr(child, "element_tag", "") == "section":
+                bottom = max(bottom, child.position_y + child.margin_height())
+    return bottom
