@@ -8,6 +8,16 @@ PARTNER = "partner.dashboard_access"
 STAFF = "is_staff"
 CHANGE_STATE = "oscar_orders_ext.change_order_state"
 MANAGE_FUNNELS = "oscar_orders_ext.manage_funnels"
+ISSUE_INVOICE = "oscar_orders_ext.issue_invoice"
+ISSUE_CREDIT_NOTE = "oscar_orders_ext.issue_credit_note"
+SEND_INVOICE = "oscar_orders_ext.send_invoice"
+MANAGE_IDENTITY = "oscar_orders_ext.manage_shop_identity"
+DOCUMENT_VIEWS = {
+    "list": "OrderDocumentsView", "print": "PrintDocumentView",
+    "issue-invoice": "IssueInvoiceView", "credit-note": "CreditNoteView",
+    "download": "DownloadDocumentView", "email": "EmailDocumentView",
+    "identity": "ShopIdentityView",
+}
 
 
 class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
@@ -39,6 +49,15 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         "orders-funnel-delete": ([STAFF, MANAGE_FUNNELS],),
         "orders-stage-reorder": ([STAFF, MANAGE_FUNNELS],),
         "orders-stage-delete": ([STAFF, MANAGE_FUNNELS],),
+        "orders-document-list": ([STAFF, VIEW], [PARTNER]),
+        "orders-document-print": ([STAFF, VIEW], [PARTNER]),
+        "orders-document-download": ([STAFF, VIEW], [PARTNER]),
+        "orders-document-issue-invoice": ([STAFF, VIEW, ISSUE_INVOICE],
+                                          [PARTNER, ISSUE_INVOICE]),
+        "orders-document-credit-note": ([STAFF, VIEW, ISSUE_CREDIT_NOTE],
+                                        [PARTNER, ISSUE_CREDIT_NOTE]),
+        "orders-document-email": ([STAFF, VIEW, SEND_INVOICE], [PARTNER, SEND_INVOICE]),
+        "orders-document-identity": ([STAFF, MANAGE_IDENTITY],),
     }
 
     def ready(self) -> None:
@@ -71,6 +90,9 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         self.funnel_delete_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelDeleteView")
         self.stage_reorder_view = import_string("oscar_orders_ext.dashboard.funnel_views.StageReorderView")
         self.stage_delete_view = import_string("oscar_orders_ext.dashboard.funnel_views.StageDeleteView")
+        self.document_views = {
+            name: import_string(f"oscar_orders_ext.dashboard.document_views.{view}")
+            for name, view in DOCUMENT_VIEWS.items()}
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         urls = [
@@ -102,5 +124,21 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
                  name="orders-stage-reorder"),
             path("funnels/<int:pk>/stages/<int:stage>/delete/",
                  self.stage_delete_view.as_view(), name="orders-stage-delete"),
+            *self.document_urls(),
         ]
         return self.post_process_urls(urls)
+
+    def document_urls(self) -> list:  # type: ignore[type-arg]
+        views = {name: view.as_view() for name, view in self.document_views.items()}
+        base = "orders/<str:number>/documents/"
+        return [
+            path(base, views["list"], name="orders-document-list"),
+            path(f"{base}print/<slug:kind>/", views["print"], name="orders-document-print"),
+            path(f"{base}invoice/", views["issue-invoice"],
+                 name="orders-document-issue-invoice"),
+            path(f"{base}<int:pk>/", views["download"], name="orders-document-download"),
+            path(f"{base}<int:pk>/credit-note/", views["credit-note"],
+                 name="orders-document-credit-note"),
+            path(f"{base}<int:pk>/email/", views["email"], name="orders-document-email"),
+            path("documents/identity/", views["identity"], name="orders-document-identity"),
+        ]
