@@ -29,7 +29,7 @@ logger = logging.getLogger("oscar_orders_ext.documents")
 
 #: Base URL of every rendered document; ``.invalid`` never resolves (RFC 2606).
 LOCAL_ORIGIN = "https://documents.oscar-orders-ext.invalid"
-#: The page a fitted document is first laid out on (the PDF format allows up to 5,080 mm).
+#: The page a fitted document is laid out on before it is cut (PDF allows up to 5,080 mm).
 TALL_PAGE_MM = 5000
 PX_PER_MM = 96 / 25.4
 
@@ -134,38 +134,27 @@ class Rendered:
 
 
 def document_html(kind: str, fragments: Sequence[str], *, title: str = "",
-                  page_heights_mm: Sequence[float] | None = None, fitted: bool = False) -> str:
+                  fitted: bool = False) -> str:
     """The whole HTML of a document: ``base.html`` around one fragment per order.
 
-    A fitted kind (the 80 mm receipt) gets one named page per fragment, ``page_heights_mm``
-    tall (or ``TALL_PAGE_MM`` while measuring).
+    A fitted kind (the 80 mm receipt) is laid out on ``TALL_PAGE_MM`` pages, one per fragment,
+    which ``render_pdf`` then crops to their content.
     """
-    heights = list(page_heights_mm or [])
-    sections = []
-    for index, fragment in enumerate(fragments):
-        page = {}
-        if fitted:
-            height = heights[index] if index < len(heights) else TALL_PAGE_MM
-            page = {"name": f"ooe-doc-{index}", "height": f"{height:.2f}mm"}
-        sections.append({"html": mark_safe(fragment), "page": page})
     return render_to_string("oscar_orders_ext/documents/base.html", {
-        "kind": kind, "title": title, "sections": sections, "fitted": fitted})
+        "kind": kind, "title": title, "fitted": fitted, "tall_page_mm": TALL_PAGE_MM,
+        "documents": [mark_safe(fragment) for fragment in fragments]})
 
 
-def render_pdf(html: str, *, fitted: bool = False, fitted_html: Any = None) -> Rendered:
-    """Lay out ``html`` and write the PDF.
-
-    For a fitted document, ``fitted_html(heights)`` rebuilds the HTML with each page's measured
-    height in millimetres: the first layout measures, the second is written.
-    """
+def render_pdf(html: str, *, fitted: bool = False) -> Rendered:
+    """Lay out ``html`` once and write the PDF; a fitted document's pages are first cut to the
+    height of what was laid out on them (``Page.height`` is what the PDF writer uses)."""
     fetcher = LocalFilesFetcher()
     document = HTML(string=html, base_url=LOCAL_ORIGIN + "/", url_fetcher=fetcher).render()
     heights: list[float] = []
-    if fitted and fitted_html is not None:
-        heights = [content_height_mm(page) for page in document.pages]
-        fetcher = LocalFilesFetcher()
-        document = HTML(string=fitted_html(heights), base_url=LOCAL_ORIGIN + "/",
-                        url_fetcher=fetcher).render()
+    if fitted:
+        for page in document.pages:
+            heights.append(content_height_mm(page))
+            page.height = heights[-1] * PX_PER_MM
     pdf = document.write_pdf()
     return Rendered(pdf=pdf, pages=len(document.pages), refused=fetcher.refused,
                     page_heights_mm=heights)

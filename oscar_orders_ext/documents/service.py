@@ -183,9 +183,8 @@ def render_fragment(kind: str, context: dict[str, Any]) -> str:
 def render_fragments(kind: str, fragments: Sequence[str], *, title: str = "") -> Rendered:
     """One PDF from the fragments, a page (or more) each; fitted kinds get fitted pages."""
     fitted = kind in FITTED
-    html = document_html(kind, fragments, title=title, fitted=fitted)
-    return render_pdf(html, fitted=fitted, fitted_html=lambda heights: document_html(
-        kind, fragments, title=title, page_heights_mm=heights, fitted=True))
+    return render_pdf(document_html(kind, fragments, title=title, fitted=fitted),
+                      fitted=fitted)
 
 
 # --- Printing (not legal documents) -------------------------------------------------------------
