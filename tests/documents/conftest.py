@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import override_settings
 from oscar.test import factories
 from pypdf import PdfReader
 
