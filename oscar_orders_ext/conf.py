@@ -58,6 +58,19 @@ DEFAULTS: dict[str, Any] = {
     # States a manual order may start in; None: the initial state and the states a path of
     # transitions leads to, except those that release or restock goods.
     "MANUAL_ORDER_STATES": None,
+    # The shop's identity on documents when no ShopIdentity row was saved in the dashboard:
+    # keys name, address, vat_number, tax_code, email, phone, website, bank_details, footer,
+    # logo (a path in static files).
+    "SHOP_IDENTITY": {},
+    # Numbering series per legal document kind; "" is the default series ("2026/00001"),
+    # any other value prefixes the number ("CN-2026/00001").
+    "DOCUMENT_SERIES": {"invoice": "", "credit_note": "CN"},
+    # Digits of the sequence number in a document number (5: 2026/00001).
+    "DOCUMENT_NUMBER_DIGITS": 5,
+    # Bulk prints up to this many orders download at once; larger ones run in the background.
+    "PRINT_SYNC_LIMIT": 50,
+    # CommunicationEventType code of the email that sends an invoice to the customer.
+    "INVOICE_EMAIL_EVENT_CODE": "INVOICE",
 }
 
 

@@ -50,3 +50,18 @@ class TimelineKind(models.TextChoices):
     DOCUMENT = "document", _("Document issued")
     IMPORT = "import", _("Imported")
     OSCAR_STATUS = "oscar_status", _("Status changed outside the workspace")
+
+
+class DocumentKind(models.TextChoices):
+    """Every document the app prints; invoices and credit notes are issued and numbered."""
+
+    ORDER_SUMMARY = "order_summary", _("Order summary")
+    RECEIPT_A4 = "receipt_a4", _("Receipt (A4)")
+    RECEIPT_80MM = "receipt_80mm", _("Receipt (80 mm)")
+    DELIVERY_NOTE = "delivery_note", _("Delivery note")
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+#: Legal documents: numbered, stored once, never re-rendered.
+LEGAL_DOCUMENTS = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)

@@ -299,7 +299,7 @@ class BaseBulkActionView(View):
         return {}
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        from .dashboard.forms import EXPORT_ACTIONS, BulkActionForm
+        from .dashboard.forms import EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm
         from .dashboard.export_views import export_response
         from .exports.service import ExportOptions
 
@@ -311,6 +311,12 @@ class BaseBulkActionView(View):
             return redirect(back)
         data = form.cleaned_data
         pks = bulk_selection(request, data)
+        if data["action"] == PRINT_ACTION:
+            from .dashboard.document_views import print_response
+
+            order_pks = list(OrderProcess.objects.filter(pk__in=pks).order_by("placed_at", "pk")
+                             .values_list("order_id", flat=True))
+            return print_response(request, data["document"], order_pks)
         if data["action"] in EXPORT_ACTIONS:
             columns = request.POST.get("columns", "")
             options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],

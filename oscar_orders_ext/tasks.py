@@ -39,3 +39,11 @@ def commit_import_task(job_id: int) -> None:
     from .imports.jobs import run_commit
 
     run_commit(job_id)
+
+
+@task()
+def run_print_task(job_id: int) -> None:
+    """Render a background bulk print of documents."""
+    from .documents.service import run_print_job
+
+    run_print_job(job_id)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from .constants import OrderType, PaymentStatus, StockEffect, TimelineKind
+from .constants import DocumentKind, OrderType, PaymentStatus, StockEffect, TimelineKind
 from .workflow import get_workflow
 
 if TYPE_CHECKING:
@@ -22,6 +22,13 @@ def _label(choices: type[PaymentStatus] | type[OrderType], value: str) -> str:
         return str(choices(value).label)
     except ValueError:
         return value
+
+
+def _document(kind: str) -> str:
+    try:
+        return str(DocumentKind(kind).label)
+    except ValueError:
+        return kind
 
 
 def describe(entry: TimelineEntry) -> str:
@@ -89,9 +96,19 @@ def describe(entry: TimelineEntry) -> str:
             return _("Imported from the file %(file)s") % {"file": data["file"]}
         return str(TimelineKind.IMPORT.label)
     if kind == TimelineKind.EMAIL:
+        if data.get("number"):
+            return _("%(document)s %(number)s emailed to %(to)s") % {
+                "document": _document(data.get("document", "")), "number": data["number"],
+                "to": data.get("to", "")}
         return _("Email sent to %(to)s") % {"to": data.get("to", "")}
     if kind == TimelineKind.EDIT and data.get("action") == "lines":
         return _describe_line_edit(data)
+    if kind == TimelineKind.DOCUMENT and data.get("number"):
+        text = _("%(document)s %(number)s issued") % {
+            "document": _document(data.get("document", "")), "number": data["number"]}
+        if data.get("credits"):
+            text += " " + _("(credits invoice %(number)s)") % {"number": data["credits"]}
+        return text
     return str(TimelineKind(kind).label) if kind in TimelineKind.values else kind
 
 

@@ -11,6 +11,16 @@ MANAGE_FUNNELS = "oscar_orders_ext.manage_funnels"
 IMPORT = "oscar_orders_ext.import_orders"
 CREATE_ORDERS = "oscar_orders_ext.create_manual_order"
 EDIT_LINES = "oscar_orders_ext.edit_order_lines"
+ISSUE_INVOICE = "oscar_orders_ext.issue_invoice"
+ISSUE_CREDIT_NOTE = "oscar_orders_ext.issue_credit_note"
+SEND_INVOICE = "oscar_orders_ext.send_invoice"
+MANAGE_IDENTITY = "oscar_orders_ext.manage_shop_identity"
+DOCUMENT_VIEWS = {
+    "list": "OrderDocumentsView", "print": "PrintDocumentView",
+    "issue-invoice": "IssueInvoiceView", "credit-note": "CreditNoteView",
+    "download": "DownloadDocumentView", "email": "EmailDocumentView",
+    "identity": "ShopIdentityView",
+}
 
 
 class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
@@ -49,6 +59,15 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         "orders-workspace-customer-search": ([STAFF, CREATE_ORDERS],),
         "orders-workspace-product-search": ([STAFF, CREATE_ORDERS], [STAFF, EDIT_LINES]),
         "orders-workspace-order-lines": ([STAFF, VIEW, EDIT_LINES],),
+        "orders-document-list": ([STAFF, VIEW], [PARTNER]),
+        "orders-document-print": ([STAFF, VIEW], [PARTNER]),
+        "orders-document-download": ([STAFF, VIEW], [PARTNER]),
+        "orders-document-issue-invoice": ([STAFF, VIEW, ISSUE_INVOICE],
+                                          [PARTNER, ISSUE_INVOICE]),
+        "orders-document-credit-note": ([STAFF, VIEW, ISSUE_CREDIT_NOTE],
+                                        [PARTNER, ISSUE_CREDIT_NOTE]),
+        "orders-document-email": ([STAFF, VIEW, SEND_INVOICE], [PARTNER, SEND_INVOICE]),
+        "orders-document-identity": ([STAFF, MANAGE_IDENTITY],),
     }
 
     def ready(self) -> None:
@@ -95,6 +114,9 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
             "oscar_orders_ext.dashboard.manual_views.ProductSearchView")
         self.order_lines_view = import_string(
             "oscar_orders_ext.dashboard.manual_views.OrderLinesView")
+        self.document_views = {
+            name: import_string(f"oscar_orders_ext.dashboard.document_views.{view}")
+            for name, view in DOCUMENT_VIEWS.items()}
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         urls = [
@@ -138,5 +160,21 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
                  name="orders-workspace-product-search"),
             path("orders/<str:number>/lines/", self.order_lines_view.as_view(),
                  name="orders-workspace-order-lines"),
+            *self.document_urls(),
         ]
         return self.post_process_urls(urls)
+
+    def document_urls(self) -> list:  # type: ignore[type-arg]
+        views = {name: view.as_view() for name, view in self.document_views.items()}
+        base = "orders/<str:number>/documents/"
+        return [
+            path(base, views["list"], name="orders-document-list"),
+            path(f"{base}print/<slug:kind>/", views["print"], name="orders-document-print"),
+            path(f"{base}invoice/", views["issue-invoice"],
+                 name="orders-document-issue-invoice"),
+            path(f"{base}<int:pk>/", views["download"], name="orders-document-download"),
+            path(f"{base}<int:pk>/credit-note/", views["credit-note"],
+                 name="orders-document-credit-note"),
+            path(f"{base}<int:pk>/email/", views["email"], name="orders-document-email"),
+            path("documents/identity/", views["identity"], name="orders-document-identity"),
+        ]

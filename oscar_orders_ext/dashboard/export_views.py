@@ -26,6 +26,7 @@ from .views import url
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",  # bulk prints of documents share the export jobs
 }
 
 

@@ -10,12 +10,15 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from oscar_orders_ext.columns import BY_KEY
+from oscar_orders_ext.documents.service import BULK_PRINTABLE
 from oscar_orders_ext.models import OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 
 IDS = re.compile(r"^\d+(,\d+)*$")
 #: Bulk actions that answer with a file rather than changing orders.
 EXPORT_ACTIONS = {"export_xlsx": "xlsx", "export_csv": "csv"}
+#: The bulk action that prints one PDF with a document for every selected order.
+PRINT_ACTION = "print_documents"
 
 
 class MoveForm(forms.Form):
@@ -54,6 +57,8 @@ class BulkActionForm(forms.Form):
     operator = forms.ModelChoiceField(
         queryset=get_user_model().objects.filter(is_staff=True, is_active=True),
         required=False)
+    document = forms.ChoiceField(required=False, choices=[
+        (kind.value, kind.label) for kind in BULK_PRINTABLE])
     selected = forms.CharField(required=False, widget=forms.HiddenInput)
     select_all = forms.BooleanField(required=False, widget=forms.HiddenInput)
     query = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -73,7 +78,9 @@ class BulkActionForm(forms.Form):
             raise forms.ValidationError(_("Choose the state change to apply."))
         if action in {"add_tag", "remove_tag"} and not data.get("tag"):
             raise forms.ValidationError(_("Choose a tag."))
-        if action not in {*SIMPLE_ACTIONS, *EXPORT_ACTIONS, "transition", "add_tag",
+        if action == PRINT_ACTION and not data.get("document"):
+            raise forms.ValidationError(_("Choose the document to print."))
+        if action not in {*SIMPLE_ACTIONS, *EXPORT_ACTIONS, PRINT_ACTION, "transition", "add_tag",
                           "remove_tag", "assign_operator"}:
             raise forms.ValidationError(_("Unknown action."))
         return data

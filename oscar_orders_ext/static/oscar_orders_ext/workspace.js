@@ -42,6 +42,15 @@
         });
     }
 
+    /* --- Buttons that ask first (issuing an invoice): data-confirm on a submit button ----- */
+    function setUpConfirmations() {
+        document.querySelectorAll(".ooe-documents button[data-confirm]").forEach(function (button) {
+            button.addEventListener("click", function (event) {
+                if (!window.confirm(button.dataset.confirm)) { event.preventDefault(); }
+            });
+        });
+    }
+
     /* --- Table: column picker ----------------------------------------------------------- */
     function setUpColumnPicker() {
         var form = document.getElementById("ooe-columns-form");
@@ -203,6 +212,7 @@
         followExport();
         followImport();
         setUpBulkForm();
+        setUpConfirmations();
         setUpColumnPicker();
         setUpBoard();
     });

@@ -1,0 +1,192 @@
+"""Document rendering: our path against bare WeasyPrint on the same HTML, and bulk printing.
+
+    .venv/bin/python benchmarks/documents.py [--orders 50] [--repeat 9] [--keep]
+
+Creates a scratch PostgreSQL database (``ooe_bench_documents``), migrates it, places orders
+with three lines each through Oscar's ``OrderCreator``, then prints, in one run:
+
+- for each document kind, the median time of our path (database reads, templates, the local-only
+  URL fetcher, WeasyPrint; for invoices and credit notes also numbering, storage and the
+  timeline) next to bare ``weasyprint.HTML(string=…).write_pdf()`` on the very same HTML;
+- bulk printing N invoices as one document against N separate renders.
+
+Targets (shown, never asserted): our overhead at most 10% on a single document; bulk print of
+50 at most 0.4× the time of 50 separate renders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATABASE = "ooe_bench_documents"
+SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+
+
+def timed(call: Callable[[], Any], repeat: int) -> float:
+    """Median wall time of ``call`` in seconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def paired(ours: Callable[[], Any], bare: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """Medians of both calls, alternated round by round so load on the machine hits both."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for call, bucket in ((ours, times[0]), (bare, times[1])):
+            start = time.perf_counter()
+            call()
+            bucket.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def setup_django(keep: bool) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        connection.execute(f"CREATE DATABASE {DATABASE}")
+    os.environ["DATABASE_URL"] = f"{SERVER}/{DATABASE}"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    import tempfile
+
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="ooe-bench-media-")
+    settings.OSCAR_ORDERS_EXT_SHOP_IDENTITY = {
+        "name": "Bottega Rossi srl", "address": "Via Roma 1\n20100 Milano",
+        "vat_number": "IT01234567890", "tax_code": "RSSMRA80A01F205X",
+        "bank_details": "IBAN IT60X0542811101000000123456", "footer": "Registered in Milano"}
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def place_orders(count: int) -> list[Any]:
+    from decimal import Decimal
+
+    from oscar.test import factories
+
+    products = [factories.create_product(title=f"Espresso cup {i}", price=Decimal("12.50"),
+                                         num_in_stock=100_000, partner_sku=f"CUP-{i}")
+                for i in range(3)]
+    orders = []
+    for _ in range(count):
+        basket = factories.create_basket(empty=True)
+        for product in products:
+            basket.add_product(product, 2)
+        address = factories.ShippingAddressFactory(first_name="Maria", last_name="Bianchi")
+        orders.append(factories.create_order(basket=basket, shipping_address=address,
+                                             guest_email="maria@example.com"))
+    return orders
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=11)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    options = parser.parse_args()
+    setup_django(options.keep)
+
+    from weasyprint import HTML
+
+    from oscar_orders_ext.documents import service
+    from oscar_orders_ext.documents.identity import get_identity
+    from oscar_orders_ext.documents.rendering import LOCAL_ORIGIN, document_html
+
+    repeat = options.repeat
+    orders = place_orders(max(options.orders, repeat * 2))
+    order = orders[0]
+
+    def bare(html: str) -> bytes:
+        return HTML(string=html, base_url=LOCAL_ORIGIN + "/").write_pdf()
+
+    def same_html(kind: str, fragment_order: Any) -> str:
+        loaded = service.orders_for_documents([fragment_order.pk]).get()
+        extra = ({"delivery": service.DeliveryDetails().for_order(loaded)}
+                 if kind == "delivery_note" else {})
+        context = service.document_context(kind, loaded, identity=get_identity(), **extra)
+        return document_html(kind, [service.render_fragment(kind, context)],
+                             fitted=kind in service.FITTED)
+
+    rows = []
+    for kind in service.PRINTABLE:
+        service.render_document(kind, order)  # warm templates and fonts
+        html = same_html(kind, order)
+        ours, theirs = paired(lambda: service.render_document(kind, order),
+                              lambda: bare(html), repeat)
+        building = timed(lambda: same_html(kind, order), repeat * 2)
+        rows.append((kind, ours, theirs, building))
+
+    # Invoices and credit notes: each repetition issues a new one (numbering, storage, timeline).
+    to_invoice = iter(orders[:repeat])
+    issued: list[Any] = []
+    ours, theirs = paired(lambda: issued.append(service.issue_invoice(next(to_invoice))),
+                          lambda: bare(document_html("invoice", [issued[-1].snapshot_html])),
+                          repeat)
+    rows.append(("invoice (issue)", ours, theirs, None))
+    to_credit = iter(issued)
+    credits: list[Any] = []
+    ours, theirs = paired(
+        lambda: credits.append(service.issue_credit_note(next(to_credit))),
+        lambda: bare(document_html("credit_note", [credits[-1].snapshot_html])), repeat)
+    rows.append(("credit note (issue)", ours, theirs, None))
+
+    # "html ms" is our work before WeasyPrint starts (queries, templates), timed on its own:
+    # the overhead without the noise of two ~300 ms measurements on a shared machine.
+    print(f"{'document':22} {'ours ms':>9} {'bare ms':>9} {'overhead':>9} {'html ms':>9} "
+          f"{'html/bare':>9}   (target <= 10%)")
+    for kind, ours, theirs, building in rows:
+        direct = (f"{building * 1000:9.1f} {building / theirs * 100:8.1f}%" if building
+                  else f"{'':9} {'':9}")
+        print(f"{kind:22} {ours * 1000:9.1f} {theirs * 1000:9.1f} "
+              f"{(ours / theirs - 1) * 100:8.1f}% {direct}")
+
+    # Bulk: N invoices (not the credited ones) as one document vs N separate renders.
+    n = options.orders
+    bulk_orders = orders[repeat:repeat + n]
+    for bulk_order in bulk_orders:
+        service.issue_invoice(bulk_order)
+    pks = [o.pk for o in bulk_orders]
+    invoices = [service.IssuedDocument.objects.filter(order_id=pk, kind="invoice").get()
+                for pk in pks]
+    bulk_repeat = max(1, repeat // 3)
+    one = timed(lambda: service.bulk_render("invoice", pks), bulk_repeat)
+    separate_ours = timed(lambda: [service.bulk_render("invoice", [pk]) for pk in pks],
+                          bulk_repeat)
+    separate_bare = timed(lambda: [bare(document_html("invoice", [d.snapshot_html]))
+                                   for d in invoices], bulk_repeat)
+    print()
+    print(f"bulk print of {n} invoices as one PDF: {one:7.2f} s")
+    print(f"{n} separate renders (our path):      {separate_ours:7.2f} s   "
+          f"ratio {one / separate_ours:.2f}   (target <= 0.4)")
+    print(f"{n} separate renders (bare WeasyPrint): {separate_bare:5.2f} s   "
+          f"ratio {one / separate_bare:.2f}")
+
+    if not options.keep:
+        from django.db import connections
+
+        connections.close_all()
+        import psycopg
+
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""Documents in the dashboard: print, issue, download, email; bulk print. Thin over
+``documents.service``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+
+from oscar_orders_ext import selectors
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.constants import DocumentKind
+from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, email_document,
+                                                issue_credit_note, issue_invoice,
+                                                render_document, bulk_render, start_print_job)
+from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.models import IssuedDocument, ShopIdentity
+
+from .document_forms import CreditNoteForm, DeliveryNoteForm, ShopIdentityForm
+from .views import url
+
+PAGE = "oscar_orders_ext/dashboard/documents/order_documents.html"
+
+
+def pdf_response(pdf: bytes, filename: str, *, attachment: bool = False) -> HttpResponse:
+    """A PDF shown in the browser (or downloaded)."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+def print_response(request: HttpRequest, kind: str, order_pks: list[int],
+                   delivery: DeliveryDetails | None = None) -> HttpResponse:
+    """Bulk print: the PDF at once for a small selection, a background job for a large one."""
+    back = url("orders-workspace")
+    try:
+        if len(order_pks) > app_settings.PRINT_SYNC_LIMIT:
+            job = start_print_job(kind, order_pks, request.user, delivery=delivery)
+            messages.info(request, _("Printing %(count)d orders in the background.")
+                          % {"count": len(order_pks)})
+            return redirect(url("orders-export-job", pk=job.pk))
+        result = bulk_render(kind, order_pks, delivery=delivery)
+    except OrderWorkflowError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    if result.skipped:
+        messages.warning(request, _("Skipped (no invoice): %(numbers)s")
+                         % {"numbers": ", ".join(result.skipped)})
+    return pdf_response(result.rendered.pdf, f"{kind}-{len(order_pks)}.pdf", attachment=True)
+
+
+class OrderDocumentMixin:
+    """The order named in the URL, if the user may see it (partners: their orders only)."""
+
+    request: HttpRequest
+
+    def get_order(self, number: str) -> Any:
+        process = get_object_or_404(
+            selectors.visible_processes(self.request.user).select_related("order"),
+            order__number=number)
+        return process.order
+
+    def get_document(self, order: Any, pk: int) -> IssuedDocument:
+        return get_object_or_404(IssuedDocument, pk=pk, order=order)
+
+    def back(self, order: Any) -> HttpResponse:
+        return redirect(url("orders-document-list", number=order.number))
+
+
+class OrderDocumentsView(OrderDocumentMixin, View):
+    """The order's documents: what was issued, and the buttons to print and issue."""
+
+    def get(self, request: HttpRequest, number: str) -> HttpResponse:
+        return render(request, PAGE, {"order": self.get_order(number)})
+
+
+class PrintDocumentView(OrderDocumentMixin, View):
+    """A printable document of one order, rendered now, shown inline."""
+
+    def get(self, request: HttpRequest, number: str, kind: str) -> HttpResponse:
+        order = self.get_order(number)
+        if kind not in PRINTABLE:
+            raise Http404(_("Unknown document."))
+        delivery = None
+        if kind == DocumentKind.DELIVERY_NOTE:
+            form = DeliveryNoteForm(request.GET)
+            if not form.is_valid():
+                return render(request, PAGE, {"order": order, "delivery_form": form},
+                              status=400)
+            delivery = form.details()
+        rendered = render_document(kind, order, delivery=delivery)
+        return pdf_response(rendered.pdf, f"{kind}-{order.number}.pdf")
+
+
+class IssueInvoiceView(OrderDocumentMixin, View):
+    def post(self, request: HttpRequest, number: str) -> HttpResponse:
+        order = self.get_order(number)
+        try:
+            invoice = issue_invoice(order, user=request.user)
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Invoice %(number)s issued.") % {"number": invoice.number})
+        return self.back(order)
+
+
+class CreditNoteView(OrderDocumentMixin, View):
+    """Credit an invoice: the form, then the credit note."""
+
+    template_name = "oscar_orders_ext/dashboard/documents/credit_note_form.html"
+
+    def get(self, request: HttpRequest, number: str, pk: int) -> HttpResponse:
+        order = self.get_order(number)
+        invoice = self.get_document(order, pk)
+        return render(request, self.template_name,
+                      {"order": order, "invoice": invoice, "form": CreditNoteForm()})
+
+    def post(self, request: HttpRequest, number: str, pk: int) -> HttpResponse:
+        order = self.get_order(number)
+        invoice = self.get_document(order, pk)
+        form = CreditNoteForm(request.POST)
+        if form.is_valid():
+            try:
+                credit = issue_credit_note(invoice, user=request.user,
+                                           amount=form.cleaned_data["amount"],
+                                           reason=form.cleaned_data["reason"])
+            except OrderWorkflowError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Credit note %(number)s issued.")
+                                 % {"number": credit.number})
+                return self.back(order)
+        return render(request, self.template_name,
+                      {"order": order, "invoice": invoice, "form": form}, status=400)
+
+
+class DownloadDocumentView(OrderDocumentMixin, View):
+    """The stored PDF of an issued document, byte for byte."""
+
+    def get(self, request: HttpRequest, number: str, pk: int) -> HttpResponse:
+        document = self.get_document(self.get_order(number), pk)
+        return FileResponse(document.file.open("rb"), filename=document.filename,
+                            as_attachment="download" in request.GET,
+                            content_type="application/pdf")
+
+
+class EmailDocumentView(OrderDocumentMixin, View):
+    def post(self, request: HttpRequest, number: str, pk: int) -> HttpResponse:
+        order = self.get_order(number)
+        document = self.get_document(order, pk)
+        try:
+            recipient = email_document(document, user=request.user)
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("%(document)s %(number)s sent to %(to)s.") % {
+                "document": document.get_kind_display(), "number": document.number,
+                "to": recipient})
+        return self.back(order)
+
+
+class ShopIdentityView(View):
+    """Edit who the shop is on its documents (one row)."""
+
+    template_name = "oscar_orders_ext/dashboard/documents/identity_form.html"
+
+    def form(self, request: HttpRequest) -> ShopIdentityForm:
+        instance = ShopIdentity.objects.order_by("pk").first()
+        if request.method == "POST":
+            return ShopIdentityForm(request.POST, request.FILES, instance=instance)
+        return ShopIdentityForm(instance=instance)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, self.template_name, {"form": self.form(request)})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = self.form(request)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        form.save()
+        messages.success(request, _("The shop identity was saved."))
+        return redirect(url("orders-document-identity"))

@@ -1,0 +1,442 @@
+"""Printing, issuing, storing and emailing documents.
+
+Non-legal documents (order summary, receipts, delivery note) are rendered from the order as it
+is now. Invoices and credit notes are *issued*: numbered gaplessly, rendered once, stored with
+their content (lines and totals) and HTML, and never rendered again; the stored PDF is what
+gets downloaded and emailed. Bulk printing lays out one HTML document with a page break between
+orders, so WeasyPrint subsets fonts and writes the PDF once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import QuerySet, Sum
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from oscar.core.loading import get_class, get_model
+
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.constants import DocumentKind, TimelineKind
+from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.models import ExportJob, IssuedDocument, OrderProcess
+from oscar_orders_ext.services.edits import check_permission
+from oscar_orders_ext.services.locking import OrderLike, locked_process, order_pk
+from oscar_orders_ext.services.timeline import record
+
+from .identity import Identity, get_identity
+from .numbering import format_number, series_for, take_next_number
+from .rendering import Rendered, document_html, render_pdf
+
+Order = get_model("order", "Order")
+CommunicationEventType = get_model("communication", "CommunicationEventType")
+OrderDispatcher = get_class("order.utils", "OrderDispatcher")
+
+ISSUE_INVOICE = "oscar_orders_ext.issue_invoice"
+ISSUE_CREDIT_NOTE = "oscar_orders_ext.issue_credit_note"
+SEND_INVOICE = "oscar_orders_ext.send_invoice"
+
+#: Documents printed from the order as it is now.
+PRINTABLE = (DocumentKind.ORDER_SUMMARY, DocumentKind.RECEIPT_A4, DocumentKind.RECEIPT_80MM,
+             DocumentKind.DELIVERY_NOTE)
+#: Kinds a bulk print offers: the printable ones and issued invoices (from their snapshots).
+BULK_PRINTABLE = (*PRINTABLE, DocumentKind.INVOICE)
+#: Kinds whose page height is fitted to the content.
+FITTED = (DocumentKind.RECEIPT_80MM,)
+CENT = Decimal("0.01")
+
+
+class DocumentError(OrderWorkflowError):
+    """A document could not be issued, printed or sent; nothing was written."""
+
+    default_message = gettext_lazy("The document could not be produced.")
+
+
+@dataclass
+class DeliveryDetails:
+    """What a delivery note states beyond the order: who carries it, how many packages, why."""
+
+    carrier: str = ""
+    packages: int = 1
+    reason: str = ""
+    date: Any = None
+
+    def for_order(self, order: Any) -> DeliveryDetails:
+        """These details with the order's defaults filled in (carrier: its shipping method)."""
+        return DeliveryDetails(carrier=self.carrier or order.shipping_method or "",
+                               packages=self.packages or 1,
+                               reason=self.reason or str(_("Sale")),
+                               date=self.date or timezone.localdate())
+
+
+# --- Content ------------------------------------------------------------------------------------
+
+def orders_for_documents(pks: Iterable[int]) -> QuerySet[Any]:
+    """Orders with everything a document prints, in a fixed number of queries."""
+    return (Order.objects.filter(pk__in=list(pks))
+            .select_related("shipping_address", "billing_address", "user",
+                            "shipping_address__country", "billing_address__country")
+            .prefetch_related("lines").order_by("date_placed", "pk"))
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(value if value is not None else 0).quantize(CENT)
+
+
+def order_content(order: Any) -> dict[str, Any]:
+    """The order's lines and totals as plain values (what an invoice freezes)."""
+    lines = []
+    for line in order.lines.all():
+        lines.append({
+            "title": line.title, "sku": line.partner_sku or line.upc or "",
+            "quantity": line.quantity,
+            "unit_excl_tax": _money(line.unit_price_excl_tax),
+            "unit_incl_tax": _money(line.unit_price_incl_tax),
+            "total_excl_tax": _money(line.line_price_excl_tax),
+            "total_incl_tax": _money(line.line_price_incl_tax),
+            "tax": _money(line.line_price_incl_tax) - _money(line.line_price_excl_tax),
+        })
+    totals = {
+        "lines_excl_tax": sum((line["total_excl_tax"] for line in lines), Decimal("0.00")),
+        "lines_incl_tax": sum((line["total_incl_tax"] for line in lines), Decimal("0.00")),
+        "shipping_excl_tax": _money(order.shipping_excl_tax),
+        "shipping_incl_tax": _money(order.shipping_incl_tax),
+        "excl_tax": _money(order.total_excl_tax),
+        "incl_tax": _money(order.total_incl_tax),
+    }
+    totals["tax"] = totals["incl_tax"] - totals["excl_tax"]
+    # Negative: what offers took off the goods and shipping.
+    totals["discount_incl_tax"] = (totals["incl_tax"] - totals["lines_incl_tax"]
+                                   - totals["shipping_incl_tax"])
+    return {"lines": lines, "totals": totals, "currency": order.currency,
+            "shipping_method": order.shipping_method}
+
+
+def _to_json(content: dict[str, Any]) -> dict[str, Any]:
+    """Decimals as strings, for the JSON field."""
+    def convert(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return str(value)
+        if isinstance(value, dict):
+            return {key: convert(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [convert(item) for item in value]
+        return value
+    return convert(content)
+
+
+def _from_json(content: dict[str, Any]) -> dict[str, Any]:
+    money = {"unit_excl_tax", "unit_incl_tax", "total_excl_tax", "total_incl_tax", "tax"}
+    lines = [{key: Decimal(value) if key in money else value for key, value in line.items()}
+             for line in content.get("lines", [])]
+    totals = {key: Decimal(value) for key, value in content.get("totals", {}).items()}
+    return {**content, "lines": lines, "totals": totals}
+
+
+def _negated(content: dict[str, Any]) -> dict[str, Any]:
+    lines = [{key: -value if isinstance(value, Decimal) else value
+              for key, value in line.items()} for line in content["lines"]]
+    return {**content, "lines": lines,
+            "totals": {key: -value for key, value in content["totals"].items()}}
+
+
+def customer_name(order: Any) -> str:
+    """Who the order is for: billing name, shipping name, account name or email."""
+    for address in (order.billing_address, order.shipping_address):
+        if address is not None and address.name:
+            return address.name
+    if order.user is not None and order.user.get_full_name():
+        return order.user.get_full_name()
+    return order.email or ""
+
+
+def document_context(kind: str, order: Any, *, identity: Identity,
+                     content: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    """What a document template receives; see docs/documents.md for the full list."""
+    content = content or order_content(order)
+    return {
+        "kind": kind, "kind_label": DocumentKind(kind).label, "order": order, "shop": identity,
+        "lines": content["lines"], "totals": content["totals"],
+        "currency": content.get("currency") or order.currency,
+        "shipping_method": content.get("shipping_method", order.shipping_method),
+        "customer_name": customer_name(order), "customer_email": order.email,
+        "billing_address": order.billing_address or order.shipping_address,
+        "shipping_address": order.shipping_address,
+        "today": timezone.localdate(), **extra,
+    }
+
+
+def render_fragment(kind: str, context: dict[str, Any]) -> str:
+    """One order's part of a document, from ``oscar_orders_ext/documents/<kind>.html``."""
+    return render_to_string(f"oscar_orders_ext/documents/{kind}.html", context)
+
+
+def render_fragments(kind: str, fragments: Sequence[str], *, title: str = "") -> Rendered:
+    """One PDF from the fragments, a page (or more) each; fitted kinds get fitted pages."""
+    fitted = kind in FITTED
+    return render_pdf(document_html(kind, fragments, title=title, fitted=fitted),
+                      fitted=fitted)
+
+
+# --- Printing (not legal documents) -------------------------------------------------------------
+
+def _check_printable(kind: str) -> None:
+    if kind not in PRINTABLE:
+        raise DocumentError(_("“%(kind)s” is not a document that can be printed from an "
+                              "order.") % {"kind": kind})
+
+
+def render_document(kind: str, order: OrderLike, *,
+                    delivery: DeliveryDetails | None = None) -> Rendered:
+    """A printable document (summary, receipts, delivery note) of one order, as it is now."""
+    return bulk_render(kind, [order_pk(order)], delivery=delivery).rendered
+
+
+@dataclass
+class BulkResult:
+    """A bulk print: the PDF, and the orders that had nothing to print (no invoice)."""
+
+    rendered: Rendered
+    count: int
+    skipped: list[str] = field(default_factory=list)
+
+
+def bulk_render(kind: str, order_pks: Iterable[int], *,
+                delivery: DeliveryDetails | None = None) -> BulkResult:
+    """One PDF holding ``kind`` for every order, laid out as one document."""
+    pks = list(order_pks)
+    identity = get_identity()
+    if kind == DocumentKind.INVOICE:
+        return _bulk_invoices(pks, identity)
+    _check_printable(kind)
+    fragments = []
+    orders = list(orders_for_documents(pks))
+    if not orders:
+        raise DocumentError(_("No orders to print."))
+    for order in orders:
+        extra: dict[str, Any] = {}
+        if kind == DocumentKind.DELIVERY_NOTE:
+            extra["delivery"] = (delivery or DeliveryDetails()).for_order(order)
+        fragments.append(render_fragment(kind, document_context(kind, order,
+                                                                identity=identity, **extra)))
+    title = (f"{DocumentKind(kind).label} {orders[0].number}" if len(orders) == 1
+             else str(DocumentKind(kind).label))
+    return BulkResult(rendered=render_fragments(kind, fragments, title=title),
+                      count=len(orders))
+
+
+def _bulk_invoices(pks: list[int], identity: Identity) -> BulkResult:
+    """The latest invoice of every order, from the HTML frozen when it was issued."""
+    latest: dict[int, IssuedDocument] = {}
+    for document in (IssuedDocument.objects.filter(order_id__in=pks,
+                                                   kind=DocumentKind.INVOICE)
+                     .order_by("order_id", "-issued_at", "-pk")):
+        latest.setdefault(document.order_id, document)
+    numbers = dict(OrderProcess.objects.filter(order_id__in=pks).values_list("order_id",
+                                                                             "number"))
+    skipped = [numbers.get(pk, str(pk)) for pk in pks if pk not in latest]
+    documents = sorted(latest.values(), key=lambda d: (d.year, d.series, d.sequence))
+    if not documents:
+        raise DocumentError(_("None of the selected orders has an invoice."))
+    rendered = render_fragments(DocumentKind.INVOICE,
+                                [document.snapshot_html for document in documents],
+                                title=str(DocumentKind.INVOICE.label))
+    return BulkResult(rendered=rendered, count=len(documents), skipped=skipped)
+
+
+# --- Issuing ------------------------------------------------------------------------------------
+
+def open_invoice(order_id: int) -> IssuedDocument | None:
+    """The order's invoice that credit notes have not fully cancelled, if any."""
+    for invoice in IssuedDocument.objects.filter(order_id=order_id,
+                                                 kind=DocumentKind.INVOICE):
+        if credit_left(invoice) > 0:
+            return invoice
+    return None
+
+
+def credit_left(invoice: IssuedDocument) -> Decimal:
+    """How much of an invoice credit notes have not cancelled yet."""
+    credited = invoice.credit_notes.aggregate(total=Sum("total"))["total"] or Decimal("0")
+    return invoice.total + credited  # credit note totals are negative
+
+
+def _issue(process: OrderProcess, kind: str, content: dict[str, Any], *, user: Any,
+           credited: IssuedDocument | None = None, reason: str = "") -> IssuedDocument:
+    """Number, render and store a legal document inside the caller's transaction."""
+    order = orders_for_documents([process.order_id]).get()
+    now = timezone.now()
+    year = timezone.localtime(now).year
+    series = series_for(kind)
+    sequence = take_next_number(kind, series, year)
+    document = IssuedDocument(
+        order=order, kind=kind, series=series, year=year, sequence=sequence,
+        number=format_number(series, year, sequence), total=content["totals"]["incl_tax"],
+        currency=order.currency, issued_by=user if getattr(user, "is_authenticated", False)
+        else None, issued_at=now, credited=credited, reason=reason, data=_to_json(content))
+    context = document_context(kind, order, identity=get_identity(), content=content,
+                               document=document, issued_on=timezone.localdate(now))
+    fragment = render_fragment(kind, context)
+    rendered = render_fragments(kind, [fragment], title=f"{document.get_kind_display()} "
+                                                         f"{document.number}")
+    document.snapshot_html = fragment
+    document.sha256 = hashlib.sha256(rendered.pdf).hexdigest()
+    document.file.save(document.filename, ContentFile(rendered.pdf), save=False)
+    try:
+        document.save()
+        data = {"document": kind, "number": document.number, "id": document.pk,
+                "total": str(document.total), "currency": document.currency}
+        if credited is not None:
+            data["credits"] = credited.number
+        record(order.pk, TimelineKind.DOCUMENT, actor=user, data=data, note=reason, at=now)
+        OrderProcess.objects.filter(pk=process.pk).update(last_activity_at=now)
+    except Exception:
+        document.file.delete(save=False)  # the number goes back with the rollback
+        raise
+    return document
+
+
+def issue_invoice(order: OrderLike, *, user: Any = None) -> IssuedDocument:
+    """Issue the order's invoice: the next number of the year, the PDF stored for good."""
+    check_permission(user, ISSUE_INVOICE)
+    with locked_process(order) as process:
+        existing = open_invoice(process.order_id)
+        if existing is not None:
+            raise DocumentError(
+                _("Order %(order)s already has invoice %(number)s. Issue a credit note "
+                  "before invoicing it again.") % {"order": process.order.number,
+                                                   "number": existing.number},
+                order_number=process.order.number)
+        order_obj = orders_for_documents([process.order_id]).get()
+        if not order_obj.lines.all():
+            raise DocumentError(_("An order without lines cannot be invoiced."))
+        return _issue(process, DocumentKind.INVOICE, order_content(order_obj), user=user)
+
+
+def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
+                      amount: Decimal | None = None, reason: str = "") -> IssuedDocument:
+    """Credit an invoice, wholly (its lines reversed) or partly (``amount`` including tax)."""
+    check_permission(user, ISSUE_CREDIT_NOTE)
+    invoice_pk = getattr(invoice, "pk", invoice)
+    order_id = IssuedDocument.objects.filter(pk=invoice_pk).values_list("order_id",
+                                                                        flat=True).first()
+    if order_id is None:
+        raise DocumentError(_("This invoice does not exist."))
+    with locked_process(order_id) as process:
+        invoice = IssuedDocument.objects.get(pk=invoice_pk)
+        if invoice.kind != DocumentKind.INVOICE:
+            raise DocumentError(_("Only invoices can be credited."))
+        left = credit_left(invoice)
+        if left <= 0:
+            raise DocumentError(_("Invoice %(number)s is already fully credited.")
+                                % {"number": invoice.number})
+        amount = left if amount is None else _money(amount)
+        if amount <= 0 or amount > left:
+            raise DocumentError(_("The credit must be more than zero and at most %(left)s.")
+                                % {"left": left})
+        issued = _from_json(invoice.data)
+        if amount == issued["totals"]["incl_tax"]:
+            content = _negated(issued)  # the whole invoice, line by line
+        else:
+            content = _partial_credit(issued, amount, reason)
+        return _issue(process, DocumentKind.CREDIT_NOTE, content, user=user, credited=invoice,
+                      reason=reason)
+
+
+def _partial_credit(issued: dict[str, Any], amount: Decimal, reason: str) -> dict[str, Any]:
+    """One credit line of ``amount``, its tax in the invoice's proportion."""
+    totals = issued["totals"]
+    share = amount / totals["incl_tax"] if totals["incl_tax"] else Decimal(1)
+    tax = (totals["tax"] * share).quantize(CENT, rounding=ROUND_HALF_UP)
+    line = {"title": reason or str(_("Partial refund")), "sku": "", "quantity": 1,
+            "unit_excl_tax": -(amount - tax), "unit_incl_tax": -amount,
+            "total_excl_tax": -(amount - tax), "total_incl_tax": -amount, "tax": -tax}
+    zero = Decimal("0.00")
+    return {**issued, "lines": [line], "totals": {
+        "lines_excl_tax": -(amount - tax), "lines_incl_tax": -amount,
+        "shipping_excl_tax": zero, "shipping_incl_tax": zero, "discount_incl_tax": zero,
+        "excl_tax": -(amount - tax), "tax": -tax, "incl_tax": -amount}}
+
+
+def issued_pdf(document: IssuedDocument) -> bytes:
+    """The stored PDF of an issued document, exactly as issued."""
+    with document.file.open("rb") as handle:
+        return handle.read()
+
+
+# --- Email --------------------------------------------------------------------------------------
+
+def email_document(document: IssuedDocument, *, user: Any = None) -> str:
+    """Email an issued invoice (or credit note) to the customer, its PDF attached; returns the
+    address. The message is the editable communication type ``INVOICE``."""
+    check_permission(user, SEND_INVOICE)
+    order = orders_for_documents([document.order_id]).get()
+    recipient = order.email
+    if not recipient:
+        raise DocumentError(_("Order %(number)s has no email address.")
+                            % {"number": order.number})
+    code = app_settings.INVOICE_EMAIL_EVENT_CODE
+    CommunicationEventType.objects.get_or_create(
+        code=code, defaults={"name": str(_("Invoice")),
+                             "category": CommunicationEventType.ORDER_RELATED})
+    context = {"order": order, "document": document, "shop": get_identity(),
+               "customer_name": customer_name(order)}
+    messages = CommunicationEventType.objects.get_and_render(code, context)
+    attachment = (document.filename, issued_pdf(document), "application/pdf")
+    OrderDispatcher().dispatch_order_messages(order, messages, code, attachments=[attachment])
+    record(order.pk, TimelineKind.EMAIL, actor=user,
+           data={"code": code, "to": recipient, "document": document.kind,
+                 "number": document.number})
+    return recipient
+
+
+# --- Bulk print in the background -------------------------------------------------------------
+
+def start_print_job(kind: str, order_pks: Sequence[int], user: Any, *,
+                    delivery: DeliveryDetails | None = None) -> ExportJob:
+    """A background bulk print (an ``ExportJob`` with format "pdf"), run after commit."""
+    from oscar_orders_ext.tasks import run_print_task
+
+    if kind not in BULK_PRINTABLE:
+        raise DocumentError(_("This document cannot be printed in bulk."))
+    params = {"format": "pdf", "document": kind, "selected": list(order_pks),
+              "delivery": asdict(delivery or DeliveryDetails())}
+    job = ExportJob.objects.create(user=user, params=params, total=len(order_pks))
+    transaction.on_commit(lambda: run_print_task.enqueue(job.pk))
+    return job
+
+
+def run_print_job(job_id: int) -> ExportJob:
+    """Render a background bulk print into the job's file."""
+    job = ExportJob.objects.get(pk=job_id)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING)
+    params = job.params
+    delivery = DeliveryDetails(**{key: value for key, value in params["delivery"].items()
+                                  if key != "date"})
+    try:
+        result = bulk_render(params["document"], params["selected"], delivery=delivery)
+        name = f"{params['document']}-{timezone.localtime():%Y%m%d-%H%M}.pdf"
+        job.file.save(name, ContentFile(result.rendered.pdf), save=False)
+        job.status, job.done, job.error = ExportJob.Status.DONE, result.count, ""
+        if result.skipped:
+            job.error = _("Skipped (no invoice): %(numbers)s") % {
+                "numbers": ", ".join(result.skipped)}
+        job.expires_at = timezone.now() + timedelta(hours=app_settings.EXPORT_EXPIRY_HOURS)
+    except Exception as error:  # the job page must say it failed, whatever happened
+        job.status = ExportJob.Status.FAILED
+        job.error = error.message if isinstance(error, OrderWorkflowError) else str(error)
+        job.save()
+        if isinstance(error, OrderWorkflowError):
+            return job
+        raise
+    job.save()
+    return job
