@@ -157,6 +157,13 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
                      all_columns=columns + [c for c in COLUMNS if c.key not in chosen])
 
 
+def bulk_document_choices() -> list[tuple[str, str]]:
+    """The documents a bulk print can make, as (kind, label)."""
+    from .documents.service import BULK_PRINTABLE
+
+    return [(kind.value, str(kind.label)) for kind in BULK_PRINTABLE]
+
+
 def workflow_transition_choices() -> list[tuple[str, str]]:
     """Every transition of the workflow as (name, label), for bulk state changes."""
     seen: dict[str, str] = {}
@@ -316,7 +323,7 @@ class BaseBulkActionView(View):
 
             order_pks = list(OrderProcess.objects.filter(pk__in=pks).order_by("placed_at", "pk")
                              .values_list("order_id", flat=True))
-            return print_response(request, data["document"], order_pks)
+            return print_response(request, data["document"], order_pks, back=back)
         if data["action"] in EXPORT_ACTIONS:
             columns = request.POST.get("columns", "")
             options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],

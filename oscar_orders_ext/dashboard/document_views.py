@@ -35,9 +35,10 @@ def pdf_response(pdf: bytes, filename: str, *, attachment: bool = False) -> Http
 
 
 def print_response(request: HttpRequest, kind: str, order_pks: list[int],
-                   delivery: DeliveryDetails | None = None) -> HttpResponse:
-    """Bulk print: the PDF at once for a small selection, a background job for a large one."""
-    back = url("orders-workspace")
+                   delivery: DeliveryDetails | None = None, back: str = "") -> HttpResponse:
+    """Bulk print: the PDF at once for a small selection, a background job for a large one;
+    refusals go back to ``back`` (the dashboard's table by default)."""
+    back = back or url("orders-workspace")
     try:
         if len(order_pks) > app_settings.PRINT_SYNC_LIMIT:
             job = start_print_job(kind, order_pks, request.user, delivery=delivery)

@@ -19,7 +19,6 @@ from django.views.generic import TemplateView
 
 from oscar_orders_ext import frontends, selectors
 from oscar_orders_ext.frontends import safe_next, wants_json
-from oscar_orders_ext.documents.service import BULK_PRINTABLE
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.services.transitions import available_transitions
@@ -99,7 +98,7 @@ class OrderTableView(WorkspaceMixin, TemplateView):
             "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": frontends.workflow_transition_choices(),
-            "bulk_documents": [(kind.value, kind.label) for kind in BULK_PRINTABLE],
+            "bulk_documents": frontends.bulk_document_choices(),
             "tags": Tag.objects.all(),
             "operators": selectors.operator_choices()[1:],
         })

@@ -184,3 +184,26 @@ def test_a_large_bulk_print_runs_in_the_background(django_app, editor, make_orde
 def test_bulk_printing_invoices_without_any_says_so(django_app, editor, make_order):
     response = bulk_print(django_app, editor, [make_order()], "invoice").follow()
     assert "None of the selected orders has an invoice." in response.text
+
+
+def test_wagtails_bulk_bar_prints_one_pdf_and_refusals_return_to_wagtail(
+        django_app, make_order, make_staff):
+    from django.contrib.auth.models import Permission
+
+    from ..dashboard.conftest import WORKSPACE_EDITOR
+    from ..wagtail.conftest import wt_url
+
+    user = make_staff("cms-printer", WORKSPACE_EDITOR)
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    orders = [make_order() for _ in range(2)]
+    page = django_app.get(wt_url("table"), user=user)
+    form = page.forms["ooe-bulk-form"]
+    form["action"], form["document"] = "print_documents", "order_summary"
+    form["selected"] = ",".join(str(OrderProcess.objects.get(order=o).pk) for o in orders)
+    response = form.submit("apply", value="selected")
+    assert response.content_type == "application/pdf"
+    assert len(pdf_pages(response.body)) == 2
+
+    form["document"] = "invoice"  # none issued: refused, back to Wagtail's table
+    response = form.submit("apply", value="selected")
+    assert response.status_code == 302 and response["Location"].startswith(wt_url("table"))

@@ -190,6 +190,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
             "can_bulk_edit": has(self.request.user, "bulk_edit_orders"),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": frontends.workflow_transition_choices(),
+            "bulk_documents": frontends.bulk_document_choices(),
             "tags": Tag.objects.all(),
             "operators": selectors.operator_choices()[1:],
         })
