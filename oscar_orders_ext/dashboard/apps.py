@@ -8,6 +8,9 @@ PARTNER = "partner.dashboard_access"
 STAFF = "is_staff"
 CHANGE_STATE = "oscar_orders_ext.change_order_state"
 MANAGE_FUNNELS = "oscar_orders_ext.manage_funnels"
+CHANGE = "oscar_orders_ext.change_orderprocess"
+EDIT_DETAILS = "oscar_orders_ext.edit_order_details"
+MANAGE_CARRIERS = "oscar_orders_ext.manage_carriers"
 
 
 class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
@@ -39,6 +42,20 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         "orders-funnel-delete": ([STAFF, MANAGE_FUNNELS],),
         "orders-stage-reorder": ([STAFF, MANAGE_FUNNELS],),
         "orders-stage-delete": ([STAFF, MANAGE_FUNNELS],),
+        # The order page; partner users reach only their partner's orders (404 otherwise).
+        "orders-workspace-order": ([STAFF, VIEW], [PARTNER]),
+        "orders-workspace-order-transition": ([STAFF, VIEW, CHANGE_STATE],
+                                              [PARTNER, CHANGE_STATE]),
+        "orders-workspace-order-workflow": ([STAFF, VIEW, CHANGE], [PARTNER, CHANGE]),
+        "orders-workspace-order-customer": ([STAFF, VIEW, EDIT_DETAILS],
+                                            [PARTNER, EDIT_DETAILS]),
+        "orders-workspace-order-shipment": ([STAFF, VIEW, CHANGE_STATE],
+                                            [PARTNER, CHANGE_STATE]),
+        "orders-workspace-order-note": ([STAFF, VIEW, CHANGE], [PARTNER, CHANGE]),
+        "orders-carrier-list": ([STAFF, MANAGE_CARRIERS],),
+        "orders-carrier-create": ([STAFF, MANAGE_CARRIERS],),
+        "orders-carrier-update": ([STAFF, MANAGE_CARRIERS],),
+        "orders-carrier-delete": ([STAFF, MANAGE_CARRIERS],),
     }
 
     def ready(self) -> None:
@@ -71,6 +88,17 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         self.funnel_delete_view = import_string("oscar_orders_ext.dashboard.funnel_views.FunnelDeleteView")
         self.stage_reorder_view = import_string("oscar_orders_ext.dashboard.funnel_views.StageReorderView")
         self.stage_delete_view = import_string("oscar_orders_ext.dashboard.funnel_views.StageDeleteView")
+        order_views = "oscar_orders_ext.dashboard.order_views."
+        self.order_view = import_string(order_views + "OrderDetailView")
+        self.order_transition_view = import_string(order_views + "TransitionView")
+        self.order_workflow_view = import_string(order_views + "WorkflowFieldsView")
+        self.order_customer_view = import_string(order_views + "CustomerDetailsView")
+        self.order_shipment_view = import_string(order_views + "ShipmentView")
+        self.order_note_view = import_string(order_views + "NoteView")
+        self.carrier_list_view = import_string(order_views + "CarrierListView")
+        self.carrier_create_view = import_string(order_views + "CarrierCreateView")
+        self.carrier_update_view = import_string(order_views + "CarrierUpdateView")
+        self.carrier_delete_view = import_string(order_views + "CarrierDeleteView")
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         urls = [
@@ -102,5 +130,24 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
                  name="orders-stage-reorder"),
             path("funnels/<int:pk>/stages/<int:stage>/delete/",
                  self.stage_delete_view.as_view(), name="orders-stage-delete"),
+            path("orders/<str:number>/", self.order_view.as_view(),
+                 name="orders-workspace-order"),
+            path("orders/<str:number>/transition/", self.order_transition_view.as_view(),
+                 name="orders-workspace-order-transition"),
+            path("orders/<str:number>/workflow/", self.order_workflow_view.as_view(),
+                 name="orders-workspace-order-workflow"),
+            path("orders/<str:number>/customer/", self.order_customer_view.as_view(),
+                 name="orders-workspace-order-customer"),
+            path("orders/<str:number>/shipments/", self.order_shipment_view.as_view(),
+                 name="orders-workspace-order-shipment"),
+            path("orders/<str:number>/notes/", self.order_note_view.as_view(),
+                 name="orders-workspace-order-note"),
+            path("carriers/", self.carrier_list_view.as_view(), name="orders-carrier-list"),
+            path("carriers/new/", self.carrier_create_view.as_view(),
+                 name="orders-carrier-create"),
+            path("carriers/<int:pk>/", self.carrier_update_view.as_view(),
+                 name="orders-carrier-update"),
+            path("carriers/<int:pk>/delete/", self.carrier_delete_view.as_view(),
+                 name="orders-carrier-delete"),
         ]
         return self.post_process_urls(urls)

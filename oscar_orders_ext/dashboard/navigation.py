@@ -13,11 +13,12 @@ ORDER_LIST = "dashboard:order-list"
 
 
 def workspace_entries() -> list[dict[str, Any]]:
-    """Menu children for the table, the boards and the funnel settings."""
+    """Menu children for the table, the boards, the funnel and carrier settings."""
     return [
         {"label": _("Order workspace"), "url_name": WORKSPACE},
         {"label": _("Kanban boards"), "url_name": f"{NS}:orders-workspace-kanban-default"},
         {"label": _("Funnels"), "url_name": f"{NS}:orders-funnel-list"},
+        {"label": _("Carriers"), "url_name": f"{NS}:orders-carrier-list"},
     ]
 
 

@@ -41,12 +41,13 @@ def in_stage_for(card: Any) -> timedelta:
 
 @lru_cache(maxsize=1)
 def _order_detail_prefix() -> str:
-    return reverse("dashboard:order-detail", kwargs={"number": "0"})[:-2]
+    return reverse("oscar_orders_ext_dashboard:orders-workspace-order",
+                   kwargs={"number": "0"})[:-2]
 
 
 @register.filter
 def order_detail_url(number: str) -> str:
-    """Oscar's dashboard page of an order (reversed once, not once per card)."""
+    """The workspace's order page of an order (reversed once, not once per card)."""
     return f"{_order_detail_prefix()}{quote(str(number))}/"
 
 
