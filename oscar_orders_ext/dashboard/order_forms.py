@@ -7,6 +7,7 @@ stale form is refused (``OrderConflict``) instead of overwriting someone else's 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -148,7 +149,7 @@ class ShipmentForm(VersionedForm):
     note = forms.CharField(label=_("Note (internal)"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, lines: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
+    def __init__(self, *args: Any, lines: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lines = list(lines)
         for line in self.lines:

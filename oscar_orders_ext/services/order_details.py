@@ -22,7 +22,7 @@ from oscar_orders_ext.models import Funnel, OrderProcess, Tag
 
 from . import edits
 from .locking import OrderLike, locked_process
-from .processes import sync_snapshot
+from .processes import order_snapshot
 
 BillingAddress = get_model("order", "BillingAddress")
 ShippingAddress = get_model("order", "ShippingAddress")
@@ -124,7 +124,10 @@ def update_customer_details(order: OrderLike, *, email: str | None = None,
             return None
         if order_fields:
             order_obj.save(update_fields=order_fields)
-        sync_snapshot(order_obj)  # name, email and phone columns of the workspace
+        # The workspace's name, email and phone columns: set on the locked process, which
+        # edit_process saves (a separate sync_snapshot() UPDATE would be overwritten by it).
+        for name, value in order_snapshot(order_obj).items():
+            setattr(process, name, value)
         return {"section": "customer", "changed": changed}
 
     return edits.edit_process(order, TimelineKind.EDIT, change, user=user,
