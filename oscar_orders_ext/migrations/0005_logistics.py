@@ -9,7 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('order', '0021_billingaddress_code_shippingaddress_code'),
+        # ShippingEvent exists since Oscar's first migration; forked order apps keep working.
+        ('order', '0001_initial'),
         ('oscar_orders_ext', '0004_tally'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

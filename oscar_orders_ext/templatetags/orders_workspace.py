@@ -71,3 +71,11 @@ def choice_value(value: Any) -> str:
 def choices_of(field: Any) -> list[tuple[Any, Any]]:
     """A bound field's choices as a list (django-filter's lazy choices have no usable len())."""
     return list(iter(field.field.choices))  # iter(): no COUNT query for the length hint
+
+
+@register.simple_tag
+def order_buyer_info(order: Any) -> dict[str, Any]:
+    """``tracking_links`` and ``buyer_notes`` of an order, for a shop's customer pages."""
+    from oscar_orders_ext.notifications import order_email_context
+
+    return order_email_context(order)

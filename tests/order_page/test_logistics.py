@@ -252,3 +252,17 @@ def test_table_rows_and_cards_open_the_order_page(django_app, viewer, order):
     assert page_url(order) in table.text
     board = django_app.get("/dashboard/workspace/kanban/", user=viewer)
     assert page_url(order) in board.text
+
+
+def test_shops_can_show_tracking_and_buyer_notes_on_customer_pages(order, editor, dhl):
+    from django.template import Context, Template
+
+    record_shipment(order, carrier=dhl, tracking_code="JD7", user=editor)
+    edits.add_note(order, "Gift wrapped", user=editor, for_customer=True)
+    edits.add_note(order, "internal only", user=editor)
+    html = Template(
+        "{% load orders_workspace %}{% order_buyer_info order as info %}"
+        "{% for link in info.tracking_links %}{{ link.url }}|{% endfor %}"
+        "{% for note in info.buyer_notes %}{{ note.message }}|{% endfor %}"
+    ).render(Context({"order": order}))
+    assert html == "https://dhl.example/track?id=JD7|Gift wrapped|"
