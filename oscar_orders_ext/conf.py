@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_EXPIRY_HOURS": 48,
     # Name of the funnel created after migrate when a shop has none.
     "DEFAULT_FUNNEL_NAME": "Orders",
+    # Refuse the "ship" transition until a shipment with a tracking code is recorded.
+    "REQUIRE_TRACKING_TO_SHIP": False,
     # Largest order file (CSV or XLSX) the importer accepts, in bytes.
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
     # Uploads larger than this are read (the dry run) in the background, with progress.

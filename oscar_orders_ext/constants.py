@@ -4,6 +4,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+#: ``OrderNote.note_type`` of notes meant for the buyer (shown to them, put in their emails);
+#: other notes are internal.
+CUSTOMER_NOTE_TYPE = "Customer"
+
+
 class PaymentStatus(models.TextChoices):
     UNPAID = "unpaid", _("Unpaid")
     PAID = "paid", _("Paid")
@@ -47,6 +52,7 @@ class TimelineKind(models.TextChoices):
     STOCK = "stock", _("Stock updated")
     EMAIL = "email", _("Email sent")
     EDIT = "edit", _("Order edited")
+    SHIPMENT = "shipment", _("Shipment recorded")
     DOCUMENT = "document", _("Document issued")
     IMPORT = "import", _("Imported")
     OSCAR_STATUS = "oscar_status", _("Status changed outside the workspace")

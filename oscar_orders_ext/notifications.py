@@ -28,6 +28,15 @@ def order_status_url(order: Any) -> str:
         return ""
 
 
+def order_email_context(order: Any) -> dict[str, Any]:
+    """What every customer email about an order may show: ``tracking_links`` (carrier, code,
+    url) of its parcels and ``buyer_notes`` (the notes operators wrote for the buyer)."""
+    from .selectors import buyer_notes
+    from .services.logistics import tracking_links
+
+    return {"tracking_links": tracking_links(order), "buyer_notes": buyer_notes(order)}
+
+
 def send_state_email(order_id: int, state: str, note: str = "", actor_id: int | None = None
                      ) -> bool:
     """Email the customer that their order entered ``state``; True when a message was sent."""
@@ -39,7 +48,8 @@ def send_state_email(order_id: int, state: str, note: str = "", actor_id: int | 
         code=code, defaults={"name": str(_("Order state changed")),
                              "category": CommunicationEventType.ORDER_RELATED})
     context = {"order": order, "state": get_workflow().get_state(state), "note": note,
-               "lines": order.lines.all(), "status_url": order_status_url(order)}
+               "lines": order.lines.all(), "status_url": order_status_url(order),
+               **order_email_context(order)}
     messages = CommunicationEventType.objects.get_and_render(code, context)
     recipient = order.email
     if not recipient or not messages.get("subject"):

@@ -419,3 +419,85 @@ def search_products(text: str, limit: int = PICKER_LIMIT) -> QuerySet[Any]:
     matching = product_model.objects.filter(by_title | by_code).values("pk")
     return products.filter(pk__in=matching).select_related(
         "parent", "product_class", "parent__product_class").order_by("title", "pk")[:limit]
+
+
+# --- The order page -----------------------------------------------------------------------------
+
+def order_page_process(user: Any, number: str) -> OrderProcess:
+    """The process of order ``number`` with what its page shows, if ``user`` may see it.
+
+    Raises ``OrderProcess.DoesNotExist`` for unknown orders and for orders outside a partner
+    user's scope alike, so the page answers 404 without telling which.
+    """
+    return (visible_processes(user)
+            .select_related("order", "order__user", "order__billing_address__country",
+                            "order__shipping_address__country", "funnel", "stage", "operator")
+            .prefetch_related("tags").get(order__number=number))
+
+
+def order_lines(order: Any) -> list[Any]:
+    """The order's lines with ``shipped`` (quantity shipped so far), in two queries."""
+    from .services.logistics import shipped_quantities
+
+    shipped = shipped_quantities(order)
+    lines = list(order.lines.order_by("pk"))
+    for line in lines:
+        line.shipped = shipped.get(line.pk, 0)
+        line.left_to_ship = max(line.quantity - line.shipped, 0)
+    return lines
+
+
+def order_notes(order: Any) -> list[Any]:
+    """Every Oscar ``OrderNote`` of the order, newest first, with its author."""
+    return list(OrderNote.objects.filter(order_id=order.pk).select_related("user")
+                .order_by("-date_created", "-pk"))
+
+
+def buyer_notes(order: Any) -> list[Any]:
+    """The notes meant for the buyer, oldest first (as emails and shop pages tell them)."""
+    from .constants import CUSTOMER_NOTE_TYPE
+
+    return list(OrderNote.objects.filter(order_id=getattr(order, "pk", order),
+                                         note_type=CUSTOMER_NOTE_TYPE)
+                .order_by("date_created", "pk"))
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One line of an order's timeline, whichever table it comes from."""
+
+    at: Any
+    kind: str
+    text: str
+    actor: Any = None
+    note: str = ""
+
+
+def order_timeline(order: Any) -> list[TimelineItem]:
+    """Everything that happened to the order, newest first, in three queries.
+
+    Our ``TimelineEntry`` rows, plus the Oscar payment events and the shipping events recorded
+    outside the app (ours already have an entry), which no entry mirrors.
+    """
+    from .constants import TimelineKind
+    from .models import TimelineEntry
+
+    PaymentEvent = get_model("order", "PaymentEvent")
+    ShippingEvent = get_model("order", "ShippingEvent")
+    items = [TimelineItem(at=entry.created_at, kind=entry.kind, text=entry.summary,
+                          actor=entry.actor, note=entry.note)
+             for entry in TimelineEntry.objects.filter(order_id=order.pk)
+             .select_related("actor")]
+    for event in PaymentEvent.objects.filter(order_id=order.pk).select_related("event_type"):
+        text = _("Payment: %(type)s %(amount)s %(currency)s") % {
+            "type": event.event_type.name, "amount": event.amount, "currency": order.currency}
+        items.append(TimelineItem(at=event.date_created, kind=TimelineKind.PAYMENT,
+                                  text=str(text), note=event.reference or ""))
+    for event in (ShippingEvent.objects.filter(order_id=order.pk, shipment__isnull=True)
+                  .select_related("event_type")):
+        items.append(TimelineItem(at=event.date_created, kind=TimelineKind.SHIPMENT,
+                                  text=str(_("Shipping event: %(type)s")
+                                           % {"type": event.event_type.name}),
+                                  note=event.notes or ""))
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items

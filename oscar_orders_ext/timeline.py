@@ -31,6 +31,16 @@ def _document(kind: str) -> str:
         return kind
 
 
+def _customer_field(name: str) -> str:
+    """ "shipping_address.line1" -> "shipping address (line1)"; "email" -> "email". """
+    if name == "email":
+        return str(_("email"))
+    address, _dot, field = name.partition(".")
+    label = {"billing_address": _("billing address"),
+             "shipping_address": _("shipping address")}.get(address)
+    return f"{label} ({field})" if label and field else name
+
+
 def describe(entry: TimelineEntry) -> str:
     """One line saying what the entry records, in the reader's language."""
     data = entry.data or {}
@@ -95,6 +105,17 @@ def describe(entry: TimelineEntry) -> str:
         if data.get("file"):
             return _("Imported from the file %(file)s") % {"file": data["file"]}
         return str(TimelineKind.IMPORT.label)
+    if kind == TimelineKind.SHIPMENT:
+        count = sum(int(line.get("quantity", 0)) for line in data.get("lines", []))
+        text = (_("Partial shipment: %(count)d items with %(carrier)s") if data.get("partial")
+                else _("Shipped %(count)d items with %(carrier)s")) % {
+            "count": count, "carrier": data.get("carrier", "")}
+        if data.get("tracking_code"):
+            text += " " + _("(tracking code %(code)s)") % {"code": data["tracking_code"]}
+        return text
+    if kind == TimelineKind.EDIT and data.get("section") == "customer":
+        return _("Buyer details changed: %(fields)s") % {
+            "fields": ", ".join(_customer_field(name) for name in data.get("changed", []))}
     if kind == TimelineKind.EMAIL:
         if data.get("number"):
             return _("%(document)s %(number)s emailed to %(to)s") % {

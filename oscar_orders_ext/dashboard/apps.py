@@ -21,6 +21,9 @@ DOCUMENT_VIEWS = {
     "download": "DownloadDocumentView", "email": "EmailDocumentView",
     "identity": "ShopIdentityView",
 }
+CHANGE = "oscar_orders_ext.change_orderprocess"
+EDIT_DETAILS = "oscar_orders_ext.edit_order_details"
+MANAGE_CARRIERS = "oscar_orders_ext.manage_carriers"
 
 
 class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
@@ -68,6 +71,20 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
                                         [PARTNER, ISSUE_CREDIT_NOTE]),
         "orders-document-email": ([STAFF, VIEW, SEND_INVOICE], [PARTNER, SEND_INVOICE]),
         "orders-document-identity": ([STAFF, MANAGE_IDENTITY],),
+        # The order page; partner users reach only their partner's orders (404 otherwise).
+        "orders-workspace-order": ([STAFF, VIEW], [PARTNER]),
+        "orders-workspace-order-transition": ([STAFF, VIEW, CHANGE_STATE],
+                                              [PARTNER, CHANGE_STATE]),
+        "orders-workspace-order-workflow": ([STAFF, VIEW, CHANGE], [PARTNER, CHANGE]),
+        "orders-workspace-order-customer": ([STAFF, VIEW, EDIT_DETAILS],
+                                            [PARTNER, EDIT_DETAILS]),
+        "orders-workspace-order-shipment": ([STAFF, VIEW, CHANGE_STATE],
+                                            [PARTNER, CHANGE_STATE]),
+        "orders-workspace-order-note": ([STAFF, VIEW, CHANGE], [PARTNER, CHANGE]),
+        "orders-carrier-list": ([STAFF, MANAGE_CARRIERS],),
+        "orders-carrier-create": ([STAFF, MANAGE_CARRIERS],),
+        "orders-carrier-update": ([STAFF, MANAGE_CARRIERS],),
+        "orders-carrier-delete": ([STAFF, MANAGE_CARRIERS],),
     }
 
     def ready(self) -> None:
@@ -117,6 +134,17 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         self.document_views = {
             name: import_string(f"oscar_orders_ext.dashboard.document_views.{view}")
             for name, view in DOCUMENT_VIEWS.items()}
+        order_views = "oscar_orders_ext.dashboard.order_views."
+        self.order_view = import_string(order_views + "OrderDetailView")
+        self.order_transition_view = import_string(order_views + "TransitionView")
+        self.order_workflow_view = import_string(order_views + "WorkflowFieldsView")
+        self.order_customer_view = import_string(order_views + "CustomerDetailsView")
+        self.order_shipment_view = import_string(order_views + "ShipmentView")
+        self.order_note_view = import_string(order_views + "NoteView")
+        self.carrier_list_view = import_string(order_views + "CarrierListView")
+        self.carrier_create_view = import_string(order_views + "CarrierCreateView")
+        self.carrier_update_view = import_string(order_views + "CarrierUpdateView")
+        self.carrier_delete_view = import_string(order_views + "CarrierDeleteView")
 
     def get_urls(self):  # type: ignore[no-untyped-def]
         urls = [
@@ -161,6 +189,25 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
             path("orders/<str:number>/lines/", self.order_lines_view.as_view(),
                  name="orders-workspace-order-lines"),
             *self.document_urls(),
+            path("orders/<str:number>/", self.order_view.as_view(),
+                 name="orders-workspace-order"),
+            path("orders/<str:number>/transition/", self.order_transition_view.as_view(),
+                 name="orders-workspace-order-transition"),
+            path("orders/<str:number>/workflow/", self.order_workflow_view.as_view(),
+                 name="orders-workspace-order-workflow"),
+            path("orders/<str:number>/customer/", self.order_customer_view.as_view(),
+                 name="orders-workspace-order-customer"),
+            path("orders/<str:number>/shipments/", self.order_shipment_view.as_view(),
+                 name="orders-workspace-order-shipment"),
+            path("orders/<str:number>/notes/", self.order_note_view.as_view(),
+                 name="orders-workspace-order-note"),
+            path("carriers/", self.carrier_list_view.as_view(), name="orders-carrier-list"),
+            path("carriers/new/", self.carrier_create_view.as_view(),
+                 name="orders-carrier-create"),
+            path("carriers/<int:pk>/", self.carrier_update_view.as_view(),
+                 name="orders-carrier-update"),
+            path("carriers/<int:pk>/delete/", self.carrier_delete_view.as_view(),
+                 name="orders-carrier-delete"),
         ]
         return self.post_process_urls(urls)
 

@@ -18,6 +18,7 @@ from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, emai
                                                 issue_credit_note, issue_invoice,
                                                 render_document, bulk_render, start_print_job)
 from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.frontends import safe_next
 from oscar_orders_ext.models import IssuedDocument, ShopIdentity
 
 from .document_forms import CreditNoteForm, DeliveryNoteForm, ShopIdentityForm
@@ -70,7 +71,9 @@ class OrderDocumentMixin:
         return get_object_or_404(IssuedDocument, pk=pk, order=order)
 
     def back(self, order: Any) -> HttpResponse:
-        return redirect(url("orders-document-list", number=order.number))
+        """To the page the form was on (the order page or the documents page)."""
+        return redirect(safe_next(self.request,
+                                  url("orders-document-list", number=order.number)))
 
 
 class OrderDocumentsView(OrderDocumentMixin, View):

@@ -13,12 +13,13 @@ ORDER_LIST = "dashboard:order-list"
 
 
 def workspace_entries() -> list[dict[str, Any]]:
-    """Menu children for the table, the boards, the funnel settings and imports."""
+    """Menu children for the table, the boards, funnels, carriers and imports."""
     return [
         {"label": _("Order workspace"), "url_name": WORKSPACE},
         {"label": _("Kanban boards"), "url_name": f"{NS}:orders-workspace-kanban-default"},
         {"label": _("Funnels"), "url_name": f"{NS}:orders-funnel-list"},
         {"label": _("Import orders"), "url_name": f"{NS}:orders-import"},
+        {"label": _("Carriers"), "url_name": f"{NS}:orders-carrier-list"},
     ]
 
 

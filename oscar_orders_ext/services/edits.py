@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
-from oscar_orders_ext.constants import OrderType, PaymentStatus, TimelineKind
+from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE, OrderType, PaymentStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError, TransitionPermissionDenied
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag
 from oscar_orders_ext.signals import order_process_changed
@@ -172,7 +172,7 @@ def add_note(order: OrderLike, message: str, *, user: Any = None, for_customer: 
     created: dict[str, Any] = {}
 
     def change(process: OrderProcess) -> dict[str, Any]:
-        note_type = "Customer" if for_customer else OrderNote.INFO
+        note_type = CUSTOMER_NOTE_TYPE if for_customer else OrderNote.INFO
         created["note"] = OrderNote.objects.create(
             order=process.order, user=user if user is not None else None,
             note_type=note_type, message=message)

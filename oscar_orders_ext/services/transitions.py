@@ -74,6 +74,37 @@ def available_transitions(process: OrderProcess, user: Any = None) -> list[Trans
     return [_option(t) for t in transitions]
 
 
+@dataclass(frozen=True)
+class TransitionChoice:
+    """A move from the current state the user may make, and why it is refused, if it is."""
+
+    option: TransitionOption
+    refusal: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusal
+
+
+def transition_choices(process: OrderProcess, user: Any) -> list[TransitionChoice]:
+    """Every move leaving the current state that ``user`` has permission for, each with the
+    reason it is refused now (an unmet condition), so a page can show why a button is off."""
+    choices = []
+    for transition in process.get_all_state_transitions():
+        if transition.source not in {process.state, "*", "+"}:
+            continue
+        if user is not None and not transition.has_perm(process, user):
+            continue
+        refusal = ""
+        for condition in transition.conditions:
+            if not condition(process):
+                refusal = str(getattr(condition, "failure_message", "") or _(
+                    "A condition of this move is not met."))
+                break
+        choices.append(TransitionChoice(option=_option(transition), refusal=refusal))
+    return choices
+
+
 def _declared_transition(process: OrderProcess, name: str) -> Transition:
     """The transition ``name`` from the current state, or a clear refusal."""
     state = process.state_info

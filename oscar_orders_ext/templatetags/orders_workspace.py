@@ -41,12 +41,13 @@ def in_stage_for(card: Any) -> timedelta:
 
 @lru_cache(maxsize=1)
 def _order_detail_prefix() -> str:
-    return reverse("dashboard:order-detail", kwargs={"number": "0"})[:-2]
+    return reverse("oscar_orders_ext_dashboard:orders-workspace-order",
+                   kwargs={"number": "0"})[:-2]
 
 
 @register.filter
 def order_detail_url(number: str) -> str:
-    """Oscar's dashboard page of an order (reversed once, not once per card)."""
+    """The workspace's order page of an order (reversed once, not once per card)."""
     return f"{_order_detail_prefix()}{quote(str(number))}/"
 
 
@@ -84,3 +85,11 @@ def choice_value(value: Any) -> str:
 def choices_of(field: Any) -> list[tuple[Any, Any]]:
     """A bound field's choices as a list (django-filter's lazy choices have no usable len())."""
     return list(iter(field.field.choices))  # iter(): no COUNT query for the length hint
+
+
+@register.simple_tag
+def order_buyer_info(order: Any) -> dict[str, Any]:
+    """``tracking_links`` and ``buyer_notes`` of an order, for a shop's customer pages."""
+    from oscar_orders_ext.notifications import order_email_context
+
+    return order_email_context(order)

@@ -44,6 +44,17 @@ def has_lines(process: Any) -> bool:
     return process.order.lines.exists()
 
 
+@condition(_("Record a shipment with a tracking code before shipping the order."))
+def has_tracking_code(process: Any) -> bool:
+    """A tracking code was recorded, when OSCAR_ORDERS_EXT_REQUIRE_TRACKING_TO_SHIP asks for one."""
+    from oscar_orders_ext.conf import app_settings
+
+    if not app_settings.REQUIRE_TRACKING_TO_SHIP:
+        return True
+    # Through Oscar's ShippingEvent to our Shipment: the workflow must not import our models.
+    return process.order.shipping_events.filter(shipment__tracking_code__gt="").exists()
+
+
 @condition(_("Only an order that was paid can be refunded."))
 def has_been_paid(process: Any) -> bool:
     """Money was received for the order."""
@@ -125,7 +136,7 @@ class DefaultWorkflow(Workflow):
         """Wait for the customer to answer (a quote, a question)."""
 
     @transition(source=[NEW, PROCESSING], target=SHIPPED, label=_("Ship"), style="info",
-                permission=CHANGE_STATE, conditions=[has_lines])
+                permission=CHANGE_STATE, conditions=[has_lines, has_tracking_code])
     def ship(self) -> None:
         """Hand the goods to the carrier."""
 

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('order', '0021_billingaddress_code_shippingaddress_code'),
-        ('oscar_orders_ext', '0006_manual_orders'),
+        ('oscar_orders_ext', '0005_imports'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,307 @@
+"""The order page: one screen to run an order from start to finish, and its actions.
+
+Views stay thin: selectors load what the page shows, services make every change. Access to
+each URL is decided by ``OrdersWorkspaceDashboardConfig.permissions_map``; the services check
+permissions again, and partner users only reach the orders of their partner (404 otherwise).
+Each action answers with a redirect to the page (success, or a refusal as an error message;
+nothing is written then), or with the page and the form's errors when the input is invalid.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import ProtectedError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import CreateView, ListView, UpdateView
+
+from oscar_orders_ext import selectors
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE
+from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.models import Carrier, OrderProcess
+from oscar_orders_ext.services import edits, logistics, order_details
+from oscar_orders_ext.services.transitions import transition_choices, transition_order
+
+from .order_forms import (CarrierForm, CustomerDetailsForm, NoteForm, ShipmentForm,
+                          TransitionForm, WorkflowFieldsForm)
+
+NAMESPACE = "oscar_orders_ext_dashboard"
+ORDER_PAGE_TEMPLATE = "oscar_orders_ext/dashboard/order_detail.html"
+
+
+def order_page_url(number: str) -> str:
+    """The order page of order ``number``."""
+    return reverse(f"{NAMESPACE}:orders-workspace-order", kwargs={"number": number})
+
+
+def _reverse_or_empty(name: str, **kwargs: Any) -> str:
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:  # a shop may not mount that part of Oscar's dashboard
+        return ""
+
+
+def billing_text(order: Any) -> str:
+    """The billing details as plain lines, for the "copy" button."""
+    address = order.billing_address or order.shipping_address
+    lines = address.active_address_fields() if address else []
+    if order.email:
+        lines.append(order.email)
+    phone = order.shipping_address.phone_number if order.shipping_address else None
+    if phone:
+        lines.append(str(phone))
+    return "\n".join(str(line) for line in lines)
+
+
+class OrderPageMixin:
+    """Loading the order the user may see, and drawing its page with any bound forms."""
+
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
+    def get_process(self) -> OrderProcess:
+        try:
+            return selectors.order_page_process(self.request.user, self.kwargs["number"])
+        except OrderProcess.DoesNotExist:
+            raise Http404(_("No order with this number is visible to you.")) from None
+
+    def page_context(self, process: OrderProcess, **forms: Any) -> dict[str, Any]:
+        order, user = process.order, self.request.user
+        lines = selectors.order_lines(order)
+        notes = selectors.order_notes(order)
+        left_to_ship = [line for line in lines if line.left_to_ship]
+        notify_enabled = bool(app_settings.NOTIFY_CUSTOMERS)
+        transitions = [
+            {"choice": choice,
+             "notify": notify_enabled and process.workflow.get_state(
+                 choice.option.target).notify_customer}
+            for choice in transition_choices(process, user)]
+        return {
+            "process": process, "order": order, "lines": lines,
+            "transitions": transitions, "notify_enabled": notify_enabled,
+            "workflow_form": forms.get("workflow_form") or WorkflowFieldsForm.for_process(process),
+            "customer_form": forms.get("customer_form") or CustomerDetailsForm(
+                order, version=process.version),
+            "shipment_form": forms.get("shipment_form") or ShipmentForm(
+                lines=left_to_ship, initial={"version": process.version}),
+            "note_form": forms.get("note_form") or NoteForm(),
+            "open_form": forms.get("open_form", ""),
+            "shipments": logistics.shipments_of(order),
+            "everything_shipped": bool(lines) and not left_to_ship,
+            "internal_notes": [n for n in notes if n.note_type != CUSTOMER_NOTE_TYPE],
+            "buyer_notes": [n for n in notes if n.note_type == CUSTOMER_NOTE_TYPE],
+            "timeline": selectors.order_timeline(order),
+            "billing_text": billing_text(order),
+            "require_tracking": app_settings.REQUIRE_TRACKING_TO_SHIP,
+            "oscar_order_url": _reverse_or_empty("dashboard:order-detail", number=order.number),
+            "customer_url": (_reverse_or_empty("dashboard:user-detail", pk=order.user_id)
+                             if order.user_id else ""),
+            "can_change_state": user.has_perm("oscar_orders_ext.change_order_state"),
+            "can_edit": user.has_perm(edits.CHANGE_PERMISSION),
+            "can_edit_details": user.has_perm(order_details.EDIT_DETAILS_PERMISSION),
+        }
+
+    def render_page(self, process: OrderProcess, *, status: int = 200, **forms: Any
+                    ) -> HttpResponse:
+        return render(self.request, ORDER_PAGE_TEMPLATE, self.page_context(process, **forms),
+                      status=status)
+
+
+class OrderDetailView(OrderPageMixin, View):
+    """The order page."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_page(self.get_process())
+
+
+class OrderActionView(OrderPageMixin, View):
+    """Base of the page's POST actions: bind, validate, call a service, say what happened.
+
+    Subclasses give ``form_key`` (the page context name of their form, re-drawn with errors),
+    ``bind()`` and ``perform()``, which returns the success message.
+    """
+
+    http_method_names = ["post"]
+    form_key = ""
+
+    def bind(self, process: OrderProcess) -> Any:
+        raise NotImplementedError
+
+    def perform(self, process: OrderProcess, form: Any) -> str:
+        raise NotImplementedError
+
+    def invalid(self, process: OrderProcess, form: Any) -> HttpResponse:
+        """The page again with the form's errors and the operator's input; nothing saved."""
+        messages.error(self.request, _("Nothing was saved: please correct the errors below."))
+        return self.render_page(process, status=400,
+                                **{self.form_key: form, "open_form": self.form_key})
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        process = self.get_process()
+        form = self.bind(process)
+        if not form.is_valid():
+            return self.invalid(process, form)
+        try:
+            message = self.perform(process, form)
+        except OrderWorkflowError as error:  # OrderConflict included: reload and retry
+            messages.error(request, error.message)
+        else:
+            messages.success(request, message)
+        return redirect(order_page_url(process.order.number))
+
+
+class TransitionView(OrderActionView):
+    """A transition button: note, customer message, "notify the customer"."""
+
+    form_key = "transition_form"
+
+    def bind(self, process: OrderProcess) -> TransitionForm:
+        return TransitionForm(self.request.POST)
+
+    def invalid(self, process: OrderProcess, form: Any) -> HttpResponse:
+        # Only the hidden fields can be wrong (a tampered or truncated post): start over.
+        messages.error(self.request, _("The action was not understood: reload the page and "
+                                       "try again."))
+        return redirect(order_page_url(process.order.number))
+
+    def perform(self, process: OrderProcess, form: TransitionForm) -> str:
+        data = form.cleaned_data
+        result = transition_order(
+            process.order, data["transition"], user=self.request.user, note=data["note"],
+            customer_message=data["customer_message"], notify_customer=data["notify"],
+            expected_version=data["version"])
+        return _("Order %(number)s is now “%(state)s”.") % {
+            "number": process.order.number, "state": result.process.state_info.label}
+
+
+class WorkflowFieldsView(OrderActionView):
+    """Payment status, order type, operator, funnel and tags."""
+
+    form_key = "workflow_form"
+
+    def bind(self, process: OrderProcess) -> WorkflowFieldsForm:
+        return WorkflowFieldsForm(self.request.POST)
+
+    def perform(self, process: OrderProcess, form: WorkflowFieldsForm) -> str:
+        data = form.cleaned_data
+        order_details.update_workflow_fields(
+            process.order, user=self.request.user, expected_version=data["version"],
+            payment_status=data["payment_status"], order_type=data["order_type"],
+            operator=data["operator"], funnel=data["funnel"], tags=data["tags"])
+        return _("Order details saved.")
+
+
+class CustomerDetailsView(OrderActionView):
+    """Buyer email, billing and shipping addresses, "shipping same as billing"."""
+
+    form_key = "customer_form"
+
+    def bind(self, process: OrderProcess) -> CustomerDetailsForm:
+        return CustomerDetailsForm(process.order, self.request.POST)
+
+    def perform(self, process: OrderProcess, form: CustomerDetailsForm) -> str:
+        order_details.update_customer_details(
+            process.order, user=self.request.user,
+            shipping_same_as_billing=bool(form.buyer.cleaned_data["shipping_same_as_billing"]),
+            **form.service_arguments())
+        return _("Buyer details saved.")
+
+
+class ShipmentView(OrderActionView):
+    """Record a parcel: carrier, tracking code, all lines or some."""
+
+    form_key = "shipment_form"
+
+    def bind(self, process: OrderProcess) -> ShipmentForm:
+        lines = [line for line in selectors.order_lines(process.order) if line.left_to_ship]
+        return ShipmentForm(self.request.POST, lines=lines)
+
+    def perform(self, process: OrderProcess, form: ShipmentForm) -> str:
+        data = form.cleaned_data
+        shipment = logistics.record_shipment(
+            process.order, carrier=data["carrier"], carrier_name=data["carrier_name"],
+            tracking_code=data["tracking_code"], lines=data["lines"], note=data["note"],
+            user=self.request.user, expected_version=data["version"])
+        return _("Shipment with %(carrier)s recorded.") % {"carrier": shipment.carrier_name}
+
+
+class NoteView(OrderActionView):
+    """Add a note. Notes only add, never overwrite, so they carry no version."""
+
+    form_key = "note_form"
+
+    def bind(self, process: OrderProcess) -> NoteForm:
+        return NoteForm(self.request.POST)
+
+    def perform(self, process: OrderProcess, form: NoteForm) -> str:
+        for_customer = form.cleaned_data["audience"] == NoteForm.BUYER
+        edits.add_note(process.order, form.cleaned_data["message"], user=self.request.user,
+                       for_customer=for_customer)
+        return _("Note for the buyer added.") if for_customer else _("Internal note added.")
+
+
+# --- Carriers -----------------------------------------------------------------------------
+
+def carrier_list_url() -> str:
+    return reverse(f"{NAMESPACE}:orders-carrier-list")
+
+
+class CarrierListView(ListView):
+    """The managed carriers, with how many shipments each has."""
+
+    template_name = "oscar_orders_ext/dashboard/carriers/carrier_list.html"
+    context_object_name = "carriers"
+
+    def get_queryset(self) -> Any:
+        from django.db.models import Count
+
+        return Carrier.objects.annotate(shipment_count=Count("shipments"))
+
+
+class CarrierCreateView(CreateView):
+    model = Carrier
+    form_class = CarrierForm
+    template_name = "oscar_orders_ext/dashboard/carriers/carrier_form.html"
+
+    def form_valid(self, form: CarrierForm) -> HttpResponse:
+        carrier = form.save()
+        messages.success(self.request, _("Carrier “%(carrier)s” saved.") % {"carrier": carrier})
+        return redirect(carrier_list_url())
+
+
+class CarrierUpdateView(UpdateView):
+    model = Carrier
+    form_class = CarrierForm
+    template_name = "oscar_orders_ext/dashboard/carriers/carrier_form.html"
+
+    def form_valid(self, form: CarrierForm) -> HttpResponse:
+        carrier = form.save()
+        messages.success(self.request, _("Carrier “%(carrier)s” saved.") % {"carrier": carrier})
+        return redirect(carrier_list_url())
+
+
+class CarrierDeleteView(View):
+    """Confirm (GET), then delete (POST); a carrier used by shipments is kept."""
+
+    template_name = "oscar_orders_ext/dashboard/carriers/carrier_delete.html"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        carrier = get_object_or_404(Carrier, pk=pk)
+        return render(request, self.template_name, {"carrier": carrier})
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        carrier = get_object_or_404(Carrier, pk=pk)
+        name = carrier.name
+        try:
+            logistics.delete_carrier(carrier, user=request.user)
+        except (OrderWorkflowError, ProtectedError) as error:
+            messages.error(request, getattr(error, "message", str(error)))
+        else:
+            messages.success(request, _("Carrier “%(carrier)s” deleted.") % {"carrier": name})
+        return redirect(carrier_list_url())

@@ -1,0 +1,162 @@
+"""Shipments: parcels sent with a carrier and a tracking code, for all lines or some.
+
+Each shipment is an Oscar ``ShippingEvent`` of type "Shipped" with its line quantities
+(``ShippingEventQuantity``), plus our ``Shipment`` row holding the carrier and tracking code,
+so Oscar's own dashboard and reports see the same events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import ProtectedError, Sum
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_class, get_model
+
+from oscar_orders_ext.constants import TimelineKind
+from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.models import Carrier, OrderProcess, Shipment
+
+from .edits import check_permission, edit_process
+from .locking import OrderLike
+
+ShippingEvent = get_model("order", "ShippingEvent")
+ShippingEventType = get_model("order", "ShippingEventType")
+ShippingEventQuantity = get_model("order", "ShippingEventQuantity")
+InvalidShippingEvent = get_class("order.exceptions", "InvalidShippingEvent")
+
+#: Name of the Oscar shipping event type our shipments are recorded as.
+SHIPPED_EVENT_NAME = "Shipped"
+SHIP_PERMISSION = "oscar_orders_ext.change_order_state"
+MANAGE_CARRIERS_PERMISSION = "oscar_orders_ext.manage_carriers"
+
+
+class ShipmentError(OrderWorkflowError):
+    """A shipment could not be recorded (nothing left to ship, bad quantities, no carrier)."""
+
+    default_message = _("The shipment could not be recorded.")
+
+
+@dataclass(frozen=True)
+class TrackingLink:
+    """A parcel as customers and operators see it: carrier, code and tracking page."""
+
+    carrier: str
+    code: str
+    url: str
+
+
+def shipped_event_type() -> Any:
+    """Oscar's "Shipped" shipping event type, created on first use."""
+    event_type, _created = ShippingEventType.objects.get_or_create(name=SHIPPED_EVENT_NAME)
+    return event_type
+
+
+def shipped_quantities(order: Any) -> dict[int, int]:
+    """Quantity shipped so far per line id (one query)."""
+    rows = (ShippingEventQuantity.objects
+            .filter(event__order_id=getattr(order, "pk", order),
+                    event__event_type__name=SHIPPED_EVENT_NAME)
+            .order_by().values_list("line_id").annotate(total=Sum("quantity")))
+    return {line_id: total for line_id, total in rows}
+
+
+def _quantities(order: Any, lines: Mapping[Any, int] | None) -> dict[Any, int]:
+    """Line -> quantity to ship, checked against what is left of each line."""
+    order_lines = {line.pk: line for line in order.lines.all()}
+    shipped = shipped_quantities(order)
+    left = {pk: line.quantity - shipped.get(pk, 0) for pk, line in order_lines.items()}
+    if lines is None:
+        wanted = {order_lines[pk]: qty for pk, qty in left.items() if qty > 0}
+        if not wanted:
+            raise ShipmentError(_("Every item of this order has already been shipped."))
+        return wanted
+    wanted = {}
+    for line, quantity in lines.items():
+        pk = getattr(line, "pk", line)
+        if pk not in order_lines:
+            raise ShipmentError(_("Line %(line)s is not part of this order.") % {"line": pk})
+        if not isinstance(quantity, int) or quantity < 0:
+            raise ShipmentError(_("Quantities must be whole numbers, zero or more."))
+        if quantity > left[pk]:
+            raise ShipmentError(
+                _("Only %(left)d of “%(title)s” are left to ship, not %(quantity)d.")
+                % {"left": left[pk], "title": order_lines[pk].title, "quantity": quantity})
+        if quantity:
+            wanted[order_lines[pk]] = quantity
+    if not wanted:
+        raise ShipmentError(_("Choose at least one item to ship."))
+    return wanted
+
+
+def record_shipment(order: OrderLike, *, carrier: Carrier | None = None, carrier_name: str = "",
+                    tracking_code: str = "", lines: Mapping[Any, int] | None = None,
+                    user: Any = None, note: str = "", expected_version: int | None = None
+                    ) -> Shipment:
+    """Record a parcel sent for ``lines`` (line or line id -> quantity; None: all that is left).
+
+    Creates an Oscar ``ShippingEvent`` ("Shipped") with its line quantities and our
+    ``Shipment`` (carrier, tracking code); all or nothing.
+    """
+    check_permission(user, SHIP_PERMISSION)  # refuse before saying anything about the input
+    carrier_name = (carrier.name if carrier is not None else (carrier_name or "")).strip()
+    tracking_code = (tracking_code or "").strip()
+    if not carrier_name:
+        raise ShipmentError(_("Choose a carrier or type the carrier's name."))
+    if len(carrier_name) > 128 or len(tracking_code) > 128:
+        raise ShipmentError(_("Carrier names and tracking codes are at most 128 characters."))
+    created: dict[str, Shipment] = {}
+
+    def change(process: OrderProcess) -> dict[str, Any]:
+        wanted = _quantities(process.order, lines)
+        event = ShippingEvent.objects.create(
+            order=process.order, event_type=shipped_event_type(),
+            notes=" ".join(part for part in (carrier_name, tracking_code) if part))
+        try:
+            for line, quantity in wanted.items():
+                ShippingEventQuantity.objects.create(event=event, line=line, quantity=quantity)
+        except InvalidShippingEvent:  # Oscar's own check; the transaction rolls back
+            raise ShipmentError(_("These quantities exceed what the order holds.")) from None
+        created["shipment"] = Shipment.objects.create(
+            shipping_event=event, carrier=carrier, carrier_name=carrier_name,
+            tracking_code=tracking_code, created_by=user if user is not None else None)
+        remaining = sum(line.quantity for line in process.order.lines.all()) - sum(
+            shipped_quantities(process.order).values())
+        return {"shipping_event": event.pk, "carrier": carrier_name,
+                "tracking_code": tracking_code, "partial": remaining > 0,
+                "lines": [{"line": line.pk, "title": line.title, "quantity": quantity}
+                          for line, quantity in wanted.items()]}
+
+    edit_process(order, TimelineKind.SHIPMENT, change, user=user, note=note,
+                 expected_version=expected_version, permission=SHIP_PERMISSION)
+    return created["shipment"]
+
+
+def shipments_of(order: Any) -> list[Shipment]:
+    """The order's shipments, oldest first, with carriers and line quantities (three queries)."""
+    return list(Shipment.objects.filter(shipping_event__order_id=getattr(order, "pk", order))
+                .select_related("carrier", "shipping_event", "created_by")
+                .prefetch_related("shipping_event__line_quantities__line")
+                .order_by("created_at", "pk"))
+
+
+def tracking_links(order: Any) -> list[TrackingLink]:
+    """(carrier, code, url) of every parcel with a tracking code, for pages and emails."""
+    return [TrackingLink(carrier=shipment.carrier_name, code=shipment.tracking_code,
+                         url=shipment.tracking_url)
+            for shipment in Shipment.objects.filter(
+                shipping_event__order_id=getattr(order, "pk", order)).exclude(tracking_code="")
+            .select_related("carrier").order_by("created_at", "pk")]
+
+
+def delete_carrier(carrier: Carrier, *, user: Any = None) -> None:
+    """Delete a carrier no shipment uses; a used one must be deactivated instead."""
+    check_permission(user, MANAGE_CARRIERS_PERMISSION)
+    try:
+        carrier.delete()
+    except ProtectedError:
+        raise OrderWorkflowError(
+            _("Carrier “%(carrier)s” is used by recorded shipments: deactivate it instead.")
+            % {"carrier": carrier.name}) from None

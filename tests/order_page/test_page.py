@@ -1,0 +1,141 @@
+"""The order page: what it shows, who may open it, and that it stays cheap to draw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission
+from oscar.core.loading import get_model
+
+from oscar_orders_ext.services import edits
+from oscar_orders_ext.services.transitions import transition_order
+
+from ..factories import bulk_orders
+from .conftest import page_url
+
+pytestmark = pytest.mark.django_db
+
+def test_the_page_shows_customer_lines_totals_and_state(django_app, viewer, order):
+    page = django_app.get(page_url(order), user=viewer)
+    assert f"Order #{order.number}" in page.pyquery("h1").text()
+    customer = page.pyquery("#ooe-customer").text()
+    assert "ann@example.com" in customer and "1 Bill Street" in customer
+    assert "2 Ship Road" in customer
+    line = page.pyquery(".ooe-line")
+    assert "Espresso cup" in line.text() and "CUP-1" in line.text()
+    assert line.find(".ooe-line-quantity").text() == "2"
+    assert page.pyquery(".ooe-order-total").text() == "€20.00"
+    assert "New" in page.pyquery("#ooe-state").text()
+    # Everything to copy for the billing details, in one field.
+    copy_text = page.pyquery("#ooe-billing-text").val()
+    assert "Ann Buyer" in copy_text and "1 Bill Street" in copy_text
+    assert "ann@example.com" in copy_text
+    assert page.pyquery("#ooe-open-in-oscar").attr("href") == f"/dashboard/orders/{order.number}/"
+
+
+def test_a_viewer_sees_no_edit_forms_and_no_moves(django_app, viewer, order):
+    page = django_app.get(page_url(order), user=viewer)
+    assert not page.pyquery(".ooe-transition")
+    for form_id in ("#ooe-workflow-form", "#ooe-customer-form", "#ooe-shipment-form",
+                    "#ooe-note-form"):
+        assert not page.pyquery(form_id), form_id
+
+
+def test_a_manager_sees_the_moves_their_permissions_allow(django_app, make_staff, order):
+    mover = make_staff("mover", ["view_orderprocess", "change_order_state"])
+    page = django_app.get(page_url(order), user=mover)
+    moves = {item.attr("data-transition") for item in page.pyquery(".ooe-transition").items()}
+    assert "confirm" in moves and "ship" in moves
+    assert "cancel" not in moves  # needs cancel_order
+
+
+def test_a_registered_customer_is_linked(django_app, viewer, place_order, django_user_model):
+    customer = django_user_model.objects.create_user(username="bob", email="bob@example.com",
+                                                     first_name="Bob", last_name="Smith")
+    order = place_order(user=customer)
+    page = django_app.get(page_url(order), user=viewer)
+    link = page.pyquery("#ooe-customer-link")
+    assert link.text() == "Bob Smith"
+    assert link.attr("href") == f"/dashboard/users/{customer.pk}/"
+
+
+def test_anonymous_users_are_sent_to_log_in(django_app, order):
+    response = django_app.get(page_url(order))
+    assert response.status_code == 302 and "login" in response.location
+
+
+def test_customers_without_rights_are_refused(django_app, order, django_user_model):
+    shopper = django_user_model.objects.create_user(username="shopper", password="x")
+    django_app.get(page_url(order), user=shopper, status=403)
+
+
+def test_an_unknown_order_is_404(django_app, viewer, db):
+    django_app.get("/dashboard/workspace/orders/NOPE/", user=viewer, status=404)
+
+
+def test_partners_see_only_their_own_orders(django_app, raw_app, order, django_user_model):
+    partner_user = django_user_model.objects.create_user(username="partner", password="x")
+    partner_user.user_permissions.add(Permission.objects.get(codename="dashboard_access"))
+    own_partner = order.lines.first().partner
+    own_partner.users.add(partner_user)
+    page = django_app.get(page_url(order), user=partner_user)
+    assert str(order.number) in page.text
+    other = bulk_orders(1, prefix="OTHER")[0]  # lines of another partner
+    django_app.get(page_url(other), user=partner_user, status=404)
+    # Moving needs the permission too, and only inside the partner's scope.
+    raw_app.post(page_url(order, "transition"), {"transition": "confirm", "version": 1},
+                 user=partner_user, status=403)
+
+
+def test_the_timeline_is_newest_first_with_actor(django_app, viewer, operator, order):
+    transition_order(order, "confirm", user=operator, note="checked stock")
+    edits.add_note(order, "Customer called", user=operator)
+    page = django_app.get(page_url(order), user=viewer)
+    items = list(page.pyquery(".ooe-timeline-item").items())
+    kinds = [item.attr("data-kind") for item in items]
+    assert kinds == ["note", "state", "created"]
+    state = next(item for item in items if item.attr("data-kind") == "state")
+    assert "In preparation" in state.text() and "checked stock" in state.text()
+    assert state.find(".ooe-timeline-actor").text() == "operator"
+
+
+def test_oscar_payment_events_appear_in_the_timeline(django_app, viewer, order):
+    PaymentEventType = get_model("order", "PaymentEventType")
+    event_type = PaymentEventType.objects.create(name="Settled")
+    order.payment_events.create(event_type=event_type, amount="20.00", reference="PSP-77")
+    page = django_app.get(page_url(order), user=viewer)
+    first = page.pyquery(".ooe-timeline-item").eq(0)
+    assert "Payment: Settled 20.00" in first.text() and "PSP-77" in first.text()
+
+
+def test_the_page_query_count_does_not_grow_with_lines_or_history(
+        django_app, manager, place_order, django_assert_max_num_queries):
+    from oscar.test import factories
+
+    from oscar_orders_ext.services.logistics import record_shipment
+
+    def worked(order: Any, notes: int, shipments: int) -> Any:
+        for index in range(notes):
+            edits.add_note(order, f"note {index}", user=manager, for_customer=index % 2 == 0)
+        transition_order(order, "confirm", user=manager)
+        line = order.lines.first()
+        for index in range(shipments):
+            record_shipment(order, carrier_name="DHL", tracking_code=f"T{index}",
+                            lines={line: 1}, user=manager)
+        return order
+
+    small = worked(place_order(quantity=2), notes=1, shipments=1)
+    django_app.get(page_url(small), user=manager)
+    with django_assert_max_num_queries(40) as few:
+        django_app.get(page_url(small), user=manager)
+
+    basket = factories.create_basket(empty=True)
+    for index in range(6):
+        basket.add_product(factories.create_product(price=10, num_in_stock=5,
+                                                    partner_sku=f"SKU-{index}"), 3)
+    large = worked(factories.create_order(basket=basket), notes=8, shipments=3)
+    with django_assert_max_num_queries(40) as many:
+        page = django_app.get(page_url(large), user=manager)
+    assert len(page.pyquery(".ooe-line")) == 6 and len(page.pyquery(".ooe-shipment")) == 3
+    assert len(many.captured_queries) == len(few.captured_queries)
