@@ -70,6 +70,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("operator", _("Operator"), f"operator__{get_user_model().USERNAME_FIELD}",
            value=lambda p: p.operator_name),
     Column("source", _("Source"), "source", default=False),
+    Column("tracking", _("Tracking"), default=False, value=lambda p: "; ".join(p.tracking)),
     Column("total", _("Total"), "total", value=lambda p: p.total),
     Column("notes", _("Notes"), "notes_count", default=False, value=lambda p: p.notes_count),
     Column("last_activity", _("Last activity"), "last_activity_at",

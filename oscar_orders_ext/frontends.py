@@ -148,6 +148,8 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
     selectors.attach_lines(rows)
     columns = columns_for(column_keys)
     chosen = {column.key for column in columns}
+    if "tracking" in chosen:  # one more query, only when the column is shown
+        selectors.attach_tracking(rows)
     without_sort = query.copy()
     for name in ("sort", "page"):
         without_sort.pop(name, None)

@@ -302,6 +302,16 @@ def attach_lines(processes: Iterable[OrderProcess]) -> None:
         process.lines_summary = by_order.get(process.order_id, [])
 
 
+def attach_tracking(processes: Iterable[OrderProcess]) -> None:
+    """Give each process ``tracking_links``: its parcels' tracking links, in one query."""
+    from .services.logistics import tracking_links_by_order
+
+    processes = list(processes)
+    links = tracking_links_by_order(p.order_id for p in processes)
+    for process in processes:
+        process.tracking_links = links.get(process.order_id, [])
+
+
 # --- Kanban -------------------------------------------------------------------------------
 
 @dataclass

@@ -29,6 +29,7 @@ from oscar_orders_ext.columns import Column, columns_for, labels_for
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import ExportJob, OrderProcess
+from oscar_orders_ext.services import logistics
 
 from .writers import Money, csv_chunks, write_xlsx
 
@@ -102,6 +103,8 @@ class ExportRecord:
     type_label: str = ""
     tag_names: list[str] = field(default_factory=list)
     lines: list[Any] = field(default_factory=list)
+    #: Parcels as "Carrier: CODE" (loaded only when the tracking column is exported).
+    tracking: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -130,10 +133,10 @@ def _with_export_fields(queryset: QuerySet[OrderProcess]) -> QuerySet[Any]:
         notes_count=Coalesce(Subquery(notes, output_field=IntegerField()), 0))
 
 
-def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 2000
-            ) -> Iterator[list[ExportRecord]]:
+def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 2000, *,
+            with_tracking: bool = False) -> Iterator[list[ExportRecord]]:
     """Records newest first, a chunk at a time (keyset pagination: no OFFSET, no big cursor),
-    each chunk with its tags and lines loaded in one query apiece."""
+    each chunk with its tags and lines (and tracking codes) loaded in one query apiece."""
     last: dict[str, Any] | None = None
     through = OrderProcess.tags.through
     while True:
@@ -161,6 +164,9 @@ def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 2000
                 "order_id", "quantity", "title", "partner_sku", "unit_price_incl_tax",
                 "line_price_incl_tax"):
             by_order[line.pop("order_id")].lines.append(ExportLine(**line))
+        if with_tracking:
+            for order_id, links in logistics.tracking_links_by_order(by_order).items():
+                by_order[order_id].tracking = [logistics.tracking_text(link) for link in links]
         yield records
         last = rows[-1]
 
@@ -209,7 +215,7 @@ def write_export(options: ExportOptions, user: Any, target: Any,
 
     def rows(money: bool) -> Iterator[list[Any]]:
         nonlocal written
-        for chunk in chunked(queryset):
+        for chunk in chunked(queryset, with_tracking=any(c.key == "tracking" for c in columns)):
             for process in chunk:
                 yield row_for(process, columns, money=money)
             written += len(chunk)

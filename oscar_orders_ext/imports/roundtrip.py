@@ -6,7 +6,7 @@ value, and how to apply a change through the services (so the state machine, per
 timeline and emails apply as they do in the dashboard). Adding a field is adding an entry::
 
     ROUND_TRIP_FIELDS.append(RoundTripField(
-        name="tracking", label=_("Tracking code"), headers=("tracking code",),
+        name="reference", label=_("Reference"), headers=("reference",),
         current=lambda process, context: ..., parse=lambda raw, context: raw,
         apply=lambda process, value, user, note: ...))
 """
@@ -25,8 +25,9 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from oscar_orders_ext.columns import BY_KEY
 from oscar_orders_ext.exports.writers import FORMULA_PREFIXES
+from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import OrderProcess, Tag
-from oscar_orders_ext.services import edits, transitions
+from oscar_orders_ext.services import edits, logistics, transitions
 from oscar_orders_ext.workflow import get_workflow
 
 from .formats.base import RowProblem, split_tags
@@ -198,6 +199,70 @@ def _prefetch_tags(processes: Sequence[OrderProcess]) -> None:
     prefetch_related_objects(list(processes), "tags")
 
 
+@dataclass(frozen=True)
+class Parcel:
+    """A parcel in a tracking cell; carriers compare without regard to case."""
+
+    carrier_key: str
+    code: str
+    carrier: str = field(compare=False)
+
+    @classmethod
+    def of(cls, carrier: str, code: str) -> Parcel:
+        return cls(carrier_key=carrier.casefold(), code=code, carrier=carrier)
+
+
+def _current_tracking(process: OrderProcess, context: RoundTripContext) -> frozenset[Parcel]:
+    links = getattr(process, "tracking_links", None)
+    if links is None:
+        links = logistics.tracking_links(process.order_id)
+    return frozenset(Parcel.of(link.carrier, link.code) for link in links)
+
+
+def _parse_tracking(raw: str, context: RoundTripContext) -> frozenset[Parcel]:
+    parcels = logistics.parse_tracking(raw)
+    if any(not carrier for carrier, _code in parcels):
+        raise RowProblem("", _("Write the carrier before each tracking code: “Carrier: CODE”."))
+    return frozenset(Parcel.of(carrier, code) for carrier, code in parcels)
+
+
+def _show_tracking(parcels: Any, context: RoundTripContext) -> str:
+    return "; ".join(f"{p.carrier}: {p.code}" for p in sorted(
+        parcels or (), key=lambda p: (p.carrier_key, p.code)))
+
+
+def _new_parcels(process: OrderProcess, pairs: Any) -> tuple[set[Any], set[Any]]:
+    current = _current_tracking(process, RoundTripContext())
+    return set(pairs) - current, current - set(pairs)
+
+
+def _predict_tracking_refusal(process: OrderProcess, pairs: Any) -> str:
+    added, removed = _new_parcels(process, pairs)
+    if removed:
+        return _("Recorded parcels cannot be removed by an import.")
+    if len(added) > 1:
+        return _("Add one parcel per order and import; record partial shipments on the order "
+                 "page.")
+    return ""
+
+
+def _apply_tracking(process: OrderProcess, pairs: Any, user: Any, note: str) -> None:
+    refusal = _predict_tracking_refusal(process, pairs)
+    if refusal:
+        raise OrderWorkflowError(refusal)
+    for parcel in _new_parcels(process, pairs)[0]:
+        # Everything not shipped yet goes in the parcel, as when the operator ships it.
+        logistics.record_shipment(process.order_id, carrier=logistics.carrier_named(parcel.carrier),
+                                  carrier_name=parcel.carrier, tracking_code=parcel.code,
+                                  user=user, note=note)
+
+
+def _prefetch_tracking(processes: Sequence[OrderProcess]) -> None:
+    links = logistics.tracking_links_by_order(process.order_id for process in processes)
+    for process in processes:
+        process.tracking_links = links.get(process.order_id, [])
+
+
 #: The round-trip fields, in the order their changes are applied. Extend by appending.
 ROUND_TRIP_FIELDS: list[RoundTripField] = [
     RoundTripField(name="tags", label=_lazy("Tags"), column="tags", current=_current_tags,
@@ -206,6 +271,11 @@ ROUND_TRIP_FIELDS: list[RoundTripField] = [
     RoundTripField(name="operator", label=_lazy("Operator"), column="operator",
                    current=_current_operator, parse=_parse_operator, show=_show_operator,
                    apply=_apply_operator),
+    # Before the state: a shop may require a tracking code to ship.
+    RoundTripField(name="tracking", label=_lazy("Tracking"), column="tracking",
+                   headers=("tracking code", "tracking codes"), current=_current_tracking,
+                   parse=_parse_tracking, show=_show_tracking, apply=_apply_tracking,
+                   predict_refusal=_predict_tracking_refusal, prefetch=_prefetch_tracking),
     RoundTripField(name="state", label=_lazy("State"), column="state", current=lambda p, c: p.state,
                    parse=_parse_state, show=_show_state, apply=_apply_state,
                    predict_refusal=_predict_state_refusal),

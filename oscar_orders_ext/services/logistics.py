@@ -7,11 +7,11 @@ so Oscar's own dashboard and reports see the same events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import ProtectedError, Sum
+from django.db.models import F, ProtectedError, Sum
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
@@ -144,11 +144,42 @@ def shipments_of(order: Any) -> list[Shipment]:
 
 def tracking_links(order: Any) -> list[TrackingLink]:
     """(carrier, code, url) of every parcel with a tracking code, for pages and emails."""
-    return [TrackingLink(carrier=shipment.carrier_name, code=shipment.tracking_code,
-                         url=shipment.tracking_url)
-            for shipment in Shipment.objects.filter(
-                shipping_event__order_id=getattr(order, "pk", order)).exclude(tracking_code="")
-            .select_related("carrier").order_by("created_at", "pk")]
+    order_id = getattr(order, "pk", order)
+    return tracking_links_by_order([order_id]).get(order_id, [])
+
+
+def tracking_links_by_order(order_ids: Iterable[int]) -> dict[int, list[TrackingLink]]:
+    """The tracking links of many orders, oldest parcel first, in one query."""
+    links: dict[int, list[TrackingLink]] = {}
+    shipments = (Shipment.objects.filter(shipping_event__order_id__in=list(order_ids))
+                 .exclude(tracking_code="").select_related("carrier")
+                 .order_by("created_at", "pk"))
+    for shipment in shipments.annotate(order_id=F("shipping_event__order_id")):
+        links.setdefault(shipment.order_id, []).append(TrackingLink(
+            carrier=shipment.carrier_name, code=shipment.tracking_code,
+            url=shipment.tracking_url))
+    return links
+
+
+def tracking_text(link: TrackingLink) -> str:
+    """A parcel as a spreadsheet cell holds it: "Carrier: CODE"."""
+    return f"{link.carrier}: {link.code}" if link.carrier else link.code
+
+
+def parse_tracking(text: str) -> list[tuple[str, str]]:
+    """(carrier, code) pairs from a cell of "Carrier: CODE" entries separated by ";"."""
+    parcels = []
+    for entry in text.replace("\n", ";").split(";"):
+        carrier, colon, code = entry.partition(":")
+        carrier, code = (carrier.strip(), code.strip()) if colon else ("", carrier.strip())
+        if code:
+            parcels.append((carrier, code))
+    return parcels
+
+
+def carrier_named(name: str) -> Carrier | None:
+    """The managed carrier called ``name`` (any case), if there is one."""
+    return Carrier.objects.filter(name__iexact=name.strip()).first() if name.strip() else None
 
 
 def delete_carrier(carrier: Carrier, *, user: Any = None) -> None:

@@ -242,3 +242,16 @@ def test_saved_views_private_and_shared(django_app, django_app_factory, viewer, 
     no_csrf.post(ws_url("orders-workspace-saved-view-delete", pk=private.pk), user=colleague,
                  status=403)
     assert SavedView.objects.exists()
+
+
+def test_the_tracking_column_links_each_parcel(django_app, viewer, place_order, editor):
+    from oscar_orders_ext.models import Carrier
+    from oscar_orders_ext.services.logistics import record_shipment
+
+    order = place_order()
+    carrier = Carrier.objects.create(name="GLS",
+                                     tracking_url_template="https://gls.example/t/{code}")
+    record_shipment(order, carrier=carrier, tracking_code="1Z-9", user=editor)
+    page = django_app.get(f"{ws_url('orders-workspace')}?columns=number,tracking", user=viewer)
+    link = page.pyquery("td.ooe-cell-tracking a")
+    assert (link.text(), link.attr("href")) == ("GLS: 1Z-9", "https://gls.example/t/1Z-9")

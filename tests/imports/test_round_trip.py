@@ -176,3 +176,50 @@ def test_formula_like_cells_the_exporter_protected_are_read_back(orders):
     assert b"'-10% promo" in data
     plan = plan_import(data, "orders.csv")
     assert plan.counts.orders_to_update == 0 and not plan.errors
+
+
+def test_tracking_codes_typed_in_the_export_ship_the_orders(django_app, merchant, place_order,
+                                                            settings):
+    from oscar_orders_ext.models import Carrier, Shipment
+    from oscar_orders_ext.services.transitions import transition_order
+
+    settings.OSCAR_ORDERS_EXT_REQUIRE_TRACKING_TO_SHIP = True
+    gls = Carrier.objects.create(name="GLS",
+                                 tracking_url_template="https://gls.example/t/{code}")
+    first, second, third = (place_order() for _ in range(3))
+    for order in (first, second, third):
+        transition_order(order, "confirm")
+    data = exported("csv", ["number", "state", "tracking"])
+    header = data.decode("utf-8-sig").splitlines()[0]
+    assert header == "Number,State,Tracking"
+    data = edit_csv(data, {
+        str(first.number): {"Tracking": "gls: 1Z-111", "State": "Shipped"},
+        str(second.number): {"Tracking": "4455"},  # no carrier: a row error
+    })
+    plan = plan_import(data, "tracking.csv")
+    assert [(e.column, e.reason) for e in plan.errors] == [
+        ("Tracking", "Write the carrier before each tracking code: “Carrier: CODE”.")]
+
+    data = edit_csv(exported("csv", ["number", "state", "tracking"]), {
+        str(first.number): {"Tracking": "gls: 1Z-111", "State": "Shipped"},
+        str(third.number): {"State": "Shipped"},  # no tracking code: the workflow refuses
+    })
+    plan = plan_import(data, "tracking.csv")
+    assert not plan.errors
+    changes = {u.number: [(c.field, c.new_text) for c in u.changes] for u in plan.updates}
+    assert changes[str(first.number)] == [("tracking", "gls: 1Z-111"), ("state", "Shipped")]
+    result = commit_import(plan, user=merchant)
+    assert result.orders_updated == 1 and [r["number"] for r in result.refusals] == [
+        str(third.number)]
+
+    shipment = Shipment.objects.get(shipping_event__order=first)
+    assert (shipment.carrier, shipment.tracking_code) == (gls, "1Z-111")
+    assert shipment.tracking_url == "https://gls.example/t/1Z-111"
+    assert OrderProcess.objects.get(order=first).state == "shipped"
+    assert OrderProcess.objects.get(order=third).state == "processing"
+    assert TimelineEntry.objects.filter(order=first, kind=TimelineKind.SHIPMENT).exists()
+
+    # The next export shows the parcel, and importing it unchanged changes nothing.
+    again = exported("csv", ["number", "tracking"])
+    assert f"{first.number},GLS: 1Z-111" in again.decode("utf-8-sig")
+    assert plan_import(again, "again.csv").counts.orders_to_update == 0
