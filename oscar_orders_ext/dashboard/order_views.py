@@ -35,12 +35,8 @@ NAMESPACE = "oscar_orders_ext_dashboard"
 ORDER_PAGE_TEMPLATE = "oscar_orders_ext/dashboard/order_detail.html"
 
 
-def order_page_url(number: str) -> str:
-    """The order page of order ``number``."""
-    return reverse(f"{NAMESPACE}:orders-workspace-order", kwargs={"number": number})
-
-
-def _reverse_or_empty(name: str, **kwargs: Any) -> str:
+def dashboard_url(name: str, **kwargs: Any) -> str:
+    """``reverse(name)``, or "" where the shop does not mount that page."""
     try:
         return reverse(name, kwargs=kwargs)
     except NoReverseMatch:  # a shop may not mount that part of Oscar's dashboard
@@ -60,10 +56,25 @@ def billing_text(order: Any) -> str:
 
 
 class OrderPageMixin:
-    """Loading the order the user may see, and drawing its page with any bound forms."""
+    """Loading the order the user may see, and drawing its page with any bound forms.
+
+    A front end sets ``page_template`` and ``url_namespace`` (both name the order page's URLs
+    alike) and may add context in ``extra_page_context``; every other step is shared.
+    """
 
     request: HttpRequest
     kwargs: dict[str, Any]
+    page_template = ORDER_PAGE_TEMPLATE
+    url_namespace = NAMESPACE
+
+    def page_url(self, number: str) -> str:
+        """The order page of order ``number`` in this front end."""
+        return reverse(f"{self.url_namespace}:orders-workspace-order",
+                       kwargs={"number": number})
+
+    def extra_page_context(self, process: OrderProcess) -> dict[str, Any]:
+        """Front-end specific context (page title, breadcrumbs …)."""
+        return {}
 
     def get_process(self) -> OrderProcess:
         try:
@@ -99,8 +110,8 @@ class OrderPageMixin:
             "timeline": selectors.order_timeline(order),
             "billing_text": billing_text(order),
             "require_tracking": app_settings.REQUIRE_TRACKING_TO_SHIP,
-            "oscar_order_url": _reverse_or_empty("dashboard:order-detail", number=order.number),
-            "customer_url": (_reverse_or_empty("dashboard:user-detail", pk=order.user_id)
+            "oscar_order_url": dashboard_url("dashboard:order-detail", number=order.number),
+            "customer_url": (dashboard_url("dashboard:user-detail", pk=order.user_id)
                              if order.user_id else ""),
             "can_change_state": user.has_perm("oscar_orders_ext.change_order_state"),
             "can_edit": user.has_perm(edits.CHANGE_PERMISSION),
@@ -109,8 +120,8 @@ class OrderPageMixin:
 
     def render_page(self, process: OrderProcess, *, status: int = 200, **forms: Any
                     ) -> HttpResponse:
-        return render(self.request, ORDER_PAGE_TEMPLATE, self.page_context(process, **forms),
-                      status=status)
+        context = {**self.page_context(process, **forms), **self.extra_page_context(process)}
+        return render(self.request, self.page_template, context, status=status)
 
 
 class OrderDetailView(OrderPageMixin, View):
@@ -153,7 +164,7 @@ class OrderActionView(OrderPageMixin, View):
             messages.error(request, error.message)
         else:
             messages.success(request, message)
-        return redirect(order_page_url(process.order.number))
+        return redirect(self.page_url(process.order.number))
 
 
 class TransitionView(OrderActionView):
@@ -168,7 +179,7 @@ class TransitionView(OrderActionView):
         # Only the hidden fields can be wrong (a tampered or truncated post): start over.
         messages.error(self.request, _("The action was not understood: reload the page and "
                                        "try again."))
-        return redirect(order_page_url(process.order.number))
+        return redirect(self.page_url(process.order.number))
 
     def perform(self, process: OrderProcess, form: TransitionForm) -> str:
         data = form.cleaned_data

@@ -11,9 +11,10 @@ from oscar_orders_ext.models import OrderProcess
 #: ``user_has_permission(user, "view")`` checks ``oscar_orders_ext.view_orderprocess``.
 permission_policy = ModelPermissionPolicy(OrderProcess)
 
-#: The app's permissions offered in Wagtail's group editor.
-CODENAMES = ["view_orderprocess", "change_orderprocess", "change_order_state", "cancel_order",
-             "refund_order", "reopen_order", "bulk_edit_orders", "manage_funnels"]
+#: The app's permissions offered in Wagtail's group editor: viewing and editing orders, and
+#: every action permission the app declares on OrderProcess.
+CODENAMES = ["view_orderprocess", "change_orderprocess",
+             *(codename for codename, _label in OrderProcess._meta.permissions)]
 
 
 def can_view(user: Any) -> bool:

@@ -25,7 +25,7 @@ from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTempla
 
 from oscar_orders_ext import frontends, selectors
 from oscar_orders_ext.frontends import safe_next, wants_json
-from oscar_orders_ext.dashboard import funnel_views
+from oscar_orders_ext.dashboard import funnel_views, order_views
 from oscar_orders_ext.dashboard.forms import ColumnPreferenceForm, MoveForm, SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
@@ -168,6 +168,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         context.update({
             "table": table,
             "page_query": page_query,
+            "order_namespace": NAMESPACE,
             "filters": FilterDrilldown(self.filters, exclude=("q",)),
             "query_string": query,
             "funnels": Funnel.objects.all(),
@@ -348,6 +349,59 @@ class StageReorderView(PermissionRequiredMixin, funnel_views.StageReorderView):
 
     required = ("manage_funnels",)
     url_namespace = NAMESPACE
+
+
+class OrderPageMixin(PermissionRequiredMixin):
+    """The order page in Wagtail: the dashboard's order views with Wagtail's template."""
+
+    url_namespace = NAMESPACE
+    page_template = "oscar_orders_ext/wagtail/order_detail.html"
+
+    def extra_page_context(self, process: OrderProcess) -> dict[str, Any]:
+        title = _("Order %(number)s") % {"number": process.order.number}
+        return {
+            "page_title": title, "header_title": title, "header_icon": "clipboard-list",
+            "breadcrumbs_items": [
+                *WagtailAdminTemplateMixin.breadcrumbs_items,
+                {"url": url("table"), "label": _("Orders")}, {"url": "", "label": title}],
+            "dashboard_order_url": order_views.dashboard_url(
+                "oscar_orders_ext_dashboard:orders-workspace-order",
+                number=process.order.number),
+        }
+
+
+class OrderPageView(OrderPageMixin, order_views.OrderDetailView):
+    """State and moves, payment, operator, funnel, tags, customer, shipments, notes, timeline."""
+
+
+class OrderTransitionView(OrderPageMixin, order_views.TransitionView):
+    """A move of the order through the workflow, with its note and customer message."""
+
+    required = ("change_order_state",)
+
+
+class OrderWorkflowView(OrderPageMixin, order_views.WorkflowFieldsView):
+    """Payment status, order type, operator, funnel and tags."""
+
+    required = ("change_orderprocess",)
+
+
+class OrderCustomerView(OrderPageMixin, order_views.CustomerDetailsView):
+    """Buyer email and addresses."""
+
+    required = ("edit_order_details",)
+
+
+class OrderShipmentView(OrderPageMixin, order_views.ShipmentView):
+    """Record a parcel."""
+
+    required = ("change_order_state",)
+
+
+class OrderNoteView(OrderPageMixin, order_views.NoteView):
+    """Add an internal note or a note for the buyer."""
+
+    required = ("change_orderprocess",)
 
 
 class ColumnPreferenceView(PermissionRequiredMixin, View):
