@@ -155,7 +155,8 @@ def test_exports_read_in_chunks_with_a_fixed_number_of_queries_per_chunk(
 
     bulk_orders(30)
     original = service.chunked
-    monkeypatch.setattr(service, "chunked", lambda queryset: original(queryset, 20))
+    monkeypatch.setattr(service, "chunked",
+                        lambda queryset, **kwargs: original(queryset, 20, **kwargs))
     # Two chunks of 20: rows, tags and lines for each, then the empty page that ends it.
     with django_assert_max_num_queries(7):
         service.write_export(service.ExportOptions(format="csv"), None, io.BytesIO())
