@@ -99,6 +99,7 @@ class OrderTableView(WorkspaceMixin, TemplateView):
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": frontends.workflow_transition_choices(),
             "bulk_documents": frontends.bulk_document_choices(),
+            "order_namespace": NAMESPACE,
             "tags": Tag.objects.all(),
             "operators": selectors.operator_choices()[1:],
         })
