@@ -23,7 +23,7 @@ from django.views.generic import CreateView, ListView, UpdateView
 from oscar_orders_ext import selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE
-from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import Carrier, OrderProcess
 from oscar_orders_ext.services import edits, logistics, order_details
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
@@ -160,11 +160,29 @@ class OrderActionView(OrderPageMixin, View):
             return self.invalid(process, form)
         try:
             message = self.perform(process, form)
-        except OrderWorkflowError as error:  # OrderConflict included: reload and retry
+        except OrderConflict:
+            return self.conflict()
+        except OrderWorkflowError as error:
             messages.error(request, error.message)
         else:
             messages.success(request, message)
         return redirect(self.page_url(process.order.number))
+
+    def conflict(self) -> HttpResponse:
+        """The order as it is now, with the operator's input still in the form (bound to the
+        current version), so nothing typed is lost: check it and save again."""
+        process = self.get_process()
+        messages.error(self.request, _(
+            "Someone else changed this order in the meantime. The page shows the order as it "
+            "is now, with your changes still in the form: check them and save again."))
+        self.conflict_data = self.request.POST.copy()
+        self.conflict_data["version"] = str(process.version)
+        return self.render_page(process, status=409,
+                                **{self.form_key: self.bind(process), "open_form": self.form_key})
+
+    def form_data(self) -> Any:
+        """The posted data (after a conflict: with the order's current version)."""
+        return getattr(self, "conflict_data", None) or self.request.POST
 
 
 class TransitionView(OrderActionView):
@@ -173,7 +191,12 @@ class TransitionView(OrderActionView):
     form_key = "transition_form"
 
     def bind(self, process: OrderProcess) -> TransitionForm:
-        return TransitionForm(self.request.POST)
+        return TransitionForm(self.form_data())
+
+    def conflict(self) -> HttpResponse:
+        # The buttons are drawn from the order as it is now; the choice may no longer apply.
+        messages.error(self.request, OrderConflict.default_message)
+        return redirect(self.page_url(self.kwargs["number"]))
 
     def invalid(self, process: OrderProcess, form: Any) -> HttpResponse:
         # Only the hidden fields can be wrong (a tampered or truncated post): start over.
@@ -197,7 +220,7 @@ class WorkflowFieldsView(OrderActionView):
     form_key = "workflow_form"
 
     def bind(self, process: OrderProcess) -> WorkflowFieldsForm:
-        return WorkflowFieldsForm(self.request.POST)
+        return WorkflowFieldsForm(self.form_data())
 
     def perform(self, process: OrderProcess, form: WorkflowFieldsForm) -> str:
         data = form.cleaned_data
@@ -214,7 +237,7 @@ class CustomerDetailsView(OrderActionView):
     form_key = "customer_form"
 
     def bind(self, process: OrderProcess) -> CustomerDetailsForm:
-        return CustomerDetailsForm(process.order, self.request.POST)
+        return CustomerDetailsForm(process.order, self.form_data())
 
     def perform(self, process: OrderProcess, form: CustomerDetailsForm) -> str:
         order_details.update_customer_details(
@@ -231,7 +254,7 @@ class ShipmentView(OrderActionView):
 
     def bind(self, process: OrderProcess) -> ShipmentForm:
         lines = [line for line in selectors.order_lines(process.order) if line.left_to_ship]
-        return ShipmentForm(self.request.POST, lines=lines)
+        return ShipmentForm(self.form_data(), lines=lines)
 
     def perform(self, process: OrderProcess, form: ShipmentForm) -> str:
         data = form.cleaned_data
@@ -248,7 +271,7 @@ class NoteView(OrderActionView):
     form_key = "note_form"
 
     def bind(self, process: OrderProcess) -> NoteForm:
-        return NoteForm(self.request.POST)
+        return NoteForm(self.form_data())
 
     def perform(self, process: OrderProcess, form: NoteForm) -> str:
         for_customer = form.cleaned_data["audience"] == NoteForm.BUYER

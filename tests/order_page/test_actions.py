@@ -143,10 +143,16 @@ def test_a_stale_workflow_form_changes_nothing(django_app, editor, operator, ord
     form = page.forms[next(i for i, f in page.forms.items() if "payment_status" in f.fields)]
     edits.set_order_type(order, "subscription", user=operator)  # someone else, meanwhile
     form["payment_status"] = "paid"
-    page = form.submit().follow()
+    page = form.submit(status=409)
     assert "Someone else changed this order" in errors(page)
     process = process_of(order)
     assert process.payment_status == "unpaid" and process.order_type == "subscription"
+    # The operator's choice is still in the form, now against the current order: save again.
+    form = page.forms[next(i for i, f in page.forms.items() if "payment_status" in f.fields)]
+    assert form["payment_status"].value == "paid"
+    assert form["version"].value == str(process.version)
+    form.submit().follow()
+    assert process_of(order).payment_status == "paid"
 
 
 def test_a_bad_choice_is_a_form_error(raw_app, editor, order):
@@ -253,10 +259,11 @@ def test_a_stale_customer_form_changes_nothing(django_app, manager, operator, or
     form = customer_form(django_app.get(page_url(order), user=manager))
     edits.add_tags(order, [Tag.objects.create(name="VIP")], user=operator)
     form["billing-line1"] = "10 New Street"
-    page = form.submit().follow()
+    page = form.submit(status=409)
     assert "Someone else changed this order" in errors(page)
     order.refresh_from_db()
     assert order.billing_address.line1 == "1 Bill Street"
+    assert customer_form(page)["billing-line1"].value == "10 New Street"  # nothing typed lost
 
 
 def test_a_registered_customers_email_is_not_edited_here(django_app, manager, place_order,

@@ -117,9 +117,10 @@ def test_a_stale_shipment_form_records_nothing(django_app, editor, operator, ord
     form = shipment_form(django_app.get(page_url(order), user=editor))
     edits.add_note(order, "meanwhile", user=operator)
     form["carrier_name"] = "DHL"
-    page = form.submit().follow()
+    page = form.submit(status=409)
     assert "Someone else changed this order" in page.pyquery(".alert-danger").text()
     assert not ShippingEvent.objects.filter(order=order).exists()
+    assert shipment_form(page)["carrier_name"].value == "DHL"  # kept for a second try
     with pytest.raises(OrderConflict):
         record_shipment(order, carrier_name="DHL", user=editor, expected_version=1)
 
