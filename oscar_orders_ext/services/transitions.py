@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
@@ -102,7 +103,19 @@ def transition_choices(process: OrderProcess, user: Any) -> list[TransitionChoic
                     "A condition of this move is not met."))
                 break
         choices.append(TransitionChoice(option=_option(transition), refusal=refusal))
-    return choices
+    order = _declaration_order(type(process))
+    return sorted(choices, key=lambda choice: order.get(choice.option.name, len(order)))
+
+
+@lru_cache(maxsize=8)
+def _declaration_order(model: type) -> dict[str, int]:
+    """Attribute names in the order the workflow classes declare them (bases first), so the
+    buttons follow the workflow's own order rather than the alphabet."""
+    order: dict[str, int] = {}
+    for klass in reversed(model.__mro__):
+        for name in vars(klass):
+            order.setdefault(name, len(order))
+    return order
 
 
 def _declared_transition(process: OrderProcess, name: str) -> Transition:

@@ -50,6 +50,13 @@ def test_a_manager_sees_the_moves_their_permissions_allow(django_app, make_staff
     assert "cancel" not in moves  # needs cancel_order
 
 
+def test_the_moves_follow_the_workflows_order(django_app, editor, order):
+    page = django_app.get(page_url(order), user=editor)
+    moves = [item.attr("data-transition") for item in page.pyquery(".ooe-transition").items()]
+    assert moves[0] == "confirm"  # the workflow declares it first; alphabetically it would not be
+    assert moves.index("hold") < moves.index("cancel") < moves.index("flag_error")
+
+
 def test_a_registered_customer_is_linked(django_app, viewer, place_order, django_user_model):
     customer = django_user_model.objects.create_user(username="bob", email="bob@example.com",
                                                      first_name="Bob", last_name="Smith")
