@@ -22,10 +22,10 @@ from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from . import selectors
+from . import display, selectors
 from .columns import COLUMNS, Column, columns_for, ordering_for
 from .exceptions import OrderConflict, OrderWorkflowError
-from .models import ColumnPreference, OrderProcess, SavedView
+from .models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
 from .services.bulk import BulkReport, resolve_action, run_bulk_action
 from .services.transitions import move_to_stage, transition_order
 
@@ -147,6 +147,7 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
     rows = list(selectors.with_related(page.object_list))
     selectors.attach_lines(rows)
     columns = columns_for(column_keys)
+    display.prepare_rows(rows, [column.key for column in columns])
     chosen = {column.key for column in columns}
     without_sort = query.copy()
     for name in ("sort", "page"):
@@ -155,6 +156,22 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
                      columns=columns, sort=sort, page_size=page_size,
                      query_without_sort=without_sort.urlencode(),
                      all_columns=columns + [c for c in COLUMNS if c.key not in chosen])
+
+
+def board(order_filter: selectors.OrderFilter, funnel: Funnel) -> list[selectors.KanbanColumn]:
+    """The Kanban board of ``funnel``: its columns with their first cards, ready to draw."""
+    columns = selectors.kanban(order_filter, funnel, per_stage=CARDS_PER_STAGE)
+    display.prepare_cards(card for column in columns for card in column.cards)
+    return columns
+
+
+def next_cards(order_filter: selectors.OrderFilter, stage: Stage, after: str
+               ) -> list[OrderProcess]:
+    """The cards of a column after the card whose process id is ``after`` ("load more")."""
+    previous = (OrderProcess.objects.filter(pk=after).first() if after.isdigit() else None)
+    cards = selectors.more_cards(order_filter.qs, stage, after=previous, limit=CARDS_PER_STAGE)
+    display.prepare_cards(cards)
+    return cards
 
 
 def workflow_transition_choices() -> list[tuple[str, str]]:
@@ -253,7 +270,7 @@ def move_payload(outcome: MoveOutcome,
     if outcome.process is not None:
         current = selectors.with_related(
             OrderProcess.objects.filter(pk=outcome.process.pk)).get()
-        selectors.attach_lines([current])
+        display.prepare_cards([current])
         stages = list(current.funnel.stages.all()) if current.funnel_id else []
         payload.update({"stage": current.stage_id, "state": current.state,
                         "version": current.version, "card": render_card(current, stages)})

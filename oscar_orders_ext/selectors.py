@@ -342,12 +342,24 @@ def first_cards(processes: QuerySet[OrderProcess], stages: Sequence[Stage], per_
             RowNumber(), partition_by=[F("stage_id")], order_by=[F("placed_at").desc(),
                                                                  F("pk").desc()]))
         pks = list(ranked.filter(rank__lte=per_stage).values_list("pk", flat=True))
-    cards = list(with_related(OrderProcess.objects.filter(pk__in=pks)).order_by(*CARD_ORDER))
-    attach_lines(cards)
+    cards = cards_of(OrderProcess.objects.filter(pk__in=pks).order_by(*CARD_ORDER), stages)
     by_stage: dict[int, list[OrderProcess]] = defaultdict(list)
     for card in cards:
         by_stage[card.stage_id].append(card)
     return by_stage
+
+
+def cards_of(processes: QuerySet[OrderProcess], stages: Sequence[Stage]) -> list[OrderProcess]:
+    """Cards ready for display: tags prefetched, each card's stage taken from ``stages`` (the
+    board has them already) instead of joined; no order lines or note counts, which cards do
+    not show."""
+    cards = list(processes.prefetch_related("tags"))
+    by_pk = {stage.pk: stage for stage in stages}
+    stage_field = OrderProcess._meta.get_field("stage")
+    for card in cards:
+        if card.stage_id in by_pk:
+            stage_field.set_cached_value(card, by_pk[card.stage_id])
+    return cards
 
 
 def kanban(order_filter: OrderFilter, funnel: Funnel, *, per_stage: int = 20
@@ -383,9 +395,7 @@ def more_cards(processes: QuerySet[OrderProcess], stage: Stage, *, after: OrderP
     if after is not None:
         queryset = queryset.filter(Q(placed_at__lt=after.placed_at)
                                    | Q(placed_at=after.placed_at, pk__lt=after.pk))
-    cards = list(with_related(queryset).order_by(*CARD_ORDER)[:limit])
-    attach_lines(cards)
-    return cards
+    return cards_of(queryset.order_by(*CARD_ORDER)[:limit], [stage])
 
 
 # --- Manual orders: customer and product pickers ----------------------------------------------

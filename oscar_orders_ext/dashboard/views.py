@@ -116,7 +116,7 @@ class KanbanView(WorkspaceMixin, TemplateView):
         slug = self.kwargs.get("funnel")
         funnel = (get_object_or_404(Funnel, slug=slug) if slug
                   else Funnel.objects.get_default())
-        board = selectors.kanban(self.order_filter, funnel, per_stage=frontends.CARDS_PER_STAGE)
+        board = frontends.board(self.order_filter, funnel)
         context.update(self.common_context())
         context.update({"funnel": funnel, "board": board, "move_url": url("orders-workspace-move"),
                         "stages": [column.stage for column in board]})
@@ -129,14 +129,8 @@ class StageCardsView(WorkspaceMixin, View):
     def get(self, request: HttpRequest, funnel: str, stage: int) -> HttpResponse:
         stage_obj = get_object_or_404(Stage.objects.select_related("funnel"), pk=stage,
                                       funnel__slug=funnel)
-        after = None
-        if request.GET.get("after", "").isdigit():
-            after = OrderProcess.objects.filter(pk=request.GET["after"]).first()
-        cards = selectors.more_cards(self.order_filter.qs, stage_obj, after=after,
-                                     limit=frontends.CARDS_PER_STAGE)
-        draw = render_card(request)
-        html = "".join(draw(card) for card in cards)
-        return HttpResponse(html)
+        cards = frontends.next_cards(self.order_filter, stage_obj, request.GET.get("after", ""))
+        return HttpResponse(render_cards(request, cards))
 
 
 class MoveOrderView(View):
@@ -183,13 +177,18 @@ class MoveOrderView(View):
                             status=outcome.status)
 
 
+def render_cards(request: HttpRequest, cards: list[OrderProcess]) -> str:
+    """Kanban cards of this front end, as HTML."""
+    return render_to_string("oscar_orders_ext/dashboard/partials/cards.html",
+                            {"cards": cards, "move_url": url("orders-workspace-move")},
+                            request=request)
+
+
 def render_card(request: HttpRequest) -> Any:
-    """Draws a Kanban card of this front end (for moves and "load more")."""
+    """Draws the card a move sends back."""
 
     def render(card: OrderProcess, stages: Any = None) -> str:
-        return render_to_string("oscar_orders_ext/dashboard/partials/card.html",
-                                {"card": card, "move_url": url("orders-workspace-move")},
-                                request=request)
+        return render_cards(request, [card])
 
     return render
 

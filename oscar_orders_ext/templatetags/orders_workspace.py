@@ -12,6 +12,8 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
+from oscar_orders_ext.display import format_money
+
 register = template.Library()
 
 
@@ -84,3 +86,10 @@ def choice_value(value: Any) -> str:
 def choices_of(field: Any) -> list[tuple[Any, Any]]:
     """A bound field's choices as a list (django-filter's lazy choices have no usable len())."""
     return list(iter(field.field.choices))  # iter(): no COUNT query for the length hint
+
+
+@register.filter
+def money(value: Any, currency: str | None = None) -> str:
+    """Oscar's ``currency`` filter, same output, with the Babel formatter built once per
+    currency and language instead of on every call."""
+    return format_money(value, currency)
