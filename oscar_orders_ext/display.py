@@ -23,7 +23,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format, get_format
 from django.utils.timesince import timesince
-from django.utils.translation import get_language, to_locale
+from django.utils.translation import get_language, gettext, to_locale
+
+from .workflow import get_workflow
 
 MoneyFormatter = Callable[[Decimal], str]
 
@@ -197,18 +199,42 @@ def prepare_cards(cards: Iterable[Any]) -> None:
 
 
 def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
-    """Give each table row the display strings of the ``columns`` (keys) shown:
-    ``placed_display`` and ``placed_title`` (``date`` in SHORT_DATE_FORMAT and
-    DATETIME_FORMAT), ``total_display`` (Oscar's ``currency`` filter), and
-    ``last_activity_display`` (``timesince``) with ``last_activity_title``."""
+    """Give each table row the display strings of the ``columns`` (keys) shown, so the cells
+    print them instead of running filters and translating labels row by row:
+
+    ``placed_display`` and ``placed_title`` (``date`` in SHORT_DATE_FORMAT and DATETIME_FORMAT),
+    ``type_label``, ``state_label``, ``state_colour`` and ``stage_note`` (the stage's name when
+    it differs from the state's), ``payment_label``, ``tag_list``, ``total_display`` (Oscar's
+    ``currency`` filter), ``last_activity_display`` ("3 days ago") and ``last_activity_title``.
+    """
+    from .columns import labels_for
+
     formatters = _Formatters()
     shown = set(columns)
+    states = {state.code: state for state in get_workflow().get_states()}
+    state_labels = labels_for("state") if "state" in shown else {}
+    payment_labels = labels_for("payment_status") if "payment_status" in shown else {}
+    type_labels = labels_for("order_type") if "order_type" in shown else {}
+    ago = gettext("%(since)s ago")
     for row in rows:
         if "placed" in shown:
             row.placed_display = formatters.short_date(row.placed_at)
             row.placed_title = formatters.date_time(row.placed_at)
+        if type_labels:
+            row.type_label = type_labels.get(row.order_type, row.order_type)
+        if state_labels:
+            state = states.get(row.state)
+            row.state_label = state_labels.get(row.state, row.state)
+            row.state_colour = state.colour if state is not None else ""
+            stage = row.stage if row.stage_id else None
+            row.stage_note = stage.name if stage and stage.name != row.state_label else ""
+        if payment_labels:
+            row.payment_label = payment_labels.get(row.payment_status, row.payment_status)
+        if "tags" in shown:
+            row.tag_list = list(row.tags.all())
         if "total" in shown:
             row.total_display = formatters.total(row)
         if "last_activity" in shown:
-            row.last_activity_display = timesince(row.last_activity_at, formatters.now)
+            row.last_activity_display = ago % {
+                "since": timesince(row.last_activity_at, formatters.now)}
             row.last_activity_title = formatters.date_time(row.last_activity_at)

@@ -30,7 +30,7 @@ from .services.bulk import BulkReport, resolve_action, run_bulk_action
 from .services.transitions import move_to_stage, transition_order
 
 PAGE_SIZES = (25, 50, 100)
-CARDS_PER_STAGE = 20
+CARDS_PER_STAGE = 10
 #: Query parameters that steer the page rather than filter orders.
 NON_FILTER_PARAMS = ("page", "page_size", "sort", "view")
 

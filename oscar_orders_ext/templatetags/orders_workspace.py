@@ -93,3 +93,40 @@ def money(value: Any, currency: str | None = None) -> str:
     """Oscar's ``currency`` filter, same output, with the Babel formatter built once per
     currency and language instead of on every call."""
     return format_money(value, currency)
+
+
+class SwitchNode(template.Node):
+    """Renders the branch of ``{% switch %}`` whose ``{% case %}`` matches the value."""
+
+    def __init__(self, value: Any, branches: dict[str, template.NodeList]) -> None:
+        self.value, self.branches = value, branches
+
+    def render(self, context: template.Context) -> str:
+        branch = self.branches.get(str(self.value.resolve(context, ignore_failures=True)))
+        return branch.render(context) if branch is not None else ""
+
+
+@register.tag
+def switch(parser: Any, token: Any) -> SwitchNode:
+    """``{% switch value %}{% case "a" "b" %}…{% case "c" %}…{% endswitch %}``: one dictionary
+    lookup per render where an ``{% if %}``/``{% elif %}`` chain compares branch by branch (the
+    table's cells draw hundreds of times a page)."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("'switch' takes one value: {% switch value %}")
+    value = parser.compile_filter(bits[1])
+    before = parser.parse(("case", "endswitch"))
+    if any(not isinstance(node, template.base.TextNode) or node.s.strip() for node in before):
+        raise template.TemplateSyntaxError("Only {% case %} may follow {% switch %}.")
+    branches: dict[str, template.NodeList] = {}
+    token = parser.next_token()
+    while token.contents != "endswitch":
+        labels = token.split_contents()[1:]
+        if not labels or any(label[0] not in "\"'" or label[-1] != label[0]
+                             for label in labels):
+            raise template.TemplateSyntaxError("'case' takes quoted values: {% case \"a\" %}")
+        body = parser.parse(("case", "endswitch"))
+        for label in labels:
+            branches.setdefault(label[1:-1], body)
+        token = parser.next_token()
+    return SwitchNode(value, branches)
