@@ -32,7 +32,10 @@ from .services.transitions import move_to_stage, transition_order
 PAGE_SIZES = (25, 50, 100)
 CARDS_PER_STAGE = 10
 #: Query parameters that steer the page rather than filter orders.
-NON_FILTER_PARAMS = ("page", "page_size", "sort", "view")
+NON_FILTER_PARAMS = ("page", "page_size", "sort", "view", "filters")
+#: Filters the page shows outside the filter panel (search box, state tabs): setting them does
+#: not open the panel.
+OUTSIDE_PANEL = ("q", "state")
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -78,7 +81,7 @@ def order_filter_for(request: HttpRequest, query: QueryDict | None = None,
 def filter_query(query: QueryDict) -> str:
     """The current filter as a query string (for saved views, bulk "all", exports)."""
     data = query.copy()
-    for name in ("page", "view"):
+    for name in ("page", "view", "filters"):
         data.pop(name, None)
     return data.urlencode()
 
@@ -89,6 +92,30 @@ def active_filters(order_filter: selectors.OrderFilter) -> list[tuple[str, str]]
     return [(str(form.fields[name].label), name)
             for name, value in order_filter.cleaned_data.items()
             if selectors.is_set(value) and name in form.fields]
+
+
+@dataclass
+class FilterPanel:
+    """Whether the filter panel is drawn with the page, and if not, the filter values the
+    search form must carry as hidden inputs so that searching keeps them."""
+
+    open: bool
+    kept: list[tuple[str, str]] = field(default_factory=list)
+
+
+def filter_panel(order_filter: selectors.OrderFilter, query: QueryDict) -> FilterPanel:
+    """The panel is drawn (a dozen fields, their choices and three queries) only when it shows
+    something: ``?filters=open``, a filter of its own set, or an error; otherwise the page's
+    script fetches it on first opening (``?filters=panel``)."""
+    form = order_filter.form
+    opened = (query.get("filters") == "open" or bool(form.errors)
+              or any(name not in OUTSIDE_PANEL for _label, name in active_filters(order_filter)))
+    if opened:
+        return FilterPanel(open=True)
+    keys = [f"{name}{suffix}" for name, form_field in form.fields.items() if name != "q"
+            for suffix in getattr(form_field.widget, "widgets_names", [""])]
+    return FilterPanel(open=False, kept=[(key, value) for key in keys
+                                         for value in query.getlist(key) if value])
 
 
 def saved_views_for(user: Any) -> QuerySet[SavedView]:

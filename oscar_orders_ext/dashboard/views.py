@@ -50,10 +50,17 @@ class WorkspaceMixin:
     def filter_query(self) -> str:
         return frontends.filter_query(self.request.GET)
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("filters") == "panel":  # the panel's fields, fetched on first opening
+            return render(request, "oscar_orders_ext/dashboard/partials/filter_panel.html",
+                          {"filter_form": self.order_filter.form})
+        return super().get(request, *args, **kwargs)  # type: ignore[misc]
+
     def common_context(self) -> dict[str, Any]:
         return {
             "filter": self.order_filter,
             "filter_form": self.order_filter.form,
+            "filter_panel": frontends.filter_panel(self.order_filter, self.request.GET),
             "active_filters": frontends.active_filters(self.order_filter),
             "saved_views": frontends.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": self.filter_query()}),
