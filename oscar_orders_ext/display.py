@@ -25,6 +25,7 @@ from django.utils.formats import date_format, get_format
 from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext, to_locale
 
+from .columns import labels_for
 from .workflow import get_workflow
 
 MoneyFormatter = Callable[[Decimal], str]
@@ -185,8 +186,7 @@ class _Formatters:
 def prepare_cards(cards: Iterable[Any]) -> None:
     """Give each Kanban card its display strings: ``total_display`` (Oscar's ``currency``
     filter), ``placed_display`` (``date:"SHORT_DATE_FORMAT"``), ``time_in_stage``
-    (``timesince`` of ``state_changed_at``), ``is_stale`` (over its stage's time limit) and
-    ``tag_list`` (its tags, from the prefetch: one manager per card instead of two)."""
+    (``timesince`` of ``state_changed_at``) and ``is_stale`` (over its stage's time limit)."""
     formatters = _Formatters()
     now = formatters.now
     for card in cards:
@@ -195,43 +195,41 @@ def prepare_cards(cards: Iterable[Any]) -> None:
         card.time_in_stage = timesince(card.state_changed_at, now)
         limit = card.stage.time_limit if card.stage_id else None
         card.is_stale = bool(limit) and now - card.state_changed_at > limit
-        card.tag_list = list(card.tags.all())
 
 
 def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     """Give each table row the display strings of the ``columns`` (keys) shown, so the cells
     print them instead of running filters and translating labels row by row:
 
+    ``select_label`` (the check box's "Select order …"), ``state_final``,
     ``placed_display`` and ``placed_title`` (``date`` in SHORT_DATE_FORMAT and DATETIME_FORMAT),
     ``type_label``, ``state_label``, ``state_colour`` and ``stage_note`` (the stage's name when
-    it differs from the state's), ``payment_label``, ``tag_list``, ``total_display`` (Oscar's
+    it differs from the state's), ``payment_label``, ``total_display`` (Oscar's
     ``currency`` filter), ``last_activity_display`` ("3 days ago") and ``last_activity_title``.
     """
-    from .columns import labels_for
-
     formatters = _Formatters()
     shown = set(columns)
     states = {state.code: state for state in get_workflow().get_states()}
     state_labels = labels_for("state") if "state" in shown else {}
     payment_labels = labels_for("payment_status") if "payment_status" in shown else {}
     type_labels = labels_for("order_type") if "order_type" in shown else {}
-    ago = gettext("%(since)s ago")
+    ago, select = gettext("%(since)s ago"), gettext("Select order %(number)s")
     for row in rows:
+        row.select_label = select % {"number": row.number}
+        state = states.get(row.state)
+        row.state_final = state is not None and state.final
         if "placed" in shown:
             row.placed_display = formatters.short_date(row.placed_at)
             row.placed_title = formatters.date_time(row.placed_at)
         if type_labels:
             row.type_label = type_labels.get(row.order_type, row.order_type)
         if state_labels:
-            state = states.get(row.state)
             row.state_label = state_labels.get(row.state, row.state)
             row.state_colour = state.colour if state is not None else ""
             stage = row.stage if row.stage_id else None
             row.stage_note = stage.name if stage and stage.name != row.state_label else ""
         if payment_labels:
             row.payment_label = payment_labels.get(row.payment_status, row.payment_status)
-        if "tags" in shown:
-            row.tag_list = list(row.tags.all())
         if "total" in shown:
             row.total_display = formatters.total(row)
         if "last_activity" in shown:

@@ -296,7 +296,7 @@ def move_payload(outcome: MoveOutcome,
                                "conflict": outcome.conflict}
     if outcome.process is not None:
         current = selectors.with_related(
-            OrderProcess.objects.filter(pk=outcome.process.pk)).get()
+            OrderProcess.objects.filter(pk=outcome.process.pk)).select_related("funnel").get()
         display.prepare_cards([current])
         stages = list(current.funnel.stages.all()) if current.funnel_id else []
         payload.update({"stage": current.stage_id, "state": current.state,
