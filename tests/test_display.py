@@ -1,0 +1,104 @@
+"""Display strings made in Python print exactly what the template filters they replace print."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template, TemplateSyntaxError
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import timesince_filter
+from django.test import override_settings
+from django.utils import timezone, translation
+from oscar.templatetags.currency_filters import currency
+
+from oscar_orders_ext import display
+from oscar_orders_ext.columns import DEFAULT_KEYS
+from oscar_orders_ext.models import Funnel, OrderProcess
+from oscar_orders_ext.selectors import cards_of, with_related
+
+from .factories import bulk_orders
+
+AMOUNTS = [Decimal(text) for text in ("0", "-0", "0.005", "1", "-1", "19.99", "999.995",
+                                      "1234.5", "-1234567.89", "98765432109.87")]
+
+
+@pytest.mark.parametrize("language", ["en", "en-gb", "de", "fr", "hi", "ar", "ja", "de-ch"])
+@pytest.mark.parametrize("code", ["EUR", "USD", "GBP", "JPY", "CHF", "INR", "BHD"])
+def test_money_is_oscars_currency_filter(language, code):
+    with translation.override(language):
+        formatter = display.money_formatter(code)
+        for amount in AMOUNTS:
+            assert formatter(amount) == currency(amount, code), (language, code, amount)
+
+
+@pytest.mark.parametrize("setting", [
+    "¤ #,##0.00",
+    "#,##0.00 ¤¤",
+    {"EUR": {"format": "#,##0.00 ¤", "group_separator": False},
+     "USD": {"format_type": "accounting"}},
+    {"EUR": {"currency_digits": False, "format": "#,##0.000 ¤"}},
+    {"EUR": {"format_type": "name"}},  # Babel's own path: plural currency names
+])
+def test_money_follows_oscar_currency_format(setting):
+    with override_settings(OSCAR_CURRENCY_FORMAT=setting), translation.override("en"):
+        for code in ("EUR", "USD"):
+            for amount in AMOUNTS:
+                assert display.format_money(amount, code) == currency(amount, code)
+
+
+def test_money_of_nothing_is_empty_like_the_filter():
+    assert display.format_money(None, "EUR") == currency(None, "EUR") == ""
+    assert display.format_money("abc", "EUR") == currency("abc", "EUR") == ""
+    assert display.format_money("12.5") == currency("12.5")  # the default currency
+
+
+@pytest.mark.django_db
+def test_rows_and_cards_carry_what_the_filters_would_print(settings):
+    settings.USE_TZ, settings.TIME_ZONE = True, "Europe/Paris"
+    long_ago = timezone.now() - timedelta(days=3, hours=5)
+    bulk_orders(3, total=Decimal("1234.50"), currency="USD", state_changed_at=long_ago)
+    stage = Funnel.objects.get_default().stages.get(state="new")
+    stage.time_limit = timedelta(days=1)
+    stage.save()
+    rows = list(with_related(OrderProcess.objects.order_by("-placed_at")))
+    display.prepare_rows(rows, DEFAULT_KEYS)
+    cards = cards_of(OrderProcess.objects.order_by("-placed_at"), [stage])
+    display.prepare_cards(cards)
+    with timezone.override("America/New_York"):  # the current zone, not the default one
+        display.prepare_rows(rows[:1], DEFAULT_KEYS)
+        assert rows[0].placed_title == date_filter(
+            timezone.localtime(rows[0].placed_at), "DATETIME_FORMAT")
+    for row, card in zip(rows[1:], cards[1:]):
+        local = timezone.localtime(row.placed_at)
+        assert row.placed_display == card.placed_display == date_filter(local,
+                                                                        "SHORT_DATE_FORMAT")
+        assert row.placed_title == date_filter(local, "DATETIME_FORMAT")
+        assert row.total_display == card.total_display == currency(row.total, "USD")
+        assert row.last_activity_display == f"{timesince_filter(row.last_activity_at)} ago"
+        assert card.time_in_stage == timesince_filter(card.state_changed_at)
+        assert card.is_stale
+        assert row.state_label == "New" and row.payment_label == "Unpaid"
+        assert row.select_label == f"Select order {row.number}" and not row.state_final
+
+
+def render(source: str, **context: object) -> str:
+    return Template("{% load orders_workspace %}" + source).render(Context(context))
+
+
+def test_switch_draws_the_matching_case_only():
+    source = ('{% switch key %}{% case "a" %}A{% case "b" "c" %}B or C{% endswitch %}')
+    assert render(source, key="a") == "A"
+    assert render(source, key="c") == "B or C"
+    assert render(source, key="z") == "" and render(source) == ""
+
+
+@pytest.mark.parametrize("source", [
+    "{% switch %}{% endswitch %}",
+    '{% switch key %}text{% case "a" %}A{% endswitch %}',
+    "{% switch key %}{% case a %}A{% endswitch %}",
+])
+def test_a_malformed_switch_is_a_template_error(source):
+    with pytest.raises(TemplateSyntaxError):
+        render(source, key="a")
