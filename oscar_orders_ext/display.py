@@ -2,14 +2,13 @@
 
 A board draws hundreds of cards: formatting money, dates and durations through template
 filters costs far more than the SQL behind the page (Oscar's ``currency`` filter re-parses the
-locale and the Babel pattern on every call). ``prepare`` gives each row or card ready-made
-strings instead; the templates only print them. The strings are exactly what the filters they
+locale and the Babel pattern on every call). ``prepare_rows`` and ``prepare_cards`` give each
+row or card ready-made strings instead, formatted once per page; the templates only print them. The strings are exactly what the filters they
 replace would print (Oscar's ``currency``, Django's ``date`` and ``timesince``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -21,7 +20,9 @@ from babel.numbers import (format_currency, get_currency_precision, get_currency
                            get_decimal_symbol, get_group_symbol, parse_pattern)
 from django.conf import settings
 from django.utils import timezone
-from django.utils.formats import date_format, get_format
+from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
+from django.utils.formats import get_format
+from django.utils.text import Truncator
 from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext, to_locale
 
@@ -142,28 +143,39 @@ def _fast_formatter(kwargs: dict[str, Any]) -> MoneyFormatter | None:
 # --- Rows and cards ---------------------------------------------------------------------------
 
 class _DateFormatter:
-    """Django's ``date`` filter for one named format, remembering each local date's text when
-    the format shows nothing finer than the day."""
+    """Django's ``date`` filter for one named format (``DateFormat.format``, piece by piece),
+    with the pieces that depend only on the day (month names, day numbers, …) worked out once
+    per local date: rows of a page mostly share a few days, and month names are translated."""
 
-    #: Format characters that show a time of day (or depend on one, like "I" and "U").
-    TIME_OF_DAY = set("aABcefgGhHiIOPrsTuUZ")
+    #: Format characters that depend on the date alone.
+    BY_DAY = frozenset("bdDEFjlLmMnNoStwWyYz")
 
     def __init__(self, format_name: str) -> None:
-        self.format_name = format_name
-        self.by_day = not set(str(get_format(format_name))) & self.TIME_OF_DAY
-        self.seen: dict[date, str] = {}
+        self.pieces = [(bool(i % 2), piece if i % 2 else re_escaped.sub(r"\1", piece))
+                       for i, piece in enumerate(re_formatchars.split(str(get_format(format_name))))
+                       if piece]
+        self.days: dict[date, dict[str, str]] = {}
 
     def __call__(self, value: datetime | None) -> str:
         if value is None:
             return ""
         local = timezone.localtime(value) if timezone.is_aware(value) else value
-        if not self.by_day:
-            return date_format(local, self.format_name)
-        day = local.date()
-        text = self.seen.get(day)
-        if text is None:
-            text = self.seen[day] = date_format(local, self.format_name)
-        return text
+        day = self.days.get(local.date())
+        if day is None:
+            formatter = DateFormat(local)
+            day = self.days[local.date()] = {piece: str(getattr(formatter, piece)())
+                                             for is_code, piece in self.pieces
+                                             if is_code and piece in self.BY_DAY}
+        texts, formatter = [], None
+        for is_code, piece in self.pieces:
+            if not is_code:
+                texts.append(piece)
+            elif piece in day:
+                texts.append(day[piece])
+            else:
+                formatter = formatter or DateFormat(local)
+                texts.append(str(getattr(formatter, piece)()))
+        return "".join(texts)
 
 
 class _Formatters:
@@ -204,8 +216,9 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     ``select_label`` (the check box's "Select order …"), ``state_final``,
     ``placed_display`` and ``placed_title`` (``date`` in SHORT_DATE_FORMAT and DATETIME_FORMAT),
     ``type_label``, ``state_label``, ``state_colour`` and ``stage_note`` (the stage's name when
-    it differs from the state's), ``payment_label``, ``total_display`` (Oscar's
-    ``currency`` filter), ``last_activity_display`` ("3 days ago") and ``last_activity_title``.
+    it differs from the state's), ``payment_label``, each line's ``short_title``
+    (``truncatechars:40``), ``total_display`` (Oscar's ``currency`` filter),
+    ``last_activity_display`` ("3 days ago") and ``last_activity_title``.
     """
     formatters = _Formatters()
     shown = set(columns)
@@ -214,6 +227,7 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     payment_labels = labels_for("payment_status") if "payment_status" in shown else {}
     type_labels = labels_for("order_type") if "order_type" in shown else {}
     ago, select = gettext("%(since)s ago"), gettext("Select order %(number)s")
+    titles: dict[str, str] = {}  # products recur from row to row
     for row in rows:
         row.select_label = select % {"number": row.number}
         state = states.get(row.state)
@@ -230,6 +244,12 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
             row.stage_note = stage.name if stage and stage.name != row.state_label else ""
         if payment_labels:
             row.payment_label = payment_labels.get(row.payment_status, row.payment_status)
+        if "products" in shown:
+            for line in getattr(row, "lines_summary", ()):
+                title = titles.get(line.title)
+                if title is None:
+                    title = titles[line.title] = Truncator(line.title).chars(40)
+                line.short_title = title
         if "total" in shown:
             row.total_display = formatters.total(row)
         if "last_activity" in shown:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -20,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import display, selectors
@@ -203,11 +205,18 @@ def next_cards(order_filter: selectors.OrderFilter, stage: Stage, after: str
 
 def workflow_transition_choices() -> list[tuple[str, str]]:
     """Every transition of the workflow as (name, label), for bulk state changes."""
+    return list(_transition_choices(get_language()))
+
+
+@lru_cache(maxsize=32)
+def _transition_choices(language: str | None) -> tuple[tuple[str, str], ...]:
+    # Once per language: the workflow is fixed when the models load, and reading it means
+    # building a process and walking django-fsm's transitions.
     seen: dict[str, str] = {}
     for transition in OrderProcess().get_all_state_transitions():
         label = transition.custom.get("label") or transition.name
         seen.setdefault(transition.name, str(label))
-    return list(seen.items())
+    return tuple(seen.items())
 
 
 # --- Bulk actions -----------------------------------------------------------------------------

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.template import Context, Template, TemplateSyntaxError
 from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import timesince_filter
+from django.template.defaultfilters import timesince_filter, truncatechars
 from django.test import override_settings
 from django.utils import timezone, translation
 from oscar.templatetags.currency_filters import currency
@@ -16,7 +16,7 @@ from oscar.templatetags.currency_filters import currency
 from oscar_orders_ext import display
 from oscar_orders_ext.columns import DEFAULT_KEYS
 from oscar_orders_ext.models import Funnel, OrderProcess
-from oscar_orders_ext.selectors import cards_of, with_related
+from oscar_orders_ext.selectors import attach_lines, cards_of, with_related
 
 from .factories import bulk_orders
 
@@ -81,6 +81,31 @@ def test_rows_and_cards_carry_what_the_filters_would_print(settings):
         assert card.is_stale
         assert row.state_label == "New" and row.payment_label == "Unpaid"
         assert row.select_label == f"Select order {row.number}" and not row.state_final
+
+
+@pytest.mark.django_db
+def test_product_titles_are_cut_like_truncatechars(product, place_order):
+    product.title = "A rather long product title that goes on and on and on"
+    product.save()
+    place_order()
+    rows = list(with_related(OrderProcess.objects.all()))
+    attach_lines(rows)
+    display.prepare_rows(rows, ["products"])
+    line = rows[0].lines_summary[0]
+    assert line.short_title == truncatechars(line.title, 40) != line.title
+
+
+@pytest.mark.parametrize("language", ["en", "en-gb", "de", "fr", "ja", "ru"])
+@pytest.mark.parametrize("name", ["DATETIME_FORMAT", "SHORT_DATE_FORMAT", "DATE_FORMAT",
+                                  "SHORT_DATETIME_FORMAT"])
+def test_dates_are_djangos_date_filter(language, name):
+    start = timezone.make_aware(datetime(2024, 3, 30, 23, 0))
+    moments = [start + timedelta(minutes=37 * i) for i in range(0, 200, 7)]
+    moments += [timezone.make_aware(datetime(2024, 5, 1, hour)) for hour in (0, 12)]
+    with translation.override(language):
+        formatter = display._DateFormatter(name)
+        for moment in moments + moments:  # the second time from what it remembers
+            assert formatter(moment) == date_filter(timezone.localtime(moment), name)
 
 
 def render(source: str, **context: object) -> str:
