@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from oscar.templatetags.currency_filters import currency
 
 from oscar_orders_ext import display
-from oscar_orders_ext.columns import DEFAULT_KEYS
+from oscar_orders_ext.columns import DEFAULT_KEYS, Column
 from oscar_orders_ext.models import Funnel, OrderProcess
 from oscar_orders_ext.selectors import attach_lines, cards_of, with_related
 
@@ -112,18 +112,21 @@ def render(source: str, **context: object) -> str:
     return Template("{% load orders_workspace %}" + source).render(Context(context))
 
 
-def test_switch_draws_the_matching_case_only():
-    source = ('{% switch key %}{% case "a" %}A{% case "b" "c" %}B or C{% endswitch %}')
-    assert render(source, key="a") == "A"
-    assert render(source, key="c") == "B or C"
-    assert render(source, key="z") == "" and render(source) == ""
+def test_cells_draw_a_cell_per_column_with_the_case_of_its_key():
+    columns = [Column("b", "B"), Column("z", "Z"), Column("a", "A")]
+    source = ('{% cells columns %}{% case "a" %}A of {{ row }}{% case "b" "c" %}{{ column.label }}'
+              '{% endcells %}')
+    assert render(source, columns=columns, row="<r>") == (
+        '<td class="ooe-cell-b">B</td><td class="ooe-cell-z"></td>'
+        '<td class="ooe-cell-a">A of &lt;r&gt;</td>')
+    assert render(source, columns=[]) == render(source) == ""
 
 
 @pytest.mark.parametrize("source", [
-    "{% switch %}{% endswitch %}",
-    '{% switch key %}text{% case "a" %}A{% endswitch %}',
-    "{% switch key %}{% case a %}A{% endswitch %}",
+    "{% cells %}{% endcells %}",
+    '{% cells columns %}text{% case "a" %}A{% endcells %}',
+    "{% cells columns %}{% case a %}A{% endcells %}",
 ])
-def test_a_malformed_switch_is_a_template_error(source):
+def test_a_malformed_cells_tag_is_a_template_error(source):
     with pytest.raises(TemplateSyntaxError):
-        render(source, key="a")
+        render(source, columns=[])

@@ -11,6 +11,8 @@ from django import template
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 from oscar_orders_ext.display import format_money
 
@@ -95,38 +97,45 @@ def money(value: Any, currency: str | None = None) -> str:
     return format_money(value, currency)
 
 
-class SwitchNode(template.Node):
-    """Renders the branch of ``{% switch %}`` whose ``{% case %}`` matches the value."""
+class CellsNode(template.Node):
+    """One ``<td class="ooe-cell-KEY">`` per column, holding the ``{% case %}`` of its key."""
 
-    def __init__(self, value: Any, branches: dict[str, template.NodeList]) -> None:
-        self.value, self.branches = value, branches
+    def __init__(self, columns: Any, branches: dict[str, template.NodeList]) -> None:
+        self.columns, self.branches = columns, branches
 
     def render(self, context: template.Context) -> str:
-        branch = self.branches.get(str(self.value.resolve(context, ignore_failures=True)))
-        return branch.render(context) if branch is not None else ""
+        cells = []
+        with context.push():
+            for column in self.columns.resolve(context, ignore_failures=True) or ():
+                context["column"] = column
+                branch = self.branches.get(column.key)
+                body = branch.render(context) if branch is not None else ""
+                cells.append(f'<td class="ooe-cell-{conditional_escape(column.key)}">{body}</td>')
+        return mark_safe("".join(cells))
 
 
 @register.tag
-def switch(parser: Any, token: Any) -> SwitchNode:
-    """``{% switch value %}{% case "a" "b" %}…{% case "c" %}…{% endswitch %}``: one dictionary
-    lookup per render where an ``{% if %}``/``{% elif %}`` chain compares branch by branch (the
-    table's cells draw hundreds of times a page)."""
+def cells(parser: Any, token: Any) -> CellsNode:
+    """``{% cells columns %}{% case "number" %}…{% case "a" "b" %}…{% endcells %}``: a table
+    cell per column, drawn by the case of its key, with ``column`` in the context. One
+    dictionary lookup per cell where a ``{% for %}`` around an ``{% if %}``/``{% elif %}``
+    chain pays a loop step and a comparison per branch (a page draws hundreds of cells)."""
     bits = token.split_contents()
     if len(bits) != 2:
-        raise template.TemplateSyntaxError("'switch' takes one value: {% switch value %}")
-    value = parser.compile_filter(bits[1])
-    before = parser.parse(("case", "endswitch"))
+        raise template.TemplateSyntaxError("'cells' takes the columns: {% cells columns %}")
+    columns = parser.compile_filter(bits[1])
+    before = parser.parse(("case", "endcells"))
     if any(not isinstance(node, template.base.TextNode) or node.s.strip() for node in before):
-        raise template.TemplateSyntaxError("Only {% case %} may follow {% switch %}.")
+        raise template.TemplateSyntaxError("Only {% case %} may follow {% cells %}.")
     branches: dict[str, template.NodeList] = {}
     token = parser.next_token()
-    while token.contents != "endswitch":
+    while token.contents != "endcells":
         labels = token.split_contents()[1:]
         if not labels or any(label[0] not in "\"'" or label[-1] != label[0]
                              for label in labels):
-            raise template.TemplateSyntaxError("'case' takes quoted values: {% case \"a\" %}")
-        body = parser.parse(("case", "endswitch"))
+            raise template.TemplateSyntaxError("'case' takes quoted keys: {% case \"number\" %}")
+        body = parser.parse(("case", "endcells"))
         for label in labels:
             branches.setdefault(label[1:-1], body)
         token = parser.next_token()
-    return SwitchNode(value, branches)
+    return CellsNode(columns, branches)
