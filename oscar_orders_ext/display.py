@@ -3,8 +3,9 @@
 A board draws hundreds of cards: formatting money, dates and durations through template
 filters costs far more than the SQL behind the page (Oscar's ``currency`` filter re-parses the
 locale and the Babel pattern on every call). ``prepare_rows`` and ``prepare_cards`` give each
-row or card ready-made strings instead, formatted once per page; the templates only print them. The strings are exactly what the filters they
-replace would print (Oscar's ``currency``, Django's ``date`` and ``timesince``).
+row or card ready-made strings instead, formatted once per page; the templates only print them.
+The strings are exactly what the filters they replace would print (Oscar's ``currency``,
+Django's ``date``, ``timesince`` and ``truncatechars``).
 """
 
 from __future__ import annotations

@@ -358,9 +358,9 @@ def first_cards(processes: QuerySet[OrderProcess], stages: Sequence[Stage], per_
 
 
 def cards_of(processes: QuerySet[OrderProcess], stages: Sequence[Stage]) -> list[OrderProcess]:
-    """Cards ready for display: tags prefetched into ``tag_list``, each card's stage taken from ``stages`` (the
-    board has them already) instead of joined; no order lines or note counts, which cards do
-    not show."""
+    """Cards ready for display: tags prefetched into ``tag_list``, each card's stage taken
+    from ``stages`` (the board has them already) instead of joined; no order lines or note
+    counts, which cards do not show."""
     cards = list(processes.prefetch_related(tag_list()))
     by_pk = {stage.pk: stage for stage in stages}
     stage_field = OrderProcess._meta.get_field("stage")
