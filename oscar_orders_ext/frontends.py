@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -20,19 +21,23 @@ from django.shortcuts import redirect, render
 from django.views import View
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from . import selectors
+from . import display, selectors
 from .columns import COLUMNS, Column, columns_for, ordering_for
 from .exceptions import OrderConflict, OrderWorkflowError
-from .models import ColumnPreference, OrderProcess, SavedView
+from .models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
 from .services.bulk import BulkReport, resolve_action, run_bulk_action
 from .services.transitions import move_to_stage, transition_order
 
 PAGE_SIZES = (25, 50, 100)
-CARDS_PER_STAGE = 20
+CARDS_PER_STAGE = 10
 #: Query parameters that steer the page rather than filter orders.
-NON_FILTER_PARAMS = ("page", "page_size", "sort", "view")
+NON_FILTER_PARAMS = ("page", "page_size", "sort", "view", "filters")
+#: Filters the page shows outside the filter panel (search box, state tabs): setting them does
+#: not open the panel.
+OUTSIDE_PANEL = ("q", "state")
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -78,7 +83,7 @@ def order_filter_for(request: HttpRequest, query: QueryDict | None = None,
 def filter_query(query: QueryDict) -> str:
     """The current filter as a query string (for saved views, bulk "all", exports)."""
     data = query.copy()
-    for name in ("page", "view"):
+    for name in ("page", "view", "filters"):
         data.pop(name, None)
     return data.urlencode()
 
@@ -89,6 +94,30 @@ def active_filters(order_filter: selectors.OrderFilter) -> list[tuple[str, str]]
     return [(str(form.fields[name].label), name)
             for name, value in order_filter.cleaned_data.items()
             if selectors.is_set(value) and name in form.fields]
+
+
+@dataclass
+class FilterPanel:
+    """Whether the filter panel is drawn with the page, and if not, the filter values the
+    search form must carry as hidden inputs so that searching keeps them."""
+
+    open: bool
+    kept: list[tuple[str, str]] = field(default_factory=list)
+
+
+def filter_panel(order_filter: selectors.OrderFilter, query: QueryDict) -> FilterPanel:
+    """The panel is drawn (a dozen fields, their choices and three queries) only when it shows
+    something: ``?filters=open``, a filter of its own set, or an error; otherwise the page's
+    script fetches it on first opening (``?filters=panel``)."""
+    form = order_filter.form
+    opened = (query.get("filters") == "open" or bool(form.errors)
+              or any(name not in OUTSIDE_PANEL for _label, name in active_filters(order_filter)))
+    if opened:
+        return FilterPanel(open=True)
+    keys = [f"{name}{suffix}" for name, form_field in form.fields.items() if name != "q"
+            for suffix in getattr(form_field.widget, "widgets_names", [""])]
+    return FilterPanel(open=False, kept=[(key, value) for key in keys
+                                         for value in query.getlist(key) if value])
 
 
 def saved_views_for(user: Any) -> QuerySet[SavedView]:
@@ -144,9 +173,14 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
     paginator = KnownCountPaginator(order_filter.qs.order_by(*order_by), page_size,
                                     summary.count)
     page = paginator.get_page(query.get("page"))
-    rows = list(selectors.with_related(page.object_list))
+    # The page's ids first, in a sub-select PostgreSQL plans on its own: it can then read them
+    # off an index alone (a rare state's newest orders may sit far down ooe_process_placed), and
+    # the joins and note counts run for the rows shown only.
+    shown = OrderProcess.objects.filter(pk__in=page.object_list.values("pk"))
+    rows = list(selectors.with_related(shown).order_by(*order_by))
     selectors.attach_lines(rows)
     columns = columns_for(column_keys)
+    display.prepare_rows(rows, [column.key for column in columns])
     chosen = {column.key for column in columns}
     if "tracking" in chosen:  # one more query, only when the column is shown
         selectors.attach_tracking(rows)
@@ -166,13 +200,36 @@ def bulk_document_choices() -> list[tuple[str, str]]:
     return [(kind.value, str(kind.label)) for kind in BULK_PRINTABLE]
 
 
+def board(order_filter: selectors.OrderFilter, funnel: Funnel) -> list[selectors.KanbanColumn]:
+    """The Kanban board of ``funnel``: its columns with their first cards, ready to draw."""
+    columns = selectors.kanban(order_filter, funnel, per_stage=CARDS_PER_STAGE)
+    display.prepare_cards(card for column in columns for card in column.cards)
+    return columns
+
+
+def next_cards(order_filter: selectors.OrderFilter, stage: Stage, after: str
+               ) -> list[OrderProcess]:
+    """The cards of a column after the card whose process id is ``after`` ("load more")."""
+    previous = (OrderProcess.objects.filter(pk=after).first() if after.isdigit() else None)
+    cards = selectors.more_cards(order_filter.qs, stage, after=previous, limit=CARDS_PER_STAGE)
+    display.prepare_cards(cards)
+    return cards
+
+
 def workflow_transition_choices() -> list[tuple[str, str]]:
     """Every transition of the workflow as (name, label), for bulk state changes."""
+    return list(_transition_choices(get_language()))
+
+
+@lru_cache(maxsize=32)
+def _transition_choices(language: str | None) -> tuple[tuple[str, str], ...]:
+    # Once per language: the workflow is fixed when the models load, and reading it means
+    # building a process and walking django-fsm's transitions.
     seen: dict[str, str] = {}
     for transition in OrderProcess().get_all_state_transitions():
         label = transition.custom.get("label") or transition.name
         seen.setdefault(transition.name, str(label))
-    return list(seen.items())
+    return tuple(seen.items())
 
 
 # --- Bulk actions -----------------------------------------------------------------------------
@@ -261,8 +318,8 @@ def move_payload(outcome: MoveOutcome,
                                "conflict": outcome.conflict}
     if outcome.process is not None:
         current = selectors.with_related(
-            OrderProcess.objects.filter(pk=outcome.process.pk)).get()
-        selectors.attach_lines([current])
+            OrderProcess.objects.filter(pk=outcome.process.pk)).select_related("funnel").get()
+        display.prepare_cards([current])
         stages = list(current.funnel.stages.all()) if current.funnel_id else []
         payload.update({"stage": current.stage_id, "state": current.state,
                         "version": current.version, "card": render_card(current, stages)})

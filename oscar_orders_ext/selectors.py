@@ -20,8 +20,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import (Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery,
-                              Sum, Window)
+from django.db.models import (Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet,
+                              Subquery, Sum, Window)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
@@ -280,12 +280,20 @@ def summarize(order_filter: OrderFilter) -> Summary:
 
 # --- Loading the rows on screen ---------------------------------------------------------------
 
+def tag_list() -> Prefetch:
+    """Prefetch of a process's tags into a plain ``tag_list`` attribute: Django builds a
+    manager and a queryset per instance for a ``prefetch_related("tags")`` (about as long as
+    drawing the row), and nothing for a list."""
+    return Prefetch("tags", queryset=Tag.objects.all(), to_attr="tag_list")
+
+
 def with_related(processes: QuerySet[OrderProcess]) -> QuerySet[OrderProcess]:
-    """Rows ready for display: stage, funnel, operator joined; tags prefetched; notes counted."""
+    """Rows ready for display: stage and operator joined; tags prefetched into ``tag_list``;
+    notes counted."""
     notes = OrderNote.objects.filter(order_id=OuterRef("order_id")).values("order_id").annotate(
         n=Count("pk")).values("n")
-    return (processes.select_related("stage", "funnel", "operator")
-            .prefetch_related("tags")
+    return (processes.select_related("stage", "operator")
+            .prefetch_related(tag_list())
             .annotate(notes_count=Coalesce(Subquery(notes, output_field=IntegerField()), 0)))
 
 
@@ -352,12 +360,24 @@ def first_cards(processes: QuerySet[OrderProcess], stages: Sequence[Stage], per_
             RowNumber(), partition_by=[F("stage_id")], order_by=[F("placed_at").desc(),
                                                                  F("pk").desc()]))
         pks = list(ranked.filter(rank__lte=per_stage).values_list("pk", flat=True))
-    cards = list(with_related(OrderProcess.objects.filter(pk__in=pks)).order_by(*CARD_ORDER))
-    attach_lines(cards)
+    cards = cards_of(OrderProcess.objects.filter(pk__in=pks).order_by(*CARD_ORDER), stages)
     by_stage: dict[int, list[OrderProcess]] = defaultdict(list)
     for card in cards:
         by_stage[card.stage_id].append(card)
     return by_stage
+
+
+def cards_of(processes: QuerySet[OrderProcess], stages: Sequence[Stage]) -> list[OrderProcess]:
+    """Cards ready for display: tags prefetched into ``tag_list``, each card's stage taken
+    from ``stages`` (the board has them already) instead of joined; no order lines or note
+    counts, which cards do not show."""
+    cards = list(processes.prefetch_related(tag_list()))
+    by_pk = {stage.pk: stage for stage in stages}
+    stage_field = OrderProcess._meta.get_field("stage")
+    for card in cards:
+        if card.stage_id in by_pk:
+            stage_field.set_cached_value(card, by_pk[card.stage_id])
+    return cards
 
 
 def kanban(order_filter: OrderFilter, funnel: Funnel, *, per_stage: int = 20
@@ -393,9 +413,7 @@ def more_cards(processes: QuerySet[OrderProcess], stage: Stage, *, after: OrderP
     if after is not None:
         queryset = queryset.filter(Q(placed_at__lt=after.placed_at)
                                    | Q(placed_at=after.placed_at, pk__lt=after.pk))
-    cards = list(with_related(queryset).order_by(*CARD_ORDER)[:limit])
-    attach_lines(cards)
-    return cards
+    return cards_of(queryset.order_by(*CARD_ORDER)[:limit], [stage])
 
 
 # --- Manual orders: customer and product pickers ----------------------------------------------

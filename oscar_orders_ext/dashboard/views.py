@@ -50,10 +50,17 @@ class WorkspaceMixin:
     def filter_query(self) -> str:
         return frontends.filter_query(self.request.GET)
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("filters") == "panel":  # the panel's fields, fetched on first opening
+            return render(request, "oscar_orders_ext/dashboard/partials/filter_panel.html",
+                          {"filter_form": self.order_filter.form})
+        return super().get(request, *args, **kwargs)  # type: ignore[misc]
+
     def common_context(self) -> dict[str, Any]:
         return {
             "filter": self.order_filter,
             "filter_form": self.order_filter.form,
+            "filter_panel": frontends.filter_panel(self.order_filter, self.request.GET),
             "active_filters": frontends.active_filters(self.order_filter),
             "saved_views": frontends.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": self.filter_query()}),
@@ -118,7 +125,7 @@ class KanbanView(WorkspaceMixin, TemplateView):
         slug = self.kwargs.get("funnel")
         funnel = (get_object_or_404(Funnel, slug=slug) if slug
                   else Funnel.objects.get_default())
-        board = selectors.kanban(self.order_filter, funnel, per_stage=frontends.CARDS_PER_STAGE)
+        board = frontends.board(self.order_filter, funnel)
         context.update(self.common_context())
         context.update({"funnel": funnel, "board": board, "move_url": url("orders-workspace-move"),
                         "stages": [column.stage for column in board]})
@@ -131,14 +138,8 @@ class StageCardsView(WorkspaceMixin, View):
     def get(self, request: HttpRequest, funnel: str, stage: int) -> HttpResponse:
         stage_obj = get_object_or_404(Stage.objects.select_related("funnel"), pk=stage,
                                       funnel__slug=funnel)
-        after = None
-        if request.GET.get("after", "").isdigit():
-            after = OrderProcess.objects.filter(pk=request.GET["after"]).first()
-        cards = selectors.more_cards(self.order_filter.qs, stage_obj, after=after,
-                                     limit=frontends.CARDS_PER_STAGE)
-        draw = render_card(request)
-        html = "".join(draw(card) for card in cards)
-        return HttpResponse(html)
+        cards = frontends.next_cards(self.order_filter, stage_obj, request.GET.get("after", ""))
+        return HttpResponse(render_cards(request, cards))
 
 
 class MoveOrderView(View):
@@ -185,13 +186,18 @@ class MoveOrderView(View):
                             status=outcome.status)
 
 
+def render_cards(request: HttpRequest, cards: list[OrderProcess]) -> str:
+    """Kanban cards of this front end, as HTML."""
+    return render_to_string("oscar_orders_ext/dashboard/partials/cards.html",
+                            {"cards": cards, "move_url": url("orders-workspace-move")},
+                            request=request)
+
+
 def render_card(request: HttpRequest) -> Any:
-    """Draws a Kanban card of this front end (for moves and "load more")."""
+    """Draws the card a move sends back."""
 
     def render(card: OrderProcess, stages: Any = None) -> str:
-        return render_to_string("oscar_orders_ext/dashboard/partials/card.html",
-                                {"card": card, "move_url": url("orders-workspace-move")},
-                                request=request)
+        return render_cards(request, [card])
 
     return render
 

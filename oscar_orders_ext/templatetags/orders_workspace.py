@@ -11,6 +11,10 @@ from django import template
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+
+from oscar_orders_ext.display import format_money
 
 register = template.Library()
 
@@ -97,3 +101,54 @@ def order_buyer_info(order: Any) -> dict[str, Any]:
     from oscar_orders_ext.notifications import order_email_context
 
     return order_email_context(order)
+
+
+@register.filter
+def money(value: Any, currency: str | None = None) -> str:
+    """Oscar's ``currency`` filter, same output, with the Babel formatter built once per
+    currency and language instead of on every call."""
+    return format_money(value, currency)
+
+
+class CellsNode(template.Node):
+    """One ``<td class="ooe-cell-KEY">`` per column, holding the ``{% case %}`` of its key."""
+
+    def __init__(self, columns: Any, branches: dict[str, template.NodeList]) -> None:
+        self.columns, self.branches = columns, branches
+
+    def render(self, context: template.Context) -> str:
+        cells = []
+        with context.push():
+            for column in self.columns.resolve(context, ignore_failures=True) or ():
+                context["column"] = column
+                branch = self.branches.get(column.key)
+                body = branch.render(context) if branch is not None else ""
+                cells.append(f'<td class="ooe-cell-{conditional_escape(column.key)}">{body}</td>')
+        return mark_safe("".join(cells))
+
+
+@register.tag
+def cells(parser: Any, token: Any) -> CellsNode:
+    """``{% cells columns %}{% case "number" %}…{% case "a" "b" %}…{% endcells %}``: a table
+    cell per column, drawn by the case of its key, with ``column`` in the context. One
+    dictionary lookup per cell where a ``{% for %}`` around an ``{% if %}``/``{% elif %}``
+    chain pays a loop step and a comparison per branch (a page draws hundreds of cells)."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("'cells' takes the columns: {% cells columns %}")
+    columns = parser.compile_filter(bits[1])
+    before = parser.parse(("case", "endcells"))
+    if any(not isinstance(node, template.base.TextNode) or node.s.strip() for node in before):
+        raise template.TemplateSyntaxError("Only {% case %} may follow {% cells %}.")
+    branches: dict[str, template.NodeList] = {}
+    token = parser.next_token()
+    while token.contents != "endcells":
+        labels = token.split_contents()[1:]
+        if not labels or any(label[0] not in "\"'" or label[-1] != label[0]
+                             for label in labels):
+            raise template.TemplateSyntaxError("'case' takes quoted keys: {% case \"number\" %}")
+        body = parser.parse(("case", "endcells"))
+        for label in labels:
+            branches.setdefault(label[1:-1], body)
+        token = parser.next_token()
+    return CellsNode(columns, branches)

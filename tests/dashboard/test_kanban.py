@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from oscar_orders_ext.frontends import CARDS_PER_STAGE
 from oscar_orders_ext.models import Funnel, OrderProcess, TimelineEntry
 from oscar_orders_ext.services.transitions import transition_order
 
@@ -49,16 +50,18 @@ def test_the_default_board_is_the_default_funnel(django_app, viewer):
 
 
 def test_columns_load_lazily(django_app, viewer):
-    bulk_orders(45)
+    per = CARDS_PER_STAGE
+    bulk_orders(per * 2 + 5)
     page = board(django_app, viewer)
     new = column(page, "new")
-    assert len(new.find(".ooe-card")) == 20 and new.find(".ooe-count").text() == "45"
+    assert len(new.find(".ooe-card")) == per
+    assert new.find(".ooe-count").text() == str(per * 2 + 5)
     more = new.find(".ooe-load-more").attr("href")
-    last = new.find(".ooe-card").eq(19).attr("data-process")
+    last = new.find(".ooe-card").eq(per - 1).attr("data-process")
     fragment = django_app.get(f"{more}&after={last}" if "?" in more else f"{more}?after={last}",
                               user=viewer)
     numbers = [c.attr("data-number") for c in fragment.pyquery(".ooe-card").items()]
-    assert numbers == [f"BULK{i:05d}" for i in range(20, 40)]
+    assert numbers == [f"BULK{i:05d}" for i in range(per, per * 2)]
 
 
 def test_the_board_query_count_does_not_grow_with_cards(django_app, viewer,

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from oscar_orders_ext.frontends import CARDS_PER_STAGE
 from oscar_orders_ext.models import Funnel, OrderProcess, TimelineEntry
 from oscar_orders_ext.services.transitions import transition_order
 
@@ -51,12 +52,13 @@ def test_a_column_per_stage_with_counts_and_cards(django_app, cms_viewer, place_
 
 
 def test_the_default_board_and_lazy_columns(django_app, cms_viewer):
-    bulk_orders(25)
+    bulk_orders(CARDS_PER_STAGE + 5)
     page = django_app.get(wt_url("kanban-default"), user=cms_viewer)
     new = column(page, "new")
-    assert len(new.find(".ooe-card")) == 20 and new.find(".ooe-count").text() == "25"
+    assert len(new.find(".ooe-card")) == CARDS_PER_STAGE
+    assert new.find(".ooe-count").text() == str(CARDS_PER_STAGE + 5)
     more = new.find(".ooe-load-more").attr("href")
-    last = new.find(".ooe-card").eq(19).attr("data-process")
+    last = new.find(".ooe-card").eq(CARDS_PER_STAGE - 1).attr("data-process")
     separator = "&" if "?" in more else "?"
     fragment = django_app.get(f"{more}{separator}after={last}", user=cms_viewer)
     assert len(fragment.pyquery(".ooe-card")) == 5

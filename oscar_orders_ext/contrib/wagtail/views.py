@@ -34,7 +34,7 @@ from oscar_orders_ext.workflow import get_workflow
 from .permissions import can_view, has
 
 NAMESPACE = "oscar_orders_ext_wagtail"
-CARD_TEMPLATE = "oscar_orders_ext/wagtail/partials/card.html"
+CARDS_TEMPLATE = "oscar_orders_ext/wagtail/partials/cards.html"
 
 
 def url(name: str, **kwargs: Any) -> str:
@@ -236,8 +236,7 @@ class KanbanView(WorkspacePageMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        board = selectors.kanban(self.order_filter(), self.funnel,
-                                 per_stage=frontends.CARDS_PER_STAGE)
+        board = frontends.board(self.order_filter(), self.funnel)
         context.update(self.common_context())
         context["export_query"] = "&".join(filter(None, [context["query_string"],
                                                          f"funnel={self.funnel.pk}"]))
@@ -253,16 +252,11 @@ class StageCardsView(PermissionRequiredMixin, View):
     def get(self, request: HttpRequest, funnel: str, stage: int) -> HttpResponse:
         stage_obj = get_object_or_404(Stage.objects.select_related("funnel"), pk=stage,
                                       funnel__slug=funnel)
-        after = None
-        if request.GET.get("after", "").isdigit():
-            after = OrderProcess.objects.filter(pk=request.GET["after"]).first()
         order_filter = frontends.order_filter_for(request, hidden=("funnel", "stage"))
-        cards = selectors.more_cards(order_filter.qs, stage_obj, after=after,
-                                     limit=frontends.CARDS_PER_STAGE)
+        cards = frontends.next_cards(order_filter, stage_obj, request.GET.get("after", ""))
         stages = list(stage_obj.funnel.stages.all())
-        html = "".join(render_to_string(CARD_TEMPLATE, {"card": card, "stages": stages},
-                                        request=request) for card in cards)
-        return HttpResponse(html)
+        return HttpResponse(render_to_string(CARDS_TEMPLATE, {"cards": cards, "stages": stages},
+                                             request=request))
 
 
 class MoveOrderView(PermissionRequiredMixin, View):
@@ -279,7 +273,7 @@ class MoveOrderView(PermissionRequiredMixin, View):
             return redirect(safe_next(request, url("table")))
 
         def render_card(card: OrderProcess, stages: list[Any]) -> str:
-            return render_to_string(CARD_TEMPLATE, {"card": card, "stages": stages},
+            return render_to_string(CARDS_TEMPLATE, {"cards": [card], "stages": stages},
                                     request=request)
 
         return JsonResponse(frontends.move_payload(outcome, render_card), status=outcome.status)

@@ -51,6 +51,35 @@
         });
     }
 
+    /* --- Filter panel: fetched on first opening (the link reloads the page without JS) -------- */
+    function setUpFilterPanel() {
+        var toggle = document.querySelector(".ooe-filters-toggle");
+        var panel = document.getElementById("ooe-more-filters");
+        if (!toggle || !panel) { return; }
+        var loaded = false;
+        function show(open) {
+            panel.classList.toggle("show", open);
+            toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        }
+        toggle.addEventListener("click", function (event) {
+            event.preventDefault();
+            if (loaded) { show(!panel.classList.contains("show")); return; }
+            fetch(new URL(toggle.dataset.panelUrl, window.location.href), {credentials: "same-origin"})
+                .then(function (response) {
+                    if (!response.ok) { throw new Error(response.statusText); }
+                    return response.text();
+                }).then(function (html) {
+                    panel.innerHTML = html;
+                    /* the panel's own fields now carry the values the hidden inputs kept */
+                    panel.closest("form").querySelectorAll(".ooe-kept-filter").forEach(function (input) {
+                        input.remove();
+                    });
+                    loaded = true;
+                    show(true);
+                }).catch(function () { window.location.href = toggle.href; });
+        });
+    }
+
     /* --- Table: column picker ----------------------------------------------------------- */
     function setUpColumnPicker() {
         var form = document.getElementById("ooe-columns-form");
@@ -214,6 +243,7 @@
         setUpBulkForm();
         setUpConfirmations();
         setUpColumnPicker();
+        setUpFilterPanel();
         setUpBoard();
     });
     // Wagtail's listing swaps the results in place when a filter or the search changes.
