@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 
 import phonenumbers
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import StockStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import OrderProcess, Tag, TimelineEntry
@@ -556,8 +557,8 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
         lookups = Lookups.load(plan.reader, plan.orders)
         new_orders = [order for order in plan.orders if order.number not in lookups.imported]
         result.orders_already_imported = len(plan.orders) - len(new_orders)
-        writer = _OrderWriter(plan, lookups, user=user)
-        for batch in chunks(new_orders, BATCH_SIZE):
+        writer = writer_class()(plan, lookups, user=user)
+        for batch in chunks(new_orders, writer.batch_size or BATCH_SIZE):
             writer.write(batch)
             if progress is not None:
                 progress(writer.orders_created)
@@ -569,8 +570,20 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
     return result
 
 
+def writer_class() -> type[_OrderWriter]:
+    """The COPY writer on PostgreSQL (unless IMPORT_USE_COPY is off), else the ORM writer."""
+    if connection.vendor == "postgresql" and app_settings.IMPORT_USE_COPY:
+        from .pgcopy import CopyOrderWriter
+
+        return CopyOrderWriter
+    return _OrderWriter
+
+
 class _OrderWriter:
     """Writes batches of orders with everything attached, using bulk inserts."""
+
+    #: Orders per batch; None: the module's BATCH_SIZE.
+    batch_size: int | None = None
 
     def __init__(self, plan: ImportPlan, lookups: Lookups, *, user: Any) -> None:
         from django.contrib.sites.models import Site
