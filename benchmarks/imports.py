@@ -101,7 +101,7 @@ def child(orders: int, profile: str) -> dict[str, Any]:
 
         profiler = cProfile.Profile()
         result = profiler.runcall(commit_import, plan)
-        pstats.Stats(profiler, stream=sys.stderr).sort_stats(profile).print_stats(35)
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats(profile).print_stats(60)
     else:
         result = commit_import(plan)
     committed = time.perf_counter()

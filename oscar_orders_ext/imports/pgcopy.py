@@ -12,6 +12,7 @@ for ``COPY`` like for ``INSERT``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -47,6 +48,9 @@ PLAIN_FIELDS = {models.AutoField, models.BigAutoField, models.CharField, models.
 
 def _prepared(field: models.Field) -> Callable[[Any], Any]:
     """``field.get_db_prep_save`` remembered per distinct (hashable) value."""
+    if type(field) is models.JSONField and field.encoder is None:
+        # What the field's Jsonb adapter sends: json.dumps of the value.
+        return json.dumps
     cache: dict[Any, Any] = {}
     prep = field.get_db_prep_save
 
@@ -164,8 +168,8 @@ class CopyOrderWriter(_OrderWriter):
         self.entry_table = CopyTable(TimelineEntry, [
             "order_id", "kind", "actor_id", "created_at", "data"])
         self.tag_table = CopyTable(OrderProcess.tags.through, ["orderprocess_id", "tag_id"])
-        # Address.save() fills search_text; a scratch instance computes it the same way.
-        self.scratch = {ShippingAddress: ShippingAddress(), BillingAddress: BillingAddress()}
+        self.search_fields = {model: self._search_fields(model)
+                              for model in (ShippingAddress, BillingAddress)}
         self.phone_field = ShippingAddress._meta.get_field("phone_number")
         self.phone_text: dict[str, str] = {}
 
@@ -264,15 +268,31 @@ class CopyOrderWriter(_OrderWriter):
         self.lines_created += len(line_rows)
         self.order_ids.extend(order_ids)
 
+    @staticmethod
+    def _search_fields(model: Any) -> list[tuple[str, Callable[[Any], Any] | None]]:
+        """The address's search fields, with the conversion its attribute applies, if any."""
+        fields = []
+        for name in model.search_fields:
+            field = model._meta.get_field(name)
+            convert = None if type(field) in PLAIN_FIELDS else field.to_python
+            fields.append((name, convert))
+        return fields
+
     def _address_row(self, model: Any, pk: int, values: dict[str, Any]) -> list[Any]:
-        scratch = self.scratch[model]
-        for name in ("first_name", "last_name", "line1", "line2", "line3", "line4", "state",
-                     "postcode", "country"):
-            setattr(scratch, name, values[name])
-        scratch._update_search_text()
+        # Address.save() fills search_text with join_fields(search_fields, " "): the same here.
+        parts = []
+        for name, convert in self.search_fields[model]:
+            if name == "country":
+                value = values["country"].printable_name
+            else:
+                value = values.get(name, "")
+                if convert is not None:
+                    value = convert(value)
+            if value:
+                parts.append(value)
         return [pk, values["first_name"], values["last_name"], values["line1"],
                 values["line2"], values["line3"], values["line4"], values["state"],
-                values["postcode"], values["country"].pk, scratch.search_text]
+                values["postcode"], values["country"].pk, " ".join(parts)]
 
     def _stage_id(self, state: str) -> int | None:
         stage = self.stage_for(self.default_funnel, state)

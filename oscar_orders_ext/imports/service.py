@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import phonenumbers
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -138,6 +139,18 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 # --- lookups: everything the plan needs from the database, a few queries per 900 values ------
 
+def value_chunks(values: Iterable[str]) -> Iterator[Any]:
+    """What to pass to ``__in`` lookups for these strings: on PostgreSQL one array for all of
+    them (``IN (SELECT unnest(array))``: one query, no limit on parameters), elsewhere lists of
+    LOOKUP_CHUNK values (SQLite allows 32,766 parameters)."""
+    if connection.vendor == "postgresql":
+        values = list(values)
+        if values:
+            yield RawSQL("SELECT unnest(%s::text[])", [values])
+        return
+    yield from chunks(values, LOOKUP_CHUNK)
+
+
 @dataclass
 class Lookups:
     """Existing orders, customers, products and countries the file refers to."""
@@ -158,7 +171,7 @@ class Lookups:
         candidates = numbers | {prefixed_number(reader, number) for number in numbers}
         imported: dict[str, str] = {}
         taken: set[str] = set()
-        for chunk in chunks(candidates, LOOKUP_CHUNK):
+        for chunk in value_chunks(candidates):
             # By number only (its index), then the source: filtering on the source too makes
             # PostgreSQL walk every order of that source for each chunk.
             found = OrderProcess.objects.filter(number__in=chunk).values_list("number", "source")
@@ -169,14 +182,14 @@ class Lookups:
         taken -= set(imported.values())
         emails = {order.email for order in orders if order.email}
         customers: dict[str, Any] = {}
-        for chunk in chunks(emails, LOOKUP_CHUNK):
+        for chunk in value_chunks(emails):
             users = get_user_model().objects.annotate(email_lower=Lower("email")).filter(
                 email_lower__in=chunk).order_by("-is_active", "pk")
             for user in users:
                 customers.setdefault(user.email_lower, user)
         skus = {line.sku for order in orders for line in order.lines if line.sku}
         stockrecords: dict[str, Any] = {}
-        for chunk in chunks(skus, LOOKUP_CHUNK):
+        for chunk in value_chunks(skus):
             records = StockRecord.objects.filter(partner_sku__in=chunk).select_related(
                 "product", "partner").order_by("pk")
             for record in records:
