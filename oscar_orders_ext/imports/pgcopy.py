@@ -67,10 +67,14 @@ def _prepared(field: models.Field) -> Callable[[Any], Any]:
 
 class CopyTable:
     """COPY rows into a model's table: the primary key and the named fields per row; every other
-    column gets the value an unsaved ``template`` instance would be saved with."""
+    column gets the value an unsaved ``template`` instance would be saved with.
+
+    With ``keys=False`` rows have no primary key: the table's sequence fills it in row order
+    (for rows nothing else refers to within the import).
+    """
 
     def __init__(self, model: type[models.Model], fields: Sequence[str], *,
-                 template: models.Model | None = None) -> None:
+                 template: models.Model | None = None, keys: bool = True) -> None:
         meta = model._meta
         by_name = {field.attname: field for field in meta.concrete_fields}
         named = [by_name[name] for name in fields]
@@ -79,10 +83,11 @@ class CopyTable:
                 if field.attname not in fields and not field.primary_key]
         self.defaults = tuple(field.get_db_prep_save(field.pre_save(template, True), connection)
                               for field in rest)
-        self.converters = [(index, _prepared(field)) for index, field in enumerate(named, 1)
+        self.converters = [(index, _prepared(field))
+                           for index, field in enumerate(named, 1 if keys else 0)
                            if type(field) not in PLAIN_FIELDS]
         quote = connection.ops.quote_name
-        columns = [meta.pk.column] + [field.column for field in named + rest]
+        columns = [meta.pk.column] * keys + [field.column for field in named + rest]
         self.table, self.pk_column = meta.db_table, meta.pk.column
         self.sql = f"COPY {quote(meta.db_table)} ({', '.join(map(quote, columns))}) FROM STDIN"
 
@@ -95,7 +100,8 @@ class CopyTable:
         return sorted(row[0] for row in cursor.fetchall())
 
     def write(self, cursor: Any, rows: Iterable[list[Any]]) -> None:
-        """COPY the rows (lists: primary key first, then the named fields in order)."""
+        """COPY the rows (lists: primary key first unless ``keys=False``, then the named
+        fields in order)."""
         defaults, converters = self.defaults, self.converters
         with cursor.copy(self.sql) as copy:
             write_row = copy.write_row
@@ -156,18 +162,19 @@ class CopyOrderWriter(_OrderWriter):
             "product_id", "title", "upc", "quantity", "line_price_incl_tax",
             "line_price_excl_tax", "line_price_before_discounts_incl_tax",
             "line_price_before_discounts_excl_tax", "unit_price_incl_tax",
-            "unit_price_excl_tax", "num_allocated", "status"])
+            "unit_price_excl_tax", "num_allocated", "status"], keys=False)
         self.discount_table = CopyTable(OrderDiscount, [
-            "order_id", "category", "offer_name", "voucher_code", "amount"])
-        self.note_table = CopyTable(OrderNote, ["order_id", "note_type", "message"])
+            "order_id", "category", "offer_name", "voucher_code", "amount"], keys=False)
+        self.note_table = CopyTable(OrderNote, ["order_id", "note_type", "message"], keys=False)
         self.process_table = CopyTable(OrderProcess, [
             "order_id", "state", "funnel_id", "stage_id", "order_type", "payment_status",
             "operator_id", "source", "stock_status", "placed_at", "number", "currency", "total",
             "customer_name", "customer_email", "customer_phone", "payment_method",
             "shipping_method", "state_changed_at", "last_activity_at"])
         self.entry_table = CopyTable(TimelineEntry, [
-            "order_id", "kind", "actor_id", "created_at", "data"])
-        self.tag_table = CopyTable(OrderProcess.tags.through, ["orderprocess_id", "tag_id"])
+            "order_id", "kind", "actor_id", "created_at", "data"], keys=False)
+        self.tag_table = CopyTable(OrderProcess.tags.through, ["orderprocess_id", "tag_id"],
+                                   keys=False)
         self.search_fields = {model: self._search_fields(model)
                               for model in (ShippingAddress, BillingAddress)}
         self.phone_field = ShippingAddress._meta.get_field("phone_number")
@@ -215,7 +222,7 @@ class CopyOrderWriter(_OrderWriter):
                 for line in self.line_values(imported, status):
                     record = line["stockrecord"]
                     line_rows.append([
-                        None, order_id, record.partner_id if record else None,
+                        order_id, record.partner_id if record else None,
                         line["partner_name"], line["partner_sku"], record.pk if record else None,
                         record.product_id if record else None, line["title"], line["upc"],
                         line["quantity"], line["line_price_incl_tax"],
@@ -225,12 +232,12 @@ class CopyOrderWriter(_OrderWriter):
                         line["num_allocated"], line["status"]])
                 if imported.discount:
                     discount = self.discount_values(imported)
-                    discount_rows.append([None, order_id, discount["category"],
+                    discount_rows.append([order_id, discount["category"],
                                           discount["offer_name"], discount["voucher_code"],
                                           discount["amount"]])
                 if imported.notes:
                     note = self.note_values(imported)
-                    note_rows.append([None, order_id, note["note_type"], note["message"]])
+                    note_rows.append([order_id, note["note_type"], note["message"]])
                 state = imported.state
                 process_rows.append([
                     process_id, order_id, state, self.default_funnel.pk,
@@ -243,18 +250,12 @@ class CopyOrderWriter(_OrderWriter):
                     imported.payment_method[:128], (values["shipping_method"] or "")[:128],
                     imported.placed_at or placed_at, imported.placed_at or placed_at])
                 # What bulk_attach_processes records, then the import entry, as the ORM writer.
-                created_rows.append([None, order_id, TimelineKind.CREATED, None, placed_at,
+                created_rows.append([order_id, TimelineKind.CREATED, None, placed_at,
                                      {"state": state, "source": source}])
-                import_rows.append([None, order_id, TimelineKind.IMPORT, actor_id, self.now,
+                import_rows.append([order_id, TimelineKind.IMPORT, actor_id, self.now,
                                     self.entry_data(imported)])
-                tag_rows.extend([None, process_id, tag.pk] for tag in self.tags(imported.tags))
+                tag_rows.extend([process_id, tag.pk] for tag in self.tags(imported.tags))
             entry_rows = created_rows + import_rows
-            for table, rows in ((self.line_table, line_rows),
-                                (self.discount_table, discount_rows),
-                                (self.note_table, note_rows), (self.entry_table, entry_rows),
-                                (self.tag_table, tag_rows)):
-                for row, pk in zip(rows, table.reserve(cursor, len(rows)), strict=True):
-                    row[0] = pk
             self.shipping_table.write(cursor, shipping_rows)
             self.billing_table.write(cursor, billing_rows)
             self.order_table.write(cursor, order_rows)
