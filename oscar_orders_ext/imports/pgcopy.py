@@ -16,7 +16,6 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django_fsm import FSMField
 from oscar.core.loading import get_model
