@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_SYNC_BYTES": 2 * 1024 * 1024,
     # Imports of more orders than this are committed in the background, with progress.
     "IMPORT_SYNC_LIMIT": 2000,
+    # On PostgreSQL, write imported orders with COPY (same rows, about 20 times faster than the
+    # ORM's bulk inserts); False falls back to the ORM writer that other databases use.
+    "IMPORT_USE_COPY": True,
     # Hours an uploaded file and its dry run are kept; an expired dry run cannot be committed.
     "IMPORT_EXPIRY_HOURS": 48,
     # Row errors kept with an import job (and shown); the rest are counted.

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import islice
@@ -15,12 +17,14 @@ from typing import Any, TypeVar
 
 import phonenumbers
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import StockStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import OrderProcess, Tag, TimelineEntry
@@ -128,6 +132,23 @@ class ImportResult:
     refusals: list[dict[str, Any]] = field(default_factory=list)
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a bulk phase.
+
+    An import holds millions of live objects (rows, orders, cells) and allocates millions more;
+    every automatic full collection walks all of them again, for no garbage: reference counting
+    frees the rows. Collection resumes (and catches up) when the block ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Successive lists of at most ``size`` items."""
     iterator = iter(items)
@@ -136,6 +157,18 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 # --- lookups: everything the plan needs from the database, a few queries per 900 values ------
+
+def value_chunks(values: Iterable[str]) -> Iterator[Any]:
+    """What to pass to ``__in`` lookups for these strings: on PostgreSQL one array for all of
+    them (``IN (SELECT unnest(array))``: one query, no limit on parameters), elsewhere lists of
+    LOOKUP_CHUNK values (SQLite allows 32,766 parameters)."""
+    if connection.vendor == "postgresql":
+        values = list(values)
+        if values:
+            yield RawSQL("SELECT unnest(%s::text[])", [values])
+        return
+    yield from chunks(values, LOOKUP_CHUNK)
+
 
 @dataclass
 class Lookups:
@@ -157,7 +190,7 @@ class Lookups:
         candidates = numbers | {prefixed_number(reader, number) for number in numbers}
         imported: dict[str, str] = {}
         taken: set[str] = set()
-        for chunk in chunks(candidates, LOOKUP_CHUNK):
+        for chunk in value_chunks(candidates):
             # By number only (its index), then the source: filtering on the source too makes
             # PostgreSQL walk every order of that source for each chunk.
             found = OrderProcess.objects.filter(number__in=chunk).values_list("number", "source")
@@ -168,14 +201,14 @@ class Lookups:
         taken -= set(imported.values())
         emails = {order.email for order in orders if order.email}
         customers: dict[str, Any] = {}
-        for chunk in chunks(emails, LOOKUP_CHUNK):
+        for chunk in value_chunks(emails):
             users = get_user_model().objects.annotate(email_lower=Lower("email")).filter(
                 email_lower__in=chunk).order_by("-is_active", "pk")
             for user in users:
                 customers.setdefault(user.email_lower, user)
         skus = {line.sku for order in orders for line in order.lines if line.sku}
         stockrecords: dict[str, Any] = {}
-        for chunk in chunks(skus, LOOKUP_CHUNK):
+        for chunk in value_chunks(skus):
             records = StockRecord.objects.filter(partner_sku__in=chunk).select_related(
                 "product", "partner").order_by("pk")
             for record in records:
@@ -234,6 +267,11 @@ def _error_order(error: RowError) -> tuple[int, str]:
 
 def plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
     """The dry run: what importing the file would create or update, its errors and warnings."""
+    with paused_gc():
+        return _plan_import(file_bytes, filename)
+
+
+def _plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
     plan = read_orders(file_bytes, filename)
     if plan.reader.edits_orders:
         _plan_edits(plan)
@@ -440,18 +478,36 @@ def _phone_in_region(raw: str, region: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _address(model: Any, address: ImportedAddress, countries: CountryResolver,
-             *, with_phone: bool) -> Any | None:
+def address_values(address: ImportedAddress, countries: CountryResolver, *,
+                   with_phone: bool) -> dict[str, Any] | None:
+    """The field values of an order address, or None when the file gives no usable address."""
     country = countries(address.country)
     if country is None or not (address.line1 or address.city or address.name):
         return None
-    instance = model(
-        first_name=address.first_name[:255], last_name=address.last_name[:255],
-        line1=address.line1[:255], line2=address.line2[:255], line3=address.company[:255],
-        line4=address.city[:255], state=address.state[:255], postcode=address.postcode[:64],
-        country=country)
+    values = {
+        "first_name": address.first_name[:255], "last_name": address.last_name[:255],
+        "line1": address.line1[:255], "line2": address.line2[:255],
+        "line3": address.company[:255], "line4": address.city[:255],
+        "state": address.state[:255], "postcode": address.postcode[:64], "country": country}
     if with_phone:
-        instance.phone_number = _phone(address.phone, country)
+        values["phone_number"] = _phone(address.phone, country)
+    return values
+
+
+def order_address_values(imported: ImportedOrder, countries: CountryResolver
+                         ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(shipping, billing) address values; the order's phone when the shipping one has none."""
+    shipping = address_values(imported.shipping_address, countries, with_phone=True)
+    billing = address_values(imported.billing, countries, with_phone=False)
+    if shipping is not None and not shipping["phone_number"] and imported.phone:
+        shipping["phone_number"] = _phone(imported.phone, shipping["country"])
+    return shipping, billing
+
+
+def _address(model: Any, values: dict[str, Any] | None) -> Any | None:
+    if values is None:
+        return None
+    instance = model(**values)
     instance._update_search_text()  # what Address.save() does
     return instance
 
@@ -476,20 +532,26 @@ class CustomerWriter:
             if user is None:
                 new[order.email] = unsaved_customer(order.email, order.first_name,
                                                     order.last_name)
-            elif user.pk and fill_missing_names(user, order.first_name, order.last_name):
+            elif fill_missing_names(user, order.first_name, order.last_name) and user.pk:
+                # A customer new in this batch gets the names before it is inserted; so the
+                # result does not depend on where batches start.
                 changed[user.pk] = user
         if new:
             assign_usernames(list(new.values()))
-            self.User.objects.bulk_create(list(new.values()), batch_size=BATCH_SIZE)
-            if any(user.pk is None for user in new.values()):  # databases without RETURNING
-                saved = self.User.objects.filter(email__in=list(new))
-                by_email = {user.email: user for user in saved}
-                new = {email: by_email[email] for email in new}
-            self.customers.update(new)
+            self.customers.update(self.insert(new))
             self.created += len(new)
         if changed:
             self.User.objects.bulk_update(list(changed.values()), ["first_name", "last_name"])
             self.updated += len(changed)
+
+    def insert(self, new: dict[str, Any]) -> dict[str, Any]:
+        """Save the new customers (by email); returns them with their primary keys."""
+        self.User.objects.bulk_create(list(new.values()), batch_size=BATCH_SIZE)
+        if any(user.pk is None for user in new.values()):  # databases without RETURNING
+            saved = self.User.objects.filter(email__in=list(new))
+            by_email = {user.email: user for user in saved}
+            new = {email: by_email[email] for email in new}
+        return new
 
 
 class TagResolver:
@@ -528,12 +590,12 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
     if plan.reader.edits_orders:
         return apply_updates(plan, user=user, progress=progress)
     result = ImportResult()
-    with transaction.atomic():
+    with paused_gc(), transaction.atomic():
         lookups = Lookups.load(plan.reader, plan.orders)
         new_orders = [order for order in plan.orders if order.number not in lookups.imported]
         result.orders_already_imported = len(plan.orders) - len(new_orders)
-        writer = _OrderWriter(plan, lookups, user=user)
-        for batch in chunks(new_orders, BATCH_SIZE):
+        writer = writer_class()(plan, lookups, user=user)
+        for batch in chunks(new_orders, writer.batch_size or BATCH_SIZE):
             writer.write(batch)
             if progress is not None:
                 progress(writer.orders_created)
@@ -545,8 +607,20 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
     return result
 
 
+def writer_class() -> type[_OrderWriter]:
+    """The COPY writer on PostgreSQL (unless IMPORT_USE_COPY is off), else the ORM writer."""
+    if connection.vendor == "postgresql" and app_settings.IMPORT_USE_COPY:
+        from .pgcopy import CopyOrderWriter
+
+        return CopyOrderWriter
+    return _OrderWriter
+
+
 class _OrderWriter:
     """Writes batches of orders with everything attached, using bulk inserts."""
+
+    #: Orders per batch; None: the module's BATCH_SIZE.
+    batch_size: int | None = None
 
     def __init__(self, plan: ImportPlan, lookups: Lookups, *, user: Any) -> None:
         from django.contrib.sites.models import Site
@@ -556,16 +630,21 @@ class _OrderWriter:
         self.user = user
         self.workflow = get_workflow()
         self.countries = CountryResolver()
-        self.customers = CustomerWriter(lookups.customers)
+        self.customers = self.customer_writer(lookups.customers)
         self.tags = TagResolver()
         try:
             self.site = Site.objects.get_current()
         except Site.DoesNotExist:
             self.site = None
         self.now = timezone.now()
+        self._statuses: dict[str, str] = {}
         self.orders_created = 0
         self.lines_created = 0
         self.order_ids: list[int] = []
+
+    def customer_writer(self, existing: dict[str, Any]) -> CustomerWriter:
+        """The writer of the import's new customers."""
+        return CustomerWriter(existing)
 
     def write(self, batch: list[ImportedOrder]) -> None:
         """Insert one batch: customers, addresses, orders, lines, discounts, notes, processes."""
@@ -575,15 +654,10 @@ class _OrderWriter:
         billing_addresses: list[Any] = []
         orders = []
         for imported in batch:
-            shipping = _address(ShippingAddress, imported.shipping_address, self.countries,
-                                with_phone=True)
-            billing = _address(BillingAddress, imported.billing, self.countries,
-                               with_phone=False)
-            if shipping is not None and not shipping.phone_number and imported.phone:
-                shipping.phone_number = _phone(imported.phone, shipping.country)
-            shipping_addresses.append(shipping)
-            billing_addresses.append(billing)
-            orders.append(self._order(imported))
+            shipping, billing = order_address_values(imported, self.countries)
+            shipping_addresses.append(_address(ShippingAddress, shipping))
+            billing_addresses.append(_address(BillingAddress, billing))
+            orders.append(Order(**self.order_values(imported)))
         ShippingAddress.objects.bulk_create([a for a in shipping_addresses if a is not None])
         BillingAddress.objects.bulk_create([a for a in billing_addresses if a is not None])
         for order, shipping, billing in zip(orders, shipping_addresses, billing_addresses,
@@ -592,20 +666,15 @@ class _OrderWriter:
         Order.objects.bulk_create(orders, batch_size=BATCH_SIZE)
         lines, discounts, notes, entries = [], [], [], []
         for order, imported in zip(orders, batch, strict=True):
-            lines.extend(self._lines(order, imported))
+            lines.extend(Line(order=order, **values)
+                         for values in self.line_values(imported, order.status))
             if imported.discount:
-                discounts.append(OrderDiscount(
-                    order=order, category=OrderDiscount.BASKET,
-                    offer_name=(imported.discount_code or _("Imported discount"))[:128],
-                    voucher_code=imported.discount_code[:128], amount=imported.discount))
+                discounts.append(OrderDiscount(order=order, **self.discount_values(imported)))
             if imported.notes:
-                notes.append(OrderNote(order=order, note_type=OrderNote.INFO,
-                                       message=imported.notes))
+                notes.append(OrderNote(order=order, **self.note_values(imported)))
             entries.append(TimelineEntry(
                 order=order, kind=TimelineKind.IMPORT, actor=self.user, created_at=self.now,
-                data={"file": self.plan.filename, "source": self.plan.source,
-                      "format": self.plan.reader.name, "platform_number": imported.number,
-                      "rows": imported.rows}))
+                data=self.entry_data(imported)))
         Line.objects.bulk_create(lines, batch_size=BATCH_SIZE)
         OrderDiscount.objects.bulk_create(discounts, batch_size=BATCH_SIZE)
         OrderNote.objects.bulk_create(notes, batch_size=BATCH_SIZE)
@@ -622,37 +691,63 @@ class _OrderWriter:
         self.lines_created += len(lines)
         self.order_ids.extend(order.pk for order in orders)
 
-    def _order(self, imported: ImportedOrder) -> Any:
+    # The values below are shared with the PostgreSQL COPY writer (imports/pgcopy.py), so both
+    # writers store the same rows.
+
+    def order_values(self, imported: ImportedOrder) -> dict[str, Any]:
+        """The Order's fields, without its addresses."""
         number = imported.number
         if number in self.lookups.taken_numbers:
             number = prefixed_number(self.plan.reader, number)
         customer = self.customers.customers.get(imported.email) if imported.email else None
-        state = self.workflow.get_state(imported.state)
-        return Order(
-            number=number[:128], site=self.site, user=customer,
-            guest_email="" if customer is not None else imported.email,
-            currency=imported.currency[:12], total_incl_tax=imported.total,
-            total_excl_tax=imported.total - imported.tax,
-            shipping_incl_tax=imported.shipping, shipping_excl_tax=imported.shipping,
-            shipping_method=imported.shipping_method[:128],
-            shipping_code=imported.shipping_method[:128],
-            status=state.get_oscar_status(), date_placed=imported.placed_at)
+        return {
+            "number": number[:128], "site": self.site, "user": customer,
+            "guest_email": "" if customer is not None else imported.email,
+            "currency": imported.currency[:12], "total_incl_tax": imported.total,
+            "total_excl_tax": imported.total - imported.tax,
+            "shipping_incl_tax": imported.shipping, "shipping_excl_tax": imported.shipping,
+            "shipping_method": imported.shipping_method[:128],
+            "shipping_code": imported.shipping_method[:128],
+            "status": self.oscar_status(imported.state), "date_placed": imported.placed_at}
 
-    def _lines(self, order: Any, imported: ImportedOrder) -> list[Any]:
+    def oscar_status(self, state: str) -> str:
+        """Oscar's status for a workflow state (cached: the workflow is fixed)."""
+        status = self._statuses.get(state)
+        if status is None:
+            status = self._statuses[state] = self.workflow.get_state(state).get_oscar_status()
+        return status
+
+    def line_values(self, imported: ImportedOrder, status: str) -> list[dict[str, Any]]:
+        """The fields of the order's lines, without the order."""
         lines = []
         for line in imported.lines:
             record = self.lookups.stockrecords.get(line.sku) if line.sku else None
             total = line.total
-            lines.append(Line(
-                order=order, partner=record.partner if record else None,
-                partner_name=record.partner.name if record else "",
-                partner_sku=line.sku[:128], stockrecord=record,
-                product=record.product if record else None, title=line.title[:255],
-                upc=(record.product.upc or "") if record else "", quantity=line.quantity,
-                line_price_incl_tax=total, line_price_excl_tax=total,
-                line_price_before_discounts_incl_tax=total,
-                line_price_before_discounts_excl_tax=total,
-                unit_price_incl_tax=line.unit_price, unit_price_excl_tax=line.unit_price,
-                num_allocated=0, status=order.status))
+            lines.append({
+                "partner": record.partner if record else None,
+                "partner_name": record.partner.name if record else "",
+                "partner_sku": line.sku[:128], "stockrecord": record,
+                "product": record.product if record else None, "title": line.title[:255],
+                "upc": (record.product.upc or "") if record else "", "quantity": line.quantity,
+                "line_price_incl_tax": total, "line_price_excl_tax": total,
+                "line_price_before_discounts_incl_tax": total,
+                "line_price_before_discounts_excl_tax": total,
+                "unit_price_incl_tax": line.unit_price, "unit_price_excl_tax": line.unit_price,
+                "num_allocated": 0, "status": status})
         return lines
 
+    def discount_values(self, imported: ImportedOrder) -> dict[str, Any]:
+        """The fields of the order's discount (there is one when ``imported.discount``)."""
+        return {"category": OrderDiscount.BASKET,
+                "offer_name": (imported.discount_code or _("Imported discount"))[:128],
+                "voucher_code": imported.discount_code[:128], "amount": imported.discount}
+
+    def note_values(self, imported: ImportedOrder) -> dict[str, Any]:
+        """The fields of the order's note (there is one when ``imported.notes``)."""
+        return {"note_type": OrderNote.INFO, "message": imported.notes}
+
+    def entry_data(self, imported: ImportedOrder) -> dict[str, Any]:
+        """The data of the order's IMPORT timeline entry."""
+        return {"file": self.plan.filename, "source": self.plan.source,
+                "format": self.plan.reader.name, "platform_number": imported.number,
+                "rows": imported.rows}

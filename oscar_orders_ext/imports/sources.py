@@ -238,11 +238,14 @@ def _table_from_records(records: Iterator[list[str]], *, kind: str) -> SourceTab
         raise ImportFileError(_("The file has no header row."))
     headers = [normalise_header(header) for header in original]
     rows = []
+    unnamed = "" in headers
+    strip = str.strip
     # Row numbers as a spreadsheet shows them: the header is row 1 (blank lines skipped).
     for number, record in enumerate(records, start=2):
-        if not any(cell.strip() for cell in record):
-            continue
-        cells = {header: value.strip() for header, value in zip(headers, record, strict=False)
-                 if header}
+        cells = dict(zip(headers, map(strip, record), strict=False))
+        if unnamed:
+            cells.pop("", None)
+        if not any(cells.values()) and not any(map(strip, record)):
+            continue  # a blank line
         rows.append(SourceRow(number=number, cells=cells))
     return SourceTable(headers=headers, rows=rows, original_headers=original, kind=kind)

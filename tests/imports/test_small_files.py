@@ -213,10 +213,16 @@ def test_number_taken_by_another_source_is_prefixed_and_reimport_still_finds_it(
 
 
 @pytest.mark.django_db
-def test_commit_is_all_or_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("writer", ["orm", pytest.param("copy", marks=pytest.mark.postgres)])
+def test_commit_is_all_or_nothing(monkeypatch: pytest.MonkeyPatch, writer: str) -> None:
     plan = plan_import(csv_bytes(two_orders()), "orders.csv")
-    monkeypatch.setattr(service, "BATCH_SIZE", 1)
-    original = service._OrderWriter.write
+    if writer == "copy":
+        from oscar_orders_ext.imports.pgcopy import CopyOrderWriter as writer_class
+    else:
+        writer_class = service._OrderWriter
+    monkeypatch.setattr(service, "writer_class", lambda: writer_class)
+    monkeypatch.setattr(writer_class, "batch_size", 1)
+    original = writer_class.write
     calls = []
 
     def fail_on_second_batch(self: Any, batch: list[ImportedOrder]) -> None:
@@ -225,9 +231,10 @@ def test_commit_is_all_or_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
             raise RuntimeError("database went away")
         original(self, batch)
 
-    monkeypatch.setattr(service._OrderWriter, "write", fail_on_second_batch)
+    monkeypatch.setattr(writer_class, "write", fail_on_second_batch)
     with pytest.raises(RuntimeError):
         commit_import(plan)
+    assert len(calls) == 2
     assert Order.objects.count() == 0
     assert OrderProcess.objects.count() == 0
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -179,9 +180,18 @@ def resolve_state(code: str) -> str:
 
 def parse_money(row: SourceRow, column: str, *, default: Decimal | None = ZERO) -> Decimal | None:
     """A decimal amount; accepts "1,234.50", "1234,50", "$12", "" (the default)."""
-    raw = row.get(column)
+    raw = row.cells.get(column)
     if not raw:
         return default
+    value = _amount(raw)
+    if value is None:
+        raise RowProblem(column, _("“%(value)s” is not an amount.") % {"value": raw})
+    return value
+
+
+@lru_cache(maxsize=8192)
+def _amount(raw: str) -> Decimal | None:
+    """The amount a cell's text means, or None (remembered: files repeat their prices)."""
     text = re.sub(r"[^\d,.\-]", "", raw)
     if "," in text and "." in text:
         text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else \
@@ -192,9 +202,9 @@ def parse_money(row: SourceRow, column: str, *, default: Decimal | None = ZERO) 
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise RowProblem(column, _("“%(value)s” is not an amount.") % {"value": raw}) from None
+        return None
     if not value.is_finite():
-        raise RowProblem(column, _("“%(value)s” is not an amount.") % {"value": raw})
+        return None
     return value.quantize(Decimal("0.01"))
 
 

@@ -76,10 +76,12 @@ class ShopifyReader(FormatReader):
     def _order(self, name: str, rows: list[SourceRow], cells: CellReader, *,
                day_first: bool) -> ImportedOrder:
         first = rows[0]
+        first_cells = first.cells
 
         def order_field(column: str) -> str:
             """Order fields are on the first row; hand-edited files sometimes repeat them."""
-            return next((row.get(column) for row in rows if row.get(column)), "")
+            return first_cells.get(column) or next(
+                (value for row in rows[1:] if (value := row.cells.get(column))), "")
 
         financial = order_field("financial status").casefold()
         fulfilment = order_field("fulfillment status").casefold()
@@ -119,13 +121,14 @@ class ShopifyReader(FormatReader):
             rows=[row.number for row in rows],
         )
         for row in rows:
-            if not (row.get("lineitem name") or row.get("lineitem sku")):
+            title, sku = row.cells.get("lineitem name", ""), row.cells.get("lineitem sku", "")
+            if not (title or sku):
                 continue
             order.lines.append(ImportedLine(
-                title=row.get("lineitem name") or row.get("lineitem sku"),
+                title=title or sku,
                 quantity=cells.quantity(row, "lineitem quantity"),
                 unit_price=cells.amount(row, "lineitem price"),
-                sku=row.get("lineitem sku"),
+                sku=sku,
                 row=row.number))
         if "total" not in first.cells and order.lines:
             order.total = sum((line.total for line in order.lines), Decimal("0.00"))
@@ -133,15 +136,16 @@ class ShopifyReader(FormatReader):
 
 
 def _address(row: SourceRow, prefix: str) -> ImportedAddress:
-    first_name, last_name = split_name(row.get(f"{prefix} name"))
+    cells = row.cells
+    first_name, last_name = split_name(cells.get(f"{prefix} name", ""))
     return ImportedAddress(
         first_name=first_name, last_name=last_name,
-        company=row.get(f"{prefix} company"),
-        line1=row.get(f"{prefix} address1") or row.get(f"{prefix} street"),
-        line2=row.get(f"{prefix} address2"),
-        city=row.get(f"{prefix} city"),
-        state=row.get(f"{prefix} province name") or row.get(f"{prefix} province"),
-        postcode=row.get(f"{prefix} zip").lstrip("'"),
-        country=row.get(f"{prefix} country"),
-        phone=row.get(f"{prefix} phone").lstrip("'"),
+        company=cells.get(f"{prefix} company", ""),
+        line1=cells.get(f"{prefix} address1") or cells.get(f"{prefix} street", ""),
+        line2=cells.get(f"{prefix} address2", ""),
+        city=cells.get(f"{prefix} city", ""),
+        state=cells.get(f"{prefix} province name") or cells.get(f"{prefix} province", ""),
+        postcode=cells.get(f"{prefix} zip", "").lstrip("'"),
+        country=cells.get(f"{prefix} country", ""),
+        phone=cells.get(f"{prefix} phone", "").lstrip("'"),
     )
