@@ -267,3 +267,19 @@ def test_shops_can_show_tracking_and_buyer_notes_on_customer_pages(order, editor
         "{% for note in info.buyer_notes %}{{ note.message }}|{% endfor %}"
     ).render(Context({"order": order}))
     assert html == "https://dhl.example/track?id=JD7|Gift wrapped|"
+
+
+def test_customers_see_tracking_links_and_buyer_notes_never_internal_ones(order, editor):
+    from django.template.loader import render_to_string
+
+    from oscar_orders_ext.models import Carrier
+    from oscar_orders_ext.services.edits import add_note
+
+    gls = Carrier.objects.create(name="GLS", tracking_url_template="https://gls.example/{code}")
+    record_shipment(order, carrier=gls, tracking_code="ZX-1", user=editor)
+    add_note(order, "Your parcel leaves on Monday.", user=editor, for_customer=True)
+    add_note(order, "Customer was rude on the phone.", user=editor)
+    html = render_to_string("oscar_orders_ext/customer/order_buyer_info.html", {"order": order})
+    assert 'href="https://gls.example/ZX-1"' in html
+    assert "Your parcel leaves on Monday." in html
+    assert "rude" not in html
