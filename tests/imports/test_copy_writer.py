@@ -163,3 +163,12 @@ def test_copy_import_keeps_the_tally_right_across_imports() -> None:
     commit_import(plan_import(generated_shopify_export(80, customers=10), "b.csv"))
     assert OrderProcess.objects.filter(source="import:shopify").count() == 80
     assert_tally_counts_the_processes()
+
+
+def test_the_setting_turns_the_copy_writer_off(settings: Any) -> None:
+    assert service.writer_class() is CopyOrderWriter
+    settings.OSCAR_ORDERS_EXT_IMPORT_USE_COPY = False
+    assert service.writer_class() is service._OrderWriter
+    result = commit_import(plan_import(generated_shopify_export(5, customers=2), "a.csv"))
+    assert result.orders_created == 5
+    assert_tally_counts_the_processes()
