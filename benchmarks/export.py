@@ -42,9 +42,11 @@ def main() -> None:
                         help="Oscar's download posts one field per order: 1,000 is its ceiling")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--database", help="scratch database name (default: the workspace "
+                                           "benchmark's, ooe_bench_workspace_<N>)")
     options = parser.parse_args()
 
-    name = prepare(options.orders, options.reuse)
+    name = prepare(options.orders, options.reuse, options.database)
     try:
         figures = {}
         for mode, limit in [("ours-xlsx", options.small), ("ours-xlsx", options.orders),

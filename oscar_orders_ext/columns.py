@@ -63,7 +63,7 @@ COLUMNS: tuple[Column, ...] = (
            value=lambda p: " ".join(filter(None, [p.customer_name, p.customer_email,
                                                   p.customer_phone]))),
     Column("products", _("Products"),
-           value=lambda p: "; ".join(f"{line.quantity} × {line.title}" for line in p.lines)),
+           value=lambda p: "; ".join(p.products)),
     Column("payment_method", _("Payment method"), "payment_method", default=False),
     Column("shipping_method", _("Shipping method"), "shipping_method", default=False),
     Column("tags", _("Tags"), value=lambda p: ", ".join(p.tag_names)),
