@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import (CharField, Count, DateTimeField, F, Func, IntegerField, OuterRef,
                               Q, QuerySet, Subquery, Value)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from oscar.core.loading import get_model
 from django.http import QueryDict
@@ -74,7 +75,12 @@ def export_queryset(options: ExportOptions, user: Any) -> QuerySet[OrderProcess]
                else selectors.visible_processes(user))
     order_filter = selectors.OrderFilter(QueryDict(options.query), queryset=visible)
     queryset = order_filter.qs
-    if options.selected:
+    if options.selected and connections[queryset.db].vendor == "postgresql":
+        # One array parameter, not one placeholder per order: the keyset pagination sends
+        # the filter again with every chunk, and psycopg parses every placeholder each time.
+        ids = "{%s}" % ",".join(str(int(pk)) for pk in options.selected)  # dumped once
+        queryset = queryset.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+    elif options.selected:
         queryset = queryset.filter(pk__in=options.selected)
     return queryset
 
