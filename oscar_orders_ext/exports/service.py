@@ -109,11 +109,12 @@ class ExportRecord:
     last_activity_at: Any
     operator_name: str
     notes_count: int
-    tag_names: list[str] = field(default_factory=list)
-    #: The products column's entries, "2 × Espresso cup".
-    products: list[str] = field(default_factory=list)
-    #: Parcels as "Carrier: CODE" (loaded only when the tracking column is exported).
-    tracking: list[str] = field(default_factory=list)
+    #: Tag names, "VIP, Wholesale".
+    tags: str = ""
+    #: The order's lines, "2 × Espresso cup; 1 × Mug".
+    products: str = ""
+    #: Parcels, "Carrier: CODE; CODE" (loaded only when the tracking column is exported).
+    tracking: str = ""
     state_label: str = ""
     payment_label: str = ""
     type_label: str = ""
@@ -147,9 +148,21 @@ class _LocalTime(Func):
     output_field = DateTimeField()
 
 
+#: How the cells that list several things join them.
+TAGS_SEPARATOR, LIST_SEPARATOR = ", ", "; "
+
+
+def _joined(queryset: QuerySet[Any], separator: str) -> Func:
+    """A subquery's values as one text, in its order ("" when it has none)."""
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    return Func(ArraySubquery(queryset), Value(separator), function="ARRAY_TO_STRING",
+                output_field=CharField())
+
+
 def _export_fields(*, aggregated: bool, with_tracking: bool) -> list[Any]:
     """What one query reads per order, in ``ExportRecord``'s field order; with ``aggregated``
-    (PostgreSQL) the dates come back local and tags, products and tracking as arrays."""
+    (PostgreSQL) the dates come back local and tags, products and tracking as texts."""
     user_model = get_user_model()
     full_name = Trim(Concat("operator__first_name", Value(" "), "operator__last_name"))
     notes = OrderNote.objects.filter(order_id=OuterRef("order_id")).values(
@@ -159,8 +172,6 @@ def _export_fields(*, aggregated: bool, with_tracking: bool) -> list[Any]:
              Coalesce(Subquery(notes, output_field=IntegerField()), 0)]
     if not aggregated:
         return [*RECORD_FIELDS, *extra]
-    from django.contrib.postgres.expressions import ArraySubquery
-
     tz = Value(timezone.get_current_timezone_name())
     fields: list[Any] = [_LocalTime(F(name), tz) if name in LOCAL_TIMES else name
                          for name in RECORD_FIELDS]
@@ -169,9 +180,9 @@ def _export_fields(*, aggregated: bool, with_tracking: bool) -> list[Any]:
     products = Line.objects.filter(order_id=OuterRef("order_id")).order_by("pk").annotate(
         text=Concat(Cast("quantity", CharField()), Value(" × "), "title",
                     output_field=CharField())).values("text")
-    fields += [*extra, ArraySubquery(tags), ArraySubquery(products)]
+    fields += [*extra, _joined(tags, TAGS_SEPARATOR), _joined(products, LIST_SEPARATOR)]
     if with_tracking:
-        fields.append(ArraySubquery(logistics.tracking_texts(OuterRef("order_id"))))
+        fields.append(_joined(logistics.tracking_texts(OuterRef("order_id")), LIST_SEPARATOR))
     # The keyset's own copy of placed_at, naive UTC (read natively, made aware per chunk).
     fields.append(_LocalTime(F("placed_at"), Value("UTC")))
     return fields
@@ -181,19 +192,22 @@ def _attach_related(records: list[ExportRecord], *, with_tracking: bool) -> None
     """Tags, products and tracking codes one query apiece per chunk (databases without
     array subqueries), and local dates."""
     tz = timezone.get_current_timezone()
-    by_pk = {record.pk: record for record in records}
+    tags: dict[int, list[str]] = {}
     for process_id, name in OrderProcess.tags.through.objects.filter(
-            orderprocess_id__in=by_pk).order_by("tag__name").values_list(
-            "orderprocess_id", "tag__name"):
-        by_pk[process_id].tag_names.append(name)
-    by_order = {record.order_id: record for record in records}
-    for order_id, quantity, title in Line.objects.filter(order_id__in=by_order).order_by(
+            orderprocess_id__in=[record.pk for record in records]).order_by(
+            "tag__name").values_list("orderprocess_id", "tag__name"):
+        tags.setdefault(process_id, []).append(name)
+    products: dict[int, list[str]] = {}
+    order_ids = [record.order_id for record in records]
+    for order_id, quantity, title in Line.objects.filter(order_id__in=order_ids).order_by(
             "pk").values_list("order_id", "quantity", "title"):
-        by_order[order_id].products.append(f"{quantity} × {title}")
-    if with_tracking:
-        for order_id, links in logistics.tracking_links_by_order(by_order).items():
-            by_order[order_id].tracking = [logistics.tracking_text(link) for link in links]
+        products.setdefault(order_id, []).append(f"{quantity} × {title}")
+    tracking = logistics.tracking_links_by_order(order_ids) if with_tracking else {}
     for record in records:
+        record.tags = TAGS_SEPARATOR.join(tags.get(record.pk, ()))
+        record.products = LIST_SEPARATOR.join(products.get(record.order_id, ()))
+        record.tracking = LIST_SEPARATOR.join(
+            logistics.tracking_text(link) for link in tracking.get(record.order_id, ()))
         record.placed_at = timezone.make_naive(record.placed_at, tz)
         if record.last_activity_at is not None:
             record.last_activity_at = timezone.make_naive(record.last_activity_at, tz)
@@ -208,12 +222,12 @@ def _attach_lines(records: list[ExportRecord]) -> None:
         by_order[line[0]].lines.append(ExportLine(*line[1:]))
 
 
-def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 2000, *,
+def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
             with_tracking: bool = False, with_lines: bool = False
             ) -> Iterator[list[ExportRecord]]:
     """Records newest first, a chunk at a time (keyset pagination: no OFFSET, no big cursor).
 
-    On PostgreSQL a chunk is one query: tags, products and tracking codes come as arrays of
+    On PostgreSQL a chunk is one query: tags, products and tracking codes come joined by
     correlated subqueries. Elsewhere each chunk adds a query apiece for them. ``with_lines``
     adds the chunk's order lines (the lines sheet), one more query.
     """
@@ -328,14 +342,8 @@ def write_export(options: ExportOptions, user: Any, target: Any,
             progress(done)
 
     if options.format == "csv":
-        write = target.write
-        pieces: list[str] = []
-        for piece in csv_stream(options, user, progress=counting):
-            pieces.append(piece)
-            if len(pieces) >= 500:  # encode in batches, not one row at a time
-                write("".join(pieces).encode())
-                pieces.clear()
-        write("".join(pieces).encode())
+        for piece in csv_stream(options, user, progress=counting):  # a few hundred rows each
+            target.write(piece.encode())
         return written
     columns = columns_for(options.columns)
     queryset = export_queryset(options, user)
