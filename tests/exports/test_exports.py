@@ -217,3 +217,15 @@ def test_on_postgresql_a_chunk_is_one_query(django_assert_num_queries, monkeypat
             format="csv", columns=["number", "tags", "products", "tracking"]), None,
             io.BytesIO())
     assert count == 30
+
+
+@pytest.mark.postgres
+def test_an_export_stopped_halfway_leaves_the_connection_usable():
+    """A download the browser drops closes the reader while the next chunk is in flight."""
+    import oscar_orders_ext.exports.service as service
+
+    bulk_orders(30)
+    chunks = service.chunked(OrderProcess.objects.all(), 10)
+    assert len(next(chunks)) == 10
+    chunks.close()
+    assert OrderProcess.objects.count() == 30
