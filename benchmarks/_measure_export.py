@@ -18,6 +18,7 @@ import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,12 +39,21 @@ from oscar_orders_ext.models import OrderProcess  # noqa: E402
 ALL_COLUMNS = [column.key for column in COLUMNS]
 
 
-def raw_rows(count: int) -> list:
-    """Synthetic rows shaped like ours (15 columns, dates and decimals), built up front."""
-    now = datetime(2026, 1, 1)
-    return [[now, "standard", f"D{i:08d}", "New", "Paid", f"Customer {i} c{i}@example.com",
-             "2 × Product", "Card", "Standard", "VIP", "operator", "web", Decimal("12.50"),
+def raw_rows(count: int) -> list[list[Any]]:
+    """Synthetic rows shaped like ours, built up front (not timed): the same 17 cells as an
+    export of every column (16 columns, the total followed by its currency), the same types
+    (two dates, a decimal total, an integer), strings of similar length."""
+    now = datetime(2026, 1, 1, 9, 30)
+    return [[now, "Standard", f"D{i:08d}", "New", "Paid",
+             f"Customer {i} c{i}@example.com +44 20 7946 0000", "2 × Espresso cup; 1 × Mug",
+             "Card", "Standard", "VIP, Follow-up", "operator", "web", "", Decimal("12.50"),
              "EUR", 0, now] for i in range(count)]
+
+
+RAW_HEADER = ["Created", "Type", "Number", "State", "Payment", "Customer", "Products",
+              "Payment method", "Shipping method", "Tags", "Operator", "Source", "Tracking",
+              "Total", "Currency", "Notes", "Last activity"]
+TOTAL = RAW_HEADER.index("Total")
 
 
 def measure(mode: str, limit: int) -> tuple[int, float]:
@@ -60,12 +70,24 @@ def measure(mode: str, limit: int) -> tuple[int, float]:
         return rows, time.perf_counter() - started
     if mode == "raw-xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
 
         rows = raw_rows(limit)
         started = time.perf_counter()
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Orders")
-        for row in rows:
+        bold = Font(bold=True)
+        header = []
+        for name in RAW_HEADER:
+            cell = WriteOnlyCell(sheet, value=name)
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        for row in rows:  # the total as a number with a currency format, as ours writes it
+            total = WriteOnlyCell(sheet, value=row[TOTAL])
+            total.number_format = '#,##0.00 "€"'
+            row[TOTAL] = total
             sheet.append(row)
         workbook.save(sink)
         return limit, time.perf_counter() - started
@@ -74,6 +96,7 @@ def measure(mode: str, limit: int) -> tuple[int, float]:
         text = io.TextIOWrapper(sink, encoding="utf-8")
         started = time.perf_counter()
         writer = csv.writer(text)
+        writer.writerow(RAW_HEADER)
         writer.writerows(rows)
         text.flush()
         return limit, time.perf_counter() - started

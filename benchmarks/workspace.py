@@ -72,9 +72,9 @@ def manage(args: list[str], name: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def prepare(orders: int, reuse: bool) -> str:
+def prepare(orders: int, reuse: bool, name: str | None = None) -> str:
     """A migrated, seeded and analysed database holding ``orders`` orders; its name."""
-    name = f"{DB_PREFIX}_{orders}"
+    name = name or f"{DB_PREFIX}_{orders}"
     if reuse and order_count(name) == orders:
         print(f"Reusing {name} ({orders} orders); applying new migrations.", flush=True)
         manage(["migrate", "--noinput"], name)  # the app may have changed since it was seeded

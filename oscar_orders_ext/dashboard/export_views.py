@@ -14,11 +14,8 @@ from django.views import View
 
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.exports.service import (DELIMITERS, ExportOptions, export_queryset,
-                                              header_for, chunked, row_for, start_export,
-                                              write_export)
-from oscar_orders_ext.exports.writers import csv_chunks
-from oscar_orders_ext.columns import columns_for
+from oscar_orders_ext.exports.service import (ExportOptions, csv_stream, export_queryset,
+                                              start_export, write_export)
 from oscar_orders_ext.models import ColumnPreference, ExportJob
 
 from .views import url
@@ -52,13 +49,8 @@ def export_response(request: HttpRequest, options: ExportOptions) -> HttpRespons
                       % {"count": count})
         return redirect(url("orders-export-job", pk=job.pk))
     if options.format == "csv":
-        columns = columns_for(options.columns)
-        rows = (row_for(process, columns, money=False)
-                for chunk in chunked(export_queryset(options, request.user))
-                for process in chunk)
-        response = StreamingHttpResponse(
-            csv_chunks(header_for(columns), rows, delimiter=DELIMITERS[options.delimiter],
-                       bom=options.bom), content_type=CONTENT_TYPES["csv"])
+        response = StreamingHttpResponse(csv_stream(options, request.user),
+                                         content_type=CONTENT_TYPES["csv"])
         response["Content-Disposition"] = f'attachment; filename="{options.filename}"'
         return response
     target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)

@@ -1,23 +1,29 @@
 """Exporting the orders of any workspace view: the same filter, the view's columns.
 
-Rows are read in keyset-paginated chunks (with their tags and lines loaded per chunk), so
-memory stays flat however many orders match. Small exports are written at once; larger ones
-become an ``ExportJob`` run by a django-tasks task that reports progress.
+Rows are read in keyset-paginated chunks (on PostgreSQL one query per chunk, tags and
+products included), so memory stays flat however many orders match. Small exports are
+written at once; larger ones become an ``ExportJob`` run by a django-tasks task that reports
+progress.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from datetime import timezone as dt_timezone
+from operator import attrgetter
 from typing import Any
 
 from django.core.files import File
 from django.contrib.auth import get_user_model
-from django.db.models import (Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value)
-from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+from django.db import connections
+from django.db.models import (CharField, Count, DateTimeField, F, Func, IntegerField, OuterRef,
+                              Q, QuerySet, Subquery, Value)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from oscar.core.loading import get_model
 from django.http import QueryDict
 from django.utils import timezone
@@ -70,15 +76,21 @@ def export_queryset(options: ExportOptions, user: Any) -> QuerySet[OrderProcess]
                else selectors.visible_processes(user))
     order_filter = selectors.OrderFilter(QueryDict(options.query), queryset=visible)
     queryset = order_filter.qs
-    if options.selected:
+    if options.selected and connections[queryset.db].vendor == "postgresql":
+        # One array parameter, not one placeholder per order: the keyset pagination sends
+        # the filter again with every chunk, and psycopg parses every placeholder each time.
+        ids = "{%s}" % ",".join(str(int(pk)) for pk in options.selected)  # dumped once
+        queryset = queryset.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
+    elif options.selected:
         queryset = queryset.filter(pk__in=options.selected)
     return queryset
 
 
-@dataclass
+@dataclass(slots=True)
 class ExportRecord:
     """One order as the export reads it: plain values, no model instances (exports format
-    hundreds of thousands of rows, and building models would cost more than the writing)."""
+    hundreds of thousands of rows, and building models would cost more than the writing).
+    Dates are naive, in the shop's time zone (what a spreadsheet shows)."""
 
     pk: int
     order_id: int
@@ -98,16 +110,20 @@ class ExportRecord:
     last_activity_at: Any
     operator_name: str
     notes_count: int
+    #: Tag names, "VIP, Wholesale".
+    tags: str = ""
+    #: The order's lines, "2 × Espresso cup; 1 × Mug".
+    products: str = ""
+    #: Parcels, "Carrier: CODE; CODE" (loaded only when the tracking column is exported).
+    tracking: str = ""
     state_label: str = ""
     payment_label: str = ""
     type_label: str = ""
-    tag_names: list[str] = field(default_factory=list)
+    #: The order's lines (loaded only for the lines sheet).
     lines: list[Any] = field(default_factory=list)
-    #: Parcels as "Carrier: CODE" (loaded only when the tracking column is exported).
-    tracking: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class ExportLine:
     quantity: int
     title: str
@@ -120,55 +136,198 @@ RECORD_FIELDS = ("pk", "order_id", "number", "placed_at", "order_type", "state",
                  "payment_status", "customer_name", "customer_email", "customer_phone",
                  "payment_method", "shipping_method", "source", "total", "currency",
                  "last_activity_at")
+LOCAL_TIMES = ("placed_at", "last_activity_at")
 
 
-def _with_export_fields(queryset: QuerySet[OrderProcess]) -> QuerySet[Any]:
+class _LocalTime(Func):
+    """A timestamp as the wall-clock time of a time zone (PostgreSQL ``AT TIME ZONE``): a
+    naive datetime psycopg reads natively, where an aware one goes through Django's
+    Python-level loader (measured: a 2,000-row chunk in 11 ms rather than 83 ms)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " AT TIME ZONE "
+    output_field = DateTimeField()
+
+
+#: How the cells that list several things join them.
+TAGS_SEPARATOR, LIST_SEPARATOR = ", ", "; "
+
+
+def _joined(queryset: QuerySet[Any], separator: str) -> Func:
+    """A subquery's values as one text, in its order ("" when it has none)."""
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    return Func(ArraySubquery(queryset), Value(separator), function="ARRAY_TO_STRING",
+                output_field=CharField())
+
+
+def _export_fields(*, aggregated: bool, with_tracking: bool) -> list[Any]:
+    """What one query reads per order, in ``ExportRecord``'s field order; with ``aggregated``
+    (PostgreSQL) the dates come back local and tags, products and tracking as texts."""
     user_model = get_user_model()
     full_name = Trim(Concat("operator__first_name", Value(" "), "operator__last_name"))
     notes = OrderNote.objects.filter(order_id=OuterRef("order_id")).values(
         "order_id").annotate(n=Count("pk")).values("n")
-    return queryset.values(*RECORD_FIELDS).annotate(
-        operator_name=Coalesce(NullIf(full_name, Value("")),
-                               F(f"operator__{user_model.USERNAME_FIELD}"), Value("")),
-        notes_count=Coalesce(Subquery(notes, output_field=IntegerField()), 0))
+    extra = [Coalesce(NullIf(full_name, Value("")),
+                      F(f"operator__{user_model.USERNAME_FIELD}"), Value("")),
+             Coalesce(Subquery(notes, output_field=IntegerField()), 0)]
+    if not aggregated:
+        return [*RECORD_FIELDS, *extra]
+    tz = Value(timezone.get_current_timezone_name())
+    fields: list[Any] = [_LocalTime(F(name), tz) if name in LOCAL_TIMES else name
+                         for name in RECORD_FIELDS]
+    tags = OrderProcess.tags.through.objects.filter(
+        orderprocess_id=OuterRef("pk")).order_by("tag__name").values("tag__name")
+    products = Line.objects.filter(order_id=OuterRef("order_id")).order_by("pk").annotate(
+        text=Concat(Cast("quantity", CharField()), Value(" × "), "title",
+                    output_field=CharField())).values("text")
+    fields += [*extra, _joined(tags, TAGS_SEPARATOR), _joined(products, LIST_SEPARATOR)]
+    if with_tracking:
+        fields.append(_joined(logistics.tracking_texts(OuterRef("order_id")), LIST_SEPARATOR))
+    # The keyset's own copy of placed_at, naive UTC (read natively, made aware per chunk).
+    fields.append(_LocalTime(F("placed_at"), Value("UTC")))
+    return fields
 
 
-def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 2000, *,
-            with_tracking: bool = False) -> Iterator[list[ExportRecord]]:
-    """Records newest first, a chunk at a time (keyset pagination: no OFFSET, no big cursor),
-    each chunk with its tags and lines (and tracking codes) loaded in one query apiece."""
-    last: dict[str, Any] | None = None
-    through = OrderProcess.tags.through
-    while True:
-        page = queryset
+def _attach_related(records: list[ExportRecord], *, with_tracking: bool) -> None:
+    """Tags, products and tracking codes one query apiece per chunk (databases without
+    array subqueries), and local dates."""
+    tz = timezone.get_current_timezone()
+    tags: dict[int, list[str]] = {}
+    for process_id, name in OrderProcess.tags.through.objects.filter(
+            orderprocess_id__in=[record.pk for record in records]).order_by(
+            "tag__name").values_list("orderprocess_id", "tag__name"):
+        tags.setdefault(process_id, []).append(name)
+    products: dict[int, list[str]] = {}
+    order_ids = [record.order_id for record in records]
+    for order_id, quantity, title in Line.objects.filter(order_id__in=order_ids).order_by(
+            "pk").values_list("order_id", "quantity", "title"):
+        products.setdefault(order_id, []).append(f"{quantity} × {title}")
+    tracking = logistics.tracking_links_by_order(order_ids) if with_tracking else {}
+    for record in records:
+        record.tags = TAGS_SEPARATOR.join(tags.get(record.pk, ()))
+        record.products = LIST_SEPARATOR.join(products.get(record.order_id, ()))
+        record.tracking = LIST_SEPARATOR.join(
+            logistics.tracking_text(link) for link in tracking.get(record.order_id, ()))
+        record.placed_at = timezone.make_naive(record.placed_at, tz)
+        if record.last_activity_at is not None:
+            record.last_activity_at = timezone.make_naive(record.last_activity_at, tz)
+
+
+def _attach_lines(records: list[ExportRecord]) -> None:
+    """The lines sheet's lines of a chunk, in one query."""
+    by_order = {record.order_id: record for record in records}
+    for line in Line.objects.filter(order_id__in=by_order).order_by("pk").values_list(
+            "order_id", "quantity", "title", "partner_sku", "unit_price_incl_tax",
+            "line_price_incl_tax"):
+        by_order[line[0]].lines.append(ExportLine(*line[1:]))
+
+
+def _can_pipeline(queryset: QuerySet[Any]) -> bool:
+    """Whether the queryset's connection is psycopg 3 with libpq's pipeline mode."""
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return False
+    try:
+        import psycopg
+    except ImportError:  # psycopg2
+        return False
+    connection.ensure_connection()
+    return isinstance(connection.connection, psycopg.Connection) and (
+        psycopg.Pipeline.is_supported())
+
+
+def _pages(ordered: QuerySet[OrderProcess], fields: list[Any], chunk_size: int,
+           key: Callable[[Any], tuple[Any, int]], *, prefetch: bool,
+           on_fetch: Callable[[], None]) -> Iterator[list[Any]]:
+    """Pages of rows by keyset pagination; ``on_fetch`` runs after each read.
+
+    With ``prefetch`` (psycopg's pipeline mode) the next page's query is sent before a page
+    is handed over: the database reads it while Python writes this one. Between the send
+    and the next read only the caller's own code runs, so no other query waits behind it.
+    """
+
+    def page(last: tuple[Any, int] | None) -> QuerySet[Any]:
+        chosen = ordered
         if last is not None:
-            page = page.filter(Q(placed_at__lt=last["placed_at"])
-                               | Q(placed_at=last["placed_at"], pk__lt=last["pk"]))
-        rows = list(_with_export_fields(page).order_by("-placed_at", "-pk")[:chunk_size])
-        if not rows:
-            return
-        states, payments, types = (labels_for(kind) for kind in
-                                   ("state", "payment_status", "order_type"))
-        records = [ExportRecord(**row) for row in rows]
+            # placed_at <= the last one first: an index range the planner can use.
+            chosen = chosen.filter(Q(placed_at__lte=last[0])
+                                   & (Q(placed_at__lt=last[0]) | Q(pk__lt=last[1])))
+        return chosen.values_list(*fields)[:chunk_size]
+
+    if not prefetch:
+        last = None
+        while True:
+            rows = list(page(last))
+            on_fetch()
+            if rows:
+                yield rows
+            if len(rows) < chunk_size:
+                return
+            last = key(rows[-1])
+    connection = connections[ordered.db]
+
+    def sql(last: tuple[Any, int] | None) -> tuple[str, Any]:
+        query = page(last).query
+        return query.get_compiler(using=ordered.db).as_sql()
+
+    with connection.connection.pipeline(), connection.cursor() as cursor:
+        cursor.execute(*sql(None))
+        while True:
+            rows = cursor.fetchall()  # raw tuples: these columns need no Django converter
+            on_fetch()
+            if len(rows) == chunk_size:
+                cursor.execute(*sql(key(rows[-1])))
+            if rows:
+                yield rows
+            if len(rows) < chunk_size:
+                return
+
+
+def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
+            with_tracking: bool = False, with_lines: bool = False,
+            progress: Callable[[int], None] | None = None) -> Iterator[list[ExportRecord]]:
+    """Records newest first, a chunk at a time (keyset pagination: no OFFSET, no big cursor).
+
+    On PostgreSQL a chunk is one query: tags, products and tracking codes come joined by
+    correlated subqueries, and the next chunk is read while this one is written. Elsewhere
+    each chunk adds a query apiece for them. ``with_lines`` adds the chunk's order lines
+    (the lines sheet), one more query. ``progress`` hears how many records were handed over,
+    as each chunk is read and at the end.
+    """
+    aggregated = connections[queryset.db].vendor == "postgresql"
+    fields = _export_fields(aggregated=aggregated, with_tracking=with_tracking)
+    width = len(fields) - 1 if aggregated else len(fields)
+    states, payments, types = (labels_for(kind) for kind in
+                               ("state", "payment_status", "order_type"))
+
+    def key(row: Any) -> tuple[Any, int]:
+        if aggregated:  # the naive UTC copy of placed_at that ends the row
+            return row[-1].replace(tzinfo=dt_timezone.utc), row[0]
+        return row[3], row[0]
+
+    done = 0
+
+    def on_fetch() -> None:
+        if progress and done:
+            progress(done)
+
+    pages = _pages(queryset.order_by("-placed_at", "-pk"), fields, chunk_size, key,
+                   prefetch=not with_lines and _can_pipeline(queryset), on_fetch=on_fetch)
+    for rows in pages:
+        records = [ExportRecord(*row[:width]) for row in rows]
         for record in records:  # labels resolved once per chunk, not once per cell
             record.state_label = states.get(record.state, record.state)
             record.payment_label = payments.get(record.payment_status, record.payment_status)
             record.type_label = types.get(record.order_type, record.order_type)
-        by_pk = {record.pk: record for record in records}
-        for process_id, name in through.objects.filter(
-                orderprocess_id__in=by_pk).order_by("tag__name").values_list(
-                "orderprocess_id", "tag__name"):
-            by_pk[process_id].tag_names.append(name)
-        by_order = {record.order_id: record for record in records}
-        for line in Line.objects.filter(order_id__in=by_order).order_by("pk").values(
-                "order_id", "quantity", "title", "partner_sku", "unit_price_incl_tax",
-                "line_price_incl_tax"):
-            by_order[line.pop("order_id")].lines.append(ExportLine(**line))
-        if with_tracking:
-            for order_id, links in logistics.tracking_links_by_order(by_order).items():
-                by_order[order_id].tracking = [logistics.tracking_text(link) for link in links]
+        if not aggregated:
+            _attach_related(records, with_tracking=with_tracking)
+        if with_lines:
+            _attach_lines(records)
         yield records
-        last = rows[-1]
+        done += len(records)
+    if progress:
+        progress(done)
 
 
 def header_for(columns: Sequence[Column]) -> list[str]:
@@ -181,15 +340,24 @@ def header_for(columns: Sequence[Column]) -> list[str]:
     return header
 
 
-def row_for(record: ExportRecord, columns: Sequence[Column], *, money: bool) -> list[Any]:
-    """One order's cells; with ``money`` the total carries its currency format (XLSX)."""
-    row: list[Any] = []
+def _money(record: ExportRecord) -> Money:
+    return Money(record.total, record.currency)
+
+
+def row_maker(columns: Sequence[Column], *, money: bool
+              ) -> Callable[[ExportRecord], list[Any]]:
+    """A function giving one order's cells; with ``money`` the total carries its currency
+    format (XLSX). The cell getters are chosen once per export, not once per cell."""
+    getters: list[Callable[[ExportRecord], Any]] = []
     for column in columns:
         if column.key == "total":
-            row += [Money(record.total, record.currency) if money else record.total,
-                    record.currency]
+            getters += [_money if money else attrgetter("total"), attrgetter("currency")]
         else:
-            row.append(column.export_value(record))
+            getters.append(column.export_getter)
+
+    def row(record: ExportRecord) -> list[Any]:
+        return [get(record) for get in getters]
+
     return row
 
 
@@ -206,36 +374,50 @@ def line_rows(records: Iterable[ExportRecord]) -> Iterator[list[Any]]:
                    Money(line.line_price_incl_tax or 0, record.currency), record.currency]
 
 
-def write_export(options: ExportOptions, user: Any, target: Any,
-                 progress: Any = None) -> int:
-    """Write the export to ``target`` (a binary file); returns the number of orders."""
+def export_rows(queryset: QuerySet[OrderProcess], columns: Sequence[Column], *, money: bool,
+                progress: Callable[[int], None] | None = None) -> Iterator[list[Any]]:
+    """Every order's cells, read chunk by chunk; ``progress`` hears the count per chunk."""
+    row = row_maker(columns, money=money)
+    for chunk in chunked(queryset, with_tracking=any(c.key == "tracking" for c in columns),
+                         progress=progress):
+        yield from map(row, chunk)
+
+
+def csv_stream(options: ExportOptions, user: Any,
+               progress: Callable[[int], None] | None = None) -> Iterator[str]:
+    """The CSV export as text pieces, for a streaming response or a file."""
     columns = columns_for(options.columns)
-    queryset = export_queryset(options, user)
+    return csv_chunks(header_for(columns),
+                      export_rows(export_queryset(options, user), columns, money=False,
+                                  progress=progress),
+                      delimiter=DELIMITERS[options.delimiter], bom=options.bom)
+
+
+def write_export(options: ExportOptions, user: Any, target: Any,
+                 progress: Callable[[int], None] | None = None) -> int:
+    """Write the export to ``target`` (a binary file); returns the number of orders."""
     written = 0
 
-    def rows(money: bool) -> Iterator[list[Any]]:
+    def counting(done: int) -> None:
         nonlocal written
-        for chunk in chunked(queryset, with_tracking=any(c.key == "tracking" for c in columns)):
-            for process in chunk:
-                yield row_for(process, columns, money=money)
-            written += len(chunk)
-            if progress:
-                progress(written)
+        written = done
+        if progress:
+            progress(done)
 
     if options.format == "csv":
-        import codecs
-
-        text = codecs.getwriter("utf-8")(target)
-        for piece in csv_chunks(header_for(columns), rows(money=False),
-                                delimiter=DELIMITERS[options.delimiter], bom=options.bom):
-            text.write(piece)
+        for piece in csv_stream(options, user, progress=counting):  # a few hundred rows each
+            target.write(piece.encode())
         return written
+    columns = columns_for(options.columns)
+    queryset = export_queryset(options, user)
     sheets: list[tuple[str, Sequence[str], Iterable[Sequence[Any]]]] = [
-        (str(_("Orders")), header_for(columns), rows(money=True))]
+        (str(_("Orders")), header_for(columns),
+         export_rows(queryset, columns, money=True, progress=counting))]
     if options.lines_sheet:
         # Write-only sheets are written one after the other: the lines sheet reads the orders
         # again, chunk by chunk, rather than holding them in memory.
-        lines = (row for chunk in chunked(queryset) for row in line_rows(chunk))
+        lines = (row for chunk in chunked(queryset, with_lines=True)
+                 for row in line_rows(chunk))
         sheets.append((str(_("Lines")), [str(label) for label in LINE_LABELS], lines))
     write_xlsx(target, sheets)
     return written
