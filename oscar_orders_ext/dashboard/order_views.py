@@ -298,7 +298,10 @@ class CarrierListView(ListView):
         return Carrier.objects.annotate(shipment_count=Count("shipments"))
 
 
-class CarrierCreateView(CreateView):
+class CarrierFormMixin:
+    """The carrier form: save, say so, back to the list."""
+
+    request: HttpRequest
     model = Carrier
     form_class = CarrierForm
     template_name = "oscar_orders_ext/dashboard/carriers/carrier_form.html"
@@ -309,15 +312,12 @@ class CarrierCreateView(CreateView):
         return redirect(carrier_list_url())
 
 
-class CarrierUpdateView(UpdateView):
-    model = Carrier
-    form_class = CarrierForm
-    template_name = "oscar_orders_ext/dashboard/carriers/carrier_form.html"
+class CarrierCreateView(CarrierFormMixin, CreateView):
+    """A new carrier."""
 
-    def form_valid(self, form: CarrierForm) -> HttpResponse:
-        carrier = form.save()
-        messages.success(self.request, _("Carrier “%(carrier)s” saved.") % {"carrier": carrier})
-        return redirect(carrier_list_url())
+
+class CarrierUpdateView(CarrierFormMixin, UpdateView):
+    """A carrier's name, tracking page and order."""
 
 
 class CarrierDeleteView(View):

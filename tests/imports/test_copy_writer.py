@@ -19,7 +19,7 @@ from oscar_orders_ext.imports.service import commit_import, plan_import
 from oscar_orders_ext.models import OrderProcess, ProcessTally, TimelineEntry
 
 from .test_real_files import export_bytes
-from .test_throughput import generated_shopify_export
+from .shopify_file import generated_shopify_export
 
 BillingAddress = get_model("order", "BillingAddress")
 Line = get_model("order", "Line")
