@@ -59,8 +59,8 @@ def send_state_email(order_id: int, state: str, note: str = "", actor_id: int | 
     return True
 
 
-def resend_order_confirmation(order: Any, *, user: Any = None) -> bool:
-    """Send Oscar's own order confirmation (``ORDER_PLACED``) again; False without an email."""
+def send_order_confirmation(order: Any, *, user: Any = None) -> bool:
+    """Send Oscar's own order confirmation (``ORDER_PLACED``); False without an email."""
     from .services.timeline import record
 
     if not order.email:

@@ -90,6 +90,9 @@ class ManualOrderForm(forms.Form):
         queryset=get_user_model().objects.filter(is_staff=True, is_active=True))
     note = forms.CharField(label=_("Internal note"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
+    send_confirmation = forms.BooleanField(
+        label=_("Email the order confirmation to the customer"), required=False, initial=True,
+        help_text=_("The same message as an order placed in the shop."))
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -127,7 +130,7 @@ class ManualOrderForm(forms.Form):
                                     data.get("shipping_charge_incl_tax")),
             payment_method=data["payment_method"], operator=data.get("operator"),
             initial_state=data["initial_state"], paid=bool(data.get("paid")),
-            note=data.get("note") or "")
+            note=data.get("note") or "", send_confirmation=bool(data.get("send_confirmation")))
 
 
 class LineEditForm(forms.Form):

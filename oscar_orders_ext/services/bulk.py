@@ -45,9 +45,9 @@ def _payment(status: str) -> Action:
 
 
 def _resend_confirmation(process: OrderProcess, user: Any) -> None:
-    from oscar_orders_ext.notifications import resend_order_confirmation
+    from oscar_orders_ext.notifications import send_order_confirmation
 
-    if not resend_order_confirmation(process.order, user=user):
+    if not send_order_confirmation(process.order, user=user):
         raise OrderWorkflowError(_("The order has no email address."))
 
 

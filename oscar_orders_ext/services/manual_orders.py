@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,7 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import PaymentStatus, StockEffect
 from oscar_orders_ext.exceptions import ManualOrderError
 from oscar_orders_ext.models import OrderProcess
+from oscar_orders_ext.notifications import send_order_confirmation
 from oscar_orders_ext.workflow import State, get_workflow
 
 from .customers import customer_for_details
@@ -438,6 +440,8 @@ class ManualOrder:
     initial_state: str = ""
     paid: bool = False
     note: str = ""
+    #: Email Oscar's order confirmation to the customer once the order is saved.
+    send_confirmation: bool = False
 
 
 def _locked_draft(basket_id: int) -> Any:
@@ -518,5 +522,8 @@ def place_manual_order(data: ManualOrder, *, user: Any = None) -> Any:
             set_payment_status(order, PaymentStatus.PAID, user=user)
         if data.note.strip():
             add_note(order, data.note, user=user)
+        if data.send_confirmation:
+            # After the commit: a refused order sends nothing, a slow mail server holds no lock.
+            transaction.on_commit(partial(send_order_confirmation, order, user=user))
     # The moves above changed the order through instances of their own: hand back a fresh one.
     return type(order)._default_manager.get(pk=order.pk)

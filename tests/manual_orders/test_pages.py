@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core import mail
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.models import OrderProcess, TimelineEntry
@@ -42,8 +43,9 @@ def post_json(django_app: Any, user: Any, data: dict[str, Any], status: int = 20
                            headers=JSON, user=user, status=status).json
 
 
-def test_building_and_placing_an_order_without_javascript(django_app, clerk, customer, product,
-                                                          mug, mug_offer, voucher, country):
+def test_building_and_placing_an_order_without_javascript(
+        django_app, clerk, customer, product, mug, mug_offer, voucher, country,
+        django_capture_on_commit_callbacks):
     form = cart_page(django_app, clerk)
     form["sku"] = "CUP-1"
     form["quantity"] = "2"
@@ -65,8 +67,12 @@ def test_building_and_placing_an_order_without_javascript(django_app, clerk, cus
     form["shipping_charge_excl_tax"] = "4.00"
     form["payment_method"] = "card"
     form["initial_state"] = "processing"
-    placed = form.submit("action", value="place", status=302)
+    assert form["send_confirmation"].checked  # as an order placed in the shop would
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = form.submit("action", value="place", status=302)
     order = Order.objects.get()
+    assert [(m.to, order.number in m.subject) for m in mail.outbox] == [
+        (["ada@example.com"], True)]
     assert placed.location == order_detail_url(order.number)
     shown = django_app.get(ws_url("orders-workspace"), user=clerk)
     assert f"Order {order.number} placed." in shown.text

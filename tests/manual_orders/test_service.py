@@ -212,6 +212,31 @@ def test_placing_needs_the_permission_and_a_draft_is_placed_once(product, custom
     assert Order.objects.count() == 1
 
 
+def test_the_order_confirmation_is_emailed_only_when_asked_and_after_the_commit(
+        manual_order, django_capture_on_commit_callbacks, mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        manual_order()
+    assert callbacks == [] and mailoutbox == []
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        order = manual_order(send_confirmation=True)
+    assert mailoutbox == []  # nothing leaves before the order is committed
+    for callback in callbacks:
+        callback()
+    [message] = mailoutbox
+    assert message.to == ["ada@example.com"] and order.number in message.subject
+    sent = TimelineEntry.objects.get(order=order, kind="email")
+    assert sent.data["to"] == "ada@example.com"
+
+
+def test_a_refused_order_sends_no_confirmation(manual_order, django_capture_on_commit_callbacks,
+                                               mailoutbox):
+    with django_capture_on_commit_callbacks(execute=True), \
+            pytest.raises(ManualOrderError):
+        manual_order(send_confirmation=True, payment_method="bitcoin")
+    assert mailoutbox == [] and Order.objects.count() == 0
+
+
 def test_an_in_store_sale_starts_completed_and_consumes_stock(manual_order, product):
     order = manual_order(quantity=3, initial_state="completed", paid=True)
     process = OrderProcess.objects.get(order=order)
