@@ -488,8 +488,9 @@ class ImportJob(models.Model):
 
 
 class ProcessTally(models.Model):
-    """Running counts and totals per (funnel, stage, state, currency), kept by PostgreSQL
-    triggers on ``OrderProcess`` so unfiltered summaries cost the same at any size.
+    """Running counts and totals per (funnel, stage, state, currency, payment status, order
+    type), kept by PostgreSQL triggers on ``OrderProcess``, so summaries of the whole workspace
+    or of those filters cost the same at any size.
 
     Only PostgreSQL maintains it (see migration 0004); elsewhere summaries are computed live.
     """
@@ -498,17 +499,21 @@ class ProcessTally(models.Model):
     stage_id = models.BigIntegerField(help_text="0 when the order has no stage")
     state = models.CharField(max_length=50)
     currency = models.CharField(max_length=12)
+    payment_status = models.CharField(max_length=20)
+    order_type = models.CharField(max_length=20)
     count = models.BigIntegerField(default=0)
     total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("tally")
         verbose_name_plural = _("tallies")
-        constraints = [models.UniqueConstraint(fields=["funnel_id", "stage_id", "state",
-                                                       "currency"], name="ooe_tally_key")]
+        constraints = [models.UniqueConstraint(
+            fields=["funnel_id", "stage_id", "state", "currency", "payment_status", "order_type"],
+            name="ooe_tally_key")]
 
     def __str__(self) -> str:
-        return f"{self.funnel_id}/{self.stage_id}/{self.state}/{self.currency}: {self.count}"
+        return (f"{self.funnel_id}/{self.stage_id}/{self.state}/{self.currency}/"
+                f"{self.payment_status}/{self.order_type}: {self.count}")
 
 
 # --- Documents ------------------------------------------------------------------------------

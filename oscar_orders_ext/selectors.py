@@ -221,7 +221,8 @@ class Summary:
     states: list[StateCount]
 
 
-TALLY_FILTERS = {"funnel", "stage", "state"}
+#: Filters the running tallies can answer: the columns of their key.
+TALLY_FILTERS = {"funnel", "stage", "state", "currency", "payment_status", "order_type"}
 
 
 def is_set(value: Any) -> bool:
@@ -233,12 +234,14 @@ def is_set(value: Any) -> bool:
     return not hasattr(value, "__len__") or bool(len(value))
 
 
-def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...]
-               ) -> QuerySet[ProcessTally] | None:
+def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
+               every_state: bool = False) -> QuerySet[ProcessTally] | None:
     """The summary from PostgreSQL's running tallies when the filter allows it, else None.
 
-    Tallies exist per (funnel, stage, state, currency): they answer the unfiltered view, a
-    funnel's board and funnel/stage filters in constant time, whatever the number of orders.
+    Tallies exist per (funnel, stage, state, currency, payment status, order type): they answer
+    the unfiltered view, a funnel's board and filters on those columns in constant time,
+    whatever the number of orders. ``every_state`` ignores the state filter (the summary's
+    counts per state work as tabs).
     """
     if connection.vendor != "postgresql" or order_filter.queryset.query.has_filters():
         return None
@@ -250,6 +253,9 @@ def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...]
         tallies = tallies.filter(funnel_id=data["funnel"].pk)
     if is_set(data.get("stage")):
         tallies = tallies.filter(stage_id__in=[stage.pk for stage in data["stage"]])
+    for name in ("currency", "payment_status", "order_type", *(() if every_state else ("state",))):
+        if is_set(data.get(name)):
+            tallies = tallies.filter(**{f"{name}__in": data[name]})
     return tallies.values(*group_by).annotate(n=Sum("count"), amount=Sum("total")).order_by()
 
 
@@ -258,7 +264,7 @@ def summarize(order_filter: OrderFilter) -> Summary:
     currency for the current filter, from a single ``GROUP BY state, currency`` (or the
     running tallies, when the filter allows)."""
     selected = set(order_filter.cleaned_data.get("state") or [])
-    rows = tally_rows(order_filter, ("state", "currency"))
+    rows = tally_rows(order_filter, ("state", "currency"), every_state=True)
     if rows is None:
         rows = (order_filter.without("state").values("state", "currency")
                 .annotate(n=Count("pk"), amount=Sum("total")).order_by())

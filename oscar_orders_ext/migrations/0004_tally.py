@@ -5,44 +5,57 @@ from django.db import migrations, models
 
 PROCESS = "oscar_orders_ext_orderprocess"
 TALLY = "oscar_orders_ext_processtally"
-KEY = "funnel_id, stage_id, state, currency"
 
-# Statement-level triggers with transition tables: one grouped upsert per statement, so bulk
-# inserts stay fast, and rows are upserted in key order, so concurrent moves cannot deadlock.
-APPLY = f"""
-    INSERT INTO {TALLY} ({KEY}, count, total)
-    SELECT funnel_id, stage_id, state, currency, SUM(n), SUM(amount) FROM (%s) AS delta
-    GROUP BY {KEY} ORDER BY {KEY}
-    ON CONFLICT ({KEY}) DO UPDATE SET count = {TALLY}.count + EXCLUDED.count,
-                                      total = {TALLY}.total + EXCLUDED.total;
-"""
-ROWS = "SELECT funnel_id, COALESCE(stage_id, 0) AS stage_id, state, currency, {sign} AS n, " \
-       "{sign} * total AS amount FROM {table}"
-FORWARD = [
-    f"""CREATE FUNCTION ooe_tally_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN {APPLY % ROWS.format(sign=1, table="new_rows")} RETURN NULL; END $$;""",
-    f"""CREATE FUNCTION ooe_tally_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN {APPLY % ROWS.format(sign=-1, table="old_rows")} RETURN NULL; END $$;""",
-    f"""CREATE FUNCTION ooe_tally_update() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN {APPLY % (ROWS.format(sign=1, table="new_rows") + " UNION ALL "
-                        + ROWS.format(sign=-1, table="old_rows"))} RETURN NULL; END $$;""",
-    f"""CREATE TRIGGER ooe_tally_insert AFTER INSERT ON {PROCESS}
-        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ooe_tally_insert();""",
-    f"""CREATE TRIGGER ooe_tally_delete AFTER DELETE ON {PROCESS}
-        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ooe_tally_delete();""",
-    f"""CREATE TRIGGER ooe_tally_update AFTER UPDATE ON {PROCESS}
-        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION ooe_tally_update();""",
-    f"""INSERT INTO {TALLY} ({KEY}, count, total)
-        SELECT funnel_id, COALESCE(stage_id, 0), state, currency, COUNT(*), SUM(total)
-        FROM {PROCESS} GROUP BY 1, 2, 3, 4;""",
-]
-BACKWARD = [
-    f"DROP TRIGGER IF EXISTS ooe_tally_insert ON {PROCESS};",
-    f"DROP TRIGGER IF EXISTS ooe_tally_delete ON {PROCESS};",
-    f"DROP TRIGGER IF EXISTS ooe_tally_update ON {PROCESS};",
-    "DROP FUNCTION IF EXISTS ooe_tally_insert(), ooe_tally_delete(), ooe_tally_update();",
-]
+
+def tally_sql(columns: list[str]) -> tuple[list[str], list[str]]:
+    """Statements creating (and dropping) the tally triggers for a tally keyed by ``columns``,
+    and filling the tally from the processes. Migration 0009 widens the key with this too."""
+    key = ", ".join(columns)
+    values = ", ".join("COALESCE(stage_id, 0) AS stage_id" if column == "stage_id" else column
+                       for column in columns)
+    # Statement-level triggers with transition tables: one grouped upsert per statement, so
+    # bulk inserts stay fast, and rows are upserted in key order, so concurrent moves cannot
+    # deadlock.
+    apply = f"""
+        INSERT INTO {TALLY} ({key}, count, total)
+        SELECT {key}, SUM(n), SUM(amount) FROM (%s) AS delta
+        GROUP BY {key} ORDER BY {key}
+        ON CONFLICT ({key}) DO UPDATE SET count = {TALLY}.count + EXCLUDED.count,
+                                          total = {TALLY}.total + EXCLUDED.total;
+    """
+    rows = f"SELECT {values}, {{sign}} AS n, {{sign}} * total AS amount FROM {{table}}"
+    forward = [
+        f"""CREATE FUNCTION ooe_tally_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN {apply % rows.format(sign=1, table="new_rows")} RETURN NULL; END $$;""",
+        f"""CREATE FUNCTION ooe_tally_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN {apply % rows.format(sign=-1, table="old_rows")} RETURN NULL; END $$;""",
+        f"""CREATE FUNCTION ooe_tally_update() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN {apply % (rows.format(sign=1, table="new_rows") + " UNION ALL "
+                            + rows.format(sign=-1, table="old_rows"))} RETURN NULL; END $$;""",
+        f"""CREATE TRIGGER ooe_tally_insert AFTER INSERT ON {PROCESS}
+            REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+            EXECUTE FUNCTION ooe_tally_insert();""",
+        f"""CREATE TRIGGER ooe_tally_delete AFTER DELETE ON {PROCESS}
+            REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+            EXECUTE FUNCTION ooe_tally_delete();""",
+        f"""CREATE TRIGGER ooe_tally_update AFTER UPDATE ON {PROCESS}
+            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION ooe_tally_update();""",
+        f"DELETE FROM {TALLY};",
+        f"""INSERT INTO {TALLY} ({key}, count, total)
+            SELECT {values}, COUNT(*), SUM(total) FROM {PROCESS}
+            GROUP BY {", ".join(str(n) for n in range(1, len(columns) + 1))};""",
+    ]
+    backward = [
+        f"DROP TRIGGER IF EXISTS ooe_tally_insert ON {PROCESS};",
+        f"DROP TRIGGER IF EXISTS ooe_tally_delete ON {PROCESS};",
+        f"DROP TRIGGER IF EXISTS ooe_tally_update ON {PROCESS};",
+        "DROP FUNCTION IF EXISTS ooe_tally_insert(), ooe_tally_delete(), ooe_tally_update();",
+    ]
+    return forward, backward
+
+
+FORWARD, BACKWARD = tally_sql(["funnel_id", "stage_id", "state", "currency"])
 
 
 def on_postgresql(statements):
