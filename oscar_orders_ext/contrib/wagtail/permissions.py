@@ -25,3 +25,9 @@ def can_view(user: Any) -> bool:
 def has(user: Any, codename: str) -> bool:
     """Whether ``user`` holds one of the app's permissions (``change_order_state`` …)."""
     return bool(user.is_active and user.has_perm(f"oscar_orders_ext.{codename}"))
+
+
+def has_as_staff(user: Any, codename: str) -> bool:
+    """Whether ``user`` is staff and holds ``codename``: Oscar's dashboard keeps manual orders
+    and line edits to staff, so partner users (not staff) get neither in Wagtail either."""
+    return bool(user.is_staff and has(user, codename))
