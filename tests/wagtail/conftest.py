@@ -43,3 +43,20 @@ def cms_editor(make_wagtail_user: Callable[..., Any]) -> Any:
 def cms_outsider(make_wagtail_user: Callable[..., Any]) -> Any:
     """An editor of the Wagtail site without any order permission."""
     return make_wagtail_user("cms-outsider", [])
+
+
+@pytest.fixture
+def make_partner_user(django_user_model: Any) -> Callable[..., Any]:
+    """Not staff: Wagtail's admin, Oscar's ``dashboard_access``, the given app permissions and
+    one partner, whose orders are the only ones the user may reach."""
+
+    def make(partner: Any, permissions: list[str]) -> Any:
+        user = django_user_model.objects.create_user(username=f"partner-{partner.pk}",
+                                                     email=f"p{partner.pk}@example.com",
+                                                     password="pw")
+        user.user_permissions.add(*Permission.objects.filter(
+            codename__in=["access_admin", "dashboard_access", *permissions]))
+        partner.users.add(user)
+        return django_user_model.objects.get(pk=user.pk)
+
+    return make

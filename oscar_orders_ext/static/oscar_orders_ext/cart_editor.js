@@ -203,5 +203,14 @@
         input.addEventListener("input", search);
     }
 
-    document.querySelectorAll("form[data-cart-editor]").forEach(setUpEditor);
+    function init() {
+        document.querySelectorAll("form[data-cart-editor]").forEach(setUpEditor);
+    }
+
+    // Wagtail's admin loads page scripts in the head, Oscar's dashboard at the end of the body.
+    if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", init);
+    } else {
+        init();
+    }
 }());
