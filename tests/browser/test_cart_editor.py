@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 from oscar.core.loading import get_model
 
@@ -16,6 +15,7 @@ from oscar_orders_ext.models import OrderProcess
 
 from ..manual_orders.conftest import (MANUAL_ORDER_PERMISSIONS, country, customer,  # noqa: F401
                                       mug, mug_offer, voucher)
+from ..wagtail.conftest import FRONT_ENDS, with_wagtail_access
 from .conftest import sign_in
 
 Order = get_model("order", "Order")
@@ -35,12 +35,11 @@ def pick(page: Any, search: str, text: str, result: str) -> None:
     page.locator(f"{result} button").first.wait_for()
 
 
-@pytest.mark.parametrize("namespace", ["oscar_orders_ext_dashboard", "oscar_orders_ext_wagtail"])
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
 def test_live_totals_equal_the_saved_orders_totals(live_server, page, make_staff, product,
                                                    mug, mug_offer, voucher, customer, country,
                                                    namespace):
-    clerk = make_staff("phone-clerk", MANUAL_ORDER_PERMISSIONS)
-    clerk.user_permissions.add(Permission.objects.get(codename="access_admin"))  # Wagtail's
+    with_wagtail_access(make_staff("phone-clerk", MANUAL_ORDER_PERMISSIONS))
     sign_in(page, live_server, "phone-clerk")
     page.goto(live_server.url + reverse(f"{namespace}:orders-workspace-order-create"))
 

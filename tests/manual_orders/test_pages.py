@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.models import OrderProcess, TimelineEntry
@@ -15,6 +16,7 @@ from oscar_orders_ext.templatetags.orders_workspace import order_detail_url
 
 from ..conftest import stock_of
 from ..dashboard.conftest import ws_url
+from ..wagtail.conftest import FRONT_ENDS, with_wagtail_access
 
 Basket = get_model("basket", "Basket")
 Order = get_model("order", "Order")
@@ -233,9 +235,11 @@ def test_line_previews_answer_json_and_save_nothing(django_app, clerk, manual_or
     assert Order.objects.get(pk=order.pk).total_incl_tax == Decimal("24.00")
 
 
-def test_a_stale_line_form_is_a_conflict(django_app, clerk, manual_order):
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_a_stale_line_form_is_a_conflict(django_app, clerk, manual_order, namespace):
     order = manual_order(quantity=2)
-    form = django_app.get(lines_url(order), user=clerk).forms["ooe-lines-form"]
+    url = reverse(f"{namespace}:orders-workspace-order-lines", kwargs={"number": order.number})
+    form = django_app.get(url, user=with_wagtail_access(clerk)).forms["ooe-lines-form"]
     transition_order(order, "confirm", user=clerk)  # someone else, meanwhile
     form[f"line-{order.lines.get().pk}"] = "3"
     page = form.submit("action", value="save", status=409)

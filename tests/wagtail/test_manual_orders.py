@@ -197,17 +197,6 @@ def test_line_previews_answer_json_and_saving_redirects_to_wagtail(django_app, c
     assert Order.objects.get(pk=order.pk).total_incl_tax == Decimal("44.00")
 
 
-def test_a_stale_line_form_is_a_conflict_in_wagtail(django_app, cms_clerk, manual_order):
-    order = manual_order(quantity=2)
-    form = django_app.get(lines_url(order), user=cms_clerk).forms["ooe-lines-form"]
-    transition_order(order, "confirm", user=cms_clerk)  # someone else, meanwhile
-    form[f"line-{order.lines.get().pk}"] = "3"
-    page = form.submit("action", value="save", status=409)
-    assert page.pyquery("#wagtail-sidebar, aside.sidebar").length
-    assert "Someone else changed this order" in page.pyquery(".messages").text()
-    assert order.lines.get().quantity == 2
-
-
 def test_shipped_orders_lines_are_locked_without_the_permission(django_app, cms_clerk,
                                                                 manual_order):
     order = manual_order(quantity=2)

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from oscar_orders_ext.dashboard.apps import document_urls
+
 from . import views
 
 app_name = "oscar_orders_ext_wagtail"
@@ -25,18 +27,9 @@ urlpatterns = [
          name="orders-workspace-product-search"),
     path("orders/<str:number>/lines/", views.OrderLinesView.as_view(),
          name="orders-workspace-order-lines"),
-    path("orders/<str:number>/documents/", views.OrderDocumentsView.as_view(),
-         name="orders-document-list"),
-    path("orders/<str:number>/documents/print/<slug:kind>/", views.PrintDocumentView.as_view(),
-         name="orders-document-print"),
-    path("orders/<str:number>/documents/invoice/", views.IssueInvoiceView.as_view(),
-         name="orders-document-issue-invoice"),
-    path("orders/<str:number>/documents/<int:pk>/", views.DownloadDocumentView.as_view(),
-         name="orders-document-download"),
-    path("orders/<str:number>/documents/<int:pk>/credit-note/", views.CreditNoteView.as_view(),
-         name="orders-document-credit-note"),
-    path("orders/<str:number>/documents/<int:pk>/email/", views.EmailDocumentView.as_view(),
-         name="orders-document-email"),
+    *document_urls({"list": views.OrderDocumentsView, "print": views.PrintDocumentView,
+                    "issue-invoice": views.IssueInvoiceView, "credit-note": views.CreditNoteView,
+                    "download": views.DownloadDocumentView, "email": views.EmailDocumentView}),
     path("orders/<str:number>/", views.OrderPageView.as_view(), name="orders-workspace-order"),
     path("orders/<str:number>/transition/", views.OrderTransitionView.as_view(),
          name="orders-workspace-order-transition"),
