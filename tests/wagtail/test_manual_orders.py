@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from oscar.core.loading import get_model
 
-from oscar_orders_ext.models import OrderProcess, TimelineEntry
+from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.services.transitions import transition_order
 
 from ..conftest import stock_of
@@ -159,29 +159,6 @@ def test_partner_users_take_no_manual_orders_as_in_oscars_dashboard(
 
 
 # --- the line editor ---------------------------------------------------------------------------
-
-def test_editing_lines_without_javascript_returns_to_the_wagtail_order_page(
-        django_app, cms_clerk, manual_order, mug, product):
-    order = manual_order(quantity=2)
-    page = django_app.get(lines_url(order), user=cms_clerk)
-    assert page.pyquery("#wagtail-sidebar, aside.sidebar").length
-    form = page.forms["ooe-lines-form"]
-    form["sku"], form["quantity"] = "MUG-1", "2"
-    page = form.submit("action", value="add")
-    assert page.pyquery("[data-total=total_incl_tax]").attr("data-value") == "74.00"
-    form = page.forms["ooe-lines-form"]
-    form[f"line-{order.lines.get().pk}"] = "1"
-    form["note"] = "Customer called back"
-    done = form.submit("action", value="save", status=302)
-    assert done.location == order_page(order)
-    shown = done.follow()
-    assert f"The lines of order {order.number} were saved." in shown.pyquery(".messages").text()
-    order = Order.objects.get(pk=order.pk)
-    assert order.total_incl_tax == Decimal("64.00")
-    assert stock_of(product) == (10, 1) and stock_of(mug) == (5, 2)
-    entry = TimelineEntry.objects.get(order=order, kind="edit")
-    assert entry.note == "Customer called back" and entry.actor == cms_clerk
-
 
 def test_line_previews_answer_json_and_saving_redirects_to_wagtail(django_app, cms_clerk,
                                                                     manual_order):
