@@ -1,4 +1,6 @@
-from django.urls import path
+from typing import Any
+
+from django.urls import URLPattern, path
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from oscar.core.application import OscarDashboardConfig
@@ -211,17 +213,26 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         ]
         return self.post_process_urls(urls)
 
-    def document_urls(self) -> list:  # type: ignore[type-arg]
-        views = {name: view.as_view() for name, view in self.document_views.items()}
-        base = "orders/<str:number>/documents/"
-        return [
-            path(base, views["list"], name="orders-document-list"),
-            path(f"{base}print/<slug:kind>/", views["print"], name="orders-document-print"),
-            path(f"{base}invoice/", views["issue-invoice"],
-                 name="orders-document-issue-invoice"),
-            path(f"{base}<int:pk>/", views["download"], name="orders-document-download"),
-            path(f"{base}<int:pk>/credit-note/", views["credit-note"],
-                 name="orders-document-credit-note"),
-            path(f"{base}<int:pk>/email/", views["email"], name="orders-document-email"),
-            path("documents/identity/", views["identity"], name="orders-document-identity"),
-        ]
+    def document_urls(self) -> list[URLPattern]:
+        return document_urls(self.document_views)
+
+
+def document_urls(views: dict[str, Any]) -> list[URLPattern]:
+    """The document pages, from their view classes by ``DOCUMENT_VIEWS`` key; every front end
+    names them alike, so the shared views reverse them in any namespace ("identity" is
+    optional)."""
+    views = {name: view.as_view() for name, view in views.items()}
+    base = "orders/<str:number>/documents/"
+    urls = [
+        path(base, views["list"], name="orders-document-list"),
+        path(f"{base}print/<slug:kind>/", views["print"], name="orders-document-print"),
+        path(f"{base}invoice/", views["issue-invoice"], name="orders-document-issue-invoice"),
+        path(f"{base}<int:pk>/", views["download"], name="orders-document-download"),
+        path(f"{base}<int:pk>/credit-note/", views["credit-note"],
+             name="orders-document-credit-note"),
+        path(f"{base}<int:pk>/email/", views["email"], name="orders-document-email"),
+    ]
+    if "identity" in views:
+        urls.append(path("documents/identity/", views["identity"],
+                         name="orders-document-identity"))
+    return urls

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -22,7 +23,7 @@ from oscar_orders_ext.frontends import safe_next
 from oscar_orders_ext.models import IssuedDocument, ShopIdentity
 
 from .document_forms import CreditNoteForm, DeliveryNoteForm, ShopIdentityForm
-from .views import url
+from .views import NAMESPACE, url
 
 PAGE = "oscar_orders_ext/dashboard/documents/order_documents.html"
 
@@ -57,9 +58,32 @@ def print_response(request: HttpRequest, kind: str, order_pks: list[int],
 
 
 class OrderDocumentMixin:
-    """The order named in the URL, if the user may see it (partners: their orders only)."""
+    """The order named in the URL, if the user may see it (partners: their orders only).
+
+    A front end sets ``url_namespace`` (both name their document URLs alike), its templates,
+    where a form goes back to without ``next`` (``back_url_name``) and may add context in
+    ``extra_page_context``; every other step is shared.
+    """
 
     request: HttpRequest
+    url_namespace = NAMESPACE
+    documents_template = PAGE
+    back_url_name = "orders-document-list"
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        """One of this front end's URLs."""
+        return reverse(f"{self.url_namespace}:{name}", kwargs=kwargs or None)
+
+    def extra_page_context(self, order: Any) -> dict[str, Any]:
+        """Front-end specific context (page title, breadcrumbs …)."""
+        return {}
+
+    def render_page(self, template: str, order: Any, context: dict[str, Any] | None = None,
+                    *, status: int = 200) -> HttpResponse:
+        """``template`` with the order, ``context`` and the front end's extra context."""
+        return render(self.request, template, {"order": order, **(context or {}),
+                                               **self.extra_page_context(order)},
+                      status=status)
 
     def get_order(self, number: str) -> Any:
         process = get_object_or_404(
@@ -72,15 +96,15 @@ class OrderDocumentMixin:
 
     def back(self, order: Any) -> HttpResponse:
         """To the page the form was on (the order page or the documents page)."""
-        return redirect(safe_next(self.request,
-                                  url("orders-document-list", number=order.number)))
+        return redirect(safe_next(self.request, self.url(self.back_url_name,
+                                                         number=order.number)))
 
 
 class OrderDocumentsView(OrderDocumentMixin, View):
     """The order's documents: what was issued, and the buttons to print and issue."""
 
     def get(self, request: HttpRequest, number: str) -> HttpResponse:
-        return render(request, PAGE, {"order": self.get_order(number)})
+        return self.render_page(self.documents_template, self.get_order(number))
 
 
 class PrintDocumentView(OrderDocumentMixin, View):
@@ -94,8 +118,8 @@ class PrintDocumentView(OrderDocumentMixin, View):
         if kind == DocumentKind.DELIVERY_NOTE:
             form = DeliveryNoteForm(request.GET)
             if not form.is_valid():
-                return render(request, PAGE, {"order": order, "delivery_form": form},
-                              status=400)
+                return self.render_page(self.documents_template, order,
+                                        {"delivery_form": form}, status=400)
             delivery = form.details()
         rendered = render_document(kind, order, delivery=delivery)
         return pdf_response(rendered.pdf, f"{kind}-{order.number}.pdf")
@@ -121,8 +145,8 @@ class CreditNoteView(OrderDocumentMixin, View):
     def get(self, request: HttpRequest, number: str, pk: int) -> HttpResponse:
         order = self.get_order(number)
         invoice = self.get_document(order, pk)
-        return render(request, self.template_name,
-                      {"order": order, "invoice": invoice, "form": CreditNoteForm()})
+        return self.render_page(self.template_name, order,
+                                {"invoice": invoice, "form": CreditNoteForm()})
 
     def post(self, request: HttpRequest, number: str, pk: int) -> HttpResponse:
         order = self.get_order(number)
@@ -139,8 +163,8 @@ class CreditNoteView(OrderDocumentMixin, View):
                 messages.success(request, _("Credit note %(number)s issued.")
                                  % {"number": credit.number})
                 return self.back(order)
-        return render(request, self.template_name,
-                      {"order": order, "invoice": invoice, "form": form}, status=400)
+        return self.render_page(self.template_name, order, {"invoice": invoice, "form": form},
+                                status=400)
 
 
 class DownloadDocumentView(OrderDocumentMixin, View):

@@ -29,6 +29,7 @@ from oscar_orders_ext.templatetags.orders_workspace import order_detail_url
 
 from .manual_forms import (BillingAddressForm, LineEditForm, ManualOrderForm,
                            ShippingAddressForm, quantities, shipping_choice)
+from .views import NAMESPACE
 
 StockRecord = get_model("partner", "StockRecord")
 Selector = get_class("partner.strategy", "Selector")
@@ -57,10 +58,19 @@ def _product_from(request: HttpRequest) -> str:
 # --- Manual orders ---------------------------------------------------------------------------
 
 class OrderCreateView(View):
-    """Build a cart for a customer, see Oscar's totals live, and place the order."""
+    """Build a cart for a customer, see Oscar's totals live, and place the order.
+
+    A front end sets its templates and ``url_namespace`` (where the placed order opens) and
+    may add context in ``extra_page_context``; every other step is shared.
+    """
 
     template_name = "oscar_orders_ext/dashboard/order_create.html"
     cart_template = "oscar_orders_ext/dashboard/partials/cart.html"
+    url_namespace = NAMESPACE
+
+    def extra_page_context(self) -> dict[str, Any]:
+        """Front-end specific context of the full page (page title, breadcrumbs …)."""
+        return {}
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return self.respond(ManualOrderForm(user=request.user), basket=None, customer=None)
@@ -153,7 +163,7 @@ class OrderCreateView(View):
         session = self.request.session
         session[DRAFTS_KEY] = [pk for pk in session.get(DRAFTS_KEY, []) if pk != basket.pk]
         message = _("Order %(number)s placed.") % {"number": order.number}
-        target = order_detail_url(order.number)
+        target = order_detail_url(order.number, self.url_namespace)
         if wants_json(self.request):
             return JsonResponse({"ok": True, "message": message, "number": order.number,
                                  "redirect": target})
@@ -201,6 +211,7 @@ class OrderCreateView(View):
             **cart, "form": form, "customer": customer,
             "billing_form": billing or self.address_form(BillingAddressForm, "billing"),
             "shipping_form": shipping or self.address_form(ShippingAddressForm, "shipping"),
+            **self.extra_page_context(),
         }, status=status)
 
     def address_form(self, form_class: type, prefix: str) -> Any:
@@ -246,10 +257,18 @@ class ProductSearchView(View):
 # --- Lines of placed orders -------------------------------------------------------------------
 
 class OrderLinesView(View):
-    """Add, remove and change the lines of a placed order."""
+    """Add, remove and change the lines of a placed order.
+
+    Front ends set templates and ``url_namespace`` as for ``OrderCreateView``.
+    """
 
     template_name = "oscar_orders_ext/dashboard/order_lines.html"
     rows_template = "oscar_orders_ext/dashboard/partials/line_rows.html"
+    url_namespace = NAMESPACE
+
+    def extra_page_context(self, process: Any) -> dict[str, Any]:
+        """Front-end specific context of the full page (page title, breadcrumbs …)."""
+        return {}
 
     def process(self, number: str) -> Any:
         process = selectors.visible_processes(self.request.user).select_related(
@@ -301,7 +320,7 @@ class OrderLinesView(View):
                 initial={"version": process.version}), error=conflict.message, status=409)
         message = (_("The lines of order %(number)s were saved.") if plan.changed
                    else _("Nothing was changed.")) % {"number": process.number}
-        target = order_detail_url(process.number)
+        target = order_detail_url(process.number, self.url_namespace)
         if wants_json(self.request):
             return JsonResponse({"ok": True, "message": message, "redirect": target,
                                  "totals": plan.totals()})
@@ -319,7 +338,8 @@ class OrderLinesView(View):
                                  "totals": plan.totals()}, status=status)
         if error:
             messages.error(self.request, error)
-        return render(self.request, self.template_name, context, status=status)
+        return render(self.request, self.template_name,
+                      {**context, **self.extra_page_context(process)}, status=status)
 
 
 def _count(value: str) -> int:

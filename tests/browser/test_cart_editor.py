@@ -1,4 +1,6 @@
-"""An operator takes a phone order in the cart editor; the live totals are what gets saved."""
+"""An operator takes a phone order in the cart editor, in Oscar's dashboard or in Wagtail's
+admin (the same view and script, each front end's markup); the live totals are what gets
+saved."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from oscar_orders_ext.models import OrderProcess
 
 from ..manual_orders.conftest import (MANUAL_ORDER_PERMISSIONS, country, customer,  # noqa: F401
                                       mug, mug_offer, voucher)
+from ..wagtail.conftest import FRONT_ENDS, with_wagtail_access
 from .conftest import sign_in
 
 Order = get_model("order", "Order")
@@ -32,12 +35,13 @@ def pick(page: Any, search: str, text: str, result: str) -> None:
     page.locator(f"{result} button").first.wait_for()
 
 
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
 def test_live_totals_equal_the_saved_orders_totals(live_server, page, make_staff, product,
-                                                   mug, mug_offer, voucher, customer, country):
-    make_staff("phone-clerk", MANUAL_ORDER_PERMISSIONS)
+                                                   mug, mug_offer, voucher, customer, country,
+                                                   namespace):
+    with_wagtail_access(make_staff("phone-clerk", MANUAL_ORDER_PERMISSIONS))
     sign_in(page, live_server, "phone-clerk")
-    page.goto(live_server.url + reverse(
-        "oscar_orders_ext_dashboard:orders-workspace-order-create"))
+    page.goto(live_server.url + reverse(f"{namespace}:orders-workspace-order-create"))
 
     pick(page, "#ooe-customer-search", "lovelace", "[data-picker=customer] [data-picker-results]")
     settled(page, lambda: page.locator("[data-picker=customer] [data-picker-results] button")
@@ -80,6 +84,9 @@ def test_live_totals_equal_the_saved_orders_totals(live_server, page, make_staff
         page.click("#ooe-place-order")
 
     order = Order.objects.get()
+    assert page.url == live_server.url + reverse(f"{namespace}:orders-workspace-order",
+                                                 kwargs={"number": order.number})
+    assert f"Order {order.number} placed." in page.inner_text("body")
     assert order.user == customer
     assert str(order.total_incl_tax) == shown["total_incl_tax"]
     assert str(order.total_excl_tax) == shown["total_excl_tax"]

@@ -8,11 +8,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.urls import reverse
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.models import ExportJob, IssuedDocument, OrderProcess, ShopIdentity
 
 from ..dashboard.conftest import WORKSPACE_EDITOR, WORKSPACE_VIEWER, ws_url
+from ..wagtail.conftest import FRONT_ENDS, with_wagtail_access
 from .conftest import pdf_pages, pdf_text
 
 Partner = get_model("partner", "Partner")
@@ -58,14 +60,17 @@ def test_an_accountant_issues_emails_and_credits_an_invoice(django_app, accounta
     assert "Issue credit note" not in page.text  # fully credited
 
 
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
 def test_a_credit_above_what_is_open_is_refused_with_the_form(django_app, accountant,
-                                                               make_order):
+                                                               make_order, namespace):
     from oscar_orders_ext.documents.service import issue_invoice
 
     order = make_order()
     invoice = issue_invoice(order)
-    form = django_app.get(ws_url("orders-document-credit-note", number=order.number,
-                                 pk=invoice.pk), user=accountant).forms["ooe-credit-note-form"]
+    url = reverse(f"{namespace}:orders-document-credit-note",
+                  kwargs={"number": order.number, "pk": invoice.pk})
+    form = django_app.get(url, user=with_wagtail_access(accountant)).forms[
+        "ooe-credit-note-form"]
     form["reason"], form["amount"] = "Too much", "999"
     response = form.submit(status=400)
     assert "at most" in response.text

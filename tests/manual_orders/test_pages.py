@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.models import OrderProcess, TimelineEntry
@@ -15,6 +16,7 @@ from oscar_orders_ext.templatetags.orders_workspace import order_detail_url
 
 from ..conftest import stock_of
 from ..dashboard.conftest import ws_url
+from ..wagtail.conftest import FRONT_ENDS, with_wagtail_access
 
 Basket = get_model("basket", "Basket")
 Order = get_model("order", "Order")
@@ -200,9 +202,12 @@ def lines_url(order: Any) -> str:
     return ws_url("orders-workspace-order-lines", number=order.number)
 
 
-def test_editing_lines_without_javascript(django_app, clerk, manual_order, mug, product):
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_editing_lines_without_javascript(django_app, clerk, manual_order, mug, product,
+                                          namespace):
     order = manual_order(quantity=2)
-    form = django_app.get(lines_url(order), user=clerk).forms["ooe-lines-form"]
+    url = reverse(f"{namespace}:orders-workspace-order-lines", kwargs={"number": order.number})
+    form = django_app.get(url, user=with_wagtail_access(clerk)).forms["ooe-lines-form"]
     form["sku"] = "MUG-1"
     form["quantity"] = "2"
     page = form.submit("action", value="add")
@@ -211,9 +216,8 @@ def test_editing_lines_without_javascript(django_app, clerk, manual_order, mug, 
     form[f"line-{order.lines.get().pk}"] = "1"
     form["note"] = "Customer called back"
     done = form.submit("action", value="save", status=302)
-    assert done.location == order_detail_url(order.number)
-    shown = django_app.get(ws_url("orders-workspace"), user=clerk)
-    assert f"The lines of order {order.number} were saved." in shown.text
+    assert done.location == order_detail_url(order.number, namespace)  # this front end's
+    assert f"The lines of order {order.number} were saved." in done.follow().text
     order = Order.objects.get(pk=order.pk)
     assert order.total_incl_tax == Decimal("64.00")
     assert stock_of(product) == (10, 1) and stock_of(mug) == (5, 2)
@@ -233,9 +237,11 @@ def test_line_previews_answer_json_and_save_nothing(django_app, clerk, manual_or
     assert Order.objects.get(pk=order.pk).total_incl_tax == Decimal("24.00")
 
 
-def test_a_stale_line_form_is_a_conflict(django_app, clerk, manual_order):
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_a_stale_line_form_is_a_conflict(django_app, clerk, manual_order, namespace):
     order = manual_order(quantity=2)
-    form = django_app.get(lines_url(order), user=clerk).forms["ooe-lines-form"]
+    url = reverse(f"{namespace}:orders-workspace-order-lines", kwargs={"number": order.number})
+    form = django_app.get(url, user=with_wagtail_access(clerk)).forms["ooe-lines-form"]
     transition_order(order, "confirm", user=clerk)  # someone else, meanwhile
     form[f"line-{order.lines.get().pk}"] = "3"
     page = form.submit("action", value="save", status=409)

@@ -59,7 +59,10 @@ def test_the_apps_permissions_are_offered_in_wagtails_group_editor():
         offered |= {(p.content_type.app_label, p.codename) for p in fn()}
     expected = Permission.objects.filter(content_type__app_label="oscar_orders_ext",
                                          codename__in=["view_orderprocess", "bulk_edit_orders",
-                                                       "change_order_state", "manage_funnels"])
+                                                       "change_order_state", "manage_funnels",
+                                                       "create_manual_order", "edit_order_lines",
+                                                       "issue_invoice", "issue_credit_note",
+                                                       "send_invoice"])
     assert {(p.content_type.app_label, p.codename) for p in expected} <= offered
 
 

@@ -11,10 +11,12 @@ from oscar_orders_ext.models import OrderProcess
 #: ``user_has_permission(user, "view")`` checks ``oscar_orders_ext.view_orderprocess``.
 permission_policy = ModelPermissionPolicy(OrderProcess)
 
-#: The app's permissions offered in Wagtail's group editor: viewing and editing orders, and
-#: every action permission the app declares on OrderProcess.
+#: The app's permissions offered in Wagtail's group editor: viewing and editing orders, every
+#: action permission the app declares on OrderProcess, and the document actions of the order
+#: page (the shop identity is edited in Oscar's dashboard).
 CODENAMES = ["view_orderprocess", "change_orderprocess",
-             *(codename for codename, _label in OrderProcess._meta.permissions)]
+             *(codename for codename, _label in OrderProcess._meta.permissions),
+             "issue_invoice", "issue_credit_note", "send_invoice"]
 
 
 def can_view(user: Any) -> bool:
@@ -25,3 +27,9 @@ def can_view(user: Any) -> bool:
 def has(user: Any, codename: str) -> bool:
     """Whether ``user`` holds one of the app's permissions (``change_order_state`` …)."""
     return bool(user.is_active and user.has_perm(f"oscar_orders_ext.{codename}"))
+
+
+def has_as_staff(user: Any, codename: str) -> bool:
+    """Whether ``user`` is staff and holds ``codename``: Oscar's dashboard keeps manual orders
+    and line edits to staff, so partner users (not staff) get neither in Wagtail either."""
+    return bool(user.is_staff and has(user, codename))

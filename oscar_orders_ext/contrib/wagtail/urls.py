@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from oscar_orders_ext.dashboard.apps import document_urls
+
 from . import views
 
 app_name = "oscar_orders_ext_wagtail"
@@ -16,7 +18,18 @@ urlpatterns = [
          name="cards"),
     path("move/", views.MoveOrderView.as_view(), name="move"),
     path("columns/", views.ColumnPreferenceView.as_view(), name="columns"),
-    # The order page keeps the dashboard's URL names: the shared views reverse them by name.
+    # Manual orders, the line editor, the documents and the order page keep the dashboard's
+    # URL names: the shared views reverse them by name.
+    path("orders/new/", views.OrderCreateView.as_view(), name="orders-workspace-order-create"),
+    path("orders/new/customers/", views.CustomerSearchView.as_view(),
+         name="orders-workspace-customer-search"),
+    path("orders/new/products/", views.ProductSearchView.as_view(),
+         name="orders-workspace-product-search"),
+    path("orders/<str:number>/lines/", views.OrderLinesView.as_view(),
+         name="orders-workspace-order-lines"),
+    *document_urls({"list": views.OrderDocumentsView, "print": views.PrintDocumentView,
+                    "issue-invoice": views.IssueInvoiceView, "credit-note": views.CreditNoteView,
+                    "download": views.DownloadDocumentView, "email": views.EmailDocumentView}),
     path("orders/<str:number>/", views.OrderPageView.as_view(), name="orders-workspace-order"),
     path("orders/<str:number>/transition/", views.OrderTransitionView.as_view(),
          name="orders-workspace-order-transition"),

@@ -22,16 +22,17 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
+from wagtail.admin.widgets.button import HeaderButton
 
 from oscar_orders_ext import frontends, selectors
 from oscar_orders_ext.frontends import safe_next, wants_json
-from oscar_orders_ext.dashboard import funnel_views, order_views
+from oscar_orders_ext.dashboard import document_views, funnel_views, manual_views, order_views
 from oscar_orders_ext.dashboard.forms import ColumnPreferenceForm, MoveForm, SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.workflow import get_workflow
 
-from .permissions import can_view, has
+from .permissions import can_view, has, has_as_staff
 
 NAMESPACE = "oscar_orders_ext_wagtail"
 CARDS_TEMPLATE = "oscar_orders_ext/wagtail/partials/cards.html"
@@ -42,6 +43,21 @@ def url(name: str, **kwargs: Any) -> str:
     return reverse(f"{NAMESPACE}:{name}", kwargs=kwargs or None)
 
 
+def page_chrome(title: str, *trail: dict[str, str]) -> dict[str, Any]:
+    """The title, header and breadcrumbs (Home › Orders › ``trail`` › title) of a workspace
+    page drawn with ``render()`` on Wagtail's ``generic/base.html``."""
+    return {
+        "page_title": title, "header_title": title, "header_icon": "clipboard-list",
+        "breadcrumbs_items": [*WagtailAdminTemplateMixin.breadcrumbs_items,
+                              {"url": url("table"), "label": _("Orders")}, *trail,
+                              {"url": "", "label": title}],
+    }
+
+
+def order_crumb(number: str) -> dict[str, str]:
+    """The breadcrumb of an order's Wagtail page."""
+    return {"url": url("orders-workspace-order", number=number),
+            "label": _("Order %(number)s") % {"number": number}}
 
 
 def forbidden(request: HttpRequest) -> HttpResponse:
@@ -58,10 +74,20 @@ class PermissionRequiredMixin:
 
     #: App permission codenames needed besides ``view_orderprocess``.
     required: tuple[str, ...] = ()
+    #: App permission codenames of which at least one is needed, if any are given.
+    required_any: tuple[str, ...] = ()
+    #: Pages Oscar's dashboard keeps to staff (no partner route in its permissions map).
+    staff_only = False
+
+    def has_permission(self, user: Any) -> bool:
+        """Whether ``user`` may open this page (the same rules as Oscar's dashboard)."""
+        return (can_view(user) and (user.is_staff or not self.staff_only)
+                and all(has(user, codename) for codename in self.required)
+                and (not self.required_any
+                     or any(has(user, codename) for codename in self.required_any)))
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_view(request.user) or not all(has(request.user, codename)
-                                                 for codename in self.required):
+        if not self.has_permission(request.user):
             return forbidden(request)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
@@ -149,6 +175,14 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
     def active_filters(self) -> list[Any]:  # type: ignore[override]
         search_id = self.filters.form["q"].auto_id
         return [active for active in super().active_filters if active.auto_id != search_id]
+
+    @property
+    def header_buttons(self) -> list[HeaderButton]:  # type: ignore[override]
+        """"New order", for those who may take manual orders."""
+        if not has_as_staff(self.request.user, "create_manual_order"):
+            return []
+        return [HeaderButton(_("New order"), url=url("orders-workspace-order-create"),
+                             icon_name="plus", attrs={"id": "ooe-new-order"})]
 
     def get_queryset(self) -> Any:
         return self.filters.qs  # lazy: table_page orders, counts and pages it
@@ -352,15 +386,12 @@ class OrderPageMixin(PermissionRequiredMixin):
     page_template = "oscar_orders_ext/wagtail/order_detail.html"
 
     def extra_page_context(self, process: OrderProcess) -> dict[str, Any]:
-        title = _("Order %(number)s") % {"number": process.order.number}
         return {
-            "page_title": title, "header_title": title, "header_icon": "clipboard-list",
-            "breadcrumbs_items": [
-                *WagtailAdminTemplateMixin.breadcrumbs_items,
-                {"url": url("table"), "label": _("Orders")}, {"url": "", "label": title}],
+            **page_chrome(_("Order %(number)s") % {"number": process.order.number}),
             "dashboard_order_url": order_views.dashboard_url(
                 "oscar_orders_ext_dashboard:orders-workspace-order",
                 number=process.order.number),
+            "can_edit_lines": has_as_staff(self.request.user, "edit_order_lines"),
         }
 
 
@@ -396,6 +427,94 @@ class OrderNoteView(OrderPageMixin, order_views.NoteView):
     """Add an internal note or a note for the buyer."""
 
     required = ("change_orderprocess",)
+
+
+# --- Documents, line edits and manual orders: the dashboard's views, Wagtail's templates ---
+
+class DocumentPageMixin(PermissionRequiredMixin):
+    """The dashboard's document views in Wagtail: same services, forms and partner scoping;
+    forms without ``next`` go back to the Wagtail order page."""
+
+    url_namespace = NAMESPACE
+    documents_template = "oscar_orders_ext/wagtail/documents.html"
+    back_url_name = "orders-workspace-order"
+
+    def extra_page_context(self, order: Any) -> dict[str, Any]:
+        return page_chrome(_("Documents"), order_crumb(order.number))
+
+
+class OrderDocumentsView(DocumentPageMixin, document_views.OrderDocumentsView):
+    """The documents panel on a page of its own (the delivery note's errors are shown here)."""
+
+
+class PrintDocumentView(DocumentPageMixin, document_views.PrintDocumentView):
+    """Summary, receipts and delivery note, rendered now, shown inline."""
+
+
+class DownloadDocumentView(DocumentPageMixin, document_views.DownloadDocumentView):
+    """The stored PDF of an issued invoice or credit note."""
+
+
+class IssueInvoiceView(DocumentPageMixin, document_views.IssueInvoiceView):
+    """Issue the order's invoice (its number is final)."""
+
+    required = ("issue_invoice",)
+
+
+class EmailDocumentView(DocumentPageMixin, document_views.EmailDocumentView):
+    """Email an issued document to the customer, as a PDF attachment."""
+
+    required = ("send_invoice",)
+
+
+class CreditNoteView(DocumentPageMixin, document_views.CreditNoteView):
+    """Credit an invoice: the form, then the credit note."""
+
+    required = ("issue_credit_note",)
+    template_name = "oscar_orders_ext/wagtail/credit_note_form.html"
+
+    def extra_page_context(self, order: Any) -> dict[str, Any]:
+        return page_chrome(_("Credit note"), order_crumb(order.number))
+
+
+class OrderLinesView(PermissionRequiredMixin, manual_views.OrderLinesView):
+    """Add, remove and change the lines of a placed order (cart_editor.js, same JSON)."""
+
+    required = ("edit_order_lines",)
+    staff_only = True
+    url_namespace = NAMESPACE
+    template_name = "oscar_orders_ext/wagtail/order_lines.html"
+    rows_template = "oscar_orders_ext/wagtail/partials/line_rows.html"
+
+    def extra_page_context(self, process: Any) -> dict[str, Any]:
+        return page_chrome(_("Edit lines"), order_crumb(process.number))
+
+
+class OrderCreateView(PermissionRequiredMixin, manual_views.OrderCreateView):
+    """A manual order in the cart editor; once placed, its Wagtail order page opens."""
+
+    required = ("create_manual_order",)
+    staff_only = True
+    url_namespace = NAMESPACE
+    template_name = "oscar_orders_ext/wagtail/order_create.html"
+    cart_template = "oscar_orders_ext/wagtail/partials/cart.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return page_chrome(_("New order"))
+
+
+class CustomerSearchView(PermissionRequiredMixin, manual_views.CustomerSearchView):
+    """Customers by name or email, as JSON, for the customer picker."""
+
+    required = ("create_manual_order",)
+    staff_only = True
+
+
+class ProductSearchView(PermissionRequiredMixin, manual_views.ProductSearchView):
+    """Products by title, SKU or UPC, as JSON, for the cart and the line editor."""
+
+    required_any = ("create_manual_order", "edit_order_lines")
+    staff_only = True
 
 
 class ColumnPreferenceView(PermissionRequiredMixin, View):

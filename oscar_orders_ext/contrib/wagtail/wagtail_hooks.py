@@ -13,7 +13,7 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
 from . import urls
-from .permissions import CODENAMES, can_view, has
+from .permissions import CODENAMES, can_view, has, has_as_staff
 
 
 @hooks.register("register_admin_urls")
@@ -25,18 +25,21 @@ def register_admin_urls() -> list[URLPattern | URLResolver]:
 class WorkspaceMenuItem(MenuItem):
     """A menu entry shown to users who may view orders (and hold ``required``, if set)."""
 
-    def __init__(self, *args: Any, required: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, required: str = "", staff_only: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.required = required
+        self.check = has_as_staff if staff_only else has
 
     def is_shown(self, request: HttpRequest) -> bool:
         """Shown with ``view_orderprocess`` (and the extra permission, if any)."""
-        return can_view(request.user) and (not self.required or has(request.user,
-                                                                    self.required))
+        return can_view(request.user) and (not self.required or self.check(request.user,
+                                                                           self.required))
 
 
 class OrdersMenu(Menu):
-    """The submenu: the table, one board per funnel (read at each request), funnel settings."""
+    """The submenu: the table, "New order", one board per funnel (read at each request),
+    funnel settings."""
 
     def __init__(self) -> None:
         super().__init__(register_hook_name=None, construct_hook_name=None, items=None)
@@ -48,6 +51,10 @@ class OrdersMenu(Menu):
         items: list[MenuItem] = [WorkspaceMenuItem(
             _("Table"), reverse("oscar_orders_ext_wagtail:table"), name="orders-table",
             icon_name="list-ul", order=100)]
+        items.append(WorkspaceMenuItem(
+            _("New order"), reverse("oscar_orders_ext_wagtail:orders-workspace-order-create"),
+            name="orders-new", icon_name="plus", order=150, required="create_manual_order",
+            staff_only=True))
         for position, funnel in enumerate(Funnel.objects.all()):
             items.append(WorkspaceMenuItem(
                 funnel.name, reverse("oscar_orders_ext_wagtail:kanban",

@@ -5,6 +5,10 @@
  * the server answers JSON ({ok, message, html, totals}) and the cart ([data-cart]) is redrawn
  * from the server's HTML, so every figure shown was computed by Oscar on the server.
  * Requests are queued: one at a time, in the order the operator made them.
+ *
+ * The script knows no CSS framework: each front end's markup names its own classes
+ * (data-error-class and data-info-class on the message box, data-result-class on a picker's
+ * results) and the message box is shown and hidden with the "hidden" attribute.
  */
 (function () {
     "use strict";
@@ -16,6 +20,10 @@
             window.clearTimeout(timer);
             timer = window.setTimeout(function () { fn.apply(null, args); }, wait);
         };
+    }
+
+    function classesOf(element, name) {
+        return (element.dataset[name] || "").split(" ").filter(Boolean);
     }
 
     function setUpEditor(form) {
@@ -33,9 +41,11 @@
         function showMessage(text, ok) {
             if (!messageBox) { return; }
             messageBox.textContent = text || "";
-            messageBox.classList.toggle("d-none", !text);
-            messageBox.classList.toggle("alert-danger", !ok);
-            messageBox.classList.toggle("alert-info", !!ok);
+            messageBox.hidden = !text;
+            messageBox.classList.remove.apply(messageBox.classList,
+                                              classesOf(messageBox, ok ? "errorClass" : "infoClass"));
+            messageBox.classList.add.apply(messageBox.classList,
+                                           classesOf(messageBox, ok ? "infoClass" : "errorClass"));
         }
 
         function send(action, extra) {
@@ -178,7 +188,7 @@
                     answer.results.forEach(function (item) {
                         var button = document.createElement("button");
                         button.type = "button";
-                        button.className = "list-group-item list-group-item-action";
+                        button.className = classesOf(results, "resultClass").join(" ");
                         button.dataset.id = item.id;
                         button.textContent = kind === "product"
                             ? item.title + (item.sku ? " · " + item.sku : "") +
@@ -193,5 +203,14 @@
         input.addEventListener("input", search);
     }
 
-    document.querySelectorAll("form[data-cart-editor]").forEach(setUpEditor);
+    function init() {
+        document.querySelectorAll("form[data-cart-editor]").forEach(setUpEditor);
+    }
+
+    // Wagtail's admin loads page scripts in the head, Oscar's dashboard at the end of the body.
+    if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", init);
+    } else {
+        init();
+    }
 }());
