@@ -118,8 +118,11 @@ class PrintDocumentView(OrderDocumentMixin, View):
         if kind == DocumentKind.DELIVERY_NOTE:
             form = DeliveryNoteForm(request.GET)
             if not form.is_valid():
-                return self.render_page(self.documents_template, order,
-                                        {"delivery_form": form}, status=400)
+                # Forms on the redrawn page go back to the documents page, not to this URL.
+                return self.render_page(self.documents_template, order, {
+                    "delivery_form": form,
+                    "documents_next": self.url("orders-document-list", number=order.number),
+                }, status=400)
             delivery = form.details()
         rendered = render_document(kind, order, delivery=delivery)
         return pdf_response(rendered.pdf, f"{kind}-{order.number}.pdf")

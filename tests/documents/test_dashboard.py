@@ -99,6 +99,17 @@ def test_the_delivery_note_form_takes_carrier_packages_and_reason(django_app, vi
     assert "Number of packages" in bad.text
 
 
+def test_forms_on_a_redrawn_delivery_note_go_back_to_the_documents_page(django_app, accountant,
+                                                                       make_order):
+    order = make_order()
+    bad = django_app.get(ws_url("orders-document-print", number=order.number,
+                                kind="delivery_note"), {"packages": "0"}, user=accountant,
+                         status=400)
+    issued = bad.forms["ooe-issue-invoice"].submit()
+    assert issued.location == ws_url("orders-document-list", number=order.number)
+    assert IssuedDocument.objects.filter(order=order, kind="invoice").count() == 1
+
+
 def test_a_viewer_cannot_issue_email_or_credit(django_app, viewer, make_order):
     from oscar_orders_ext.documents.service import issue_invoice
 
