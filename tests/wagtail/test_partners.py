@@ -82,3 +82,19 @@ def test_exports_hold_only_the_partners_orders(django_app, partner_user, two_par
     form["format"] = "csv"
     text = form.submit().body.decode("utf-8-sig")
     assert str(mine.number) in text and str(theirs.number) not in text
+
+
+def test_bulk_actions_and_funnel_settings_stay_with_staff_as_in_oscars_dashboard(
+        django_app, partner_user, two_partners_orders):
+    partner_user.user_permissions.add(*Permission.objects.filter(
+        codename__in=["bulk_edit_orders", "manage_funnels"]))
+    table = django_app.get(wt_url("table"), user=partner_user)
+    assert not table.pyquery(".ooe-bulk-bar")
+    home = django_app.get("/cms/", user=partner_user)
+    assert wt_url("table") in home.text and wt_url("orders-funnel-list") not in home.text
+    mine, _theirs = two_partners_orders
+    process = OrderProcess.objects.get(order=mine)
+    django_app.post(wt_url("bulk"), {"action": "mark_paid", "selected": [process.pk]},
+                    user=partner_user, status=403)
+    django_app.get(wt_url("orders-funnel-list"), user=partner_user, status=403)
+    assert OrderProcess.objects.get(pk=process.pk).payment_status != "paid"

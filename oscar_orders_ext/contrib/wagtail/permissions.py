@@ -30,6 +30,7 @@ def has(user: Any, codename: str) -> bool:
 
 
 def has_as_staff(user: Any, codename: str) -> bool:
-    """Whether ``user`` is staff and holds ``codename``: Oscar's dashboard keeps manual orders
-    and line edits to staff, so partner users (not staff) get neither in Wagtail either."""
+    """Whether ``user`` is staff and holds ``codename``: Oscar's dashboard keeps manual orders,
+    line edits, bulk actions and funnel settings to staff, so partner users (not staff) get
+    none of them in Wagtail either."""
     return bool(user.is_staff and has(user, codename))

@@ -222,7 +222,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
                             if self.request.GET.get(key)],
             "saved_views": frontends.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": query}),
-            "can_bulk_edit": has(self.request.user, "bulk_edit_orders"),
+            "can_bulk_edit": has_as_staff(self.request.user, "bulk_edit_orders"),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": frontends.workflow_transition_choices(),
             "bulk_documents": frontends.bulk_document_choices(),
@@ -236,6 +236,7 @@ class BulkActionView(PermissionRequiredMixin, frontends.BaseBulkActionView):
     """Apply an action to the selected orders or to every order matching the filter."""
 
     required = ("bulk_edit_orders",)
+    staff_only = True
 
     report_template = "oscar_orders_ext/wagtail/bulk_report.html"
 
@@ -317,6 +318,7 @@ class FunnelPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
     """Funnel settings in Wagtail: the dashboard's funnel views, Wagtail's templates and URLs."""
 
     required = ("manage_funnels",)
+    staff_only = True
     url_namespace = NAMESPACE
     header_icon = "cogs"
 
@@ -376,6 +378,7 @@ class StageReorderView(PermissionRequiredMixin, funnel_views.StageReorderView):
     """Save a new stage order (the drag and drop of the funnel page)."""
 
     required = ("manage_funnels",)
+    staff_only = True
     url_namespace = NAMESPACE
 
 

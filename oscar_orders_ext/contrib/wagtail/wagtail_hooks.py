@@ -62,7 +62,7 @@ class OrdersMenu(Menu):
                 name=f"orders-board-{funnel.slug}", icon_name="table", order=200 + position))
         items.append(WorkspaceMenuItem(
             _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"), name="orders-funnels",
-            icon_name="cogs", order=10_000, required="manage_funnels"))
+            icon_name="cogs", order=10_000, required="manage_funnels", staff_only=True))
         return items
 
     def menu_items_for_request(self, request: HttpRequest) -> list[MenuItem]:
