@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from django.db import connection, models
 from django_fsm import FSMField
 from oscar.core.loading import get_model
-from psycopg.copy import QueuedLibpqWriter
 
 from oscar_orders_ext.constants import OrderType, StockStatus, TimelineKind
 from oscar_orders_ext.models import Funnel, OrderProcess, TimelineEntry
@@ -128,8 +129,7 @@ class CopyTable:
         """COPY the rows (lists: primary key first unless ``keys=False``, then the named
         fields in order)."""
         defaults, converters = self.defaults, self.converters
-        # A worker thread sends the data: rows are built and formatted meanwhile.
-        with cursor.copy(self.sql, writer=QueuedLibpqWriter(cursor)) as copy:
+        with cursor.copy(self.sql) as copy:
             write_row = copy.write_row
             for row in rows:
                 for index, convert in converters:
@@ -153,16 +153,29 @@ class CopyCustomerWriter(CustomerWriter):
         fields = [field for field in meta.concrete_fields if not field.primary_key]
         table = CopyTable(self.User, [field.attname for field in fields], template=users[0])
         table.converters = []  # every value is prepared below
+        # Plain fields are read as they are; the others as bulk_create saves them.
+        getters = [attrgetter(field.attname) if _is_plain(field) else partial(_saved, field)
+                   for field in fields]
         with raw_cursor() as cursor:
             ids = table.reserve(cursor, len(users))
             rows = []
             for user, pk in zip(users, ids, strict=True):
-                rows.append([pk] + [field.get_db_prep_save(field.pre_save(user, True),
-                                                           connection) for field in fields])
+                rows.append([pk] + [get(user) for get in getters])
                 user.pk = pk
                 user._state.adding, user._state.db = False, connection.alias
             table.write(cursor, rows)
         return new
+
+
+def _is_plain(field: models.Field) -> bool:
+    """Whether the field saves its attribute's value unchanged."""
+    return type(field) in PLAIN_FIELDS and not getattr(field, "auto_now", False) and \
+        not getattr(field, "auto_now_add", False)
+
+
+def _saved(field: models.Field, instance: models.Model) -> Any:
+    """The database value ``bulk_create`` would save for the field."""
+    return field.get_db_prep_save(field.pre_save(instance, True), connection)
 
 
 class CopyOrderWriter(_OrderWriter):
@@ -212,9 +225,8 @@ class CopyOrderWriter(_OrderWriter):
     def write(self, batch: list[ImportedOrder]) -> None:
         """Insert one batch with one COPY per table.
 
-        Rows are built while they are copied (generators), and psycopg's queued writer sends
-        them from a worker thread: PostgreSQL ingests a table while Python builds the rest of
-        it, instead of waiting for every row of the batch to be built first.
+        Rows are built while they are copied (generators): PostgreSQL ingests a table while
+        Python builds the rest of it, and a batch's rows are never all held at once.
         """
         self.customers.prepare(batch)
         self.tags.prepare({tag for order in batch for tag in order.tags})
