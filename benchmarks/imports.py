@@ -7,8 +7,9 @@ Creates (drops first) the scratch database ``ooe_bench_imports``, migrates it wi
 settings, generates a Shopify-format CSV (1–3 line items per order, a customer per three
 orders, discounts, notes, tags, unknown SKUs) and imports it in a child process through the
 service the dashboard uses (``plan_import`` then ``commit_import``). Prints orders/s for the
-dry run, the commit and both, and the child's peak RSS. The target (5,000 orders/s) is shown,
-never asserted.
+dry run, the commit and both, the CPU time of the child and of its PostgreSQL backend (when
+the server runs on this machine: read from /proc), and the child's peak RSS. The target
+(5,000 orders/s) is shown, never asserted.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def server_cpu_seconds() -> float | None:
+    """CPU time of this connection's PostgreSQL backend, when the server runs on this machine."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    try:
+        with open(f"/proc/{connection.connection.info.backend_pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def child(orders: int, profile: str) -> dict[str, Any]:
     """Runs in the child process: generate, dry run, commit; returns the figures."""
     sys.path.insert(0, str(ROOT))
@@ -56,9 +70,9 @@ def child(orders: int, profile: str) -> dict[str, Any]:
         factories.create_product(partner_sku=f"SKU-{line}")
     data = generated_shopify_export(orders, customers=max(1, orders // 3))
     settings.OSCAR_ORDERS_EXT_IMPORT_MAX_BYTES = len(data) + 1
-    started, started_cpu = time.perf_counter(), cpu_seconds()
+    started, started_cpu, started_server = time.perf_counter(), cpu_seconds(), server_cpu_seconds()
     plan = plan_import(data, "orders_export.csv")
-    planned, planned_cpu = time.perf_counter(), cpu_seconds()
+    planned, planned_cpu, planned_server = time.perf_counter(), cpu_seconds(), server_cpu_seconds()
     if profile:
         import cProfile
         import pstats
@@ -68,7 +82,8 @@ def child(orders: int, profile: str) -> dict[str, Any]:
         pstats.Stats(profiler, stream=sys.stderr).sort_stats(profile).print_stats(60)
     else:
         result = commit_import(plan)
-    committed, committed_cpu = time.perf_counter(), cpu_seconds()
+    committed, committed_cpu, committed_server = (time.perf_counter(), cpu_seconds(),
+                                                  server_cpu_seconds())
     assert not plan.errors and result.orders_created == orders, (plan.errors[:3], result)
     again = time.perf_counter()
     assert plan_import(data, "orders_export.csv").counts.orders_to_create == 0
@@ -76,8 +91,14 @@ def child(orders: int, profile: str) -> dict[str, Any]:
     return {"orders": orders, "megabytes": len(data) / 1e6, "plan": planned - started,
             "commit": committed - planned, "replan": replanned - again,
             "plan_cpu": planned_cpu - started_cpu, "commit_cpu": committed_cpu - planned_cpu,
+            "plan_server": _difference(planned_server, started_server),
+            "commit_server": _difference(committed_server, planned_server),
             "lines": result.lines_created, "customers": result.customers_created,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _difference(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
 
 
 def main() -> None:
@@ -113,11 +134,16 @@ def main() -> None:
     total = figures["plan"] + figures["commit"]
     print(f"{orders} orders, {figures['lines']} lines, {figures['customers']} customers, "
           f"{figures['megabytes']:.1f} MB CSV")
-    for label, wall, cpu in (("dry run", figures["plan"], figures["plan_cpu"]),
-                             ("commit", figures["commit"], figures["commit_cpu"]),
-                             ("both", total, figures["plan_cpu"] + figures["commit_cpu"])):
+    servers = (figures["plan_server"], figures["commit_server"])
+    both_server = None if None in servers else sum(servers)
+    for label, wall, cpu, server in (
+            ("dry run", figures["plan"], figures["plan_cpu"], servers[0]),
+            ("commit", figures["commit"], figures["commit_cpu"], servers[1]),
+            ("both", total, figures["plan_cpu"] + figures["commit_cpu"], both_server)):
+        server_text = "" if server is None else f", PostgreSQL CPU {server:5.1f} s"
         print(f"{label:9} {wall:7.1f} s  {orders / wall:8.0f} orders/s   "
-              f"(Python CPU {cpu:5.1f} s: {orders / cpu:6.0f} orders per CPU-second)")
+              f"(Python CPU {cpu:5.1f} s: {orders / cpu:6.0f} orders per CPU-second"
+              f"{server_text})")
     print(f"target {TARGET} orders/s overall")
     print(f"re-import dry run {figures['replan']:.1f} s; peak RSS {figures['peak_mb']:.0f} MB; "
           f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "

@@ -13,8 +13,10 @@ for ``COPY`` like for ``INSERT``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from django.db import connection, models
 from django_fsm import FSMField
@@ -62,6 +64,31 @@ def _prepared(field: models.Field) -> Callable[[Any], Any]:
         except TypeError:  # unhashable: JSON
             return prep(value, connection)
     return prepare
+
+
+class _OrderRows(NamedTuple):
+    """One order of a batch: what its rows in every table are built from."""
+
+    imported: ImportedOrder
+    values: dict[str, Any]
+    order_id: int
+    process_id: int
+    shipping: dict[str, Any] | None
+    billing: dict[str, Any] | None
+    shipping_id: int | None
+    billing_id: int | None
+
+
+class _Counter:
+    """Counts the items of an iterable as they pass."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def count(self, items: Iterable[Any]) -> Iterator[Any]:
+        for item in items:
+            self.total += 1
+            yield item
 
 
 class CopyTable:
@@ -126,16 +153,29 @@ class CopyCustomerWriter(CustomerWriter):
         fields = [field for field in meta.concrete_fields if not field.primary_key]
         table = CopyTable(self.User, [field.attname for field in fields], template=users[0])
         table.converters = []  # every value is prepared below
+        # Plain fields are read as they are; the others as bulk_create saves them.
+        getters = [attrgetter(field.attname) if _is_plain(field) else partial(_saved, field)
+                   for field in fields]
         with raw_cursor() as cursor:
             ids = table.reserve(cursor, len(users))
             rows = []
             for user, pk in zip(users, ids, strict=True):
-                rows.append([pk] + [field.get_db_prep_save(field.pre_save(user, True),
-                                                           connection) for field in fields])
+                rows.append([pk] + [get(user) for get in getters])
                 user.pk = pk
                 user._state.adding, user._state.db = False, connection.alias
             table.write(cursor, rows)
         return new
+
+
+def _is_plain(field: models.Field) -> bool:
+    """Whether the field saves its attribute's value unchanged."""
+    return type(field) in PLAIN_FIELDS and not getattr(field, "auto_now", False) and \
+        not getattr(field, "auto_now_add", False)
+
+
+def _saved(field: models.Field, instance: models.Model) -> Any:
+    """The database value ``bulk_create`` would save for the field."""
+    return field.get_db_prep_save(field.pre_save(instance, True), connection)
 
 
 class CopyOrderWriter(_OrderWriter):
@@ -183,10 +223,17 @@ class CopyOrderWriter(_OrderWriter):
         return CopyCustomerWriter(existing)
 
     def write(self, batch: list[ImportedOrder]) -> None:
-        """Insert one batch with one COPY per table."""
+        """Insert one batch with one COPY per table.
+
+        Rows are built while they are copied (generators): PostgreSQL ingests a table while
+        Python builds the rest of it, and a batch's rows are never all held at once.
+        """
         self.customers.prepare(batch)
         self.tags.prepare({tag for order in batch for tag in order.tags})
         addresses = [order_address_values(imported, self.countries) for imported in batch]
+        # Nothing may query the database while a COPY runs (the connection is busy): the
+        # stages are looked up now, not by the row generators.
+        stage_ids = {state: self._stage_id(state) for state in {order.state for order in batch}}
         with raw_cursor() as cursor:
             shipping_ids = iter(self.shipping_table.reserve(
                 cursor, sum(1 for shipping, __ in addresses if shipping is not None)))
@@ -194,79 +241,106 @@ class CopyOrderWriter(_OrderWriter):
                 cursor, sum(1 for __, billing in addresses if billing is not None)))
             order_ids = self.order_table.reserve(cursor, len(batch))
             process_ids = self.process_table.reserve(cursor, len(batch))
-            shipping_rows: list[list[Any]] = []
-            billing_rows: list[list[Any]] = []
-            order_rows, line_rows, discount_rows, note_rows = [], [], [], []
-            process_rows, created_rows, import_rows, tag_rows = [], [], [], []
-            source, actor_id = self.plan.source, self.user.pk if self.user else None
-            for imported, (shipping, billing), order_id, process_id in zip(
-                    batch, addresses, order_ids, process_ids, strict=True):
-                shipping_id = billing_id = None
-                if shipping is not None:
-                    shipping_id = next(shipping_ids)
-                    shipping_rows.append(self._address_row(
-                        ShippingAddress, shipping_id, shipping) + [shipping["phone_number"]])
-                if billing is not None:
-                    billing_id = next(billing_ids)
-                    billing_rows.append(self._address_row(BillingAddress, billing_id, billing))
-                values = self.order_values(imported)
-                user, status, placed_at = values["user"], values["status"], values["date_placed"]
-                order_rows.append([
-                    order_id, values["number"], values["site"].pk if values["site"] else None,
-                    user.pk if user else None, billing_id, shipping_id, values["currency"],
-                    values["total_incl_tax"], values["total_excl_tax"],
-                    values["shipping_incl_tax"], values["shipping_excl_tax"],
-                    values["shipping_method"], values["shipping_code"], status,
-                    values["guest_email"], placed_at])
-                for line in self.line_values(imported, status):
-                    record = line["stockrecord"]
-                    line_rows.append([
-                        order_id, record.partner_id if record else None,
-                        line["partner_name"], line["partner_sku"], record.pk if record else None,
-                        record.product_id if record else None, line["title"], line["upc"],
-                        line["quantity"], line["line_price_incl_tax"],
-                        line["line_price_excl_tax"], line["line_price_before_discounts_incl_tax"],
-                        line["line_price_before_discounts_excl_tax"],
-                        line["unit_price_incl_tax"], line["unit_price_excl_tax"],
-                        line["num_allocated"], line["status"]])
-                if imported.discount:
-                    discount = self.discount_values(imported)
-                    discount_rows.append([order_id, discount["category"],
-                                          discount["offer_name"], discount["voucher_code"],
-                                          discount["amount"]])
-                if imported.notes:
-                    note = self.note_values(imported)
-                    note_rows.append([order_id, note["note_type"], note["message"]])
-                state = imported.state
-                process_rows.append([
-                    process_id, order_id, state, self.default_funnel.pk,
-                    self._stage_id(state), OrderType.STANDARD, imported.payment_status, None,
-                    source, StockStatus.UNTRACKED, placed_at, str(values["number"]),
-                    values["currency"] or "", values["total_incl_tax"] or 0,
-                    self._customer_name(billing or shipping, user)[:255],
-                    ((user.email if user else values["guest_email"]) or "").strip().lower()[:254],
-                    self._phone_text(shipping["phone_number"] if shipping else "")[:64],
-                    imported.payment_method[:128], (values["shipping_method"] or "")[:128],
-                    imported.placed_at or placed_at, imported.placed_at or placed_at])
-                # What bulk_attach_processes records, then the import entry, as the ORM writer.
-                created_rows.append([order_id, TimelineKind.CREATED, None, placed_at,
-                                     {"state": state, "source": source}])
-                import_rows.append([order_id, TimelineKind.IMPORT, actor_id, self.now,
-                                    self.entry_data(imported)])
-                tag_rows.extend([process_id, tag.pk] for tag in self.tags(imported.tags))
-            entry_rows = created_rows + import_rows
-            self.shipping_table.write(cursor, shipping_rows)
-            self.billing_table.write(cursor, billing_rows)
-            self.order_table.write(cursor, order_rows)
-            self.line_table.write(cursor, line_rows)
-            self.discount_table.write(cursor, discount_rows)
-            self.note_table.write(cursor, note_rows)
-            self.process_table.write(cursor, process_rows)
-            self.entry_table.write(cursor, entry_rows)
-            self.tag_table.write(cursor, tag_rows)
+            orders = [
+                _OrderRows(imported, self.order_values(imported), order_id, process_id,
+                           shipping, billing,
+                           next(shipping_ids) if shipping is not None else None,
+                           next(billing_ids) if billing is not None else None)
+                for imported, (shipping, billing), order_id, process_id in zip(
+                    batch, addresses, order_ids, process_ids, strict=True)]
+            lines = _Counter()
+            self.shipping_table.write(cursor, self._shipping_rows(orders))
+            self.billing_table.write(cursor, self._billing_rows(orders))
+            self.order_table.write(cursor, self._order_rows(orders))
+            self.line_table.write(cursor, lines.count(self._line_rows(orders)))
+            self.discount_table.write(cursor, self._discount_rows(orders))
+            self.note_table.write(cursor, self._note_rows(orders))
+            self.process_table.write(cursor, self._process_rows(orders, stage_ids))
+            self.entry_table.write(cursor, self._entry_rows(orders))
+            self.tag_table.write(cursor, self._tag_rows(orders))
         self.orders_created += len(batch)
-        self.lines_created += len(line_rows)
+        self.lines_created += lines.total
         self.order_ids.extend(order_ids)
+
+    def _shipping_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
+        for order in orders:
+            if order.shipping is not None:
+                yield self._address_row(ShippingAddress, order.shipping_id, order.shipping) + [
+                    order.shipping["phone_number"]]
+
+    def _billing_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
+        for order in orders:
+            if order.billing is not None:
+                yield self._address_row(BillingAddress, order.billing_id, order.billing)
+
+    def _order_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
+        for order in orders:
+            values, user, site = order.values, order.values["user"], order.values["site"]
+            yield [order.order_id, values["number"], site.pk if site else None,
+                   user.pk if user else None, order.billing_id, order.shipping_id,
+                   values["currency"], values["total_incl_tax"], values["total_excl_tax"],
+                   values["shipping_incl_tax"], values["shipping_excl_tax"],
+                   values["shipping_method"], values["shipping_code"], values["status"],
+                   values["guest_email"], values["date_placed"]]
+
+    def _line_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
+        for order in orders:
+            for line in self.line_values(order.imported, order.values["status"]):
+                record = line["stockrecord"]
+                yield [order.order_id, record.partner_id if record else None,
+                       line["partner_name"], line["partner_sku"], record.pk if record else None,
+                       record.product_id if record else None, line["title"], line["upc"],
+                       line["quantity"], line["line_price_incl_tax"],
+                       line["line_price_excl_tax"], line["line_price_before_discounts_incl_tax"],
+                       line["line_price_before_discounts_excl_tax"],
+                       line["unit_price_incl_tax"], line["unit_price_excl_tax"],
+                       line["num_allocated"], line["status"]]
+
+    def _discount_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
+        for order in orders:
+            if order.imported.discount:
+                discount = self.discount_values(order.imported)
+                yield [order.order_id, discount["category"], discount["offer_name"],
+                       discount["voucher_code"], discount["amount"]]
+
+    def _note_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
+        for order in orders:
+            if order.imported.notes:
+                note = self.note_values(order.imported)
+                yield [order.order_id, note["note_type"], note["message"]]
+
+    def _process_rows(self, orders: list[_OrderRows], stage_ids: dict[str, int | None]
+                      ) -> Iterator[list[Any]]:
+        source, funnel_id = self.plan.source, self.default_funnel.pk
+        for order in orders:
+            imported, values, user = order.imported, order.values, order.values["user"]
+            state, placed_at = imported.state, values["date_placed"]
+            address = order.billing or order.shipping
+            yield [
+                order.process_id, order.order_id, state, funnel_id, stage_ids[state],
+                OrderType.STANDARD, imported.payment_status, None, source,
+                StockStatus.UNTRACKED, placed_at, str(values["number"]),
+                values["currency"] or "", values["total_incl_tax"] or 0,
+                self._customer_name(address, user)[:255],
+                ((user.email if user else values["guest_email"]) or "").strip().lower()[:254],
+                self._phone_text(order.shipping["phone_number"] if order.shipping else "")[:64],
+                imported.payment_method[:128], (values["shipping_method"] or "")[:128],
+                imported.placed_at or placed_at, imported.placed_at or placed_at]
+
+    def _entry_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
+        # What bulk_attach_processes records, then the import entry, as the ORM writer.
+        source, actor_id = self.plan.source, self.user.pk if self.user else None
+        for order in orders:
+            yield [order.order_id, TimelineKind.CREATED, None, order.values["date_placed"],
+                   {"state": order.imported.state, "source": source}]
+        for order in orders:
+            yield [order.order_id, TimelineKind.IMPORT, actor_id, self.now,
+                   self.entry_data(order.imported)]
+
+    def _tag_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
+        for order in orders:
+            for tag in self.tags(order.imported.tags):
+                yield [order.process_id, tag.pk]
 
     @staticmethod
     def _search_fields(model: Any) -> list[tuple[str, Callable[[Any], Any] | None]]:

@@ -36,7 +36,7 @@ class ImportFileError(Exception):
         self.message = message
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceRow:
     """One record of the file: its row number as a spreadsheet shows it, and its cells."""
 
@@ -178,11 +178,11 @@ def _read_csv(data: bytes) -> SourceTable:
     delimiter = sniff_delimiter(text.lstrip("\ufeff"))
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
     try:
-        records = list(reader)
+        # Records become rows as they are read: the file is never held twice as lists.
+        table = _table_from_records(reader, kind="csv")
     except csv.Error as error:
         raise ImportFileError(
             _("The CSV file is malformed: %(error)s") % {"error": error}) from error
-    table = _table_from_records(iter(records), kind="csv")
     table.encoding, table.delimiter, table.had_bom = encoding, delimiter, had_bom
     if _MOJIBAKE.search(text):
         table.warnings.append(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from oscar.core.loading import get_model
 from oscar.test import factories
@@ -172,3 +172,23 @@ def test_the_setting_turns_the_copy_writer_off(settings: Any) -> None:
     result = commit_import(plan_import(generated_shopify_export(5, customers=2), "a.csv"))
     assert result.orders_created == 5
     assert_tally_counts_the_processes()
+
+
+@pytest.mark.parametrize("model", [OrderProcess, TimelineEntry])
+def test_bulk_tables_carry_no_index_another_one_already_gives(model: Any) -> None:
+    """Every import row maintains every index: no LIKE twins, no index leading another."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT index.relname, indisunique, pg_get_indexdef(pg_index.indexrelid),
+                   ARRAY(SELECT attname FROM unnest(indkey::int2[]) WITH ORDINALITY AS key(num, position)
+                         JOIN pg_attribute ON attrelid = indrelid AND attnum = key.num
+                         ORDER BY position)
+            FROM pg_index JOIN pg_class index ON index.oid = pg_index.indexrelid
+            WHERE indrelid = %s::regclass""", [model._meta.db_table])
+        indexes = cursor.fetchall()
+    like = sorted(name for name, __, definition, __ in indexes if "pattern_ops" in definition)
+    assert like == (["ooe_process_email", "ooe_process_number"] if model is OrderProcess else [])
+    redundant = [(name, other) for name, unique, __, columns in indexes if not unique
+                 for other, __, __, longer in indexes
+                 if other != name and longer[:len(columns)] == columns]
+    assert redundant == []

@@ -132,6 +132,15 @@ def test_undecodable_and_wrong_type_files_are_refused() -> None:
         read_table(b"PK\x03\x04 not really a zip", "orders.xlsx")
 
 
+def test_a_csv_record_python_cannot_read_is_a_clear_error_even_after_good_rows() -> None:
+    # Python's csv module refuses a field longer than 131,072 characters; the records before
+    # it have already been read when it does (they are read as the file is walked).
+    rows = two_orders()
+    rows[2][SHOPIFY_HEADERS.index("Notes")] = "x" * 200_000
+    with pytest.raises(ImportFileError, match="malformed"):
+        read_table(csv_bytes(rows), "orders.csv")
+
+
 def test_oversized_file_is_refused(settings: Any) -> None:
     settings.OSCAR_ORDERS_EXT_IMPORT_MAX_BYTES = 100
     with pytest.raises(ImportFileError, match="too large"):

@@ -29,7 +29,7 @@ class RowProblem(ValueError):
         self.row = row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RowError:
     """Why a row of the file cannot be imported."""
 
@@ -38,7 +38,7 @@ class RowError:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportedAddress:
     """An address as the file gives it; ``country`` is a code or a country name."""
 
@@ -62,7 +62,7 @@ class ImportedAddress:
         return f"{self.first_name} {self.last_name}".strip()
 
 
-@dataclass
+@dataclass(slots=True)
 class ImportedLine:
     """One line item: matched to a product by SKU when the shop knows the SKU."""
 
@@ -79,7 +79,7 @@ class ImportedLine:
         return self.line_price if self.line_price is not None else self.unit_price * self.quantity
 
 
-@dataclass
+@dataclass(slots=True)  # a plan holds 100,000s of orders: no __dict__ each (nor addresses, lines)
 class ImportedOrder:
     """An order read from a foreign file, normalised for our models."""
 
@@ -126,7 +126,7 @@ class ReadResult:
     edits: list[EditedRow] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class EditedRow:
     """A row of this shop's own export: the order number and the editable cells, as written."""
 

@@ -77,11 +77,14 @@ class ShopifyReader(FormatReader):
                day_first: bool) -> ImportedOrder:
         first = rows[0]
         first_cells = first.cells
+        others = rows[1:]
 
         def order_field(column: str) -> str:
             """Order fields are on the first row; hand-edited files sometimes repeat them."""
-            return first_cells.get(column) or next(
-                (value for row in rows[1:] if (value := row.cells.get(column))), "")
+            value = first_cells.get(column)
+            if value or not others:
+                return value or ""
+            return next((value for row in others if (value := row.cells.get(column))), "")
 
         financial = order_field("financial status").casefold()
         fulfilment = order_field("fulfillment status").casefold()
