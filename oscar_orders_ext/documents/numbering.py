@@ -29,13 +29,15 @@ def take_next_number(kind: str, series: str, year: int) -> int:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("take_next_number() must run inside the issuing transaction.")
     key = {"kind": kind, "series": series, "year": year}
-    if not DocumentSequence.objects.filter(**key).exists():
+    locked = DocumentSequence.objects.select_for_update()
+    counter = locked.filter(**key).first()
+    if counter is None:  # the first number of the series this year
         try:
             with transaction.atomic():  # a savepoint: losing the race to create is fine
                 DocumentSequence.objects.create(**key)
         except IntegrityError:
             pass
-    counter = DocumentSequence.objects.select_for_update().get(**key)
+        counter = locked.get(**key)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     return counter.last_number

@@ -80,12 +80,14 @@ class DeliveryDetails:
 
 # --- Content ------------------------------------------------------------------------------------
 
-def orders_for_documents(pks: Iterable[int]) -> QuerySet[Any]:
-    """Orders with everything a document prints, in a fixed number of queries."""
-    return (Order.objects.filter(pk__in=list(pks))
-            .select_related("shipping_address", "billing_address", "user",
-                            "shipping_address__country", "billing_address__country")
-            .prefetch_related("lines").order_by("date_placed", "pk"))
+def orders_for_documents(pks: Iterable[int], *, lines: bool = True) -> QuerySet[Any]:
+    """Orders with everything a document prints, in a fixed number of queries (two, one
+    without ``lines``: a credit note prints the content frozen on its invoice)."""
+    queryset = (Order.objects.filter(pk__in=list(pks))
+                .select_related("shipping_address", "billing_address", "user", "process",
+                                "shipping_address__country", "billing_address__country")
+                .order_by("date_placed", "pk"))
+    return queryset.prefetch_related("lines") if lines else queryset
 
 
 def _money(value: Any) -> Decimal:
@@ -270,10 +272,10 @@ def credit_left(invoice: IssuedDocument) -> Decimal:
     return invoice.total + credited  # credit note totals are negative
 
 
-def _issue(process: OrderProcess, kind: str, content: dict[str, Any], *, user: Any,
-           credited: IssuedDocument | None = None, reason: str = "") -> IssuedDocument:
-    """Number, render and store a legal document inside the caller's transaction."""
-    order = orders_for_documents([process.order_id]).get()
+def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any], *,
+           user: Any, credited: IssuedDocument | None = None, reason: str = "") -> IssuedDocument:
+    """Number, render and store a legal document inside the caller's transaction; ``order``
+    comes from ``orders_for_documents``."""
     now = timezone.now()
     year = timezone.localtime(now).year
     series = series_for(kind)
@@ -319,7 +321,8 @@ def issue_invoice(order: OrderLike, *, user: Any = None) -> IssuedDocument:
         order_obj = orders_for_documents([process.order_id]).get()
         if not order_obj.lines.all():
             raise DocumentError(_("An order without lines cannot be invoiced."))
-        return _issue(process, DocumentKind.INVOICE, order_content(order_obj), user=user)
+        return _issue(process, order_obj, DocumentKind.INVOICE, order_content(order_obj),
+                      user=user)
 
 
 def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
@@ -348,8 +351,9 @@ def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
             content = _negated(issued)  # the whole invoice, line by line
         else:
             content = _partial_credit(issued, amount, reason)
-        return _issue(process, DocumentKind.CREDIT_NOTE, content, user=user, credited=invoice,
-                      reason=reason)
+        order = orders_for_documents([process.order_id], lines=False).get()
+        return _issue(process, order, DocumentKind.CREDIT_NOTE, content, user=user,
+                      credited=invoice, reason=reason)
 
 
 def _partial_credit(issued: dict[str, Any], amount: Decimal, reason: str) -> dict[str, Any]:

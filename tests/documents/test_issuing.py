@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from oscar_orders_ext.constants import TimelineKind
@@ -150,3 +152,15 @@ def _fresh(user):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.get(pk=user.pk)
+
+
+def test_issuing_reads_the_order_once_and_locks_the_counter_without_probing_it(make_order):
+    issue_invoice(make_order())  # the year's counter exists from now on
+    order = make_order()
+    with CaptureQueriesContext(connection) as captured:
+        issue_invoice(order)
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert sum(sql.startswith('SELECT "order_order"') for sql in statements) == 1
+    assert not any("oscar_orders_ext_documentsequence" in sql and sql.startswith("SELECT 1")
+                   for sql in statements)
+    assert len(statements) <= 13
