@@ -134,15 +134,18 @@ class Rendered:
 
 
 def document_html(kind: str, fragments: Sequence[str], *, title: str = "",
-                  fitted: bool = False) -> str:
+                  fitted: bool = False, labels: Sequence[str] = ()) -> str:
     """The whole HTML of a document: ``base.html`` around one fragment per order.
 
     A fitted kind (the 80 mm receipt) is laid out on ``TALL_PAGE_MM`` pages, one per fragment,
-    which ``render_pdf`` then crops to their content.
+    which ``render_pdf`` then crops to their content. With several fragments, each page's
+    footer names its own document (``labels``): page numbers would count across all of them.
     """
+    labels = list(labels) or [""] * len(fragments)
     return render_to_string("oscar_orders_ext/documents/base.html", {
         "kind": kind, "title": title, "fitted": fitted, "tall_page_mm": TALL_PAGE_MM,
-        "documents": [mark_safe(fragment) for fragment in fragments]})
+        "documents": [{"html": mark_safe(fragment), "label": label}
+                      for fragment, label in zip(fragments, labels, strict=True)]})
 
 
 def render_pdf(html: str, *, fitted: bool = False) -> Rendered:

@@ -182,10 +182,12 @@ def render_fragment(kind: str, context: dict[str, Any]) -> str:
     return render_to_string(f"oscar_orders_ext/documents/{kind}.html", context)
 
 
-def render_fragments(kind: str, fragments: Sequence[str], *, title: str = "") -> Rendered:
-    """One PDF from the fragments, a page (or more) each; fitted kinds get fitted pages."""
+def render_fragments(kind: str, fragments: Sequence[str], *, title: str = "",
+                     labels: Sequence[str] = ()) -> Rendered:
+    """One PDF from the fragments, a page (or more) each; fitted kinds get fitted pages.
+    ``labels`` name each fragment in the page footers of a print of several."""
     fitted = kind in FITTED
-    return render_pdf(document_html(kind, fragments, title=title, fitted=fitted),
+    return render_pdf(document_html(kind, fragments, title=title, fitted=fitted, labels=labels),
                       fitted=fitted)
 
 
@@ -230,9 +232,10 @@ def bulk_render(kind: str, order_pks: Iterable[int], *,
             extra["delivery"] = (delivery or DeliveryDetails()).for_order(order)
         fragments.append(render_fragment(kind, document_context(kind, order,
                                                                 identity=identity, **extra)))
-    title = (f"{DocumentKind(kind).label} {orders[0].number}" if len(orders) == 1
-             else str(DocumentKind(kind).label))
-    return BulkResult(rendered=render_fragments(kind, fragments, title=title),
+    label = DocumentKind(kind).label
+    title = f"{label} {orders[0].number}" if len(orders) == 1 else str(label)
+    labels = [f"{label} {order.number}" for order in orders]
+    return BulkResult(rendered=render_fragments(kind, fragments, title=title, labels=labels),
                       count=len(orders))
 
 
@@ -251,7 +254,9 @@ def _bulk_invoices(pks: list[int], identity: Identity) -> BulkResult:
         raise DocumentError(_("None of the selected orders has an invoice."))
     rendered = render_fragments(DocumentKind.INVOICE,
                                 [document.snapshot_html for document in documents],
-                                title=str(DocumentKind.INVOICE.label))
+                                title=str(DocumentKind.INVOICE.label),
+                                labels=[f"{document.get_kind_display()} {document.number}"
+                                        for document in documents])
     return BulkResult(rendered=rendered, count=len(documents), skipped=skipped)
 
 

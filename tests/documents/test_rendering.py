@@ -55,6 +55,20 @@ def test_bulk_print_is_one_pdf_with_a_page_per_order(make_order):
         assert str(order.number) in page.extract_text()
 
 
+def test_each_page_of_a_bulk_print_names_its_own_document_not_a_running_page_count(
+        make_order):
+    orders = [make_order(lines=1), make_order(lines=60), make_order(lines=1)]
+    pages = pdf_pages(bulk_render("delivery_note", [o.pk for o in orders]).rendered.pdf)
+    footers = [page.extract_text().strip().splitlines()[-1] for page in pages]
+    long_order = [f"Delivery note {orders[1].number}"] * (len(pages) - 2)
+    assert len(pages) > 3  # the second note runs over more than one page
+    assert footers == [f"Delivery note {orders[0].number}", *long_order,
+                       f"Delivery note {orders[2].number}"]
+    # A single document keeps its page numbers.
+    (single,) = pdf_pages(bulk_render("delivery_note", [orders[0].pk]).rendered.pdf)
+    assert single.extract_text().strip().splitlines()[-1] == "1 / 1"
+
+
 def test_bulk_80mm_receipts_get_a_fitted_page_each(make_order):
     orders = [make_order(lines=1), make_order(lines=8)]
     pages = pdf_pages(bulk_render("receipt_80mm", [o.pk for o in orders]).rendered.pdf)
