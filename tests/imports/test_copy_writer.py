@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 #: Set when the writer runs, not read from the file.
 CLOCK_FIELDS = {"date_created", "date_updated", "date_joined", "last_login", "password"}
+TALLY_KEY = ("funnel_id", "stage_id", "state", "currency", "payment_status", "order_type")
 
 
 class Rolledback(Exception):
@@ -77,18 +78,17 @@ def snapshot() -> dict[str, Any]:
         "notes": by_order(OrderNote), "processes": by_order(OrderProcess),
         "timeline": by_order(TimelineEntry),
         "tags": {number: sorted(names) for number, names in tags.items()},
-        "tally": sorted((row.funnel_id, row.stage_id, row.state, row.currency, row.count,
-                         row.total) for row in ProcessTally.objects.filter(count__gt=0)),
+        "tally": sorted(ProcessTally.objects.filter(count__gt=0).values_list(
+            *TALLY_KEY, "count", "total")),
     }
 
 
 def assert_tally_counts_the_processes() -> None:
-    counted = OrderProcess.objects.values("funnel_id", "stage_id", "state", "currency").annotate(
-        n=Count("pk"), amount=Sum("total"))
-    expected = sorted((row["funnel_id"], row["stage_id"] or 0, row["state"], row["currency"],
-                       row["n"], row["amount"]) for row in counted)
+    counted = OrderProcess.objects.values(*TALLY_KEY).annotate(n=Count("pk"), amount=Sum("total"))
+    expected = sorted((*(row[name] or 0 if name == "stage_id" else row[name]
+                         for name in TALLY_KEY), row["n"], row["amount"]) for row in counted)
     tallied = sorted(ProcessTally.objects.filter(count__gt=0).values_list(
-        "funnel_id", "stage_id", "state", "currency", "count", "total"))
+        *TALLY_KEY, "count", "total"))
     assert tallied == expected
 
 
