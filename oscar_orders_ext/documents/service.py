@@ -35,7 +35,7 @@ from oscar_orders_ext.services.timeline import record
 
 from .identity import Identity, get_identity
 from .numbering import format_number, series_for, take_next_number
-from .rendering import Rendered, document_html, render_pdf
+from .rendering import Rendered, document_html, document_stylesheet, render_pdf
 
 Order = get_model("order", "Order")
 CommunicationEventType = get_model("communication", "CommunicationEventType")
@@ -187,7 +187,9 @@ def render_fragments(kind: str, fragments: Sequence[str], *, title: str = "",
     """One PDF from the fragments, a page (or more) each; fitted kinds get fitted pages.
     ``labels`` name each fragment in the page footers of a print of several."""
     fitted = kind in FITTED
-    return render_pdf(document_html(kind, fragments, title=title, fitted=fitted, labels=labels),
+    return render_pdf(document_html(kind, fragments, title=title, labels=labels),
+                      stylesheet=document_stylesheet(kind, fitted=fitted,
+                                                     several=len(fragments) > 1),
                       fitted=fitted)
 
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from oscar_orders_ext.constants import DocumentKind
-from oscar_orders_ext.documents.service import DeliveryDetails, bulk_render, render_document
+from oscar_orders_ext.documents.identity import get_identity
+from oscar_orders_ext.documents.rendering import document_html, document_stylesheet, render_pdf
+from oscar_orders_ext.documents.service import (DeliveryDetails, bulk_render, document_context,
+                                                orders_for_documents, render_document,
+                                                render_fragment)
 
 from .conftest import pdf_pages, pdf_text
 
@@ -119,3 +126,46 @@ def test_the_logo_comes_from_the_shops_own_files(make_order, settings, shop_iden
                                                "logo": "oscar/img/image_not_found.jpg"}
     result = render_document("receipt_a4", make_order())
     assert result.refused == []
+
+
+def test_a_shops_own_stylesheet_is_used_and_its_outside_urls_refused_on_every_render(
+        make_order, settings, tmp_path):
+    """``styles.css`` overridden by the shop applies; what it points at outside the shop is
+    reported on every render, although the stylesheet is parsed once."""
+    templates = tmp_path / "templates" / "oscar_orders_ext" / "documents"
+    templates.mkdir(parents=True)
+    (templates / "styles.css").write_text(
+        '@font-face { font-family: Shop; src: url("https://cdn.example.net/shop.woff2"); }\n'
+        'body { font-family: Shop, sans-serif; '
+        'background: url("https://cdn.example.net/paper.png"); }\n'
+        ".ooe-lines { display: none; }\n")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path / "templates")]}]
+    order = make_order()
+
+    for _ in range(2):
+        result = render_document("order_summary", order)
+        text = pdf_text(result.pdf)
+        assert str(order.number) in text
+        assert "Espresso cup 1" not in text  # the shop's stylesheet hid the lines
+        assert "https://cdn.example.net/shop.woff2" in result.refused  # when parsed
+        assert "https://cdn.example.net/paper.png" in result.refused  # when laid out
+
+
+def test_documents_render_side_by_side_in_threads(make_order):
+    """Each thread keeps its own fonts (Pango's font map is not thread-safe): renders running
+    at the same time in a threaded server all come out whole."""
+    order = make_order(lines=2)
+    expected = pdf_text(render_document("receipt_a4", order).pdf)
+    orders = list(orders_for_documents([order.pk]))  # read here: threads get no test database
+    html = document_html("receipt_a4", [render_fragment("receipt_a4", document_context(
+        "receipt_a4", orders[0], identity=get_identity()))])
+    stylesheet = document_stylesheet("receipt_a4")
+    start = threading.Barrier(4)
+
+    def render(_: int) -> str:
+        start.wait()
+        return pdf_text(render_pdf(html, stylesheet=stylesheet).pdf)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        texts = list(pool.map(render, range(8)))
+    assert texts == [expected] * 8
