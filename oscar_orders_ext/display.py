@@ -32,6 +32,14 @@ from .workflow import get_workflow
 
 MoneyFormatter = Callable[[Decimal], str]
 
+
+def person_name(user: Any) -> str:
+    """How the workspace names a user (operators, authors of notes and timeline entries):
+    their full name, else their username; "" for nobody."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
 #: Babel options the fast formatter reproduces, with the only values it handles.
 _FAST_DEFAULTS: dict[str, Any] = {"format_type": "standard", "currency_digits": True,
                                   "decimal_quantization": True, "numbering_system": "latn"}

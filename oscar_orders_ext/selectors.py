@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
 
 from .constants import OrderType, PaymentStatus
+from .display import person_name
 from .models import Funnel, OrderProcess, ProcessTally, Stage, Tag
 from .workflow import State, get_workflow
 
@@ -190,7 +191,7 @@ def operator_choices() -> list[tuple[str, str]]:
         user_model = get_user_model()
         staff = user_model.objects.filter(is_staff=True, is_active=True).order_by(
             "first_name", "last_name", user_model.USERNAME_FIELD)
-        return [(str(user.pk), user.get_full_name() or user.get_username()) for user in staff]
+        return [(str(user.pk), person_name(user)) for user in staff]
 
     return [(UNASSIGNED, str(_("Unassigned")))] + cache.get_or_set(
         "oscar_orders_ext:operators", load, 60)

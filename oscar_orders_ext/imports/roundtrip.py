@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from oscar_orders_ext.columns import BY_KEY
+from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exports.writers import FORMULA_PREFIXES
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import OrderProcess, Tag
@@ -185,7 +186,7 @@ def _show_operator(pk: Any, context: RoundTripContext) -> str:
     user = next((user for user in context.staff.values() if user.pk == pk), None)
     if user is None:
         user = get_user_model().objects.filter(pk=pk).first()
-    return (user.get_full_name() or user.get_username()) if user else str(pk)
+    return person_name(user) if user else str(pk)
 
 
 def _apply_operator(process: OrderProcess, pk: Any, user: Any, note: str) -> None:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE, OrderType, PaymentStatus, TimelineKind
+from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exceptions import OrderWorkflowError, TransitionPermissionDenied
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag
 from oscar_orders_ext.signals import order_process_changed
@@ -99,8 +100,7 @@ def assign_operator(order: OrderLike, operator: Any, *, user: Any = None,
             return None
         previous = process.operator
         process.operator = operator
-        return {"from": previous.get_username() if previous else "",
-                "to": operator.get_username() if operator else ""}
+        return {"from": person_name(previous), "to": person_name(operator)}
 
     return edit_process(order, TimelineKind.OPERATOR, change, user=user,
                         expected_version=expected_version)

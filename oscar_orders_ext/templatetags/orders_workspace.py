@@ -14,9 +14,15 @@ from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
-from oscar_orders_ext.display import format_money
+from oscar_orders_ext.display import format_money, person_name
 
 register = template.Library()
+
+
+@register.filter
+def person(user: Any) -> str:
+    """A user's full name, else username ("" for nobody): how the workspace names people."""
+    return person_name(user)
 
 
 @register.simple_tag

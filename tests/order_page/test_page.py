@@ -107,6 +107,19 @@ def test_the_timeline_is_newest_first_with_actor(django_app, viewer, operator, o
     assert state.find(".ooe-timeline-actor").text() == "operator"
 
 
+def test_people_are_named_by_their_full_name(django_app, viewer, operator, order):
+    """Operator, timeline and notes name staff as the table does: full name, else username."""
+    operator.first_name, operator.last_name = "Olivia", "Martin"
+    operator.save()
+    edits.assign_operator(order, operator, user=operator)
+    edits.add_note(order, "Customer called", user=operator)
+    page = django_app.get(page_url(order), user=viewer)
+    assert "Olivia Martin" in page.pyquery(".ooe-state-panel, dl").text()
+    actors = {item.text() for item in page.pyquery(".ooe-timeline-actor").items()}
+    assert "Olivia Martin" in actors and "operator" not in actors
+    assert "Assigned to Olivia Martin" in page.pyquery(".ooe-timeline-item").text()
+
+
 def test_oscar_payment_events_appear_in_the_timeline(django_app, viewer, order):
     PaymentEventType = get_model("order", "PaymentEventType")
     event_type = PaymentEventType.objects.create(name="Settled")
