@@ -352,11 +352,13 @@ def save_view(form: Any, user: Any, columns: str) -> SavedView:
 class BaseBulkActionView(View):
     """Apply a bulk action to the ticked rows or every order matching the filter.
 
-    A front end names its table URL, its report template and, if it likes, extra report
-    context; everything else is the same.
+    A front end names its table URL, its report template, its URL namespace (large exports
+    and prints continue on its job page) and, if it likes, extra report context; everything
+    else is the same.
     """
 
     report_template = ""
+    url_namespace = "oscar_orders_ext_dashboard"
 
     def table_url(self) -> str:
         raise NotImplementedError
@@ -382,13 +384,14 @@ class BaseBulkActionView(View):
 
             order_pks = list(OrderProcess.objects.filter(pk__in=pks).order_by("placed_at", "pk")
                              .values_list("order_id", flat=True))
-            return print_response(request, data["document"], order_pks, back=back)
+            return print_response(request, data["document"], order_pks, back=back,
+                                  url_namespace=self.url_namespace)
         if data["action"] in EXPORT_ACTIONS:
             columns = request.POST.get("columns", "")
             options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
                                     columns=columns.split(",") if columns else [],
                                     selected=[] if data["select_all"] else pks)
-            return export_response(request, options)
+            return export_response(request, options, url_namespace=self.url_namespace)
         outcome = apply_bulk_action(request, data, pks)
         if outcome.error:
             messages.error(request, outcome.error)

@@ -37,16 +37,19 @@ def pdf_response(pdf: bytes, filename: str, *, attachment: bool = False) -> Http
 
 
 def print_response(request: HttpRequest, kind: str, order_pks: list[int],
-                   delivery: DeliveryDetails | None = None, back: str = "") -> HttpResponse:
-    """Bulk print: the PDF at once for a small selection, a background job for a large one;
-    refusals go back to ``back`` (the dashboard's table by default)."""
+                   delivery: DeliveryDetails | None = None, back: str = "", *,
+                   url_namespace: str = NAMESPACE) -> HttpResponse:
+    """Bulk print: the PDF at once for a small selection, a background job for a large one
+    (followed on the job page of the front end named by ``url_namespace``); refusals go back
+    to ``back`` (the dashboard's table by default)."""
     back = back or url("orders-workspace")
     try:
         if len(order_pks) > app_settings.PRINT_SYNC_LIMIT:
             job = start_print_job(kind, order_pks, request.user, delivery=delivery)
             messages.info(request, _("Printing %(count)d orders in the background.")
                           % {"count": len(order_pks)})
-            return redirect(url("orders-export-job", pk=job.pk))
+            return redirect(reverse(f"{url_namespace}:orders-export-job",
+                                    kwargs={"pk": job.pk}))
         result = bulk_render(kind, order_pks, delivery=delivery)
     except OrderWorkflowError as error:
         messages.error(request, error.message)
@@ -196,9 +199,23 @@ class EmailDocumentView(OrderDocumentMixin, View):
 
 
 class ShopIdentityView(View):
-    """Edit who the shop is on its documents (one row)."""
+    """Edit who the shop is on its documents (one row).
 
+    A front end sets ``url_namespace`` (both name the page ``orders-document-identity``),
+    ``template_name`` and may add context in ``extra_page_context``.
+    """
+
+    url_namespace = NAMESPACE
     template_name = "oscar_orders_ext/dashboard/documents/identity_form.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        """Front-end specific context (page title, breadcrumbs …)."""
+        return {}
+
+    def page(self, request: HttpRequest, form: ShopIdentityForm, status: int = 200
+             ) -> HttpResponse:
+        return render(request, self.template_name,
+                      {"form": form, **self.extra_page_context()}, status=status)
 
     def form(self, request: HttpRequest) -> ShopIdentityForm:
         instance = ShopIdentity.objects.order_by("pk").first()
@@ -207,12 +224,12 @@ class ShopIdentityView(View):
         return ShopIdentityForm(instance=instance)
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"form": self.form(request)})
+        return self.page(request, self.form(request))
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = self.form(request)
         if not form.is_valid():
-            return render(request, self.template_name, {"form": form}, status=400)
+            return self.page(request, form, status=400)
         form.save()
         messages.success(request, _("The shop identity was saved."))
-        return redirect(url("orders-document-identity"))
+        return redirect(reverse(f"{self.url_namespace}:orders-document-identity"))

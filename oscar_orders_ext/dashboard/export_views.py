@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import (FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse,
                          StreamingHttpResponse)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -18,7 +19,7 @@ from oscar_orders_ext.exports.service import (ExportOptions, csv_stream, export_
                                               start_export, write_export)
 from oscar_orders_ext.models import ColumnPreference, ExportJob
 
-from .views import url
+from .views import NAMESPACE, url
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -40,14 +41,16 @@ def options_from(request: HttpRequest, data: Any, *, selected: list[int] | None 
                          lines_sheet=bool(data.get("lines_sheet")))
 
 
-def export_response(request: HttpRequest, options: ExportOptions) -> HttpResponse:
-    """The file itself for a small export, or a background job for a large one."""
+def export_response(request: HttpRequest, options: ExportOptions, *,
+                    url_namespace: str = NAMESPACE) -> HttpResponse:
+    """The file itself for a small export, or a background job for a large one, followed on
+    the job page of the front end named by ``url_namespace``."""
     count = export_queryset(options, request.user).count()
     if count > app_settings.EXPORT_SYNC_LIMIT:
         job = start_export(options, request.user)
         messages.info(request, _("Exporting %(count)d orders in the background.")
                       % {"count": count})
-        return redirect(url("orders-export-job", pk=job.pk))
+        return redirect(reverse(f"{url_namespace}:orders-export-job", kwargs={"pk": job.pk}))
     if options.format == "csv":
         response = StreamingHttpResponse(csv_stream(options, request.user),
                                          content_type=CONTENT_TYPES["csv"])
@@ -73,29 +76,50 @@ class ExportView(View):
 
 
 class ExportJobView(View):
-    """A background export: progress (HTML, or JSON for the progress bar) and its download."""
+    """A background export (or bulk print): progress (HTML, or JSON for the progress bar) and
+    its download.
+
+    Both front ends name these URLs alike; a front end sets ``url_namespace``,
+    ``template_name`` and may add context in ``extra_page_context``.
+    """
+
+    url_namespace = NAMESPACE
+    template_name = "oscar_orders_ext/dashboard/export_job.html"
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        """One of this front end's URLs."""
+        return reverse(f"{self.url_namespace}:{name}", kwargs=kwargs or None)
+
+    def extra_page_context(self, job: ExportJob) -> dict[str, Any]:
+        """Front-end specific context (page title, breadcrumbs …)."""
+        return {}
 
     def job(self, request: HttpRequest, pk: int) -> ExportJob:
         return get_object_or_404(ExportJob, pk=pk, user=request.user)
+
+    def page(self, request: HttpRequest, job: ExportJob, status: int = 200) -> HttpResponse:
+        return render(request, self.template_name,
+                      {"job": job, **self.extra_page_context(job)}, status=status)
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         job = self.job(request, pk)
         if "application/json" in request.headers.get("Accept", ""):
             return JsonResponse({"status": job.status, "progress": job.progress,
                                  "done": job.done, "total": job.total, "error": job.error,
-                                 "download": url("orders-export-download", pk=job.pk)
+                                 "download": self.url("orders-export-download", pk=job.pk)
                                  if job.status == ExportJob.Status.DONE else ""})
-        return render(request, "oscar_orders_ext/dashboard/export_job.html", {"job": job})
+        return self.page(request, job)
 
 
 class ExportDownloadView(ExportJobView):
+    """The finished file (410 with the job page once it has expired)."""
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         job = self.job(request, pk)
         if job.status != ExportJob.Status.DONE or not job.file:
             raise Http404(_("This export is not ready."))
         if job.expired:
-            return render(request, "oscar_orders_ext/dashboard/export_job.html",
-                          {"job": job}, status=410)
+            return self.page(request, job, status=410)
         name = job.file.name.rsplit("/", 1)[-1]
         return FileResponse(job.file.open("rb"), as_attachment=True, filename=name,
                             content_type=CONTENT_TYPES.get(job.params.get("format"), None))

@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -25,7 +26,7 @@ from oscar_orders_ext.imports.service import ImportRefused
 from oscar_orders_ext.imports.sources import ImportFileError
 from oscar_orders_ext.models import ImportJob
 
-from .views import url
+from .views import NAMESPACE
 
 TEMPLATES = "oscar_orders_ext/dashboard/imports/"
 #: Room for the multipart envelope around the file when comparing Content-Length.
@@ -66,10 +67,32 @@ def too_large_message() -> str:
         "limit": app_settings.IMPORT_MAX_BYTES}
 
 
+class ImportPageMixin:
+    """Where a front end's import pages live and how they look.
+
+    Both front ends name their import URLs alike (``orders-import-job`` …); a front end sets
+    ``url_namespace``, its two templates and may add context in ``extra_page_context``; every
+    other step is shared.
+    """
+
+    url_namespace = NAMESPACE
+    upload_template = TEMPLATES + "upload.html"
+    job_template = TEMPLATES + "job.html"
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        """One of this front end's URLs."""
+        return reverse(f"{self.url_namespace}:{name}", kwargs=kwargs or None)
+
+    def extra_page_context(self, job: ImportJob | None = None) -> dict[str, Any]:
+        """Front-end specific context (page title, breadcrumbs …); ``job`` on a job's page."""
+        return {}
+
+
 # The size limit must be in place before the body is parsed, and CSRF checking parses it:
 # Django's documented pattern is csrf_exempt on the view and csrf_protect on the handling.
+# (A subclass that overrides ``dispatch`` must mark its own ``dispatch`` csrf_exempt again.)
 @method_decorator(csrf_exempt, name="dispatch")
-class ImportUploadView(View):
+class ImportUploadView(ImportPageMixin, View):
     """The upload form and the user's recent imports."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
@@ -98,7 +121,7 @@ class ImportUploadView(View):
             return self.page(request, form, status=400)
         if job.status == ImportJob.Status.PLANNING:
             messages.info(request, _("The file is being read in the background."))
-        return redirect(url("orders-import-job", pk=job.pk))
+        return redirect(self.url("orders-import-job", pk=job.pk))
 
     def refused_form(self, message: str) -> ImportUploadForm:
         form = ImportUploadForm(data={}, files={})
@@ -110,9 +133,9 @@ class ImportUploadView(View):
     def page(self, request: HttpRequest, form: ImportUploadForm, status: int = 200
              ) -> HttpResponse:
         jobs = ImportJob.objects.filter(uploaded_by=request.user)[:RECENT_JOBS]
-        return render(request, TEMPLATES + "upload.html",
-                      {"form": form, "jobs": jobs, "max_bytes": app_settings.IMPORT_MAX_BYTES},
-                      status=status)
+        return render(request, self.upload_template,
+                      {"form": form, "jobs": jobs, "max_bytes": app_settings.IMPORT_MAX_BYTES,
+                       **self.extra_page_context()}, status=status)
 
 
 def job_status(job: ImportJob) -> dict[str, Any]:
@@ -122,7 +145,7 @@ def job_status(job: ImportJob) -> dict[str, Any]:
             "can_commit": job.can_commit}
 
 
-class ImportJobView(View):
+class ImportJobView(ImportPageMixin, View):
     """An import: its dry run with the Commit button, its progress, then its result."""
 
     def job(self, request: HttpRequest, pk: int) -> ImportJob:
@@ -136,12 +159,13 @@ class ImportJobView(View):
 
     def page(self, request: HttpRequest, job: ImportJob, *, refusal: str = "",
              status: int = 200) -> HttpResponse:
-        return render(request, TEMPLATES + "job.html", {
+        return render(request, self.job_template, {
             "job": job, "refusal": refusal or commit_refusal(job),
             "more_errors": job.error_count - len(job.errors),
             "more_updates": job.plan.get("update_count", 0) - len(job.plan.get("updates", [])),
             "more_refusals": job.result.get("refusal_count", 0)
-            - len(job.result.get("refusals", []))}, status=status)
+            - len(job.result.get("refusals", [])),
+            **self.extra_page_context(job)}, status=status)
 
 
 class ImportCommitView(ImportJobView):
@@ -162,4 +186,4 @@ class ImportCommitView(ImportJobView):
                           % {"count": job.total})
         elif job.status == ImportJob.Status.DONE:
             messages.success(request, _("The file was imported."))
-        return redirect(url("orders-import-job", pk=job.pk))
+        return redirect(self.url("orders-import-job", pk=job.pk))

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import CreateView, ListView, UpdateView
+from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.conf import app_settings
@@ -282,11 +282,21 @@ class NoteView(OrderActionView):
 
 # --- Carriers -----------------------------------------------------------------------------
 
-def carrier_list_url() -> str:
-    return reverse(f"{NAMESPACE}:orders-carrier-list")
+class CarrierPageMixin:
+    """Reverse the carrier pages in the front end's URL namespace.
+
+    Both front ends name their carrier URLs alike (``orders-carrier-list`` …); a front end
+    sets ``url_namespace`` and its templates and keeps every step of these views.
+    """
+
+    url_namespace = NAMESPACE
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        """One of the carrier pages of this front end."""
+        return reverse(f"{self.url_namespace}:{name}", kwargs=kwargs or None)
 
 
-class CarrierListView(ListView):
+class CarrierListView(CarrierPageMixin, ListView):
     """The managed carriers, with how many shipments each has."""
 
     template_name = "oscar_orders_ext/dashboard/carriers/carrier_list.html"
@@ -298,7 +308,7 @@ class CarrierListView(ListView):
         return Carrier.objects.annotate(shipment_count=Count("shipments"))
 
 
-class CarrierFormMixin:
+class CarrierFormMixin(CarrierPageMixin):
     """The carrier form: save, say so, back to the list."""
 
     request: HttpRequest
@@ -309,7 +319,7 @@ class CarrierFormMixin:
     def form_valid(self, form: CarrierForm) -> HttpResponse:
         carrier = form.save()
         messages.success(self.request, _("Carrier “%(carrier)s” saved.") % {"carrier": carrier})
-        return redirect(carrier_list_url())
+        return redirect(self.url("orders-carrier-list"))
 
 
 class CarrierCreateView(CarrierFormMixin, CreateView):
@@ -320,17 +330,18 @@ class CarrierUpdateView(CarrierFormMixin, UpdateView):
     """A carrier's name, tracking page and order."""
 
 
-class CarrierDeleteView(View):
+class CarrierDeleteView(CarrierPageMixin, TemplateView):
     """Confirm (GET), then delete (POST); a carrier used by shipments is kept."""
 
     template_name = "oscar_orders_ext/dashboard/carriers/carrier_delete.html"
+    carrier: Carrier
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        carrier = get_object_or_404(Carrier, pk=pk)
-        return render(request, self.template_name, {"carrier": carrier})
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.carrier = get_object_or_404(Carrier, pk=kwargs["pk"])
+        return self.render_to_response(self.get_context_data(carrier=self.carrier))
 
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        carrier = get_object_or_404(Carrier, pk=pk)
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        carrier = get_object_or_404(Carrier, pk=kwargs["pk"])
         name = carrier.name
         try:
             logistics.delete_carrier(carrier, user=request.user)
@@ -338,4 +349,4 @@ class CarrierDeleteView(View):
             messages.error(request, getattr(error, "message", str(error)))
         else:
             messages.success(request, _("Carrier “%(carrier)s” deleted.") % {"carrier": name})
-        return redirect(carrier_list_url())
+        return redirect(self.url("orders-carrier-list"))

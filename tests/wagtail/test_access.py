@@ -69,3 +69,41 @@ def test_the_apps_permissions_are_offered_in_wagtails_group_editor():
 def test_anonymous_visitors_go_to_wagtails_login(django_app):
     answer = django_app.get(wt_url("table"), status=302)
     assert answer.location.startswith("/cms/login/")
+
+
+SETTINGS_ENTRIES = [("import_orders", "orders-import"), ("manage_carriers", "orders-carrier-list"),
+                    ("manage_shop_identity", "orders-document-identity")]
+
+
+@pytest.mark.parametrize(("codename", "name"), SETTINGS_ENTRIES)
+def test_import_carriers_and_identity_are_in_the_orders_menu_only_with_their_permission(
+        django_app, make_wagtail_user, cms_viewer, codename, name):
+    allowed = make_wagtail_user(f"cms-{codename}", ["view_orderprocess", codename])
+    assert wt_url(name) in django_app.get("/cms/", user=allowed).text
+    assert wt_url(name) not in django_app.get("/cms/", user=cms_viewer).text
+
+
+def test_partner_users_get_no_import_carrier_or_identity_entries(django_app, make_partner_user):
+    from oscar.core.loading import get_model
+
+    partner = get_model("partner", "Partner").objects.create(name="Gardners")
+    user = make_partner_user(partner, ["view_orderprocess",
+                                       *(codename for codename, _name in SETTINGS_ENTRIES)])
+    home = django_app.get("/cms/", user=user).text
+    assert wt_url("table") in home  # the partner still has the table
+    assert not any(wt_url(name) in home for _codename, name in SETTINGS_ENTRIES)
+
+
+def test_import_carrier_and_identity_permissions_are_offered_in_the_group_editor():
+    offered = set()
+    for fn in hooks.get_hooks("register_permissions"):
+        offered |= {p.codename for p in fn() if p.content_type.app_label == "oscar_orders_ext"}
+    assert {"import_orders", "manage_carriers", "manage_shop_identity"} <= offered
+
+
+def test_anonymous_visitors_of_the_new_pages_go_to_wagtails_login(django_app_factory):
+    for name, kwargs in [("orders-import", {}), ("orders-import-job", {"pk": 1}),
+                         ("orders-export-job", {"pk": 1}), ("orders-carrier-list", {}),
+                         ("orders-document-identity", {})]:
+        answer = django_app_factory().get(wt_url(name, **kwargs), status=302)
+        assert answer.location.startswith("/cms/login/")

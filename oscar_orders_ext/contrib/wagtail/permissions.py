@@ -12,11 +12,11 @@ from oscar_orders_ext.models import OrderProcess
 permission_policy = ModelPermissionPolicy(OrderProcess)
 
 #: The app's permissions offered in Wagtail's group editor: viewing and editing orders, every
-#: action permission the app declares on OrderProcess, and the document actions of the order
-#: page (the shop identity is edited in Oscar's dashboard).
+#: action permission the app declares on OrderProcess (imports and carriers among them), the
+#: document actions of the order page and the shop identity on documents.
 CODENAMES = ["view_orderprocess", "change_orderprocess",
              *(codename for codename, _label in OrderProcess._meta.permissions),
-             "issue_invoice", "issue_credit_note", "send_invoice"]
+             "issue_invoice", "issue_credit_note", "send_invoice", "manage_shop_identity"]
 
 
 def can_view(user: Any) -> bool:
@@ -31,6 +31,6 @@ def has(user: Any, codename: str) -> bool:
 
 def has_as_staff(user: Any, codename: str) -> bool:
     """Whether ``user`` is staff and holds ``codename``: Oscar's dashboard keeps manual orders,
-    line edits, bulk actions and funnel settings to staff, so partner users (not staff) get
-    none of them in Wagtail either."""
+    line edits, bulk actions, imports and the funnel, carrier and shop identity settings to
+    staff, so partner users (not staff) get none of them in Wagtail either."""
     return bool(user.is_staff and has(user, codename))

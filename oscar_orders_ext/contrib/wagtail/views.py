@@ -18,15 +18,18 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
 from oscar_orders_ext import frontends, selectors
 from oscar_orders_ext.frontends import safe_next, wants_json
-from oscar_orders_ext.dashboard import document_views, funnel_views, manual_views, order_views
+from oscar_orders_ext.dashboard import (document_views, export_views, funnel_views,
+                                        import_views, manual_views, order_views)
 from oscar_orders_ext.dashboard.forms import ColumnPreferenceForm, MoveForm, SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
@@ -43,11 +46,12 @@ def url(name: str, **kwargs: Any) -> str:
     return reverse(f"{NAMESPACE}:{name}", kwargs=kwargs or None)
 
 
-def page_chrome(title: str, *trail: dict[str, str]) -> dict[str, Any]:
+def page_chrome(title: str, *trail: dict[str, str], icon: str = "clipboard-list"
+                ) -> dict[str, Any]:
     """The title, header and breadcrumbs (Home › Orders › ``trail`` › title) of a workspace
     page drawn with ``render()`` on Wagtail's ``generic/base.html``."""
     return {
-        "page_title": title, "header_title": title, "header_icon": "clipboard-list",
+        "page_title": title, "header_title": title, "header_icon": icon,
         "breadcrumbs_items": [*WagtailAdminTemplateMixin.breadcrumbs_items,
                               {"url": url("table"), "label": _("Orders")}, *trail,
                               {"url": "", "label": title}],
@@ -178,11 +182,16 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
 
     @property
     def header_buttons(self) -> list[HeaderButton]:  # type: ignore[override]
-        """"New order", for those who may take manual orders."""
-        if not has_as_staff(self.request.user, "create_manual_order"):
-            return []
-        return [HeaderButton(_("New order"), url=url("orders-workspace-order-create"),
-                             icon_name="plus", attrs={"id": "ooe-new-order"})]
+        """"New order" and "Import", for those who may take manual orders or import them."""
+        buttons = []
+        if has_as_staff(self.request.user, "create_manual_order"):
+            buttons.append(HeaderButton(_("New order"), url=url("orders-workspace-order-create"),
+                                        icon_name="plus", attrs={"id": "ooe-new-order"}))
+        if has_as_staff(self.request.user, "import_orders"):
+            buttons.append(HeaderButton(_("Import"), url=url("orders-import"),
+                                        icon_name="upload", attrs={"id": "ooe-import-link"},
+                                        priority=20))
+        return buttons
 
     def get_queryset(self) -> Any:
         return self.filters.qs  # lazy: table_page orders, counts and pages it
@@ -239,6 +248,7 @@ class BulkActionView(PermissionRequiredMixin, frontends.BaseBulkActionView):
     staff_only = True
 
     report_template = "oscar_orders_ext/wagtail/bulk_report.html"
+    url_namespace = NAMESPACE
 
     def table_url(self) -> str:
         return url("table")
@@ -395,6 +405,7 @@ class OrderPageMixin(PermissionRequiredMixin):
                 "oscar_orders_ext_dashboard:orders-workspace-order",
                 number=process.order.number),
             "can_edit_lines": has_as_staff(self.request.user, "edit_order_lines"),
+            "can_manage_carriers": has_as_staff(self.request.user, "manage_carriers"),
         }
 
 
@@ -564,15 +575,136 @@ class SavedViewDeleteView(PermissionRequiredMixin, View):
 
 class ExportView(PermissionRequiredMixin, View):
     """Export every order matching the filter, as the dashboard's export does (same service;
-    large exports continue on the dashboard's progress page)."""
+    large exports continue on the Wagtail job page)."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        from oscar_orders_ext.dashboard.export_views import export_response, options_from
         from oscar_orders_ext.exceptions import OrderWorkflowError
 
         try:
-            options = options_from(request, request.GET)
+            options = export_views.options_from(request, request.GET)
         except OrderWorkflowError as error:
             messages.error(request, error.message)
             return redirect(f"{url('table')}?{request.GET.get('query', '')}")
-        return export_response(request, options)
+        return export_views.export_response(request, options, url_namespace=NAMESPACE)
+
+
+class ExportJobPageMixin(PermissionRequiredMixin):
+    """A background export or bulk print in Wagtail: the dashboard's job views (the user's own
+    jobs only), Wagtail's template and URLs."""
+
+    url_namespace = NAMESPACE
+    template_name = "oscar_orders_ext/wagtail/export_job.html"
+
+    def extra_page_context(self, job: Any) -> dict[str, Any]:
+        title = _("Print documents") if job.params.get("document") else _("Export")
+        return page_chrome(title, icon="download")
+
+
+class ExportJobView(ExportJobPageMixin, export_views.ExportJobView):
+    """Progress of a large export (HTML, or JSON for the progress bar), then its download link."""
+
+
+class ExportDownloadView(ExportJobPageMixin, export_views.ExportDownloadView):
+    """The finished file; 410 with the job page once it has expired."""
+
+
+# --- Imports, carriers and the shop identity: the dashboard's views, Wagtail's templates ---
+
+class ImportPageMixin(PermissionRequiredMixin):
+    """The dashboard's import views in Wagtail: same form, size limit, services and jobs."""
+
+    required = ("import_orders",)
+    staff_only = True
+    url_namespace = NAMESPACE
+    upload_template = "oscar_orders_ext/wagtail/imports/upload.html"
+    job_template = "oscar_orders_ext/wagtail/imports/job.html"
+
+    def extra_page_context(self, job: Any = None) -> dict[str, Any]:
+        if job is None:
+            return page_chrome(_("Import orders"), icon="upload")
+        return page_chrome(_("Import of %(name)s") % {"name": job.filename},
+                           {"url": url("orders-import"), "label": _("Import orders")},
+                           icon="upload")
+
+
+# The dashboard's upload view reads the body only once its size limit is in place, so CSRF
+# is checked inside it; this dispatch (the permission check) must stay csrf_exempt too.
+@method_decorator(csrf_exempt, name="dispatch")
+class ImportUploadView(ImportPageMixin, import_views.ImportUploadView):
+    """Upload a file: it is read into a dry run, nothing is imported yet."""
+
+
+class ImportJobView(ImportPageMixin, import_views.ImportJobView):
+    """The dry run (counts, row errors, changes) with the commit button, or the progress and
+    result of the import."""
+
+
+class ImportCommitView(ImportPageMixin, import_views.ImportCommitView):
+    """Commit a dry run (POST)."""
+
+
+class CarrierPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
+    """Carrier settings in Wagtail: the dashboard's carrier views, Wagtail's templates and URLs."""
+
+    required = ("manage_carriers",)
+    staff_only = True
+    url_namespace = NAMESPACE
+    header_icon = "globe"
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [
+            {"url": url("table"), "label": _("Orders")},
+            {"url": url("orders-carrier-list"), "label": _("Carriers")},
+            {"url": "", "label": self.get_page_title()}]
+
+
+class CarrierListView(CarrierPageMixin, order_views.CarrierListView):
+    """The managed carriers, with how many shipments each has."""
+
+    template_name = "oscar_orders_ext/wagtail/carriers/carrier_list.html"
+    page_title = gettext_lazy("Carriers")
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [{"url": url("table"), "label": _("Orders")},
+                                         {"url": "", "label": self.get_page_title()}]
+
+    def get_header_buttons(self) -> list[HeaderButton]:
+        return [HeaderButton(_("New carrier"), url=url("orders-carrier-create"),
+                             icon_name="plus", attrs={"id": "ooe-new-carrier"})]
+
+
+class CarrierCreateView(CarrierPageMixin, order_views.CarrierCreateView):
+    """A new carrier."""
+
+    template_name = "oscar_orders_ext/wagtail/carriers/carrier_form.html"
+    page_title = gettext_lazy("New carrier")
+
+
+class CarrierUpdateView(CarrierPageMixin, order_views.CarrierUpdateView):
+    """A carrier's name, tracking page, order and whether operators may choose it."""
+
+    template_name = "oscar_orders_ext/wagtail/carriers/carrier_form.html"
+
+    def get_page_title(self) -> str:
+        return self.object.name
+
+
+class CarrierDeleteView(CarrierPageMixin, order_views.CarrierDeleteView):
+    """Confirm, then delete a carrier (kept if shipments use it)."""
+
+    template_name = "oscar_orders_ext/wagtail/carriers/carrier_delete.html"
+
+    def get_page_title(self) -> str:
+        return _("Delete carrier “%(carrier)s”?") % {"carrier": self.carrier.name}
+
+
+class ShopIdentityView(PermissionRequiredMixin, document_views.ShopIdentityView):
+    """Who the shop is on its documents: name, address, tax numbers, logo, bank details."""
+
+    required = ("manage_shop_identity",)
+    staff_only = True
+    url_namespace = NAMESPACE
+    template_name = "oscar_orders_ext/wagtail/identity_form.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return page_chrome(_("Shop identity on documents"), icon="site")

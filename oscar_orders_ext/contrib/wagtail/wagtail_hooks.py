@@ -38,8 +38,8 @@ class WorkspaceMenuItem(MenuItem):
 
 
 class OrdersMenu(Menu):
-    """The submenu: the table, "New order", one board per funnel (read at each request),
-    funnel settings."""
+    """The submenu: the table, "New order", "Import", one board per funnel (read at each
+    request), then the settings: funnels, carriers, the shop identity on documents."""
 
     def __init__(self) -> None:
         super().__init__(register_hook_name=None, construct_hook_name=None, items=None)
@@ -55,6 +55,10 @@ class OrdersMenu(Menu):
             _("New order"), reverse("oscar_orders_ext_wagtail:orders-workspace-order-create"),
             name="orders-new", icon_name="plus", order=150, required="create_manual_order",
             staff_only=True))
+        items.append(WorkspaceMenuItem(
+            _("Import"), reverse("oscar_orders_ext_wagtail:orders-import"),
+            name="orders-import", icon_name="upload", order=160, required="import_orders",
+            staff_only=True))
         for position, funnel in enumerate(Funnel.objects.all()):
             items.append(WorkspaceMenuItem(
                 funnel.name, reverse("oscar_orders_ext_wagtail:kanban",
@@ -63,6 +67,14 @@ class OrdersMenu(Menu):
         items.append(WorkspaceMenuItem(
             _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"), name="orders-funnels",
             icon_name="cogs", order=10_000, required="manage_funnels", staff_only=True))
+        items.append(WorkspaceMenuItem(
+            _("Carriers"), reverse("oscar_orders_ext_wagtail:orders-carrier-list"),
+            name="orders-carriers", icon_name="globe", order=10_100, required="manage_carriers",
+            staff_only=True))
+        items.append(WorkspaceMenuItem(
+            _("Shop identity"), reverse("oscar_orders_ext_wagtail:orders-document-identity"),
+            name="orders-shop-identity", icon_name="site", order=10_200,
+            required="manage_shop_identity", staff_only=True))
         return items
 
     def menu_items_for_request(self, request: HttpRequest) -> list[MenuItem]:
