@@ -165,6 +165,12 @@ def test_the_shop_identity_is_edited_once_in_the_dashboard(django_app, make_staf
     assert "Negozio Verdi" in text and "IT99999999999" in text
     django_app.get(ws_url("orders-document-identity"), user=make_staff("v2", WORKSPACE_VIEWER),
                    status=403)
+    # The order page's documents panel links to it, for those who may edit it.
+    page_of_order = ws_url("orders-workspace-order", number=order.number)
+    link = django_app.get(page_of_order, user=manager).pyquery("#ooe-identity-link")
+    assert link.attr("href") == ws_url("orders-document-identity")
+    viewer = make_staff("v3", WORKSPACE_VIEWER)
+    assert not django_app.get(page_of_order, user=viewer).pyquery("#ooe-identity-link")
 
 
 def bulk_print(django_app: Any, user: Any, orders: list[Any], document: str) -> Any:

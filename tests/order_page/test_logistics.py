@@ -206,6 +206,13 @@ def test_a_manager_adds_edits_and_deletes_carriers(django_app, manager):
     assert not Carrier.objects.filter(pk=carrier.pk).exists()
 
 
+def test_the_shipment_form_links_to_the_carriers_for_those_who_manage_them(django_app, manager,
+                                                                         editor, order):
+    link = django_app.get(page_url(order), user=manager).pyquery("#ooe-manage-carriers")
+    assert link.attr("href") == carrier_url("orders-carrier-list")
+    assert not django_app.get(page_url(order), user=editor).pyquery("#ooe-manage-carriers")
+
+
 def test_a_bad_tracking_template_is_refused(django_app, manager):
     form = django_app.get(carrier_url("orders-carrier-create"),
                           user=manager).forms["ooe-carrier-form"]
