@@ -7,12 +7,13 @@ the simplest rate the rounding of those amounts allows (22, 5.5, 2.1 rather than
 The groups always add up to the document's totals to the cent:
 
 1. Lines and shipping are grouped by rate, with their own amounts.
-2. What the order's totals hold beyond them (an order-level discount) is shared out pro rata
-   to each group's amount including tax, each share split into base and tax in its group's
-   own proportion; cents left by rounding go to the largest remainders.
-3. A tax total that still differs from the groups by rounding (shops that round tax on the
-   total rather than per line) is moved a cent at a time to the group whose tax is furthest
-   from its base at its rate, as long as that stays within the group's rounding.
+2. What the order's total excluding tax holds beyond them (an order-level discount) is shared
+   out pro rata to each group's taxable amount; cents left by rounding go to the largest
+   remainders. Each share takes tax in its group's own proportion.
+3. A tax total that still differs from the groups' tax by rounding (shops that round tax once
+   per rate rather than per line) is put a cent at a time where it belongs: on the group whose
+   tax is furthest from its taxable amount times its rate, as long as that stays within the
+   rounding its amounts allow.
 4. Tax the amounts cannot explain (imported orders store prices including tax only, so their
    lines look untaxed) goes to a group whose rate is not known (``rate`` None), together with
    the lines that looked untaxed.
@@ -52,13 +53,15 @@ class _Group:
         self.quantity += max(quantity, 1)
 
     def ideal_tax(self) -> Decimal:
-        """The tax of this group's total at its rate, unrounded."""
+        """The tax of this group's taxable amount at its rate, unrounded."""
         assert self.rate is not None
-        return self.incl * self.rate / (HUNDRED + self.rate)
+        return self.excl * self.rate / HUNDRED
 
     def tolerance(self) -> Decimal:
-        """How far rounding (half a cent per unit, and the discount share) may move its tax."""
-        return HALF_CENT * (self.quantity + 1)
+        """How far rounding may take its tax from ``ideal_tax``: half a cent on the amount and
+        on the tax of each unit, and of the discount's share."""
+        assert self.rate is not None
+        return HALF_CENT * (self.quantity + 1) * (1 + self.rate / HUNDRED)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rate": self.rate, "taxable": self.excl, "tax": self.tax, "total": self.incl}
@@ -94,7 +97,7 @@ def summarise(lines: Sequence[dict[str, Any]], totals: dict[str, Decimal]) -> Ta
         group.items.append(index)
         item_rates[index] = rate
 
-    _share_out(list(groups.values()), groups, totals["incl_tax"])
+    _share_out(groups, totals["excl_tax"])
     leftover = _reconcile_tax(groups, totals["tax"])
     if leftover:
         unknown = groups.setdefault(None, _Group(None))
@@ -103,7 +106,7 @@ def summarise(lines: Sequence[dict[str, Any]], totals: dict[str, Decimal]) -> Ta
             unknown.add(untaxed.excl, untaxed.tax, untaxed.quantity)
             for index in untaxed.items:
                 item_rates[index] = None
-        unknown.add(-leftover, leftover, 0)
+        unknown.tax += leftover
 
     ordered = sorted(groups.values(),
                      key=lambda group: (group.rate is None, -(group.rate or 0)))
@@ -151,43 +154,37 @@ def allocate(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
 def credit_groups(groups: Sequence[dict[str, Any]], amount: Decimal) -> list[dict[str, Any]]:
     """``amount`` (including tax) shared out over tax ``groups`` pro rata to their totals, each
     share's tax in its group's proportion: what a partial credit takes from each rate."""
-    shares = _shares(groups, amount)
-    return [{"rate": group["rate"], "taxable": share - tax, "tax": tax, "total": share}
-            for group, (share, tax) in zip(groups, shares, strict=True) if share]
+    shares = allocate(amount, [abs(group["total"]) for group in groups])
+    credited = []
+    for group, share in zip(groups, shares, strict=True):
+        if not share:
+            continue
+        tax = (share * group["tax"] / group["total"]).quantize(CENT, ROUND_HALF_UP)
+        credited.append({"rate": group["rate"], "taxable": share - tax, "tax": tax,
+                         "total": share})
+    return credited
 
 
-def _shares(groups: Sequence[Any], amount: Decimal) -> list[tuple[Decimal, Decimal]]:
-    """Each group's (share, tax of the share) of ``amount``; groups are dicts or _Groups."""
-    def parts(group: Any) -> tuple[Decimal, Decimal]:
-        if isinstance(group, _Group):
-            return group.incl, group.tax
-        return group["total"], group["tax"]
-
-    weights = [abs(parts(group)[0]) for group in groups]
-    result = []
-    for group, share in zip(groups, allocate(amount, weights), strict=True):
-        total, tax = parts(group)
-        share_tax = (share * tax / total).quantize(CENT, ROUND_HALF_UP) if total else CENT * 0
-        result.append((share, share_tax))
-    return result
-
-
-def _share_out(ordered: list[_Group], groups: dict[Decimal | None, _Group],
-               incl_tax: Decimal) -> None:
-    """Add what the order's total holds beyond the groups (a discount) to them, pro rata."""
-    rest = incl_tax - sum((group.incl for group in ordered), Decimal("0.00"))
+def _share_out(groups: dict[Decimal | None, _Group], excl_tax: Decimal) -> None:
+    """Add what the order's total excl. tax holds beyond the groups (a discount) to them, pro
+    rata to their taxable amounts, each share with tax in its group's proportion."""
+    ordered = list(groups.values())
+    rest = excl_tax - sum((group.excl for group in ordered), Decimal("0.00"))
     if not rest:
         return
-    if not any(group.incl for group in ordered):  # nothing to share it by
+    if not any(group.excl for group in ordered):  # nothing to share it by
         groups.setdefault(None, _Group(None)).add(rest, Decimal("0.00"), 0)
         return
-    for group, (share, tax) in zip(ordered, _shares(ordered, rest), strict=True):
-        group.add(share - tax, tax, 0)
+    for group, share in zip(ordered, allocate(rest, [abs(g.excl) for g in ordered]),
+                            strict=True):
+        tax = (share * group.tax / group.excl).quantize(CENT, ROUND_HALF_UP) if group.excl \
+            else Decimal("0.00")
+        group.add(share, tax, 0)
 
 
 def _reconcile_tax(groups: dict[Decimal | None, _Group], tax_total: Decimal) -> Decimal:
-    """Move rounding cents between base and tax until the groups' tax is ``tax_total``, each
-    to the group whose tax is furthest from its rate; the difference no rounding explains."""
+    """Add rounding cents to the groups' tax until it is ``tax_total``, each to the group
+    whose tax is furthest from its rate's; returns the difference no rounding explains."""
     difference = tax_total - sum((group.tax for group in groups.values()), Decimal("0.00"))
     rated = [group for group in groups.values() if group.rate is not None]
     while difference:
@@ -198,7 +195,6 @@ def _reconcile_tax(groups: dict[Decimal | None, _Group], tax_total: Decimal) -> 
             return difference
         group = max(fitting, key=lambda g: ((g.ideal_tax() - g.tax) * step, -rated.index(g)))
         group.tax += step
-        group.excl -= step
         difference -= step
     return difference
 
