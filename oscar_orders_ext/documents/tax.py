@@ -47,10 +47,10 @@ class _Group:
     def incl(self) -> Decimal:
         return self.excl + self.tax
 
-    def add(self, excl: Decimal, tax: Decimal, quantity: int = 1) -> None:
+    def add(self, excl: Decimal, tax: Decimal, quantity: int) -> None:
         self.excl += excl
         self.tax += tax
-        self.quantity += max(quantity, 1)
+        self.quantity += quantity
 
     def ideal_tax(self) -> Decimal:
         """The tax of this group's taxable amount at its rate, unrounded."""
@@ -79,7 +79,7 @@ def summarise(lines: Sequence[dict[str, Any]], totals: dict[str, Decimal]) -> Ta
     """The tax summary of a document's ``lines`` and ``totals`` (as ``order_content`` makes
     them); the groups add up to ``totals["excl_tax"]`` and ``totals["tax"]`` exactly."""
     items = [(line["total_excl_tax"], line["total_incl_tax"] - line["total_excl_tax"],
-              int(line.get("quantity") or 1)) for line in lines]
+              max(int(line.get("quantity") or 1), 1)) for line in lines]
     shipping_excl, shipping_incl = totals["shipping_excl_tax"], totals["shipping_incl_tax"]
     if shipping_excl or shipping_incl:
         items.append((shipping_excl, shipping_incl - shipping_excl, 1))
