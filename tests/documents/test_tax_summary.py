@@ -289,3 +289,16 @@ def _loaded(document: IssuedDocument) -> dict[str, Any]:
     from oscar_orders_ext.documents.service import _from_json
 
     return _from_json(document.data)
+
+
+def test_after_a_credit_note_without_a_summary_credits_share_out_over_the_invoice(vat_order):
+    invoice = issue_invoice(vat_order(("Espresso cup", "10.00", 1), ("Book on coffee", "12.50",
+                                                                      2)))
+    earlier = issue_credit_note(invoice, amount=D("5.00"))
+    IssuedDocument.objects.filter(pk=earlier.pk).update(  # as issued before tax summaries
+        data={key: value for key, value in earlier.data.items() if key != "tax_summary"})
+    # 12.20 at 22%, 26.00 at 4%: 19.10 is half of each.
+    second = issue_credit_note(invoice, amount=D("19.10"))
+    assert _rows(_loaded(second)["tax_summary"]) == [
+        (D(22), D("-5.00"), D("-1.10"), D("-6.10")), (D(4), D("-12.50"), D("-0.50"),
+                                                      D("-13.00"))]
