@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -36,6 +36,7 @@ from oscar_orders_ext.services.timeline import record
 from .identity import Identity, get_identity
 from .numbering import format_number, series_for, take_next_number
 from .rendering import Rendered, document_html, document_stylesheet, render_pdf
+from .tax import credit_groups, summarise
 
 Order = get_model("order", "Order")
 CommunicationEventType = get_model("communication", "CommunicationEventType")
@@ -119,8 +120,16 @@ def order_content(order: Any) -> dict[str, Any]:
     # Negative: what offers took off the goods and shipping.
     totals["discount_incl_tax"] = (totals["incl_tax"] - totals["lines_incl_tax"]
                                    - totals["shipping_incl_tax"])
-    return {"lines": lines, "totals": totals, "currency": order.currency,
-            "shipping_method": order.shipping_method}
+    return _with_tax_summary({"lines": lines, "totals": totals, "currency": order.currency,
+                              "shipping_method": order.shipping_method})
+
+
+def _with_tax_summary(content: dict[str, Any]) -> dict[str, Any]:
+    """``content`` with its tax summary, and each line with its tax rate (see ``tax.py``)."""
+    summary = summarise(content["lines"], content["totals"])
+    lines = [{**line, "rate": rate}
+             for line, rate in zip(content["lines"], summary.line_rates, strict=True)]
+    return {**content, "lines": lines, "tax_summary": summary.groups}
 
 
 def _to_json(content: dict[str, Any]) -> dict[str, Any]:
@@ -137,18 +146,34 @@ def _to_json(content: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_json(content: dict[str, Any]) -> dict[str, Any]:
-    money = {"unit_excl_tax", "unit_incl_tax", "total_excl_tax", "total_incl_tax", "tax"}
-    lines = [{key: Decimal(value) if key in money else value for key, value in line.items()}
-             for line in content.get("lines", [])]
-    totals = {key: Decimal(value) for key, value in content.get("totals", {}).items()}
-    return {**content, "lines": lines, "totals": totals}
+    """Frozen content back with Decimals; content issued before tax summaries existed has
+    none (``"tax_summary"`` missing) and its lines no ``rate``."""
+    money = {"unit_excl_tax", "unit_incl_tax", "total_excl_tax", "total_incl_tax", "tax",
+             "taxable", "total", "rate"}
+
+    def decimals(item: dict[str, Any]) -> dict[str, Any]:
+        return {key: Decimal(value) if key in money and value is not None else value
+                for key, value in item.items()}
+
+    loaded = {**content, "lines": [decimals(line) for line in content.get("lines", [])],
+              "totals": {key: Decimal(value)
+                         for key, value in content.get("totals", {}).items()}}
+    if "tax_summary" in content:
+        loaded["tax_summary"] = [decimals(group) for group in content["tax_summary"]]
+    return loaded
 
 
 def _negated(content: dict[str, Any]) -> dict[str, Any]:
-    lines = [{key: -value if isinstance(value, Decimal) else value
-              for key, value in line.items()} for line in content["lines"]]
-    return {**content, "lines": lines,
-            "totals": {key: -value for key, value in content["totals"].items()}}
+    """The content reversed: amounts negative, rates as they were."""
+    def negated(item: dict[str, Any]) -> dict[str, Any]:
+        return {key: -value if isinstance(value, Decimal) and key != "rate" else value
+                for key, value in item.items()}
+
+    reversed_content = {**content, "lines": [negated(line) for line in content["lines"]],
+                        "totals": {key: -value for key, value in content["totals"].items()}}
+    if "tax_summary" in content:
+        reversed_content["tax_summary"] = [negated(group) for group in content["tax_summary"]]
+    return reversed_content
 
 
 def customer_name(order: Any) -> str:
@@ -168,6 +193,7 @@ def document_context(kind: str, order: Any, *, identity: Identity,
     return {
         "kind": kind, "kind_label": DocumentKind(kind).label, "order": order, "shop": identity,
         "lines": content["lines"], "totals": content["totals"],
+        "tax_summary": content.get("tax_summary", []),
         "currency": content.get("currency") or order.currency,
         "shipping_method": content.get("shipping_method", order.shipping_method),
         "customer_name": customer_name(order), "customer_email": order.email,
@@ -354,28 +380,53 @@ def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
             raise DocumentError(_("The credit must be more than zero and at most %(left)s.")
                                 % {"left": left})
         issued = _from_json(invoice.data)
+        if "tax_summary" not in issued:  # issued before tax summaries: from its frozen lines
+            issued = _with_tax_summary(issued)
         if amount == issued["totals"]["incl_tax"]:
             content = _negated(issued)  # the whole invoice, line by line
         else:
-            content = _partial_credit(issued, amount, reason)
+            content = _partial_credit(issued, amount, reason, _tax_left(invoice, issued))
         order = orders_for_documents([process.order_id], lines=False).get()
         return _issue(process, order, DocumentKind.CREDIT_NOTE, content, user=user,
                       credited=invoice, reason=reason)
 
 
-def _partial_credit(issued: dict[str, Any], amount: Decimal, reason: str) -> dict[str, Any]:
-    """One credit line of ``amount``, its tax in the invoice's proportion."""
-    totals = issued["totals"]
-    share = amount / totals["incl_tax"] if totals["incl_tax"] else Decimal(1)
-    tax = (totals["tax"] * share).quantize(CENT, rounding=ROUND_HALF_UP)
-    line = {"title": reason or str(_("Partial refund")), "sku": "", "quantity": 1,
-            "unit_excl_tax": -(amount - tax), "unit_incl_tax": -amount,
-            "total_excl_tax": -(amount - tax), "total_incl_tax": -amount, "tax": -tax}
+def _tax_left(invoice: IssuedDocument, issued: dict[str, Any]) -> list[dict[str, Any]]:
+    """The invoice's tax groups less what its credit notes took from each, so that credits
+    adding up to the invoice reverse each rate's tax exactly. The invoice's own groups if a
+    credit note from before tax summaries has none to subtract."""
+    left = {group["rate"]: dict(group) for group in issued["tax_summary"]}
+    for data in invoice.credit_notes.values_list("data", flat=True):
+        credited = _from_json(data)
+        if "tax_summary" not in credited or any(group["rate"] not in left
+                                                 for group in credited["tax_summary"]):
+            return issued["tax_summary"]
+        for group in credited["tax_summary"]:
+            for key in ("taxable", "tax", "total"):
+                left[group["rate"]][key] += group[key]  # credit amounts are negative
+    remaining = [group for group in left.values() if group["total"] > 0]
+    return remaining or issued["tax_summary"]
+
+
+def _partial_credit(issued: dict[str, Any], amount: Decimal, reason: str,
+                    groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """A credit of ``amount`` shared out over the tax ``groups`` pro rata (see
+    ``tax.credit_groups``): one credit line per tax rate, its tax in the group's proportion."""
+    shares = credit_groups(groups, amount)
+    title = reason or str(_("Partial refund"))
+    lines = [{"title": title, "sku": "", "quantity": 1,
+              "unit_excl_tax": -share["taxable"], "unit_incl_tax": -share["total"],
+              "total_excl_tax": -share["taxable"], "total_incl_tax": -share["total"],
+              "tax": -share["tax"], "rate": share["rate"]} for share in shares]
+    summary = [{"rate": share["rate"], "taxable": -share["taxable"], "tax": -share["tax"],
+                "total": -share["total"]} for share in shares]
+    excl = sum((group["taxable"] for group in summary), Decimal("0.00"))
+    tax = sum((group["tax"] for group in summary), Decimal("0.00"))
     zero = Decimal("0.00")
-    return {**issued, "lines": [line], "totals": {
-        "lines_excl_tax": -(amount - tax), "lines_incl_tax": -amount,
+    return {**issued, "lines": lines, "tax_summary": summary, "totals": {
+        "lines_excl_tax": excl, "lines_incl_tax": -amount,
         "shipping_excl_tax": zero, "shipping_incl_tax": zero, "discount_incl_tax": zero,
-        "excl_tax": -(amount - tax), "tax": -tax, "incl_tax": -amount}}
+        "excl_tax": excl, "tax": tax, "incl_tax": -amount}}
 
 
 def issued_pdf(document: IssuedDocument) -> bytes:

@@ -1,10 +1,14 @@
-"""Template helpers for the documents partial: ``{% issued_documents order as documents %}``."""
+"""Template helpers for documents: ``{% issued_documents order as documents %}`` for the
+documents partial, ``{{ rate|tax_rate }}`` for printed tax rates."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from oscar_orders_ext.constants import DocumentKind
 from oscar_orders_ext.models import IssuedDocument
@@ -26,3 +30,12 @@ def issued_documents(order: Any) -> list[IssuedDocument]:
         if document.kind == DocumentKind.INVOICE:
             document.credit_left = document.total + credited.get(document.pk, 0)
     return documents
+
+
+@register.filter
+def tax_rate(rate: Decimal | None) -> str:
+    """A tax rate as printed: "22%", "5.5%" in the active language's format; a rate that
+    cannot be told from the amounts (None) says so."""
+    if rate is None:
+        return _("Rate not known")
+    return _("%(rate)s%%") % {"rate": number_format(rate)}
