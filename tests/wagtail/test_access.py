@@ -107,3 +107,12 @@ def test_anonymous_visitors_of_the_new_pages_go_to_wagtails_login(django_app_fac
                          ("orders-document-identity", {})]:
         answer = django_app_factory().get(wt_url(name, **kwargs), status=302)
         assert answer.location.startswith("/cms/login/")
+
+
+def test_a_refusal_names_the_permission_to_ask_for(django_app, cms_viewer, cms_outsider):
+    page = django_app.get(wt_url("orders-import"), user=cms_viewer, status=403)
+    assert [item.text() for item in page.pyquery(".ooe-missing-permissions li").items()] == [
+        "“Can import orders from files”"]
+    page = django_app.get(wt_url("orders-carrier-list"), user=cms_outsider, status=403)
+    names = [item.text() for item in page.pyquery(".ooe-missing-permissions li").items()]
+    assert "“Can manage carriers”" in names and len(names) == 2  # and viewing orders

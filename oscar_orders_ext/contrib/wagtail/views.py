@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.models import Permission
 from django.forms import Media
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -64,13 +65,19 @@ def order_crumb(number: str) -> dict[str, str]:
             "label": _("Order %(number)s") % {"number": number}}
 
 
-def forbidden(request: HttpRequest) -> HttpResponse:
-    """A 403 in Wagtail's look (Wagtail itself would redirect to its dashboard)."""
+def forbidden(request: HttpRequest, *, missing: list[str] | None = None,
+              staff_only: bool = False) -> HttpResponse:
+    """A 403 in Wagtail's look (Wagtail itself would redirect to its dashboard) naming what the
+    user lacks: the names of the ``missing`` permissions, or staff status."""
     if wants_json(request):
         return JsonResponse({"ok": False, "message": _("You may not do this."),
                              "conflict": False}, status=403)
+    names = list(Permission.objects.filter(content_type__app_label="oscar_orders_ext",
+                                           codename__in=missing or [])
+                 .order_by("name").values_list("name", flat=True))
     return TemplateResponse(request, "oscar_orders_ext/wagtail/forbidden.html",
-                            {"page_title": _("Permission denied")}, status=403)
+                            {"page_title": _("Permission denied"), "missing": names,
+                             "staff_only": staff_only}, status=403)
 
 
 class PermissionRequiredMixin:
@@ -90,9 +97,21 @@ class PermissionRequiredMixin:
                 and (not self.required_any
                      or any(has(user, codename) for codename in self.required_any)))
 
+    def missing_permissions(self, user: Any) -> list[str]:
+        """The codenames ``user`` would need for this page (one of ``required_any`` counts as
+        all of them missing)."""
+        missing = [codename for codename in ("view_orderprocess", *self.required)
+                   if not has(user, codename)]
+        if self.required_any and not any(has(user, c) for c in self.required_any):
+            missing.extend(self.required_any)
+        return missing
+
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not self.has_permission(request.user):
-            return forbidden(request)
+        user = request.user
+        if not self.has_permission(user):
+            missing = self.missing_permissions(user)
+            return forbidden(request, missing=missing,
+                             staff_only=not missing and self.staff_only and not user.is_staff)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
