@@ -145,6 +145,26 @@ def job_status(job: ImportJob) -> dict[str, Any]:
             "can_commit": job.can_commit}
 
 
+#: The dry run's counts, in the order a page lists them: a round trip of our own export
+#: updates orders, any other file creates them.
+UPDATE_COUNTS = (("orders_to_update", _lazy("Orders to update")),
+                 ("orders_unchanged", _lazy("Orders unchanged")))
+CREATE_COUNTS = (("orders_to_create", _lazy("Orders to create")),
+                 ("orders_already_imported", _lazy("Orders already imported (left as they are)")),
+                 ("customers_to_create", _lazy("Customers to create")),
+                 ("customers_to_update", _lazy("Customers to update")),
+                 ("lines_to_create", _lazy("Lines to create")),
+                 ("lines_matched_to_products", _lazy("Lines matched to products")),
+                 ("lines_without_product", _lazy("Lines without product")))
+
+
+def count_rows(job: ImportJob) -> list[dict[str, Any]]:
+    """The dry run's counts as (key, label, value) rows for the job page."""
+    counts = job.plan.get("counts", {})
+    rows = UPDATE_COUNTS if job.plan.get("edits_orders") else CREATE_COUNTS
+    return [{"key": key, "label": label, "value": counts.get(key, 0)} for key, label in rows]
+
+
 class ImportJobView(ImportPageMixin, View):
     """An import: its dry run with the Commit button, its progress, then its result."""
 
@@ -160,7 +180,7 @@ class ImportJobView(ImportPageMixin, View):
     def page(self, request: HttpRequest, job: ImportJob, *, refusal: str = "",
              status: int = 200) -> HttpResponse:
         return render(request, self.job_template, {
-            "job": job, "refusal": refusal or commit_refusal(job),
+            "job": job, "refusal": refusal or commit_refusal(job), "count_rows": count_rows(job),
             "more_errors": job.error_count - len(job.errors),
             "more_updates": job.plan.get("update_count", 0) - len(job.plan.get("updates", [])),
             "more_refusals": job.result.get("refusal_count", 0)
