@@ -164,24 +164,6 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
             path("views/<int:pk>/delete/", self.saved_view_delete.as_view(),
                  name="orders-workspace-saved-view-delete"),
             path("export/", self.export_view.as_view(), name="orders-workspace-export"),
-            path("exports/<int:pk>/", self.export_job_view.as_view(), name="orders-export-job"),
-            path("exports/<int:pk>/download/", self.export_download_view.as_view(),
-                 name="orders-export-download"),
-            path("imports/", self.import_view.as_view(), name="orders-import"),
-            path("imports/<int:pk>/", self.import_job_view.as_view(), name="orders-import-job"),
-            path("imports/<int:pk>/commit/", self.import_commit_view.as_view(),
-                 name="orders-import-commit"),
-            path("funnels/", self.funnel_list_view.as_view(), name="orders-funnel-list"),
-            path("funnels/new/", self.funnel_create_view.as_view(),
-                 name="orders-funnel-create"),
-            path("funnels/<int:pk>/", self.funnel_update_view.as_view(),
-                 name="orders-funnel-update"),
-            path("funnels/<int:pk>/delete/", self.funnel_delete_view.as_view(),
-                 name="orders-funnel-delete"),
-            path("funnels/<int:pk>/stages/order/", self.stage_reorder_view.as_view(),
-                 name="orders-stage-reorder"),
-            path("funnels/<int:pk>/stages/<int:stage>/delete/",
-                 self.stage_delete_view.as_view(), name="orders-stage-delete"),
             path("orders/new/", self.order_create_view.as_view(),
                  name="orders-workspace-order-create"),
             path("orders/new/customers/", self.customer_search_view.as_view(),
@@ -203,18 +185,47 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
                  name="orders-workspace-order-shipment"),
             path("orders/<str:number>/notes/", self.order_note_view.as_view(),
                  name="orders-workspace-order-note"),
-            path("carriers/", self.carrier_list_view.as_view(), name="orders-carrier-list"),
-            path("carriers/new/", self.carrier_create_view.as_view(),
-                 name="orders-carrier-create"),
-            path("carriers/<int:pk>/", self.carrier_update_view.as_view(),
-                 name="orders-carrier-update"),
-            path("carriers/<int:pk>/delete/", self.carrier_delete_view.as_view(),
-                 name="orders-carrier-delete"),
+            *shared_urls({
+                "export-job": self.export_job_view, "export-download": self.export_download_view,
+                "import": self.import_view, "import-job": self.import_job_view,
+                "import-commit": self.import_commit_view,
+                "carrier-list": self.carrier_list_view, "carrier-create": self.carrier_create_view,
+                "carrier-update": self.carrier_update_view,
+                "carrier-delete": self.carrier_delete_view,
+                "funnel-list": self.funnel_list_view, "funnel-create": self.funnel_create_view,
+                "funnel-update": self.funnel_update_view, "funnel-delete": self.funnel_delete_view,
+                "stage-reorder": self.stage_reorder_view, "stage-delete": self.stage_delete_view}),
         ]
         return self.post_process_urls(urls)
 
     def document_urls(self) -> list[URLPattern]:
         return document_urls(self.document_views)
+
+
+#: Pages every front end serves at the same paths under the same URL names (the shared views
+#: reverse them by name in the front end's namespace): key, path, name.
+SHARED_PAGES = (
+    ("export-job", "exports/<int:pk>/", "orders-export-job"),
+    ("export-download", "exports/<int:pk>/download/", "orders-export-download"),
+    ("import", "imports/", "orders-import"),
+    ("import-job", "imports/<int:pk>/", "orders-import-job"),
+    ("import-commit", "imports/<int:pk>/commit/", "orders-import-commit"),
+    ("carrier-list", "carriers/", "orders-carrier-list"),
+    ("carrier-create", "carriers/new/", "orders-carrier-create"),
+    ("carrier-update", "carriers/<int:pk>/", "orders-carrier-update"),
+    ("carrier-delete", "carriers/<int:pk>/delete/", "orders-carrier-delete"),
+    ("funnel-list", "funnels/", "orders-funnel-list"),
+    ("funnel-create", "funnels/new/", "orders-funnel-create"),
+    ("funnel-update", "funnels/<int:pk>/", "orders-funnel-update"),
+    ("funnel-delete", "funnels/<int:pk>/delete/", "orders-funnel-delete"),
+    ("stage-reorder", "funnels/<int:pk>/stages/order/", "orders-stage-reorder"),
+    ("stage-delete", "funnels/<int:pk>/stages/<int:stage>/delete/", "orders-stage-delete"),
+)
+
+
+def shared_urls(views: dict[str, Any]) -> list[URLPattern]:
+    """The ``SHARED_PAGES`` routes, from their view classes by key."""
+    return [path(route, views[key].as_view(), name=name) for key, route, name in SHARED_PAGES]
 
 
 def document_urls(views: dict[str, Any]) -> list[URLPattern]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from oscar_orders_ext.dashboard.apps import document_urls
+from oscar_orders_ext.dashboard.apps import document_urls, shared_urls
 
 from . import views
 
@@ -46,27 +46,15 @@ urlpatterns = [
     path("views/<int:pk>/delete/", views.SavedViewDeleteView.as_view(),
          name="saved-view-delete"),
     path("export/", views.ExportView.as_view(), name="export"),
-    # Background exports and prints, imports and carriers keep the dashboard's URL names too.
-    path("exports/<int:pk>/", views.ExportJobView.as_view(), name="orders-export-job"),
-    path("exports/<int:pk>/download/", views.ExportDownloadView.as_view(),
-         name="orders-export-download"),
-    path("imports/", views.ImportUploadView.as_view(), name="orders-import"),
-    path("imports/<int:pk>/", views.ImportJobView.as_view(), name="orders-import-job"),
-    path("imports/<int:pk>/commit/", views.ImportCommitView.as_view(),
-         name="orders-import-commit"),
-    path("carriers/", views.CarrierListView.as_view(), name="orders-carrier-list"),
-    path("carriers/new/", views.CarrierCreateView.as_view(), name="orders-carrier-create"),
-    path("carriers/<int:pk>/", views.CarrierUpdateView.as_view(), name="orders-carrier-update"),
-    path("carriers/<int:pk>/delete/", views.CarrierDeleteView.as_view(),
-         name="orders-carrier-delete"),
-    # The funnel pages keep the dashboard's URL names: the shared views reverse them by name.
-    path("funnels/", views.FunnelListView.as_view(), name="orders-funnel-list"),
-    path("funnels/new/", views.FunnelCreateView.as_view(), name="orders-funnel-create"),
-    path("funnels/<int:pk>/", views.FunnelUpdateView.as_view(), name="orders-funnel-update"),
-    path("funnels/<int:pk>/delete/", views.FunnelDeleteView.as_view(),
-         name="orders-funnel-delete"),
-    path("funnels/<int:pk>/stages/order/", views.StageReorderView.as_view(),
-         name="orders-stage-reorder"),
-    path("funnels/<int:pk>/stages/<int:stage>/delete/", views.StageDeleteView.as_view(),
-         name="orders-stage-delete"),
+    # Job pages, imports, carriers and funnel settings keep the dashboard's paths and URL names:
+    # the shared views reverse them by name.
+    *shared_urls({
+        "export-job": views.ExportJobView, "export-download": views.ExportDownloadView,
+        "import": views.ImportUploadView, "import-job": views.ImportJobView,
+        "import-commit": views.ImportCommitView,
+        "carrier-list": views.CarrierListView, "carrier-create": views.CarrierCreateView,
+        "carrier-update": views.CarrierUpdateView, "carrier-delete": views.CarrierDeleteView,
+        "funnel-list": views.FunnelListView, "funnel-create": views.FunnelCreateView,
+        "funnel-update": views.FunnelUpdateView, "funnel-delete": views.FunnelDeleteView,
+        "stage-reorder": views.StageReorderView, "stage-delete": views.StageDeleteView}),
 ]
