@@ -198,6 +198,12 @@ def test_receipts_and_summaries_show_the_summary(vat_order, kind):
     assert "10% €13.40 €1.36 €14.76" in text
 
 
+def test_an_80mm_receipt_states_the_tax_of_each_rate(vat_order):
+    order = vat_order(("Espresso cup", "10.00", 1), ("Pasta di Gragnano", "3.35", 4))
+    text = pdf_text(render_document("receipt_80mm", order).pdf)
+    assert "of which tax 22% €2.20" in text and "of which tax 10% €1.36" in text
+
+
 def test_a_full_credit_note_prints_the_summary_reversed(vat_order):
     invoice = issue_invoice(vat_order(("Espresso cup", "10.00", 1), ("Book on coffee", "12.50",
                                                                       2)))
