@@ -222,7 +222,8 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     """Give each table row the display strings of the ``columns`` (keys) shown, so the cells
     print them instead of running filters and translating labels row by row:
 
-    ``select_label`` (the check box's "Select order …"), ``state_final``,
+    ``select_label`` (the check box's "Select order …"), ``state_final``, ``cancellable``
+    (the workflow has a ``cancel`` move out of the row's state),
     ``placed_display`` and ``placed_title`` (``date`` in SHORT_DATE_FORMAT and DATETIME_FORMAT),
     ``type_label``, ``state_label``, ``state_colour`` and ``stage_note`` (the stage's name when
     it differs from the state's), ``payment_label``, each line's ``short_title``
@@ -237,10 +238,15 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     type_labels = labels_for("order_type") if "order_type" in shown else {}
     ago, select = gettext("%(since)s ago"), gettext("Select order %(number)s")
     titles: dict[str, str] = {}  # products recur from row to row
+    cancellable: dict[str, bool] = {}  # per state: a row's Cancel button only where it works
     for row in rows:
         row.select_label = select % {"number": row.number}
         state = states.get(row.state)
         row.state_final = state is not None and state.final
+        if row.state not in cancellable:
+            fsm = getattr(getattr(type(row), "cancel", None), "_django_fsm", None)
+            cancellable[row.state] = fsm is not None and fsm.get_transition(row.state) is not None
+        row.cancellable = cancellable[row.state]
         if "placed" in shown:
             row.placed_display = formatters.short_date(row.placed_at)
             row.placed_title = formatters.date_time(row.placed_at)

@@ -1,5 +1,5 @@
 """Template helpers for documents: ``{% issued_documents order as documents %}`` for the
-documents partial, ``{{ rate|tax_rate }}`` for printed tax rates."""
+documents partial, ``{{ documents|has_open_invoice }}``, ``{{ rate|tax_rate }}`` for printed tax rates."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ def issued_documents(order: Any) -> list[IssuedDocument]:
         if document.kind == DocumentKind.INVOICE:
             document.credit_left = document.total + credited.get(document.pk, 0)
     return documents
+
+
+@register.filter
+def has_open_invoice(documents: list[IssuedDocument]) -> bool:
+    """Whether one of ``issued_documents``' invoices is not fully credited yet, so no new
+    invoice can be issued (the service refuses it)."""
+    return any(document.kind == DocumentKind.INVOICE and document.credit_left > 0
+               for document in documents)
 
 
 @register.filter

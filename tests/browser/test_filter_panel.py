@@ -39,3 +39,18 @@ def test_opening_the_panel_fetches_it_and_its_filters_apply(live_server, page, m
     numbers = page.locator("td.ooe-cell-number").all_inner_texts()
     assert [number.strip() for number in numbers] == ["PAID00000"]
     assert page.locator("#ooe-more-filters.show select[name=payment_status]").count() == 1
+
+
+def test_changing_the_page_size_keeps_every_value_of_a_filter(live_server, page, make_staff):
+    bulk_orders(1, prefix="NEW")
+    bulk_orders(1, prefix="PREP", state="processing")
+    make_staff("page-size-operator", WORKSPACE_EDITOR)
+    sign_in(page, live_server, "page-size-operator")
+    table = live_server.url + reverse("oscar_orders_ext_dashboard:orders-workspace")
+    page.goto(f"{table}?state=new&state=processing")
+
+    with page.expect_navigation():
+        page.select_option("#ooe-page-size", "50")
+    assert "state=new" in page.url and "state=processing" in page.url
+    numbers = page.locator("td.ooe-cell-number").all_inner_texts()
+    assert sorted(number.strip() for number in numbers) == ["NEW00000", "PREP00000"]

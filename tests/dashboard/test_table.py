@@ -17,7 +17,7 @@ from oscar_orders_ext.services import edits
 from oscar_orders_ext.services.transitions import transition_order
 
 from ..factories import bulk_orders
-from .conftest import ws_url
+from .conftest import WORKSPACE_EDITOR, ws_url
 
 Partner = get_model("partner", "Partner")
 
@@ -255,3 +255,16 @@ def test_the_tracking_column_links_each_parcel(django_app, viewer, place_order, 
     page = django_app.get(f"{ws_url('orders-workspace')}?columns=number,tracking", user=viewer)
     link = page.pyquery("td.ooe-cell-tracking a")
     assert (link.text(), link.attr("href")) == ("GLS: 1Z-9", "https://gls.example/t/1Z-9")
+
+
+def test_a_row_offers_cancel_only_where_the_order_can_be_cancelled(django_app, make_staff):
+    bulk_orders(1, prefix="NEW")
+    bulk_orders(1, prefix="SHIP", state="shipped")
+    bulk_orders(1, prefix="DONE", state="completed")
+    editor = make_staff("row-canceller", WORKSPACE_EDITOR)
+    page = django_app.get(ws_url("orders-workspace"), user=editor)
+    with_cancel = [row.find("td.ooe-cell-number").text().strip()
+                   for row in page.pyquery("#ooe-table tbody tr[data-order]").items()
+                   if row.find(".ooe-row-cancel")]
+    # A shipped order is not final, yet it can no longer be cancelled: no dead button.
+    assert with_cancel == ["NEW00000"]

@@ -39,6 +39,7 @@ def test_an_accountant_issues_emails_and_credits_an_invoice(django_app, accounta
     invoice = IssuedDocument.objects.get(order=order)
     assert f"Invoice {invoice.number} issued." in page.text
     assert invoice.issued_by == accountant
+    assert "ooe-issue-invoice" not in page.forms  # the service would refuse a second one
 
     pdf = django_app.get(ws_url("orders-document-download", number=order.number,
                                 pk=invoice.pk), user=accountant)
@@ -58,6 +59,7 @@ def test_an_accountant_issues_emails_and_credits_an_invoice(django_app, accounta
     credit = IssuedDocument.objects.get(order=order, kind="credit_note")
     assert f"Credit note {credit.number} issued." in page.text
     assert "Issue credit note" not in page.text  # fully credited
+    assert "ooe-issue-invoice" in page.forms  # and it can be invoiced again
 
 
 @pytest.mark.parametrize("namespace", FRONT_ENDS)
