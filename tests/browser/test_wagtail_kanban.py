@@ -93,6 +93,9 @@ def test_opening_move_to_on_a_wagtail_card_keeps_the_column_width(live_server, o
     label_box = card.locator(".ooe-move-form label").bounding_box()
     assert label_box["width"] <= 1 and label_box["height"] <= 1  # the label is for screen readers
     assert column.bounding_box()["width"] == pytest.approx(width_before, abs=1)
-    select_box = card.locator(".ooe-move-form select").bounding_box()
     card_box = card.bounding_box()
-    assert select_box["x"] + select_box["width"] <= card_box["x"] + card_box["width"]
+    for control in (".ooe-move-form select", ".ooe-move-form button"):
+        box = card.locator(control).bounding_box()
+        assert box["x"] + box["width"] <= card_box["x"] + card_box["width"], control
+    button = card.locator(".ooe-move-form button")
+    assert button.evaluate("b => b.scrollWidth <= b.clientWidth")  # "Move" is not clipped
