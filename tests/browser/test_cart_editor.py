@@ -94,3 +94,17 @@ def test_live_totals_equal_the_saved_orders_totals(live_server, page, make_staff
     assert str(order.total_incl_tax - order.total_excl_tax) == shown["tax"]
     assert order.total_incl_tax == Decimal("52.00")
     assert OrderProcess.objects.get(order=order).source == "manual"
+
+
+def test_wagtail_shipping_charges_sit_beside_their_labels(live_server, page, make_staff):
+    with_wagtail_access(make_staff("phone-clerk", MANUAL_ORDER_PERMISSIONS))
+    sign_in(page, live_server, "phone-clerk")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(live_server.url + reverse("oscar_orders_ext_wagtail:orders-workspace-order-create"))
+
+    for field in ("ooe-charge-excl", "ooe-charge-incl"):
+        label = page.locator(f"label[for={field}]").bounding_box()
+        field_box = page.locator(f"#{field}").bounding_box()
+        label_middle = label["y"] + label["height"] / 2
+        assert field_box["y"] <= label_middle <= field_box["y"] + field_box["height"], field
+        assert field_box["x"] > label["x"], field

@@ -76,3 +76,26 @@ def test_a_refused_drop_on_the_wagtail_board_puts_the_card_back(live_server, ope
     page.locator(".ooe-toast.alert-danger").wait_for()
     assert stage_list(page, "new").locator(f".ooe-card[data-order='{order.pk}']").count() == 1
     assert OrderProcess.objects.get(order=order).state == "new"
+
+
+def test_opening_move_to_on_a_wagtail_card_keeps_the_column_width(live_server, operator_page,
+                                                                  place_order):
+    page = operator_page
+    order = place_order()
+    open_board(page, live_server)
+    column = page.locator(".ooe-column").filter(has=stage_list(page, "new"))
+    width_before = column.bounding_box()["width"]
+    card = stage_list(page, "new").locator(f".ooe-card[data-order='{order.pk}']")
+
+    card.locator(".ooe-move summary").click()
+
+    assert card.locator(".ooe-move-form select").is_visible()
+    label_box = card.locator(".ooe-move-form label").bounding_box()
+    assert label_box["width"] <= 1 and label_box["height"] <= 1  # the label is for screen readers
+    assert column.bounding_box()["width"] == pytest.approx(width_before, abs=1)
+    card_box = card.bounding_box()
+    for control in (".ooe-move-form select", ".ooe-move-form button"):
+        box = card.locator(control).bounding_box()
+        assert box["x"] + box["width"] <= card_box["x"] + card_box["width"], control
+    button = card.locator(".ooe-move-form button")
+    assert button.evaluate("b => b.scrollWidth <= b.clientWidth")  # "Move" is not clipped
