@@ -28,6 +28,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext, to_locale
 
 from .columns import labels_for
+from .services.transitions import declared_transition
 from .workflow import get_workflow
 
 MoneyFormatter = Callable[[Decimal], str]
@@ -39,6 +40,7 @@ def person_name(user: Any) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()
+
 
 #: Babel options the fast formatter reproduces, with the only values it handles.
 _FAST_DEFAULTS: dict[str, Any] = {"format_type": "standard", "currency_digits": True,
@@ -244,8 +246,7 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
         state = states.get(row.state)
         row.state_final = state is not None and state.final
         if row.state not in cancellable:
-            fsm = getattr(getattr(type(row), "cancel", None), "_django_fsm", None)
-            cancellable[row.state] = fsm is not None and fsm.get_transition(row.state) is not None
+            cancellable[row.state] = declared_transition(type(row), "cancel", row.state) is not None
         row.cancellable = cancellable[row.state]
         if "placed" in shown:
             row.placed_display = formatters.short_date(row.placed_at)

@@ -118,13 +118,19 @@ def _declaration_order(model: type) -> dict[str, int]:
     return order
 
 
+def declared_transition(model: type[OrderProcess], name: str, state: str) -> Transition | None:
+    """The workflow's move ``name`` out of ``state``, if the workflow declares one."""
+    fsm = getattr(getattr(model, name, None), "_django_fsm", None)
+    return fsm.get_transition(state) if fsm is not None else None
+
+
 def _declared_transition(process: OrderProcess, name: str) -> Transition:
     """The transition ``name`` from the current state, or a clear refusal."""
     state = process.state_info
     if name not in process.transition_names():
         raise TransitionNotAllowed(_("“%(name)s” is not an action of this workflow.")
                                    % {"name": name}, order_number=process.order.number)
-    transition = getattr(process, name)._django_fsm.get_transition(process.state)
+    transition = declared_transition(type(process), name, process.state)
     if transition is None:
         raise TransitionNotAllowed(
             _("Order %(number)s is “%(state)s”: it cannot be moved with “%(action)s”.")
