@@ -1,0 +1,21 @@
+"""The app's own state, kept beside Oscar's ``Order`` rather than inside a fork of it.
+
+One module per concern; every model is importable from here, as Django expects.
+"""
+
+from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
+                        issued_document_upload_to)
+from .funnels import Funnel, FunnelQuerySet, Stage
+from .jobs import ExportJob, ImportJob, export_upload_to, import_upload_to
+from .logistics import TRACKING_CODE_PLACEHOLDER, Carrier, Shipment
+from .preferences import ColumnPreference, SavedView
+from .process import ORDER_MODEL, OrderProcess, OrderProcessQuerySet, ProcessTally, Tag
+from .timeline import TimelineEntry
+
+__all__ = [
+    "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "Carrier", "ColumnPreference",
+    "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
+    "ImportJob", "IssuedDocument", "OrderProcess", "OrderProcessQuerySet", "ProcessTally",
+    "SavedView", "Shipment", "ShopIdentity", "Stage", "Tag", "TimelineEntry",
+    "export_upload_to", "import_upload_to", "issued_document_upload_to",
+]

@@ -1,0 +1,121 @@
+"""Background exports and imports, with their files and progress."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def export_upload_to(job: ExportJob, filename: str) -> str:
+    return f"oscar_orders_ext/exports/{job.pk}/{filename}"
+
+
+class ExportJob(models.Model):
+    """A large export written in the background; its file expires."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    #: What to export: filter query string, columns, format and options.
+    params = models.JSONField(_("parameters"), default=dict)
+    total = models.PositiveIntegerField(_("orders to export"), default=0)
+    done = models.PositiveIntegerField(_("orders exported"), default=0)
+    file = models.FileField(_("file"), upload_to=export_upload_to, blank=True, max_length=255)
+    error = models.TextField(_("error"), blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return f"{self.params.get('format', '?')} export {self.pk} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        """Percentage done, 0–100."""
+        return 100 if self.status == self.Status.DONE else int(
+            100 * self.done / self.total) if self.total else 0
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+def import_upload_to(job: ImportJob, filename: str) -> str:
+    return f"oscar_orders_ext/imports/{job.uploaded_by_id}/{filename}"
+
+
+class ImportJob(models.Model):
+    """An uploaded order file: its dry run, then its commit, each possibly in the background.
+
+    The file itself stays in Django storage so the commit reads exactly what was previewed;
+    the job and its file expire like background exports.
+    """
+
+    class Status(models.TextChoices):
+        PLANNING = "planning", _("Reading the file")
+        PLANNED = "planned", _("Ready to import")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                    related_name="+", verbose_name=_("uploaded by"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PLANNING)
+    file = models.FileField(_("file"), upload_to=import_upload_to, max_length=255)
+    filename = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    #: The reader that recognised the file ("shopify", "native", …), once read.
+    format = models.CharField(_("format"), max_length=32, blank=True)
+    #: The dry run: counts, warnings, detected encoding and delimiter, per-order changes.
+    plan = models.JSONField(_("dry run"), default=dict, blank=True)
+    #: Row errors of the dry run (the first IMPORT_ERRORS_STORED); ``error_count`` has them all.
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    error_count = models.PositiveIntegerField(_("row errors"), default=0)
+    total = models.PositiveIntegerField(_("orders"), default=0)
+    done = models.PositiveIntegerField(_("orders done"), default=0)
+    #: What the commit did: counts and the orders it refused.
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    #: Why the job failed (a file that cannot be read, an unexpected error).
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        """Percentage done, 0–100."""
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def can_commit(self) -> bool:
+        """Planned, without row errors, something to do, not expired."""
+        return (self.status == self.Status.PLANNED and not self.error_count
+                and not self.expired and bool(self.plan.get("actionable")))

@@ -1,0 +1,188 @@
+"""The order's companion row: state, funnel, payment, people and tags; and its tallies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, Transition
+
+from ..constants import OrderType, PaymentStatus, StockStatus
+from ..workflow import State, get_workflow
+from .funnels import Funnel, Stage
+
+if TYPE_CHECKING:
+    from ..workflow import Workflow
+
+ORDER_MODEL = "order.Order"
+
+
+class Tag(models.Model):
+    """A coloured label operators put on orders ("VIP", "gift", "fragile")."""
+
+    name = models.CharField(_("name"), max_length=64, unique=True)
+    colour = models.CharField(_("colour"), max_length=7, default="#6c757d",
+                              help_text=_("A CSS colour such as #ff8800."))
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+
+class OrderProcessQuerySet(models.QuerySet["OrderProcess"]):
+    def for_orders(self, orders: models.QuerySet[Any]) -> OrderProcessQuerySet:
+        """The processes of the given orders."""
+        return self.filter(order__in=orders)
+
+
+# The workflow class named by OSCAR_ORDERS_EXT_WORKFLOW is mixed in here, so its django-fsm
+# transitions become methods of this model. The migration lists plain models.Model as the base:
+# Django does not track bases, and the workflow is code, not schema.
+class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore[misc]
+    """How an Oscar order is being worked: state, funnel, payment, people and tags."""
+
+    order = models.OneToOneField(ORDER_MODEL, on_delete=models.CASCADE, related_name="process",
+                                 verbose_name=_("order"))
+    # No index of its own: ooe_process_state_recent starts with the state.
+    state = FSMField(_("state"), max_length=50, protected=True)
+    # No index of its own either: ooe_process_stage_recent starts with the funnel.
+    funnel = models.ForeignKey(Funnel, on_delete=models.PROTECT, related_name="processes",
+                               verbose_name=_("funnel"), db_index=False)
+    stage = models.ForeignKey(Stage, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="processes", verbose_name=_("stage"))
+    order_type = models.CharField(_("order type"), max_length=20, choices=OrderType.choices,
+                                  default=OrderType.STANDARD)
+    payment_status = models.CharField(_("payment status"), max_length=20,
+                                      choices=PaymentStatus.choices,
+                                      default=PaymentStatus.UNPAID)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="+", verbose_name=_("operator"))
+    source = models.CharField(_("source"), max_length=64, blank=True,
+                              help_text=_("Where the order came from: web, phone, shopify…"))
+    tags = models.ManyToManyField(Tag, blank=True, related_name="processes",
+                                  verbose_name=_("tags"))
+    stock_status = models.CharField(_("stock"), max_length=20, choices=StockStatus.choices,
+                                    default=StockStatus.ALLOCATED)
+    # A snapshot of the Oscar order's list fields, so the workspace filters, sorts, searches and
+    # totals on one narrow indexed table instead of joining orders, users and addresses.
+    # services.processes.order_snapshot() writes it; receivers keep it current.
+    placed_at = models.DateTimeField(_("placed"), default=timezone.now)
+    number = models.CharField(_("order number"), max_length=128, blank=True)
+    currency = models.CharField(_("currency"), max_length=12, blank=True)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=0)
+    customer_name = models.CharField(_("customer"), max_length=255, blank=True)
+    customer_email = models.CharField(_("customer email"), max_length=254, blank=True)
+    customer_phone = models.CharField(_("customer phone"), max_length=64, blank=True)
+    payment_method = models.CharField(_("payment method"), max_length=128, blank=True)
+    shipping_method = models.CharField(_("shipping method"), max_length=128, blank=True)
+    state_changed_at = models.DateTimeField(_("in state since"), default=timezone.now)
+    last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
+    # Optimistic concurrency: every change increments it; a form or a card that shows an older
+    # version is refused instead of silently overwriting someone else's change.
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    objects = OrderProcessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order process")
+        verbose_name_plural = _("order processes")
+        permissions = [
+            ("change_order_state", _("Can move orders through the workflow")),
+            ("cancel_order", _("Can cancel and reject orders")),
+            ("refund_order", _("Can refund orders")),
+            ("reopen_order", _("Can reopen cancelled orders")),
+            ("bulk_edit_orders", _("Can edit orders in bulk")),
+            ("manage_funnels", _("Can manage funnels and stages")),
+            ("import_orders", _("Can import orders from files")),
+            ("create_manual_order", _("Can create orders by hand (phone, in-store)")),
+            ("edit_order_lines", _("Can edit the lines of placed orders")),
+            ("edit_shipped_order_lines", _("Can edit the lines of shipped orders")),
+            ("edit_order_details", _("Can edit buyer details and addresses of orders")),
+            ("manage_carriers", _("Can manage carriers")),
+        ]
+        indexes = [
+            models.Index(fields=["-placed_at"], name="ooe_process_placed"),
+            # varchar_pattern_ops lets PostgreSQL use the index for number-prefix searches.
+            models.Index(fields=["number"], name="ooe_process_number",
+                         opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["customer_email"], name="ooe_process_email",
+                         opclasses=["varchar_pattern_ops"]),
+            # The id closes the newest-first order (placed_at, then id): the first rows of a
+            # state or stage are read straight off the index, so PostgreSQL never prefers
+            # walking ooe_process_placed past thousands of newer orders of other states.
+            models.Index(fields=["state", "-placed_at", "-id"], name="ooe_process_state_recent"),
+            models.Index(fields=["funnel", "stage", "-placed_at", "-id"],
+                         name="ooe_process_stage_recent"),
+            # Plain btrees for the filters on exact values. Not db_index=True: on PostgreSQL
+            # Django adds a varchar_pattern_ops twin to each, which no query uses (no LIKE on
+            # these columns) and every insert maintains (imports write 100,000s of rows).
+            models.Index(fields=["order_type"], name="ooe_process_order_type"),
+            models.Index(fields=["payment_status"], name="ooe_process_payment_status"),
+            models.Index(fields=["source"], name="ooe_process_source"),
+            models.Index(fields=["payment_method"], name="ooe_process_payment_method"),
+            models.Index(fields=["shipping_method"], name="ooe_process_shipping_method"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.state}"
+
+    @property
+    def workflow(self) -> type[Workflow]:
+        return get_workflow()
+
+    @property
+    def state_info(self) -> State:
+        """The current state's label, colour and behaviour."""
+        return get_workflow().get_state(self.state)
+
+    def get_transition(self, name: str) -> Transition | None:
+        """The declared transition called ``name`` leaving the current state, if any."""
+        for transition in self.get_all_state_transitions():  # type: ignore[attr-defined]
+            if transition.name == name and transition.source in {self.state, "*", "+"}:
+                return transition
+        return None
+
+    def transition_names(self) -> set[str]:
+        """Names of every transition the workflow declares."""
+        return {t.name for t in self.get_all_state_transitions()}  # type: ignore[attr-defined]
+
+
+
+class ProcessTally(models.Model):
+    """Running counts and totals per (funnel, stage, state, currency, payment status, order
+    type), kept by PostgreSQL triggers on ``OrderProcess``, so summaries of the whole workspace
+    or of those filters cost the same at any size.
+
+    Only PostgreSQL maintains it (see migration 0004); elsewhere summaries are computed live.
+    """
+
+    funnel_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField(help_text="0 when the order has no stage")
+    state = models.CharField(max_length=50)
+    currency = models.CharField(max_length=12)
+    payment_status = models.CharField(max_length=20)
+    order_type = models.CharField(max_length=20)
+    count = models.BigIntegerField(default=0)
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("tally")
+        verbose_name_plural = _("tallies")
+        constraints = [models.UniqueConstraint(
+            fields=["funnel_id", "stage_id", "state", "currency", "payment_status", "order_type"],
+            name="ooe_tally_key")]
+
+    def __str__(self) -> str:
+        return (f"{self.funnel_id}/{self.stage_id}/{self.state}/{self.currency}/"
+                f"{self.payment_status}/{self.order_type}: {self.count}")
+
+
+# --- Documents ------------------------------------------------------------------------------
