@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 #: other notes are internal.
 CUSTOMER_NOTE_TYPE = "Customer"
 
+#: Name of the Oscar shipping event type our shipments are recorded as.
+SHIPPED_EVENT_NAME = "Shipped"
+
 
 class PaymentStatus(models.TextChoices):
     UNPAID = "unpaid", _("Unpaid")

@@ -28,7 +28,6 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext, to_locale
 
 from .columns import labels_for
-from .services.transitions import declared_transition
 from .workflow import get_workflow
 
 MoneyFormatter = Callable[[Decimal], str]
@@ -224,8 +223,9 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     """Give each table row the display strings of the ``columns`` (keys) shown, so the cells
     print them instead of running filters and translating labels row by row:
 
-    ``select_label`` (the check box's "Select order …"), ``state_final``, ``cancellable``
-    (the workflow has a ``cancel`` move out of the row's state),
+    ``select_label`` (the check box's "Select order …"), ``state_final``,
+    ``cancel_transition`` (the name of the workflow's cancel move out of the row's state, ""
+    when it has none) and ``cancellable`` (there is one),
     ``placed_display`` and ``placed_title`` (``date`` in SHORT_DATE_FORMAT and DATETIME_FORMAT),
     ``type_label``, ``state_label``, ``state_colour`` and ``stage_note`` (the stage's name when
     it differs from the state's), ``payment_label``, each line's ``short_title``
@@ -234,20 +234,22 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     """
     formatters = _Formatters()
     shown = set(columns)
-    states = {state.code: state for state in get_workflow().get_states()}
+    workflow = get_workflow()
+    states = {state.code: state for state in workflow.get_states()}
     state_labels = labels_for("state") if "state" in shown else {}
     payment_labels = labels_for("payment_status") if "payment_status" in shown else {}
     type_labels = labels_for("order_type") if "order_type" in shown else {}
     ago, select = gettext("%(since)s ago"), gettext("Select order %(number)s")
     titles: dict[str, str] = {}  # products recur from row to row
-    cancellable: dict[str, bool] = {}  # per state: a row's Cancel button only where it works
+    cancel_moves: dict[str, str] = {}  # per state: a row's Cancel button only where it works
     for row in rows:
         row.select_label = select % {"number": row.number}
         state = states.get(row.state)
         row.state_final = state is not None and state.final
-        if row.state not in cancellable:
-            cancellable[row.state] = declared_transition(type(row), "cancel", row.state) is not None
-        row.cancellable = cancellable[row.state]
+        if row.state not in cancel_moves:
+            cancel_moves[row.state] = workflow.cancel_transition_from(row.state) or ""
+        row.cancel_transition = cancel_moves[row.state]
+        row.cancellable = bool(row.cancel_transition)
         if "placed" in shown:
             row.placed_display = formatters.short_date(row.placed_at)
             row.placed_title = formatters.date_time(row.placed_at)

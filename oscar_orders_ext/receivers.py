@@ -1,10 +1,15 @@
-"""Signal receivers wired in ``OrdersExtConfig.ready()``."""
+"""Signal receivers, connected in ``OrdersExtConfig.ready()``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .conf import app_settings
+from .models import Funnel, OrderProcess
+from .services.oscar_status import is_mirroring
+from .services.processes import (current_order_source, ensure_process, payment_method_of,
+                                 sync_snapshot)
+from .services.transitions import follow_oscar_status
 
 
 def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: bool = False,
@@ -16,9 +21,6 @@ def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: 
     """
     if raw:
         return
-    from .services.oscar_status import is_mirroring
-    from .services.processes import current_order_source, ensure_process, sync_snapshot
-
     if created:
         ensure_process(instance, source=getattr(instance, "_oscar_orders_ext_source", "")
                        or current_order_source())
@@ -30,9 +32,6 @@ def record_payment_method(sender: Any, instance: Any, raw: bool = False, **kwarg
     """Keep the workspace's payment method column in step with Oscar's payment sources."""
     if raw:
         return
-    from .models import OrderProcess
-    from .services.processes import payment_method_of
-
     OrderProcess.objects.filter(order_id=instance.order_id).update(
         payment_method=payment_method_of(instance.order))
 
@@ -40,17 +39,12 @@ def record_payment_method(sender: Any, instance: Any, raw: bool = False, **kwarg
 def follow_status_changed_elsewhere(sender: Any, order: Any, old_status: str, new_status: str,
                                     **kwargs: Any) -> None:
     """When Oscar's own dashboard (or any code) sets a status, let the workflow state follow."""
-    from .services.oscar_status import is_mirroring
-    from .services.transitions import follow_oscar_status
-
     if app_settings.FOLLOW_OSCAR_STATUS and not is_mirroring(order):
         follow_oscar_status(order, new_status)
 
 
 def create_default_funnel(sender: Any, **kwargs: Any) -> None:
     """After ``migrate``, make sure the shop has a default funnel."""
-    from .models import Funnel
-
     using = kwargs.get("using", "default")
     if not Funnel.objects.using(using).exists():
         Funnel.create_from_workflow()

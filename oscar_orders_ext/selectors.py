@@ -26,13 +26,17 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
 
-from .constants import OrderType, PaymentStatus
+from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
+                        TimelineKind)
 from .display import person_name
-from .models import Funnel, OrderProcess, ProcessTally, Stage, Tag
+from .models import Funnel, OrderProcess, ProcessTally, Shipment, Stage, Tag, TimelineEntry
 from .workflow import State, get_workflow
 
 Line = get_model("order", "Line")
 OrderNote = get_model("order", "OrderNote")
+PaymentEvent = get_model("order", "PaymentEvent")
+ShippingEvent = get_model("order", "ShippingEvent")
+ShippingEventQuantity = get_model("order", "ShippingEventQuantity")
 
 UNASSIGNED = "none"
 
@@ -319,8 +323,6 @@ def attach_lines(processes: Iterable[OrderProcess]) -> None:
 
 def attach_tracking(processes: Iterable[OrderProcess]) -> None:
     """Give each process ``tracking_links``: its parcels' tracking links, in one query."""
-    from .services.logistics import tracking_links_by_order
-
     processes = list(processes)
     links = tracking_links_by_order(p.order_id for p in processes)
     for process in processes:
@@ -456,6 +458,45 @@ def search_products(text: str, limit: int = PICKER_LIMIT) -> QuerySet[Any]:
         "parent", "product_class", "parent__product_class").order_by("title", "pk")[:limit]
 
 
+# --- Shipments -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TrackingLink:
+    """A parcel as customers and operators see it: carrier, code and tracking page."""
+
+    carrier: str
+    code: str
+    url: str
+
+
+def shipped_quantities(order: Any) -> dict[int, int]:
+    """Quantity shipped so far per line id (one query)."""
+    rows = (ShippingEventQuantity.objects
+            .filter(event__order_id=getattr(order, "pk", order),
+                    event__event_type__name=SHIPPED_EVENT_NAME)
+            .order_by().values_list("line_id").annotate(total=Sum("quantity")))
+    return {line_id: total for line_id, total in rows}
+
+
+def tracking_links(order: Any) -> list[TrackingLink]:
+    """(carrier, code, url) of every parcel with a tracking code, for pages and emails."""
+    order_id = getattr(order, "pk", order)
+    return tracking_links_by_order([order_id]).get(order_id, [])
+
+
+def tracking_links_by_order(order_ids: Iterable[int]) -> dict[int, list[TrackingLink]]:
+    """The tracking links of many orders, oldest parcel first, in one query."""
+    links: dict[int, list[TrackingLink]] = {}
+    shipments = (Shipment.objects.filter(shipping_event__order_id__in=list(order_ids))
+                 .exclude(tracking_code="").select_related("carrier")
+                 .order_by("created_at", "pk"))
+    for shipment in shipments.annotate(order_id=F("shipping_event__order_id")):
+        links.setdefault(shipment.order_id, []).append(TrackingLink(
+            carrier=shipment.carrier_name, code=shipment.tracking_code,
+            url=shipment.tracking_url))
+    return links
+
+
 # --- The order page -----------------------------------------------------------------------------
 
 def order_page_process(user: Any, number: str) -> OrderProcess:
@@ -472,8 +513,6 @@ def order_page_process(user: Any, number: str) -> OrderProcess:
 
 def order_lines(order: Any) -> list[Any]:
     """The order's lines with ``shipped`` (quantity shipped so far), in two queries."""
-    from .services.logistics import shipped_quantities
-
     shipped = shipped_quantities(order)
     lines = list(order.lines.order_by("pk"))
     for line in lines:
@@ -490,8 +529,6 @@ def order_notes(order: Any) -> list[Any]:
 
 def buyer_notes(order: Any) -> list[Any]:
     """The notes meant for the buyer, oldest first (as emails and shop pages tell them)."""
-    from .constants import CUSTOMER_NOTE_TYPE
-
     return list(OrderNote.objects.filter(order_id=getattr(order, "pk", order),
                                          note_type=CUSTOMER_NOTE_TYPE)
                 .order_by("date_created", "pk"))
@@ -514,11 +551,6 @@ def order_timeline(order: Any) -> list[TimelineItem]:
     Our ``TimelineEntry`` rows, plus the Oscar payment events and the shipping events recorded
     outside the app (ours already have an entry), which no entry mirrors.
     """
-    from .constants import TimelineKind
-    from .models import TimelineEntry
-
-    PaymentEvent = get_model("order", "PaymentEvent")
-    ShippingEvent = get_model("order", "ShippingEvent")
     items = [TimelineItem(at=entry.created_at, kind=entry.kind, text=entry.summary,
                           actor=entry.actor, note=entry.note)
              for entry in TimelineEntry.objects.filter(order_id=order.pk)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Any
 
 from django.utils.translation import gettext as _
 
 from .constants import DocumentKind, OrderType, PaymentStatus, StockEffect, TimelineKind
 from .workflow import get_workflow
-
-if TYPE_CHECKING:
-    from .models import TimelineEntry
 
 
 def _state(code: str) -> str:
@@ -41,10 +39,10 @@ def _customer_field(name: str) -> str:
     return f"{label} ({field})" if label and field else name
 
 
-def describe(entry: TimelineEntry) -> str:
-    """One line saying what the entry records, in the reader's language."""
-    data = entry.data or {}
-    kind = entry.kind
+def describe(kind: str, data: Mapping[str, Any] | None) -> str:
+    """One line saying what a timeline entry of ``kind`` with ``data`` records, in the reader's
+    language."""
+    data = data or {}
     if kind == TimelineKind.CREATED:
         text = _("Order created as “%(state)s”") % {"state": _state(data.get("state", ""))}
         if data.get("source") == "manual":
@@ -133,7 +131,7 @@ def describe(entry: TimelineEntry) -> str:
     return str(TimelineKind(kind).label) if kind in TimelineKind.values else kind
 
 
-def _describe_line_edit(data: dict) -> str:
+def _describe_line_edit(data: Mapping[str, Any]) -> str:
     """ "Lines changed: Mug 1 → 3; added 2 × Cup; removed Plate (total 20.00 → 35.00)"."""
     parts = []
     for line in data.get("lines", []):

@@ -8,6 +8,8 @@ from typing import Any
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.models import ShopIdentity
 
+from .rendering import media_url, static_url
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -27,8 +29,6 @@ class Identity:
 
 def get_identity() -> Identity:
     """The saved ``ShopIdentity`` row; without one, ``OSCAR_ORDERS_EXT_SHOP_IDENTITY``."""
-    from .rendering import media_url, static_url
-
     row = ShopIdentity.objects.order_by("pk").first()
     names = {f.name for f in fields(Identity)} - {"logo_url"}
     if row is not None:

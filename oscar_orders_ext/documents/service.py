@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tasks import task
 from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext.conf import app_settings
@@ -466,8 +467,6 @@ def email_document(document: IssuedDocument, *, user: Any = None) -> str:
 def start_print_job(kind: str, order_pks: Sequence[int], user: Any, *,
                     delivery: DeliveryDetails | None = None) -> ExportJob:
     """A background bulk print (an ``ExportJob`` with format "pdf"), run after commit."""
-    from oscar_orders_ext.tasks import run_print_task
-
     if kind not in BULK_PRINTABLE:
         raise DocumentError(_("This document cannot be printed in bulk."))
     params = {"format": "pdf", "document": kind, "selected": list(order_pks),
@@ -502,3 +501,9 @@ def run_print_job(job_id: int) -> ExportJob:
         raise
     job.save()
     return job
+
+
+@task()
+def run_print_task(job_id: int) -> None:
+    """Render a background bulk print of documents."""
+    run_print_job(job_id)

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.core.files import File
 from django.contrib.auth import get_user_model
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import (CharField, Count, DateTimeField, F, Func, IntegerField, OuterRef,
                               Q, QuerySet, Subquery, Value)
 from django.db.models.expressions import RawSQL
@@ -29,6 +29,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django_tasks import task
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.columns import Column, columns_for, labels_for
@@ -155,7 +156,8 @@ TAGS_SEPARATOR, LIST_SEPARATOR = ", ", "; "
 
 def _joined(queryset: QuerySet[Any], separator: str) -> Func:
     """A subquery's values as one text, in its order ("" when it has none)."""
-    from django.contrib.postgres.expressions import ArraySubquery
+    # Here, not at the top: django.contrib.postgres needs psycopg, which SQLite shops lack.
+    from django.contrib.postgres.expressions import ArraySubquery  # noqa: PLC0415
 
     return Func(ArraySubquery(queryset), Value(separator), function="ARRAY_TO_STRING",
                 output_field=CharField())
@@ -203,7 +205,7 @@ def _attach_related(records: list[ExportRecord], *, with_tracking: bool) -> None
     for order_id, quantity, title in Line.objects.filter(order_id__in=order_ids).order_by(
             "pk").values_list("order_id", "quantity", "title"):
         products.setdefault(order_id, []).append(f"{quantity} × {title}")
-    tracking = logistics.tracking_links_by_order(order_ids) if with_tracking else {}
+    tracking = selectors.tracking_links_by_order(order_ids) if with_tracking else {}
     for record in records:
         record.tags = TAGS_SEPARATOR.join(tags.get(record.pk, ()))
         record.products = LIST_SEPARATOR.join(products.get(record.order_id, ()))
@@ -229,7 +231,7 @@ def _can_pipeline(queryset: QuerySet[Any]) -> bool:
     if connection.vendor != "postgresql":
         return False
     try:
-        import psycopg
+        import psycopg  # noqa: PLC0415  (only PostgreSQL shops have it)
     except ImportError:  # psycopg2
         return False
     connection.ensure_connection()
@@ -427,10 +429,6 @@ def write_export(options: ExportOptions, user: Any, target: Any,
 
 def start_export(options: ExportOptions, user: Any) -> ExportJob:
     """Create a background export job and schedule it after the transaction commits."""
-    from django.db import transaction
-
-    from oscar_orders_ext.tasks import run_export_task
-
     job = ExportJob.objects.create(user=user, params=asdict(options),
                                    total=export_queryset(options, user).count())
     transaction.on_commit(lambda: run_export_task.enqueue(job.pk))
@@ -462,6 +460,12 @@ def run_export(job_id: int) -> ExportJob:
         os.unlink(path)
     job.save()
     return job
+
+
+@task()
+def run_export_task(job_id: int) -> None:
+    """Write a background export."""
+    run_export(job_id)
 
 
 def purge_expired_exports() -> int:

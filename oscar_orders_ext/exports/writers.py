@@ -14,6 +14,9 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.styles import Font
 
 #: A spreadsheet reads a cell starting with one of these as a formula (CSV/formula injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -125,10 +128,6 @@ def write_xlsx(target: IO[bytes] | str, sheets: Sequence[tuple[str, Sequence[str
     ``sheets`` is a list of (title, header, rows); rows may contain ``Money`` values, written
     as numbers with a currency format, and datetimes, written as real dates.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import Cell, WriteOnlyCell
-    from openpyxl.styles import Font
-
     workbook = Workbook(write_only=True)
     written = 0
     bold = Font(bold=True)

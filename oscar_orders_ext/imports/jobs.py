@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.models import ImportJob
@@ -66,8 +67,6 @@ def start_import(upload: UploadedFile, user: Any) -> ImportJob:
 
 
 def _enqueue_plan(job_id: int) -> None:
-    from oscar_orders_ext.tasks import plan_import_task
-
     plan_import_task.enqueue(job_id)
 
 
@@ -156,8 +155,6 @@ def commit_job(job: ImportJob) -> ImportJob:
 
 
 def _enqueue_commit(job_id: int) -> None:
-    from oscar_orders_ext.tasks import commit_import_task
-
     commit_import_task.enqueue(job_id)
 
 
@@ -217,6 +214,18 @@ def run_commit(job_id: int) -> ImportJob:
     }
     job.save()
     return job
+
+
+@task()
+def plan_import_task(job_id: int) -> None:
+    """Read an uploaded order file (the dry run of a large import)."""
+    run_plan(job_id)
+
+
+@task()
+def commit_import_task(job_id: int) -> None:
+    """Import a large order file whose dry run was accepted."""
+    run_commit(job_id)
 
 
 def purge_expired_imports() -> int:

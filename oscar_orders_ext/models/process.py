@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -11,11 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, Transition
 
 from ..constants import OrderType, PaymentStatus, StockStatus
-from ..workflow import State, get_workflow
+from ..workflow import State, Workflow, get_workflow
 from .funnels import Funnel, Stage
-
-if TYPE_CHECKING:
-    from ..workflow import Workflow
 
 ORDER_MODEL = "order.Order"
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..constants import TimelineKind
+from ..timeline import describe
 from .process import ORDER_MODEL
 
 
@@ -37,6 +38,4 @@ class TimelineEntry(models.Model):
     @property
     def summary(self) -> str:
         """A one-line, translated description of the entry."""
-        from ..timeline import describe
-
-        return describe(self)
+        return describe(self.kind, self.data)

@@ -16,6 +16,7 @@ from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import OrderProcess, Tag
 
 from . import edits
+from .notifications import send_order_confirmation
 from .transitions import transition_order
 
 Action = Callable[[OrderProcess, Any], object]
@@ -45,8 +46,6 @@ def _payment(status: str) -> Action:
 
 
 def _resend_confirmation(process: OrderProcess, user: Any) -> None:
-    from oscar_orders_ext.notifications import send_order_confirmation
-
     if not send_order_confirmation(process.order, user=user):
         raise OrderWorkflowError(_("The order has no email address."))
 

@@ -11,6 +11,8 @@ from django.db import transaction
 from oscar_orders_ext.exceptions import OrderConflict
 from oscar_orders_ext.models import OrderProcess
 
+from .processes import ensure_process
+
 OrderLike = Any  # an Oscar Order, an OrderProcess, or an order's primary key
 
 
@@ -30,8 +32,6 @@ def locked_process(order: OrderLike, *, expected_version: int | None = None
     order since the caller read it. Concurrent callers queue on the lock, so the second one
     sees the first one's result instead of overwriting it.
     """
-    from oscar_orders_ext.services.processes import ensure_process
-
     with transaction.atomic():
         pk = order_pk(order)
         queryset = OrderProcess.objects.select_for_update(of=("self",)).select_related(

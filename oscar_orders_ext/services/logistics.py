@@ -7,19 +7,20 @@ so Oscar's own dashboard and reports see the same events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import (Case, CharField, F, ProtectedError, QuerySet, Sum, Value,
-                              When)
+from django.db.models import Case, CharField, F, ProtectedError, QuerySet, Value, When
 from django.db.models.functions import Concat
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
-from oscar_orders_ext.constants import TimelineKind
+from oscar_orders_ext.constants import SHIPPED_EVENT_NAME, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import Carrier, OrderProcess, Shipment
+# The reads live with the other reads; tracking_links* stay importable here for older callers.
+from oscar_orders_ext.selectors import (TrackingLink, shipped_quantities,  # noqa: F401
+                                        tracking_links, tracking_links_by_order)
 
 from .edits import check_permission, edit_process
 from .locking import OrderLike
@@ -29,8 +30,6 @@ ShippingEventType = get_model("order", "ShippingEventType")
 ShippingEventQuantity = get_model("order", "ShippingEventQuantity")
 InvalidShippingEvent = get_class("order.exceptions", "InvalidShippingEvent")
 
-#: Name of the Oscar shipping event type our shipments are recorded as.
-SHIPPED_EVENT_NAME = "Shipped"
 SHIP_PERMISSION = "oscar_orders_ext.change_order_state"
 MANAGE_CARRIERS_PERMISSION = "oscar_orders_ext.manage_carriers"
 
@@ -41,28 +40,10 @@ class ShipmentError(OrderWorkflowError):
     default_message = _("The shipment could not be recorded.")
 
 
-@dataclass(frozen=True)
-class TrackingLink:
-    """A parcel as customers and operators see it: carrier, code and tracking page."""
-
-    carrier: str
-    code: str
-    url: str
-
-
 def shipped_event_type() -> Any:
     """Oscar's "Shipped" shipping event type, created on first use."""
     event_type, _created = ShippingEventType.objects.get_or_create(name=SHIPPED_EVENT_NAME)
     return event_type
-
-
-def shipped_quantities(order: Any) -> dict[int, int]:
-    """Quantity shipped so far per line id (one query)."""
-    rows = (ShippingEventQuantity.objects
-            .filter(event__order_id=getattr(order, "pk", order),
-                    event__event_type__name=SHIPPED_EVENT_NAME)
-            .order_by().values_list("line_id").annotate(total=Sum("quantity")))
-    return {line_id: total for line_id, total in rows}
 
 
 def _quantities(order: Any, lines: Mapping[Any, int] | None) -> dict[Any, int]:
@@ -142,25 +123,6 @@ def shipments_of(order: Any) -> list[Shipment]:
                 .select_related("carrier", "shipping_event", "created_by")
                 .prefetch_related("shipping_event__line_quantities__line")
                 .order_by("created_at", "pk"))
-
-
-def tracking_links(order: Any) -> list[TrackingLink]:
-    """(carrier, code, url) of every parcel with a tracking code, for pages and emails."""
-    order_id = getattr(order, "pk", order)
-    return tracking_links_by_order([order_id]).get(order_id, [])
-
-
-def tracking_links_by_order(order_ids: Iterable[int]) -> dict[int, list[TrackingLink]]:
-    """The tracking links of many orders, oldest parcel first, in one query."""
-    links: dict[int, list[TrackingLink]] = {}
-    shipments = (Shipment.objects.filter(shipping_event__order_id__in=list(order_ids))
-                 .exclude(tracking_code="").select_related("carrier")
-                 .order_by("created_at", "pk"))
-    for shipment in shipments.annotate(order_id=F("shipping_event__order_id")):
-        links.setdefault(shipment.order_id, []).append(TrackingLink(
-            carrier=shipment.carrier_name, code=shipment.tracking_code,
-            url=shipment.tracking_url))
-    return links
 
 
 def tracking_text(link: TrackingLink) -> str:

@@ -29,11 +29,11 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import PaymentStatus, StockEffect
 from oscar_orders_ext.exceptions import ManualOrderError
 from oscar_orders_ext.models import OrderProcess
-from oscar_orders_ext.notifications import send_order_confirmation
 from oscar_orders_ext.workflow import State, get_workflow
 
 from .customers import customer_for_details
 from .edits import add_note, assign_operator, check_permission, set_payment_status
+from .notifications import send_order_confirmation
 from .order_numbers import new_order_number
 from .processes import order_source
 from .transitions import transition_order

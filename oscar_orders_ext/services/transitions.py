@@ -28,6 +28,7 @@ from oscar_orders_ext.models import OrderProcess, Stage
 from oscar_orders_ext.signals import order_process_changed, order_state_changed
 
 from .locking import OrderLike, locked_process
+from .notifications import send_state_email_task
 from .oscar_status import mirror_oscar_status
 from .stock import apply_stock_effect, stock_effect_for
 from .timeline import record
@@ -118,19 +119,13 @@ def _declaration_order(model: type) -> dict[str, int]:
     return order
 
 
-def declared_transition(model: type[OrderProcess], name: str, state: str) -> Transition | None:
-    """The workflow's move ``name`` out of ``state``, if the workflow declares one."""
-    fsm = getattr(getattr(model, name, None), "_django_fsm", None)
-    return fsm.get_transition(state) if fsm is not None else None
-
-
 def _declared_transition(process: OrderProcess, name: str) -> Transition:
     """The transition ``name`` from the current state, or a clear refusal."""
     state = process.state_info
     if name not in process.transition_names():
         raise TransitionNotAllowed(_("“%(name)s” is not an action of this workflow.")
                                    % {"name": name}, order_number=process.order.number)
-    transition = declared_transition(type(process), name, process.state)
+    transition = process.workflow.declared_transition(name, process.state)
     if transition is None:
         raise TransitionNotAllowed(
             _("Order %(number)s is “%(state)s”: it cannot be moved with “%(action)s”.")
@@ -188,8 +183,6 @@ def _finish_move(process: OrderProcess, *, transition: str, source: str, user: A
                                  transition=transition, source=source, target=target,
                                  user=user, note=note)
         if notify and app_settings.NOTIFY_CUSTOMERS:
-            from oscar_orders_ext.tasks import send_state_email_task
-
             send_state_email_task.enqueue(order_id, target, customer_message)
 
     transaction.on_commit(after_commit)

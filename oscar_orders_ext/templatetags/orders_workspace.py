@@ -104,7 +104,7 @@ def choices_of(field: Any) -> list[tuple[Any, Any]]:
 @register.simple_tag
 def order_buyer_info(order: Any) -> dict[str, Any]:
     """``tracking_links`` and ``buyer_notes`` of an order, for a shop's customer pages."""
-    from oscar_orders_ext.notifications import order_email_context
+    from oscar_orders_ext.services.notifications import order_email_context
 
     return order_email_context(order)
 

@@ -10,6 +10,8 @@ from functools import cache
 
 from django.utils.module_loading import import_string
 
+from oscar_orders_ext.conf import app_settings
+
 from .base import State, Workflow, condition, transition
 from .default import DefaultWorkflow
 
@@ -17,8 +19,6 @@ from .default import DefaultWorkflow
 @cache
 def get_workflow() -> type[Workflow]:
     """The workflow class configured for this shop."""
-    from oscar_orders_ext.conf import app_settings
-
     workflow = import_string(app_settings.WORKFLOW)
     if not (isinstance(workflow, type) and issubclass(workflow, Workflow)):
         raise TypeError(f"{app_settings.WORKFLOW} is not a subclass of {Workflow.__qualname__}")

@@ -13,8 +13,9 @@ from typing import Any, ClassVar
 
 import django_fsm
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django_fsm import Transition
 
+from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import StockEffect
 
 StateCode = str
@@ -97,6 +98,9 @@ class Workflow:
     #: ``edit_shipped_order_lines`` permission; None: every final state and every state whose
     #: stock effect consumes or restocks goods (the goods have left the warehouse).
     lines_locked_states: ClassVar[Sequence[StateCode] | None] = None
+    #: Name of the transition that cancels an order: the table's row "Cancel" button and the
+    #: bulk "Cancel" action use it. None: the workflow has no cancel move and neither is shown.
+    cancel_transition: ClassVar[str | None] = None
 
     @classmethod
     def get_states(cls) -> list[State]:
@@ -124,8 +128,6 @@ class Workflow:
     @classmethod
     def get_stock_effects(cls) -> Mapping[StateCode, str]:
         """Stock effects per target state: the setting when given, else the workflow's."""
-        from oscar_orders_ext.conf import app_settings
-
         configured = app_settings.STOCK_EFFECTS
         return cls.stock_effects if configured is None else configured
 
@@ -138,10 +140,20 @@ class Workflow:
         return cls.get_state(code).final or effect in {StockEffect.CONSUME, StockEffect.RESTOCK}
 
     @classmethod
+    def declared_transition(cls, name: str, state: StateCode) -> Transition | None:
+        """The move ``name`` out of ``state``, if the workflow declares one."""
+        fsm = getattr(getattr(cls, name, None), "_django_fsm", None)
+        return fsm.get_transition(state) if fsm is not None else None
+
+    @classmethod
+    def cancel_transition_from(cls, state: StateCode) -> str | None:
+        """Name of the workflow's cancel move when it leaves ``state``, else None."""
+        name = cls.cancel_transition
+        return name if name and cls.declared_transition(name, state) is not None else None
+
+    @classmethod
     def state_for_oscar_status(cls, status: str | None) -> StateCode:
         """The state that best describes an order carrying this Oscar status."""
-        from oscar_orders_ext.conf import app_settings
-
         if status:
             if status in app_settings.STATUS_MAP:
                 return app_settings.STATUS_MAP[status]

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import PaymentStatus, StockEffect
 
 from .base import State, Workflow, condition, transition
@@ -47,8 +48,6 @@ def has_lines(process: Any) -> bool:
 @condition(_("Record a shipment with a tracking code before shipping the order."))
 def has_tracking_code(process: Any) -> bool:
     """A tracking code was recorded, when OSCAR_ORDERS_EXT_REQUIRE_TRACKING_TO_SHIP asks for one."""
-    from oscar_orders_ext.conf import app_settings
-
     if not app_settings.REQUIRE_TRACKING_TO_SHIP:
         return True
     # Through Oscar's ShippingEvent to our Shipment: the workflow must not import our models.
@@ -94,6 +93,7 @@ class DefaultWorkflow(Workflow):
     }
     # Once goods have left (or the order is closed), lines change only with a permission.
     lines_locked_states = (SHIPPED, COMPLETED, RETURNED, REFUNDED, CANCELLED, REJECTED)
+    cancel_transition = "cancel"
     oscar_status_aliases = {
         "pending": NEW,
         "new": NEW,

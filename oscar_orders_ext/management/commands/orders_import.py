@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from oscar_orders_ext.imports.jobs import purge_expired_imports
 from oscar_orders_ext.imports.service import (ImportPlan, ImportRefused, commit_import,
                                               plan_import)
 from oscar_orders_ext.imports.sources import ImportFileError, check_size
@@ -29,8 +30,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["purge_expired"]:
-            from oscar_orders_ext.imports.jobs import purge_expired_imports
-
             count = purge_expired_imports()
             self.stdout.write(_("%(count)d expired imports deleted.") % {"count": count})
             if not options["file"]:

@@ -1,4 +1,8 @@
-"""Customer emails about state changes, rendered from an editable Oscar communication type."""
+"""Customer emails about orders, rendered from editable Oscar communication types.
+
+The state-change email runs as a django-tasks task (``send_state_email_task``), enqueued by
+the transition service after commit.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,15 @@ from typing import Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 from oscar.core.loading import get_class, get_model
 
-from .conf import app_settings
-from .constants import TimelineKind
-from .workflow import get_workflow
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.constants import TimelineKind
+from oscar_orders_ext.selectors import buyer_notes, tracking_links
+from oscar_orders_ext.workflow import get_workflow
+
+from .timeline import record
 
 CommunicationEventType = get_model("communication", "CommunicationEventType")
 OrderDispatcher = get_class("order.utils", "OrderDispatcher")
@@ -31,17 +39,12 @@ def order_status_url(order: Any) -> str:
 def order_email_context(order: Any) -> dict[str, Any]:
     """What every customer email about an order may show: ``tracking_links`` (carrier, code,
     url) of its parcels and ``buyer_notes`` (the notes operators wrote for the buyer)."""
-    from .selectors import buyer_notes
-    from .services.logistics import tracking_links
-
     return {"tracking_links": tracking_links(order), "buyer_notes": buyer_notes(order)}
 
 
 def send_state_email(order_id: int, state: str, note: str = "", actor_id: int | None = None
                      ) -> bool:
     """Email the customer that their order entered ``state``; True when a message was sent."""
-    from .services.timeline import record
-
     order = Order.objects.select_related("user").get(pk=order_id)
     code = app_settings.STATE_EMAIL_EVENT_CODE
     CommunicationEventType.objects.get_or_create(
@@ -61,8 +64,6 @@ def send_state_email(order_id: int, state: str, note: str = "", actor_id: int | 
 
 def send_order_confirmation(order: Any, *, user: Any = None) -> bool:
     """Send Oscar's own order confirmation (``ORDER_PLACED``); False without an email."""
-    from .services.timeline import record
-
     if not order.email:
         return False
     context = {"order": order, "lines": order.lines.all(), "user": order.user,
@@ -72,3 +73,9 @@ def send_order_confirmation(order: Any, *, user: Any = None) -> bool:
     record(order.pk, TimelineKind.EMAIL, actor=user,
            data={"code": dispatcher.ORDER_PLACED_EVENT_CODE, "to": order.email})
     return True
+
+
+@task()
+def send_state_email_task(order_id: int, state: str, note: str = "") -> bool:
+    """Send the state-change email of one order."""
+    return send_state_email(order_id, state, note)
