@@ -7,7 +7,7 @@ DEMO_ORDERS ?= 200
 # pytest exits 5 when it collected no test; with -k or a marker that can be legitimate.
 PYTEST := $(PY) -m pytest
 
-.PHONY: install run test test-postgres test-browser migrate seed clean
+.PHONY: install run test test-postgres test-browser migrate seed clean lint
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,19 @@ run: seed
 	@echo ""
 	$(MANAGE) runserver 127.0.0.1:8000
 
-# The whole suite: the default workflow, then a shop's own workflow (fixed at import, so it
-# needs its own process).
-test: install
+# Static checks, one step each: import contracts (.importlinter), ruff and mypy (both
+# configured in pyproject.toml). docs/architecture.md explains the contracts.
+lint: install
+	@echo "== import contracts (lint-imports .importlinter)"
+	@$(VENV)/bin/lint-imports .importlinter --no-cache
+	@echo "== ruff check oscar_orders_ext"
+	@$(VENV)/bin/ruff check --no-cache oscar_orders_ext
+	@echo "== mypy (django-stubs)"
+	@$(VENV)/bin/mypy
+
+# The whole suite: the static checks, the default workflow, then a shop's own workflow (fixed
+# at import, so it needs its own process).
+test: install lint
 	$(PYTEST) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(PYTEST) tests/custom_workflow --ds=tests.custom_workflow.settings $(PYTEST_ARGS) \
 		|| [ $$? -eq 5 ]

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .models import Funnel, OrderProcess, Stage, Tag, TimelineEntry
@@ -28,9 +31,9 @@ class TimelineInline(admin.TabularInline):
     fk_name = "order"
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["created_at", "kind", "summary", "actor", "note"]
+    fields = readonly_fields = ("created_at", "kind", "summary", "actor", "note")
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

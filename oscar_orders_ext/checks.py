@@ -6,13 +6,13 @@ from typing import Any
 
 from django.core import checks
 
+from .models import OrderProcess
+from .workflow import get_workflow
+
 
 @checks.register()
 def check_workflow(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Every transition must start and end in declared states; the initial state must exist."""
-    from .models import OrderProcess
-    from .workflow import get_workflow
-
     workflow = get_workflow()
     errors: list[checks.CheckMessage] = []
     if not workflow.has_state(workflow.initial_state):
@@ -29,6 +29,11 @@ def check_workflow(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 errors.append(checks.Error(
                     f"Transition {transition.name!r} uses undeclared state {state!r}.",
                     id="oscar_orders_ext.E003"))
+    if workflow.cancel_transition and workflow.cancel_transition not in {
+            transition.name for transition in OrderProcess().get_all_state_transitions()}:
+        errors.append(checks.Error(
+            f"{workflow.__qualname__}.cancel_transition {workflow.cancel_transition!r} is not a "
+            "transition of the workflow.", id="oscar_orders_ext.E005"))
     for state, effect in workflow.get_stock_effects().items():
         if not workflow.has_state(state):
             errors.append(checks.Error(f"Stock effect {effect!r} names undeclared state "

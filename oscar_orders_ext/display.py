@@ -86,7 +86,10 @@ def format_money(value: Any, currency: str | None = None) -> str:
 @lru_cache(maxsize=128)
 def _cached_formatter(options: tuple[tuple[str, Any], ...]) -> MoneyFormatter:
     kwargs = dict(options)
-    babel = partial(format_currency, **kwargs)
+
+    def babel(amount: Decimal) -> str:
+        return format_currency(amount, **kwargs)
+
     fast = _fast_formatter(kwargs)
     if fast is None or any(fast(sample) != babel(sample) for sample in _SAMPLES):
         return babel  # a pattern the fast path does not reproduce exactly
@@ -172,11 +175,12 @@ class _DateFormatter:
         local = timezone.localtime(value) if timezone.is_aware(value) else value
         day = self.days.get(local.date())
         if day is None:
-            formatter = DateFormat(local)
-            day = self.days[local.date()] = {piece: str(getattr(formatter, piece)())
+            day_format = DateFormat(local)
+            day = self.days[local.date()] = {piece: str(getattr(day_format, piece)())
                                              for is_code, piece in self.pieces
                                              if is_code and piece in self.BY_DAY}
-        texts, formatter = [], None
+        texts: list[str] = []
+        formatter: DateFormat | None = None
         for is_code, piece in self.pieces:
             if not is_code:
                 texts.append(piece)

@@ -58,7 +58,7 @@ def distinct_values(field_name: str) -> list[str]:
             field_name, flat=True).distinct().order_by(field_name)
         return list(values[:200])
 
-    return cache.get_or_set(f"oscar_orders_ext:values:{field_name}", load, 300)
+    return cache.get_or_set(f"oscar_orders_ext:values:{field_name}", load, 300) or []
 
 
 class OpenChoiceField(forms.MultipleChoiceField):
@@ -168,7 +168,7 @@ class OrderFilter(django_filters.FilterSet):
                         ) -> QuerySet[OrderProcess]:
         if value == UNASSIGNED:
             return queryset.filter(operator__isnull=True)
-        return queryset.filter(operator_id=value)
+        return queryset.filter(operator__pk=value)
 
     @property
     def cleaned_data(self) -> dict[str, Any]:
@@ -197,8 +197,8 @@ def operator_choices() -> list[tuple[str, str]]:
             "first_name", "last_name", user_model.USERNAME_FIELD)
         return [(str(user.pk), person_name(user)) for user in staff]
 
-    return [(UNASSIGNED, str(_("Unassigned")))] + cache.get_or_set(
-        "oscar_orders_ext:operators", load, 60)
+    return [(UNASSIGNED, str(_("Unassigned")))] + (cache.get_or_set(
+        "oscar_orders_ext:operators", load, 60) or [])
 
 
 # --- Summary: counts per state, totals per currency, in one grouped query ---------------------
@@ -239,8 +239,12 @@ def is_set(value: Any) -> bool:
     return not hasattr(value, "__len__") or bool(len(value))
 
 
+#: Rows of a grouped summary: the ``group_by`` columns, ``n`` (orders) and ``amount`` (total).
+SummaryRows = QuerySet[Any, dict[str, Any]]
+
+
 def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
-               every_state: bool = False) -> QuerySet[ProcessTally] | None:
+               every_state: bool = False) -> SummaryRows | None:
     """The summary from PostgreSQL's running tallies when the filter allows it, else None.
 
     Tallies exist per (funnel, stage, state, currency, payment status, order type): they answer
@@ -269,7 +273,8 @@ def summarize(order_filter: OrderFilter) -> Summary:
     currency for the current filter, from a single ``GROUP BY state, currency`` (or the
     running tallies, when the filter allows)."""
     selected = set(order_filter.cleaned_data.get("state") or [])
-    rows = tally_rows(order_filter, ("state", "currency"), every_state=True)
+    rows: SummaryRows | None = tally_rows(order_filter, ("state", "currency"),
+                                          every_state=True)
     if rows is None:
         rows = (order_filter.without("state").values("state", "currency")
                 .annotate(n=Count("pk"), amount=Sum("total")).order_by())
@@ -372,7 +377,8 @@ def first_cards(processes: QuerySet[OrderProcess], stages: Sequence[Stage], per_
     cards = cards_of(OrderProcess.objects.filter(pk__in=pks).order_by(*CARD_ORDER), stages)
     by_stage: dict[int, list[OrderProcess]] = defaultdict(list)
     for card in cards:
-        by_stage[card.stage_id].append(card)
+        if card.stage_id is not None:  # always: the cards were picked by stage
+            by_stage[card.stage_id].append(card)
     return by_stage
 
 
@@ -397,7 +403,7 @@ def kanban(order_filter: OrderFilter, funnel: Funnel, *, per_stage: int = 20
     counts: dict[int | None, int] = defaultdict(int)
     totals: dict[int | None, dict[str, list[Any]]] = defaultdict(
         lambda: defaultdict(lambda: [Decimal(0), 0]))
-    rows = tally_rows(order_filter, ("stage_id", "currency"))
+    rows: SummaryRows | None = tally_rows(order_filter, ("stage_id", "currency"))
     if rows is not None:
         rows = rows.filter(funnel_id=funnel.pk)
     else:

@@ -363,7 +363,7 @@ def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
                       amount: Decimal | None = None, reason: str = "") -> IssuedDocument:
     """Credit an invoice, wholly (its lines reversed) or partly (``amount`` including tax)."""
     check_permission(user, ISSUE_CREDIT_NOTE)
-    invoice_pk = getattr(invoice, "pk", invoice)
+    invoice_pk = invoice.pk if isinstance(invoice, IssuedDocument) else invoice
     order_id = IssuedDocument.objects.filter(pk=invoice_pk).values_list("order_id",
                                                                         flat=True).first()
     if order_id is None:

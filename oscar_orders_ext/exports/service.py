@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from datetime import timezone as dt_timezone
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
@@ -372,8 +373,9 @@ def line_rows(records: Iterable[ExportRecord]) -> Iterator[list[Any]]:
     for record in records:
         for line in record.lines:
             yield [record.number, line.partner_sku, line.title, line.quantity,
-                   Money(line.unit_price_incl_tax or 0, record.currency),
-                   Money(line.line_price_incl_tax or 0, record.currency), record.currency]
+                   Money(line.unit_price_incl_tax or Decimal(0), record.currency),
+                   Money(line.line_price_incl_tax or Decimal(0), record.currency),
+                   record.currency]
 
 
 def export_rows(queryset: QuerySet[OrderProcess], columns: Sequence[Column], *, money: bool,

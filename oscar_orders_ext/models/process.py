@@ -142,14 +142,14 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
 
     def get_transition(self, name: str) -> Transition | None:
         """The declared transition called ``name`` leaving the current state, if any."""
-        for transition in self.get_all_state_transitions():  # type: ignore[attr-defined]
+        for transition in self.get_all_state_transitions():
             if transition.name == name and transition.source in {self.state, "*", "+"}:
                 return transition
         return None
 
     def transition_names(self) -> set[str]:
         """Names of every transition the workflow declares."""
-        return {t.name for t in self.get_all_state_transitions()}  # type: ignore[attr-defined]
+        return {t.name for t in self.get_all_state_transitions()}
 
 
 

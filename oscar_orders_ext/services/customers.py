@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Field
 from oscar.apps.customer.utils import normalise_email
 
 #: Values per ``IN (…)`` when checking which usernames are taken.
@@ -42,7 +43,8 @@ def assign_usernames(users: Sequence[Any]) -> None:
     field_name = user_model.USERNAME_FIELD
     if field_name == "email":
         return
-    max_length = user_model._meta.get_field(field_name).max_length or 150
+    field = user_model._meta.get_field(field_name)
+    max_length = (field.max_length if isinstance(field, Field) else None) or 150
     wanted = sorted({user.email[:max_length] for user in users})
     taken: set[str] = set()
     for start in range(0, len(wanted), USERNAME_CHUNK):

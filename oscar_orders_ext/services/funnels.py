@@ -36,8 +36,10 @@ SLUG_MAX_LENGTH = Funnel._meta.get_field("slug").max_length or 128
 def unique_funnel_slug(name: str, *, exclude_pk: int | None = None) -> str:
     """A slug for ``name`` that no other funnel uses: "orders", then "orders-2", …"""
     base = slugify(name)[:SLUG_MAX_LENGTH - 6] or "funnel"
-    taken = set(Funnel.objects.filter(slug__startswith=base).exclude(pk=exclude_pk)
-                .values_list("slug", flat=True))
+    others = Funnel.objects.filter(slug__startswith=base)
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    taken = set(others.values_list("slug", flat=True))
     slug, suffix = base, 1
     while slug in taken:
         suffix += 1
@@ -207,7 +209,7 @@ def missing_states(funnel: Funnel, states: Iterable[str]) -> list[str]:
 
 
 def _move_funnel_orders(funnel: Funnel, target: Funnel,
-                        held: list[tuple[int, str, int | None]], *, user: Any) -> None:
+                        held: Sequence[tuple[int, str, int | None]], *, user: Any) -> None:
     first_stage_for: dict[str, Stage] = {}
     for stage in target.stages.order_by("-position", "-pk"):
         first_stage_for[stage.state] = stage  # the lowest position wins

@@ -20,7 +20,8 @@ def order_pk(order: OrderLike) -> int:
     """The primary key of the Oscar order behind ``order``."""
     if isinstance(order, OrderProcess):
         return order.order_id
-    return int(getattr(order, "pk", order))
+    pk: Any = getattr(order, "pk", order)  # an Order, or an id (an int or its text)
+    return int(pk)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Case, CharField, F, ProtectedError, QuerySet, Value, When
 from django.db.models.functions import Concat
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext.constants import SHIPPED_EVENT_NAME, TimelineKind
@@ -37,7 +38,7 @@ MANAGE_CARRIERS_PERMISSION = "oscar_orders_ext.manage_carriers"
 class ShipmentError(OrderWorkflowError):
     """A shipment could not be recorded (nothing left to ship, bad quantities, no carrier)."""
 
-    default_message = _("The shipment could not be recorded.")
+    default_message = gettext_lazy("The shipment could not be recorded.")
 
 
 def shipped_event_type() -> Any:

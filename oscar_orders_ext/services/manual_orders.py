@@ -61,7 +61,7 @@ MANUAL_SHIPPING = "manual"
 CENT = Decimal("0.01")
 
 
-class ManualShipping(FixedPrice):
+class ManualShipping(FixedPrice):  # type: ignore[misc,valid-type]  # a get_class() base
     """A shipping charge the operator types in (a courier quote, a delivery agreed by phone)."""
 
     code = MANUAL_SHIPPING

@@ -41,7 +41,7 @@ def current_order_source() -> str:
     return _CURRENT_SOURCE.get()
 
 
-_STOCK_STATUS_AFTER = {
+_STOCK_STATUS_AFTER: dict[str, str] = {
     StockEffect.CONSUME: StockStatus.CONSUMED,
     StockEffect.RELEASE: StockStatus.RELEASED,
     StockEffect.RESTOCK: StockStatus.RESTOCKED,
