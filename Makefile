@@ -42,11 +42,16 @@ lint: install
 	@$(VENV)/bin/mypy
 
 # The whole suite: the static checks, the default workflow, then a shop's own workflow (fixed
-# at import, so it needs its own process).
+# at import, so it needs its own process), then on SQLite a shop without Wagtail (core and
+# dashboard, Wagtail unimportable: it proves imports, which the database does not change).
+# On SQLite the tables are built without migrations (tests/conftest.py).
 test: install lint
 	$(PYTEST) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(PYTEST) tests/custom_workflow --ds=tests.custom_workflow.settings $(PYTEST_ARGS) \
 		|| [ $$? -eq 5 ]
+ifeq ($(findstring postgres,$(DATABASE_URL)),)
+	$(PYTEST) --ds=tests.settings_no_wagtail -m "not browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+endif
 
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test

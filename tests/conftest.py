@@ -8,9 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 from oscar.core.loading import get_model
 from oscar.test import factories
 
@@ -21,22 +24,54 @@ ORDER_EDITOR_PERMISSIONS = [
 ]
 
 
+def uses_postgres() -> bool:
+    """Whether this run uses PostgreSQL (DATABASE_URL=postgres://…); SQLite otherwise."""
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql"))
+
+
+def pytest_configure(config: Any) -> None:
+    """On SQLite, build the test tables from the models rather than by running every
+    migration (pytest-django's --no-migrations): a shorter loop. PostgreSQL keeps the migrations,
+    which hold the tally triggers; ``--migrations`` asks for them on SQLite too."""
+    if not uses_postgres() and "--migrations" not in config.invocation_params.args:
+        config.option.nomigrations = True
+
+
+def check_migrations_complete() -> None:
+    """``makemigrations --check`` against the migration files, also in a run whose tables were
+    built without them (``--no-migrations`` swaps ``MIGRATION_MODULES`` for a stand-in)."""
+    with override_settings(MIGRATION_MODULES={}):  # the test settings name none of their own
+        call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def wagtail_installed() -> bool:
+    """Whether this run has the Wagtail admin (tests/settings_no_wagtail.py leaves it out)."""
+    return "oscar_orders_ext.contrib.wagtail" in settings.INSTALLED_APPS
+
+
 def pytest_ignore_collect(collection_path: Any, config: Any) -> bool | None:
-    """tests/custom_workflow runs only under its own settings (the workflow is fixed at import)."""
+    """tests/custom_workflow runs only under its own settings (the workflow is fixed at import);
+    without Wagtail, its tests (tests/wagtail/, tests/browser/test_wagtail_*) are not collected."""
     settings_module = os.environ.get("DJANGO_SETTINGS_MODULE", "")
     if collection_path.name == "custom_workflow" and "custom_workflow" not in settings_module:
         return True
+    if collection_path.name == "wagtail" or collection_path.name.startswith("test_wagtail"):
+        return True if not wagtail_installed() else None
     return None
 
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
-    """Skip PostgreSQL-only tests, with the reason, when the suite runs on SQLite."""
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
+    """Skip, with the reason, PostgreSQL-only tests on SQLite and Wagtail tests without it."""
+    skips = []
+    if not uses_postgres():
+        skips.append(("postgres", pytest.mark.skip(
+            reason="needs PostgreSQL: set DATABASE_URL=postgres://…")))
+    if not wagtail_installed():
+        skips.append(("wagtail", pytest.mark.skip(reason="needs Wagtail (not installed here)")))
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+        for keyword, skip in skips:
+            if keyword in item.keywords:
+                item.add_marker(skip)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from oscar_orders_ext.constants import PaymentStatus
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import OrderProcess, Tag
+from oscar_orders_ext.workflow import get_workflow
 
 from . import edits
 from .notifications import send_order_confirmation
@@ -50,11 +51,18 @@ def _resend_confirmation(process: OrderProcess, user: Any) -> None:
         raise OrderWorkflowError(_("The order has no email address."))
 
 
-#: Actions without a parameter; the front ends list these in their bulk menu.
+def _cancel_action() -> dict[str, tuple[Any, Action]]:
+    """"Cancel" through the workflow's cancel move; nothing when the workflow declares none."""
+    name = get_workflow().cancel_transition
+    return {"cancel": (gettext_lazy("Cancel"), _transition(name))} if name else {}
+
+
+#: Actions without a parameter; the front ends list these in their bulk menu. The workflow is
+#: fixed at start-up (it is mixed into OrderProcess), so its cancel move is read once.
 SIMPLE_ACTIONS: dict[str, tuple[Any, Action]] = {
     "mark_paid": (gettext_lazy("Mark paid"), _payment(PaymentStatus.PAID)),
     "mark_unpaid": (gettext_lazy("Mark unpaid"), _payment(PaymentStatus.UNPAID)),
-    "cancel": (gettext_lazy("Cancel"), _transition("cancel")),
+    **_cancel_action(),
     "resend_confirmation": (gettext_lazy("Resend order confirmation"), _resend_confirmation),
 }
 

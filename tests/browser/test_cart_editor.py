@@ -96,6 +96,7 @@ def test_live_totals_equal_the_saved_orders_totals(live_server, page, make_staff
     assert OrderProcess.objects.get(order=order).source == "manual"
 
 
+@pytest.mark.wagtail
 def test_wagtail_shipping_charges_sit_beside_their_labels(live_server, page, make_staff):
     with_wagtail_access(make_staff("phone-clerk", MANUAL_ORDER_PERMISSIONS))
     sign_in(page, live_server, "phone-clerk")

@@ -210,6 +210,7 @@ def test_bulk_printing_invoices_without_any_says_so(django_app, editor, make_ord
     assert "None of the selected orders has an invoice." in response.text
 
 
+@pytest.mark.wagtail
 def test_wagtails_bulk_bar_prints_one_pdf_and_refusals_return_to_wagtail(
         django_app, make_order, make_staff):
     from django.contrib.auth.models import Permission

@@ -9,11 +9,12 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from ..conftest import wagtail_installed
 from ..dashboard.conftest import WORKSPACE_EDITOR, WORKSPACE_VIEWER
 
-
-#: URL namespaces of the two front ends, for tests of a behaviour both share.
-FRONT_ENDS = ["oscar_orders_ext_dashboard", "oscar_orders_ext_wagtail"]
+#: URL namespaces of the front ends of this run, for tests of a behaviour they share.
+FRONT_ENDS = ["oscar_orders_ext_dashboard",
+              *(["oscar_orders_ext_wagtail"] if wagtail_installed() else [])]
 
 
 def wt_url(name: str, **kwargs: Any) -> str:
@@ -21,7 +22,10 @@ def wt_url(name: str, **kwargs: Any) -> str:
 
 
 def with_wagtail_access(user: Any) -> Any:
-    """``user`` (fresh from the database) with Wagtail's "can access the admin" too."""
+    """``user`` (fresh from the database) with Wagtail's "can access the admin" too (when
+    this run has Wagtail)."""
+    if not wagtail_installed():
+        return user
     user.user_permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin",
                                                      codename="access_admin"))
     return type(user).objects.get(pk=user.pk)
