@@ -70,7 +70,7 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
         skips.append(("wagtail", pytest.mark.skip(reason="needs Wagtail (not installed here)")))
     for item in items:
         for keyword, skip in skips:
-            if keyword in item.keywords:
+            if item.get_closest_marker(keyword):
                 item.add_marker(skip)
 
 
