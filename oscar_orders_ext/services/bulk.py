@@ -52,7 +52,7 @@ def _resend_confirmation(process: OrderProcess, user: Any) -> None:
 
 
 def _cancel_action() -> dict[str, tuple[Any, Action]]:
-    """"Cancel" through the workflow's cancel move; nothing when the workflow declares none."""
+    """The bulk "Cancel": the workflow's cancel move; nothing when it declares none."""
     name = get_workflow().cancel_transition
     return {"cancel": (gettext_lazy("Cancel"), _transition(name))} if name else {}
 
