@@ -31,7 +31,7 @@ from oscar_orders_ext.models import OrderProcess, Tag
 from oscar_orders_ext.services import edits, logistics, transitions
 from oscar_orders_ext.workflow import get_workflow
 
-from .formats.base import RowProblem, split_tags
+from .cells import RowProblem, split_tags
 from .sources import normalise_header
 
 
