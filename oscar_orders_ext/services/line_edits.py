@@ -38,7 +38,7 @@ from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.signals import order_process_changed
 
 from .edits import check_permission
-from .locking import OrderLike, locked_process
+from .locking import OrderLike, lock_stock_records, locked_process
 from .manual_orders import find_product
 from .timeline import record
 
@@ -335,6 +335,9 @@ def apply_line_edit(order: OrderLike, quantities: dict[Any, Any] | None = None,
             return plan
         old_total = locked_order.total_incl_tax
         allocated = process.stock_status == StockStatus.ALLOCATED
+        # Every record this edit may move, at once and by primary key (services/locking.py).
+        lock_stock_records(edited.stockrecord.pk for edited in plan.lines
+                           if edited.delta and _tracks_stock(edited))
         for edited in plan.lines:
             change = _move_stock(process, edited)
             if change:

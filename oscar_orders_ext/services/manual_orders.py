@@ -34,6 +34,7 @@ from oscar_orders_ext.workflow import State, get_workflow
 
 from .customers import customer_for_details
 from .edits import add_note, assign_operator, check_permission, set_payment_status
+from .locking import lock_stock_records
 from .order_numbers import new_order_number
 from .processes import order_source
 from .transitions import transition_order
@@ -504,6 +505,8 @@ def place_manual_order(data: ManualOrder, *, user: Any = None) -> Any:
         shipping_address = ShippingAddress.objects.create(**shipping_fields)
         basket.owner = customer
         basket.save(update_fields=["owner"])
+        # Oscar allocates stock line by line: lock the records first, by primary key.
+        lock_stock_records(line.stockrecord_id for line in basket.all_lines())
         try:
             with order_source(SOURCE):
                 order = OrderCreator().place_order(
