@@ -51,15 +51,17 @@ def quantity_problem(quantity: int, *, order_items: int | None = None) -> str:
     return ""
 
 
-def parse_quantity(value: Any, *, allow_zero: bool) -> int:
-    """A line quantity typed by a user: a whole number within the bounds, or BoundError."""
+def parse_quantity(value: Any, *, allow_zero: bool, negative: str = "") -> int:
+    """A line quantity typed by a user: a whole number within the bounds, or BoundError
+    (``negative``: the refusal of a negative number, when 0 is allowed)."""
     text = str(value if value is not None else "").strip()
-    if len(text) > 20 or not text.lstrip("+-").isdigit():
+    if len(text) > 20 or not text.removeprefix("-").removeprefix("+").isdigit():
         raise BoundError(_("“%(value)s” is not a quantity.") % {"value": text[:20]})
     quantity = int(text)
-    if quantity < 0 or (quantity == 0 and not allow_zero):
-        raise BoundError(_("Quantities must be positive.") if not allow_zero
-                         else _("Quantities cannot be negative."))
+    if quantity < 0 and allow_zero:
+        raise BoundError(negative or _("Quantities cannot be negative."))
+    if quantity <= 0 and not allow_zero:
+        raise BoundError(_("Quantities must be positive."))
     problem = quantity_problem(quantity)
     if problem:
         raise BoundError(problem)
@@ -101,6 +103,14 @@ def amount_problem(value: Decimal | None) -> str:
         return _("%(value)s is too large: amounts must stay below %(limit)s.") % {
             "value": value, "limit": f"{MONEY_LIMIT:,}"}
     return ""
+
+
+def check_amounts(amounts: Iterable[Decimal]) -> None:
+    """Refuse (BoundError) the first amount Oscar's money columns cannot hold."""
+    for amount in amounts:
+        problem = amount_problem(amount)
+        if problem:
+            raise BoundError(problem)
 
 
 def date_problem(value: datetime | None) -> str:
