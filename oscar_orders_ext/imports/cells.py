@@ -18,7 +18,7 @@ def split_tags(raw: str) -> list[str]:
     """Tags from a comma-separated cell, trimmed, without duplicates."""
     seen: dict[str, None] = {}
     for tag in raw.split(","):
-        tag = " ".join(tag.split())[:64]
+        tag = " ".join(tag.split())  # the length is checked where the tag is used
         if tag:
             seen.setdefault(tag, None)
     return list(seen)

@@ -11,15 +11,36 @@ import phonenumbers
 from babel import Locale
 from oscar.core.loading import get_model
 
+from oscar_orders_ext.models import OrderProcess, Tag
 from oscar_orders_ext.services.bounds import (amount_problem, date_problem, order_number_problem,
                                               quantity_problem, text_problem)
 
 from .formats import ImportedAddress, ImportedOrder, RowError
 
 Country = get_model("address", "Country")
+Line = get_model("order", "Line")
 Order = get_model("order", "Order")
+OrderDiscount = get_model("order", "OrderDiscount")
+ShippingAddress = get_model("order", "ShippingAddress")
 
-ORDER_NUMBER_LENGTH = Order._meta.get_field("number").max_length
+
+def _length(model: Any, name: str) -> int:
+    return int(model._meta.get_field(name).max_length)
+
+
+ORDER_NUMBER_LENGTH = _length(Order, "number")
+#: (column named in the row error, attribute of ImportedOrder, the column's length)
+ORDER_TEXTS = (("currency", "currency", _length(Order, "currency")),
+               ("shipping method", "shipping_method", _length(Order, "shipping_method")),
+               ("payment method", "payment_method", _length(OrderProcess, "payment_method")),
+               ("discount code", "discount_code", _length(OrderDiscount, "voucher_code")))
+#: ImportedAddress attribute → the order address column it lands in.
+ADDRESS_TEXTS = {"first_name": "first_name", "last_name": "last_name", "line1": "line1",
+                 "line2": "line2", "company": "line3", "city": "line4", "state": "state",
+                 "postcode": "postcode"}
+LINE_TEXTS = (("title", "title", _length(Line, "title")),
+              ("sku", "sku", _length(Line, "partner_sku")))
+TAG_LENGTH = _length(Tag, "name")
 
 class CountryResolver:
     """Country rows for codes or English names, created when missing (one query up front)."""
@@ -120,7 +141,8 @@ def number_limit(reader_name: str) -> int:
 def order_problems(order: ImportedOrder, reader_name: str) -> list[RowError]:
     """Every value of the order that the database, the pages or the URLs cannot hold, as row
     errors: amounts beyond 12 digits (or not finite), quantities beyond Oscar's basket bounds,
-    dates out of range, order numbers too long or unfit for a URL, e-mails too long."""
+    dates out of range, order numbers too long or unfit for a URL, texts longer than their
+    column (nothing is cut short on the way in)."""
     first_row = order.rows[0] if order.rows else 0
     problems: list[RowError] = []
 
@@ -135,8 +157,18 @@ def order_problems(order: ImportedOrder, reader_name: str) -> list[RowError]:
                            ("shipping", order.shipping), ("discount", order.discount),
                            ("tax", order.tax), ("total", order.total - order.tax)):
         check(first_row, column, amount_problem(amount))
+    for column, attribute, limit in ORDER_TEXTS:
+        check(first_row, column, text_problem(getattr(order, attribute), limit))
+    for kind, address in (("billing", order.billing), ("shipping", order.shipping_address)):
+        for attribute, field_name in ADDRESS_TEXTS.items():
+            check(first_row, f"{kind} {attribute.replace('_', ' ')}", text_problem(
+                getattr(address, attribute), _length(ShippingAddress, field_name)))
+    for tag in order.tags:
+        check(first_row, "tags", text_problem(tag, TAG_LENGTH))
     for line in order.lines:
         row = line.row or first_row
+        for column, attribute, limit in LINE_TEXTS:
+            check(row, column, text_problem(getattr(line, attribute), limit))
         check(row, "quantity", quantity_problem(line.quantity))
         check(row, "price", amount_problem(line.unit_price))
         if not amount_problem(line.unit_price):
