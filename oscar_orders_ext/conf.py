@@ -41,6 +41,16 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_MAX_BYTES": 20 * 1024 * 1024,
     # Uploads larger than this are read (the dry run) in the background, with progress.
     "IMPORT_SYNC_BYTES": 2 * 1024 * 1024,
+    # An XLSX file is a ZIP archive: refuse one whose members would expand to more than this
+    # (declared sizes, checked before anything is inflated), or any member compressed more than
+    # IMPORT_MAX_COMPRESSION_RATIO times (a "zip bomb").
+    "IMPORT_MAX_UNCOMPRESSED_BYTES": 256 * 1024 * 1024,
+    "IMPORT_MAX_COMPRESSION_RATIO": 100,
+    # Most a web request inflates of an XLSX upload; larger ones are read in the background.
+    "IMPORT_REQUEST_UNCOMPRESSED_BYTES": 32 * 1024 * 1024,
+    # Most rows (and columns) an order file may have.
+    "IMPORT_MAX_ROWS": 1_000_000,
+    "IMPORT_MAX_COLUMNS": 512,
     # Imports of more orders than this are committed in the background, with progress.
     "IMPORT_SYNC_LIMIT": 2000,
     # On PostgreSQL, write imported orders with COPY (same rows, about 20 times faster than the

@@ -317,6 +317,7 @@ def test_a_move_without_stock_effect_costs_a_fixed_number_of_queries(
         place_order, operator, django_assert_max_num_queries):
     order = place_order()
     operator.get_all_permissions()  # the permission cache is per request, not per move
-    # lock, stage, process update, order update, status change, timeline, 2 savepoint queries
-    with django_assert_max_num_queries(8):
+    # lock, read after the lock (services/locking.py), stage, process update, order update,
+    # status change, timeline, 2 savepoint queries
+    with django_assert_max_num_queries(9):
         transition_order(order, "confirm", user=operator)

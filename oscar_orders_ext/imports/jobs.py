@@ -24,7 +24,8 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.models import ImportJob
 
 from .service import ImportPlan, ImportRefused, commit_import, format_for, plan_import
-from .sources import ImportFileError, check_size, check_type, read_headers
+from .sources import (ImportFileError, check_size, check_type, read_headers,
+                      readable_in_request)
 
 #: Per-order changes of a round trip kept with the job (and shown); the rest are counted.
 UPDATES_STORED = 1000
@@ -48,11 +49,13 @@ def start_import(upload: UploadedFile, user: Any) -> ImportJob:
     ones (their header is checked first). ImportFileError means nothing was stored."""
     data = read_upload(upload)
     filename = (upload.name or "orders.csv").rsplit("/", 1)[-1]
-    background = len(data) > app_settings.IMPORT_SYNC_BYTES
+    # An XLSX expanding beyond what a request may inflate is read in the background only.
+    readable_now = readable_in_request(data, filename)
+    background = len(data) > app_settings.IMPORT_SYNC_BYTES or not readable_now
     plan = None
-    if background:
+    if background and readable_now:
         format_for(read_headers(data, filename))
-    else:
+    elif not background:
         plan = plan_import(data, filename)
     job = ImportJob(uploaded_by=user, filename=filename[:255], size=len(data),
                     expires_at=_expiry())

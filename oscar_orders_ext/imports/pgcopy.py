@@ -3,7 +3,7 @@
 Building a dozen Django model instances per order and preparing every value through the
 fields is what kept the ORM writer near 300 orders/s. This writer reserves primary keys from
 each table's sequence (one ``nextval`` query per table and batch), builds rows as lists from the
-values the ORM writer uses (``_OrderWriter.order_values`` and friends), prepares only the fields
+values the ORM writer uses (``OrderWriter.order_values`` and friends), prepares only the fields
 whose database value differs from the Python value (postcodes upper-cased, phone numbers
 formatted, JSON) once per distinct value, and streams them with psycopg 3 ``cursor.copy()``.
 Everything runs inside ``commit_import``'s transaction. The statement-level tally triggers fire
@@ -27,7 +27,8 @@ from oscar_orders_ext.models import Funnel, OrderProcess, TimelineEntry
 from oscar_orders_ext.services.processes import StageLookup
 
 from .formats import ImportedOrder
-from .service import CustomerWriter, _OrderWriter, order_address_values
+from .normalising import order_address_values
+from .writing import CustomerWriter, OrderWriter
 
 BillingAddress = get_model("order", "BillingAddress")
 Line = get_model("order", "Line")
@@ -178,8 +179,8 @@ def _saved(field: models.Field, instance: models.Model) -> Any:
     return field.get_db_prep_save(field.pre_save(instance, True), connection)
 
 
-class CopyOrderWriter(_OrderWriter):
-    """Writes the same rows as ``_OrderWriter`` with COPY (PostgreSQL only)."""
+class CopyOrderWriter(OrderWriter):
+    """Writes the same rows as ``OrderWriter`` with COPY (PostgreSQL only)."""
 
     batch_size = BATCH_SIZE
 

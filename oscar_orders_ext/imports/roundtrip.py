@@ -29,10 +29,13 @@ from oscar_orders_ext.exports.writers import FORMULA_PREFIXES
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import OrderProcess, Tag
 from oscar_orders_ext.services import edits, logistics, transitions
+from oscar_orders_ext.services.bounds import text_problem
 from oscar_orders_ext.workflow import get_workflow
 
-from .formats.base import RowProblem, split_tags
+from .cells import RowProblem, split_tags
 from .sources import normalise_header
+
+TAG_LENGTH = Tag._meta.get_field("name").max_length
 
 
 class RoundTripContext:
@@ -152,7 +155,11 @@ def _current_tags(process: OrderProcess, context: RoundTripContext) -> frozenset
 
 
 def _parse_tags(raw: str, context: RoundTripContext) -> frozenset[str]:
-    return frozenset(split_tags(raw))
+    tags = frozenset(split_tags(raw))
+    for tag in tags:
+        if text_problem(tag, TAG_LENGTH):
+            raise RowProblem("", text_problem(tag, TAG_LENGTH))
+    return tags
 
 
 def _show_tags(names: Any, context: RoundTripContext) -> str:

@@ -1,8 +1,10 @@
 """Reading an uploaded order file (CSV or XLSX) into a table of named columns.
 
 Everything about bytes lives here: the size limit, the file type, the BOM, the encoding, the
-delimiter, line endings and quoted fields spanning several lines. Formats only see headers and
-rows of strings.
+delimiter, line endings and quoted fields spanning several lines, and the caps that keep a
+hostile file from exhausting memory (declared uncompressed sizes and ratios of an XLSX archive,
+checked before openpyxl inflates anything; rows and columns). Formats only see headers and rows
+of strings.
 """
 
 from __future__ import annotations
@@ -17,12 +19,19 @@ from datetime import date, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from oscar_orders_ext.conf import app_settings
 
 CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
 XLSX_EXTENSIONS = (".xlsx",)
 DELIMITERS = (",", ";", "\t")
+#: Members smaller than this are not held to the compression ratio (tiny XML compresses oddly).
+RATIO_FLOOR = 1024 * 1024
+#: Most members an XLSX archive may hold (a workbook has a few dozen).
+MAX_MEMBERS = 10_000
 #: Text that only appears when UTF-8 was decoded as cp1252/latin-1 somewhere upstream.
 _MOJIBAKE = re.compile("[\u00c3\u00c2][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u017d"
                        "\u017e\u0178\u20ac\u2122]")
@@ -105,22 +114,21 @@ def check_type(filename: str) -> None:
         _("“%(name)s” is not a CSV or XLSX file.") % {"name": filename.rsplit("/", 1)[-1]})
 
 
+def readable_in_request(data: bytes, filename: str) -> bool:
+    """Whether a web request may read this file: a CSV, or an XLSX archive expanding to at most
+    ``IMPORT_REQUEST_UNCOMPRESSED_BYTES`` (refuses zip bombs on the way)."""
+    if file_kind(data, filename) != "xlsx":
+        return True
+    return uncompressed_size(data) <= int(app_settings.IMPORT_REQUEST_UNCOMPRESSED_BYTES)
+
+
 def read_headers(data: bytes, filename: str) -> list[str]:
     """The normalised header row only: type, size and decoding are checked as by read_table,
     but the records are not parsed (a quick check of a file to be read in the background)."""
     if file_kind(data, filename) == "xlsx":
-        from openpyxl import load_workbook
-        from openpyxl.utils.exceptions import InvalidFileException
-
+        workbook = _open_xlsx(data, int(app_settings.IMPORT_REQUEST_UNCOMPRESSED_BYTES))
         try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError,
-                ValueError) as error:
-            raise ImportFileError(
-                _("The XLSX file cannot be opened: %(error)s") % {"error": error}) from error
-        try:
-            rows = ([_cell_text(value) for value in row]
-                    for row in workbook.worksheets[0].iter_rows(values_only=True))
+            rows = _sheet_records(workbook.worksheets[0])
             header = next((row for row in rows if any(cell.strip() for cell in row)), None)
         finally:
             workbook.close()
@@ -191,20 +199,67 @@ def _read_csv(data: bytes) -> SourceTable:
     return table
 
 
-def _read_xlsx(data: bytes) -> SourceTable:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
+def uncompressed_size(data: bytes) -> int:
+    """What an XLSX archive declares its members expand to, in bytes (nothing is inflated);
+    refuses archives that cannot be opened, hold too many members, or compress a member more
+    than ``IMPORT_MAX_COMPRESSION_RATIO`` times."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ImportFileError(
+            _("The XLSX file cannot be opened: %(error)s") % {"error": error}) from error
+    if len(members) > MAX_MEMBERS:
+        raise ImportFileError(_("The XLSX file holds %(count)d parts; a workbook has far fewer.")
+                              % {"count": len(members)})
+    ratio = int(app_settings.IMPORT_MAX_COMPRESSION_RATIO)
+    for member in members:
+        if member.file_size > RATIO_FLOOR and member.file_size > ratio * max(
+                member.compress_size, 1):
+            raise ImportFileError(
+                _("The XLSX file is compressed %(ratio)d times (more than %(limit)d): it looks "
+                  "like a “zip bomb” and is not opened.")
+                % {"ratio": member.file_size // max(member.compress_size, 1), "limit": ratio})
+    return sum(member.file_size for member in members)
+
+
+def check_archive(data: bytes, limit: int) -> None:
+    """Refuse an XLSX archive that would expand to more than ``limit`` bytes (or is a bomb)."""
+    size = uncompressed_size(data)
+    if size > limit:
+        raise ImportFileError(
+            _("The XLSX file expands to %(size)s MB; at most %(limit)s MB are read.")
+            % {"size": _megabytes(size), "limit": _megabytes(limit)})
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}"
+
+
+def _open_xlsx(data: bytes, limit: int) -> Any:
+    """The workbook (read-only), after the archive's declared sizes were checked: zipfile never
+    inflates a member beyond its declared size, so ``limit`` bounds what openpyxl reads."""
+    check_archive(data, limit)
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
         raise ImportFileError(
             _("The XLSX file cannot be opened: %(error)s") % {"error": error}) from error
+
+
+def _sheet_records(sheet: Any) -> Iterator[list[str]]:
+    """The sheet's rows as text, at most IMPORT_MAX_COLUMNS wide (a sheet declaring 16,384
+    columns would otherwise pad every row to that width)."""
+    width = int(app_settings.IMPORT_MAX_COLUMNS)
+    declared = sheet.max_column if isinstance(sheet.max_column, int) else None
+    max_col = min(declared, width) if declared else None
+    return ([_cell_text(value) for value in row[:width]]
+            for row in sheet.iter_rows(values_only=True, max_col=max_col))
+
+
+def _read_xlsx(data: bytes) -> SourceTable:
+    workbook = _open_xlsx(data, int(app_settings.IMPORT_MAX_UNCOMPRESSED_BYTES))
     try:
-        sheet = workbook.worksheets[0]
-        records = ([_cell_text(value) for value in row]
-                   for row in sheet.iter_rows(values_only=True))
-        table = _table_from_records(records, kind="xlsx")
+        table = _table_from_records(_sheet_records(workbook.worksheets[0]), kind="xlsx")
     finally:
         workbook.close()
     table.encoding = "xlsx"
@@ -232,6 +287,12 @@ def _table_from_records(records: Iterator[list[str]], *, kind: str) -> SourceTab
     if original is None:
         raise ImportFileError(_("The file has no header row."))
     headers = [normalise_header(header) for header in original]
+    max_columns = int(app_settings.IMPORT_MAX_COLUMNS)
+    max_rows = int(app_settings.IMPORT_MAX_ROWS)
+    if len(headers) > max_columns:
+        raise ImportFileError(
+            _("The file has %(count)d columns; at most %(limit)d are read.")
+            % {"count": len(headers), "limit": max_columns})
     rows = []
     unnamed = "" in headers
     strip = str.strip
@@ -243,4 +304,9 @@ def _table_from_records(records: Iterator[list[str]], *, kind: str) -> SourceTab
         if not any(cells.values()) and not any(map(strip, record)):
             continue  # a blank line
         rows.append(SourceRow(number=number, cells=cells))
+        if len(rows) > max_rows:
+            raise ImportFileError(ngettext(
+                "The file has more than %(limit)d row; split it into smaller files.",
+                "The file has more than %(limit)d rows; split it into smaller files.",
+                max_rows) % {"limit": max_rows})
     return SourceTable(headers=headers, rows=rows, original_headers=original, kind=kind)

@@ -37,8 +37,9 @@ from oscar_orders_ext.exceptions import (LineEditError, ManualOrderError,
 from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.signals import order_process_changed
 
+from .bounds import BoundError, check_amounts, check_order_items, parse_quantity
 from .edits import check_permission
-from .locking import OrderLike, locked_process
+from .locking import OrderLike, lock_stock_records, locked_process
 from .manual_orders import find_product
 from .timeline import record
 
@@ -182,12 +183,9 @@ def _existing(line: Any) -> EditedLine:
 
 def _quantity(value: Any) -> int:
     try:
-        quantity = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise LineEditError(_("“%(value)s” is not a quantity.") % {"value": value}) from None
-    if quantity < 0:
-        raise LineEditError(_("Quantities cannot be negative."))
-    return quantity
+        return parse_quantity(value, allow_zero=True)
+    except BoundError as error:
+        raise LineEditError(error.message) from None
 
 
 def plan_line_edit(order: Any, quantities: dict[Any, Any] | None = None,
@@ -238,6 +236,11 @@ def plan_line_edit(order: Any, quantities: dict[Any, Any] | None = None,
             tax_code=info.price.tax_code))
     if not any(edited.quantity for edited in lines):
         raise LineEditError(_("An order needs at least one line: cancel the order instead."))
+    try:  # Oscar's basket bound, for the order as a whole, and prices its columns can hold
+        check_order_items(edited.quantity for edited in lines)
+        check_amounts(edited.price_before_discounts_incl_tax for edited in lines)
+    except BoundError as error:
+        raise LineEditError(error.message) from None
     return LineEditPlan(order=order, lines=lines)
 
 
@@ -335,6 +338,9 @@ def apply_line_edit(order: OrderLike, quantities: dict[Any, Any] | None = None,
             return plan
         old_total = locked_order.total_incl_tax
         allocated = process.stock_status == StockStatus.ALLOCATED
+        # Every record this edit may move, at once and by primary key (services/locking.py).
+        lock_stock_records(edited.stockrecord.pk for edited in plan.lines
+                           if edited.delta and _tracks_stock(edited))
         for edited in plan.lines:
             change = _move_stock(process, edited)
             if change:

@@ -31,9 +31,11 @@ from oscar_orders_ext.exceptions import ManualOrderError
 from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.workflow import State, get_workflow
 
+from .bounds import BoundError, check_order_items, parse_quantity
 from .customers import customer_for_details
 from .edits import add_note, assign_operator, check_permission, set_payment_status
 from .notifications import send_order_confirmation
+from .locking import lock_stock_records
 from .order_numbers import new_order_number
 from .processes import order_source
 from .transitions import transition_order
@@ -100,12 +102,10 @@ def load_draft(basket_id: Any, customer: Any = None) -> Any:
 
 def _quantity(value: Any, *, allow_zero: bool) -> int:
     try:
-        quantity = int(str(value).strip())
-    except (TypeError, ValueError):
-        raise ManualOrderError(_("“%(value)s” is not a quantity.") % {"value": value}) from None
-    if quantity < 0 or (quantity == 0 and not allow_zero):
-        raise ManualOrderError(_("Quantities must be positive."))
-    return quantity
+        return parse_quantity(value, allow_zero=allow_zero,
+                              negative=_("Quantities must be positive."))
+    except BoundError as error:
+        raise ManualOrderError(error.message) from None
 
 
 def find_product(product_id: Any) -> Any:
@@ -165,6 +165,11 @@ def set_quantities(basket: Any, quantities: dict[Any, Any]) -> None:
         line = lines[line_id]
         if quantity:
             _check_available(line.product.get_title(), line.purchase_info.availability, quantity)
+    items = {line_id: line.quantity for line_id, line in lines.items()} | wanted
+    try:  # Oscar's basket threshold, for the cart as a whole
+        check_order_items(items.values())
+    except BoundError as error:
+        raise ManualOrderError(error.message) from None
     with transaction.atomic():
         for line_id, quantity in wanted.items():
             line = lines[line_id]
@@ -504,6 +509,8 @@ def place_manual_order(data: ManualOrder, *, user: Any = None) -> Any:
         shipping_address = ShippingAddress.objects.create(**shipping_fields)
         basket.owner = customer
         basket.save(update_fields=["owner"])
+        # Oscar allocates stock line by line: lock the records first, by primary key.
+        lock_stock_records(line.stockrecord_id for line in basket.all_lines())
         try:
             with order_source(SOURCE):
                 order = OrderCreator().place_order(

@@ -18,6 +18,8 @@ from oscar_orders_ext.constants import StockEffect, StockStatus
 from oscar_orders_ext.exceptions import StockEffectError
 from oscar_orders_ext.models import OrderProcess
 
+from .locking import lock_stock_records
+
 EventHandler = get_class("order.processing", "EventHandler")
 StockRecord = get_model("partner", "StockRecord")
 
@@ -42,12 +44,14 @@ def apply_stock_effect(process: OrderProcess, effect: str, *, user: Any = None
                        ) -> list[dict[str, Any]]:
     """Apply ``effect`` to the order's stock records; returns what changed, per line.
 
-    Must run inside the transaction that holds the process locked. Raises
+    Must run inside the transaction that holds the process locked; the stock records are
+    locked next, by primary key, before Oscar's calls update them line by line. Raises
     :class:`StockEffectError` (and the transaction rolls back) when Oscar refuses a line.
     """
     order = process.order
     lines = [line for line in order.lines.select_related("stockrecord", "product")
              if line.stockrecord_id and line.can_track_allocations]
+    lock_stock_records(line.stockrecord_id for line in lines)
     handler = EventHandler(user)
     changes: list[dict[str, Any]] = []
     # Lines still holding an allocation; Oscar refuses to touch cancelled ones.

@@ -13,7 +13,7 @@ from oscar.core.loading import get_model
 from oscar.test import factories
 
 from oscar_orders_ext.constants import TimelineKind
-from oscar_orders_ext.imports import service
+from oscar_orders_ext.imports import service, writing
 from oscar_orders_ext.imports.pgcopy import CopyOrderWriter
 from oscar_orders_ext.imports.service import commit_import, plan_import
 from oscar_orders_ext.models import OrderProcess, ProcessTally, TimelineEntry
@@ -111,7 +111,7 @@ def import_with(writer: type, data: bytes, filename: str, user: Any) -> tuple[An
 
 def compare_writers(data: bytes, filename: str, user: Any) -> dict[str, Any]:
     before = snapshot()
-    orm_result, orm = import_with(service._OrderWriter, data, filename, user)
+    orm_result, orm = import_with(writing.OrderWriter, data, filename, user)
     assert snapshot() == before  # rolled back
     copy_result, copy = import_with(CopyOrderWriter, data, filename, user)
     assert copy_result.orders_created == orm_result.orders_created > 0
@@ -168,7 +168,7 @@ def test_copy_import_keeps_the_tally_right_across_imports() -> None:
 def test_the_setting_turns_the_copy_writer_off(settings: Any) -> None:
     assert service.writer_class() is CopyOrderWriter
     settings.OSCAR_ORDERS_EXT_IMPORT_USE_COPY = False
-    assert service.writer_class() is service._OrderWriter
+    assert service.writer_class() is writing.OrderWriter
     result = commit_import(plan_import(generated_shopify_export(5, customers=2), "a.csv"))
     assert result.orders_created == 5
     assert_tally_counts_the_processes()

@@ -13,7 +13,7 @@ from oscar.core.loading import get_model
 from oscar.test import factories
 
 from oscar_orders_ext.constants import PaymentStatus, StockStatus
-from oscar_orders_ext.imports import service
+from oscar_orders_ext.imports import service, writing
 from oscar_orders_ext.imports.formats import detect_format
 from oscar_orders_ext.imports.formats.base import ImportedOrder
 from oscar_orders_ext.imports.service import (ImportRefused, commit_import, plan_import,
@@ -228,7 +228,7 @@ def test_commit_is_all_or_nothing(monkeypatch: pytest.MonkeyPatch, writer: str) 
     if writer == "copy":
         from oscar_orders_ext.imports.pgcopy import CopyOrderWriter as writer_class
     else:
-        writer_class = service._OrderWriter
+        writer_class = writing.OrderWriter
     monkeypatch.setattr(service, "writer_class", lambda: writer_class)
     monkeypatch.setattr(writer_class, "batch_size", 1)
     original = writer_class.write

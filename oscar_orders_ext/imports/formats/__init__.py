@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from oscar_orders_ext.imports.sources import normalise_header
+
 from .base import (EditedRow, FormatReader, ImportedAddress, ImportedLine, ImportedOrder,
                    ReadResult, RowError)
 from .etsy import EtsyReader
@@ -18,8 +20,6 @@ READERS: tuple[FormatReader, ...] = (ShopifyReader(), WooCommerceReader(), EtsyR
 
 def detect_format(headers: Iterable[str]) -> FormatReader | None:
     """The reader whose signature headers are all present (headers are normalised first)."""
-    from oscar_orders_ext.imports.sources import normalise_header
-
     present = {normalise_header(header) for header in headers}
     return next((reader for reader in READERS if reader.matches(present)), None)
 

@@ -13,20 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oscar_orders_ext.constants import PaymentStatus
+from oscar_orders_ext.imports.cells import RowProblem
 from oscar_orders_ext.imports.sources import SourceRow, SourceTable
+from oscar_orders_ext.services.bounds import amount_problem, max_order_quantity, quantity_problem
 from oscar_orders_ext.workflow import get_workflow
 
 ZERO = Decimal("0.00")
-
-
-class RowProblem(ValueError):
-    """A cell that cannot be read; becomes a RowError with the row number and column."""
-
-    def __init__(self, column: str, reason: str, row: int | None = None) -> None:
-        super().__init__(reason)
-        self.column = column
-        self.reason = reason
-        self.row = row
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,13 +177,22 @@ def parse_money(row: SourceRow, column: str, *, default: Decimal | None = ZERO) 
         return default
     value = _amount(raw)
     if value is None:
-        raise RowProblem(column, _("“%(value)s” is not an amount.") % {"value": raw})
+        raise RowProblem(column, _("“%(value)s” is not an amount.") % {"value": raw[:64]})
+    problem = amount_problem(value)
+    if problem:
+        raise RowProblem(column, problem)
     return value
+
+
+#: "1e30", "-2.5E+3": scientific notation, read as a number rather than stripped of its "e".
+_SCIENTIFIC = re.compile(r"^\s*[-+]?\d+(?:\.\d*)?[eE][-+]?\d+\s*$")
 
 
 @lru_cache(maxsize=8192)
 def _amount(raw: str) -> Decimal | None:
     """The amount a cell's text means, or None (remembered: files repeat their prices)."""
+    if _SCIENTIFIC.match(raw):
+        return _finite_cents(raw.strip())
     text = re.sub(r"[^\d,.\-]", "", raw)
     if "," in text and "." in text:
         text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else \
@@ -199,13 +200,22 @@ def _amount(raw: str) -> Decimal | None:
     elif "," in text:
         head, __, tail = text.rpartition(",")
         text = f"{head.replace(',', '')}.{tail}" if len(tail) != 3 else text.replace(",", "")
+    return _finite_cents(text)
+
+
+def _finite_cents(text: str) -> Decimal | None:
+    """The finite number ``text`` writes, to the cent (unrounded when too large to round: the
+    caller refuses it), or None."""
     try:
         value = Decimal(text)
     except InvalidOperation:
         return None
     if not value.is_finite():
         return None
-    return value.quantize(Decimal("0.01"))
+    try:
+        return value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than the context holds: far beyond any column
+        return value
 
 
 def parse_quantity(row: SourceRow, column: str, *, default: int = 1) -> int:
@@ -216,10 +226,13 @@ def parse_quantity(row: SourceRow, column: str, *, default: int = 1) -> int:
     try:
         value = Decimal(raw.replace(",", "."))
     except InvalidOperation:
-        raise RowProblem(column, _("“%(value)s” is not a quantity.") % {"value": raw}) from None
-    if value != value.to_integral_value() or value <= 0:
+        raise RowProblem(column, _("“%(value)s” is not a quantity.") % {"value": raw[:64]}
+                         ) from None
+    if not value.is_finite() or value != value.to_integral_value() or value <= 0:
         raise RowProblem(column, _("“%(value)s” is not a positive whole quantity.")
-                         % {"value": raw})
+                         % {"value": raw[:64]})
+    if value > max_order_quantity():  # compared before int(): "1e999999999" stays cheap
+        raise RowProblem(column, quantity_problem(max_order_quantity() + 1))
     return int(value)
 
 
@@ -260,8 +273,9 @@ def parse_when(row: SourceRow, column: str, *, day_first: bool = True,
         return None
     try:
         return _parse_when(raw.strip(), day_first=day_first)
-    except ValueError:
-        raise RowProblem(column, _("“%(value)s” is not a date.") % {"value": raw}) from None
+    except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved by an offset
+        raise RowProblem(column, _("“%(value)s” is not a date.") % {"value": raw[:64]}
+                         ) from None
 
 
 def _parse_when(text: str, *, day_first: bool) -> datetime:
@@ -365,16 +379,6 @@ def split_name(full_name: str) -> tuple[str, str]:
     if len(parts) < 2:
         return (parts[0] if parts else ""), ""
     return " ".join(parts[:-1]), parts[-1]
-
-
-def split_tags(raw: str) -> list[str]:
-    """Tags from a comma-separated cell, trimmed, without duplicates."""
-    seen: dict[str, None] = {}
-    for tag in raw.split(","):
-        tag = " ".join(tag.split())[:64]
-        if tag:
-            seen.setdefault(tag, None)
-    return list(seen)
 
 
 PAID = PaymentStatus.PAID.value

@@ -47,7 +47,7 @@ class EtsyReader(FormatReader):
     required = ("sale date", "order id")
 
     def read(self, table: SourceTable) -> ReadResult:
-        """One order per row (rows repeating an order id are merged)."""
+        """One order per row (a row repeating an order id is a row error)."""
         result = ReadResult()
         day_first = slash_order((row.get("sale date") for row in table.rows),
                                 default_day_first=False)
@@ -59,6 +59,10 @@ class EtsyReader(FormatReader):
     def _order(self, number: str, rows: list[SourceRow], cells: CellReader, *,
                day_first: bool) -> ImportedOrder:
         row = rows[0]
+        for repeated in rows[1:]:  # Etsy writes one row per order: a repeat is a mistake
+            cells.problem(repeated, "order id", _(
+                "Order id “%(number)s” appears again: it was first read in row %(row)d.")
+                % {"number": number[:64], "row": row.number})
         placed_at = cells.when(row, "sale date", day_first=day_first)
         shipped = bool(row.get("date shipped"))
         value = cells.amount(row, "order value")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from oscar_orders_ext.columns import BY_KEY, COLUMNS
+from oscar_orders_ext.imports.roundtrip import fields_in, unneutralise
 from oscar_orders_ext.imports.sources import SourceTable, normalise_header
 
 from .base import EditedRow, FormatReader, ReadResult, RowError
@@ -43,8 +44,6 @@ class NativeReader(FormatReader):
 
     def matches(self, headers: Iterable[str]) -> bool:
         """A Number column and at least one editable column of our export."""
-        from oscar_orders_ext.imports.roundtrip import fields_in
-
         present = set(headers)
         return bool(number_headers() & present) and bool(fields_in(present))
 
@@ -53,8 +52,6 @@ class NativeReader(FormatReader):
 
     def read(self, table: SourceTable) -> ReadResult:
         """One EditedRow per row; a number given twice is an error on the second row."""
-        from oscar_orders_ext.imports.roundtrip import fields_in, unneutralise
-
         result = ReadResult()
         number_column = next(h for h in table.headers if h in number_headers())
         fields = fields_in(table.headers)

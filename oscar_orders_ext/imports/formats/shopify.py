@@ -11,11 +11,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from oscar_orders_ext.imports.cells import split_tags
 from oscar_orders_ext.imports.sources import SourceRow, SourceTable
 
 from .base import (PAID, PARTIALLY_REFUNDED, REFUNDED, UNPAID, CellReader, FormatReader,
                    ImportedAddress, ImportedLine, ImportedOrder, ReadResult, collect_orders,
-                   resolve_state, slash_order, split_name, split_tags)
+                   resolve_state, slash_order, split_name)
 
 #: Shopify financial status → our payment status.
 PAYMENT_STATUSES: dict[str, str] = {

@@ -12,11 +12,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from oscar_orders_ext.imports.cells import split_tags
 from oscar_orders_ext.imports.sources import SourceRow, SourceTable
 
 from .base import (PAID, REFUNDED, UNPAID, ZERO, CellReader, FormatReader, ImportedAddress,
                    ImportedLine, ImportedOrder, ReadResult, collect_orders, resolve_state,
-                   slash_order, split_tags)
+                   slash_order)
 
 #: WooCommerce status (without "wc-") → (workflow state, payment status).
 STATUSES: dict[str, tuple[str, str]] = {
