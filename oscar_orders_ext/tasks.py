@@ -1,12 +1,97 @@
 """Background work, run through Django's task API (django-tasks).
 
 With the default ``ImmediateBackend`` tasks run inline; a production shop points ``TASKS`` at
-a real worker (django-tasks' database backend, for example) and nothing else changes.
+a real worker (``django_tasks_db.DatabaseBackend`` and ``manage.py db_worker``, or
+``django_tasks_rq.RQBackend``) and nothing else changes. ``docs/deployment.md`` has the set-up.
+
+django-tasks runs a task at most once and a worker that dies mid-task leaves it "running"
+forever, so each job task here:
+
+- claims its phase of the job in one conditional UPDATE: a second delivery of the same task
+  (two workers, an operator's re-enqueue) finds it claimed and does nothing;
+- keeps a heartbeat on the job while it runs (a thread with its own connection);
+- and the tick's sweep (``fail_stale_jobs``) fails jobs whose heartbeat stopped, with a message
+  the job page shows, and deletes what they had half written.
 """
 
 from __future__ import annotations
 
+import glob
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, connections
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tasks import task
+
+from .conf import app_settings
+from .models import ExportJob, ImportJob, WorkerRun
+
+logger = logging.getLogger(__name__)
+
+#: Prefix of the temporary file a background export writes before storing it.
+EXPORT_TEMP_PREFIX = "oscar-orders-ext-export-"
+
+
+def claim_job(model: type[WorkerRun], job_id: int, phase: str) -> bool:
+    """Claim one phase of a job for this worker; False when it was claimed before."""
+    now = timezone.now()
+    return bool(model.objects.filter(pk=job_id).exclude(claimed_for=phase).update(
+        claimed_for=phase, started_at=now, heartbeat_at=now))
+
+
+class Heartbeat:
+    """Refresh a job's ``heartbeat_at`` every few seconds while the ``with`` block runs.
+
+    A thread, so a long step without progress reports (a bulk print's render, an import's
+    single transaction) still shows the worker alive; it writes through its own connection,
+    outside the job's transaction. A process that dies stops beating, which is the point.
+    """
+
+    def __init__(self, model: type[WorkerRun], job_id: int,
+                 every: float | None = None) -> None:
+        self.model, self.job_id = model, job_id
+        self.every = every if every is not None else app_settings.JOB_HEARTBEAT_SECONDS
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True,
+                                        name=f"heartbeat-{model.__name__}-{job_id}")
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.every):
+                try:
+                    self.model.objects.filter(pk=self.job_id).update(
+                        heartbeat_at=timezone.now())
+                except DatabaseError:  # SQLite busy with the job's own write: next beat
+                    logger.debug("Heartbeat of %s %s skipped", self.model.__name__,
+                                 self.job_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's connections only
+
+
+def _run_claimed(model: type[WorkerRun], job_id: int, phase: str,
+                 run: Callable[[int], Any]) -> None:
+    if not claim_job(model, job_id, phase):
+        logger.warning("%s %s: %s already claimed by a worker, not run again",
+                       model.__name__, job_id, phase)
+        return
+    with Heartbeat(model, job_id):
+        run(job_id)
 
 
 @task()
@@ -22,7 +107,7 @@ def run_export_task(job_id: int) -> None:
     """Write a background export."""
     from .exports.service import run_export
 
-    run_export(job_id)
+    _run_claimed(ExportJob, job_id, "export", run_export)
 
 
 @task()
@@ -30,7 +115,7 @@ def plan_import_task(job_id: int) -> None:
     """Read an uploaded order file (the dry run of a large import)."""
     from .imports.jobs import run_plan
 
-    run_plan(job_id)
+    _run_claimed(ImportJob, job_id, "plan", run_plan)
 
 
 @task()
@@ -38,7 +123,7 @@ def commit_import_task(job_id: int) -> None:
     """Import a large order file whose dry run was accepted."""
     from .imports.jobs import run_commit
 
-    run_commit(job_id)
+    _run_claimed(ImportJob, job_id, "commit", run_commit)
 
 
 @task()
@@ -46,4 +131,59 @@ def run_print_task(job_id: int) -> None:
     """Render a background bulk print of documents."""
     from .documents.service import run_print_job
 
-    run_print_job(job_id)
+    _run_claimed(ExportJob, job_id, "print", run_print_job)
+
+
+# --- The stale-job sweep (registered on the tick) ---------------------------------------------
+
+def _delete_partial_export(job: ExportJob) -> None:
+    """What a dead worker may have left of an export: its stored file, a half-stored file in
+    the job's folder, its temporary file (on this host)."""
+    if job.file:
+        job.file.delete(save=False)
+    folder = f"oscar_orders_ext/exports/{job.pk}"
+    try:
+        _, files = default_storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError):
+        files = []
+    for name in files:
+        default_storage.delete(f"{folder}/{name}")
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"{EXPORT_TEMP_PREFIX}{job.pk}-*")):
+        os.unlink(path)
+
+
+def fail_stale_jobs(now: Any = None) -> int:
+    """Fail the jobs whose worker stopped beating; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=app_settings.JOB_STALE_SECONDS)
+    minutes = max(1, round(app_settings.JOB_STALE_SECONDS / 60))
+    count = 0
+    stale_exports = ExportJob.objects.filter(
+        status__in=(ExportJob.Status.PENDING, ExportJob.Status.RUNNING),
+        heartbeat_at__lt=cutoff).exclude(claimed_for="")
+    for job in stale_exports:
+        _delete_partial_export(job)
+        # Conditional: a worker that was only slow and finished meanwhile keeps its result.
+        count += ExportJob.objects.filter(
+            pk=job.pk, status__in=(ExportJob.Status.PENDING, ExportJob.Status.RUNNING),
+            heartbeat_at__lt=cutoff).update(
+            status=ExportJob.Status.FAILED, file="", done=0,
+            error=_("The worker running this job stopped (no sign of life for %(minutes)d "
+                    "minutes); nothing was kept. Start it again.") % {"minutes": minutes})
+    planning = ImportJob.objects.filter(status=ImportJob.Status.PLANNING, claimed_for="plan",
+                                        heartbeat_at__lt=cutoff)
+    count += planning.update(
+        status=ImportJob.Status.FAILED, finished_at=now,
+        message=_("The worker reading this file stopped (no sign of life for %(minutes)d "
+                  "minutes). Upload the file again.") % {"minutes": minutes})
+    committing = ImportJob.objects.filter(status=ImportJob.Status.RUNNING, claimed_for="commit",
+                                          heartbeat_at__lt=cutoff)
+    # The commit is one transaction: a dead worker's commit was rolled back whole.
+    count += committing.update(
+        status=ImportJob.Status.FAILED, finished_at=now,
+        message=_("The worker importing this file stopped (no sign of life for %(minutes)d "
+                  "minutes); no order was imported. Upload the file again.")
+        % {"minutes": minutes})
+    if count:
+        logger.warning("%d stale background jobs marked failed", count)
+    return count

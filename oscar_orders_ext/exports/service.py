@@ -446,7 +446,10 @@ def run_export(job_id: int) -> ExportJob:
     def progress(done: int) -> None:
         ExportJob.objects.filter(pk=job.pk).update(done=done)
 
-    handle, path = tempfile.mkstemp(suffix=f".{options.format}")
+    from oscar_orders_ext.tasks import EXPORT_TEMP_PREFIX  # the stale-job sweep finds it by name
+
+    handle, path = tempfile.mkstemp(prefix=f"{EXPORT_TEMP_PREFIX}{job.pk}-",
+                                    suffix=f".{options.format}")
     try:
         with os.fdopen(handle, "w+b") as target:
             done = write_export(options, job.user, target, progress=progress)
