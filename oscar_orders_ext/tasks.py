@@ -28,7 +28,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connections
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_tasks import task
 
 from .conf import app_settings
@@ -152,38 +152,49 @@ def _delete_partial_export(job: ExportJob) -> None:
         os.unlink(path)
 
 
+def stale_message(kind: str) -> str:
+    """Why the sweep failed a job, for its page ("export", "plan" or "commit")."""
+    minutes = max(1, round(app_settings.JOB_STALE_SECONDS / 60))
+    messages = {
+        "export": ngettext(
+            "the worker running it stopped (no sign of life for %(minutes)d minute). "
+            "Start it again.",
+            "the worker running it stopped (no sign of life for %(minutes)d minutes). "
+            "Start it again.", minutes),
+        "plan": ngettext(
+            "the worker reading the file stopped (no sign of life for %(minutes)d minute). "
+            "Upload the file again.",
+            "the worker reading the file stopped (no sign of life for %(minutes)d minutes). "
+            "Upload the file again.", minutes),
+        "commit": ngettext(
+            "the worker importing the file stopped (no sign of life for %(minutes)d minute). "
+            "Upload the file again.",
+            "the worker importing the file stopped (no sign of life for %(minutes)d minutes). "
+            "Upload the file again.", minutes),
+    }
+    return messages[kind] % {"minutes": minutes}
+
+
 def fail_stale_jobs(now: Any = None) -> int:
     """Fail the jobs whose worker stopped beating; returns how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=app_settings.JOB_STALE_SECONDS)
-    minutes = max(1, round(app_settings.JOB_STALE_SECONDS / 60))
+    unfinished = (ExportJob.Status.PENDING, ExportJob.Status.RUNNING)
     count = 0
-    stale_exports = ExportJob.objects.filter(
-        status__in=(ExportJob.Status.PENDING, ExportJob.Status.RUNNING),
-        heartbeat_at__lt=cutoff).exclude(claimed_for="")
-    for job in stale_exports:
+    for job in ExportJob.objects.filter(status__in=unfinished, heartbeat_at__lt=cutoff).exclude(
+            claimed_for=""):
         _delete_partial_export(job)
         # Conditional: a worker that was only slow and finished meanwhile keeps its result.
         count += ExportJob.objects.filter(
-            pk=job.pk, status__in=(ExportJob.Status.PENDING, ExportJob.Status.RUNNING),
-            heartbeat_at__lt=cutoff).update(
-            status=ExportJob.Status.FAILED, file="", done=0,
-            error=_("The worker running this job stopped (no sign of life for %(minutes)d "
-                    "minutes); nothing was kept. Start it again.") % {"minutes": minutes})
-    planning = ImportJob.objects.filter(status=ImportJob.Status.PLANNING, claimed_for="plan",
-                                        heartbeat_at__lt=cutoff)
-    count += planning.update(
-        status=ImportJob.Status.FAILED, finished_at=now,
-        message=_("The worker reading this file stopped (no sign of life for %(minutes)d "
-                  "minutes). Upload the file again.") % {"minutes": minutes})
-    committing = ImportJob.objects.filter(status=ImportJob.Status.RUNNING, claimed_for="commit",
-                                          heartbeat_at__lt=cutoff)
+            pk=job.pk, status__in=unfinished, heartbeat_at__lt=cutoff).update(
+            status=ExportJob.Status.FAILED, file="", done=0, error=stale_message("export"))
+    count += ImportJob.objects.filter(
+        status=ImportJob.Status.PLANNING, claimed_for="plan", heartbeat_at__lt=cutoff).update(
+        status=ImportJob.Status.FAILED, finished_at=now, message=stale_message("plan"))
     # The commit is one transaction: a dead worker's commit was rolled back whole.
-    count += committing.update(
-        status=ImportJob.Status.FAILED, finished_at=now,
-        message=_("The worker importing this file stopped (no sign of life for %(minutes)d "
-                  "minutes); no order was imported. Upload the file again.")
-        % {"minutes": minutes})
+    count += ImportJob.objects.filter(
+        status=ImportJob.Status.RUNNING, claimed_for="commit", heartbeat_at__lt=cutoff).update(
+        status=ImportJob.Status.FAILED, finished_at=now, message=stale_message("commit"))
     if count:
         logger.warning("%d stale background jobs marked failed", count)
     return count

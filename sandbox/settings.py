@@ -26,6 +26,10 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{SANDBOX_DIR / 'db.sqlite3'}", conn_max_age=0),
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web server, the worker and the tick share the file: wait for a lock rather than
+    # failing at once ("database is locked") when another process is writing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
 # Oscar's own models use AutoField; keep new tables consistent with them.
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
