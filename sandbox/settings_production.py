@@ -15,6 +15,7 @@ Environment:
   ``manage.py rqworker``, needs ``REDIS_URL``).
 - ``SECURE_COOKIES``: ``1`` (default) sends session and CSRF cookies over HTTPS only and
   trusts ``X-Forwarded-Proto`` from the proxy; ``0`` for plain HTTP on loopback (tests).
+- ``STATIC_ROOT``: where ``collectstatic`` writes; ``EMAIL_BACKEND``: Django's (SMTP by default).
 - ``MEDIA_ROOT``: where export, import and document files live; every web process and worker
   must see the same folder (a shared volume) or use a shared storage backend.
 """
@@ -55,6 +56,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(SANDBOX_DIR / "media"))
+STATIC_ROOT = os.environ.get("STATIC_ROOT", str(SANDBOX_DIR / "static_collected"))
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {"default": (
