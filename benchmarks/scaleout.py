@@ -95,7 +95,10 @@ def manage(env: dict[str, str], *arguments: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> None:
+def prepare_database(args: argparse.Namespace, env: dict[str, str], *,
+                     checkout_orders: int = 0) -> None:
+    """Create, migrate and seed ``args.database`` (``args.orders`` by the bulk path, then
+    ``checkout_orders`` through Oscar's checkout), unless ``args.reuse`` finds it."""
     import psycopg
 
     with psycopg.connect(f"{args.server}/postgres", autocommit=True) as connection:
@@ -110,11 +113,21 @@ def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> None:
     started = time.monotonic()
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo", "--orders", str(args.orders), "--bulk-threshold", "0")
-    # Orders through Oscar's checkout hold stock allocations: their moves change stock.
-    manage(env, "seed_demo", "--orders", str(MOVED_ORDERS), "--bulk-threshold",
-           str(MOVED_ORDERS))
-    print(f"Database {args.database}: migrated and seeded with {args.orders + MOVED_ORDERS} "
-          f"orders in {time.monotonic() - started:.0f} s.")
+    if checkout_orders:
+        manage(env, "seed_demo", "--orders", str(checkout_orders), "--bulk-threshold",
+               str(checkout_orders))
+    print(f"Database {args.database}: migrated and seeded with "
+          f"{args.orders + checkout_orders} orders in {time.monotonic() - started:.0f} s.")
+
+
+def drop_database(args: argparse.Namespace) -> None:
+    """Drop the scratch database (after closing this process's connections)."""
+    import psycopg
+    from django.db import connections
+
+    connections.close_all()
+    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
 
 
 class Processes:
@@ -195,7 +208,8 @@ def run(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="ooe-scaleout-"))
     media, static = work / "media", work / "static"
     env = environment(args, str(media), str(static))
-    prepare_database(args, env)
+    # Orders through Oscar's checkout hold stock allocations: their moves change stock.
+    prepare_database(args, env, checkout_orders=MOVED_ORDERS)
     manage(env, "collectstatic", "--noinput", "-v", "0")
     os.environ.update({key: env[key] for key in (
         "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "SECRET_KEY", "SECURE_COOKIES", "MEDIA_ROOT",
@@ -224,13 +238,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         processes.stop()
         if not args.keep:
-            from django.db import connections
-
-            connections.close_all()
-            import psycopg
-
-            with psycopg.connect(f"{args.server}/postgres", autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+            drop_database(args)
         shutil.rmtree(work, ignore_errors=True)
 
 

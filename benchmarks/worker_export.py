@@ -17,7 +17,6 @@ import argparse
 import io
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scaleout import MANAGE, REPO, SERVER, Processes, environment, manage, reachable  # noqa: E402
+from scaleout import (MANAGE, SERVER, Processes, drop_database, environment,  # noqa: E402
+                      prepare_database, reachable)
 
 
 def main() -> int:
@@ -45,19 +45,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="ooe-worker-export-"))
     (work / "static").mkdir()
     env = environment(args, str(work / "media"), str(work / "static"))
-    import psycopg
-
-    with psycopg.connect(f"{args.server}/postgres", autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                    [args.database]).fetchone()
-        if not (exists and args.reuse):
-            if exists:
-                connection.execute(f'DROP DATABASE "{args.database}" WITH (FORCE)')
-            connection.execute(f'CREATE DATABASE "{args.database}"')
-            started = time.monotonic()
-            manage(env, "migrate", "--noinput", "-v", "0")
-            manage(env, "seed_demo", "--orders", str(args.orders), "--bulk-threshold", "0")
-            print(f"Seeded {args.orders} orders in {time.monotonic() - started:.0f} s.")
+    prepare_database(args, env)
     os.environ.update(env)
     import django
 
@@ -108,11 +96,7 @@ def main() -> int:
           f"wall {wall:.1f} s from the request; the worker's own time {worker:.1f} s = "
           f"{job.done / worker:,.0f} rows/s ({job.done / worker / (rows / inline):.2f}× inline).")
     if not args.keep:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(f"{args.server}/postgres", autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        drop_database(args)
     return 0
 
 
