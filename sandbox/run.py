@@ -25,7 +25,7 @@ MANAGE = str(Path(__file__).resolve().parent / "manage.py")
 def commands(port: int, *, worker: bool, tick: bool) -> dict[str, list[str]]:
     """The processes to run, by name."""
     python = sys.executable
-    chosen = {"web": [python, MANAGE, "runserver", f"127.0.0.1:{port}", "--noreload"]}
+    chosen = {"web": [python, MANAGE, "runserver", f"127.0.0.1:{port}"]}
     if worker:
         # --reload off: a worker restarting mid-job would leave the job to the stale-job sweep.
         chosen["worker"] = [python, MANAGE, "db_worker", "--no-reload", "--interval", "0.5"]
@@ -50,6 +50,11 @@ def main() -> int:
     options = parser.parse_args()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     children: dict[str, subprocess.Popen[str]] = {}
+    # Handled here before the children start: they begin with the default handlers (a shell
+    # that started this script in the background may have ignored SIGINT).
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     for name, command in commands(options.port, worker=not options.no_worker,
                                   tick=not options.no_tick).items():
         # Own process group: the terminal's Ctrl-C reaches this script only, which then stops
@@ -59,23 +64,22 @@ def main() -> int:
         children[name] = child
         threading.Thread(target=_relay, args=(name, child.stdout), daemon=True).start()
 
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
     exited: list[str] = []
     while not stopping.is_set() and not exited:
         exited = [name for name, child in children.items() if child.poll() is not None]
         stopping.wait(0.5)
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 10
-    for child in children.values():
-        try:
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    # Ctrl-C first (the worker finishes its task), then SIGTERM, then SIGKILL, to each
+    # process group (runserver's autoreloader has a child).
+    for signum, grace in ((signal.SIGINT, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        running = [child for child in children.values() if child.poll() is None]
+        for child in running:
+            try:
+                os.killpg(child.pid, signum)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while any(child.poll() is None for child in running) and time.monotonic() < deadline:
+            time.sleep(0.1)
     if exited:
         print(f"\nStopped: {', '.join(exited)} exited (code "
               f"{children[exited[0]].returncode}).")
