@@ -6,30 +6,35 @@ MANAGE := $(PY) sandbox/manage.py
 DEMO_ORDERS ?= 200
 # pytest exits 5 when it collected no test; with -k or a marker that can be legitimate.
 PYTEST := $(PY) -m pytest
+PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
+PORT ?= 8000
 
 .PHONY: install run test test-postgres test-browser migrate seed clean lint
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[sandbox,test]"
+	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
+	$(PY) -m pip install $(PIP_QUIET) -e ".[sandbox,test]"
 	touch $@
 
 install: $(VENV)/.installed
 
 migrate: install
-	$(MANAGE) migrate --noinput
+	@$(MANAGE) migrate --noinput -v 0
 
 seed: migrate
-	$(MANAGE) seed_demo --orders $(DEMO_ORDERS) --only-if-empty
+	@$(MANAGE) seed_demo --orders $(DEMO_ORDERS) --only-if-empty
 
+# The web server, the task worker (background exports, imports, prints) and the scheduler
+# tick, in one terminal; Ctrl-C stops all three.
 run: seed
 	@echo ""
-	@echo "  Oscar dashboard: http://127.0.0.1:8000/dashboard/"
-	@echo "  Wagtail admin:   http://127.0.0.1:8000/cms/"
+	@echo "  Oscar dashboard: http://127.0.0.1:$(PORT)/dashboard/"
+	@echo "  Wagtail admin:   http://127.0.0.1:$(PORT)/cms/"
 	@echo "  Login:           demo@example.com / demo   (username: demo)"
+	@echo "  Ctrl-C stops the web server, the worker and the tick."
 	@echo ""
-	$(MANAGE) runserver 127.0.0.1:8000
+	@$(PY) sandbox/run.py --port $(PORT)
 
 # Static checks, one step each: import contracts (.importlinter), ruff and mypy (both
 # configured in pyproject.toml). docs/architecture.md explains the contracts.

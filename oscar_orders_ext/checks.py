@@ -39,3 +39,28 @@ def check_workflow(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             errors.append(checks.Error(f"Stock effect {effect!r} names undeclared state "
                                        f"{state!r}.", id="oscar_orders_ext.E004"))
     return errors
+
+
+@checks.register()
+def check_background_tasks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Warn when a production setting (DEBUG off) runs long jobs inline in web requests."""
+    from django.conf import settings
+    from django_tasks import task_backends
+    from django_tasks.backends.immediate import ImmediateBackend
+    from django_tasks.exceptions import InvalidTaskBackendError
+
+    if settings.DEBUG:
+        return []
+    try:
+        backend = task_backends["default"]
+    except InvalidTaskBackendError:
+        return []  # django-tasks reports a broken TASKS setting itself
+    if not isinstance(backend, ImmediateBackend):
+        return []
+    return [checks.Warning(
+        "Background exports, imports and bulk prints run inline in the web request: TASKS "
+        "uses ImmediateBackend while DEBUG is off.",
+        hint="Use django-tasks' database backend (django_tasks_db.DatabaseBackend) and run "
+             "'manage.py db_worker' (docs/deployment.md); silence oscar_orders_ext.W001 if "
+             "inline jobs are what you want.",
+        id="oscar_orders_ext.W001")]

@@ -33,6 +33,11 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_SYNC_LIMIT": 5000,
     # Hours a background export's file stays downloadable.
     "EXPORT_EXPIRY_HOURS": 48,
+    # Seconds between the heartbeats of a job running in a worker.
+    "JOB_HEARTBEAT_SECONDS": 30,
+    # A running job without a heartbeat for this many seconds is failed by the tick's sweep
+    # (its worker died); keep it several heartbeats long.
+    "JOB_STALE_SECONDS": 300,
     # Name of the funnel created after migrate when a shop has none.
     "DEFAULT_FUNNEL_NAME": "Orders",
     # Refuse the "ship" transition until a shipment with a tracking code is recorded.

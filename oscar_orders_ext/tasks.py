@@ -2,8 +2,11 @@
 
 Each task is defined beside the work it runs (so the services that enqueue it need not import
 this module); this module lists them all in one place. With the default ``ImmediateBackend``
-tasks run inline; a production shop points ``TASKS`` at a real worker (django-tasks' database
-backend, for example) and nothing else changes.
+tasks run inline; a production shop points ``TASKS`` at a real worker
+(``django_tasks_db.DatabaseBackend`` and ``manage.py db_worker``, or
+``django_tasks_rq.RQBackend``) and nothing else changes: ``docs/deployment.md`` has the set-up.
+Job tasks claim their job and keep a heartbeat (``services/jobs.py``), so a second delivery
+does nothing and a dead worker's job is failed by the tick.
 """
 
 from .documents.service import run_print_task

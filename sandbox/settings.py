@@ -7,6 +7,7 @@ The database comes from ``DATABASE_URL`` (SQLite file ``sandbox/db.sqlite3`` by 
 ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/oscar_sandbox``.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +26,10 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{SANDBOX_DIR / 'db.sqlite3'}", conn_max_age=0),
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web server, the worker and the tick share the file: wait for a lock rather than
+    # failing at once ("database is locked") when another process is writing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
 # Oscar's own models use AutoField; keep new tables consistent with them.
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
@@ -88,6 +93,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_tasks",
+    "django_tasks_db",
     # The app under development, and the sandbox's demo data
     "django_filters",
     "oscar_orders_ext",
@@ -167,8 +173,13 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 LOGIN_REDIRECT_URL = "/"
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
-# Background tasks (Wagtail and the app use django-tasks): run them inline in the sandbox.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Background tasks (Wagtail and the app use django-tasks) go to django-tasks' database backend:
+# `make run` starts its worker (`manage.py db_worker`) beside the web server. Without a worker,
+# SANDBOX_TASKS=immediate runs them inline in the request instead.
+TASKS = {"default": {"BACKEND": (
+    "django_tasks.backends.immediate.ImmediateBackend"
+    if os.environ.get("SANDBOX_TASKS") == "immediate"
+    else "django_tasks_db.DatabaseBackend")}}
 
 # Search: Oscar's storefront search through Haystack's database-less engine.
 HAYSTACK_CONNECTIONS = {
@@ -210,6 +221,9 @@ OSCAR_ORDER_STATUS_CASCADE: dict[str, str] = {}
 # Oscar's dashboard navigation comes from ``oscar.defaults`` (imported above); the workspace
 # adds itself under Fulfilment at start-up. Make it what "Orders" opens:
 OSCAR_ORDERS_EXT_REPLACE_ORDER_LIST = True
+# The demo has a few hundred orders: exporting more than 100 goes through the worker, so the
+# export page shows its progress bar and then the download.
+OSCAR_ORDERS_EXT_EXPORT_SYNC_LIMIT = int(os.environ.get("OSCAR_ORDERS_EXT_EXPORT_SYNC_LIMIT", 100))
 
 # --- Wagtail ---------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Oscar Orders Ext sandbox"

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "sorl.thumbnail",
     "django_tables2",
     "django_tasks",
+    "django_tasks_db",  # the worker tests (tests/worker) enqueue through its backend
     "django_filters",
     # Wagtail, for the optional Wagtail admin front end (oscar_orders_ext.contrib.wagtail)
     "wagtail.sites",
@@ -138,6 +139,8 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "_media"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Tests run jobs inline on purpose (DEBUG is off here, which would otherwise warn).
+SILENCED_SYSTEM_CHECKS = ["oscar_orders_ext.W001"]
 
 from oscar.defaults import *  # noqa: E402,F401,F403
 

@@ -31,6 +31,7 @@ from oscar_orders_ext.constants import DocumentKind, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import ExportJob, IssuedDocument, OrderProcess
 from oscar_orders_ext.services.edits import check_permission
+from oscar_orders_ext.services.jobs import run_claimed
 from oscar_orders_ext.services.locking import OrderLike, locked_process, order_pk
 from oscar_orders_ext.services.timeline import record
 
@@ -506,4 +507,4 @@ def run_print_job(job_id: int) -> ExportJob:
 @task()
 def run_print_task(job_id: int) -> None:
     """Render a background bulk print of documents."""
-    run_print_job(job_id)
+    run_claimed(ExportJob, job_id, "print", run_print_job)

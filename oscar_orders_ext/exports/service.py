@@ -38,6 +38,7 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import ExportJob, OrderProcess
 from oscar_orders_ext.services import logistics
+from oscar_orders_ext.services.jobs import EXPORT_TEMP_PREFIX, run_claimed
 
 from .writers import Money, csv_chunks, write_xlsx
 
@@ -446,7 +447,9 @@ def run_export(job_id: int) -> ExportJob:
     def progress(done: int) -> None:
         ExportJob.objects.filter(pk=job.pk).update(done=done)
 
-    handle, path = tempfile.mkstemp(suffix=f".{options.format}")
+
+    handle, path = tempfile.mkstemp(prefix=f"{EXPORT_TEMP_PREFIX}{job.pk}-",
+                                    suffix=f".{options.format}")
     try:
         with os.fdopen(handle, "w+b") as target:
             done = write_export(options, job.user, target, progress=progress)
@@ -467,7 +470,7 @@ def run_export(job_id: int) -> ExportJob:
 @task()
 def run_export_task(job_id: int) -> None:
     """Write a background export."""
-    run_export(job_id)
+    run_claimed(ExportJob, job_id, "export", run_export)
 
 
 def purge_expired_exports() -> int:

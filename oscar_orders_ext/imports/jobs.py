@@ -22,6 +22,7 @@ from django_tasks import task
 
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.models import ImportJob
+from oscar_orders_ext.services.jobs import run_claimed
 
 from .service import ImportPlan, ImportRefused, commit_import, format_for, plan_import
 from .sources import (ImportFileError, check_size, check_type, read_headers,
@@ -222,13 +223,13 @@ def run_commit(job_id: int) -> ImportJob:
 @task()
 def plan_import_task(job_id: int) -> None:
     """Read an uploaded order file (the dry run of a large import)."""
-    run_plan(job_id)
+    run_claimed(ImportJob, job_id, "plan", run_plan)
 
 
 @task()
 def commit_import_task(job_id: int) -> None:
     """Import a large order file whose dry run was accepted."""
-    run_commit(job_id)
+    run_claimed(ImportJob, job_id, "commit", run_commit)
 
 
 def purge_expired_imports() -> int:

@@ -6,7 +6,7 @@ One module per concern; every model is importable from here, as Django expects.
 from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
-from .jobs import ExportJob, ImportJob, export_upload_to, import_upload_to
+from .jobs import ExportJob, ImportJob, TickRun, WorkerRun, export_upload_to, import_upload_to
 from .logistics import TRACKING_CODE_PLACEHOLDER, Carrier, Shipment
 from .preferences import ColumnPreference, SavedView
 from .process import ORDER_MODEL, OrderProcess, OrderProcessQuerySet, ProcessTally, Tag
@@ -16,6 +16,7 @@ __all__ = [
     "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "Carrier", "ColumnPreference",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
     "ImportJob", "IssuedDocument", "OrderProcess", "OrderProcessQuerySet", "ProcessTally",
-    "SavedView", "Shipment", "ShopIdentity", "Stage", "Tag", "TimelineEntry",
+    "SavedView", "Shipment", "ShopIdentity", "Stage", "Tag", "TickRun", "TimelineEntry",
+    "WorkerRun",
     "export_upload_to", "import_upload_to", "issued_document_upload_to",
 ]

@@ -1,4 +1,4 @@
-"""Background exports and imports, with their files and progress."""
+"""Background exports and imports, with their files and progress; the scheduler tick's runs."""
 
 from __future__ import annotations
 
@@ -8,11 +8,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class WorkerRun(models.Model):
+    """What a worker records while it runs a job, so that a job whose worker died is noticed.
+
+    A task claims its phase of the job once (a second delivery of the same task finds it
+    claimed and does nothing); while it runs, a heartbeat refreshes ``heartbeat_at``. The
+    tick's stale-job sweep fails jobs whose heartbeat stopped (``oscar_orders_ext.tasks``).
+    """
+
+    #: The phase a worker claimed ("export", "print", "plan", "commit"); "" before any.
+    claimed_for = models.CharField(_("claimed for"), max_length=16, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 def export_upload_to(job: ExportJob, filename: str) -> str:
     return f"oscar_orders_ext/exports/{job.pk}/{filename}"
 
 
-class ExportJob(models.Model):
+class ExportJob(WorkerRun):
     """A large export written in the background; its file expires."""
 
     class Status(models.TextChoices):
@@ -57,7 +74,7 @@ def import_upload_to(job: ImportJob, filename: str) -> str:
     return f"oscar_orders_ext/imports/{job.uploaded_by_id}/{filename}"
 
 
-class ImportJob(models.Model):
+class ImportJob(WorkerRun):
     """An uploaded order file: its dry run, then its commit, each possibly in the background.
 
     The file itself stays in Django storage so the commit reads exactly what was previewed;
@@ -119,3 +136,25 @@ class ImportJob(models.Model):
         """Planned, without row errors, something to do, not expired."""
         return (self.status == self.Status.PLANNED and not self.error_count
                 and not self.expired and bool(self.plan.get("actionable")))
+
+
+class TickRun(models.Model):
+    """The last run of one piece of due work registered on the tick (``oscar_orders_ext.tick``).
+
+    Kept in the database so every host running ``orders_tick`` agrees on what is due.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    last_started_at = models.DateTimeField(_("last started"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("last finished"), null=True, blank=True)
+    #: What the last run reported (a count, a sentence), or its error.
+    last_result = models.TextField(_("last result"), blank=True)
+    last_failed = models.BooleanField(_("last run failed"), default=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tick run")
+        verbose_name_plural = _("tick runs")
+
+    def __str__(self) -> str:
+        return self.name

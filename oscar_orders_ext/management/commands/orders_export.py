@@ -20,7 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--delimiter", default=",", choices=[",", ";", "tab"])
         parser.add_argument("--bom", action="store_true")
         parser.add_argument("--purge-expired", action="store_true",
-                            help=_("Delete expired background export files."))
+                            help=_("Delete expired background export files (orders_tick does it "
+                                   "every hour)."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["purge_expired"]:
