@@ -336,3 +336,21 @@ def test_addresses_save_when_other_orders_have_addresses_too(django_app, manager
     assert other.billing_address.line1 == "30 Other Way"
     assert other.shipping_address.line1 == "40 Other Way"
     assert get_model("order", "BillingAddress").objects.filter(code__isnull=True).count() == 2
+
+
+def test_a_funnel_without_a_stage_for_the_state_is_refused_with_the_reason(django_app, editor,
+                                                                           order):
+    # Saved silently before: the order then showed on no board at all.
+    from oscar_orders_ext.models import Stage
+
+    shipped_only = Funnel.objects.create(name="Returns", slug="returns")
+    Stage.objects.create(funnel=shipped_only, name="Back", state="shipped", position=1)
+    page = django_app.get(page_url(order), user=editor)
+    form = page.forms[next(i for i, f in page.forms.items() if "payment_status" in f.fields)]
+    form["funnel"] = str(shipped_only.pk)
+    form["payment_status"] = "paid"
+    page = form.submit().follow()
+    assert "“Returns” has no stage for the state “New”" in errors(page)
+    process = process_of(order)
+    assert process.funnel == Funnel.objects.get_default() and process.stage is not None
+    assert process.payment_status == "unpaid"  # all or nothing
