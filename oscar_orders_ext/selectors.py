@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
+from django_filters.fields import RangeField
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -71,6 +72,36 @@ class OpenChoiceFilter(django_filters.MultipleChoiceFilter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("distinct", False)
         super().__init__(*args, **kwargs)
+
+
+class AmountField(forms.DecimalField):
+    """A decimal typed with either separator: "12.5", "12,5", "1 234,50", "1,234.50"."""
+
+    def to_python(self, value: Any) -> Decimal | None:
+        text = re.sub(r"[\s\u00a0\u202f']", "", str(value or ""))
+        if "," in text and "." in text:  # the last separator is the decimal one
+            text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else \
+                text.replace(".", "").replace(",", ".")
+        elif text.count(",") == 1:
+            text = text.replace(",", ".")
+        return super().to_python(text)
+
+
+class AmountRangeField(RangeField):
+    """Two amounts, the first not above the second."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__((AmountField(), AmountField()), *args, **kwargs)
+
+    def compress(self, data_list: list[Any]) -> slice | None:
+        if data_list and None not in data_list[:2] and data_list[0] > data_list[1]:
+            raise forms.ValidationError(
+                _("The lowest total is above the highest: swap them."), code="min_above_max")
+        return super().compress(data_list)
+
+
+class AmountRangeFilter(django_filters.RangeFilter):
+    field_class = AmountRangeField
 
 
 def _choices_of(field_name: str) -> Any:
@@ -131,7 +162,7 @@ class OrderFilter(django_filters.FilterSet):
     placed = django_filters.DateFromToRangeFilter(
         field_name="placed_at", label=_("Placed between"),
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}))
-    total = django_filters.RangeFilter(field_name="total", label=_("Total between"))
+    total = AmountRangeFilter(field_name="total", label=_("Total between"))
     currency = OpenChoiceFilter(choices=_choices_of("currency"),
                                                    label=_("Currency"))
     payment_method = OpenChoiceFilter(choices=_choices_of("payment_method"),
