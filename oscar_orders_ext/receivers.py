@@ -40,11 +40,13 @@ def record_payment_method(sender: Any, instance: Any, raw: bool = False, **kwarg
 def follow_status_changed_elsewhere(sender: Any, order: Any, old_status: str, new_status: str,
                                     **kwargs: Any) -> None:
     """When Oscar's own dashboard (or any code) sets a status, let the workflow state follow."""
+    from .middleware import current_user
     from .services.oscar_status import is_mirroring
     from .services.transitions import follow_oscar_status
 
     if app_settings.FOLLOW_OSCAR_STATUS and not is_mirroring(order):
-        follow_oscar_status(order, new_status)
+        # The signal names no user: the operator is the one of the request (CurrentUserMiddleware).
+        follow_oscar_status(order, new_status, user=current_user())
 
 
 def create_default_funnel(sender: Any, **kwargs: Any) -> None:

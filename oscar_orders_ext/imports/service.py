@@ -22,6 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.conf import app_settings
@@ -110,6 +111,13 @@ class ImportPlan:
     @property
     def can_commit(self) -> bool:
         return not self.errors
+
+    @property
+    def customers_to_email(self) -> int:
+        """Round trip: customers a commit would email by default (state changes that notify,
+        not predicted to be refused)."""
+        return sum(1 for update in self.updates
+                   if any(c.emails and not c.refusal for c in update.changes))
 
     @property
     def actionable(self) -> int:
@@ -365,13 +373,21 @@ def _plan_edits(plan: ImportPlan) -> None:
                     field=entry.name, label=str(entry.label), old=old, new=new,
                     old_text=entry.show(old, context), new_text=entry.show(new, context),
                     refusal=entry.predict_refusal(process, new) if entry.predict_refusal
-                    else ""))
+                    else "", emails=bool(entry.emails and entry.emails(process, new, None))))
             if update.changes:
                 plan.updates.append(update)
                 plan.counts.orders_to_update += 1
             else:
                 plan.counts.orders_unchanged += 1
     plan.errors = sorted(plan.errors + errors, key=_error_order)
+    emailed = plan.customers_to_email
+    if emailed:
+        plan.warnings.append(ngettext(
+            "%(count)d customer would be emailed about their order's new state (the "
+            "workflow's default; you can choose not to notify when you import).",
+            "%(count)d customers would be emailed about their orders' new state (the "
+            "workflow's default; you can choose not to notify when you import).", emailed)
+            % {"count": emailed})
     refused = sum(1 for update in plan.updates if any(c.refusal for c in update.changes))
     if refused:
         plan.warnings.append(
@@ -379,8 +395,8 @@ def _plan_edits(plan: ImportPlan) -> None:
               "reported as refused and left as they are.") % {"count": refused})
 
 
-def apply_updates(plan: ImportPlan, *, user: Any = None,
-                  progress: Progress | None = None) -> ImportResult:
+def apply_updates(plan: ImportPlan, *, user: Any = None, progress: Progress | None = None,
+                  notify: bool | None = None) -> ImportResult:
     """Round trip: apply each order's changes through the services, one savepoint per order.
 
     An order whose change is refused (the state machine, a permission, a condition) keeps all
@@ -397,7 +413,10 @@ def apply_updates(plan: ImportPlan, *, user: Any = None,
                     process = update.process or OrderProcess.objects.get(
                         order_id=update.order_id)
                     for change in update.changes:
-                        field_named(change.field).apply(process, change.new, user, note)
+                        entry = field_named(change.field)
+                        # ``notify`` (None: the workflow's default) for fields that can email.
+                        options = {"notify": notify} if entry.emails else {}
+                        entry.apply(process, change.new, user, note, **options)
                     record(update.order_id, TimelineKind.IMPORT, actor=user,
                            data={"file": plan.filename, "source": plan.source,
                                  "format": plan.reader.name,
