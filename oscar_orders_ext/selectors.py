@@ -109,21 +109,42 @@ def _choices_of(field_name: str) -> Any:
 
 
 NUMBER_LIKE = re.compile(r"^[#\w-]*\d[\w-]*$")
+#: A phone number as people type or copy it: "+33 1 40 20 00 00", "01-40-20-00-00", "(555) 0100".
+PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
+MIN_PHONE_DIGITS = 6
+
+
+def _phone_match(text: str) -> Q | None:
+    """Phones holding the digits typed, whatever the separators; a national number's leading
+    0 is dropped so that "01 40 20 00 00" finds "+33140200000" (phones are stored E.164)."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < MIN_PHONE_DIGITS:
+        return None
+    match = Q(customer_phone__contains=digits)
+    if digits.startswith("0") and len(digits.lstrip("0")) >= MIN_PHONE_DIGITS:
+        match |= Q(customer_phone__contains=digits.lstrip("0"))
+    return match
 
 
 def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProcess]:
     """Orders matching an order number, customer name, email or phone, product title or SKU.
 
-    The shape of the text picks the indexes: an email searches emails; a number-like word
-    searches order numbers, or, when no number starts with it, phones and SKUs; anything else
-    searches names and product titles.
+    The shape of the text picks the indexes: an email (or its start) searches emails; a phone
+    as displayed searches phones; a number-like word searches order numbers by prefix, or,
+    when no number starts with it, numbers containing it, phones and SKUs starting with it;
+    anything else searches names and product titles. On PostgreSQL, trigram indexes (migration
+    0011) serve the "contains" searches; prefixes use the btree pattern indexes.
     """
     text = text.strip()
     if not text:
         return processes
     if "@" in text:
         return processes.filter(customer_email__startswith=text.lower())
-    products = Line.objects.filter(Q(title__icontains=text) | Q(partner_sku__iexact=text)
+    if PHONE_LIKE.match(text) and not NUMBER_LIKE.match(text):
+        phone = _phone_match(text)
+        if phone is not None:
+            return processes.filter(phone)
+    products = Line.objects.filter(Q(title__icontains=text) | Q(partner_sku__istartswith=text)
                                    | Q(upc__iexact=text))
     if NUMBER_LIKE.match(text):
         number = text.lstrip("#")
@@ -131,17 +152,19 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
         if number.upper() != number:
             by_number |= Q(number__startswith=number.upper())
         # An order number is what people type most: when some number starts with the text,
-        # search numbers alone, on their index; only otherwise look at phones and SKUs, which
-        # no index can serve.
+        # search numbers alone, on their index; only otherwise look further.
         if processes.filter(by_number).exists():
             return processes.filter(by_number)
-        digits = re.sub(r"\D", "", text)
-        others = Q(order_id__in=Line.objects.filter(partner_sku__iexact=text).values("order_id"))
-        if len(digits) >= 6:
-            others |= Q(customer_phone__contains=digits)
+        others = Q(number__contains=number.upper()) | Q(order_id__in=Line.objects.filter(
+            partner_sku__istartswith=text).values("order_id"))
+        phone = _phone_match(text)
+        if phone is not None:
+            others |= phone
         return processes.filter(others)
-    return processes.filter(Q(customer_name__icontains=text)
-                            | Q(order_id__in=products.values("order_id")))
+    matches = Q(customer_name__icontains=text) | Q(order_id__in=products.values("order_id"))
+    if not any(char.isspace() for char in text):  # "claire.dubois": the start of an email
+        matches |= Q(customer_email__startswith=text.lower())
+    return processes.filter(matches)
 
 
 class OrderFilter(django_filters.FilterSet):

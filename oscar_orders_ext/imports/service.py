@@ -324,9 +324,12 @@ def _plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
     if counts.lines_without_product:
         listed = ", ".join(list(unknown_skus)[:SKUS_LISTED])
         more = len(unknown_skus) - SKUS_LISTED
-        message = _("%(count)d lines match no product of the shop (unknown or missing SKU); they "
-                    "are imported with their title and price and have no stock effect.") % {
-            "count": counts.lines_without_product}
+        message = ngettext(
+            "%(count)d line matches no product of the shop (unknown or missing SKU); it is "
+            "imported with its title and price and has no stock effect.",
+            "%(count)d lines match no product of the shop (unknown or missing SKU); they "
+            "are imported with their title and price and have no stock effect.",
+            counts.lines_without_product) % {"count": counts.lines_without_product}
         if listed:
             message += " " + _("Unknown SKUs: %(skus)s") % {"skus": listed}
             if more > 0:

@@ -9,12 +9,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.exceptions import OrderWorkflowError
 
+from ... import data
 from ...bulk import create_orders_in_bulk
 from ...checkout import create_orders_with_oscar
 from ...planning import check_workflow, placement_ages, plan_order
@@ -96,13 +97,15 @@ class Command(BaseCommand):
                               % {"done": done, "total": count, "rate": done / elapsed})
 
         if bulk:
-            self.stdout.write(_("Writing %(count)d orders in bulk, %(batch)d per batch…")
-                              % {"count": count, "batch": options["batch_size"]})
+            self.stdout.write(ngettext("Writing %(count)d order in bulk, %(batch)d per batch…",
+                                       "Writing %(count)d orders in bulk, %(batch)d per batch…",
+                                       count) % {"count": count, "batch": options["batch_size"]})
             done = create_orders_in_bulk(plans, world, batch_size=options["batch_size"],
                                          progress=progress)
         else:
-            self.stdout.write(_("Placing %(count)d orders through Oscar's checkout…")
-                              % {"count": count})
+            self.stdout.write(ngettext("Placing %(count)d order through Oscar's checkout…",
+                                       "Placing %(count)d orders through Oscar's checkout…",
+                                       count) % {"count": count})
             try:
                 done = create_orders_with_oscar(plans, world, run_started=now,
                                                 progress=progress)
@@ -110,7 +113,10 @@ class Command(BaseCommand):
                 raise CommandError(error.message) from error
         elapsed = max(time.monotonic() - started, 1e-6)
         self.stdout.write(self.style.SUCCESS(
-            _("Added %(count)d orders in %(seconds).1f s (%(rate).0f orders/s). "
-              "Log in to /dashboard/ as %(username)s / %(password)s.")
-            % {"count": done, "seconds": elapsed, "rate": done / elapsed,
-               "username": "demo", "password": "demo"}))
+            ngettext("Added %(count)d order in %(seconds).1f s (%(rate).0f orders/s).",
+                     "Added %(count)d orders in %(seconds).1f s (%(rate).0f orders/s).", done)
+            % {"count": done, "seconds": elapsed, "rate": done / elapsed} + " "
+            + _("Log in at /dashboard/ or /cms/ as %(email)s / %(password)s (username "
+                "%(username)s); customers and operators also use the password %(password)s.")
+            % {"email": data.ADMIN_EMAIL, "username": data.ADMIN_USERNAME,
+               "password": data.ADMIN_PASSWORD}))
