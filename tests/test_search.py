@@ -30,19 +30,19 @@ def found(text):
                                    "01-40-20-00-00", "33140200000"])
 def test_a_phone_typed_as_displayed_finds_the_order(claire, typed):
     # "+33140200000" found nothing while "33140200000" found the orders.
-    assert found(typed) == {claire.number}
+    assert found(typed) == {str(claire.number)}
 
 
 @pytest.mark.parametrize("typed", ["AL-0012", "al-0012-blk"])
 def test_the_start_of_a_sku_finds_the_order(claire, typed):
-    assert found(typed) == {claire.number}
+    assert found(typed) == {str(claire.number)}
 
 
 def test_the_start_of_an_email_finds_the_order(claire):
-    assert found("claire.dubois") == {claire.number}
+    assert found("claire.dubois") == {str(claire.number)}
 
 
 def test_part_of_an_order_number_finds_it(claire):
-    assert found(claire.number[-4:]) >= {claire.number}
+    assert found(str(claire.number)[-4:]) >= {str(claire.number)}
     assert found("X00002") == {"X00002"}
     assert found("00002") == {"X00002"}  # inside the number

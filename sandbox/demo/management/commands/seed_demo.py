@@ -77,6 +77,12 @@ class Command(BaseCommand):
             "operators": len(world.operators), "tags": len(world.tags),
             "new_products": created.get("products", 0), "new_users": created.get("users", 0),
             "new_tags": created.get("tags", 0)})
+        # One way to name the demo login, as the README and `make run` do.
+        self.stdout.write(
+            _("Log in at /dashboard/ or /cms/ as %(email)s / %(password)s (username "
+              "%(username)s); customers and operators also use the password %(password)s.")
+            % {"email": data.ADMIN_EMAIL, "username": data.ADMIN_USERNAME,
+               "password": data.ADMIN_PASSWORD})
         if options["only_if_empty"] and Order.objects.exists():
             self.stdout.write(_("The shop already has orders: none added."))
             return
@@ -115,8 +121,4 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             ngettext("Added %(count)d order in %(seconds).1f s (%(rate).0f orders/s).",
                      "Added %(count)d orders in %(seconds).1f s (%(rate).0f orders/s).", done)
-            % {"count": done, "seconds": elapsed, "rate": done / elapsed} + " "
-            + _("Log in at /dashboard/ or /cms/ as %(email)s / %(password)s (username "
-                "%(username)s); customers and operators also use the password %(password)s.")
-            % {"email": data.ADMIN_EMAIL, "username": data.ADMIN_USERNAME,
-               "password": data.ADMIN_PASSWORD}))
+            % {"count": done, "seconds": elapsed, "rate": done / elapsed}))
