@@ -82,8 +82,9 @@ def pages_for(which: str) -> list[Page]:
 
     oscar_list = Page("oscar", "Oscar: order list", "/dashboard/orders/", [newest_number(orders)])
     table = Page("table", "Ours: table", "/dashboard/workspace/", [newest_number(processes)])
+    searches = search_pages(processes, newest_number)
     if which == "scale":
-        return [oscar_list, table]
+        return [oscar_list, table, *searches]
 
     status, state = "Being processed", "processing"
     middle = orders.values_list("number", flat=True)[orders.count() // 2]
@@ -118,7 +119,37 @@ def pages_for(which: str) -> list[Page]:
                  processes.filter(**has_email), processes.exclude(**has_email)),
         Page("kanban", f"Ours: Kanban /{funnel.slug}/",
              f"/dashboard/workspace/kanban/{funnel.slug}/", [funnel.name, card]),
+        *searches,
     ]
+
+
+def search_pages(processes: Any, newest_number: Any) -> list[Page]:
+    """Look-ups as people type them: a phone as displayed, the start of an email, of a SKU,
+    part of an order number (served by the trigram indexes of migration 0011 on PostgreSQL)."""
+    from oscar.core.loading import get_model
+
+    from oscar_orders_ext import selectors
+
+    line_model = get_model("order", "Line")
+    pages = []
+    phone = processes.exclude(customer_phone="").values_list("customer_phone", flat=True).first()
+    email = processes.exclude(customer_email="").values_list("customer_email", flat=True).first()
+    sku = line_model.objects.exclude(partner_sku="").values_list("partner_sku", flat=True).first()
+    number = processes.values_list("number", flat=True).first()
+    typed = {
+        "search_phone": phone and f"{phone[:3]} {phone[3:6]} {phone[6:]}",  # "+33 140 200000"
+        "search_email_start": email and email.split("@")[0],
+        "search_sku_start": sku and sku[:-2],
+        "search_number_part": number and str(number)[1:],
+    }
+    for key, text in typed.items():
+        if not text:
+            continue
+        matching = selectors.search(processes, text)
+        pages.append(Page(key, f"Ours: q={text}",
+                          f"/dashboard/workspace/?{urlencode({'q': text})}",
+                          [newest_number(matching)]))
+    return pages
 
 
 def fetch(client: Any, page: Page, check_content: bool = False) -> int:

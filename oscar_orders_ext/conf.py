@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "MIRROR_OSCAR_STATUS": True,
     # Follow status changes made outside the app (Oscar's own dashboard, scripts).
     "FOLLOW_OSCAR_STATUS": True,
+    # Scheme and host of links in customer emails ("https://shop.example.com"); "" builds them
+    # from OSCAR_URL_SCHEMA and the current Site's domain (Sites framework).
+    "SITE_URL": "",
     # Master switch for customer emails on state changes.
     "NOTIFY_CUSTOMERS": True,
     # CommunicationEventType code of the state-change email.

@@ -23,6 +23,7 @@ from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import display, selectors
 from .columns import COLUMNS, Column, columns_for, ordering_for
@@ -253,10 +254,17 @@ class BulkOutcome:
 
     @property
     def success_message(self) -> str:
-        """The "n orders updated." line, empty when nothing changed."""
+        """The "n orders updated." line (and how many customers were emailed), empty when
+        nothing changed."""
         if self.report is None or not self.report.done:
             return ""
-        return _("%(count)d orders updated.") % {"count": self.report.done}
+        message = ngettext("%(count)d order updated.", "%(count)d orders updated.",
+                           self.report.done) % {"count": self.report.done}
+        if self.report.emailed:
+            message += " " + ngettext("%(count)d customer emailed.",
+                                      "%(count)d customers emailed.",
+                                      self.report.emailed) % {"count": self.report.emailed}
+        return message
 
 
 def apply_bulk_action(request: HttpRequest, data: dict[str, Any], pks: list[int]
@@ -264,7 +272,7 @@ def apply_bulk_action(request: HttpRequest, data: dict[str, Any], pks: list[int]
     """Run a (non-export) bulk action of a valid ``BulkActionForm`` on ``pks``."""
     try:
         apply = resolve_action(data["action"], transition=data["transition"], tag=data["tag"],
-                               operator=data["operator"])
+                               operator=data["operator"], notify=data.get("notify"))
     except OrderWorkflowError as error:
         return BulkOutcome(error=error.message)
     return BulkOutcome(report=run_bulk_action(pks, data["action"], apply, user=request.user))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .conf import app_settings
+from .middleware import current_user
 from .models import Funnel, OrderProcess
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
@@ -40,7 +41,8 @@ def follow_status_changed_elsewhere(sender: Any, order: Any, old_status: str, ne
                                     **kwargs: Any) -> None:
     """When Oscar's own dashboard (or any code) sets a status, let the workflow state follow."""
     if app_settings.FOLLOW_OSCAR_STATUS and not is_mirroring(order):
-        follow_oscar_status(order, new_status)
+        # The signal names no user: the operator is the one of the request (CurrentUserMiddleware).
+        follow_oscar_status(order, new_status, user=current_user())
 
 
 def create_default_funnel(sender: Any, **kwargs: Any) -> None:

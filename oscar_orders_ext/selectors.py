@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import django_filters
+from django_filters.fields import RangeField
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -77,26 +78,77 @@ class OpenChoiceFilter(django_filters.MultipleChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class AmountField(forms.DecimalField):
+    """A decimal typed with either separator: "12.5", "12,5", "1 234,50", "1,234.50"."""
+
+    def to_python(self, value: Any) -> Decimal | None:
+        text = re.sub(r"[\s\u00a0\u202f']", "", str(value or ""))
+        if "," in text and "." in text:  # the last separator is the decimal one
+            text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else \
+                text.replace(".", "").replace(",", ".")
+        elif text.count(",") == 1:
+            text = text.replace(",", ".")
+        return super().to_python(text)
+
+
+class AmountRangeField(RangeField):
+    """Two amounts, the first not above the second."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__((AmountField(), AmountField()), *args, **kwargs)
+
+    def compress(self, data_list: list[Any]) -> slice | None:
+        if data_list and None not in data_list[:2] and data_list[0] > data_list[1]:
+            raise forms.ValidationError(
+                _("The lowest total is above the highest: swap them."), code="min_above_max")
+        return super().compress(data_list)
+
+
+class AmountRangeFilter(django_filters.RangeFilter):
+    field_class = AmountRangeField
+
+
 def _choices_of(field_name: str) -> Any:
     return lambda: [(value, value) for value in distinct_values(field_name)]
 
 
 NUMBER_LIKE = re.compile(r"^[#\w-]*\d[\w-]*$")
+#: A phone number as people type or copy it: "+33 1 40 20 00 00", "01-40-20-00-00", "(555) 0100".
+PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]+$")
+MIN_PHONE_DIGITS = 6
+
+
+def _phone_match(text: str) -> Q | None:
+    """Phones holding the digits typed, whatever the separators; a national number's leading
+    0 is dropped so that "01 40 20 00 00" finds "+33140200000" (phones are stored E.164)."""
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < MIN_PHONE_DIGITS:
+        return None
+    match = Q(customer_phone__contains=digits)
+    if digits.startswith("0") and len(digits.lstrip("0")) >= MIN_PHONE_DIGITS:
+        match |= Q(customer_phone__contains=digits.lstrip("0"))
+    return match
 
 
 def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProcess]:
     """Orders matching an order number, customer name, email or phone, product title or SKU.
 
-    The shape of the text picks the indexes: an email searches emails; a number-like word
-    searches order numbers, or, when no number starts with it, phones and SKUs; anything else
-    searches names and product titles.
+    The shape of the text picks the indexes: an email (or its start) searches emails; a phone
+    as displayed searches phones; a number-like word searches order numbers by prefix, or,
+    when no number starts with it, numbers containing it, phones and SKUs starting with it;
+    anything else searches names and product titles. On PostgreSQL, trigram indexes (migration
+    0011) serve the "contains" searches; prefixes use the btree pattern indexes.
     """
     text = text.strip()
     if not text:
         return processes
     if "@" in text:
         return processes.filter(customer_email__startswith=text.lower())
-    products = Line.objects.filter(Q(title__icontains=text) | Q(partner_sku__iexact=text)
+    if PHONE_LIKE.match(text) and not NUMBER_LIKE.match(text):
+        phone = _phone_match(text)
+        if phone is not None:
+            return processes.filter(phone)
+    products = Line.objects.filter(Q(title__icontains=text) | Q(partner_sku__istartswith=text)
                                    | Q(upc__iexact=text))
     if NUMBER_LIKE.match(text):
         number = text.lstrip("#")
@@ -104,17 +156,19 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
         if number.upper() != number:
             by_number |= Q(number__startswith=number.upper())
         # An order number is what people type most: when some number starts with the text,
-        # search numbers alone, on their index; only otherwise look at phones and SKUs, which
-        # no index can serve.
+        # search numbers alone, on their index; only otherwise look further.
         if processes.filter(by_number).exists():
             return processes.filter(by_number)
-        digits = re.sub(r"\D", "", text)
-        others = Q(order_id__in=Line.objects.filter(partner_sku__iexact=text).values("order_id"))
-        if len(digits) >= 6:
-            others |= Q(customer_phone__contains=digits)
+        others = Q(number__contains=number.upper()) | Q(order_id__in=Line.objects.filter(
+            partner_sku__istartswith=text).values("order_id"))
+        phone = _phone_match(text)
+        if phone is not None:
+            others |= phone
         return processes.filter(others)
-    return processes.filter(Q(customer_name__icontains=text)
-                            | Q(order_id__in=products.values("order_id")))
+    matches = Q(customer_name__icontains=text) | Q(order_id__in=products.values("order_id"))
+    if not any(char.isspace() for char in text):  # "claire.dubois": the start of an email
+        matches |= Q(customer_email__startswith=text.lower())
+    return processes.filter(matches)
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -135,7 +189,7 @@ class OrderFilter(django_filters.FilterSet):
     placed = django_filters.DateFromToRangeFilter(
         field_name="placed_at", label=_("Placed between"),
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}))
-    total = django_filters.RangeFilter(field_name="total", label=_("Total between"))
+    total = AmountRangeFilter(field_name="total", label=_("Total between"))
     currency = OpenChoiceFilter(choices=_choices_of("currency"),
                                                    label=_("Currency"))
     payment_method = OpenChoiceFilter(choices=_choices_of("payment_method"),

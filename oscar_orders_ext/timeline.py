@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .constants import DocumentKind, OrderType, PaymentStatus, StockEffect, TimelineKind
 from .workflow import get_workflow
@@ -105,8 +106,11 @@ def describe(kind: str, data: Mapping[str, Any] | None) -> str:
         return str(TimelineKind.IMPORT.label)
     if kind == TimelineKind.SHIPMENT:
         count = sum(int(line.get("quantity", 0)) for line in data.get("lines", []))
-        text = (_("Partial shipment: %(count)d items with %(carrier)s") if data.get("partial")
-                else _("Shipped %(count)d items with %(carrier)s")) % {
+        text = (ngettext("Partial shipment: %(count)d item with %(carrier)s",
+                         "Partial shipment: %(count)d items with %(carrier)s", count)
+                if data.get("partial")
+                else ngettext("Shipped %(count)d item with %(carrier)s",
+                              "Shipped %(count)d items with %(carrier)s", count)) % {
             "count": count, "carrier": data.get("carrier", "")}
         if data.get("tracking_code"):
             text += " " + _("(tracking code %(code)s)") % {"code": data["tracking_code"]}

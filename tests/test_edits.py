@@ -129,3 +129,11 @@ def test_listeners_hear_of_edits_after_commit(place_order, django_capture_on_com
     finally:
         order_process_changed.disconnect(listener)
     assert heard == ["payment"]
+
+
+def test_a_funnel_without_a_stage_for_the_state_is_refused(place_order):
+    order = place_order()
+    empty = Funnel.objects.create(name="Empty", slug="empty")
+    with pytest.raises(OrderWorkflowError, match="“Empty” has no stage for the state “New”"):
+        edits.move_to_funnel(order, empty)
+    assert OrderProcess.objects.get(order=order).funnel == Funnel.objects.get_default()

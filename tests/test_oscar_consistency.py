@@ -53,3 +53,28 @@ def test_oscar_order_model_is_untouched():
     Order = get_model("order", "Order")
     assert Order._meta.app_label == "order"
     assert not hasattr(Order, "state")
+
+
+def test_a_status_changed_in_oscars_dashboard_names_the_operator(django_app, place_order,
+                                                                 django_user_model):
+    # Our timeline used to say "system" for a change an operator made by hand there.
+    from django.urls import reverse
+
+    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+    order = place_order()
+    page = django_app.get(reverse("dashboard:order-detail", kwargs={"number": order.number}),
+                          user=admin)
+    form = next(f for f in page.forms.values()
+                if f.fields.get("order_action", [None])[0] is not None
+                and f["order_action"].value == "change_order_status")
+    form["new_status"] = "Cancelled"
+    form.submit().follow()
+    entry = TimelineEntry.objects.get(order=order, kind=TimelineKind.OSCAR_STATUS)
+    assert entry.actor == admin
+    assert OrderProcess.objects.get(order=order).state == "cancelled"
+
+
+def test_a_status_set_by_a_script_is_still_the_systems(place_order):
+    order = place_order()
+    order.set_status("Cancelled")
+    assert TimelineEntry.objects.get(order=order, kind=TimelineKind.OSCAR_STATUS).actor is None

@@ -206,6 +206,26 @@ class TestSetUp:
         assert UserAddress.objects.filter(user__in=customers).count() == len(data.CUSTOMERS)
 
 
+    def test_the_shop_is_set_up_as_a_merchant_would_first(self) -> None:
+        # The demo shop had no identity (invoices printed no seller), carriers or voucher.
+        from django.contrib.sites.models import Site
+
+        from oscar_orders_ext.documents.identity import get_identity
+        from oscar_orders_ext.models import Carrier
+
+        output = seed(orders=0)
+        assert get_identity().missing_for_legal_documents() == []
+        assert set(Carrier.objects.values_list("name", flat=True)) == {
+            name for name, __ in data.CARRIERS}
+        voucher = get_model("voucher", "Voucher").objects.get(code=data.VOUCHER_CODE)
+        assert voucher.is_active() and voucher.offers.count() == 1
+        assert Site.objects.get_current().domain == data.SITE_DOMAIN
+        assert "demo@example.com / demo (username demo)" in output
+        seed(orders=0)  # a second run adds nothing
+        assert get_model("voucher", "Voucher").objects.count() == 1
+        assert Carrier.objects.count() == len(data.CARRIERS)
+
+
 class TestBulkPath:
     """Above --bulk-threshold orders are bulk-inserted with their processes attached."""
 

@@ -8,14 +8,16 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views import View
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind
-from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, email_document,
+from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, IdentityIncomplete,
+                                                email_document,
                                                 issue_credit_note, issue_invoice,
                                                 render_document, bulk_render, start_print_job)
 from oscar_orders_ext.exceptions import OrderWorkflowError
@@ -97,6 +99,18 @@ class OrderDocumentMixin:
     def get_document(self, order: Any, pk: int) -> IssuedDocument:
         return get_object_or_404(IssuedDocument, pk=pk, order=order)
 
+    def refusal(self, error: OrderWorkflowError) -> str:
+        """The service's refusal; an incomplete shop identity links to where it is filled in."""
+        if isinstance(error, IdentityIncomplete) and self.request.user.has_perm(
+                "oscar_orders_ext.manage_shop_identity"):
+            try:
+                return format_html('{} <a href="{}">{}</a>', error.message,
+                                   self.url("orders-document-identity"),
+                                   _("Fill in the shop identity"))
+            except NoReverseMatch:  # a front end without the identity page
+                pass
+        return error.message
+
     def back(self, order: Any) -> HttpResponse:
         """To the page the form was on (the order page or the documents page)."""
         return redirect(safe_next(self.request, self.url(self.back_url_name,
@@ -137,7 +151,7 @@ class IssueInvoiceView(OrderDocumentMixin, View):
         try:
             invoice = issue_invoice(order, user=request.user)
         except OrderWorkflowError as error:
-            messages.error(request, error.message)
+            messages.error(request, self.refusal(error))
         else:
             messages.success(request, _("Invoice %(number)s issued.") % {"number": invoice.number})
         return self.back(order)
@@ -164,7 +178,7 @@ class CreditNoteView(OrderDocumentMixin, View):
                                            amount=form.cleaned_data["amount"],
                                            reason=form.cleaned_data["reason"])
             except OrderWorkflowError as error:
-                form.add_error(None, error.message)
+                form.add_error(None, self.refusal(error))
             else:
                 messages.success(request, _("Credit note %(number)s issued.")
                                  % {"number": credit.number})

@@ -59,6 +59,13 @@ class BulkActionForm(forms.Form):
         required=False)
     document = forms.ChoiceField(required=False, choices=[
         (kind.value, kind.label) for kind in BULK_PRINTABLE])
+    # State changes (a transition, cancel): whether to email the customers; "" follows each
+    # target state's default (its notify_customer).
+    notify = forms.TypedChoiceField(
+        required=False, label=_("Notify the customers"), empty_value=None,
+        coerce=lambda value: value == "yes",
+        choices=[("", _("As the workflow says")), ("yes", _("Email the customers")),
+                 ("no", _("Do not email"))])
     selected = forms.CharField(required=False, widget=forms.HiddenInput)
     select_all = forms.BooleanField(required=False, widget=forms.HiddenInput)
     query = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -148,6 +148,11 @@ class ShipmentForm(VersionedForm):
     tracking_code = forms.CharField(label=_("Tracking code"), required=False, max_length=128)
     note = forms.CharField(label=_("Note (internal)"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
+    # Ship in the same step (logistics.shipment_defaults gives the initial values).
+    mark_shipped = forms.BooleanField(
+        label=_("And mark the order as shipped"), required=False,
+        help_text=_("Once every item has left; through the workflow, with its rules."))
+    notify = forms.BooleanField(label=_("Notify the customer"), required=False)
 
     def __init__(self, *args: Any, lines: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

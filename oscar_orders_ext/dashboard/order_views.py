@@ -100,7 +100,8 @@ class OrderPageMixin:
             "customer_form": forms.get("customer_form") or CustomerDetailsForm(
                 order, version=process.version),
             "shipment_form": forms.get("shipment_form") or ShipmentForm(
-                lines=left_to_ship, initial={"version": process.version}),
+                lines=left_to_ship, initial={"version": process.version,
+                                             **logistics.shipment_defaults(process)}),
             "note_form": forms.get("note_form") or NoteForm(),
             "open_form": forms.get("open_form", ""),
             "shipments": logistics.shipments_of(order),
@@ -261,8 +262,16 @@ class ShipmentView(OrderActionView):
         shipment = logistics.record_shipment(
             process.order, carrier=data["carrier"], carrier_name=data["carrier_name"],
             tracking_code=data["tracking_code"], lines=data["lines"], note=data["note"],
-            user=self.request.user, expected_version=data["version"])
-        return _("Shipment with %(carrier)s recorded.") % {"carrier": shipment.carrier_name}
+            user=self.request.user, expected_version=data["version"],
+            mark_shipped=data["mark_shipped"], notify_customer=data["notify"])
+        message = _("Shipment with %(carrier)s recorded.") % {"carrier": shipment.carrier_name}
+        result = shipment.transition_result
+        if result is not None:
+            message += " " + _("Order %(number)s is now “%(state)s”.") % {
+                "number": process.order.number, "state": result.process.state_info.label}
+        elif data["mark_shipped"]:
+            message += " " + _("Items are left to ship: the order keeps its state.")
+        return message
 
 
 class NoteView(OrderActionView):

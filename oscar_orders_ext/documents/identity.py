@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.models import ShopIdentity
 
@@ -25,6 +27,23 @@ class Identity:
     bank_details: str = ""
     footer: str = ""
     logo_url: str = ""
+
+    def missing_for_legal_documents(self) -> list[str]:
+        """What an invoice or credit note needs and the identity lacks: the seller's name,
+        address and VAT number or tax code (labels; empty when complete)."""
+        missing = []
+        if not self.name.strip():
+            missing.append(_("name"))
+        if not self.address.strip():
+            missing.append(_("address"))
+        if not (self.vat_number.strip() or self.tax_code.strip()):
+            missing.append(_("VAT number or tax code"))
+        return missing
+
+    @property
+    def has_sender(self) -> bool:
+        """Whether documents have a sender block to print (a name or an address)."""
+        return bool(self.name.strip() or self.address.strip())
 
 
 def get_identity() -> Identity:

@@ -27,7 +27,7 @@ from django_tasks import task
 from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.constants import DocumentKind, TimelineKind
+from oscar_orders_ext.constants import DocumentKind, PaymentStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import ExportJob, IssuedDocument, OrderProcess
 from oscar_orders_ext.services.edits import check_permission
@@ -55,6 +55,7 @@ PRINTABLE = (DocumentKind.ORDER_SUMMARY, DocumentKind.RECEIPT_A4, DocumentKind.R
 BULK_PRINTABLE = (*PRINTABLE, DocumentKind.INVOICE)
 #: Kinds whose page height is fitted to the content.
 FITTED = (DocumentKind.RECEIPT_80MM,)
+RECEIPTS = (DocumentKind.RECEIPT_A4, DocumentKind.RECEIPT_80MM)
 CENT = Decimal("0.01")
 
 
@@ -62,6 +63,20 @@ class DocumentError(OrderWorkflowError):
     """A document could not be issued, printed or sent; nothing was written."""
 
     default_message = gettext_lazy("The document could not be produced.")
+
+
+class IdentityIncomplete(DocumentError):
+    """A legal document was refused because the shop identity lacks what it must state."""
+
+
+def check_identity_for_legal_documents(identity: Identity | None = None) -> None:
+    """Refuse (``IdentityIncomplete``) while the seller's identity is incomplete: an invoice or
+    credit note without the seller's name, address and VAT number or tax code is not valid."""
+    missing = (identity or get_identity()).missing_for_legal_documents()
+    if missing:
+        raise IdentityIncomplete(
+            _("Invoices and credit notes must name the seller: fill in the shop identity "
+              "first (missing: %(missing)s).") % {"missing": ", ".join(str(m) for m in missing)})
 
 
 @dataclass
@@ -90,7 +105,44 @@ def orders_for_documents(pks: Iterable[int], *, lines: bool = True) -> QuerySet[
                 .select_related("shipping_address", "billing_address", "user", "process",
                                 "shipping_address__country", "billing_address__country")
                 .order_by("date_placed", "pk"))
-    return queryset.prefetch_related("lines") if lines else queryset
+    return queryset.prefetch_related("lines", "sources", "discounts") if lines else queryset
+
+
+@dataclass(frozen=True)
+class PaymentSummary:
+    """What a receipt may state about payment: ``kind`` is "paid", "partly_paid", "unpaid",
+    "partially_refunded" or "refunded"; amounts in the order's currency."""
+
+    kind: str
+    received: Decimal
+    due: Decimal
+    refunded: Decimal
+
+    @property
+    def is_receipt(self) -> bool:
+        """Whether anything was received: only then is the document a receipt."""
+        return self.kind != "unpaid"
+
+
+def payment_summary(order: Any) -> PaymentSummary:
+    """The order's payment as a receipt states it: the workspace's payment status, with the
+    amounts Oscar's payment sources recorded (a receipt never states a payment not received)."""
+    total = _money(order.total_incl_tax)
+    status = getattr(getattr(order, "process", None), "payment_status", PaymentStatus.UNPAID)
+    sources = list(order.sources.all())
+    debited = _money(sum((source.amount_debited or 0 for source in sources), Decimal(0)))
+    refunded = _money(sum((source.amount_refunded or 0 for source in sources), Decimal(0)))
+    zero = Decimal("0.00")
+    if status == PaymentStatus.PAID:
+        return PaymentSummary("paid", total, zero, zero)
+    if status == PaymentStatus.REFUNDED:
+        return PaymentSummary("refunded", total, zero, total)
+    if status == PaymentStatus.PARTIALLY_REFUNDED:
+        return PaymentSummary("partially_refunded", total, zero, refunded)
+    received = min(debited, total)
+    if received > 0:
+        return PaymentSummary("partly_paid", received, total - received, zero)
+    return PaymentSummary("unpaid", zero, total, zero)
 
 
 def _money(value: Any) -> Decimal:
@@ -119,11 +171,36 @@ def order_content(order: Any) -> dict[str, Any]:
         "incl_tax": _money(order.total_incl_tax),
     }
     totals["tax"] = totals["incl_tax"] - totals["excl_tax"]
-    # Negative: what offers took off the goods and shipping.
+    # Negative: what the totals lack against goods plus shipping (discounts not in the lines).
     totals["discount_incl_tax"] = (totals["incl_tax"] - totals["lines_incl_tax"]
                                    - totals["shipping_incl_tax"])
+    discounts = order_discounts(order)
+    goods_off = -sum((d["amount"] for d in discounts if d["category"] != "Shipping"),
+                     Decimal("0.00"))
+    shipping_off = -sum((d["amount"] for d in discounts), Decimal("0.00")) - goods_off
+    if discounts and totals["discount_incl_tax"] == -(goods_off + shipping_off):
+        # The lines are priced before the discounts (imported orders): the listed discounts
+        # are the gap, shown instead of one unnamed "Discounts" row.
+        totals["discount_incl_tax"] = Decimal("0.00")
+        goods_off = shipping_off = Decimal("0.00")
+    # Oscar prices lines and shipping after their discounts: the document shows the prices
+    # before them, then each discount, so that its rows add up to the total.
+    totals["goods_before_discounts_incl_tax"] = totals["lines_incl_tax"] + goods_off
+    totals["shipping_before_discounts_incl_tax"] = totals["shipping_incl_tax"] + shipping_off
     return _with_tax_summary({"lines": lines, "totals": totals, "currency": order.currency,
-                              "shipping_method": order.shipping_method})
+                              "shipping_method": order.shipping_method,
+                              "discounts": discounts})
+
+
+def order_discounts(order: Any) -> list[dict[str, Any]]:
+    """Oscar's discounts of the order (offer name, voucher code, category, and ``amount``: what
+    it does to the total, negative), the money-off ones only (a deferred offer's post-order
+    action takes nothing off)."""
+    return [{"name": discount.offer_name or discount.description(),
+             "voucher_code": discount.voucher_code or "", "category": discount.category,
+             "amount": -_money(discount.amount)}
+            for discount in order.discounts.all()
+            if discount.category != "Deferred" and discount.amount]
 
 
 def _with_tax_summary(content: dict[str, Any]) -> dict[str, Any]:
@@ -158,6 +235,8 @@ def _from_json(content: dict[str, Any]) -> dict[str, Any]:
                 for key, value in item.items()}
 
     loaded = {**content, "lines": [decimals(line) for line in content.get("lines", [])],
+              "discounts": [{**discount, "amount": Decimal(discount["amount"])}
+                            for discount in content.get("discounts", [])],
               "totals": {key: Decimal(value)
                          for key, value in content.get("totals", {}).items()}}
     if "tax_summary" in content:
@@ -172,6 +251,7 @@ def _negated(content: dict[str, Any]) -> dict[str, Any]:
                 for key, value in item.items()}
 
     reversed_content = {**content, "lines": [negated(line) for line in content["lines"]],
+                        "discounts": [negated(d) for d in content.get("discounts", [])],
                         "totals": {key: -value for key, value in content["totals"].items()}}
     if "tax_summary" in content:
         reversed_content["tax_summary"] = [negated(group) for group in content["tax_summary"]]
@@ -196,11 +276,13 @@ def document_context(kind: str, order: Any, *, identity: Identity,
         "kind": kind, "kind_label": DocumentKind(kind).label, "order": order, "shop": identity,
         "lines": content["lines"], "totals": content["totals"],
         "tax_summary": content.get("tax_summary", []),
+        "discounts": content.get("discounts", []),
         "currency": content.get("currency") or order.currency,
         "shipping_method": content.get("shipping_method", order.shipping_method),
         "customer_name": customer_name(order), "customer_email": order.email,
         "billing_address": order.billing_address or order.shipping_address,
         "shipping_address": order.shipping_address,
+        "payment": payment_summary(order) if kind in RECEIPTS else None,
         "today": timezone.localdate(), **extra,
     }
 
@@ -345,6 +427,7 @@ def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any]
 def issue_invoice(order: OrderLike, *, user: Any = None) -> IssuedDocument:
     """Issue the order's invoice: the next number of the year, the PDF stored for good."""
     check_permission(user, ISSUE_INVOICE)
+    check_identity_for_legal_documents()
     with locked_process(order) as process:
         existing = open_invoice(process.order_id)
         if existing is not None:
@@ -364,6 +447,7 @@ def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
                       amount: Decimal | None = None, reason: str = "") -> IssuedDocument:
     """Credit an invoice, wholly (its lines reversed) or partly (``amount`` including tax)."""
     check_permission(user, ISSUE_CREDIT_NOTE)
+    check_identity_for_legal_documents()
     invoice_pk = invoice.pk if isinstance(invoice, IssuedDocument) else invoice
     order_id = IssuedDocument.objects.filter(pk=invoice_pk).values_list("order_id",
                                                                         flat=True).first()

@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.models import OrderProcess
@@ -87,6 +88,13 @@ class ImportPlan:
     @property
     def can_commit(self) -> bool:
         return not self.errors
+
+    @property
+    def customers_to_email(self) -> int:
+        """Round trip: customers a commit would email by default (state changes that notify,
+        not predicted to be refused)."""
+        return sum(1 for update in self.updates
+                   if any(c.emails and not c.refusal for c in update.changes))
 
     @property
     def actionable(self) -> int:
@@ -296,9 +304,12 @@ def _plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
     if counts.lines_without_product:
         listed = ", ".join(list(unknown_skus)[:SKUS_LISTED])
         more = len(unknown_skus) - SKUS_LISTED
-        message = _("%(count)d lines match no product of the shop (unknown or missing SKU); they "
-                    "are imported with their title and price and have no stock effect.") % {
-            "count": counts.lines_without_product}
+        message = ngettext(
+            "%(count)d line matches no product of the shop (unknown or missing SKU); it is "
+            "imported with its title and price and has no stock effect.",
+            "%(count)d lines match no product of the shop (unknown or missing SKU); they "
+            "are imported with their title and price and have no stock effect.",
+            counts.lines_without_product) % {"count": counts.lines_without_product}
         if listed:
             message += " " + _("Unknown SKUs: %(skus)s") % {"skus": listed}
             if more > 0:
@@ -345,13 +356,21 @@ def _plan_edits(plan: ImportPlan) -> None:
                     field=entry.name, label=str(entry.label), old=old, new=new,
                     old_text=entry.show(old, context), new_text=entry.show(new, context),
                     refusal=entry.predict_refusal(process, new) if entry.predict_refusal
-                    else ""))
+                    else "", emails=bool(entry.emails and entry.emails(process, new, None))))
             if update.changes:
                 plan.updates.append(update)
                 plan.counts.orders_to_update += 1
             else:
                 plan.counts.orders_unchanged += 1
     plan.errors = sorted(plan.errors + errors, key=_error_order)
+    emailed = plan.customers_to_email
+    if emailed:
+        plan.warnings.append(ngettext(
+            "%(count)d customer would be emailed about their order's new state (the "
+            "workflow's default; you can choose not to notify when you import).",
+            "%(count)d customers would be emailed about their orders' new state (the "
+            "workflow's default; you can choose not to notify when you import).", emailed)
+            % {"count": emailed})
     refused = sum(1 for update in plan.updates if any(c.refusal for c in update.changes))
     if refused:
         plan.warnings.append(

@@ -104,6 +104,9 @@ class RoundTripField:
     predict_refusal: Callable[[OrderProcess, Any], str] | None = None
     #: Loads what ``current`` needs for a chunk of processes in a few queries.
     prefetch: Callable[[Sequence[OrderProcess]], None] | None = None
+    #: For fields whose change can email the customer (the state): whether it would, given
+    #: the operator's choice (None: the workflow's default). ``apply`` then takes ``notify``.
+    emails: Callable[[OrderProcess, Any, bool | None], bool] | None = None
 
     def header_names(self) -> set[str]:
         """The normalised headers this field is read from, in English and the current
@@ -146,8 +149,14 @@ def _predict_state_refusal(process: OrderProcess, target: Any) -> str:
         "source": process.state_info.label, "target": get_workflow().get_state(target).label}
 
 
-def _apply_state(process: OrderProcess, target: Any, user: Any, note: str) -> None:
-    transitions.transition_to_state(process.order_id, target, user=user, note=note)
+def _apply_state(process: OrderProcess, target: Any, user: Any, note: str,
+                 notify: bool | None = None) -> None:
+    transitions.transition_to_state(process.order_id, target, user=user, note=note,
+                                    notify_customer=notify)
+
+
+def _state_emails(process: OrderProcess, target: Any, notify: bool | None = None) -> bool:
+    return transitions.will_notify(process, target, notify)
 
 
 def _current_tags(process: OrderProcess, context: RoundTripContext) -> frozenset[str]:
@@ -286,7 +295,7 @@ ROUND_TRIP_FIELDS: list[RoundTripField] = [
                    predict_refusal=_predict_tracking_refusal, prefetch=_prefetch_tracking),
     RoundTripField(name="state", label=_lazy("State"), column="state", current=lambda p, c: p.state,
                    parse=_parse_state, show=_show_state, apply=_apply_state,
-                   predict_refusal=_predict_state_refusal),
+                   predict_refusal=_predict_state_refusal, emails=_state_emails),
 ]
 
 
@@ -318,10 +327,12 @@ class FieldChange:
     new_text: str
     #: Why applying it would be refused, when the preview can tell.
     refusal: str = ""
+    #: Whether applying it emails the customer by default (a state change that notifies).
+    emails: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {"field": self.field, "label": self.label, "old": self.old_text,
-                "new": self.new_text, "refusal": self.refusal}
+                "new": self.new_text, "refusal": self.refusal, "emails": self.emails}
 
 
 @dataclass

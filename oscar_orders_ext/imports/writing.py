@@ -60,8 +60,8 @@ class ImportResult:
     refusals: list[dict[str, Any]] = field(default_factory=list)
 
 
-def apply_updates(plan: ImportPlan, *, user: Any = None,
-                  progress: Progress | None = None) -> ImportResult:
+def apply_updates(plan: ImportPlan, *, user: Any = None, progress: Progress | None = None,
+                  notify: bool | None = None) -> ImportResult:
     """Round trip: apply each order's changes through the services, one savepoint per order.
 
     An order whose change is refused (the state machine, a permission, a condition) keeps all
@@ -78,7 +78,10 @@ def apply_updates(plan: ImportPlan, *, user: Any = None,
                     process = update.process or OrderProcess.objects.get(
                         order_id=update.order_id)
                     for change in update.changes:
-                        field_named(change.field).apply(process, change.new, user, note)
+                        entry = field_named(change.field)
+                        # ``notify`` (None: the workflow's default) for fields that can email.
+                        options = {"notify": notify} if entry.emails else {}
+                        entry.apply(process, change.new, user, note, **options)
                     record(update.order_id, TimelineKind.IMPORT, actor=user,
                            data={"file": plan.filename, "source": plan.source,
                                  "format": plan.reader.name,

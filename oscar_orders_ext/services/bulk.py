@@ -36,10 +36,28 @@ class BulkReport:
     action: str
     done: int = 0
     refused: list[Refusal] = field(default_factory=list)
+    #: Customers emailed about the change (state changes that notify).
+    emailed: int = 0
 
 
-def _transition(name: str) -> Action:
-    return lambda process, user: transition_order(process, name, user=user)
+def _transition(name: str, notify: bool | None = None) -> Action:
+    return lambda process, user: transition_order(process, name, user=user,
+                                                  notify_customer=notify)
+
+
+def customers_to_email(processes: Iterable[OrderProcess], transition: str,
+                       notify: bool | None = None) -> int:
+    """How many customers a bulk ``transition`` would email (the confirmation says it)."""
+    from .transitions import will_notify
+
+    count = 0
+    for process in processes:
+        target = next((t.target for t in process.get_all_state_transitions()
+                       if t.name == transition and t.source in {process.state, "*", "+"}),
+                      None)
+        if target is not None and will_notify(process, str(target), notify):
+            count += 1
+    return count
 
 
 def _payment(status: str) -> Action:
@@ -68,12 +86,15 @@ SIMPLE_ACTIONS: dict[str, tuple[Any, Action]] = {
 
 
 def resolve_action(action: str, *, transition: str = "", tag: Tag | None = None,
-                   operator: Any = None) -> Action:
-    """The function that applies ``action`` (with its parameter) to one order."""
+                   operator: Any = None, notify: bool | None = None) -> Action:
+    """The function that applies ``action`` (with its parameter) to one order; ``notify``
+    (state changes) tells the customers or not, None following each state's default."""
+    if action == "cancel":
+        return _transition("cancel", notify)
     if action in SIMPLE_ACTIONS:
         return SIMPLE_ACTIONS[action][1]
     if action == "transition" and transition:
-        return _transition(transition)
+        return _transition(transition, notify)
     if action == "add_tag" and tag is not None:
         return lambda process, user: edits.add_tags(process, [tag], user=user)
     if action == "remove_tag" and tag is not None:
@@ -97,10 +118,11 @@ def run_bulk_action(process_pks: Iterable[int], action: str, apply: Action, *, u
         for process in OrderProcess.objects.filter(pk__in=chunk).order_by("pk"):
             try:
                 with transaction.atomic():
-                    apply(process, user)
+                    outcome = apply(process, user)
             except OrderWorkflowError as error:
                 report.refused.append(Refusal(process.number or str(process.order_id),
                                               error.message))
             else:
                 report.done += 1
+                report.emailed += bool(getattr(outcome, "notified", False))
     return report

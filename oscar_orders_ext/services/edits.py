@@ -17,6 +17,7 @@ from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exceptions import OrderWorkflowError, TransitionPermissionDenied
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag
 from oscar_orders_ext.signals import order_process_changed
+from oscar_orders_ext.workflow import get_workflow
 
 from .locking import OrderLike, locked_process
 from .timeline import record
@@ -148,14 +149,24 @@ def remove_tags(order: OrderLike, tags: Iterable[Tag], *, user: Any = None) -> O
 
 def move_to_funnel(order: OrderLike, funnel: Funnel, *, user: Any = None,
                    expected_version: int | None = None) -> OrderProcess:
-    """Put the order into another funnel, on the stage that holds its state."""
+    """Put the order into another funnel, on the stage that holds its state.
+
+    Refused when the funnel has no stage for the order's state: the order would show on no
+    board at all.
+    """
 
     def change(process: OrderProcess) -> dict[str, Any] | None:
         if process.funnel_id == funnel.pk:
             return None
+        stage = funnel.stage_for_state(process.state)
+        if stage is None:
+            raise OrderWorkflowError(_(
+                "“%(funnel)s” has no stage for the state “%(state)s”: the order would show on "
+                "no board. Add such a stage to the funnel, or choose another funnel.")
+                % {"funnel": funnel.name, "state": get_workflow().get_state(process.state).label})
         previous = process.funnel
         process.funnel = funnel
-        process.stage = funnel.stage_for_state(process.state)
+        process.stage = stage
         return {"from": previous.name, "to": funnel.name}
 
     return edit_process(order, TimelineKind.STAGE, change, user=user,

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Case, CharField, F, ProtectedError, QuerySet, Value, When
 from django.db.models.functions import Concat
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from oscar.core.loading import get_class, get_model
@@ -25,6 +26,7 @@ from oscar_orders_ext.selectors import (TrackingLink, shipped_quantities,  # noq
 
 from .edits import check_permission, edit_process
 from .locking import OrderLike
+from .transitions import transition_order
 
 ShippingEvent = get_model("order", "ShippingEvent")
 ShippingEventType = get_model("order", "ShippingEventType")
@@ -75,14 +77,45 @@ def _quantities(order: Any, lines: Mapping[Any, int] | None) -> dict[Any, int]:
     return wanted
 
 
+def ship_transition(process: OrderProcess) -> str:
+    """The workflow's move that marks the order shipped from its current state ("" if none):
+    the transition named "ship", else one leading to a state mirrored as Oscar's "Shipped"."""
+    declared = [t for t in process.get_all_state_transitions()
+                if t.source in {process.state, "*", "+"}]
+    for candidate in declared:
+        if candidate.name == "ship":
+            return candidate.name
+    for candidate in declared:
+        if process.workflow.get_state(str(candidate.target)).oscar_status == SHIPPED_EVENT_NAME:
+            return candidate.name
+    return ""
+
+
+def shipment_defaults(process: OrderProcess) -> dict[str, bool]:
+    """Initial "and mark as shipped" / "notify the customer" choices of a shipment form: ticked
+    when the workflow can ship the order from its state (the form ships every item left by
+    default), notifying as the shipped state does by default."""
+    from .transitions import notifies_by_default
+
+    name = ship_transition(process)
+    if not name:
+        return {"mark_shipped": False, "notify": False}
+    target = next(str(t.target) for t in process.get_all_state_transitions() if t.name == name)
+    return {"mark_shipped": True, "notify": notifies_by_default(target)}
+
+
 def record_shipment(order: OrderLike, *, carrier: Carrier | None = None, carrier_name: str = "",
                     tracking_code: str = "", lines: Mapping[Any, int] | None = None,
-                    user: Any = None, note: str = "", expected_version: int | None = None
+                    user: Any = None, note: str = "", expected_version: int | None = None,
+                    mark_shipped: bool = False, notify_customer: bool | None = None
                     ) -> Shipment:
     """Record a parcel sent for ``lines`` (line or line id -> quantity; None: all that is left).
 
     Creates an Oscar ``ShippingEvent`` ("Shipped") with its line quantities and our
-    ``Shipment`` (carrier, tracking code); all or nothing.
+    ``Shipment`` (carrier, tracking code); all or nothing. With ``mark_shipped``, once every
+    item has left, the order is also moved with the workflow's ship transition (its rules,
+    stock effect and ``notify_customer`` choice) in the same transaction; the result is on
+    ``shipment.transition_result`` (None when items are left or nothing was asked).
     """
     check_permission(user, SHIP_PERMISSION)  # refuse before saying anything about the input
     carrier_name = (carrier.name if carrier is not None else (carrier_name or "")).strip()
@@ -106,16 +139,31 @@ def record_shipment(order: OrderLike, *, carrier: Carrier | None = None, carrier
         created["shipment"] = Shipment.objects.create(
             shipping_event=event, carrier=carrier, carrier_name=carrier_name,
             tracking_code=tracking_code, created_by=user if user is not None else None)
-        remaining = sum(line.quantity for line in process.order.lines.all()) - sum(
-            shipped_quantities(process.order).values())
+        remaining = left_to_ship(process.order)
         return {"shipping_event": event.pk, "carrier": carrier_name,
                 "tracking_code": tracking_code, "partial": remaining > 0,
                 "lines": [{"line": line.pk, "title": line.title, "quantity": quantity}
                           for line, quantity in wanted.items()]}
 
-    edit_process(order, TimelineKind.SHIPMENT, change, user=user, note=note,
-                 expected_version=expected_version, permission=SHIP_PERMISSION)
-    return created["shipment"]
+    with transaction.atomic():
+        process = edit_process(order, TimelineKind.SHIPMENT, change, user=user, note=note,
+                               expected_version=expected_version, permission=SHIP_PERMISSION)
+        shipment = created["shipment"]
+        shipment.transition_result = None
+        if mark_shipped and not left_to_ship(process.order):
+            name = ship_transition(process)
+            if not name:
+                raise ShipmentError(_("The workflow has no move that marks this order "
+                                      "shipped from its current state."))
+            shipment.transition_result = transition_order(
+                process.order_id, name, user=user, notify_customer=notify_customer)
+    return shipment
+
+
+def left_to_ship(order: Any) -> int:
+    """How many items of the order have not been shipped yet."""
+    return sum(line.quantity for line in order.lines.all()) - sum(
+        shipped_quantities(order).values())
 
 
 def shipments_of(order: Any) -> list[Shipment]:

@@ -67,7 +67,7 @@ class ManualShipping(FixedPrice):  # type: ignore[misc,valid-type]  # a get_clas
     """A shipping charge the operator types in (a courier quote, a delivery agreed by phone)."""
 
     code = MANUAL_SHIPPING
-    name = gettext_lazy("Shipping (charge entered by hand)")
+    name = gettext_lazy("Charge entered by hand")  # printed as "Shipping (…)"
 
 
 # --- the draft cart ------------------------------------------------------------------------

@@ -7,7 +7,10 @@ the transition service after commit.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib.sites.models import Site
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
@@ -25,8 +28,32 @@ OrderDispatcher = get_class("order.utils", "OrderDispatcher")
 Order = get_model("order", "Order")
 
 
-def order_status_url(order: Any) -> str:
-    """Path of the customer's own page for this order."""
+def site_url() -> str:
+    """The shop's address for links in emails: ``OSCAR_ORDERS_EXT_SITE_URL``, or Oscar's URL
+    scheme with the current site's domain (Sites framework), as Oscar's own emails build it."""
+    if app_settings.SITE_URL:
+        return str(app_settings.SITE_URL).rstrip("/")
+    scheme = getattr(settings, "OSCAR_URL_SCHEMA", "http")
+    return f"{scheme}://{Site.objects.get_current().domain}"
+
+
+def absolute_url(path: str) -> str:
+    """``path`` as a full URL a customer can follow from an email ("" stays "")."""
+    if not path or "://" in path:
+        return path
+    return site_url() + path
+
+
+def _site_for_oscar() -> Any:
+    """The current site, its domain taken from ``OSCAR_ORDERS_EXT_SITE_URL`` when set."""
+    site = Site.objects.get_current()
+    if app_settings.SITE_URL:
+        site.domain = urlsplit(site_url()).netloc  # a copy in memory, never saved
+    return site
+
+
+def order_status_path(order: Any) -> str:
+    """Path of the customer's own page for this order ("" when the shop has no such page)."""
     try:
         if order.user_id:
             return reverse("customer:order", kwargs={"order_number": order.number})
@@ -34,6 +61,11 @@ def order_status_url(order: Any) -> str:
                                                       "hash": order.verification_hash()})
     except NoReverseMatch:
         return ""
+
+
+def order_status_url(order: Any) -> str:
+    """Full URL of the customer's own page for this order ("" when there is none)."""
+    return absolute_url(order_status_path(order))
 
 
 def order_email_context(order: Any) -> dict[str, Any]:
@@ -66,8 +98,11 @@ def send_order_confirmation(order: Any, *, user: Any = None) -> bool:
     """Send Oscar's own order confirmation (``ORDER_PLACED``); False without an email."""
     if not order.email:
         return False
+    # Oscar's template builds its link from ``site.domain`` and ``status_path``.
+    path = order_status_path(order)
     context = {"order": order, "lines": order.lines.all(), "user": order.user,
-               "status_url": order_status_url(order)}
+               "site": _site_for_oscar(), "status_path": path,
+               "status_url": absolute_url(path)}
     dispatcher = OrderDispatcher()
     dispatcher.send_order_placed_email_for_user(order, context)
     record(order.pk, TimelineKind.EMAIL, actor=user,

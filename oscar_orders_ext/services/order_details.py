@@ -57,8 +57,14 @@ def _apply(address: Any, values: Mapping[str, Any], fields: Iterable[str]) -> li
 
 
 def _save_address(address: Any) -> None:
+    # Oscar's NullCharField reads a NULL ``code`` back as "", and ``full_clean()`` would then
+    # look for another address with ``code=""`` - a lookup that means ``code IS NULL``, which
+    # matches every other address without a code ("Billing address with this Code already
+    # exists."). The order page never edits the code: store it as NULL and skip the check.
+    if not address.code:
+        address.code = None
     try:
-        address.full_clean(exclude=["search_text"])  # Oscar fills it in save()
+        address.full_clean(exclude=["search_text", "code"])  # Oscar fills search_text in save()
     except ValidationError as error:
         raise OrderWorkflowError(" ".join(error.messages)) from None
     address.save()

@@ -54,6 +54,8 @@ class TransitionResult:
     source: str
     target: str
     stock_changes: list[dict[str, Any]] = field(default_factory=list)
+    #: Whether the customer is emailed about the move (after the commit).
+    notified: bool = False
 
     @property
     def changed_state(self) -> bool:
@@ -174,20 +176,39 @@ def _finish_move(process: OrderProcess, *, transition: str, source: str, user: A
         record(process.order_id, TimelineKind.STOCK, actor=user, at=now,
                data={"effect": effect, "lines": stock_changes})
 
-    notify = (process.workflow.get_state(target).notify_customer if notify_customer is None
-              else notify_customer)
+    notify = will_notify(process, target, notify_customer)
     order_id = process.order_id
 
     def after_commit() -> None:
         order_state_changed.send(sender=OrderProcess, process=process, order=process.order,
                                  transition=transition, source=source, target=target,
                                  user=user, note=note)
-        if notify and app_settings.NOTIFY_CUSTOMERS:
+        if notify:
             send_state_email_task.enqueue(order_id, target, customer_message)
 
     transaction.on_commit(after_commit)
     return TransitionResult(process=process, transition=transition, source=source,
-                            target=target, stock_changes=stock_changes)
+                            target=target, stock_changes=stock_changes, notified=notify)
+
+
+def notifies_by_default(target: str) -> bool:
+    """Whether a move into ``target`` emails the customer unless the operator says otherwise
+    (the workflow state's default, off when ``NOTIFY_CUSTOMERS`` is): the initial value of
+    every "notify the customer" choice."""
+    from oscar_orders_ext.workflow import get_workflow
+
+    return bool(app_settings.NOTIFY_CUSTOMERS
+                and get_workflow().get_state(target).notify_customer)
+
+
+def will_notify(process: OrderProcess, target: str, notify_customer: bool | None = None
+                ) -> bool:
+    """Whether moving the order into ``target`` emails its customer: the operator's choice
+    (None: the state's default), the ``NOTIFY_CUSTOMERS`` switch, and an address to write to.
+    Dry runs count with it what a move would send."""
+    wanted = (process.workflow.get_state(target).notify_customer if notify_customer is None
+              else notify_customer)
+    return bool(wanted and app_settings.NOTIFY_CUSTOMERS and process.customer_email)
 
 
 def _perform(process: OrderProcess, name: str, *, user: Any, note: str, stage: Stage | None,
@@ -240,7 +261,8 @@ def transitions_to_state(process: OrderProcess, target: str) -> list[Transition]
 
 
 def _perform_to_state(process: OrderProcess, target: str, *, user: Any, note: str,
-                      stage: Stage | None) -> TransitionResult:
+                      stage: Stage | None, notify_customer: bool | None = None
+                      ) -> TransitionResult:
     """The first transition to ``target`` whose conditions hold and ``user`` may make."""
     candidates = transitions_to_state(process, target)
     if not candidates:
@@ -257,19 +279,22 @@ def _perform_to_state(process: OrderProcess, target: str, *, user: Any, note: st
             refusal = refusal or error
             continue
         return _perform(process, candidate.name, user=user, note=note, stage=stage,
-                        notify_customer=None, customer_message="")
+                        notify_customer=notify_customer, customer_message="")
     assert refusal is not None
     raise refusal
 
 
 def transition_to_state(order: OrderLike, target: str, *, user: Any = None, note: str = "",
-                        expected_version: int | None = None) -> TransitionResult | None:
+                        expected_version: int | None = None,
+                        notify_customer: bool | None = None) -> TransitionResult | None:
     """Move an order to the state ``target`` by whichever declared transition leads there
-    (imports, spreadsheets); None when it is already there. Refused like transition_order."""
+    (imports, spreadsheets); None when it is already there. Refused like transition_order;
+    ``notify_customer`` None follows the state's default."""
     with locked_process(order, expected_version=expected_version) as process:
         if process.state == target:
             return None
-        return _perform_to_state(process, target, user=user, note=note, stage=None)
+        return _perform_to_state(process, target, user=user, note=note, stage=None,
+                                 notify_customer=notify_customer)
 
 
 def _change_stage(process: OrderProcess, stage: Stage, *, user: Any, note: str
@@ -288,11 +313,12 @@ def _change_stage(process: OrderProcess, stage: Stage, *, user: Any, note: str
                             target=process.state)
 
 
-def follow_oscar_status(order: Any, new_status: str) -> TransitionResult | None:
+def follow_oscar_status(order: Any, new_status: str, *, user: Any = None
+                        ) -> TransitionResult | None:
     """Bring the workflow state in line with a status set outside the app (Oscar's dashboard).
 
     The status change already happened, so the state machine is not consulted: the state
-    follows, with its stage, stock effect and a timeline entry.
+    follows, with its stage, stock effect and a timeline entry naming ``user`` (None: system).
     """
     with locked_process(order) as process:
         target = process.workflow.state_for_oscar_status(new_status)
@@ -300,7 +326,7 @@ def follow_oscar_status(order: Any, new_status: str) -> TransitionResult | None:
             return None
         source = process.state
         process.__dict__["state"] = target  # bypasses FSMField protection on purpose
-        return _finish_move(process, transition="", source=source, user=None, note="",
+        return _finish_move(process, transition="", source=source, user=user, note="",
                             stage=None, notify_customer=False, customer_message="",
                             mirror=False, timeline_kind=TimelineKind.OSCAR_STATUS)
 

@@ -1,5 +1,5 @@
 """Template helpers for documents: ``{% issued_documents order as documents %}`` for the
-documents partial, ``{{ documents|has_open_invoice }}``, ``{{ rate|tax_rate }}`` for printed tax rates."""
+documents partial, ``{% shop_identity as shop %}``, ``{{ documents|has_open_invoice }}``, ``{{ rate|tax_rate }}`` for printed tax rates."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from oscar_orders_ext.constants import DocumentKind
+from oscar_orders_ext.documents.identity import Identity, get_identity
 from oscar_orders_ext.models import IssuedDocument
 
 register = template.Library()
@@ -30,6 +31,13 @@ def issued_documents(order: Any) -> list[IssuedDocument]:
         if document.kind == DocumentKind.INVOICE:
             document.credit_left = document.total + credited.get(document.pk, 0)
     return documents
+
+
+@register.simple_tag
+def shop_identity() -> Identity:
+    """The identity documents print: ``missing_for_legal_documents`` (what invoices still
+    need) and ``has_sender`` (whether delivery notes have a sender block)."""
+    return get_identity()
 
 
 @register.filter

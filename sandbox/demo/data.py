@@ -180,3 +180,24 @@ TAGS: dict[str, str] = {
 
 WHOLESALE_FUNNEL = "Wholesale"
 SOURCES: tuple[str, ...] = ("web", "web", "web", "web", "phone", "email", "marketplace")
+
+
+#: The shop identity printed on documents (a legal invoice needs name, address, VAT number).
+SHOP_IDENTITY = {
+    "name": "Bottega Demo srl", "address": "Via Roma 1\n20121 Milano MI\nItaly",
+    "vat_number": "IT01234567890", "tax_code": "01234567890",
+    "email": "shop@example.com", "phone": "+39 02 1234 5678", "website": "shop.example.com",
+    "bank_details": "IBAN IT60 X054 2811 1010 0000 0123 456",
+    "footer": "Bottega Demo srl · share capital €10,000 · REA MI-1234567",
+}
+#: Carriers offered when recording a shipment: (name, tracking URL template).
+CARRIERS = (
+    ("DHL", "https://www.dhl.com/en/express/tracking.html?AWB={code}"),
+    ("UPS", "https://www.ups.com/track?tracknum={code}"),
+    ("Poste Italiane", "https://www.poste.it/cerca/index.html#/risultati-spedizioni/{code}"),
+)
+VOUCHER_CODE = "WELCOME10"
+VOUCHER_OFFER_NAME = "Welcome: 10% off"
+VOUCHER_PERCENT = 10
+#: The runserver address of ``make run``: links in the demo's emails point there.
+SITE_DOMAIN = "127.0.0.1:8000"

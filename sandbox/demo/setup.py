@@ -7,6 +7,7 @@ levels, passwords or anything a person may have changed in the dashboard since.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -14,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.sites.models import Site
 from django.db import transaction
+from django.utils import timezone
 from oscar.core.loading import get_model
 
-from oscar_orders_ext.models import Funnel, Tag
+from oscar_orders_ext.models import Carrier, Funnel, ShopIdentity, Tag
 
 from . import data
 from .data import PersonSpec
@@ -28,6 +30,11 @@ Product = get_model("catalogue", "Product")
 ProductCategory = get_model("catalogue", "ProductCategory")
 ProductClass = get_model("catalogue", "ProductClass")
 Partner = get_model("partner", "Partner")
+Benefit = get_model("offer", "Benefit")
+Condition = get_model("offer", "Condition")
+ConditionalOffer = get_model("offer", "ConditionalOffer")
+Range = get_model("offer", "Range")
+Voucher = get_model("voucher", "Voucher")
 StockRecord = get_model("partner", "StockRecord")
 User = get_user_model()
 
@@ -206,6 +213,36 @@ def ensure_funnels() -> tuple[Funnel, Funnel]:
     return default, wholesale
 
 
+def ensure_shop_setup(created: dict[str, int]) -> None:
+    """What a merchant sets up first: the shop identity on documents (invoices need it), the
+    carriers, a voucher, and the site's address for links in emails."""
+    if not ShopIdentity.objects.exists():
+        ShopIdentity.objects.create(**data.SHOP_IDENTITY)
+        created["shop identity"] = 1
+    for name, template in data.CARRIERS:
+        __, was_created = Carrier.objects.get_or_create(
+            name=name, defaults={"tracking_url_template": template})
+        created["carriers"] = created.get("carriers", 0) + int(was_created)
+    if not Voucher.objects.filter(code=data.VOUCHER_CODE).exists():
+        everything, __ = Range.objects.get_or_create(
+            name="Everything", defaults={"includes_all_products": True})
+        offer = ConditionalOffer.objects.create(
+            name=data.VOUCHER_OFFER_NAME, offer_type=ConditionalOffer.VOUCHER,
+            benefit=Benefit.objects.create(range=everything, type=Benefit.PERCENTAGE,
+                                           value=data.VOUCHER_PERCENT),
+            condition=Condition.objects.create(range=everything, type=Condition.COUNT, value=1))
+        voucher = Voucher.objects.create(
+            name=data.VOUCHER_OFFER_NAME, code=data.VOUCHER_CODE, usage=Voucher.MULTI_USE,
+            start_datetime=timezone.now() - timedelta(days=1),
+            end_datetime=timezone.now() + timedelta(days=3650))
+        voucher.offers.add(offer)
+        created["vouchers"] = 1
+    site = Site.objects.get_current()
+    if site.domain == "example.com":  # Django's placeholder: links in emails would not work
+        site.domain, site.name = data.SITE_DOMAIN, "Oscar Orders Ext sandbox"
+        site.save()
+
+
 def ensure_demo_world() -> DemoWorld:
     """Create whatever of the demo shop is missing and return all of it."""
     created: dict[str, int] = {}
@@ -215,6 +252,7 @@ def ensure_demo_world() -> DemoWorld:
         admin, operators, customers = ensure_people(countries, created)
         tags = ensure_tags(created)
         default_funnel, wholesale_funnel = ensure_funnels()
+        ensure_shop_setup(created)
     guests = list(data.GUESTS)
     return DemoWorld(
         site=Site.objects.get_current(), admin=admin, operators=operators,

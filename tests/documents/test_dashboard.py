@@ -232,3 +232,39 @@ def test_wagtails_bulk_bar_prints_one_pdf_and_refusals_return_to_wagtail(
     form["document"] = "invoice"  # none issued: refused, back to Wagtail's table
     response = form.submit("apply", value="selected")
     assert response.status_code == 302 and response["Location"].startswith(wt_url("table"))
+
+
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_no_invoice_without_the_sellers_identity(django_app, make_staff, make_order, namespace,
+                                                 settings):
+    # Invoices used to be issued with no seller name, address or VAT number.
+    settings.OSCAR_ORDERS_EXT_SHOP_IDENTITY = {"name": "Bottega Rossi srl"}
+    user = with_wagtail_access(make_staff("accountant", [*ACCOUNTANT, "manage_shop_identity"]))
+    order = make_order()
+    page = django_app.get(reverse(f"{namespace}:orders-document-list",
+                                  kwargs={"number": order.number}), user=user)
+    warning = page.pyquery("#ooe-identity-warning")
+    assert "missing: address, VAT number or tax code" in warning.text()
+    identity_url = reverse(f"{namespace}:orders-document-identity")
+    assert warning.find("a").attr("href") == identity_url
+    page = page.forms["ooe-issue-invoice"].submit().follow()
+    assert "Invoices and credit notes must name the seller" in page.text
+    assert page.pyquery(f'a[href="{identity_url}"]:contains("Fill in the shop identity")')
+    assert not IssuedDocument.objects.exists()
+
+
+def test_the_documents_panel_warns_that_delivery_notes_have_no_sender(django_app, viewer,
+                                                                     make_order, settings):
+    settings.OSCAR_ORDERS_EXT_SHOP_IDENTITY = {}
+    page = documents_page(django_app, viewer, make_order())
+    assert "delivery notes print no sender" in page.pyquery("#ooe-identity-warning").text()
+
+
+def test_a_credit_note_also_needs_the_identity(make_order, settings):
+    from oscar_orders_ext.documents.service import (IdentityIncomplete, issue_credit_note,
+                                                    issue_invoice)
+
+    invoice = issue_invoice(make_order())
+    settings.OSCAR_ORDERS_EXT_SHOP_IDENTITY = {"name": "Shop", "address": "Street 1"}
+    with pytest.raises(IdentityIncomplete, match="missing: VAT number or tax code"):
+        issue_credit_note(invoice)

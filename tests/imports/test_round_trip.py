@@ -223,3 +223,22 @@ def test_tracking_codes_typed_in_the_export_ship_the_orders(django_app, merchant
     again = exported("csv", ["number", "tracking"])
     assert f"{first.number},GLS: 1Z-111" in again.decode("utf-8-sig")
     assert plan_import(again, "again.csv").counts.orders_to_update == 0
+
+
+def test_the_dry_run_counts_the_customers_a_state_change_emails_and_the_commit_can_stay_quiet(
+        orders, django_capture_on_commit_callbacks):
+    # The round trip emailed customers on state changes without saying so or asking.
+    from django.core import mail
+
+    from oscar_orders_ext.imports.service import apply_updates
+
+    data = exported("csv")
+    plan = plan_import(edit_csv(data, {"RT00000": {"State": "Cancelled"},
+                                       "RT00001": {"State": "Cancelled"}}), "cancel.csv")
+    assert plan.customers_to_email == 2
+    assert any("2 customers would be emailed" in str(w) for w in plan.warnings)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = apply_updates(plan, notify=False)
+    assert result.orders_updated == 2 and mail.outbox == []
+    assert set(OrderProcess.objects.filter(number__in=["RT00000", "RT00001"])
+               .values_list("state", flat=True)) == {"cancelled"}

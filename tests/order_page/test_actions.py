@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.core import mail
 from oscar.core.loading import get_model
+from oscar.test import factories
 
 from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE, PaymentStatus
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag, TimelineEntry
@@ -311,3 +312,45 @@ def test_a_viewer_cannot_add_notes(raw_app, viewer, order):
     raw_app.post(page_url(order, "note"), {"message": "hi", "audience": "internal"},
                     user=viewer, status=403)
     assert not OrderNote.objects.filter(order=order).exists()
+
+
+def test_addresses_save_when_other_orders_have_addresses_too(django_app, manager, order,
+                                                              place_order, country):
+    # Oscar stores an address's empty code as NULL and reads it back as "": checking that ""
+    # is unique used to match every other address ("Billing address with this Code already
+    # exists."), so no order of a shop with more than one order could have its address edited.
+    other = place_order(
+        guest_email="bob@example.com",
+        billing_address=factories.BillingAddressFactory(
+            country=country, first_name="Bob", last_name="Other", line1="3 Other Way",
+            line4="York", postcode="YO1 7HH"),
+        shipping_address=factories.ShippingAddressFactory(
+            country=country, first_name="Bob", last_name="Other", line1="4 Other Way",
+            line4="York", postcode="YO1 7HH"))
+    form = customer_form(django_app.get(page_url(other), user=manager))
+    form["billing-line1"] = "30 Other Way"
+    form["shipping-line1"] = "40 Other Way"
+    page = form.submit()
+    assert "already exists" not in page.text
+    other.refresh_from_db()
+    assert other.billing_address.line1 == "30 Other Way"
+    assert other.shipping_address.line1 == "40 Other Way"
+    assert get_model("order", "BillingAddress").objects.filter(code__isnull=True).count() == 2
+
+
+def test_a_funnel_without_a_stage_for_the_state_is_refused_with_the_reason(django_app, editor,
+                                                                           order):
+    # Saved silently before: the order then showed on no board at all.
+    from oscar_orders_ext.models import Stage
+
+    shipped_only = Funnel.objects.create(name="Returns", slug="returns")
+    Stage.objects.create(funnel=shipped_only, name="Back", state="shipped", position=1)
+    page = django_app.get(page_url(order), user=editor)
+    form = page.forms[next(i for i, f in page.forms.items() if "payment_status" in f.fields)]
+    form["funnel"] = str(shipped_only.pk)
+    form["payment_status"] = "paid"
+    page = form.submit().follow()
+    assert "“Returns” has no stage for the state “New”" in errors(page)
+    process = process_of(order)
+    assert process.funnel == Funnel.objects.get_default() and process.stage is not None
+    assert process.payment_status == "unpaid"  # all or nothing

@@ -62,7 +62,7 @@ def test_partial_shipments_add_up(django_app, editor, order):
     form[line_field(order)] = "1"
     page = form.submit().follow()
     assert page.pyquery(".ooe-line-shipped").text() == "1"
-    assert "Partial shipment: 1 items with Bike courier" in page.pyquery("#ooe-timeline").text()
+    assert "Partial shipment: 1 item with Bike courier" in page.pyquery("#ooe-timeline").text()
     form = shipment_form(page)
     assert form[line_field(order)].value == "1"  # what is left
     form["carrier_name"] = "Bike courier"
@@ -290,3 +290,50 @@ def test_customers_see_tracking_links_and_buyer_notes_never_internal_ones(order,
     assert 'href="https://gls.example/ZX-1"' in html
     assert "Your parcel leaves on Monday." in html
     assert "rude" not in html
+
+
+# --- Shipping in the same step ------------------------------------------------------------------
+
+def test_shipping_every_item_marks_the_order_shipped_in_the_same_step(
+        django_app, editor, order, dhl, django_capture_on_commit_callbacks):
+    # Recording a shipment of every item used to leave the order "New"/"In preparation" (and
+    # its stock allocated) until someone also clicked Ship.
+    form = shipment_form(django_app.get(page_url(order), user=editor))
+    assert form["mark_shipped"].checked and form["notify"].checked  # the workflow's defaults
+    form["carrier"] = str(dhl.pk)
+    form["tracking_code"] = "JD 0002"
+    with django_capture_on_commit_callbacks(execute=True):
+        page = form.submit().follow()
+    assert OrderProcess.objects.get(order=order).state == "shipped"
+    assert "is now “Shipped”" in page.text
+    assert [m.to for m in mail.outbox] == [["ann@example.com"]]
+    assert TimelineEntry.objects.filter(order=order, kind="state").exists()
+
+
+def test_the_operator_can_ship_without_telling_the_customer(django_app, editor, order,
+                                                            django_capture_on_commit_callbacks):
+    form = shipment_form(django_app.get(page_url(order), user=editor))
+    form["carrier_name"] = "Van"
+    form["notify"] = False
+    with django_capture_on_commit_callbacks(execute=True):
+        form.submit().follow()
+    assert OrderProcess.objects.get(order=order).state == "shipped"
+    assert mail.outbox == []
+
+
+def test_a_partial_shipment_keeps_the_state_and_says_why(django_app, editor, order):
+    form = shipment_form(django_app.get(page_url(order), user=editor))
+    form["carrier_name"] = "Van"
+    form[line_field(order)] = "1"
+    page = form.submit().follow()
+    assert "Items are left to ship" in page.text
+    assert OrderProcess.objects.get(order=order).state == "new"
+
+
+def test_unticked_the_shipment_is_only_recorded(django_app, editor, order):
+    form = shipment_form(django_app.get(page_url(order), user=editor))
+    form["carrier_name"] = "Van"
+    form["mark_shipped"] = False
+    form.submit().follow()
+    assert OrderProcess.objects.get(order=order).state == "new"
+    assert ShippingEvent.objects.filter(order=order).count() == 1

@@ -91,7 +91,7 @@ def test_a_bulk_action_on_the_selected_orders(django_app, cms_editor):
     form["tag"] = str(tag.pk)
     form["selected"] = str(chosen.pk)
     answer = form.submit("apply", value="selected").follow()
-    assert "1 orders updated." in answer.text
+    assert "1 order updated." in answer.text
     assert list(OrderProcess.objects.get(pk=chosen.pk).tags.all()) == [tag]
     assert not OrderProcess.objects.get(pk=other.pk).tags.exists()
 

@@ -9,12 +9,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.exceptions import OrderWorkflowError
 
+from ... import data
 from ...bulk import create_orders_in_bulk
 from ...checkout import create_orders_with_oscar
 from ...planning import check_workflow, placement_ages, plan_order
@@ -76,6 +77,12 @@ class Command(BaseCommand):
             "operators": len(world.operators), "tags": len(world.tags),
             "new_products": created.get("products", 0), "new_users": created.get("users", 0),
             "new_tags": created.get("tags", 0)})
+        # One way to name the demo login, as the README and `make run` do.
+        self.stdout.write(
+            _("Log in at /dashboard/ or /cms/ as %(email)s / %(password)s (username "
+              "%(username)s); customers and operators also use the password %(password)s.")
+            % {"email": data.ADMIN_EMAIL, "username": data.ADMIN_USERNAME,
+               "password": data.ADMIN_PASSWORD})
         if options["only_if_empty"] and Order.objects.exists():
             self.stdout.write(_("The shop already has orders: none added."))
             return
@@ -96,13 +103,15 @@ class Command(BaseCommand):
                               % {"done": done, "total": count, "rate": done / elapsed})
 
         if bulk:
-            self.stdout.write(_("Writing %(count)d orders in bulk, %(batch)d per batch…")
-                              % {"count": count, "batch": options["batch_size"]})
+            self.stdout.write(ngettext("Writing %(count)d order in bulk, %(batch)d per batch…",
+                                       "Writing %(count)d orders in bulk, %(batch)d per batch…",
+                                       count) % {"count": count, "batch": options["batch_size"]})
             done = create_orders_in_bulk(plans, world, batch_size=options["batch_size"],
                                          progress=progress)
         else:
-            self.stdout.write(_("Placing %(count)d orders through Oscar's checkout…")
-                              % {"count": count})
+            self.stdout.write(ngettext("Placing %(count)d order through Oscar's checkout…",
+                                       "Placing %(count)d orders through Oscar's checkout…",
+                                       count) % {"count": count})
             try:
                 done = create_orders_with_oscar(plans, world, run_started=now,
                                                 progress=progress)
@@ -110,7 +119,6 @@ class Command(BaseCommand):
                 raise CommandError(error.message) from error
         elapsed = max(time.monotonic() - started, 1e-6)
         self.stdout.write(self.style.SUCCESS(
-            _("Added %(count)d orders in %(seconds).1f s (%(rate).0f orders/s). "
-              "Log in to /dashboard/ as %(username)s / %(password)s.")
-            % {"count": done, "seconds": elapsed, "rate": done / elapsed,
-               "username": "demo", "password": "demo"}))
+            ngettext("Added %(count)d order in %(seconds).1f s (%(rate).0f orders/s).",
+                     "Added %(count)d orders in %(seconds).1f s (%(rate).0f orders/s).", done)
+            % {"count": done, "seconds": elapsed, "rate": done / elapsed}))
