@@ -1,0 +1,115 @@
+#!/usr/bin/env python
+"""Fill empty msgstr entries of our catalogues, never overwriting a translation.
+
+    python scripts/fill_translations.py --from-oscar          # Oscar's words for Oscar's msgids
+    python scripts/fill_translations.py --from-json it.json   # {"msgid": "msgstr" | [forms]}
+
+``--from-json`` takes one file per language, named ``<lang>.json`` (or ``<lang>.<domain>.json``
+for another domain than ``django``). Run ``make messages`` first, ``make compilemessages`` after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import polib
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "oscar_orders_ext" / "locale"
+LANGUAGES = ("it", "fr")
+
+
+def catalogue(language: str, domain: str = "django") -> Path:
+    """Path of our ``.po`` file for ``language`` and ``domain``."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po"
+
+
+def oscar_catalogue(language: str) -> polib.POFile:
+    """Oscar's shipped catalogue for ``language``."""
+    import oscar
+
+    return polib.pofile(str(Path(oscar.__file__).parent / "locale" / language / "LC_MESSAGES"
+                            / "django.po"))
+
+
+def _key(entry: polib.POEntry) -> tuple[str | None, str, str]:
+    return entry.msgctxt, entry.msgid, entry.msgid_plural
+
+
+def _plural_forms(forms: list[str], nplurals: int) -> dict[int, str]:
+    """Map Oscar's forms (it/fr: one, many, other) onto ours (one, other)."""
+    if len(forms) == nplurals:
+        return dict(enumerate(forms))
+    return {0: forms[0], nplurals - 1: forms[-1]}
+
+
+def fill(po: polib.POFile, translations: dict[tuple[str | None, str, str], object]) -> int:
+    """Fill the untranslated entries of ``po`` found in ``translations``; how many were filled."""
+    nplurals = int(po.metadata.get("Plural-Forms", "nplurals=2").split("nplurals=")[1][0])
+    filled = 0
+    for entry in po:
+        if entry.obsolete or entry.translated():
+            continue
+        found = translations.get(_key(entry))
+        if not found:
+            continue
+        if entry.msgid_plural:
+            forms = found if isinstance(found, list) else [found]
+            entry.msgstr_plural = _plural_forms(list(forms), nplurals)
+        elif isinstance(found, str):
+            entry.msgstr = found
+        else:
+            continue
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+        filled += 1
+    return filled
+
+
+def from_oscar(language: str) -> dict[tuple[str | None, str, str], object]:
+    """Oscar's translated, non-fuzzy entries keyed like ours."""
+    found: dict[tuple[str | None, str, str], object] = {}
+    for entry in oscar_catalogue(language):
+        if entry.obsolete or "fuzzy" in entry.flags or not entry.translated():
+            continue
+        if entry.msgid_plural:
+            found[_key(entry)] = [entry.msgstr_plural[i] for i in sorted(entry.msgstr_plural)]
+        else:
+            found[_key(entry)] = entry.msgstr
+    return found
+
+
+def from_json(path: Path) -> dict[tuple[str | None, str, str], object]:
+    """Translations written as ``{"msgid": "msgstr"}``; plural entries as a list of forms and
+    keyed ``"singular|plural"``."""
+    found: dict[tuple[str | None, str, str], object] = {}
+    for msgid, msgstr in json.loads(path.read_text(encoding="utf-8")).items():
+        singular, _, plural = msgid.partition("\x00") if "\x00" in msgid else (msgid, "", "")
+        found[(None, singular, plural)] = msgstr
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--from-oscar", action="store_true")
+    parser.add_argument("--from-json", type=Path, nargs="*", default=[])
+    args = parser.parse_args()
+    for language in LANGUAGES:
+        if args.from_oscar:
+            po = polib.pofile(str(catalogue(language)))
+            print(f"{language}: {fill(po, from_oscar(language))} from Oscar")
+            po.save()
+    for path in args.from_json:
+        language, _, rest = path.name.partition(".")
+        domain = rest[:-len(".json")] or "django" if rest != "json" else "django"
+        po = polib.pofile(str(catalogue(language, domain)))
+        print(f"{language}/{domain}: {fill(po, from_json(path))} from {path}")
+        po.save()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
