@@ -1,17 +1,16 @@
 #!/usr/bin/env python
 """Fill empty msgstr entries of our catalogues, never overwriting a translation.
 
-    python scripts/fill_translations.py --from-oscar          # Oscar's words for Oscar's msgids
-    python scripts/fill_translations.py --from-json it.json   # {"msgid": "msgstr" | [forms]}
+    python scripts/fill_translations.py --from-oscar   # Oscar's words for Oscar's msgids
+    python scripts/fill_translations.py --js-from-py   # djangojs msgids already in django.po
 
-``--from-json`` takes one file per language, named ``<lang>.json`` (or ``<lang>.<domain>.json``
-for another domain than ``django``). Run ``make messages`` first, ``make compilemessages`` after.
+Everything else is translated in the .po files themselves. Run ``make messages`` first and
+``make compilemessages`` after.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -81,33 +80,31 @@ def from_oscar(language: str) -> dict[tuple[str | None, str, str], object]:
     return found
 
 
-def from_json(path: Path) -> dict[tuple[str | None, str, str], object]:
-    """Translations written as ``{"msgid": "msgstr"}``; plural entries as a list of forms and
-    keyed ``"singular|plural"``."""
-    found: dict[tuple[str | None, str, str], object] = {}
-    for msgid, msgstr in json.loads(path.read_text(encoding="utf-8")).items():
-        singular, _, plural = msgid.partition("\x00") if "\x00" in msgid else (msgid, "", "")
-        found[(None, singular, plural)] = msgstr
-    return found
+def from_catalogue(po: polib.POFile) -> dict[tuple[str | None, str, str], object]:
+    """The translated, non-fuzzy entries of one of our catalogues."""
+    return {_key(entry): ([entry.msgstr_plural[i] for i in sorted(entry.msgstr_plural)]
+                          if entry.msgid_plural else entry.msgstr)
+            for entry in po if entry.translated() and "fuzzy" not in entry.flags}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from-oscar", action="store_true")
-    parser.add_argument("--from-json", type=Path, nargs="*", default=[])
+    parser.add_argument("--from-oscar", action="store_true",
+                        help="fill django.po from Oscar's catalogue")
+    parser.add_argument("--js-from-py", action="store_true",
+                        help="fill djangojs.po from our django.po")
     args = parser.parse_args()
     for language in LANGUAGES:
         if args.from_oscar:
             po = polib.pofile(str(catalogue(language)))
-            print(f"{language}: {fill(po, from_oscar(language))} from Oscar")
+            print(f"{language}/django: {fill(po, from_oscar(language))} from Oscar")
             po.save()
-    for path in args.from_json:
-        language, _, rest = path.name.partition(".")
-        domain = rest[:-len(".json")] or "django" if rest != "json" else "django"
-        po = polib.pofile(str(catalogue(language, domain)))
-        print(f"{language}/{domain}: {fill(po, from_json(path))} from {path}")
-        po.save()
+        if args.js_from_py and catalogue(language, "djangojs").exists():
+            po = polib.pofile(str(catalogue(language, "djangojs")))
+            found = from_catalogue(polib.pofile(str(catalogue(language))))
+            print(f"{language}/djangojs: {fill(po, found)} from django.po")
+            po.save()
     return 0
 
 
