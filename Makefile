@@ -7,7 +7,8 @@ DEMO_ORDERS ?= 200
 # pytest exits 5 when it collected no test; with -k or a marker that can be legitimate.
 PYTEST := $(PY) -m pytest
 
-.PHONY: install run test test-postgres test-browser migrate seed clean
+.PHONY: install run test test-postgres test-browser migrate seed clean messages compilemessages \
+	check-translations
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +34,21 @@ run: seed
 
 # The whole suite: the default workflow, then a shop's own workflow (fixed at import, so it
 # needs its own process).
-test: install
+test: install check-translations
 	$(PYTEST) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(PYTEST) tests/custom_workflow --ds=tests.custom_workflow.settings $(PYTEST_ARGS) \
 		|| [ $$? -eq 5 ]
+
+# Translations (docs/translations.md): extract new strings into the .po files, translate them,
+# compile; the gate fails on any msgid missing, fuzzy or untranslated, or a stale .mo file.
+messages: install
+	$(PY) scripts/translations.py update
+
+compilemessages: install
+	$(PY) scripts/translations.py compile
+
+check-translations: install
+	$(PY) scripts/translations.py check
 
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test

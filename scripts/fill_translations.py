@@ -17,7 +17,7 @@ from pathlib import Path
 import polib
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "oscar_orders_ext" / "locale"
-LANGUAGES = ("it", "fr")
+LANGUAGES = sorted(path.name for path in LOCALE_DIR.iterdir() if (path / "LC_MESSAGES").is_dir())
 
 
 def catalogue(language: str, domain: str = "django") -> Path:
@@ -25,12 +25,16 @@ def catalogue(language: str, domain: str = "django") -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po"
 
 
-def oscar_catalogue(language: str) -> polib.POFile:
-    """Oscar's shipped catalogue for ``language``."""
+def oscar_catalogue_path(language: str) -> Path:
+    """Where Oscar keeps its catalogue for ``language``."""
     import oscar
 
-    return polib.pofile(str(Path(oscar.__file__).parent / "locale" / language / "LC_MESSAGES"
-                            / "django.po"))
+    return Path(oscar.__file__).parent / "locale" / language / "LC_MESSAGES" / "django.po"
+
+
+def oscar_catalogue(language: str) -> polib.POFile:
+    """Oscar's shipped catalogue for ``language``."""
+    return polib.pofile(str(oscar_catalogue_path(language)))
 
 
 def _key(entry: polib.POEntry) -> tuple[str | None, str, str]:
@@ -96,7 +100,7 @@ def main() -> int:
                         help="fill djangojs.po from our django.po")
     args = parser.parse_args()
     for language in LANGUAGES:
-        if args.from_oscar:
+        if args.from_oscar and oscar_catalogue_path(language).exists():
             po = polib.pofile(str(catalogue(language)))
             print(f"{language}/django: {fill(po, from_oscar(language))} from Oscar")
             po.save()
