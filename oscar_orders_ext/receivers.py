@@ -17,11 +17,12 @@ def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: 
     if raw:
         return
     from .services.oscar_status import is_mirroring
+    from .i18n import placement_language
     from .services.processes import current_order_source, ensure_process, sync_snapshot
 
     if created:
-        ensure_process(instance, source=getattr(instance, "_oscar_orders_ext_source", "")
-                       or current_order_source())
+        source = getattr(instance, "_oscar_orders_ext_source", "") or current_order_source()
+        ensure_process(instance, source=source, language=placement_language(source))
     elif not is_mirroring(instance):  # a status mirror changes nothing the snapshot holds
         sync_snapshot(instance)
 
