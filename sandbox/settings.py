@@ -146,12 +146,14 @@ TEMPLATES = [
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []  # the demo login is demo / demo
 
+# The languages oscar-orders-ext ships (docs/translations.md). LocaleMiddleware picks one from
+# the language cookie that Oscar's language switcher sets (i18n/), else Accept-Language;
+# Wagtail's admin follows each user's own language preference (Account > Preferences).
 LANGUAGE_CODE = "en-gb"
 LANGUAGES = [
     ("en-gb", _("English")),
-    ("fr", _("French")),
-    ("de", _("German")),
     ("it", _("Italian")),
+    ("fr", _("French")),
 ]
 TIME_ZONE = "Europe/London"
 USE_I18N = True

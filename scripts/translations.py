@@ -75,11 +75,17 @@ class Report:
 
 
 def _msgids(po: Path) -> dict[str, tuple[bool, bool]]:
-    """msgid → (translated, fuzzy) for each live entry of ``po``."""
+    """msgid (with its context) → (translated, fuzzy) for each live entry of ``po``."""
     import polib
 
-    return {entry.msgid: (entry.translated(), "fuzzy" in entry.flags)
+    return {(f"{entry.msgctxt}\x04" if entry.msgctxt else "") + entry.msgid:
+            (entry.translated(), "fuzzy" in entry.flags)
             for entry in polib.pofile(str(po)) if not entry.obsolete}
+
+
+def _shown(key: str) -> str:
+    context, _, msgid = key.rpartition("\x04")
+    return f"{msgid!r} (context {context!r})" if context else repr(msgid)
 
 
 def _mo_catalogue(path: Path) -> dict[object, str]:
@@ -106,11 +112,11 @@ def check() -> int:
             found = _msgids(extracted)
             have = _msgids(shipped)
             report.add(f"{relative}: not in the catalogue",
-                       [repr(msgid) for msgid in found if msgid and msgid not in have])
-            report.add(f"{relative}: fuzzy", [repr(msgid) for msgid in found
+                       [_shown(msgid) for msgid in found if msgid and msgid not in have])
+            report.add(f"{relative}: fuzzy", [_shown(msgid) for msgid in found
                                                if msgid and have.get(msgid, (1, 0))[1]])
             report.add(f"{relative}: untranslated", [
-                repr(msgid) for msgid in found
+                _shown(msgid) for msgid in found
                 if msgid and msgid in have and not have[msgid][0] and not have[msgid][1]])
             compiled = extracted.with_suffix(".mo")
             result = msgfmt(shipped, compiled)
