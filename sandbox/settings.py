@@ -74,6 +74,12 @@ INSTALLED_APPS = [
     "treebeard",
     "sorl.thumbnail",
     "django_tables2",
+    # The app under development, before Wagtail and taggit: Django takes a msgid's
+    # translation from the first app listed that has it (docs/translations.md).
+    "django_filters",
+    "oscar_orders_ext",
+    "oscar_orders_ext.dashboard.apps.OrdersWorkspaceDashboardConfig",
+    "oscar_orders_ext.contrib.wagtail",
     # Wagtail
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -88,11 +94,6 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_tasks",
-    # The app under development, and the sandbox's demo data
-    "django_filters",
-    "oscar_orders_ext",
-    "oscar_orders_ext.dashboard.apps.OrdersWorkspaceDashboardConfig",
-    "oscar_orders_ext.contrib.wagtail",
     "sandbox.demo",
 ]
 
