@@ -1,8 +1,8 @@
 """This shop's own export (CSV or XLSX) read back: the round trip.
 
 Columns are the workspace column labels the exporter writes (``columns.COLUMNS``), in any
-language of the shop (the exporting user's), in any order and any subset, as long as ``Number`` and at least one
-editable column (see ``imports/roundtrip.py``) are there. Orders are identified by number;
+language of the shop (the exporting user's), in any order and any subset, as long as
+``Number`` and at least one editable column (see ``imports/roundtrip.py``) are there. Orders are identified by number;
 the other columns (totals, customer, products…) are ignored.
 """
 
