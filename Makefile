@@ -9,7 +9,8 @@ PYTEST := $(PY) -m pytest
 PIP_QUIET := --quiet --disable-pip-version-check --no-warn-script-location
 PORT ?= 8000
 
-.PHONY: install run test test-postgres test-browser migrate seed clean lint
+.PHONY: install run test test-postgres test-browser migrate seed clean lint messages \
+	compilemessages check-translations
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,13 +51,24 @@ lint: install
 # at import, so it needs its own process), then on SQLite a shop without Wagtail (core and
 # dashboard, Wagtail unimportable: it proves imports, which the database does not change).
 # On SQLite the tables are built without migrations (tests/conftest.py).
-test: install lint
+test: install lint check-translations
 	$(PYTEST) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(PYTEST) tests/custom_workflow --ds=tests.custom_workflow.settings $(PYTEST_ARGS) \
 		|| [ $$? -eq 5 ]
 ifeq ($(findstring postgres,$(DATABASE_URL)),)
 	$(PYTEST) --ds=tests.settings_no_wagtail -m "not browser" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 endif
+
+# Translations (docs/translations.md): extract new strings into the .po files, translate them,
+# compile; the gate fails on any msgid missing, fuzzy or untranslated, or a stale .mo file.
+messages: install
+	$(PY) scripts/translations.py update
+
+compilemessages: install
+	$(PY) scripts/translations.py compile
+
+check-translations: install
+	$(PY) scripts/translations.py check
 
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test} $(MAKE) test

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .constants import OrderType, PaymentStatus
 from .workflow import get_workflow
@@ -56,7 +57,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("placed", _("Created"), "placed_at", value=lambda p: p.placed_at),
     Column("order_type", _("Type"), "order_type", default=False,
            value=lambda p: p.type_label),
-    Column("number", _("Number"), "number"),
+    # A context of their own: other apps' catalogues translate the bare words otherwise
+    # ("Number" as a count, "Tags" as keywords) and the first app listed wins.
+    Column("number", pgettext_lazy("order column", "Number"), "number"),
     Column("state", _("State"), "state", value=lambda p: p.state_label),
     Column("payment_status", _("Payment"), "payment_status",
            value=lambda p: p.payment_label),
@@ -66,7 +69,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("products", _("Products")),
     Column("payment_method", _("Payment method"), "payment_method", default=False),
     Column("shipping_method", _("Shipping method"), "shipping_method", default=False),
-    Column("tags", _("Tags")),
+    Column("tags", pgettext_lazy("order column", "Tags")),
     Column("operator", _("Operator"), f"operator__{get_user_model().USERNAME_FIELD}",
            value=lambda p: p.operator_name),
     Column("source", _("Source"), "source", default=False),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .conf import app_settings
+from .i18n import placement_language
 from .middleware import current_user
 from .models import Funnel, OrderProcess
 from .services.oscar_status import is_mirroring
@@ -23,8 +24,8 @@ def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: 
     if raw:
         return
     if created:
-        ensure_process(instance, source=getattr(instance, "_oscar_orders_ext_source", "")
-                       or current_order_source())
+        source = getattr(instance, "_oscar_orders_ext_source", "") or current_order_source()
+        ensure_process(instance, source=source, language=placement_language(source))
     elif not is_mirroring(instance):  # a status mirror changes nothing the snapshot holds
         sync_snapshot(instance)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
+from django.utils import translation
 from oscar.core.loading import get_model
 from oscar.test import factories
 
@@ -130,6 +131,14 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """LocaleMiddleware leaves a request's language active in the thread after the response:
+    every test starts in the default language again."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from typing import Any
 from django.urls import URLPattern, path
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
 from oscar.core.application import OscarDashboardConfig
 
 VIEW = "oscar_orders_ext.view_orderprocess"
@@ -224,8 +225,11 @@ SHARED_PAGES = (
 
 
 def shared_urls(views: dict[str, Any]) -> list[URLPattern]:
-    """The ``SHARED_PAGES`` routes, from their view classes by key."""
-    return [path(route, views[key].as_view(), name=name) for key, route, name in SHARED_PAGES]
+    """The ``SHARED_PAGES`` routes, from their view classes by key, and the JavaScript
+    catalogue of the workspace's static files (``gettext()`` there)."""
+    return [*(path(route, views[key].as_view(), name=name) for key, route, name in SHARED_PAGES),
+            path("jsi18n/", JavaScriptCatalog.as_view(packages=["oscar_orders_ext"]),
+                 name="orders-jsi18n")]
 
 
 def document_urls(views: dict[str, Any]) -> list[URLPattern]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -20,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
@@ -29,6 +30,7 @@ from oscar.core.loading import get_class, get_model
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind, PaymentStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.i18n import in_order_language
 from oscar_orders_ext.models import ExportJob, IssuedDocument, OrderProcess
 from oscar_orders_ext.services.edits import check_permission
 from oscar_orders_ext.services.jobs import run_claimed
@@ -338,17 +340,21 @@ def bulk_render(kind: str, order_pks: Iterable[int], *,
     orders = list(orders_for_documents(pks))
     if not orders:
         raise DocumentError(_("No orders to print."))
-    for order in orders:
+    label = DocumentKind(kind).label
+    labels = []
+    for order in orders:  # each in its customer's language
         extra: dict[str, Any] = {}
         if kind == DocumentKind.DELIVERY_NOTE:
             extra["delivery"] = (delivery or DeliveryDetails()).for_order(order)
-        fragments.append(render_fragment(kind, document_context(kind, order,
-                                                                identity=identity, **extra)))
-    label = DocumentKind(kind).label
-    title = f"{label} {orders[0].number}" if len(orders) == 1 else str(label)
-    labels = [f"{label} {order.number}" for order in orders]
-    return BulkResult(rendered=render_fragments(kind, fragments, title=title, labels=labels),
-                      count=len(orders))
+        with in_order_language(order):
+            fragments.append(render_fragment(kind, document_context(kind, order,
+                                                                    identity=identity, **extra)))
+            labels.append(f"{label} {order.number}")
+    # One order: its customer's document throughout; several: the printing user's title.
+    with in_order_language(orders[0]) if len(orders) == 1 else nullcontext():
+        title = f"{label} {orders[0].number}" if len(orders) == 1 else str(label)
+        rendered = render_fragments(kind, fragments, title=title, labels=labels)
+    return BulkResult(rendered=rendered, count=len(orders))
 
 
 def _bulk_invoices(pks: list[int], identity: Identity) -> BulkResult:
@@ -404,9 +410,10 @@ def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any]
         else None, issued_at=now, credited=credited, reason=reason, data=_to_json(content))
     context = document_context(kind, order, identity=get_identity(), content=content,
                                document=document, issued_on=timezone.localdate(now))
-    fragment = render_fragment(kind, context)
-    rendered = render_fragments(kind, [fragment], title=f"{document.get_kind_display()} "
-                                                         f"{document.number}")
+    with in_order_language(order):  # frozen as issued: in the customer's language
+        fragment = render_fragment(kind, context)
+        rendered = render_fragments(kind, [fragment], title=f"{document.get_kind_display()} "
+                                                             f"{document.number}")
     document.snapshot_html = fragment
     document.sha256 = hashlib.sha256(rendered.pdf).hexdigest()
     document.file.save(document.filename, ContentFile(rendered.pdf), save=False)
@@ -468,11 +475,12 @@ def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
         issued = _from_json(invoice.data)
         if "tax_summary" not in issued:  # issued before tax summaries: from its frozen lines
             issued = _with_tax_summary(issued)
+        order = orders_for_documents([process.order_id], lines=False).get()
         if amount == issued["totals"]["incl_tax"]:
             content = _negated(issued)  # the whole invoice, line by line
         else:
-            content = _partial_credit(issued, amount, reason, _tax_left(invoice, issued))
-        order = orders_for_documents([process.order_id], lines=False).get()
+            with in_order_language(order):  # its line title is printed for the customer
+                content = _partial_credit(issued, amount, reason, _tax_left(invoice, issued))
         return _issue(process, order, DocumentKind.CREDIT_NOTE, content, user=user,
                       credited=invoice, reason=reason)
 
@@ -538,9 +546,11 @@ def email_document(document: IssuedDocument, *, user: Any = None) -> str:
                              "category": CommunicationEventType.ORDER_RELATED})
     context = {"order": order, "document": document, "shop": get_identity(),
                "customer_name": customer_name(order)}
-    messages = CommunicationEventType.objects.get_and_render(code, context)
-    attachment = (document.filename, issued_pdf(document), "application/pdf")
-    OrderDispatcher().dispatch_order_messages(order, messages, code, attachments=[attachment])
+    with in_order_language(order):
+        messages = CommunicationEventType.objects.get_and_render(code, context)
+        attachment = (document.filename, issued_pdf(document), "application/pdf")
+        OrderDispatcher().dispatch_order_messages(order, messages, code,
+                                                  attachments=[attachment])
     record(order.pk, TimelineKind.EMAIL, actor=user,
            data={"code": code, "to": recipient, "document": document.kind,
                  "number": document.number})
@@ -555,7 +565,8 @@ def start_print_job(kind: str, order_pks: Sequence[int], user: Any, *,
     if kind not in BULK_PRINTABLE:
         raise DocumentError(_("This document cannot be printed in bulk."))
     params = {"format": "pdf", "document": kind, "selected": list(order_pks),
-              "delivery": asdict(delivery or DeliveryDetails())}
+              "delivery": asdict(delivery or DeliveryDetails()),
+              "language": translation.get_language()}
     job = ExportJob.objects.create(user=user, params=params, total=len(order_pks))
     transaction.on_commit(lambda: run_print_task.enqueue(job.pk))
     return job
@@ -569,7 +580,8 @@ def run_print_job(job_id: int) -> ExportJob:
     delivery = DeliveryDetails(**{key: value for key, value in params["delivery"].items()
                                   if key != "date"})
     try:
-        result = bulk_render(params["document"], params["selected"], delivery=delivery)
+        with translation.override(params.get("language")):  # the user's, in a worker too
+            result = bulk_render(params["document"], params["selected"], delivery=delivery)
         name = f"{params['document']}-{timezone.localtime():%Y%m%d-%H%M}.pdf"
         job.file.save(name, ContentFile(result.rendered.pdf), save=False)
         job.status, job.done, job.error = ExportJob.Status.DONE, result.count, ""

@@ -18,6 +18,7 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
@@ -27,7 +28,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf, Trim
 from oscar.core.loading import get_model
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django_tasks import task
@@ -60,8 +61,12 @@ class ExportOptions:
     delimiter: str = ","
     bom: bool = False
     lines_sheet: bool = False
+    #: Headers and labels are written in the exporting user's language (the active one when
+    #: the options are made), in a background worker too.
+    language: str = ""
 
     def __post_init__(self) -> None:
+        self.language = self.language or translation.get_language() or settings.LANGUAGE_CODE
         if self.format not in FORMATS:
             raise OrderWorkflowError(_("Unknown export format “%(format)s”.")
                                      % {"format": self.format})
@@ -391,11 +396,19 @@ def export_rows(queryset: QuerySet[OrderProcess], columns: Sequence[Column], *, 
 def csv_stream(options: ExportOptions, user: Any,
                progress: Callable[[int], None] | None = None) -> Iterator[str]:
     """The CSV export as text pieces, for a streaming response or a file."""
-    columns = columns_for(options.columns)
-    return csv_chunks(header_for(columns),
-                      export_rows(export_queryset(options, user), columns, money=False,
-                                  progress=progress),
-                      delimiter=DELIMITERS[options.delimiter], bom=options.bom)
+    with translation.override(options.language):
+        columns = columns_for(options.columns)
+        pieces = csv_chunks(header_for(columns),
+                            export_rows(export_queryset(options, user), columns, money=False,
+                                        progress=progress),
+                            delimiter=DELIMITERS[options.delimiter], bom=options.bom)
+    return _in_language(options.language, pieces)
+
+
+def _in_language(language: str, pieces: Iterator[str]) -> Iterator[str]:
+    """``pieces`` generated with ``language`` active (rows are made as they are read)."""
+    with translation.override(language):
+        yield from pieces
 
 
 def write_export(options: ExportOptions, user: Any, target: Any,
@@ -413,11 +426,18 @@ def write_export(options: ExportOptions, user: Any, target: Any,
         for piece in csv_stream(options, user, progress=counting):  # a few hundred rows each
             target.write(piece.encode())
         return written
+    with translation.override(options.language):
+        _write_xlsx(options, user, target, counting)
+    return written
+
+
+def _write_xlsx(options: ExportOptions, user: Any, target: Any,
+                progress: Callable[[int], None]) -> None:
     columns = columns_for(options.columns)
     queryset = export_queryset(options, user)
     sheets: list[tuple[str, Sequence[str], Iterable[Sequence[Any]]]] = [
         (str(_("Orders")), header_for(columns),
-         export_rows(queryset, columns, money=True, progress=counting))]
+         export_rows(queryset, columns, money=True, progress=progress))]
     if options.lines_sheet:
         # Write-only sheets are written one after the other: the lines sheet reads the orders
         # again, chunk by chunk, rather than holding them in memory.
@@ -425,7 +445,6 @@ def write_export(options: ExportOptions, user: Any, target: Any,
                  for row in line_rows(chunk))
         sheets.append((str(_("Lines")), [str(label) for label in LINE_LABELS], lines))
     write_xlsx(target, sheets)
-    return written
 
 
 # --- Background jobs ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from oscar_orders_ext.columns import BY_KEY
 from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exports.writers import FORMULA_PREFIXES
 from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.i18n import in_every_language, shop_languages
 from oscar_orders_ext.models import OrderProcess, Tag
 from oscar_orders_ext.services import edits, logistics, transitions
 from oscar_orders_ext.services.bounds import text_problem
@@ -48,15 +49,16 @@ class RoundTripContext:
 
     @property
     def states(self) -> dict[str, str]:
-        """Case-folded state code or label (English and current language) → state code."""
+        """Case-folded state code or label (in any shop language, the current one first) →
+        state code."""
         if self._states is None:
             states: dict[str, str] = {}
             workflow_states = get_workflow().get_states()
-            with translation.override("en"):
-                for state in workflow_states:
-                    states.setdefault(str(state.label).casefold(), state.code)
+            for language in (translation.get_language(), *shop_languages()):
+                with translation.override(language):
+                    for state in workflow_states:
+                        states.setdefault(str(state.label).casefold(), state.code)
             for state in workflow_states:
-                states[str(state.label).casefold()] = state.code
                 states[state.code.casefold()] = state.code
             self._states = states
         return self._states
@@ -109,14 +111,12 @@ class RoundTripField:
     emails: Callable[[OrderProcess, Any, bool | None], bool] | None = None
 
     def header_names(self) -> set[str]:
-        """The normalised headers this field is read from, in English and the current
-        language (exports write translated labels)."""
+        """The normalised headers this field is read from, in every shop language (exports
+        write the exporting user's labels)."""
         names = {normalise_header(header) for header in self.headers}
         if self.column and self.column in BY_KEY:
-            label = BY_KEY[self.column].label
-            names.add(normalise_header(str(label)))
-            with translation.override("en"):
-                names.add(normalise_header(str(label)))
+            names |= {normalise_header(label)
+                      for label in in_every_language([BY_KEY[self.column].label])}
         return names
 
 

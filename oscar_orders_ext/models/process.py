@@ -64,6 +64,13 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
                                  blank=True, related_name="+", verbose_name=_("operator"))
     source = models.CharField(_("source"), max_length=64, blank=True,
                               help_text=_("Where the order came from: web, phone, shopify…"))
+    # The customer's language when they placed the order: their documents and emails use it
+    # (i18n.order_language). Empty when staff or a file created the order.
+    # db_default: raw writers (the PostgreSQL COPY importer) leave the column out.
+    language = models.CharField(
+        _("language"), max_length=15, blank=True, default="", db_default="",
+        help_text=_("The customer's language for emails and documents; empty: the shop's "
+                    "default language."))
     tags = models.ManyToManyField(Tag, blank=True, related_name="processes",
                                   verbose_name=_("tags"))
     stock_status = models.CharField(_("stock"), max_length=20, choices=StockStatus.choices,

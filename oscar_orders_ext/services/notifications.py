@@ -18,6 +18,7 @@ from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import TimelineKind
+from oscar_orders_ext.i18n import in_order_language
 from oscar_orders_ext.selectors import buyer_notes, tracking_links
 from oscar_orders_ext.workflow import get_workflow
 
@@ -76,7 +77,8 @@ def order_email_context(order: Any) -> dict[str, Any]:
 
 def send_state_email(order_id: int, state: str, note: str = "", actor_id: int | None = None
                      ) -> bool:
-    """Email the customer that their order entered ``state``; True when a message was sent."""
+    """Email the customer, in their language, that their order entered ``state``; True when a
+    message was sent."""
     order = Order.objects.select_related("user").get(pk=order_id)
     code = app_settings.STATE_EMAIL_EVENT_CODE
     CommunicationEventType.objects.get_or_create(
@@ -85,17 +87,19 @@ def send_state_email(order_id: int, state: str, note: str = "", actor_id: int | 
     context = {"order": order, "state": get_workflow().get_state(state), "note": note,
                "lines": order.lines.all(), "status_url": order_status_url(order),
                **order_email_context(order)}
-    messages = CommunicationEventType.objects.get_and_render(code, context)
-    recipient = order.email
-    if not recipient or not messages.get("subject"):
-        return False
-    OrderDispatcher().dispatch_order_messages(order, messages, code)
+    with in_order_language(order):
+        messages = CommunicationEventType.objects.get_and_render(code, context)
+        recipient = order.email
+        if not recipient or not messages.get("subject"):
+            return False
+        OrderDispatcher().dispatch_order_messages(order, messages, code)
     record(order.pk, TimelineKind.EMAIL, data={"code": code, "state": state, "to": recipient})
     return True
 
 
 def send_order_confirmation(order: Any, *, user: Any = None) -> bool:
-    """Send Oscar's own order confirmation (``ORDER_PLACED``); False without an email."""
+    """Send Oscar's own order confirmation (``ORDER_PLACED``) in the customer's language;
+    False without an email."""
     if not order.email:
         return False
     # Oscar's template builds its link from ``site.domain`` and ``status_path``.
@@ -104,7 +108,8 @@ def send_order_confirmation(order: Any, *, user: Any = None) -> bool:
                "site": _site_for_oscar(), "status_path": path,
                "status_url": absolute_url(path)}
     dispatcher = OrderDispatcher()
-    dispatcher.send_order_placed_email_for_user(order, context)
+    with in_order_language(order):
+        dispatcher.send_order_placed_email_for_user(order, context)
     record(order.pk, TimelineKind.EMAIL, actor=user,
            data={"code": dispatcher.ORDER_PLACED_EVENT_CODE, "to": order.email})
     return True

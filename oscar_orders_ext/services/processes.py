@@ -113,6 +113,7 @@ class ProcessSeed:
     payment_status: str = PaymentStatus.UNPAID
     operator: Any = None
     source: str = ""
+    language: str = ""
     payment_method: str | None = None
     tags: Sequence[Tag] = field(default_factory=tuple)
     stock_status: str | None = None
@@ -133,7 +134,8 @@ def build_process(seed: ProcessSeed, *, default_funnel: Funnel,
         order=order, state=state, funnel=funnel,
         stage=seed.stage or stage_for(funnel, state),
         order_type=seed.order_type, payment_status=seed.payment_status,
-        operator=seed.operator, source=seed.source, payment_method=payment_method,
+        operator=seed.operator, source=seed.source, language=seed.language,
+        payment_method=payment_method,
         stock_status=seed.stock_status or stock_status_for_state(state),
         state_changed_at=seed.state_changed_at or placed_at,
         last_activity_at=seed.state_changed_at or placed_at, **snapshot,
@@ -146,14 +148,15 @@ def _creation_entry(process: OrderProcess) -> TimelineEntry:
                          data={"state": process.state, "source": process.source})
 
 
-def ensure_process(order: Any, *, source: str = "") -> OrderProcess:
-    """The order's process, created (with its timeline entry) if it does not exist yet."""
+def ensure_process(order: Any, *, source: str = "", language: str = "") -> OrderProcess:
+    """The order's process, created (with its timeline entry) if it does not exist yet;
+    ``language`` is the customer's (see ``i18n.placement_language``)."""
     if not isinstance(order, Order):
         order = Order.objects.get(pk=order)
     existing = OrderProcess.objects.filter(order=order).first()
     if existing:
         return existing
-    process = build_process(ProcessSeed(order=order, source=source),
+    process = build_process(ProcessSeed(order=order, source=source, language=language),
                             default_funnel=Funnel.objects.get_default(), stage_for=StageLookup())
     try:
         with transaction.atomic():

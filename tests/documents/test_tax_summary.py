@@ -286,7 +286,8 @@ def test_a_document_without_a_summary_prints_without_the_table(make_order):
 def test_rates_print_in_the_customers_language():
     template = Template("{% load orders_documents %}{{ rate|tax_rate }}")
     with translation.override("fr"):
-        assert template.render(Context({"rate": D("5.5")})) == "5,5%"
+        # French typography: a no-break space before the percent sign.
+        assert template.render(Context({"rate": D("5.5")})) == "5,5\u00a0%"
     assert template.render(Context({"rate": D("22")})) == "22%"
     assert template.render(Context({"rate": None})) == "Rate not known"
 

@@ -1,8 +1,8 @@
 """This shop's own export (CSV or XLSX) read back: the round trip.
 
-Columns are the workspace column labels the exporter writes (``columns.COLUMNS``), in English
-or the current language, in any order and any subset, as long as ``Number`` and at least one
-editable column (see ``imports/roundtrip.py``) are there. Orders are identified by number;
+Columns are the workspace column labels the exporter writes (``columns.COLUMNS``), in any
+language of the shop (the exporting user's), in any order and any subset, as long as
+``Number`` and at least one editable column (see ``imports/roundtrip.py``) are there. Orders are identified by number;
 the other columns (totals, customer, products…) are ignored.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from oscar_orders_ext.columns import BY_KEY, COLUMNS
+from oscar_orders_ext.i18n import in_every_language
 from oscar_orders_ext.imports.roundtrip import fields_in, unneutralise
 from oscar_orders_ext.imports.sources import SourceTable, normalise_header
 
@@ -22,19 +22,14 @@ from .base import EditedRow, FormatReader, ReadResult, RowError
 
 
 def number_headers() -> set[str]:
-    """The Number column's label, normalised, in English and the current language."""
-    label = BY_KEY["number"].label
-    with translation.override("en"):
-        english = normalise_header(str(label))
-    return {english, normalise_header(str(label))}
+    """The Number column's label, normalised, in every shop language."""
+    return {normalise_header(label) for label in in_every_language([BY_KEY["number"].label])}
 
 
 def column_headers() -> set[str]:
-    """Every workspace column label, normalised (English and the current language)."""
-    names = {normalise_header(str(column.label)) for column in COLUMNS}
-    with translation.override("en"):
-        names |= {normalise_header(str(column.label)) for column in COLUMNS}
-    return names
+    """Every workspace column label, normalised, in every shop language."""
+    return {normalise_header(label)
+            for label in in_every_language(column.label for column in COLUMNS)}
 
 
 class NativeReader(FormatReader):

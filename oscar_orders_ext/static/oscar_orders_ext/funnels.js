@@ -1,10 +1,14 @@
 /* Funnel settings: reorder stages by drag and drop (saved at once) and add stage rows.
  *
- * The stage table body carries the reorder URL, the CSRF token and the translated messages
- * as data attributes; nothing else is configured inline.
+ * The stage table body carries the reorder URL and the CSRF token as data attributes; the
+ * messages come from the JavaScript catalogue.
  */
 (function () {
     "use strict";
+
+    // Text this file writes itself comes from Django's JavaScript catalogue (the workspace's
+    // jsi18n script); without it the English text is shown.
+    function gettext(text) { return window.gettext ? window.gettext(text) : text; }
 
     function stageRows(list) {
         return Array.prototype.slice.call(list.querySelectorAll("tr[data-stage-row]"));
@@ -30,6 +34,10 @@
         box.textContent = message;
         box.className = (box.getAttribute("data-status-class") || "alert alert-") + kind;
         box.hidden = false;
+    }
+
+    function reorderFailed() {
+        return gettext("The new stage order could not be saved; the previous order is back.");
     }
 
     function RefusedError(message) {
@@ -61,10 +69,10 @@
                 return {};
             }).then(function (payload) {
                 if (!response.ok || !payload.ok) {
-                    throw new RefusedError(payload.error || list.getAttribute("data-error-message"));
+                    throw new RefusedError(payload.error || reorderFailed());
                 }
                 list.setAttribute("data-reorder-state", "saved");
-                showStatus(list.getAttribute("data-saved-message"), "success");
+                showStatus(gettext("New stage order saved."), "success");
             });
         }).catch(function (error) {
             // Put the rows back where the server still has them.
@@ -74,7 +82,7 @@
             renumber(list);
             list.setAttribute("data-reorder-state", "refused");
             var message = error instanceof RefusedError ? error.message
-                : list.getAttribute("data-error-message");
+                : reorderFailed();
             showStatus(message, "danger");
         });
     }

@@ -4,6 +4,10 @@
 (function () {
     "use strict";
 
+    // Text this file writes itself comes from Django's JavaScript catalogue (the workspace's
+    // jsi18n script); without it the English text is shown.
+    function gettext(text) { return window.gettext ? window.gettext(text) : text; }
+
     function fallbackCopy(text) {
         var area = document.createElement("textarea");
         area.value = text;
@@ -50,9 +54,9 @@
         }
         copy(source.value || source.textContent).then(function () {
             button.classList.add("ooe-copied");
-            say(button, button.getAttribute("data-copied"));
+            say(button, gettext("Copied"));
         }, function () {
-            say(button, button.getAttribute("data-failed"));
+            say(button, gettext("Copy failed: select the text and copy it by hand."));
         });
     });
 }());

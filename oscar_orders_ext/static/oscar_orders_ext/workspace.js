@@ -3,6 +3,10 @@
 (function () {
     "use strict";
 
+    // Text this file writes itself comes from Django's JavaScript catalogue (the workspace's
+    // jsi18n script); without it the English text is shown.
+    function gettext(text) { return window.gettext ? window.gettext(text) : text; }
+
     function csrfToken(scope) {
         var input = (scope || document).querySelector("input[name=csrfmiddlewaretoken]");
         return input ? input.value : "";
@@ -133,7 +137,7 @@
             headers: {"Accept": "application/json", "X-CSRFToken": board.dataset.csrf || csrfToken()}
         }).then(function (response) {
             return response.json().catch(function () {
-                return {ok: false, message: response.statusText || "Error"};
+                return {ok: false, message: gettext("The change was refused.")};
             });
         }).then(function (answer) {
             var fresh = answer.card ? fragment(answer.card) : null;
@@ -159,7 +163,7 @@
         }).catch(function () {
             putBack(card, from, oldIndex);
             card.classList.remove("ooe-moving");
-            toast(board, board.dataset.networkError || "Network error", "danger");
+            toast(board, gettext("The server could not be reached; the card went back."), "danger");
         }).finally(function () {
             board.dataset.pending = String(parseInt(board.dataset.pending, 10) - 1);
         });

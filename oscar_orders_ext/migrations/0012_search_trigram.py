@@ -37,7 +37,7 @@ def drop_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("oscar_orders_ext", "0010_fewer_indexes"),
+        ("oscar_orders_ext", "0011_job_heartbeats_tick"),
         ("order", "0021_billingaddress_code_shippingaddress_code"),
     ]
 
