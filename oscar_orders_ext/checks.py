@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django_tasks import task_backends
+from django_tasks.backends.immediate import ImmediateBackend
+from django_tasks.exceptions import InvalidTaskBackendError
 from django.core import checks
 
 from .models import OrderProcess
@@ -44,11 +48,6 @@ def check_workflow(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 @checks.register()
 def check_background_tasks(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """Warn when a production setting (DEBUG off) runs long jobs inline in web requests."""
-    from django.conf import settings
-    from django_tasks import task_backends
-    from django_tasks.backends.immediate import ImmediateBackend
-    from django_tasks.exceptions import InvalidTaskBackendError
-
     if settings.DEBUG:
         return []
     try:

@@ -81,7 +81,7 @@ class OpenChoiceFilter(django_filters.MultipleChoiceFilter):
 class AmountField(forms.DecimalField):
     """A decimal typed with either separator: "12.5", "12,5", "1 234,50", "1,234.50"."""
 
-    def to_python(self, value: Any) -> Decimal | None:
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # stubs say int
         text = re.sub(r"[\s\u00a0\u202f']", "", str(value or ""))
         if "," in text and "." in text:  # the last separator is the decimal one
             text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else \

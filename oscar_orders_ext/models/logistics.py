@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
@@ -67,6 +68,10 @@ class Shipment(models.Model):
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("recorded by"))
     created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    #: Set by ``services.logistics.record_shipment`` when it also moved the order (its
+    #: ``TransitionResult``); not stored.
+    transition_result: Any = None
 
     class Meta:
         ordering = ["-created_at", "-pk"]

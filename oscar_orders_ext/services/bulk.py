@@ -18,7 +18,7 @@ from oscar_orders_ext.workflow import get_workflow
 
 from . import edits
 from .notifications import send_order_confirmation
-from .transitions import transition_order
+from .transitions import transition_order, will_notify
 
 Action = Callable[[OrderProcess, Any], object]
 
@@ -48,8 +48,6 @@ def _transition(name: str, notify: bool | None = None) -> Action:
 def customers_to_email(processes: Iterable[OrderProcess], transition: str,
                        notify: bool | None = None) -> int:
     """How many customers a bulk ``transition`` would email (the confirmation says it)."""
-    from .transitions import will_notify
-
     count = 0
     for process in processes:
         target = next((t.target for t in process.get_all_state_transitions()

@@ -27,7 +27,10 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from ..conf import app_settings
-from ..models import ExportJob, ImportJob, WorkerRun
+from ..models import ExportJob, ImportJob
+
+#: The job models a worker runs (both are ``WorkerRun``s).
+JobModel = type[ExportJob] | type[ImportJob]
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ logger = logging.getLogger(__name__)
 EXPORT_TEMP_PREFIX = "oscar-orders-ext-export-"
 
 
-def claim_job(model: type[WorkerRun], job_id: int, phase: str) -> bool:
+def claim_job(model: JobModel, job_id: int, phase: str) -> bool:
     """Claim one phase of a job for this worker; False when it was claimed before."""
     now = timezone.now()
     return bool(model.objects.filter(pk=job_id).exclude(claimed_for=phase).update(
@@ -50,7 +53,7 @@ class Heartbeat:
     outside the job's transaction. A process that dies stops beating, which is the point.
     """
 
-    def __init__(self, model: type[WorkerRun], job_id: int,
+    def __init__(self, model: JobModel, job_id: int,
                  every: float | None = None) -> None:
         self.model, self.job_id = model, job_id
         self.every = every if every is not None else app_settings.JOB_HEARTBEAT_SECONDS
@@ -79,7 +82,7 @@ class Heartbeat:
             connections.close_all()  # this thread's connections only
 
 
-def run_claimed(model: type[WorkerRun], job_id: int, phase: str,
+def run_claimed(model: JobModel, job_id: int, phase: str,
                 run: Callable[[int], Any]) -> None:
     """Run one phase of a job once: claimed, with a heartbeat; a second delivery does nothing."""
     if not claim_job(model, job_id, phase):

@@ -26,7 +26,7 @@ from oscar_orders_ext.selectors import (TrackingLink, shipped_quantities,  # noq
 
 from .edits import check_permission, edit_process
 from .locking import OrderLike
-from .transitions import transition_order
+from .transitions import notifies_by_default, transition_order
 
 ShippingEvent = get_model("order", "ShippingEvent")
 ShippingEventType = get_model("order", "ShippingEventType")
@@ -95,8 +95,6 @@ def shipment_defaults(process: OrderProcess) -> dict[str, bool]:
     """Initial "and mark as shipped" / "notify the customer" choices of a shipment form: ticked
     when the workflow can ship the order from its state (the form ships every item left by
     default), notifying as the shipped state does by default."""
-    from .transitions import notifies_by_default
-
     name = ship_transition(process)
     if not name:
         return {"mark_shipped": False, "notify": False}

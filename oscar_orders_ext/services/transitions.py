@@ -26,6 +26,7 @@ from oscar_orders_ext.exceptions import (ConditionNotMet, OrderWorkflowError,
                                          TransitionNotAllowed, TransitionPermissionDenied)
 from oscar_orders_ext.models import OrderProcess, Stage
 from oscar_orders_ext.signals import order_process_changed, order_state_changed
+from oscar_orders_ext.workflow import get_workflow
 
 from .locking import OrderLike, locked_process
 from .notifications import send_state_email_task
@@ -195,8 +196,6 @@ def notifies_by_default(target: str) -> bool:
     """Whether a move into ``target`` emails the customer unless the operator says otherwise
     (the workflow state's default, off when ``NOTIFY_CUSTOMERS`` is): the initial value of
     every "notify the customer" choice."""
-    from oscar_orders_ext.workflow import get_workflow
-
     return bool(app_settings.NOTIFY_CUSTOMERS
                 and get_workflow().get_state(target).notify_customer)
 

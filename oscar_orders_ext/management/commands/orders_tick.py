@@ -7,6 +7,7 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext as _
 
 from oscar_orders_ext import tick
+from oscar_orders_ext.models import TickRun
 
 
 class Command(BaseCommand):
@@ -67,8 +68,6 @@ class Command(BaseCommand):
             self.stdout.write(_("Nothing due."))
 
     def _list(self) -> None:
-        from oscar_orders_ext.models import TickRun
-
         runs = {run.name: run for run in TickRun.objects.all()}
         for work in tick.registered():
             run = runs.get(work.name)
