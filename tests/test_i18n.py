@@ -15,7 +15,7 @@ from oscar_orders_ext.documents.service import render_document
 from oscar_orders_ext.exports.service import ExportOptions, write_export
 from oscar_orders_ext.imports.service import plan_import
 from oscar_orders_ext.models import OrderProcess
-from oscar_orders_ext.notifications import send_state_email
+from oscar_orders_ext.services.notifications import send_state_email
 from oscar_orders_ext.services.processes import order_source
 
 from .dashboard.conftest import ws_url

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from oscar_orders_ext.notifications import send_order_confirmation, send_state_email
+from oscar_orders_ext.services.notifications import send_order_confirmation, send_state_email
 
 pytestmark = pytest.mark.django_db
 

@@ -71,14 +71,17 @@ class IdentityIncomplete(DocumentError):
     """A legal document was refused because the shop identity lacks what it must state."""
 
 
-def check_identity_for_legal_documents(identity: Identity | None = None) -> None:
-    """Refuse (``IdentityIncomplete``) while the seller's identity is incomplete: an invoice or
-    credit note without the seller's name, address and VAT number or tax code is not valid."""
-    missing = (identity or get_identity()).missing_for_legal_documents()
+def check_identity_for_legal_documents(identity: Identity | None = None) -> Identity:
+    """The seller's identity, refused (``IdentityIncomplete``) while it is incomplete: an
+    invoice or credit note without the seller's name, address and VAT number or tax code is not
+    valid."""
+    identity = identity or get_identity()
+    missing = identity.missing_for_legal_documents()
     if missing:
         raise IdentityIncomplete(
             _("Invoices and credit notes must name the seller: fill in the shop identity "
               "first (missing: %(missing)s).") % {"missing": ", ".join(str(m) for m in missing)})
+    return identity
 
 
 @dataclass
@@ -396,7 +399,8 @@ def credit_left(invoice: IssuedDocument) -> Decimal:
 
 
 def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any], *,
-           user: Any, credited: IssuedDocument | None = None, reason: str = "") -> IssuedDocument:
+           user: Any, identity: Identity, credited: IssuedDocument | None = None,
+           reason: str = "") -> IssuedDocument:
     """Number, render and store a legal document inside the caller's transaction; ``order``
     comes from ``orders_for_documents``."""
     now = timezone.now()
@@ -408,7 +412,7 @@ def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any]
         number=format_number(series, year, sequence), total=content["totals"]["incl_tax"],
         currency=order.currency, issued_by=user if getattr(user, "is_authenticated", False)
         else None, issued_at=now, credited=credited, reason=reason, data=_to_json(content))
-    context = document_context(kind, order, identity=get_identity(), content=content,
+    context = document_context(kind, order, identity=identity, content=content,
                                document=document, issued_on=timezone.localdate(now))
     with in_order_language(order):  # frozen as issued: in the customer's language
         fragment = render_fragment(kind, context)
@@ -434,7 +438,7 @@ def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any]
 def issue_invoice(order: OrderLike, *, user: Any = None) -> IssuedDocument:
     """Issue the order's invoice: the next number of the year, the PDF stored for good."""
     check_permission(user, ISSUE_INVOICE)
-    check_identity_for_legal_documents()
+    identity = check_identity_for_legal_documents()
     with locked_process(order) as process:
         existing = open_invoice(process.order_id)
         if existing is not None:
@@ -447,14 +451,14 @@ def issue_invoice(order: OrderLike, *, user: Any = None) -> IssuedDocument:
         if not order_obj.lines.all():
             raise DocumentError(_("An order without lines cannot be invoiced."))
         return _issue(process, order_obj, DocumentKind.INVOICE, order_content(order_obj),
-                      user=user)
+                      user=user, identity=identity)
 
 
 def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
                       amount: Decimal | None = None, reason: str = "") -> IssuedDocument:
     """Credit an invoice, wholly (its lines reversed) or partly (``amount`` including tax)."""
     check_permission(user, ISSUE_CREDIT_NOTE)
-    check_identity_for_legal_documents()
+    identity = check_identity_for_legal_documents()
     invoice_pk = invoice.pk if isinstance(invoice, IssuedDocument) else invoice
     order_id = IssuedDocument.objects.filter(pk=invoice_pk).values_list("order_id",
                                                                         flat=True).first()
@@ -482,7 +486,7 @@ def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
             with in_order_language(order):  # its line title is printed for the customer
                 content = _partial_credit(issued, amount, reason, _tax_left(invoice, issued))
         return _issue(process, order, DocumentKind.CREDIT_NOTE, content, user=user,
-                      credited=invoice, reason=reason)
+                      identity=identity, credited=invoice, reason=reason)
 
 
 def _tax_left(invoice: IssuedDocument, issued: dict[str, Any]) -> list[dict[str, Any]]:

@@ -21,8 +21,8 @@ from django_tasks_db.models import DBTaskResult
 from oscar_orders_ext.checks import check_background_tasks
 from oscar_orders_ext.exports.service import ExportOptions, start_export
 from oscar_orders_ext.models import ExportJob, ImportJob
-from oscar_orders_ext.services.jobs import (EXPORT_TEMP_PREFIX, Heartbeat, fail_stale_jobs,
-                                    run_export_task)
+from oscar_orders_ext.exports.service import run_export_task
+from oscar_orders_ext.services.jobs import EXPORT_TEMP_PREFIX, Heartbeat, fail_stale_jobs
 
 from ..dashboard.conftest import ws_url
 from ..factories import bulk_orders
