@@ -223,3 +223,13 @@ def test_tracking_codes_typed_in_the_export_ship_the_orders(django_app, merchant
     again = exported("csv", ["number", "tracking"])
     assert f"{first.number},GLS: 1Z-111" in again.decode("utf-8-sig")
     assert plan_import(again, "again.csv").counts.orders_to_update == 0
+
+
+def test_tags_and_tracking_codes_longer_than_their_columns_are_row_errors(orders):
+    rows = [["Number", "Tags", "Tracking"], ["RT00000", "x" * 65, ""],
+            ["RT00001", "", "GLS: " + "9" * 129]]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    plan = plan_import(buffer.getvalue().encode(), "edited.csv")
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "Tags"), (3, "Tracking")]
+    assert all("at most" in e.reason for e in plan.errors)
