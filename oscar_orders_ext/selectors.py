@@ -171,6 +171,28 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
     return processes.filter(matches)
 
 
+#: The largest primary key a (big) integer column holds.
+LARGEST_KEY = 2**63 - 1
+
+
+class KeysField(forms.ModelMultipleChoiceField):
+    """Refuses keys no column can hold: "?tags=99999999999999999999" made the database fail."""
+
+    def _check_values(self, value: Any) -> Any:
+        for key in value or ():
+            text = str(key).strip()
+            if text.lstrip("-").isdigit() and abs(int(text)) > LARGEST_KEY:
+                raise forms.ValidationError(self.error_messages["invalid_pk_value"],
+                                            code="invalid_pk_value", params={"pk": text[:32]})
+        return super()._check_values(value)
+
+
+class KeysFilter(django_filters.ModelMultipleChoiceFilter):
+    """A ModelMultipleChoiceFilter that refuses out-of-range keys (see KeysField)."""
+
+    field_class = KeysField
+
+
 class OrderFilter(django_filters.FilterSet):
     """The workspace filters; the same class drives the table, the board and exports."""
 
@@ -180,7 +202,7 @@ class OrderFilter(django_filters.FilterSet):
     # would stop PostgreSQL from reading the first page straight off an index.
     state = django_filters.MultipleChoiceFilter(choices=lambda: get_workflow().state_choices(),
                                                 label=_("State"), distinct=False)
-    stage = django_filters.ModelMultipleChoiceFilter(
+    stage = KeysFilter(
         queryset=Stage.objects.select_related("funnel"), label=_("Stage"), distinct=False)
     payment_status = django_filters.MultipleChoiceFilter(choices=PaymentStatus.choices,
                                                          label=_("Payment"), distinct=False)
@@ -196,8 +218,7 @@ class OrderFilter(django_filters.FilterSet):
                                                          label=_("Payment method"))
     shipping_method = OpenChoiceFilter(choices=_choices_of("shipping_method"),
                                        label=_("Shipping method"))
-    tags = django_filters.ModelMultipleChoiceFilter(queryset=Tag.objects.all(),
-                                                    method="filter_tags", label=_("Tags"))
+    tags = KeysFilter(queryset=Tag.objects.all(), method="filter_tags", label=_("Tags"))
     operator = django_filters.ChoiceFilter(method="filter_operator", label=_("Operator"),
                                            choices=lambda: operator_choices())
     source = OpenChoiceFilter(choices=_choices_of("source"), label=_("Source"))

@@ -42,6 +42,7 @@ LINE_TEXTS = (("title", "title", _length(Line, "title")),
               ("sku", "sku", _length(Line, "partner_sku")))
 TAG_LENGTH = _length(Tag, "name")
 
+
 class CountryResolver:
     """Country rows for codes or English names, created when missing (one query up front)."""
 
@@ -124,7 +125,6 @@ def order_address_values(imported: ImportedOrder, countries: CountryResolver
     if shipping is not None and not shipping["phone_number"] and imported.phone:
         shipping["phone_number"] = _phone(imported.phone, shipping["country"])
     return shipping, billing
-
 
 
 # --- what the columns hold: checked in the dry run, so the commit never meets a database error --

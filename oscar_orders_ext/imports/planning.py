@@ -40,6 +40,7 @@ SKUS_LISTED = 20
 
 T = TypeVar("T")
 
+
 class ImportRefused(Exception):
     """The plan has row errors: committing would import part of the file, so nothing is."""
 
@@ -102,7 +103,6 @@ class ImportPlan:
         return self.counts.orders_to_create + self.counts.orders_to_update
 
 
-
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for a bulk phase.
@@ -128,6 +128,7 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 # --- lookups: everything the plan needs from the database, a few queries per 900 values ------
+
 
 def value_chunks(values: Iterable[str]) -> Iterator[Any]:
     """What to pass to ``__in`` lookups for these strings: on PostgreSQL one array for all of
@@ -204,6 +205,7 @@ def _customer_needs_update(user: Any, order: ImportedOrder) -> bool:
 
 
 # --- the dry run ---------------------------------------------------------------------------------
+
 
 def format_for(headers: Sequence[str]) -> FormatReader:
     """The reader for a file with these (normalised) headers, or ImportFileError."""

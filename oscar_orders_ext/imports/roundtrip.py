@@ -28,7 +28,7 @@ from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exports.writers import FORMULA_PREFIXES
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.i18n import in_every_language, shop_languages
-from oscar_orders_ext.models import OrderProcess, Tag
+from oscar_orders_ext.models import OrderProcess, Shipment, Tag
 from oscar_orders_ext.services import edits, logistics, transitions
 from oscar_orders_ext.services.bounds import text_problem
 from oscar_orders_ext.workflow import get_workflow
@@ -37,6 +37,8 @@ from .cells import RowProblem, split_tags
 from .sources import normalise_header
 
 TAG_LENGTH = Tag._meta.get_field("name").max_length
+CARRIER_LENGTH = Shipment._meta.get_field("carrier_name").max_length
+TRACKING_LENGTH = Shipment._meta.get_field("tracking_code").max_length
 
 
 class RoundTripContext:
@@ -240,6 +242,10 @@ def _parse_tracking(raw: str, context: RoundTripContext) -> frozenset[Parcel]:
     parcels = logistics.parse_tracking(raw)
     if any(not carrier for carrier, _code in parcels):
         raise RowProblem("", _("Write the carrier before each tracking code: “Carrier: CODE”."))
+    for carrier, code in parcels:  # what the shipment's columns hold
+        problem = text_problem(carrier, CARRIER_LENGTH) or text_problem(code, TRACKING_LENGTH)
+        if problem:
+            raise RowProblem("", problem)
     return frozenset(Parcel.of(carrier, code) for carrier, code in parcels)
 
 

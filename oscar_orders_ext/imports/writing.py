@@ -45,6 +45,7 @@ ShippingAddress = get_model("order", "ShippingAddress")
 #: Rows per bulk insert.
 BATCH_SIZE = 2000
 
+
 @dataclass
 class ImportResult:
     """What committing wrote."""

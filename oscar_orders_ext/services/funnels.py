@@ -144,7 +144,7 @@ def delete_stage(stage: Stage, *, move_to: Stage | None = None, user: Any = None
     with transaction.atomic():
         stage = Stage.objects.select_for_update().select_related("funnel").get(pk=stage.pk)
         held = list(OrderProcess.objects.select_for_update().filter(stage=stage)
-                    .values_list("order_id", "state"))
+                    .order_by("pk").values_list("order_id", "state"))  # the global lock order
         if held:
             if move_to is None:
                 raise FunnelError(ngettext(
@@ -178,7 +178,7 @@ def delete_funnel(funnel: Funnel, *, move_to: Funnel | None = None, user: Any = 
         if move_to is not None and move_to.pk == funnel.pk:
             raise FunnelError(_("Choose a funnel other than the one being deleted."))
         held = list(OrderProcess.objects.select_for_update().filter(funnel=funnel)
-                    .values_list("order_id", "state", "stage_id"))
+                    .order_by("pk").values_list("order_id", "state", "stage_id"))
         if move_to is None:
             if held:
                 raise FunnelError(ngettext(

@@ -9,13 +9,15 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.imports.jobs import start_import
 from oscar_orders_ext.imports.service import ImportRefused, commit_import, plan_import
 from oscar_orders_ext.imports.sources import ImportFileError, read_table
 
-from .test_small_files import csv_bytes, shopify_row
+from .test_small_files import SHOPIFY_HEADERS, csv_bytes, shopify_row
 
 Order = get_model("order", "Order")
 
@@ -27,8 +29,6 @@ ETSY_HEADERS = ["Sale Date", "Order ID", "Full Name", "Number of Items", "Order 
 
 def xlsx_bytes(rows: list[list[str]]) -> bytes:
     """A real workbook of these rows, written by openpyxl."""
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     for row in rows:
@@ -149,8 +149,6 @@ def test_order_numbers_with_url_characters_import_and_their_page_opens(admin_cli
     assert plan.can_commit, plan.errors
     commit_import(plan)
     order = Order.objects.get(number="A?1#2%3 4")
-    from django.urls import reverse
-
     response = admin_client.get(reverse("dashboard:order-detail", args=[order.number]))
     assert response.status_code == 200
 
@@ -178,8 +176,6 @@ def test_an_etsy_order_id_given_twice_is_reported_not_dropped() -> None:
 
 
 def test_a_hostile_xlsx_value_is_a_row_error_too() -> None:
-    from .test_small_files import SHOPIFY_HEADERS
-
     row = shopify_row("#1001")
     row[SHOPIFY_HEADERS.index("Total")] = 1e30  # a number cell, not text
     plan = plan_import(xlsx_bytes([SHOPIFY_HEADERS, row]), "orders.xlsx")

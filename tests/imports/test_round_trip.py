@@ -242,3 +242,13 @@ def test_the_dry_run_counts_the_customers_a_state_change_emails_and_the_commit_c
     assert result.orders_updated == 2 and mail.outbox == []
     assert set(OrderProcess.objects.filter(number__in=["RT00000", "RT00001"])
                .values_list("state", flat=True)) == {"cancelled"}
+
+
+def test_tags_and_tracking_codes_longer_than_their_columns_are_row_errors(orders):
+    rows = [["Number", "Tags", "Tracking"], ["RT00000", "x" * 65, ""],
+            ["RT00001", "", "GLS: " + "9" * 129]]
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    plan = plan_import(buffer.getvalue().encode(), "edited.csv")
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "Tags"), (3, "Tracking")]
+    assert all("at most" in e.reason for e in plan.errors)
