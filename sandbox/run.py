@@ -2,7 +2,8 @@
 
 Starts the web server, a task worker (``db_worker``) and the scheduler tick (``orders_tick
 --loop``), prefixes each line they print with the process's name, and stops all of them when
-one exits or on Ctrl-C (SIGINT/SIGTERM). A few lines of standard library rather than a process
+one exits or on Ctrl-C (SIGINT/SIGTERM): Ctrl-C to each, then SIGTERM and SIGKILL after 5 s
+each for whatever is still running. A few lines of standard library rather than a process
 manager dependency (honcho, supervisord): the sandbox needs nothing more.
 
     python sandbox/run.py [--port 8000] [--no-worker] [--no-tick]
