@@ -96,14 +96,19 @@ class DeliveryDetails:
 
 # --- Content ------------------------------------------------------------------------------------
 
-def orders_for_documents(pks: Iterable[int], *, lines: bool = True) -> QuerySet[Any]:
-    """Orders with everything a document prints, in a fixed number of queries (two, one
-    without ``lines``: a credit note prints the content frozen on its invoice)."""
+def orders_for_documents(pks: Iterable[int], *, lines: bool = True, payments: bool = False
+                         ) -> QuerySet[Any]:
+    """Orders with everything a document prints, in a fixed number of queries (three: orders,
+    lines, discounts; one without ``lines``: a credit note prints the content frozen on its
+    invoice; ``payments`` adds the payment sources receipts read)."""
     queryset = (Order.objects.filter(pk__in=list(pks))
                 .select_related("shipping_address", "billing_address", "user", "process",
                                 "shipping_address__country", "billing_address__country")
                 .order_by("date_placed", "pk"))
-    return queryset.prefetch_related("lines", "sources", "discounts") if lines else queryset
+    if not lines:
+        return queryset
+    queryset = queryset.prefetch_related("lines", "discounts")
+    return queryset.prefetch_related("sources") if payments else queryset
 
 
 @dataclass(frozen=True)
@@ -333,7 +338,7 @@ def bulk_render(kind: str, order_pks: Iterable[int], *,
         return _bulk_invoices(pks, identity)
     _check_printable(kind)
     fragments = []
-    orders = list(orders_for_documents(pks))
+    orders = list(orders_for_documents(pks, payments=kind in RECEIPTS))
     if not orders:
         raise DocumentError(_("No orders to print."))
     for order in orders:
@@ -388,7 +393,8 @@ def credit_left(invoice: IssuedDocument) -> Decimal:
 
 
 def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any], *,
-           user: Any, credited: IssuedDocument | None = None, reason: str = "") -> IssuedDocument:
+           user: Any, credited: IssuedDocument | None = None, reason: str = "",
+           identity: Identity | None = None) -> IssuedDocument:
     """Number, render and store a legal document inside the caller's transaction; ``order``
     comes from ``orders_for_documents``."""
     now = timezone.now()
@@ -400,7 +406,7 @@ def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any]
         number=format_number(series, year, sequence), total=content["totals"]["incl_tax"],
         currency=order.currency, issued_by=user if getattr(user, "is_authenticated", False)
         else None, issued_at=now, credited=credited, reason=reason, data=_to_json(content))
-    context = document_context(kind, order, identity=get_identity(), content=content,
+    context = document_context(kind, order, identity=identity or get_identity(), content=content,
                                document=document, issued_on=timezone.localdate(now))
     fragment = render_fragment(kind, context)
     rendered = render_fragments(kind, [fragment], title=f"{document.get_kind_display()} "
@@ -425,7 +431,8 @@ def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any]
 def issue_invoice(order: OrderLike, *, user: Any = None) -> IssuedDocument:
     """Issue the order's invoice: the next number of the year, the PDF stored for good."""
     check_permission(user, ISSUE_INVOICE)
-    check_identity_for_legal_documents()
+    identity = get_identity()
+    check_identity_for_legal_documents(identity)
     with locked_process(order) as process:
         existing = open_invoice(process.order_id)
         if existing is not None:
@@ -438,14 +445,15 @@ def issue_invoice(order: OrderLike, *, user: Any = None) -> IssuedDocument:
         if not order_obj.lines.all():
             raise DocumentError(_("An order without lines cannot be invoiced."))
         return _issue(process, order_obj, DocumentKind.INVOICE, order_content(order_obj),
-                      user=user)
+                      user=user, identity=identity)
 
 
 def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
                       amount: Decimal | None = None, reason: str = "") -> IssuedDocument:
     """Credit an invoice, wholly (its lines reversed) or partly (``amount`` including tax)."""
     check_permission(user, ISSUE_CREDIT_NOTE)
-    check_identity_for_legal_documents()
+    identity = get_identity()
+    check_identity_for_legal_documents(identity)
     invoice_pk = getattr(invoice, "pk", invoice)
     order_id = IssuedDocument.objects.filter(pk=invoice_pk).values_list("order_id",
                                                                         flat=True).first()
@@ -472,7 +480,7 @@ def issue_credit_note(invoice: IssuedDocument | int, *, user: Any = None,
             content = _partial_credit(issued, amount, reason, _tax_left(invoice, issued))
         order = orders_for_documents([process.order_id], lines=False).get()
         return _issue(process, order, DocumentKind.CREDIT_NOTE, content, user=user,
-                      credited=invoice, reason=reason)
+                      credited=invoice, reason=reason, identity=identity)
 
 
 def _tax_left(invoice: IssuedDocument, issued: dict[str, Any]) -> list[dict[str, Any]]:
