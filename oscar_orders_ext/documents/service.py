@@ -103,14 +103,19 @@ class DeliveryDetails:
 
 # --- Content ------------------------------------------------------------------------------------
 
-def orders_for_documents(pks: Iterable[int], *, lines: bool = True) -> QuerySet[Any]:
-    """Orders with everything a document prints, in a fixed number of queries (two, one
-    without ``lines``: a credit note prints the content frozen on its invoice)."""
+def orders_for_documents(pks: Iterable[int], *, lines: bool = True, payments: bool = False
+                         ) -> QuerySet[Any]:
+    """Orders with everything a document prints, in a fixed number of queries (three: orders,
+    lines, discounts; one without ``lines``: a credit note prints the content frozen on its
+    invoice; ``payments`` adds the payment sources receipts read)."""
     queryset = (Order.objects.filter(pk__in=list(pks))
                 .select_related("shipping_address", "billing_address", "user", "process",
                                 "shipping_address__country", "billing_address__country")
                 .order_by("date_placed", "pk"))
-    return queryset.prefetch_related("lines", "sources", "discounts") if lines else queryset
+    if not lines:
+        return queryset
+    queryset = queryset.prefetch_related("lines", "discounts")
+    return queryset.prefetch_related("sources") if payments else queryset
 
 
 @dataclass(frozen=True)
@@ -340,7 +345,7 @@ def bulk_render(kind: str, order_pks: Iterable[int], *,
         return _bulk_invoices(pks, identity)
     _check_printable(kind)
     fragments = []
-    orders = list(orders_for_documents(pks))
+    orders = list(orders_for_documents(pks, payments=kind in RECEIPTS))
     if not orders:
         raise DocumentError(_("No orders to print."))
     label = DocumentKind(kind).label

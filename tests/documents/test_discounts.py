@@ -53,3 +53,19 @@ def test_the_invoice_freezes_the_discount_and_its_rows_add_up(make_order):
     assert invoice.data["discounts"][0]["voucher_code"] == "SAVE10"
     with invoice.file.open("rb") as stored:
         assert "Voucher SAVE10 · Ten percent off -€2.00" in flat(stored.read())
+
+
+@pytest.mark.parametrize("namespace", ["oscar_orders_ext_dashboard", "oscar_orders_ext_wagtail"])
+def test_the_order_page_totals_name_the_discount(django_app, viewer, make_order, namespace):
+    from django.urls import reverse
+
+    from ..wagtail.conftest import with_wagtail_access
+
+    order = with_voucher(make_order())
+    page = django_app.get(reverse(f"{namespace}:orders-workspace-order",
+                                  kwargs={"number": order.number}),
+                          user=with_wagtail_access(viewer))
+    totals = " ".join(page.pyquery("#ooe-totals").text().split())
+    assert "Items €20.00" in totals
+    assert "Voucher SAVE10 · Ten percent off -€2.00" in totals
+    assert "Total €18.00" in totals
