@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from oscar_orders_ext import selectors
+from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind
 from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, email_document,
@@ -71,6 +71,8 @@ class OrderDocumentMixin:
     request: HttpRequest
     url_namespace = NAMESPACE
     documents_template = PAGE
+    #: The front end's access check of the registry, for the page's ``can_*`` flags.
+    permission_check = staticmethod(permissions.dashboard_allows)
     back_url_name = "orders-document-list"
 
     def url(self, name: str, **kwargs: Any) -> str:
@@ -85,6 +87,8 @@ class OrderDocumentMixin:
                     *, status: int = 200) -> HttpResponse:
         """``template`` with the order, ``context`` and the front end's extra context."""
         return render(self.request, template, {"order": order, **(context or {}),
+                                               **permissions.flags(self.request.user,
+                                                                   self.permission_check),
                                                **self.extra_page_context(order)},
                       status=status)
 

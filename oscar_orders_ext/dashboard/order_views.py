@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
-from oscar_orders_ext import selectors
+from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
@@ -66,6 +66,8 @@ class OrderPageMixin:
     kwargs: dict[str, Any]
     page_template = ORDER_PAGE_TEMPLATE
     url_namespace = NAMESPACE
+    #: The front end's access check of the registry, for the page's ``can_*`` flags.
+    permission_check = staticmethod(permissions.dashboard_allows)
 
     def page_url(self, number: str) -> str:
         """The order page of order ``number`` in this front end."""
@@ -113,9 +115,7 @@ class OrderPageMixin:
             "oscar_order_url": dashboard_url("dashboard:order-detail", number=order.number),
             "customer_url": (dashboard_url("dashboard:user-detail", pk=order.user_id)
                              if order.user_id else ""),
-            "can_change_state": user.has_perm("oscar_orders_ext.change_order_state"),
-            "can_edit": user.has_perm(edits.CHANGE_PERMISSION),
-            "can_edit_details": user.has_perm(order_details.EDIT_DETAILS_PERMISSION),
+            **permissions.flags(user, self.permission_check),
         }
 
     def render_page(self, process: OrderProcess, *, status: int = 200, **forms: Any

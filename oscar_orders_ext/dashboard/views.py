@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from oscar_orders_ext import frontends, selectors
+from oscar_orders_ext import frontends, permissions, selectors
 from oscar_orders_ext.frontends import safe_next, wants_json
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
@@ -67,6 +67,7 @@ class WorkspaceMixin:
             "funnels": Funnel.objects.all(),
             "query_string": self.filter_query(),
             "workflow_states": get_workflow().get_states(),
+            **permissions.flags(self.request.user, permissions.dashboard_allows),
         }
 
 

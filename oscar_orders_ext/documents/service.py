@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from oscar.core.loading import get_class, get_model
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
@@ -42,9 +43,9 @@ Order = get_model("order", "Order")
 CommunicationEventType = get_model("communication", "CommunicationEventType")
 OrderDispatcher = get_class("order.utils", "OrderDispatcher")
 
-ISSUE_INVOICE = "oscar_orders_ext.issue_invoice"
-ISSUE_CREDIT_NOTE = "oscar_orders_ext.issue_credit_note"
-SEND_INVOICE = "oscar_orders_ext.send_invoice"
+ISSUE_INVOICE = permissions.OPERATIONS["issue-invoice"]
+ISSUE_CREDIT_NOTE = permissions.OPERATIONS["issue-credit-note"]
+SEND_INVOICE = permissions.OPERATIONS["send-invoice"]
 
 #: Documents printed from the order as it is now.
 PRINTABLE = (DocumentKind.ORDER_SUMMARY, DocumentKind.RECEIPT_A4, DocumentKind.RECEIPT_80MM,

@@ -17,6 +17,7 @@ from django.db.models.functions import Concat
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.constants import TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import Carrier, OrderProcess, Shipment
@@ -31,8 +32,8 @@ InvalidShippingEvent = get_class("order.exceptions", "InvalidShippingEvent")
 
 #: Name of the Oscar shipping event type our shipments are recorded as.
 SHIPPED_EVENT_NAME = "Shipped"
-SHIP_PERMISSION = "oscar_orders_ext.change_order_state"
-MANAGE_CARRIERS_PERMISSION = "oscar_orders_ext.manage_carriers"
+SHIP_PERMISSION = permissions.OPERATIONS["ship"]
+MANAGE_CARRIERS_PERMISSION = permissions.OPERATIONS["manage-carriers"]
 
 
 class ShipmentError(OrderWorkflowError):

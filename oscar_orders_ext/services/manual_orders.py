@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from oscar.core.loading import get_class, get_model
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import PaymentStatus, StockEffect
 from oscar_orders_ext.exceptions import ManualOrderError
@@ -52,7 +53,7 @@ Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
 Voucher = get_model("voucher", "Voucher")
 
-CREATE_PERMISSION = "oscar_orders_ext.create_manual_order"
+CREATE_PERMISSION = permissions.OPERATIONS["create-order"]
 #: ``OrderProcess.source`` of orders made here.
 SOURCE = "manual"
 #: Drafts are saved baskets without an owner (see the module docstring).

@@ -27,7 +27,7 @@ from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
-from oscar_orders_ext import frontends, selectors
+from oscar_orders_ext import frontends, permissions, selectors
 from oscar_orders_ext.frontends import safe_next, wants_json
 from oscar_orders_ext.dashboard import (document_views, export_views, funnel_views,
                                         import_views, manual_views, order_views)
@@ -36,7 +36,7 @@ from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.workflow import get_workflow
 
-from .permissions import can_view, has, has_as_staff
+from .permissions import allows
 
 NAMESPACE = "oscar_orders_ext_wagtail"
 CARDS_TEMPLATE = "oscar_orders_ext/wagtail/partials/cards.html"
@@ -54,7 +54,7 @@ def page_chrome(title: str, *trail: dict[str, str], icon: str = "clipboard-list"
     return {
         "page_title": title, "header_title": title, "header_icon": icon,
         "breadcrumbs_items": [*WagtailAdminTemplateMixin.breadcrumbs_items,
-                              {"url": url("table"), "label": _("Orders")}, *trail,
+                              {"url": url("orders-workspace"), "label": _("Orders")}, *trail,
                               {"url": "", "label": title}],
     }
 
@@ -81,37 +81,27 @@ def forbidden(request: HttpRequest, *, missing: list[str] | None = None,
 
 
 class PermissionRequiredMixin:
-    """Refuse (403) users without the workspace's view permission or ``required`` ones."""
+    """Refuse (403) users the permission registry does not let open this page.
 
-    #: App permission codenames needed besides ``view_orderprocess``.
-    required: tuple[str, ...] = ()
-    #: App permission codenames of which at least one is needed, if any are given.
-    required_any: tuple[str, ...] = ()
-    #: Pages Oscar's dashboard keeps to staff (no partner route in its permissions map).
-    staff_only = False
+    The page is the registry's action of the URL name it is served under; ``action`` names
+    another one.
+    """
 
-    def has_permission(self, user: Any) -> bool:
-        """Whether ``user`` may open this page (the same rules as Oscar's dashboard)."""
-        return (can_view(user) and (user.is_staff or not self.staff_only)
-                and all(has(user, codename) for codename in self.required)
-                and (not self.required_any
-                     or any(has(user, codename) for codename in self.required_any)))
+    request: HttpRequest
+    action = ""
+    #: The registry's check in this front end (the shared views compute ``can_*`` with it).
+    permission_check = staticmethod(allows)
 
-    def missing_permissions(self, user: Any) -> list[str]:
-        """The codenames ``user`` would need for this page (one of ``required_any`` counts as
-        all of them missing)."""
-        missing = [codename for codename in ("view_orderprocess", *self.required)
-                   if not has(user, codename)]
-        if self.required_any and not any(has(user, c) for c in self.required_any):
-            missing.extend(self.required_any)
-        return missing
+    def action_name(self) -> str:
+        """The registry action deciding access to this view."""
+        return self.action or self.request.resolver_match.url_name  # type: ignore[union-attr]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not self.has_permission(user):
-            missing = self.missing_permissions(user)
-            return forbidden(request, missing=missing,
-                             staff_only=not missing and self.staff_only and not user.is_staff)
+        user, action = request.user, self.action_name()
+        if not allows(user, action):
+            missing = [permission.split(".", 1)[1]
+                       for permission in permissions.wagtail_missing(user, action)]
+            return forbidden(request, missing=missing, staff_only=not missing)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
@@ -170,8 +160,8 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
 
     template_name = "oscar_orders_ext/wagtail/table.html"
     results_template_name = "oscar_orders_ext/wagtail/table_results.html"
-    index_url_name = f"{NAMESPACE}:table"
-    index_results_url_name = f"{NAMESPACE}:table-results"
+    index_url_name = f"{NAMESPACE}:orders-workspace"
+    index_results_url_name = f"{NAMESPACE}:orders-workspace-results"
     page_title = gettext_lazy("Orders")
     verbose_name_plural = gettext_lazy("orders")
     header_icon = "list-ul"
@@ -186,8 +176,8 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
             if query is None:
                 messages.error(request, _("This saved view does not exist or is not shared "
                                           "with you."))
-                return redirect(url("table"))
-            return redirect(f"{url('table')}?{query}")
+                return redirect(url("orders-workspace"))
+            return redirect(f"{url('orders-workspace')}?{query}")
         return super().get(request, *args, **kwargs)
 
     @cached_property
@@ -203,10 +193,10 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
     def header_buttons(self) -> list[HeaderButton]:  # type: ignore[override]
         """"New order" and "Import", for those who may take manual orders or import them."""
         buttons = []
-        if has_as_staff(self.request.user, "create_manual_order"):
+        if allows(self.request.user, "orders-workspace-order-create"):
             buttons.append(HeaderButton(_("New order"), url=url("orders-workspace-order-create"),
                                         icon_name="plus", attrs={"id": "ooe-new-order"}))
-        if has_as_staff(self.request.user, "import_orders"):
+        if allows(self.request.user, "orders-import"):
             buttons.append(HeaderButton(_("Import"), url=url("orders-import"),
                                         icon_name="upload", attrs={"id": "ooe-import-link"},
                                         priority=20))
@@ -250,7 +240,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
                             if self.request.GET.get(key)],
             "saved_views": frontends.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": query}),
-            "can_bulk_edit": has_as_staff(self.request.user, "bulk_edit_orders"),
+            **permissions.flags(self.request.user, allows),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": frontends.workflow_transition_choices(),
             "bulk_documents": frontends.bulk_document_choices(),
@@ -263,14 +253,12 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
 class BulkActionView(PermissionRequiredMixin, frontends.BaseBulkActionView):
     """Apply an action to the selected orders or to every order matching the filter."""
 
-    required = ("bulk_edit_orders",)
-    staff_only = True
 
     report_template = "oscar_orders_ext/wagtail/bulk_report.html"
     url_namespace = NAMESPACE
 
     def table_url(self) -> str:
-        return url("table")
+        return url("orders-workspace")
 
     def report_context(self) -> dict[str, Any]:
         return {"page_title": _("Bulk action"), "header_icon": "list-ul"}
@@ -295,7 +283,7 @@ class KanbanView(WorkspacePageMixin, TemplateView):
         return _("Board: %(funnel)s") % {"funnel": self.funnel.name}
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
-        return self.breadcrumbs_items + [{"url": url("table"), "label": _("Orders")},
+        return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
                                          {"url": "", "label": self.get_page_title()}]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -306,7 +294,7 @@ class KanbanView(WorkspacePageMixin, TemplateView):
                                                          f"funnel={self.funnel.pk}"]))
         context.update({"funnel": self.funnel, "board": board,
                         "stages": [column.stage for column in board],
-                        "can_move": has(self.request.user, "change_order_state")})
+                        **permissions.flags(self.request.user, allows)})
         return context
 
 
@@ -327,14 +315,13 @@ class MoveOrderView(PermissionRequiredMixin, View):
     """Move one order (a Kanban drop or a "Move to…" form), with the dashboard's JSON contract:
     ok, message, conflict, card, stage, state, version; 400 refused, 409 conflict."""
 
-    required = ("change_order_state",)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = MoveForm(request.POST, processes=selectors.visible_processes(request.user))
         outcome = frontends.move(form, request.user)
         if not wants_json(request):
             (messages.success if outcome.ok else messages.error)(request, outcome.message)
-            return redirect(safe_next(request, url("table")))
+            return redirect(safe_next(request, url("orders-workspace")))
 
         def render_card(card: OrderProcess, stages: list[Any]) -> str:
             return render_to_string(CARDS_TEMPLATE, {"cards": [card], "stages": stages},
@@ -346,14 +333,12 @@ class MoveOrderView(PermissionRequiredMixin, View):
 class FunnelPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
     """Funnel settings in Wagtail: the dashboard's funnel views, Wagtail's templates and URLs."""
 
-    required = ("manage_funnels",)
-    staff_only = True
     url_namespace = NAMESPACE
     header_icon = "cogs"
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return self.breadcrumbs_items + [
-            {"url": url("table"), "label": _("Orders")},
+            {"url": url("orders-workspace"), "label": _("Orders")},
             {"url": url("orders-funnel-list"), "label": _("Funnels")},
             {"url": "", "label": self.get_page_title()}]
 
@@ -365,7 +350,7 @@ class FunnelListView(FunnelPageMixin, funnel_views.FunnelListView):
     page_title = gettext_lazy("Funnels")
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
-        return self.breadcrumbs_items + [{"url": url("table"), "label": _("Orders")},
+        return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
                                          {"url": "", "label": self.get_page_title()}]
 
 
@@ -406,8 +391,6 @@ class StageDeleteView(FunnelPageMixin, funnel_views.StageDeleteView):
 class StageReorderView(PermissionRequiredMixin, funnel_views.StageReorderView):
     """Save a new stage order (the drag and drop of the funnel page)."""
 
-    required = ("manage_funnels",)
-    staff_only = True
     url_namespace = NAMESPACE
 
 
@@ -423,8 +406,6 @@ class OrderPageMixin(PermissionRequiredMixin):
             "dashboard_order_url": order_views.dashboard_url(
                 "oscar_orders_ext_dashboard:orders-workspace-order",
                 number=process.order.number),
-            "can_edit_lines": has_as_staff(self.request.user, "edit_order_lines"),
-            "can_manage_carriers": has_as_staff(self.request.user, "manage_carriers"),
         }
 
 
@@ -435,31 +416,26 @@ class OrderPageView(OrderPageMixin, order_views.OrderDetailView):
 class OrderTransitionView(OrderPageMixin, order_views.TransitionView):
     """A move of the order through the workflow, with its note and customer message."""
 
-    required = ("change_order_state",)
 
 
 class OrderWorkflowView(OrderPageMixin, order_views.WorkflowFieldsView):
     """Payment status, order type, operator, funnel and tags."""
 
-    required = ("change_orderprocess",)
 
 
 class OrderCustomerView(OrderPageMixin, order_views.CustomerDetailsView):
     """Buyer email and addresses."""
 
-    required = ("edit_order_details",)
 
 
 class OrderShipmentView(OrderPageMixin, order_views.ShipmentView):
     """Record a parcel."""
 
-    required = ("change_order_state",)
 
 
 class OrderNoteView(OrderPageMixin, order_views.NoteView):
     """Add an internal note or a note for the buyer."""
 
-    required = ("change_orderprocess",)
 
 
 # --- Documents, line edits and manual orders: the dashboard's views, Wagtail's templates ---
@@ -491,19 +467,16 @@ class DownloadDocumentView(DocumentPageMixin, document_views.DownloadDocumentVie
 class IssueInvoiceView(DocumentPageMixin, document_views.IssueInvoiceView):
     """Issue the order's invoice (its number is final)."""
 
-    required = ("issue_invoice",)
 
 
 class EmailDocumentView(DocumentPageMixin, document_views.EmailDocumentView):
     """Email an issued document to the customer, as a PDF attachment."""
 
-    required = ("send_invoice",)
 
 
 class CreditNoteView(DocumentPageMixin, document_views.CreditNoteView):
     """Credit an invoice: the form, then the credit note."""
 
-    required = ("issue_credit_note",)
     template_name = "oscar_orders_ext/wagtail/credit_note_form.html"
 
     def extra_page_context(self, order: Any) -> dict[str, Any]:
@@ -513,8 +486,6 @@ class CreditNoteView(DocumentPageMixin, document_views.CreditNoteView):
 class OrderLinesView(PermissionRequiredMixin, manual_views.OrderLinesView):
     """Add, remove and change the lines of a placed order (cart_editor.js, same JSON)."""
 
-    required = ("edit_order_lines",)
-    staff_only = True
     url_namespace = NAMESPACE
     template_name = "oscar_orders_ext/wagtail/order_lines.html"
     rows_template = "oscar_orders_ext/wagtail/partials/line_rows.html"
@@ -526,8 +497,6 @@ class OrderLinesView(PermissionRequiredMixin, manual_views.OrderLinesView):
 class OrderCreateView(PermissionRequiredMixin, manual_views.OrderCreateView):
     """A manual order in the cart editor; once placed, its Wagtail order page opens."""
 
-    required = ("create_manual_order",)
-    staff_only = True
     url_namespace = NAMESPACE
     template_name = "oscar_orders_ext/wagtail/order_create.html"
     cart_template = "oscar_orders_ext/wagtail/partials/cart.html"
@@ -539,15 +508,11 @@ class OrderCreateView(PermissionRequiredMixin, manual_views.OrderCreateView):
 class CustomerSearchView(PermissionRequiredMixin, manual_views.CustomerSearchView):
     """Customers by name or email, as JSON, for the customer picker."""
 
-    required = ("create_manual_order",)
-    staff_only = True
 
 
 class ProductSearchView(PermissionRequiredMixin, manual_views.ProductSearchView):
     """Products by title, SKU or UPC, as JSON, for the cart and the line editor."""
 
-    required_any = ("create_manual_order", "edit_order_lines")
-    staff_only = True
 
 
 class ColumnPreferenceView(PermissionRequiredMixin, View):
@@ -564,7 +529,7 @@ class ColumnPreferenceView(PermissionRequiredMixin, View):
                 return JsonResponse({"ok": False, "message": form.errors["columns"][0]},
                                     status=400)
             messages.error(request, form.errors["columns"][0])
-        return redirect(safe_next(request, url("table")))
+        return redirect(safe_next(request, url("orders-workspace")))
 
 
 class SavedViewCreateView(PermissionRequiredMixin, View):
@@ -574,10 +539,10 @@ class SavedViewCreateView(PermissionRequiredMixin, View):
         form = SavedViewForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("Give the view a name."))
-            return redirect(f"{url('table')}?{request.POST.get('query', '')}")
+            return redirect(f"{url('orders-workspace')}?{request.POST.get('query', '')}")
         saved = frontends.save_view(form, request.user, request.POST.get("columns", ""))
         messages.success(request, _("View “%(name)s” saved.") % {"name": saved.name})
-        return redirect(f"{url('table')}?view={saved.pk}")
+        return redirect(f"{url('orders-workspace')}?view={saved.pk}")
 
 
 class SavedViewDeleteView(PermissionRequiredMixin, View):
@@ -589,7 +554,7 @@ class SavedViewDeleteView(PermissionRequiredMixin, View):
             return forbidden(request)
         saved.delete()
         messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
-        return redirect(url("table"))
+        return redirect(url("orders-workspace"))
 
 
 class ExportView(PermissionRequiredMixin, View):
@@ -603,7 +568,7 @@ class ExportView(PermissionRequiredMixin, View):
             options = export_views.options_from(request, request.GET)
         except OrderWorkflowError as error:
             messages.error(request, error.message)
-            return redirect(f"{url('table')}?{request.GET.get('query', '')}")
+            return redirect(f"{url('orders-workspace')}?{request.GET.get('query', '')}")
         return export_views.export_response(request, options, url_namespace=NAMESPACE)
 
 
@@ -632,8 +597,6 @@ class ExportDownloadView(ExportJobPageMixin, export_views.ExportDownloadView):
 class ImportPageMixin(PermissionRequiredMixin):
     """The dashboard's import views in Wagtail: same form, size limit, services and jobs."""
 
-    required = ("import_orders",)
-    staff_only = True
     url_namespace = NAMESPACE
     upload_template = "oscar_orders_ext/wagtail/imports/upload.html"
     job_template = "oscar_orders_ext/wagtail/imports/job.html"
@@ -665,14 +628,12 @@ class ImportCommitView(ImportPageMixin, import_views.ImportCommitView):
 class CarrierPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
     """Carrier settings in Wagtail: the dashboard's carrier views, Wagtail's templates and URLs."""
 
-    required = ("manage_carriers",)
-    staff_only = True
     url_namespace = NAMESPACE
     header_icon = "globe"
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return self.breadcrumbs_items + [
-            {"url": url("table"), "label": _("Orders")},
+            {"url": url("orders-workspace"), "label": _("Orders")},
             {"url": url("orders-carrier-list"), "label": _("Carriers")},
             {"url": "", "label": self.get_page_title()}]
 
@@ -684,7 +645,7 @@ class CarrierListView(CarrierPageMixin, order_views.CarrierListView):
     page_title = gettext_lazy("Carriers")
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
-        return self.breadcrumbs_items + [{"url": url("table"), "label": _("Orders")},
+        return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
                                          {"url": "", "label": self.get_page_title()}]
 
     def get_header_buttons(self) -> list[HeaderButton]:
@@ -720,8 +681,6 @@ class CarrierDeleteView(CarrierPageMixin, order_views.CarrierDeleteView):
 class ShopIdentityView(PermissionRequiredMixin, document_views.ShopIdentityView):
     """Who the shop is on its documents: name, address, tax numbers, logo, bank details."""
 
-    required = ("manage_shop_identity",)
-    staff_only = True
     url_namespace = NAMESPACE
     template_name = "oscar_orders_ext/wagtail/identity_form.html"
 
