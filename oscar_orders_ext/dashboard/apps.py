@@ -6,11 +6,6 @@ from oscar_orders_ext.permissions import oscar_permissions_map
 from oscar_orders_ext.views import routes
 
 _VIEWS = "oscar_orders_ext.dashboard.views."
-_EXPORTS = "oscar_orders_ext.dashboard.export_views."
-_IMPORTS = "oscar_orders_ext.dashboard.import_views."
-_FUNNELS = "oscar_orders_ext.dashboard.funnel_views."
-_MANUAL = "oscar_orders_ext.dashboard.manual_views."
-_ORDER = "oscar_orders_ext.dashboard.order_views."
 #: The dashboard's view of each route of ``oscar_orders_ext.views.routes`` (by key): the app
 #: config attribute holding it (a shop's subclass of this config replaces one there) and the
 #: class loaded by default.
@@ -24,32 +19,32 @@ VIEWS = {
     "columns": ("columns_view", _VIEWS + "ColumnPreferenceView"),
     "saved-view-create": ("saved_view_create", _VIEWS + "SavedViewCreateView"),
     "saved-view-delete": ("saved_view_delete", _VIEWS + "SavedViewDeleteView"),
-    "export": ("export_view", _EXPORTS + "ExportView"),
-    "export-job": ("export_job_view", _EXPORTS + "ExportJobView"),
-    "export-download": ("export_download_view", _EXPORTS + "ExportDownloadView"),
-    "import": ("import_view", _IMPORTS + "ImportUploadView"),
-    "import-job": ("import_job_view", _IMPORTS + "ImportJobView"),
-    "import-commit": ("import_commit_view", _IMPORTS + "ImportCommitView"),
-    "funnel-list": ("funnel_list_view", _FUNNELS + "FunnelListView"),
-    "funnel-create": ("funnel_create_view", _FUNNELS + "FunnelCreateView"),
-    "funnel-update": ("funnel_update_view", _FUNNELS + "FunnelUpdateView"),
-    "funnel-delete": ("funnel_delete_view", _FUNNELS + "FunnelDeleteView"),
-    "stage-reorder": ("stage_reorder_view", _FUNNELS + "StageReorderView"),
-    "stage-delete": ("stage_delete_view", _FUNNELS + "StageDeleteView"),
-    "order-create": ("order_create_view", _MANUAL + "OrderCreateView"),
-    "customer-search": ("customer_search_view", _MANUAL + "CustomerSearchView"),
-    "product-search": ("product_search_view", _MANUAL + "ProductSearchView"),
-    "order-lines": ("order_lines_view", _MANUAL + "OrderLinesView"),
-    "order": ("order_view", _ORDER + "OrderDetailView"),
-    "order-transition": ("order_transition_view", _ORDER + "TransitionView"),
-    "order-workflow": ("order_workflow_view", _ORDER + "WorkflowFieldsView"),
-    "order-customer": ("order_customer_view", _ORDER + "CustomerDetailsView"),
-    "order-shipment": ("order_shipment_view", _ORDER + "ShipmentView"),
-    "order-note": ("order_note_view", _ORDER + "NoteView"),
-    "carrier-list": ("carrier_list_view", _ORDER + "CarrierListView"),
-    "carrier-create": ("carrier_create_view", _ORDER + "CarrierCreateView"),
-    "carrier-update": ("carrier_update_view", _ORDER + "CarrierUpdateView"),
-    "carrier-delete": ("carrier_delete_view", _ORDER + "CarrierDeleteView"),
+    "export": ("export_view", _VIEWS + "ExportView"),
+    "export-job": ("export_job_view", _VIEWS + "ExportJobView"),
+    "export-download": ("export_download_view", _VIEWS + "ExportDownloadView"),
+    "import": ("import_view", _VIEWS + "ImportUploadView"),
+    "import-job": ("import_job_view", _VIEWS + "ImportJobView"),
+    "import-commit": ("import_commit_view", _VIEWS + "ImportCommitView"),
+    "funnel-list": ("funnel_list_view", _VIEWS + "FunnelListView"),
+    "funnel-create": ("funnel_create_view", _VIEWS + "FunnelCreateView"),
+    "funnel-update": ("funnel_update_view", _VIEWS + "FunnelUpdateView"),
+    "funnel-delete": ("funnel_delete_view", _VIEWS + "FunnelDeleteView"),
+    "stage-reorder": ("stage_reorder_view", _VIEWS + "StageReorderView"),
+    "stage-delete": ("stage_delete_view", _VIEWS + "StageDeleteView"),
+    "order-create": ("order_create_view", _VIEWS + "OrderCreateView"),
+    "customer-search": ("customer_search_view", _VIEWS + "CustomerSearchView"),
+    "product-search": ("product_search_view", _VIEWS + "ProductSearchView"),
+    "order-lines": ("order_lines_view", _VIEWS + "OrderLinesView"),
+    "order": ("order_view", _VIEWS + "OrderDetailView"),
+    "order-transition": ("order_transition_view", _VIEWS + "TransitionView"),
+    "order-workflow": ("order_workflow_view", _VIEWS + "WorkflowFieldsView"),
+    "order-customer": ("order_customer_view", _VIEWS + "CustomerDetailsView"),
+    "order-shipment": ("order_shipment_view", _VIEWS + "ShipmentView"),
+    "order-note": ("order_note_view", _VIEWS + "NoteView"),
+    "carrier-list": ("carrier_list_view", _VIEWS + "CarrierListView"),
+    "carrier-create": ("carrier_create_view", _VIEWS + "CarrierCreateView"),
+    "carrier-update": ("carrier_update_view", _VIEWS + "CarrierUpdateView"),
+    "carrier-delete": ("carrier_delete_view", _VIEWS + "CarrierDeleteView"),
 }
 #: The document pages' views, by the key after ``document-`` in the route table.
 DOCUMENT_VIEWS = {
@@ -87,7 +82,7 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
         for attribute, dotted_path in VIEWS.values():
             setattr(self, attribute, import_string(dotted_path))
         self.document_views = {
-            name: import_string(f"oscar_orders_ext.dashboard.document_views.{view}")
+            name: import_string(_VIEWS + view)
             for name, view in DOCUMENT_VIEWS.items()}
 
     def get_urls(self):  # type: ignore[no-untyped-def]

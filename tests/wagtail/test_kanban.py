@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from oscar_orders_ext.frontends import CARDS_PER_STAGE
+from oscar_orders_ext.views.common import CARDS_PER_STAGE
 from oscar_orders_ext.models import Funnel, OrderProcess, TimelineEntry
 from oscar_orders_ext.services.transitions import transition_order
 

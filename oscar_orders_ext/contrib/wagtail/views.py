@@ -1,6 +1,6 @@
 """Wagtail admin views of the workspace: Wagtail's templates around the shared front-end steps.
 
-Every step between the request and the models goes through ``oscar_orders_ext.frontends``,
+Every step between the request and the models goes through ``oscar_orders_ext.views``,
 ``selectors`` and ``services``, exactly as the Oscar dashboard's views do.
 """
 
@@ -14,25 +14,28 @@ from django.contrib.auth.models import Permission
 from django.forms import Media
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
-from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
-from oscar_orders_ext import frontends, permissions, selectors
-from oscar_orders_ext.frontends import safe_next, wants_json
-from oscar_orders_ext.dashboard import (document_views, export_views, funnel_views,
-                                        import_views, manual_views, order_views)
-from oscar_orders_ext.dashboard.forms import ColumnPreferenceForm, MoveForm, SavedViewForm
-from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
+from oscar_orders_ext import permissions, selectors
+from oscar_orders_ext.views import common, workspace
+from oscar_orders_ext.views import documents as document_views
+from oscar_orders_ext.views import exports as export_views
+from oscar_orders_ext.views import funnels as funnel_views
+from oscar_orders_ext.views import imports as import_views
+from oscar_orders_ext.views import manual as manual_views
+from oscar_orders_ext.views import orders as order_views
+from oscar_orders_ext.views.common import wants_json
+from oscar_orders_ext.views.forms import SavedViewForm
+from oscar_orders_ext.models import Funnel, OrderProcess, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.workflow import get_workflow
 
@@ -89,6 +92,7 @@ class PermissionRequiredMixin:
 
     request: HttpRequest
     action = ""
+    url_namespace = NAMESPACE
     #: The registry's check in this front end (the shared views compute ``can_*`` with it).
     permission_check = staticmethod(allows)
 
@@ -117,17 +121,17 @@ class WorkspacePageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
 
     def order_filter(self) -> selectors.OrderFilter:
         if not hasattr(self, "_order_filter"):
-            self._order_filter = frontends.order_filter_for(self.request,
+            self._order_filter = common.order_filter_for(self.request,
                                                             hidden=self.filter_fields_hidden)
         return self._order_filter
 
     def common_context(self) -> dict[str, Any]:
         order_filter = self.order_filter()
-        query = frontends.filter_query(self.request.GET)
+        query = common.filter_query(self.request.GET)
         return {
             "filter": order_filter,
             "filter_form": order_filter.form,
-            "active_filters": frontends.active_filters(order_filter),
+            "active_filters": common.active_filters(order_filter),
             "query_string": query,
             "funnels": Funnel.objects.all(),
             "workflow_states": get_workflow().get_states(),
@@ -155,7 +159,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
     """The table on Wagtail's listing view: its header search, filter drill-down, active
     filter pills and in-place refresh, around the workspace's columns, summary and bulk bar.
 
-    The rows, totals and pagination come from ``frontends.table_page``, as in the dashboard.
+    The rows, totals and pagination come from ``common.table_page``, as in the dashboard.
     """
 
     template_name = "oscar_orders_ext/wagtail/table.html"
@@ -172,7 +176,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         view = request.GET.get("view")
         if view:  # open a saved view: its filter and columns become the URL
-            query = frontends.saved_view_query(request.user, view)
+            query = common.saved_view_query(request.user, view)
             if query is None:
                 messages.error(request, _("This saved view does not exist or is not shared "
                                           "with you."))
@@ -182,7 +186,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
 
     @cached_property
     def filters(self) -> selectors.OrderFilter:  # type: ignore[override]
-        return frontends.order_filter_for(self.request)
+        return common.order_filter_for(self.request)
 
     @cached_property
     def active_filters(self) -> list[Any]:  # type: ignore[override]
@@ -206,8 +210,8 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         return self.filters.qs  # lazy: table_page orders, counts and pages it
 
     def get_table(self, object_list: Any) -> Any:
-        self.table_page = frontends.table_page(self.filters, self.request.GET,
-                                               frontends.chosen_column_keys(self.request))
+        self.table_page = common.table_page(self.filters, self.request.GET,
+                                               common.chosen_column_keys(self.request))
         # Wagtail asks its table for media; ours come with the page template.
         return SimpleNamespace(media=Media())
 
@@ -216,7 +220,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         table = self.table_page
         page_query = self.request.GET.copy()
         page_query.pop("_w_filter_fragment", None)  # Wagtail's refresh flag, not state
-        query = frontends.filter_query(page_query)
+        query = common.filter_query(page_query)
         context.update({
             "table": table,
             "page_query": page_query,
@@ -234,23 +238,23 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
             "column_keys": table.column_keys,
             "sort": table.sort,
             "page_size": table.page_size,
-            "page_sizes": frontends.PAGE_SIZES,
+            "page_sizes": common.PAGE_SIZES,
             "keep_params": [(key, self.request.GET[key]) for key in ("sort", "page_size",
                                                                     "columns")
                             if self.request.GET.get(key)],
-            "saved_views": frontends.saved_views_for(self.request.user),
+            "saved_views": common.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": query}),
             **permissions.flags(self.request.user, allows),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
-            "bulk_transitions": frontends.workflow_transition_choices(),
-            "bulk_documents": frontends.bulk_document_choices(),
+            "bulk_transitions": common.workflow_transition_choices(),
+            "bulk_documents": common.bulk_document_choices(),
             "tags": Tag.objects.all(),
             "operators": selectors.operator_choices()[1:],
         })
         return context
 
 
-class BulkActionView(PermissionRequiredMixin, frontends.BaseBulkActionView):
+class BulkActionView(PermissionRequiredMixin, common.BaseBulkActionView):
     """Apply an action to the selected orders or to every order matching the filter."""
 
 
@@ -288,46 +292,28 @@ class KanbanView(WorkspacePageMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        board = frontends.board(self.order_filter(), self.funnel)
+        board = common.board(self.order_filter(), self.funnel)
         context.update(self.common_context())
-        context["export_query"] = "&".join(filter(None, [context["query_string"],
-                                                         f"funnel={self.funnel.pk}"]))
+        context["export_query"] = common.board_query(context["query_string"], self.funnel)
         context.update({"funnel": self.funnel, "board": board,
                         "stages": [column.stage for column in board],
                         **permissions.flags(self.request.user, allows)})
         return context
 
 
-class StageCardsView(PermissionRequiredMixin, View):
+class StageCardsView(PermissionRequiredMixin, workspace.StageCardsView):
     """The next cards of a column ("load more"), as an HTML fragment."""
 
-    def get(self, request: HttpRequest, funnel: str, stage: int) -> HttpResponse:
-        stage_obj = get_object_or_404(Stage.objects.select_related("funnel"), pk=stage,
-                                      funnel__slug=funnel)
-        order_filter = frontends.order_filter_for(request, hidden=("funnel", "stage"))
-        cards = frontends.next_cards(order_filter, stage_obj, request.GET.get("after", ""))
-        stages = list(stage_obj.funnel.stages.all())
-        return HttpResponse(render_to_string(CARDS_TEMPLATE, {"cards": cards, "stages": stages},
-                                             request=request))
+    cards_template = CARDS_TEMPLATE
+    filter_fields_hidden = ("funnel", "stage")
 
 
-class MoveOrderView(PermissionRequiredMixin, View):
+class MoveOrderView(PermissionRequiredMixin, workspace.MoveOrderView):
     """Move one order (a Kanban drop or a "Move to…" form), with the dashboard's JSON contract:
     ok, message, conflict, card, stage, state, version; 400 refused, 409 conflict."""
 
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = MoveForm(request.POST, processes=selectors.visible_processes(request.user))
-        outcome = frontends.move(form, request.user)
-        if not wants_json(request):
-            (messages.success if outcome.ok else messages.error)(request, outcome.message)
-            return redirect(safe_next(request, url("orders-workspace")))
-
-        def render_card(card: OrderProcess, stages: list[Any]) -> str:
-            return render_to_string(CARDS_TEMPLATE, {"cards": [card], "stages": stages},
-                                    request=request)
-
-        return JsonResponse(frontends.move_payload(outcome, render_card), status=outcome.status)
+    http_method_names = ["post", "options"]  # no confirmation pages in Wagtail
+    cards_template = CARDS_TEMPLATE
 
 
 class FunnelPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
@@ -515,61 +501,24 @@ class ProductSearchView(PermissionRequiredMixin, manual_views.ProductSearchView)
 
 
 
-class ColumnPreferenceView(PermissionRequiredMixin, View):
+class ColumnPreferenceView(PermissionRequiredMixin, workspace.ColumnPreferenceView):
     """Remember the columns (and their order) a user picked."""
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = ColumnPreferenceForm(request.POST)
-        if form.is_valid():
-            frontends.remember_columns(request.user, form.cleaned_data["columns"])
-            if wants_json(request):
-                return JsonResponse({"ok": True})
-        else:
-            if wants_json(request):
-                return JsonResponse({"ok": False, "message": form.errors["columns"][0]},
-                                    status=400)
-            messages.error(request, form.errors["columns"][0])
-        return redirect(safe_next(request, url("orders-workspace")))
 
-
-class SavedViewCreateView(PermissionRequiredMixin, View):
+class SavedViewCreateView(PermissionRequiredMixin, workspace.SavedViewCreateView):
     """Save the current filter and columns under a name, private or shared."""
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = SavedViewForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("Give the view a name."))
-            return redirect(f"{url('orders-workspace')}?{request.POST.get('query', '')}")
-        saved = frontends.save_view(form, request.user, request.POST.get("columns", ""))
-        messages.success(request, _("View “%(name)s” saved.") % {"name": saved.name})
-        return redirect(f"{url('orders-workspace')}?view={saved.pk}")
+
+class SavedViewDeleteView(PermissionRequiredMixin, workspace.SavedViewDeleteView):
+    """Delete one of the user's own saved views (others get Wagtail's 403 page)."""
+
+    def refuse(self, request: HttpRequest) -> HttpResponse:
+        return forbidden(request)
 
 
-class SavedViewDeleteView(PermissionRequiredMixin, View):
-    """Delete one of the user's own saved views."""
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        saved = get_object_or_404(SavedView, pk=pk)
-        if saved.owner_id != request.user.pk:
-            return forbidden(request)
-        saved.delete()
-        messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
-        return redirect(url("orders-workspace"))
-
-
-class ExportView(PermissionRequiredMixin, View):
+class ExportView(PermissionRequiredMixin, export_views.ExportView):
     """Export every order matching the filter, as the dashboard's export does (same service;
     large exports continue on the Wagtail job page)."""
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        from oscar_orders_ext.exceptions import OrderWorkflowError
-
-        try:
-            options = export_views.options_from(request, request.GET)
-        except OrderWorkflowError as error:
-            messages.error(request, error.message)
-            return redirect(f"{url('orders-workspace')}?{request.GET.get('query', '')}")
-        return export_views.export_response(request, options, url_namespace=NAMESPACE)
 
 
 class ExportJobPageMixin(PermissionRequiredMixin):

@@ -18,18 +18,19 @@ from django.db.models import Q, QuerySet
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from . import display, selectors
-from .columns import COLUMNS, Column, columns_for, ordering_for
-from .exceptions import OrderConflict, OrderWorkflowError
-from .models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
-from .services.bulk import BulkReport, resolve_action, run_bulk_action
-from .services.transitions import move_to_stage, transition_order
+from oscar_orders_ext import display, selectors
+from oscar_orders_ext.columns import COLUMNS, Column, columns_for, ordering_for
+from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
+from oscar_orders_ext.models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
+from oscar_orders_ext.services.bulk import BulkReport, resolve_action, run_bulk_action
+from oscar_orders_ext.services.transitions import move_to_stage, transition_order
 
 PAGE_SIZES = (25, 50, 100)
 CARDS_PER_STAGE = 10
@@ -38,6 +39,17 @@ NON_FILTER_PARAMS = ("page", "page_size", "sort", "view", "filters")
 #: Filters the page shows outside the filter panel (search box, state tabs): setting them does
 #: not open the panel.
 OUTSIDE_PANEL = ("q", "state")
+
+
+class SkinMixin:
+    """What a front end (skin) sets on a shared view: the URL namespace its routes are mounted
+    under (every skin names its routes alike, see ``views.routes``) and, per view, templates."""
+
+    url_namespace = ""
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        """One of this front end's URLs, by its route name."""
+        return reverse(f"{self.url_namespace}:{name}", kwargs=kwargs or None)
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -86,6 +98,12 @@ def filter_query(query: QueryDict) -> str:
     for name in ("page", "view", "filters"):
         data.pop(name, None)
     return data.urlencode()
+
+
+def board_query(query: str, funnel: Funnel) -> str:
+    """A Kanban board's filter as a query string: the page's filter (search included) and the
+    board's funnel, which its URL names rather than its query (what the board exports)."""
+    return "&".join(filter(None, [query, f"funnel={funnel.pk}"]))
 
 
 def active_filters(order_filter: selectors.OrderFilter) -> list[tuple[str, str]]:
@@ -195,7 +213,7 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
 
 def bulk_document_choices() -> list[tuple[str, str]]:
     """The documents a bulk print can make, as (kind, label)."""
-    from .documents.service import BULK_PRINTABLE
+    from oscar_orders_ext.documents.service import BULK_PRINTABLE
 
     return [(kind.value, str(kind.label)) for kind in BULK_PRINTABLE]
 
@@ -358,7 +376,7 @@ class BaseBulkActionView(View):
     """
 
     report_template = ""
-    url_namespace = "oscar_orders_ext_dashboard"
+    url_namespace = ""
 
     def table_url(self) -> str:
         raise NotImplementedError
@@ -367,9 +385,9 @@ class BaseBulkActionView(View):
         return {}
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        from .dashboard.forms import EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm
-        from .dashboard.export_views import export_response
-        from .exports.service import ExportOptions
+        from .forms import EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm
+        from .exports import export_response
+        from oscar_orders_ext.exports.service import ExportOptions
 
         form = BulkActionForm(request.POST)
         back = f"{self.table_url()}?{request.POST.get('query', '')}"
@@ -380,7 +398,7 @@ class BaseBulkActionView(View):
         data = form.cleaned_data
         pks = bulk_selection(request, data)
         if data["action"] == PRINT_ACTION:
-            from .dashboard.document_views import print_response
+            from .documents import print_response
 
             order_pks = list(OrderProcess.objects.filter(pk__in=pks).order_by("placed_at", "pk")
                              .values_list("order_id", flat=True))

@@ -31,8 +31,6 @@ from oscar_orders_ext.services.transitions import transition_choices, transition
 from .order_forms import (CarrierForm, CustomerDetailsForm, NoteForm, ShipmentForm,
                           TransitionForm, WorkflowFieldsForm)
 
-NAMESPACE = "oscar_orders_ext_dashboard"
-ORDER_PAGE_TEMPLATE = "oscar_orders_ext/dashboard/order_detail.html"
 
 
 def dashboard_url(name: str, **kwargs: Any) -> str:
@@ -64,8 +62,8 @@ class OrderPageMixin:
 
     request: HttpRequest
     kwargs: dict[str, Any]
-    page_template = ORDER_PAGE_TEMPLATE
-    url_namespace = NAMESPACE
+    page_template = ""
+    url_namespace = ""
     #: The front end's access check of the registry, for the page's ``can_*`` flags.
     permission_check = staticmethod(permissions.dashboard_allows)
 
@@ -289,7 +287,7 @@ class CarrierPageMixin:
     sets ``url_namespace`` and its templates and keeps every step of these views.
     """
 
-    url_namespace = NAMESPACE
+    url_namespace = ""
 
     def url(self, name: str, **kwargs: Any) -> str:
         """One of the carrier pages of this front end."""
@@ -299,7 +297,7 @@ class CarrierPageMixin:
 class CarrierListView(CarrierPageMixin, ListView):
     """The managed carriers, with how many shipments each has."""
 
-    template_name = "oscar_orders_ext/dashboard/carriers/carrier_list.html"
+    template_name = ""
     context_object_name = "carriers"
 
     def get_queryset(self) -> Any:
@@ -314,7 +312,7 @@ class CarrierFormMixin(CarrierPageMixin):
     request: HttpRequest
     model = Carrier
     form_class = CarrierForm
-    template_name = "oscar_orders_ext/dashboard/carriers/carrier_form.html"
+    template_name = ""
 
     def form_valid(self, form: CarrierForm) -> HttpResponse:
         carrier = form.save()
@@ -333,7 +331,7 @@ class CarrierUpdateView(CarrierFormMixin, UpdateView):
 class CarrierDeleteView(CarrierPageMixin, TemplateView):
     """Confirm (GET), then delete (POST); a carrier used by shipments is kept."""
 
-    template_name = "oscar_orders_ext/dashboard/carriers/carrier_delete.html"
+    template_name = ""
     carrier: Carrier
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -19,13 +19,11 @@ from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, emai
                                                 issue_credit_note, issue_invoice,
                                                 render_document, bulk_render, start_print_job)
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.frontends import safe_next
+from .common import safe_next
 from oscar_orders_ext.models import IssuedDocument, ShopIdentity
 
 from .document_forms import CreditNoteForm, DeliveryNoteForm, ShopIdentityForm
-from .views import NAMESPACE, url
 
-PAGE = "oscar_orders_ext/dashboard/documents/order_documents.html"
 
 
 def pdf_response(pdf: bytes, filename: str, *, attachment: bool = False) -> HttpResponse:
@@ -38,11 +36,11 @@ def pdf_response(pdf: bytes, filename: str, *, attachment: bool = False) -> Http
 
 def print_response(request: HttpRequest, kind: str, order_pks: list[int],
                    delivery: DeliveryDetails | None = None, back: str = "", *,
-                   url_namespace: str = NAMESPACE) -> HttpResponse:
+                   url_namespace: str) -> HttpResponse:
     """Bulk print: the PDF at once for a small selection, a background job for a large one
     (followed on the job page of the front end named by ``url_namespace``); refusals go back
-    to ``back`` (the dashboard's table by default)."""
-    back = back or url("orders-workspace")
+    to ``back`` (the front end's table by default)."""
+    back = back or reverse(f"{url_namespace}:orders-workspace")
     try:
         if len(order_pks) > app_settings.PRINT_SYNC_LIMIT:
             job = start_print_job(kind, order_pks, request.user, delivery=delivery)
@@ -69,8 +67,8 @@ class OrderDocumentMixin:
     """
 
     request: HttpRequest
-    url_namespace = NAMESPACE
-    documents_template = PAGE
+    url_namespace = ""
+    documents_template = ""
     #: The front end's access check of the registry, for the page's ``can_*`` flags.
     permission_check = staticmethod(permissions.dashboard_allows)
     back_url_name = "orders-document-list"
@@ -150,7 +148,7 @@ class IssueInvoiceView(OrderDocumentMixin, View):
 class CreditNoteView(OrderDocumentMixin, View):
     """Credit an invoice: the form, then the credit note."""
 
-    template_name = "oscar_orders_ext/dashboard/documents/credit_note_form.html"
+    template_name = ""
 
     def get(self, request: HttpRequest, number: str, pk: int) -> HttpResponse:
         order = self.get_order(number)
@@ -209,8 +207,8 @@ class ShopIdentityView(View):
     ``template_name`` and may add context in ``extra_page_context``.
     """
 
-    url_namespace = NAMESPACE
-    template_name = "oscar_orders_ext/dashboard/documents/identity_form.html"
+    url_namespace = ""
+    template_name = ""
 
     def extra_page_context(self) -> dict[str, Any]:
         """Front-end specific context (page title, breadcrumbs …)."""

@@ -27,7 +27,6 @@ from oscar_orders_ext.workflow import get_workflow
 from .funnel_forms import (FunnelCreateForm, FunnelDeleteForm, FunnelForm, StageDeleteForm,
                            StageFormSet, format_hours)
 
-NAMESPACE = "oscar_orders_ext_dashboard"
 
 
 class FunnelUrlsMixin:
@@ -37,7 +36,7 @@ class FunnelUrlsMixin:
     sets ``url_namespace`` and keeps every step of these views.
     """
 
-    url_namespace = NAMESPACE
+    url_namespace = ""
 
     def url(self, name: str, **kwargs: Any) -> str:
         """The URL of one of the funnel pages of this front end."""
@@ -64,7 +63,7 @@ def state_counts(**filters: Any) -> list[tuple[str, int]]:
 class FunnelListView(FunnelUrlsMixin, TemplateView):
     """Every funnel with its stages and how many orders each holds."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/funnel_list.html"
+    template_name = ""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -89,7 +88,7 @@ class FunnelListView(FunnelUrlsMixin, TemplateView):
 class FunnelCreateView(FunnelUrlsMixin, FormView):
     """A new funnel: name, default or not, workflow states as stages or empty."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/funnel_create.html"
+    template_name = ""
     form_class = FunnelCreateForm
 
     def form_valid(self, form: FunnelCreateForm) -> HttpResponse:
@@ -103,7 +102,7 @@ class FunnelCreateView(FunnelUrlsMixin, FormView):
 class FunnelUpdateView(FunnelUrlsMixin, TemplateView):
     """A funnel's name, slug and default flag, with its stages as an editable, sortable table."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/funnel_form.html"
+    template_name = ""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.funnel = get_object_or_404(Funnel, pk=kwargs["pk"])
@@ -171,7 +170,7 @@ class StageReorderView(FunnelUrlsMixin, View):
 class StageDeleteView(FunnelUrlsMixin, FormView):
     """Confirm deleting a stage; if it holds orders, choose the stage they move to."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/stage_delete.html"
+    template_name = ""
     form_class = StageDeleteForm
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -207,7 +206,7 @@ class StageDeleteView(FunnelUrlsMixin, FormView):
 class FunnelDeleteView(FunnelUrlsMixin, FormView):
     """Confirm deleting a funnel; if it holds orders (or is the default), choose a target."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/funnel_delete.html"
+    template_name = ""
     form_class = FunnelDeleteForm
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -21,7 +21,7 @@ from oscar.core.loading import get_class, get_model
 from oscar_orders_ext import selectors
 from oscar_orders_ext.exceptions import (ManualOrderError, OrderConflict, OrderWorkflowError,
                                          TransitionPermissionDenied)
-from oscar_orders_ext.frontends import form_errors, wants_json
+from .common import form_errors, wants_json
 from oscar_orders_ext.services import manual_orders as manual
 from oscar_orders_ext.services.line_edits import (LineEditPlan, apply_line_edit,
                                                   lines_locked_for, plan_line_edit)
@@ -29,7 +29,6 @@ from oscar_orders_ext.templatetags.orders_workspace import order_detail_url
 
 from .manual_forms import (BillingAddressForm, LineEditForm, ManualOrderForm,
                            ShippingAddressForm, quantities, shipping_choice)
-from .views import NAMESPACE
 
 StockRecord = get_model("partner", "StockRecord")
 Selector = get_class("partner.strategy", "Selector")
@@ -64,9 +63,9 @@ class OrderCreateView(View):
     may add context in ``extra_page_context``; every other step is shared.
     """
 
-    template_name = "oscar_orders_ext/dashboard/order_create.html"
-    cart_template = "oscar_orders_ext/dashboard/partials/cart.html"
-    url_namespace = NAMESPACE
+    template_name = ""
+    cart_template = ""
+    url_namespace = ""
 
     def extra_page_context(self) -> dict[str, Any]:
         """Front-end specific context of the full page (page title, breadcrumbs …)."""
@@ -262,9 +261,9 @@ class OrderLinesView(View):
     Front ends set templates and ``url_namespace`` as for ``OrderCreateView``.
     """
 
-    template_name = "oscar_orders_ext/dashboard/order_lines.html"
-    rows_template = "oscar_orders_ext/dashboard/partials/line_rows.html"
-    url_namespace = NAMESPACE
+    template_name = ""
+    rows_template = ""
+    url_namespace = ""
 
     def extra_page_context(self, process: Any) -> dict[str, Any]:
         """Front-end specific context of the full page (page title, breadcrumbs …)."""
