@@ -100,6 +100,13 @@ def filter_query(query: QueryDict) -> str:
     return data.urlencode()
 
 
+def filter_errors(order_filter: selectors.OrderFilter) -> list[str]:
+    """The filter form's errors, each as "label: message"."""
+    form = order_filter.form
+    return [f"{form.fields[name].label}: {error}" if name in form.fields else str(error)
+            for name, errors in form.errors.items() for error in errors]
+
+
 def board_query(query: str, funnel: Funnel) -> str:
     """A Kanban board's filter as a query string: the page's filter (search included) and the
     board's funnel, which its URL names rather than its query (what the board exports)."""
@@ -174,6 +181,8 @@ class TablePage:
     page_size: int
     query_without_sort: str
     all_columns: list[Column] = field(default_factory=list)
+    #: The filter's errors as "label: message"; the page lists nothing while there are any.
+    errors: list[str] = field(default_factory=list)
 
     @property
     def column_keys(self) -> str:
@@ -183,13 +192,18 @@ class TablePage:
 
 def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
                column_keys: list[str] | None) -> TablePage:
-    """Summary, sorted page, rows with their related data, columns: a fixed number of queries."""
-    summary = selectors.summarize(order_filter)
+    """Summary, sorted page, rows with their related data, columns: a fixed number of queries.
+
+    A filter with bad input lists nothing and counts nothing: the orders it would show ignore
+    the bad value, so any list or total would mislead (the form shows the errors)."""
+    errors = filter_errors(order_filter)
+    summary = (selectors.Summary(count=0, totals=[], states=[]) if errors
+               else selectors.summarize(order_filter))
+    processes = OrderProcess.objects.none() if errors else order_filter.qs
     sort, order_by = ordering_for(query.get("sort"))
     size = query.get("page_size") or ""
     page_size = int(size) if size.isdigit() and int(size) in PAGE_SIZES else PAGE_SIZES[0]
-    paginator = KnownCountPaginator(order_filter.qs.order_by(*order_by), page_size,
-                                    summary.count)
+    paginator = KnownCountPaginator(processes.order_by(*order_by), page_size, summary.count)
     page = paginator.get_page(query.get("page"))
     # The page's ids first, in a sub-select PostgreSQL plans on its own: it can then read them
     # off an index alone (a rare state's newest orders may sit far down ooe_process_placed), and
@@ -206,7 +220,7 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
     for name in ("sort", "page"):
         without_sort.pop(name, None)
     return TablePage(summary=summary, paginator=paginator, page=page, rows=rows,
-                     columns=columns, sort=sort, page_size=page_size,
+                     columns=columns, sort=sort, page_size=page_size, errors=errors,
                      query_without_sort=without_sort.urlencode(),
                      all_columns=columns + [c for c in COLUMNS if c.key not in chosen])
 

@@ -92,6 +92,7 @@ class OrderTableView(WorkspaceMixin, TemplateView):
                                      common.chosen_column_keys(self.request))
         context.update(self.common_context())
         context.update({
+            "filter_errors": table.errors,
             "summary": table.summary,
             "page_obj": table.page,
             "paginator": table.paginator,

@@ -30,6 +30,16 @@ def test_the_table_extends_wagtails_admin_and_lists_orders(django_app, cms_viewe
     assert headers[:3] == ["placed", "number", "state"]
 
 
+def test_a_malformed_filter_says_so_and_lists_nothing(django_app, cms_viewer):
+    # issue 13: Wagtail listed every order and said nothing of the bad input
+    bulk_orders(2)
+    page = django_app.get(f"{wt_url('orders-workspace')}?total_min=abc", user=cms_viewer)
+    assert page.status_code == 200
+    assert "Enter a number." in page.pyquery("#ooe-filter-errors").text()
+    assert shown(page) == []
+    assert not page.pyquery(".ooe-summary") and not page.pyquery(".ooe-total")
+
+
 def test_the_users_column_choice_is_reused(django_app, cms_viewer):
     bulk_orders(1)
     ColumnPreference.objects.create(user=cms_viewer, columns=["total", "number"])

@@ -228,6 +228,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
             "filters": FilterDrilldown(self.filters, exclude=("q",)),
             "query_string": query,
             "funnels": Funnel.objects.all(),
+            "filter_errors": table.errors,
             "summary": table.summary,
             "page_obj": table.page,
             "paginator": table.paginator,
