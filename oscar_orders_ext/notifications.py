@@ -17,6 +17,13 @@ OrderDispatcher = get_class("order.utils", "OrderDispatcher")
 Order = get_model("order", "Order")
 
 
+def notifies_by_default(process: Any, target_state: str) -> bool:
+    """Whether a move of ``process`` to ``target_state`` emails the customer unless the
+    operator says otherwise (the shop sends emails and the state asks for one)."""
+    return bool(app_settings.NOTIFY_CUSTOMERS) and bool(
+        process.workflow.get_state(target_state).notify_customer)
+
+
 def order_status_url(order: Any) -> str:
     """Path of the customer's own page for this order."""
     try:

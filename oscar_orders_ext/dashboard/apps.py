@@ -79,6 +79,11 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
             settings.OSCAR_DASHBOARD_NAVIGATION = with_workspace(
                 settings.OSCAR_DASHBOARD_NAVIGATION,
                 replace_order_list=app_settings.REPLACE_ORDER_LIST)
+        self.load_views()
+
+    def load_views(self) -> None:
+        """Put the view of every route on this config; a shop's subclass replaces one after
+        ``super().load_views()`` (see docs/extending.md)."""
         for attribute, dotted_path in VIEWS.values():
             setattr(self, attribute, import_string(dotted_path))
         self.document_views = {

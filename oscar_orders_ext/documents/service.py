@@ -306,6 +306,35 @@ def credit_left(invoice: IssuedDocument) -> Decimal:
     return invoice.total + credited  # credit note totals are negative
 
 
+@dataclass
+class OrderDocuments:
+    """An order's invoices and credit notes, newest first; invoices carry ``credit_left``."""
+
+    documents: list[IssuedDocument]
+
+    @property
+    def has_open_invoice(self) -> bool:
+        """Whether an invoice is not fully credited yet, so no new one can be issued."""
+        return any(document.kind == DocumentKind.INVOICE and document.credit_left > 0
+                   for document in self.documents)
+
+
+def order_documents(order_id: int) -> OrderDocuments:
+    """The documents of an order, what is left to credit on each invoice worked out in one
+    query (``credit_left`` for a single invoice)."""
+    documents = list(IssuedDocument.objects.filter(order_id=order_id)
+                     .select_related("credited", "issued_by"))
+    credited: dict[int, Decimal] = {}
+    for document in documents:
+        if document.credited_id:
+            credited[document.credited_id] = (credited.get(document.credited_id, Decimal(0))
+                                               + document.total)
+    for document in documents:
+        if document.kind == DocumentKind.INVOICE:
+            document.credit_left = document.total + credited.get(document.pk, Decimal(0))
+    return OrderDocuments(documents)
+
+
 def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any], *,
            user: Any, credited: IssuedDocument | None = None, reason: str = "") -> IssuedDocument:
     """Number, render and store a legal document inside the caller's transaction; ``order``

@@ -71,6 +71,19 @@ class ManualShipping(FixedPrice):
 
 # --- the draft cart ------------------------------------------------------------------------
 
+def product_id_for_code(code: str) -> str:
+    """The id of the product whose stock record SKU, else whose UPC, is ``code`` (any case)."""
+    code = code.strip()
+    if not code:
+        raise ManualOrderError(_("Choose a product, or type its SKU or UPC."))
+    record = get_model("partner", "StockRecord").objects.filter(partner_sku__iexact=code).first()
+    if record is not None:
+        return str(record.product_id)
+    found = Product.objects.filter(upc__iexact=code).values_list("pk", flat=True).first()
+    if found is None:
+        raise ManualOrderError(_("No product has the SKU or UPC “%(code)s”.") % {"code": code})
+    return str(found)
+
 def _customer_or_anonymous(customer: Any) -> Any:
     return customer if customer is not None else AnonymousUser()
 

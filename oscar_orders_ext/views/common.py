@@ -29,6 +29,7 @@ from oscar_orders_ext import display, selectors
 from oscar_orders_ext.columns import COLUMNS, Column, columns_for, ordering_for
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
+from oscar_orders_ext.services import preferences
 from oscar_orders_ext.services.bulk import BulkReport, resolve_action, run_bulk_action
 from oscar_orders_ext.services.transitions import move_to_stage, transition_order
 
@@ -360,23 +361,13 @@ def move_payload(outcome: MoveOutcome,
 
 # --- Columns and saved views --------------------------------------------------------------------
 
-def remember_columns(user: Any, columns: list[str]) -> None:
-    """Keep the columns (in order) a user picked, from a valid ``ColumnPreferenceForm``."""
-    ColumnPreference.objects.update_or_create(user=user, defaults={"columns": columns})
-
-
 def save_view(form: Any, user: Any, columns: str) -> SavedView:
     """Save a valid ``SavedViewForm`` for ``user`` with the shown columns (comma-separated),
     or the user's remembered columns when none are given."""
-    saved = form.save(commit=False)
-    saved.owner = user
-    if columns:
-        saved.columns = columns.split(",")
-    else:
-        preference = ColumnPreference.objects.filter(user=user).first()
-        saved.columns = preference.columns if preference else []
-    saved.save()
-    return saved
+    data = form.cleaned_data
+    return preferences.save_view(user, name=data["name"], query=data["query"],
+                                 shared=data["shared"],
+                                 columns=columns.split(",") if columns else [])
 
 
 # --- Views both front ends subclass ---------------------------------------------------------

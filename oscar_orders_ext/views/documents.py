@@ -15,13 +15,14 @@ from django.views import View
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind
-from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, email_document,
-                                                issue_credit_note, issue_invoice,
-                                                render_document, bulk_render, start_print_job)
+from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, bulk_render,
+                                                email_document, issue_credit_note,
+                                                issue_invoice, order_documents,
+                                                render_document, start_print_job)
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from .common import safe_next
 from oscar_orders_ext.models import IssuedDocument, ShopIdentity
 
+from .common import safe_next
 from .document_forms import CreditNoteForm, DeliveryNoteForm, ShopIdentityForm
 
 
@@ -84,7 +85,9 @@ class OrderDocumentMixin:
     def render_page(self, template: str, order: Any, context: dict[str, Any] | None = None,
                     *, status: int = 200) -> HttpResponse:
         """``template`` with the order, ``context`` and the front end's extra context."""
-        return render(self.request, template, {"order": order, **(context or {}),
+        return render(self.request, template, {"order": order,
+                                               "issued": order_documents(order.pk),
+                                               **(context or {}),
                                                **permissions.flags(self.request.user,
                                                                    self.permission_check),
                                                **self.extra_page_context(order)},

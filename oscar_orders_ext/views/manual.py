@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import View
-from oscar.core.loading import get_class, get_model
+from oscar.core.loading import get_class
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.exceptions import (ManualOrderError, OrderConflict, OrderWorkflowError,
@@ -30,7 +30,6 @@ from oscar_orders_ext.templatetags.orders_workspace import order_detail_url
 from .manual_forms import (BillingAddressForm, LineEditForm, ManualOrderForm,
                            ShippingAddressForm, quantities, shipping_choice)
 
-StockRecord = get_model("partner", "StockRecord")
 Selector = get_class("partner.strategy", "Selector")
 
 #: Session key listing the draft carts this session started (others are refused).
@@ -42,16 +41,7 @@ def _product_from(request: HttpRequest) -> str:
     product = request.POST.get("product", "").strip()
     if product:
         return product
-    code = request.POST.get("sku", "").strip()
-    if not code:
-        raise ManualOrderError(_("Choose a product, or type its SKU or UPC."))
-    record = StockRecord.objects.filter(partner_sku__iexact=code).first()
-    if record is not None:
-        return str(record.product_id)
-    found = manual.Product.objects.filter(upc__iexact=code).values_list("pk", flat=True).first()
-    if found is None:
-        raise ManualOrderError(_("No product has the SKU or UPC “%(code)s”.") % {"code": code})
-    return str(found)
+    return manual.product_id_for_code(request.POST.get("sku", ""))
 
 
 # --- Manual orders ---------------------------------------------------------------------------

@@ -22,9 +22,10 @@ from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE
+from oscar_orders_ext.documents.service import order_documents
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import Carrier, OrderProcess
+from oscar_orders_ext.notifications import notifies_by_default
 from oscar_orders_ext.services import edits, logistics, order_details
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
 
@@ -88,11 +89,10 @@ class OrderPageMixin:
         notes = selectors.order_notes(order)
         left_to_ship = [line for line in lines if line.left_to_ship]
         notify_enabled = bool(app_settings.NOTIFY_CUSTOMERS)
-        transitions = [
-            {"choice": choice,
-             "notify": notify_enabled and process.workflow.get_state(
-                 choice.option.target).notify_customer}
-            for choice in transition_choices(process, user)]
+        transitions = [{"choice": choice,
+                        "notify": notifies_by_default(process, choice.option.target)}
+                       for choice in transition_choices(process, user)]
+        internal_notes, buyer_notes = selectors.split_notes(notes)
         return {
             "process": process, "order": order, "lines": lines,
             "transitions": transitions, "notify_enabled": notify_enabled,
@@ -105,14 +105,14 @@ class OrderPageMixin:
             "open_form": forms.get("open_form", ""),
             "shipments": logistics.shipments_of(order),
             "everything_shipped": bool(lines) and not left_to_ship,
-            "internal_notes": [n for n in notes if n.note_type != CUSTOMER_NOTE_TYPE],
-            "buyer_notes": [n for n in notes if n.note_type == CUSTOMER_NOTE_TYPE],
+            "internal_notes": internal_notes, "buyer_notes": buyer_notes,
             "timeline": selectors.order_timeline(order),
             "billing_text": billing_text(order),
             "require_tracking": app_settings.REQUIRE_TRACKING_TO_SHIP,
             "oscar_order_url": dashboard_url("dashboard:order-detail", number=order.number),
             "customer_url": (dashboard_url("dashboard:user-detail", pk=order.user_id)
                              if order.user_id else ""),
+            "issued": order_documents(order.pk),
             **permissions.flags(user, self.permission_check),
         }
 

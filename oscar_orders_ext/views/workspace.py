@@ -22,6 +22,7 @@ from django.views.generic import TemplateView
 
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
+from oscar_orders_ext.services import preferences
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.services.transitions import available_transitions
 from oscar_orders_ext.workflow import get_workflow
@@ -228,7 +229,7 @@ class ColumnPreferenceView(SkinMixin, View):
                                     status=400)
             messages.error(request, form.errors["columns"][0])
         else:
-            common.remember_columns(request.user, form.cleaned_data["columns"])
+            preferences.remember_columns(request.user, form.cleaned_data["columns"])
             if wants_json(request):
                 return JsonResponse({"ok": True})
         return redirect(safe_next(request, self.url("orders-workspace")))
@@ -258,6 +259,6 @@ class SavedViewDeleteView(SkinMixin, View):
         saved = get_object_or_404(SavedView, pk=pk)
         if saved.owner_id != request.user.pk:
             return self.refuse(request)
-        saved.delete()
+        preferences.delete_saved_view(saved)
         messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
         return redirect(self.url("orders-workspace"))

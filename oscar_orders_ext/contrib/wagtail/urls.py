@@ -1,6 +1,9 @@
 """URLs of the workspace in Wagtail's admin, mounted at ``<admin>/orders/`` by wagtail_hooks:
 the workspace's route table (``oscar_orders_ext.views.routes``) with Wagtail's views."""
 
+from django.urls import URLPattern
+from wagtail import hooks
+
 from oscar_orders_ext.views import routes
 
 from . import views
@@ -33,5 +36,17 @@ VIEWS = {
     "funnel-update": views.FunnelUpdateView, "funnel-delete": views.FunnelDeleteView,
     "stage-reorder": views.StageReorderView, "stage-delete": views.StageDeleteView,
 }
+
+#: Wagtail hook through which a shop replaces views: ``fn(views)`` may change the dict.
+VIEWS_HOOK = "oscar_orders_ext_wagtail_views"
+
+
+def build_urlpatterns() -> list[URLPattern]:
+    """The routes with Wagtail's views, after the shop's ``VIEWS_HOOK`` functions."""
+    views = dict(VIEWS)
+    for replace in hooks.get_hooks(VIEWS_HOOK):
+        replace(views)
+    return routes.urlpatterns(views)
+
 
 urlpatterns = routes.urlpatterns(VIEWS)

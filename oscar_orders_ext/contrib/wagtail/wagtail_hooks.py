@@ -19,7 +19,8 @@ from .permissions import CODENAMES, allows, can_view
 @hooks.register("register_admin_urls")
 def register_admin_urls() -> list[URLPattern | URLResolver]:
     """Mount the workspace at ``<admin>/orders/``."""
-    return [path("orders/", include(urls, namespace="oscar_orders_ext_wagtail"))]
+    return [path("orders/", include((urls.build_urlpatterns(), urls.app_name),
+                                    namespace="oscar_orders_ext_wagtail"))]
 
 
 class WorkspaceMenuItem(MenuItem):
