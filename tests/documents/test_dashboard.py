@@ -230,4 +230,5 @@ def test_wagtails_bulk_bar_prints_one_pdf_and_refusals_return_to_wagtail(
 
     form["document"] = "invoice"  # none issued: refused, back to Wagtail's table
     response = form.submit("apply", value="selected")
-    assert response.status_code == 302 and response["Location"].startswith(wt_url("orders-workspace"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(wt_url("orders-workspace"))

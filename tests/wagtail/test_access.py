@@ -35,12 +35,15 @@ def test_editors_without_order_permissions_see_no_menu_and_get_403(django_app,
     home = django_app.get("/cms/", user=cms_outsider)
     assert wt_url("orders-workspace") not in home.text and '"orders"' not in home.text
     funnel = Funnel.objects.get_default()
-    for address in [wt_url("orders-workspace"), wt_url("orders-workspace-kanban", funnel=funnel.slug),
+    for address in [wt_url("orders-workspace"),
+                    wt_url("orders-workspace-kanban", funnel=funnel.slug),
                     wt_url("orders-workspace-kanban-default"), wt_url("orders-funnel-list"),
-                    wt_url("orders-workspace-cards", funnel=funnel.slug, stage=funnel.stages.first().pk)]:
+                    wt_url("orders-workspace-cards", funnel=funnel.slug,
+                           stage=funnel.stages.first().pk)]:
         django_app.get(address, user=cms_outsider, status=403)
     no_csrf = django_app_factory(csrf_checks=False)  # the refusal is the permission's
-    for address in [wt_url("orders-workspace-move"), wt_url("orders-workspace-bulk"), wt_url("orders-workspace-columns"),
+    for address in [wt_url("orders-workspace-move"), wt_url("orders-workspace-bulk"),
+                    wt_url("orders-workspace-columns"),
                     wt_url("orders-workspace-saved-view-create")]:
         answer = no_csrf.post(address, user=cms_outsider, status=403, params={"order": 1})
         assert "CSRF verification failed" not in answer.text

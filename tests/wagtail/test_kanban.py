@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 def board(django_app: Any, user: Any, query: str = "") -> Any:
     funnel = Funnel.objects.get_default()
-    return django_app.get(f"{wt_url('orders-workspace-kanban', funnel=funnel.slug)}{query}", user=user)
+    return django_app.get(f"{wt_url('orders-workspace-kanban', funnel=funnel.slug)}{query}",
+                          user=user)
 
 
 def column(page: Any, state: str) -> Any:

@@ -35,7 +35,8 @@ def test_table_rows_and_board_cards_open_the_wagtail_order_page(django_app, cms_
     assert table.pyquery("td.ooe-cell-number a").attr("href") == page_of(order)
     from oscar_orders_ext.models import Funnel
 
-    board = django_app.get(wt_url("orders-workspace-kanban", funnel=Funnel.objects.get_default().slug),
+    board = django_app.get(wt_url("orders-workspace-kanban",
+                                  funnel=Funnel.objects.get_default().slug),
                            user=cms_viewer)
     assert board.pyquery(f".ooe-card[data-order='{order.pk}'] a").attr("href") == page_of(order)
 

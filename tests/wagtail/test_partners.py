@@ -94,7 +94,8 @@ def test_bulk_actions_and_funnel_settings_stay_with_staff_as_in_oscars_dashboard
     assert wt_url("orders-workspace") in home.text and wt_url("orders-funnel-list") not in home.text
     mine, _theirs = two_partners_orders
     process = OrderProcess.objects.get(order=mine)
-    django_app.post(wt_url("orders-workspace-bulk"), {"action": "mark_paid", "selected": [process.pk]},
+    django_app.post(wt_url("orders-workspace-bulk"),
+                    {"action": "mark_paid", "selected": [process.pk]},
                     user=partner_user, status=403)
     django_app.get(wt_url("orders-funnel-list"), user=partner_user, status=403)
     assert OrderProcess.objects.get(pk=process.pk).payment_status != "paid"

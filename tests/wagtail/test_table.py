@@ -89,7 +89,8 @@ def test_a_saved_view_opens_its_filter(django_app, cms_viewer):
 
     saved = SavedView.objects.create(owner=cms_viewer, name="Processing", query="state=processing",
                                      columns=["number"])
-    answer = django_app.get(f"{wt_url('orders-workspace')}?view={saved.pk}", user=cms_viewer, status=302)
+    answer = django_app.get(f"{wt_url('orders-workspace')}?view={saved.pk}", user=cms_viewer,
+                            status=302)
     assert "state=processing" in answer.location and "columns=number" in answer.location
 
 
@@ -184,7 +185,8 @@ def test_exporting_the_filtered_orders(django_app, cms_viewer):
 def test_wagtails_in_place_refresh_renders_only_the_results(django_app, cms_viewer):
     bulk_orders(2, prefix="E", currency="EUR")
     bulk_orders(1, prefix="U", currency="USD", state="processing")
-    answer = django_app.get(f"{wt_url('orders-workspace-results')}?state=processing&_w_filter_fragment=1",
+    answer = django_app.get(f"{wt_url('orders-workspace-results')}"
+                            "?state=processing&_w_filter_fragment=1",
                             user=cms_viewer)
     assert "<html" not in answer.text  # a fragment for #listing-results
     assert len(shown(answer)) == 1
@@ -212,7 +214,8 @@ def test_active_filters_show_as_wagtail_pills_that_remove_them(django_app, cms_v
 
 def test_the_search_keeps_the_sort_page_size_and_columns(django_app, cms_viewer):
     bulk_orders(1)
-    page = django_app.get(f"{wt_url('orders-workspace')}?sort=total&page_size=50&columns=number,total",
+    page = django_app.get(f"{wt_url('orders-workspace')}"
+                          "?sort=total&page_size=50&columns=number,total",
                           user=cms_viewer)
     header = page.pyquery("form[data-search-form]")
     kept = {field.attr("name"): field.val()

@@ -62,7 +62,8 @@ class OrdersMenu(Menu):
                                      kwargs={"funnel": funnel.slug}),
                 name=f"orders-board-{funnel.slug}", icon_name="table", order=200 + position))
         items.append(WorkspaceMenuItem(
-            _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"), name="orders-funnels",
+            _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"),
+            name="orders-funnels",
             icon_name="cogs", order=10_000,
             action="orders-funnel-list"))
         items.append(WorkspaceMenuItem(
