@@ -196,6 +196,13 @@ def carrier_named(name: str) -> Carrier | None:
     return Carrier.objects.filter(name__iexact=name.strip()).first() if name.strip() else None
 
 
+def save_carrier(carrier: Carrier, *, user: Any = None) -> Carrier:
+    """Save a new or changed carrier (validated by its form)."""
+    check_permission(user, MANAGE_CARRIERS_PERMISSION)
+    carrier.save()
+    return carrier
+
+
 def delete_carrier(carrier: Carrier, *, user: Any = None) -> None:
     """Delete a carrier no shipment uses; a used one must be deactivated instead."""
     check_permission(user, MANAGE_CARRIERS_PERMISSION)

@@ -19,6 +19,7 @@ from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, bulk
                                                 email_document, issue_credit_note,
                                                 issue_invoice, order_documents,
                                                 render_document, start_print_job)
+from oscar_orders_ext.documents.identity import save_identity
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import IssuedDocument, ShopIdentity
 
@@ -235,6 +236,6 @@ class ShopIdentityView(View):
         form = self.form(request)
         if not form.is_valid():
             return self.page(request, form, status=400)
-        form.save()
+        save_identity(form.save(commit=False))
         messages.success(request, _("The shop identity was saved."))
         return redirect(reverse(f"{self.url_namespace}:orders-document-identity"))

@@ -315,7 +315,7 @@ class CarrierFormMixin(CarrierPageMixin):
     template_name = ""
 
     def form_valid(self, form: CarrierForm) -> HttpResponse:
-        carrier = form.save()
+        carrier = logistics.save_carrier(form.save(commit=False), user=self.request.user)
         messages.success(self.request, _("Carrier “%(carrier)s” saved.") % {"carrier": carrier})
         return redirect(self.url("orders-carrier-list"))
 
