@@ -1,249 +1,216 @@
-"""Oscar dashboard views of the workspace: thin layers over selectors and services."""
+"""The Oscar dashboard skin: the shared views (``oscar_orders_ext.views``) with the dashboard's
+URL namespace and templates. The app config loads them (``OrdersWorkspaceDashboardConfig``);
+a shop replaces one by subclassing the config (see docs/extending.md)."""
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.functional import cached_property
-from django.utils.translation import gettext as _
-from django.views import View
-from django.views.generic import TemplateView
-
-from oscar_orders_ext import frontends, selectors
-from oscar_orders_ext.frontends import safe_next, wants_json
-from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
-from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
-from oscar_orders_ext.services.transitions import available_transitions
-from oscar_orders_ext.workflow import get_workflow
-
-from .forms import BulkActionForm, ColumnPreferenceForm, MoveForm, SavedViewForm
+from oscar_orders_ext.views import documents, exports, funnels, imports, manual, orders, workspace
+from oscar_orders_ext.views.common import SkinMixin, WorkspaceJavaScriptCatalog
 
 NAMESPACE = "oscar_orders_ext_dashboard"
+T = "oscar_orders_ext/dashboard/"
 
 
-def url(name: str, **kwargs: Any) -> str:
-    """Reverse one of the workspace's dashboard URLs."""
-    return reverse(f"{NAMESPACE}:{name}", kwargs=kwargs or None)
+class DashboardMixin(SkinMixin):
+    """The dashboard's URL namespace."""
+
+    url_namespace = NAMESPACE
 
 
-class WorkspaceMixin:
-    """What the table and the board share: visible orders, the filter, saved views."""
+# --- Table, board, moves, bulk actions, columns, saved views ---------------------------------
 
-    request: HttpRequest
-    filter_fields_hidden: tuple[str, ...] = ()
-
-    def visible(self) -> QuerySet[OrderProcess]:
-        return selectors.visible_processes(self.request.user)
-
-    @cached_property
-    def order_filter(self) -> selectors.OrderFilter:
-        return frontends.order_filter_for(self.request, hidden=self.filter_fields_hidden)
-
-    def filter_query(self) -> str:
-        return frontends.filter_query(self.request.GET)
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.GET.get("filters") == "panel":  # the panel's fields, fetched on first opening
-            return render(request, "oscar_orders_ext/dashboard/partials/filter_panel.html",
-                          {"filter_form": self.order_filter.form})
-        return super().get(request, *args, **kwargs)  # type: ignore[misc]
-
-    def common_context(self) -> dict[str, Any]:
-        return {
-            "filter": self.order_filter,
-            "filter_form": self.order_filter.form,
-            "filter_panel": frontends.filter_panel(self.order_filter, self.request.GET),
-            "active_filters": frontends.active_filters(self.order_filter),
-            "saved_views": frontends.saved_views_for(self.request.user),
-            "saved_view_form": SavedViewForm(initial={"query": self.filter_query()}),
-            "funnels": Funnel.objects.all(),
-            "query_string": self.filter_query(),
-            "workflow_states": get_workflow().get_states(),
-        }
+class OrderTableView(DashboardMixin, workspace.OrderTableView):
+    template_name = T + "table.html"
+    filter_panel_template = T + "partials/filter_panel.html"
 
 
-class OrderTableView(WorkspaceMixin, TemplateView):
-    """The table: chosen columns, filters, search, sorting, totals, counts, bulk actions."""
-
-    template_name = "oscar_orders_ext/dashboard/table.html"
-    extra_context = {"view_mode": "table"}
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        view = request.GET.get("view")
-        if view:  # open a saved view: its filter becomes the URL
-            query = frontends.saved_view_query(request.user, view)
-            if query is None:
-                raise Http404(_("This saved view does not exist or is not shared with you."))
-            return redirect(f"{url('orders-workspace')}?{query}")
-        return super().get(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        table = frontends.table_page(self.order_filter, self.request.GET,
-                                     frontends.chosen_column_keys(self.request))
-        context.update(self.common_context())
-        context.update({
-            "summary": table.summary,
-            "page_obj": table.page,
-            "paginator": table.paginator,
-            "rows": table.rows,
-            "columns": table.columns,
-            "column_keys": table.column_keys,
-            "all_columns": table.all_columns,
-            "sort": table.sort,
-            "query_without_sort": table.query_without_sort,
-            "page_size": table.page_size,
-            "page_sizes": frontends.PAGE_SIZES,
-            "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
-            "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
-            "bulk_transitions": frontends.workflow_transition_choices(),
-            "bulk_documents": frontends.bulk_document_choices(),
-            "order_namespace": NAMESPACE,
-            "tags": Tag.objects.all(),
-            "operators": selectors.operator_choices()[1:],
-        })
-        return context
+class KanbanView(DashboardMixin, workspace.KanbanView):
+    template_name = T + "kanban.html"
+    filter_panel_template = T + "partials/filter_panel.html"
 
 
-class KanbanView(WorkspaceMixin, TemplateView):
-    """One board per funnel: a column per stage, its first cards, counts and totals."""
-
-    template_name = "oscar_orders_ext/dashboard/kanban.html"
-    extra_context = {"view_mode": "kanban"}
-    filter_fields_hidden = ("funnel", "stage")
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        slug = self.kwargs.get("funnel")
-        funnel = (get_object_or_404(Funnel, slug=slug) if slug
-                  else Funnel.objects.get_default())
-        board = frontends.board(self.order_filter, funnel)
-        context.update(self.common_context())
-        context.update({"funnel": funnel, "board": board, "move_url": url("orders-workspace-move"),
-                        "stages": [column.stage for column in board]})
-        return context
+class StageCardsView(DashboardMixin, workspace.StageCardsView):
+    cards_template = T + "partials/cards.html"
 
 
-class StageCardsView(WorkspaceMixin, View):
-    """The next cards of a column ("load more"), as an HTML fragment."""
-
-    def get(self, request: HttpRequest, funnel: str, stage: int) -> HttpResponse:
-        stage_obj = get_object_or_404(Stage.objects.select_related("funnel"), pk=stage,
-                                      funnel__slug=funnel)
-        cards = frontends.next_cards(self.order_filter, stage_obj, request.GET.get("after", ""))
-        return HttpResponse(render_cards(request, cards))
+class MoveOrderView(DashboardMixin, workspace.MoveOrderView):
+    cards_template = T + "partials/cards.html"
+    choose_template = T + "move_choose.html"
+    confirm_template = T + "move_confirm.html"
 
 
-class MoveOrderView(View):
-    """Move one order: a Kanban drop (stage) or a transition button (transition name).
-
-    Answers JSON to scripts and redirects with a message otherwise, so the same endpoint
-    serves drag and drop and the no-JavaScript "move to" forms. GET shows a confirmation
-    page for moves that ask for one (cancel, refund).
-    """
-
-    def processes(self) -> QuerySet[OrderProcess]:
-        return selectors.visible_processes(self.request.user)
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        order_id = request.GET.get("order", "")
-        process = get_object_or_404(self.processes().select_related("funnel", "stage"),
-                                    order_id=order_id if order_id.isdigit() else 0)
-        name = request.GET.get("transition", "")
-        if not name:  # "Move to…" from a card: the stages of its funnel, as buttons
-            return render(request, "oscar_orders_ext/dashboard/move_choose.html", {
-                "process": process, "stages": process.funnel.stages.all(),
-                "next": safe_next(request, url("orders-workspace-kanban",
-                                               funnel=process.funnel.slug))})
-        options = {option.name: option for option in
-                   available_transitions(process, request.user)}
-        if name not in options:
-            messages.error(request, _("This action is not available for order %(number)s.")
-                           % {"number": process.number})
-            return redirect(safe_next(request, url("orders-workspace")))
-        return render(request, "oscar_orders_ext/dashboard/move_confirm.html", {
-            "process": process, "option": options[name],
-            "form": MoveForm(initial={"order": process.order_id, "transition": name,
-                                      "version": process.version}),
-            "next": safe_next(request, url("orders-workspace")),
-        })
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        outcome = frontends.move(MoveForm(request.POST, processes=self.processes()),
-                                 request.user)
-        if not wants_json(request):
-            (messages.success if outcome.ok else messages.error)(request, outcome.message)
-            return redirect(safe_next(request, url("orders-workspace")))
-        return JsonResponse(frontends.move_payload(outcome, render_card(request)),
-                            status=outcome.status)
+class BulkActionView(DashboardMixin, workspace.BulkActionView):
+    report_template = T + "bulk_report.html"
 
 
-def render_cards(request: HttpRequest, cards: list[OrderProcess]) -> str:
-    """Kanban cards of this front end, as HTML."""
-    return render_to_string("oscar_orders_ext/dashboard/partials/cards.html",
-                            {"cards": cards, "move_url": url("orders-workspace-move")},
-                            request=request)
+class ColumnPreferenceView(DashboardMixin, workspace.ColumnPreferenceView):
+    pass
 
 
-def render_card(request: HttpRequest) -> Any:
-    """Draws the card a move sends back."""
-
-    def render(card: OrderProcess, stages: Any = None) -> str:
-        return render_cards(request, [card])
-
-    return render
+class SavedViewCreateView(DashboardMixin, workspace.SavedViewCreateView):
+    pass
 
 
-class BulkActionView(frontends.BaseBulkActionView):
-    """Apply an action to the selected orders or to every order matching the filter."""
-
-    report_template = "oscar_orders_ext/dashboard/bulk_report.html"
-
-    def table_url(self) -> str:
-        return url("orders-workspace")
+class SavedViewDeleteView(DashboardMixin, workspace.SavedViewDeleteView):
+    pass
 
 
-class ColumnPreferenceView(View):
-    """Remember the columns (and their order) a user picked."""
+# --- Exports and imports ----------------------------------------------------------------------
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = ColumnPreferenceForm(request.POST)
-        if not form.is_valid():
-            if wants_json(request):
-                return JsonResponse({"ok": False, "message": form.errors["columns"][0]},
-                                    status=400)
-            messages.error(request, form.errors["columns"][0])
-        else:
-            frontends.remember_columns(request.user, form.cleaned_data["columns"])
-            if wants_json(request):
-                return JsonResponse({"ok": True})
-        return redirect(safe_next(request, url("orders-workspace")))
+class ExportView(DashboardMixin, exports.ExportView):
+    pass
 
 
-class SavedViewCreateView(View):
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = SavedViewForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("Give the view a name."))
-            return redirect(f"{url('orders-workspace')}?{request.POST.get('query', '')}")
-        saved = frontends.save_view(form, request.user, request.POST.get("columns", ""))
-        messages.success(request, _("View “%(name)s” saved.") % {"name": saved.name})
-        return redirect(f"{url('orders-workspace')}?{urlencode({'view': saved.pk})}")
+class ExportJobView(DashboardMixin, exports.ExportJobView):
+    template_name = T + "export_job.html"
 
 
-class SavedViewDeleteView(View):
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        saved = get_object_or_404(SavedView, pk=pk)
-        if saved.owner_id != request.user.pk:
-            raise PermissionDenied(_("Only the owner can delete a saved view."))
-        saved.delete()
-        messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
-        return redirect(url("orders-workspace"))
+class ExportDownloadView(DashboardMixin, exports.ExportDownloadView):
+    template_name = T + "export_job.html"
+
+
+class ImportPageMixin(DashboardMixin):
+    upload_template = T + "imports/upload.html"
+    job_template = T + "imports/job.html"
+
+
+class ImportUploadView(ImportPageMixin, imports.ImportUploadView):
+    pass
+
+
+class ImportJobView(ImportPageMixin, imports.ImportJobView):
+    pass
+
+
+class ImportCommitView(ImportPageMixin, imports.ImportCommitView):
+    pass
+
+
+# --- Funnel settings --------------------------------------------------------------------------
+
+class FunnelListView(DashboardMixin, funnels.FunnelListView):
+    template_name = T + "funnels/funnel_list.html"
+
+
+class FunnelCreateView(DashboardMixin, funnels.FunnelCreateView):
+    template_name = T + "funnels/funnel_create.html"
+
+
+class FunnelUpdateView(DashboardMixin, funnels.FunnelUpdateView):
+    template_name = T + "funnels/funnel_form.html"
+
+
+class FunnelDeleteView(DashboardMixin, funnels.FunnelDeleteView):
+    template_name = T + "funnels/funnel_delete.html"
+
+
+class StageReorderView(DashboardMixin, funnels.StageReorderView):
+    pass
+
+
+class StageDeleteView(DashboardMixin, funnels.StageDeleteView):
+    template_name = T + "funnels/stage_delete.html"
+
+
+# --- Manual orders and the line editor --------------------------------------------------------
+
+class OrderCreateView(DashboardMixin, manual.OrderCreateView):
+    template_name = T + "order_create.html"
+    cart_template = T + "partials/cart.html"
+
+
+class CustomerSearchView(DashboardMixin, manual.CustomerSearchView):
+    pass
+
+
+class ProductSearchView(DashboardMixin, manual.ProductSearchView):
+    pass
+
+
+class OrderLinesView(DashboardMixin, manual.OrderLinesView):
+    template_name = T + "order_lines.html"
+    rows_template = T + "partials/line_rows.html"
+
+
+# --- The order page and carriers --------------------------------------------------------------
+
+class OrderPageMixin(DashboardMixin):
+    page_template = T + "order_detail.html"
+
+
+class OrderDetailView(OrderPageMixin, orders.OrderDetailView):
+    pass
+
+
+class TransitionView(OrderPageMixin, orders.TransitionView):
+    pass
+
+
+class WorkflowFieldsView(OrderPageMixin, orders.WorkflowFieldsView):
+    pass
+
+
+class CustomerDetailsView(OrderPageMixin, orders.CustomerDetailsView):
+    pass
+
+
+class ShipmentView(OrderPageMixin, orders.ShipmentView):
+    pass
+
+
+class NoteView(OrderPageMixin, orders.NoteView):
+    pass
+
+
+class CarrierListView(DashboardMixin, orders.CarrierListView):
+    template_name = T + "carriers/carrier_list.html"
+
+
+class CarrierCreateView(DashboardMixin, orders.CarrierCreateView):
+    template_name = T + "carriers/carrier_form.html"
+
+
+class CarrierUpdateView(DashboardMixin, orders.CarrierUpdateView):
+    template_name = T + "carriers/carrier_form.html"
+
+
+class CarrierDeleteView(DashboardMixin, orders.CarrierDeleteView):
+    template_name = T + "carriers/carrier_delete.html"
+
+
+# --- Documents --------------------------------------------------------------------------------
+
+class DocumentPageMixin(DashboardMixin):
+    documents_template = T + "documents/order_documents.html"
+
+
+class OrderDocumentsView(DocumentPageMixin, documents.OrderDocumentsView):
+    pass
+
+
+class PrintDocumentView(DocumentPageMixin, documents.PrintDocumentView):
+    pass
+
+
+class IssueInvoiceView(DocumentPageMixin, documents.IssueInvoiceView):
+    pass
+
+
+class CreditNoteView(DocumentPageMixin, documents.CreditNoteView):
+    template_name = T + "documents/credit_note_form.html"
+
+
+class DownloadDocumentView(DocumentPageMixin, documents.DownloadDocumentView):
+    pass
+
+
+class EmailDocumentView(DocumentPageMixin, documents.EmailDocumentView):
+    pass
+
+
+class ShopIdentityView(DashboardMixin, documents.ShopIdentityView):
+    template_name = T + "documents/identity_form.html"
+
+
+class JavaScriptCatalogView(DashboardMixin, WorkspaceJavaScriptCatalog):
+    pass

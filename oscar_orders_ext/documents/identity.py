@@ -59,3 +59,9 @@ def get_identity() -> Identity:
     logo = configured.get("logo") or ""
     values["logo_url"] = static_url(logo) if logo else ""
     return Identity(**values)
+
+
+def save_identity(row: ShopIdentity) -> ShopIdentity:
+    """Save the shop identity edited in a front end (validated by its form)."""
+    row.save()
+    return row

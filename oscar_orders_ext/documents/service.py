@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from django_tasks import task
 from oscar.core.loading import get_class, get_model
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind, PaymentStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
@@ -46,9 +47,9 @@ Order = get_model("order", "Order")
 CommunicationEventType = get_model("communication", "CommunicationEventType")
 OrderDispatcher = get_class("order.utils", "OrderDispatcher")
 
-ISSUE_INVOICE = "oscar_orders_ext.issue_invoice"
-ISSUE_CREDIT_NOTE = "oscar_orders_ext.issue_credit_note"
-SEND_INVOICE = "oscar_orders_ext.send_invoice"
+ISSUE_INVOICE = permissions.OPERATIONS["issue-invoice"]
+ISSUE_CREDIT_NOTE = permissions.OPERATIONS["issue-credit-note"]
+SEND_INVOICE = permissions.OPERATIONS["send-invoice"]
 
 #: Documents printed from the order as it is now.
 PRINTABLE = (DocumentKind.ORDER_SUMMARY, DocumentKind.RECEIPT_A4, DocumentKind.RECEIPT_80MM,
@@ -401,6 +402,35 @@ def credit_left(invoice: IssuedDocument) -> Decimal:
     """How much of an invoice credit notes have not cancelled yet."""
     credited = invoice.credit_notes.aggregate(total=Sum("total"))["total"] or Decimal("0")
     return invoice.total + credited  # credit note totals are negative
+
+
+@dataclass
+class OrderDocuments:
+    """An order's invoices and credit notes, newest first; invoices carry ``credit_left``."""
+
+    documents: list[IssuedDocument]
+
+    @property
+    def has_open_invoice(self) -> bool:
+        """Whether an invoice is not fully credited yet, so no new one can be issued."""
+        return any(document.kind == DocumentKind.INVOICE and document.credit_left > 0
+                   for document in self.documents)
+
+
+def order_documents(order_id: int) -> OrderDocuments:
+    """The documents of an order, what is left to credit on each invoice worked out in one
+    query (``credit_left`` for a single invoice)."""
+    documents = list(IssuedDocument.objects.filter(order_id=order_id)
+                     .select_related("credited", "issued_by"))
+    credited: dict[int, Decimal] = {}
+    for document in documents:
+        if document.credited_id:
+            credited[document.credited_id] = (credited.get(document.credited_id, Decimal(0))
+                                               + document.total)
+    for document in documents:
+        if document.kind == DocumentKind.INVOICE:
+            document.credit_left = document.total + credited.get(document.pk, Decimal(0))
+    return OrderDocuments(documents)
 
 
 def _issue(process: OrderProcess, order: Any, kind: str, content: dict[str, Any], *,

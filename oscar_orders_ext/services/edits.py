@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE, OrderType, PaymentStatus, TimelineKind
 from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exceptions import OrderWorkflowError, TransitionPermissionDenied
@@ -24,7 +25,7 @@ from .timeline import record
 
 OrderNote = get_model("order", "OrderNote")
 
-CHANGE_PERMISSION = "oscar_orders_ext.change_orderprocess"
+CHANGE_PERMISSION = permissions.OPERATIONS["edit-order"]
 
 Change = Callable[[OrderProcess], dict[str, Any] | None]
 

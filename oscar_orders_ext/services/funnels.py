@@ -12,12 +12,12 @@ signal is sent for these bulk moves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Max, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Max, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -285,3 +285,34 @@ def _quoted_states(codes: Iterable[str]) -> str:
 def _workflow_order(code: str) -> tuple[int, str]:
     codes = [state.code for state in get_workflow().get_states()]
     return (codes.index(code) if code in codes else len(codes), code)
+
+
+def save_funnel_settings(save_funnel: Callable[[], Funnel], save_stages: Callable[[], Any], *,
+                         make_default: bool) -> Funnel:
+    """Save a funnel's settings and its stages (a valid model form's and formset's ``save``)
+    together, then make it the default funnel if asked."""
+    with transaction.atomic():
+        funnel = save_funnel()
+        save_stages()
+        if make_default and not funnel.is_default:
+            set_default_funnel(funnel)
+    return funnel
+
+
+# --- Counts for the settings pages ------------------------------------------------------------
+
+def order_counts(**filters: Any) -> dict[tuple[int, int | None], int]:
+    """Orders per (funnel id, stage id), in one grouped query."""
+    rows = (OrderProcess.objects.filter(**filters).order_by()
+            .values_list("funnel_id", "stage_id").annotate(count=Count("pk")))
+    return {(funnel_id, stage_id): count for funnel_id, stage_id, count in rows}
+
+
+def state_counts(**filters: Any) -> list[tuple[str, int]]:
+    """Orders per workflow state as (label, count), in workflow order."""
+    rows = dict(OrderProcess.objects.filter(**filters).order_by()
+                .values_list("state").annotate(count=Count("pk")))
+    workflow = get_workflow()
+    known = [state.code for state in workflow.get_states()]
+    ordered = [code for code in known if code in rows] + sorted(set(rows) - set(known))
+    return [(str(workflow.get_state(code).label), rows[code]) for code in ordered]

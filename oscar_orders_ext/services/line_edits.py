@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.constants import StockStatus, TimelineKind
 from oscar_orders_ext.exceptions import (LineEditError, ManualOrderError,
                                          TransitionPermissionDenied)
@@ -49,8 +50,8 @@ Order = get_model("order", "Order")
 Selector = get_class("partner.strategy", "Selector")
 StockRecord = get_model("partner", "StockRecord")
 
-EDIT_PERMISSION = "oscar_orders_ext.edit_order_lines"
-EDIT_SHIPPED_PERMISSION = "oscar_orders_ext.edit_shipped_order_lines"
+EDIT_PERMISSION = permissions.OPERATIONS["edit-lines"]
+EDIT_SHIPPED_PERMISSION = permissions.OPERATIONS["edit-shipped-lines"]
 CENT = Decimal("0.01")
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from oscar.core.loading import get_class, get_model
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.constants import SHIPPED_EVENT_NAME, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import Carrier, OrderProcess, Shipment
@@ -33,8 +34,8 @@ ShippingEventType = get_model("order", "ShippingEventType")
 ShippingEventQuantity = get_model("order", "ShippingEventQuantity")
 InvalidShippingEvent = get_class("order.exceptions", "InvalidShippingEvent")
 
-SHIP_PERMISSION = "oscar_orders_ext.change_order_state"
-MANAGE_CARRIERS_PERMISSION = "oscar_orders_ext.manage_carriers"
+SHIP_PERMISSION = permissions.OPERATIONS["ship"]
+MANAGE_CARRIERS_PERMISSION = permissions.OPERATIONS["manage-carriers"]
 
 
 class ShipmentError(OrderWorkflowError):
@@ -202,6 +203,13 @@ def parse_tracking(text: str) -> list[tuple[str, str]]:
 def carrier_named(name: str) -> Carrier | None:
     """The managed carrier called ``name`` (any case), if there is one."""
     return Carrier.objects.filter(name__iexact=name.strip()).first() if name.strip() else None
+
+
+def save_carrier(carrier: Carrier, *, user: Any = None) -> Carrier:
+    """Save a new or changed carrier (validated by its form)."""
+    check_permission(user, MANAGE_CARRIERS_PERMISSION)
+    carrier.save()
+    return carrier
 
 
 def delete_carrier(carrier: Carrier, *, user: Any = None) -> None:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from oscar.core.loading import get_class, get_model
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import PaymentStatus, StockEffect
 from oscar_orders_ext.exceptions import ManualOrderError
@@ -54,7 +55,7 @@ Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
 Voucher = get_model("voucher", "Voucher")
 
-CREATE_PERMISSION = "oscar_orders_ext.create_manual_order"
+CREATE_PERMISSION = permissions.OPERATIONS["create-order"]
 #: ``OrderProcess.source`` of orders made here.
 SOURCE = "manual"
 #: Drafts are saved baskets without an owner (see the module docstring).
@@ -71,6 +72,19 @@ class ManualShipping(FixedPrice):  # type: ignore[misc,valid-type]  # a get_clas
 
 
 # --- the draft cart ------------------------------------------------------------------------
+
+def product_id_for_code(code: str) -> str:
+    """The id of the product whose stock record SKU, else whose UPC, is ``code`` (any case)."""
+    code = code.strip()
+    if not code:
+        raise ManualOrderError(_("Choose a product, or type its SKU or UPC."))
+    record = get_model("partner", "StockRecord").objects.filter(partner_sku__iexact=code).first()
+    if record is not None:
+        return str(record.product_id)
+    found = Product.objects.filter(upc__iexact=code).values_list("pk", flat=True).first()
+    if found is None:
+        raise ManualOrderError(_("No product has the SKU or UPC “%(code)s”.") % {"code": code})
+    return str(found)
 
 def _customer_or_anonymous(customer: Any) -> Any:
     return customer if customer is not None else AnonymousUser()

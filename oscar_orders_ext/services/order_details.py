@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.constants import TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag
@@ -27,7 +28,7 @@ from .processes import order_snapshot
 BillingAddress = get_model("order", "BillingAddress")
 ShippingAddress = get_model("order", "ShippingAddress")
 
-EDIT_DETAILS_PERMISSION = "oscar_orders_ext.edit_order_details"
+EDIT_DETAILS_PERMISSION = permissions.OPERATIONS["edit-details"]
 #: The address fields the order page edits; billing and shipping share them.
 ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line2", "line3", "line4", "state",
                   "postcode", "country")

@@ -15,6 +15,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from oscar_orders_ext.display import format_money, person_name
+from oscar_orders_ext.permissions import allows_in
 
 register = template.Library()
 
@@ -158,3 +159,24 @@ def cells(parser: Any, token: Any) -> CellsNode:
             branches.setdefault(label[1:-1], body)
         token = parser.next_token()
     return CellsNode(columns, branches)
+
+
+def _namespace(context: template.Context) -> str:
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    return (getattr(match, "namespace", "") or context.get("order_namespace")
+            or "oscar_orders_ext_dashboard")
+
+
+@register.simple_tag(takes_context=True)
+def skin_url(context: template.Context, name: str, *args: Any, **kwargs: Any) -> str:
+    """``{% url %}`` for a workspace URL name, in the namespace of the front end drawing the
+    page: shared partials link within the skin they are shown in."""
+    return reverse(f"{_namespace(context)}:{name}", args=args or None, kwargs=kwargs or None)
+
+
+@register.simple_tag(takes_context=True)
+def allowed(context: template.Context, name: str) -> bool:
+    """Whether the page's user may open action ``name`` in this front end (the permission
+    registry's answer; for page chrome drawn by every view, such as the view switcher)."""
+    return allows_in(_namespace(context), context["request"].user, name)

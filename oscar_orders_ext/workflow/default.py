@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext import permissions
 from oscar_orders_ext.constants import PaymentStatus, StockEffect
 
 from .base import State, Workflow, condition, transition
@@ -33,10 +34,10 @@ ERROR = "error"
 
 OPEN_STATES = [NEW, PROCESSING, AWAITING_PAYMENT, ON_HOLD, AWAITING_CUSTOMER]
 
-CHANGE_STATE = "oscar_orders_ext.change_order_state"
-CANCEL = "oscar_orders_ext.cancel_order"
-REFUND = "oscar_orders_ext.refund_order"
-REOPEN = "oscar_orders_ext.reopen_order"
+CHANGE_STATE = permissions.CHANGE_STATE
+CANCEL = permissions.CANCEL
+REFUND = permissions.REFUND
+REOPEN = permissions.REOPEN
 
 
 @condition(_("The order has no lines to ship."))

@@ -29,7 +29,7 @@ def operator_page(live_server: Any, page: Any, make_staff: Any) -> Any:
 def open_board(page: Any, live_server: Any) -> None:
     funnel = Funnel.objects.get_default()
     page.set_viewport_size({"width": 3600, "height": 1000})  # every column on screen
-    page.goto(live_server.url + reverse("oscar_orders_ext_wagtail:kanban",
+    page.goto(live_server.url + reverse("oscar_orders_ext_wagtail:orders-workspace-kanban",
                                         kwargs={"funnel": funnel.slug}))
 
 

@@ -32,7 +32,7 @@ def test_searching_refreshes_the_rows_in_place_and_bulk_actions_still_work(
     page = operator_page
     bulk_orders(3, prefix="E")
     bulk_orders(2, prefix="K")
-    page.goto(live_server.url + reverse("oscar_orders_ext_wagtail:table"))
+    page.goto(live_server.url + reverse("oscar_orders_ext_wagtail:orders-workspace"))
     assert page.locator("#ooe-table tbody tr[data-process]").count() == 5
     page.evaluate("window.__same_document = true")
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from oscar_orders_ext.frontends import CARDS_PER_STAGE
+from oscar_orders_ext.views.common import CARDS_PER_STAGE
 from oscar_orders_ext.models import Funnel, OrderProcess, TimelineEntry
 from oscar_orders_ext.services.transitions import transition_order
 
@@ -178,3 +178,29 @@ def test_garbage_in_a_move_is_a_clear_400(django_app_factory, editor, place_orde
         assert answer.json["ok"] is False and answer.json["message"]
     assert OrderProcess.objects.get(pk=process.pk).state == "new"
     assert json.loads(answer.body)["message"] == "“delete” is not an action of this workflow."
+
+
+def test_exporting_from_a_board_exports_its_funnel_and_search_only(django_app, viewer,
+                                                                    place_order):
+    # issue 13: the Wholesale board exported every order, and ignored its search
+    import csv
+    import io
+
+    from oscar_orders_ext.services.edits import move_to_funnel
+    from oscar_orders_ext.services.funnels import create_funnel
+
+    wholesale = create_funnel("Wholesale", from_workflow=True)
+    on_board = place_order(guest_email="fischer@example.com")
+    place_order(guest_email="fischer@example.com")  # Fischer, but on the retail board
+    not_searched = place_order(guest_email="ann@example.com")
+    for order in (on_board, not_searched):
+        move_to_funnel(order, wholesale)
+    page = django_app.get(f"{ws_url('orders-workspace-kanban', funnel=wholesale.slug)}"
+                          "?q=fischer%40", user=viewer)
+    form = page.forms["ooe-export-form"]
+    form["format"] = "csv"
+    form["columns"] = "number"
+    answer = form.submit()
+    text = b"".join(answer.app_iter).decode() if not answer.body else answer.text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert [row[0] for row in rows[1:]] == [str(on_board.number)]

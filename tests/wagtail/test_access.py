@@ -17,15 +17,15 @@ def test_the_orders_menu_shows_the_table_each_board_and_funnels(django_app, make
     manager = make_wagtail_user("manager", ["view_orderprocess", "manage_funnels"])
     second = Funnel.create_from_workflow("Wholesale", is_default=False)
     home = django_app.get("/cms/", user=manager)
-    assert '"orders"' in home.text and wt_url("table") in home.text
-    assert wt_url("kanban", funnel=Funnel.objects.get_default().slug) in home.text
-    assert wt_url("kanban", funnel=second.slug) in home.text
+    assert '"orders"' in home.text and wt_url("orders-workspace") in home.text
+    assert wt_url("orders-workspace-kanban", funnel=Funnel.objects.get_default().slug) in home.text
+    assert wt_url("orders-workspace-kanban", funnel=second.slug) in home.text
     assert wt_url("orders-funnel-list") in home.text
 
 
 def test_viewers_do_not_get_the_funnel_settings(django_app, cms_viewer):
     home = django_app.get("/cms/", user=cms_viewer)
-    assert wt_url("table") in home.text and wt_url("orders-funnel-list") not in home.text
+    assert wt_url("orders-workspace") in home.text and wt_url("orders-funnel-list") not in home.text
     assert django_app.get(wt_url("orders-funnel-list"), user=cms_viewer, status=403)
 
 
@@ -33,22 +33,25 @@ def test_editors_without_order_permissions_see_no_menu_and_get_403(django_app,
                                                                    django_app_factory,
                                                                    cms_outsider):
     home = django_app.get("/cms/", user=cms_outsider)
-    assert wt_url("table") not in home.text and '"orders"' not in home.text
+    assert wt_url("orders-workspace") not in home.text and '"orders"' not in home.text
     funnel = Funnel.objects.get_default()
-    for address in [wt_url("table"), wt_url("kanban", funnel=funnel.slug),
-                    wt_url("kanban-default"), wt_url("orders-funnel-list"),
-                    wt_url("cards", funnel=funnel.slug, stage=funnel.stages.first().pk)]:
+    for address in [wt_url("orders-workspace"),
+                    wt_url("orders-workspace-kanban", funnel=funnel.slug),
+                    wt_url("orders-workspace-kanban-default"), wt_url("orders-funnel-list"),
+                    wt_url("orders-workspace-cards", funnel=funnel.slug,
+                           stage=funnel.stages.first().pk)]:
         django_app.get(address, user=cms_outsider, status=403)
     no_csrf = django_app_factory(csrf_checks=False)  # the refusal is the permission's
-    for address in [wt_url("move"), wt_url("bulk"), wt_url("columns"),
-                    wt_url("saved-view-create")]:
+    for address in [wt_url("orders-workspace-move"), wt_url("orders-workspace-bulk"),
+                    wt_url("orders-workspace-columns"),
+                    wt_url("orders-workspace-saved-view-create")]:
         answer = no_csrf.post(address, user=cms_outsider, status=403, params={"order": 1})
         assert "CSRF verification failed" not in answer.text
 
 
 def test_viewers_may_not_move_or_bulk_edit(django_app_factory, cms_viewer):
     no_csrf = django_app_factory(csrf_checks=False)
-    for address in [wt_url("move"), wt_url("bulk")]:
+    for address in [wt_url("orders-workspace-move"), wt_url("orders-workspace-bulk")]:
         answer = no_csrf.post(address, user=cms_viewer, status=403, params={"order": 1})
         assert "CSRF verification failed" not in answer.text
 
@@ -67,7 +70,7 @@ def test_the_apps_permissions_are_offered_in_wagtails_group_editor():
 
 
 def test_anonymous_visitors_go_to_wagtails_login(django_app):
-    answer = django_app.get(wt_url("table"), status=302)
+    answer = django_app.get(wt_url("orders-workspace"), status=302)
     assert answer.location.startswith("/cms/login/")
 
 
@@ -90,7 +93,7 @@ def test_partner_users_get_no_import_carrier_or_identity_entries(django_app, mak
     user = make_partner_user(partner, ["view_orderprocess",
                                        *(codename for codename, _name in SETTINGS_ENTRIES)])
     home = django_app.get("/cms/", user=user).text
-    assert wt_url("table") in home  # the partner still has the table
+    assert wt_url("orders-workspace") in home  # the partner still has the table
     assert not any(wt_url(name) in home for _codename, name in SETTINGS_ENTRIES)
 
 

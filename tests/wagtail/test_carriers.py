@@ -42,7 +42,7 @@ def test_a_carrier_manager_opens_every_carrier_page_in_wagtails_look(django_app,
                                                                     dhl, name, with_pk):
     page = django_app.get(page_url(name, with_pk, dhl), user=cms_carriers)
     assert page.pyquery(".w-header, #wagtail") and "oscar/dashboard" not in page.text
-    assert page.pyquery(f".w-breadcrumbs a[href='{wt_url('table')}']")
+    assert page.pyquery(f".w-breadcrumbs a[href='{wt_url('orders-workspace')}']")
 
 
 @pytest.mark.parametrize(("name", "with_pk"), PAGES)

@@ -25,7 +25,7 @@ def media(settings: Any, tmp_path: Any) -> None:
 
 
 def export_form(django_app: Any, user: Any) -> Any:
-    return django_app.get(wt_url("table"), user=user).forms["ooe-export-form"]
+    return django_app.get(wt_url("orders-workspace"), user=user).forms["ooe-export-form"]
 
 
 def test_a_large_export_continues_on_the_wagtail_job_page(django_app, cms_viewer, settings,
@@ -63,7 +63,7 @@ def test_a_large_bulk_export_continues_on_the_wagtail_job_page(
         django_app, cms_editor, settings, django_capture_on_commit_callbacks):
     settings.OSCAR_ORDERS_EXT_EXPORT_SYNC_LIMIT = 2
     bulk_orders(3)
-    form = django_app.get(wt_url("table"), user=cms_editor).forms["ooe-bulk-form"]
+    form = django_app.get(wt_url("orders-workspace"), user=cms_editor).forms["ooe-bulk-form"]
     form["action"], form["select_all"] = "export_csv", "1"
     with django_capture_on_commit_callbacks(execute=True):
         response = form.submit("apply", value="all")

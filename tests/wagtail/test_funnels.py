@@ -56,7 +56,7 @@ def test_order_viewers_without_manage_funnels_get_403(django_app, cms_viewer, de
 def test_the_reorder_endpoint_refuses_users_without_manage_funnels(django_app, cms_viewer,
                                                                    default_funnel):
     ids = [str(pk) for pk in default_funnel.stages.values_list("pk", flat=True)]
-    table = django_app.get(wt_url("table"), user=cms_viewer)
+    table = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     token = table.pyquery("input[name=csrfmiddlewaretoken]").attr("value")
     response = django_app.post(wt_url("orders-stage-reorder", pk=default_funnel.pk),
                                {"stage": ids[::-1], "csrfmiddlewaretoken": token},

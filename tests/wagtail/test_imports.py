@@ -55,7 +55,7 @@ def in_wagtail(page: Any) -> bool:
 
 
 def test_the_tables_import_button_leads_to_a_round_trip_inside_wagtail(django_app, importer):
-    table = django_app.get(wt_url("table"), user=importer)
+    table = django_app.get(wt_url("orders-workspace"), user=importer)
     assert table.pyquery("#ooe-import-link").attr("href") == wt_url("orders-import")
     upload_page = table.click(href=wt_url("orders-import"))
     assert in_wagtail(upload_page)
@@ -172,7 +172,7 @@ def test_the_import_pages_are_refused_without_the_permission(django_app, django_
     partner = make_partner_user(Partner.objects.create(name="Gardners"), IMPORTER)  # not staff
     no_csrf = django_app_factory(csrf_checks=False)  # the refusal is the permission's
     for user in [cms_viewer, partner]:
-        table = django_app.get(wt_url("table"), user=user)
+        table = django_app.get(wt_url("orders-workspace"), user=user)
         assert not table.pyquery("#ooe-import-link")
         for address in [wt_url("orders-import"), wt_url("orders-import-job", pk=job.pk)]:
             django_app.get(address, user=user, status=403)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from oscar_orders_ext.frontends import CARDS_PER_STAGE
+from oscar_orders_ext.views.common import CARDS_PER_STAGE
 from oscar_orders_ext.models import Funnel, OrderProcess, TimelineEntry
 from oscar_orders_ext.services.transitions import transition_order
 
@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 def board(django_app: Any, user: Any, query: str = "") -> Any:
     funnel = Funnel.objects.get_default()
-    return django_app.get(f"{wt_url('kanban', funnel=funnel.slug)}{query}", user=user)
+    return django_app.get(f"{wt_url('orders-workspace-kanban', funnel=funnel.slug)}{query}",
+                          user=user)
 
 
 def column(page: Any, state: str) -> Any:
@@ -32,7 +33,7 @@ def move(django_app: Any, user: Any, process: OrderProcess, state: str, *,
     page = board(django_app, user)
     token = page.pyquery("input[name=csrfmiddlewaretoken]").attr("value")
     headers = {"Accept": "application/json"} if json_answer else {}
-    return django_app.post(wt_url("move"), user=user, headers=headers,
+    return django_app.post(wt_url("orders-workspace-move"), user=user, headers=headers,
                            params={"order": process.order_id, "stage": stage.pk,
                                    "version": version or process.version,
                                    "csrfmiddlewaretoken": token}, status=status)
@@ -43,7 +44,7 @@ def test_a_column_per_stage_with_counts_and_cards(django_app, cms_viewer, place_
     transition_order(place_order(), "confirm")
     page = board(django_app, cms_viewer)
     assert len(page.pyquery(".ooe-column")) == Funnel.objects.get_default().stages.count()
-    assert page.pyquery("#ooe-board").attr("data-move-url") == wt_url("move")
+    assert page.pyquery("#ooe-board").attr("data-move-url") == wt_url("orders-workspace-move")
     assert column(page, "new").find(".ooe-count").text() == "1"
     assert column(page, "processing").find(".ooe-count").text() == "1"
     card = column(page, "new").find(".ooe-card")
@@ -53,7 +54,7 @@ def test_a_column_per_stage_with_counts_and_cards(django_app, cms_viewer, place_
 
 def test_the_default_board_and_lazy_columns(django_app, cms_viewer):
     bulk_orders(CARDS_PER_STAGE + 5)
-    page = django_app.get(wt_url("kanban-default"), user=cms_viewer)
+    page = django_app.get(wt_url("orders-workspace-kanban-default"), user=cms_viewer)
     new = column(page, "new")
     assert len(new.find(".ooe-card")) == CARDS_PER_STAGE
     assert new.find(".ooe-count").text() == str(CARDS_PER_STAGE + 5)
@@ -103,7 +104,7 @@ def test_the_no_javascript_move_control_redirects_with_a_message(django_app, cms
                 if f.action.endswith("/move/") and f["order"].value == str(process.order_id))
     form["stage"] = str(process.funnel.stages.get(state="processing").pk)
     answer = form.submit(status=302)
-    assert answer.location.startswith(wt_url("kanban", funnel=process.funnel.slug))
+    assert answer.location.startswith(wt_url("orders-workspace-kanban", funnel=process.funnel.slug))
     assert OrderProcess.objects.get(pk=process.pk).state == "processing"
 
 

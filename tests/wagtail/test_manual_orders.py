@@ -56,10 +56,10 @@ def menu_labels(page: Any) -> str:
 
 def test_new_order_is_offered_in_the_table_header_and_the_menu_only_to_who_may(
         django_app, cms_clerk, cms_viewer):
-    table = django_app.get(wt_url("table"), user=cms_clerk)
+    table = django_app.get(wt_url("orders-workspace"), user=cms_clerk)
     assert table.pyquery("#ooe-new-order").attr("href") == wt_url(CREATE)
     assert wt_url(CREATE) in menu_labels(table)
-    table = django_app.get(wt_url("table"), user=cms_viewer)
+    table = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     assert not table.pyquery("#ooe-new-order") and wt_url(CREATE) not in menu_labels(table)
 
 
@@ -150,7 +150,7 @@ def test_partner_users_take_no_manual_orders_as_in_oscars_dashboard(
     order = manual_order()
     user = make_partner_user(order.lines.get().partner,
                              [*MANUAL_ORDER_PERMISSIONS])
-    table = django_app.get(wt_url("table"), user=user)
+    table = django_app.get(wt_url("orders-workspace"), user=user)
     assert not table.pyquery("#ooe-new-order") and wt_url(CREATE) not in menu_labels(table)
     for path in [wt_url(CREATE), wt_url("orders-workspace-customer-search"),
                  wt_url("orders-workspace-product-search"), lines_url(order)]:

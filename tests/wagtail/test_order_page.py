@@ -31,11 +31,12 @@ def cms_operator(make_wagtail_user: Any) -> Any:
 
 
 def test_table_rows_and_board_cards_open_the_wagtail_order_page(django_app, cms_viewer, order):
-    table = django_app.get(wt_url("table"), user=cms_viewer)
+    table = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     assert table.pyquery("td.ooe-cell-number a").attr("href") == page_of(order)
     from oscar_orders_ext.models import Funnel
 
-    board = django_app.get(wt_url("kanban", funnel=Funnel.objects.get_default().slug),
+    board = django_app.get(wt_url("orders-workspace-kanban",
+                                  funnel=Funnel.objects.get_default().slug),
                            user=cms_viewer)
     assert board.pyquery(f".ooe-card[data-order='{order.pk}'] a").attr("href") == page_of(order)
 
@@ -106,7 +107,7 @@ def test_invalid_input_redraws_the_wagtail_page_with_errors(django_app, cms_oper
 
 @pytest.mark.parametrize("action", ["transition", "workflow", "note", "shipment", "customer"])
 def test_viewers_cannot_post_actions(django_app, cms_viewer, order, action):
-    table = django_app.get(wt_url("table"), user=cms_viewer)
+    table = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     token = table.pyquery("input[name=csrfmiddlewaretoken]").attr("value")
     django_app.post(page_of(order, action), {"csrfmiddlewaretoken": token}, user=cms_viewer,
                     status=403)

@@ -44,7 +44,7 @@ def partner_user(django_user_model: Any, two_partners_orders: Any) -> Any:
 
 def test_the_table_lists_only_the_partners_orders(django_app, partner_user, two_partners_orders):
     mine, _theirs = two_partners_orders
-    page = django_app.get(wt_url("table"), user=partner_user)
+    page = django_app.get(wt_url("orders-workspace"), user=partner_user)
     rows = [row.attr("data-order") for row in page.pyquery("#ooe-table tbody tr[data-order]")
             .items()]
     assert rows == [str(mine.pk)]
@@ -53,7 +53,7 @@ def test_the_table_lists_only_the_partners_orders(django_app, partner_user, two_
 def test_the_board_shows_only_the_partners_cards(django_app, partner_user, two_partners_orders):
     mine, theirs = two_partners_orders
     funnel = Funnel.objects.get_default()
-    page = django_app.get(wt_url("kanban", funnel=funnel.slug), user=partner_user)
+    page = django_app.get(wt_url("orders-workspace-kanban", funnel=funnel.slug), user=partner_user)
     cards = {card.attr("data-order") for card in page.pyquery(".ooe-card").items()}
     assert cards == {str(mine.pk)}
 
@@ -62,9 +62,9 @@ def test_another_partners_order_cannot_be_moved(django_app, partner_user, two_pa
     _mine, theirs = two_partners_orders
     process = OrderProcess.objects.get(order=theirs)
     funnel = Funnel.objects.get_default()
-    page = django_app.get(wt_url("kanban", funnel=funnel.slug), user=partner_user)
+    page = django_app.get(wt_url("orders-workspace-kanban", funnel=funnel.slug), user=partner_user)
     token = page.pyquery("input[name=csrfmiddlewaretoken]").attr("value")
-    answer = django_app.post(wt_url("move"), user=partner_user,
+    answer = django_app.post(wt_url("orders-workspace-move"), user=partner_user,
                              headers={"Accept": "application/json"},
                              params={"order": theirs.pk,
                                      "stage": funnel.stages.get(state="processing").pk,
@@ -77,7 +77,7 @@ def test_another_partners_order_cannot_be_moved(django_app, partner_user, two_pa
 
 def test_exports_hold_only_the_partners_orders(django_app, partner_user, two_partners_orders):
     mine, theirs = two_partners_orders
-    page = django_app.get(wt_url("table"), user=partner_user)
+    page = django_app.get(wt_url("orders-workspace"), user=partner_user)
     form = page.forms["ooe-export-form"]
     form["format"] = "csv"
     text = form.submit().body.decode("utf-8-sig")
@@ -88,13 +88,14 @@ def test_bulk_actions_and_funnel_settings_stay_with_staff_as_in_oscars_dashboard
         django_app, partner_user, two_partners_orders):
     partner_user.user_permissions.add(*Permission.objects.filter(
         codename__in=["bulk_edit_orders", "manage_funnels"]))
-    table = django_app.get(wt_url("table"), user=partner_user)
+    table = django_app.get(wt_url("orders-workspace"), user=partner_user)
     assert not table.pyquery(".ooe-bulk-bar")
     home = django_app.get("/cms/", user=partner_user)
-    assert wt_url("table") in home.text and wt_url("orders-funnel-list") not in home.text
+    assert wt_url("orders-workspace") in home.text and wt_url("orders-funnel-list") not in home.text
     mine, _theirs = two_partners_orders
     process = OrderProcess.objects.get(order=mine)
-    django_app.post(wt_url("bulk"), {"action": "mark_paid", "selected": [process.pk]},
+    django_app.post(wt_url("orders-workspace-bulk"),
+                    {"action": "mark_paid", "selected": [process.pk]},
                     user=partner_user, status=403)
     django_app.get(wt_url("orders-funnel-list"), user=partner_user, status=403)
     assert OrderProcess.objects.get(pk=process.pk).payment_status != "paid"

@@ -22,7 +22,7 @@ def shown(page: Any) -> list[str]:
 
 def test_the_table_extends_wagtails_admin_and_lists_orders(django_app, cms_viewer):
     processes = bulk_orders(3)
-    page = django_app.get(wt_url("table"), user=cms_viewer)
+    page = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     assert page.pyquery("body.wagtail-admin, body").length
     assert page.pyquery("aside.sidebar, #wagtail-sidebar").length
     assert sorted(shown(page)) == sorted(str(p.pk) for p in processes)
@@ -30,10 +30,20 @@ def test_the_table_extends_wagtails_admin_and_lists_orders(django_app, cms_viewe
     assert headers[:3] == ["placed", "number", "state"]
 
 
+def test_a_malformed_filter_says_so_and_lists_nothing(django_app, cms_viewer):
+    # issue 13: Wagtail listed every order and said nothing of the bad input
+    bulk_orders(2)
+    page = django_app.get(f"{wt_url('orders-workspace')}?total_min=abc", user=cms_viewer)
+    assert page.status_code == 200
+    assert "Enter a number." in page.pyquery("#ooe-filter-errors").text()
+    assert shown(page) == []
+    assert not page.pyquery(".ooe-summary") and not page.pyquery(".ooe-total")
+
+
 def test_the_users_column_choice_is_reused(django_app, cms_viewer):
     bulk_orders(1)
     ColumnPreference.objects.create(user=cms_viewer, columns=["total", "number"])
-    page = django_app.get(wt_url("table"), user=cms_viewer)
+    page = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     headers = [th.attr("data-column") for th in page.pyquery("#ooe-table th[data-column]").items()]
     assert headers == ["total", "number"]
 
@@ -41,10 +51,10 @@ def test_the_users_column_choice_is_reused(django_app, cms_viewer):
 def test_filters_search_and_summary(django_app, cms_viewer):
     bulk_orders(3, prefix="E", currency="EUR", total=Decimal("10.00"))
     bulk_orders(2, prefix="U", currency="USD", total=Decimal("7.50"), state="processing")
-    page = django_app.get(wt_url("table"), user=cms_viewer)
+    page = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     # Wagtail's header: its search box and its filter drill-down (without a second search).
     header = page.pyquery("form[data-search-form]")
-    assert header.attr("action") == wt_url("table-results")
+    assert header.attr("action") == wt_url("orders-workspace-results")
     assert header.find("input[name=q]").length == 1
     assert header.find("#filters-drilldown [name=state]").length
     totals = {b.attr("data-currency"): b.text() for b in page.pyquery(".ooe-total").items()}
@@ -55,22 +65,22 @@ def test_filters_search_and_summary(django_app, cms_viewer):
 
     # A state count is a link that filters the table, keeping the other counts.
     link = page.pyquery(".ooe-state-counts a[data-state=processing]").attr("href")
-    page = django_app.get(f"{wt_url('table')}{link}", user=cms_viewer)
+    page = django_app.get(f"{wt_url('orders-workspace')}{link}", user=cms_viewer)
     assert len(shown(page)) == 2
     totals = {b.attr("data-currency"): b.text() for b in page.pyquery(".ooe-total").items()}
     assert list(totals) == ["USD"]
 
-    page = django_app.get(f"{wt_url('table')}?q=U00001", user=cms_viewer)
+    page = django_app.get(f"{wt_url('orders-workspace')}?q=U00001", user=cms_viewer)
     assert len(shown(page)) == 1
 
 
 def test_pages_page_sizes_and_sorting(django_app, cms_viewer):
     processes = bulk_orders(60, total=Decimal("1.00"))
-    page = django_app.get(wt_url("table"), user=cms_viewer)
+    page = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     assert len(shown(page)) == 25 and "Page 1 of 3" in page.text
-    page = django_app.get(f"{wt_url('table')}?page_size=50&page=2", user=cms_viewer)
+    page = django_app.get(f"{wt_url('orders-workspace')}?page_size=50&page=2", user=cms_viewer)
     assert len(shown(page)) == 10
-    page = django_app.get(f"{wt_url('table')}?sort=placed", user=cms_viewer)
+    page = django_app.get(f"{wt_url('orders-workspace')}?sort=placed", user=cms_viewer)
     assert shown(page)[0] == str(processes[-1].pk)  # oldest first
 
 
@@ -79,14 +89,15 @@ def test_a_saved_view_opens_its_filter(django_app, cms_viewer):
 
     saved = SavedView.objects.create(owner=cms_viewer, name="Processing", query="state=processing",
                                      columns=["number"])
-    answer = django_app.get(f"{wt_url('table')}?view={saved.pk}", user=cms_viewer, status=302)
+    answer = django_app.get(f"{wt_url('orders-workspace')}?view={saved.pk}", user=cms_viewer,
+                            status=302)
     assert "state=processing" in answer.location and "columns=number" in answer.location
 
 
 def test_a_bulk_action_on_the_selected_orders(django_app, cms_editor):
     tag = Tag.objects.create(name="VIP")
     chosen, other = bulk_orders(2, prefix="B")
-    form = django_app.get(wt_url("table"), user=cms_editor).forms["ooe-bulk-form"]
+    form = django_app.get(wt_url("orders-workspace"), user=cms_editor).forms["ooe-bulk-form"]
     form["action"] = "add_tag"
     form["tag"] = str(tag.pk)
     form["selected"] = str(chosen.pk)
@@ -99,7 +110,7 @@ def test_a_bulk_action_on_the_selected_orders(django_app, cms_editor):
 def test_a_bulk_state_change_reports_refusals(django_app, cms_editor):
     fresh = bulk_orders(2, prefix="F")
     done = bulk_orders(1, prefix="D", state="completed")
-    form = django_app.get(wt_url("table"), user=cms_editor).forms["ooe-bulk-form"]
+    form = django_app.get(wt_url("orders-workspace"), user=cms_editor).forms["ooe-bulk-form"]
     form["action"] = "transition"
     form["transition"] = "confirm"
     form["select_all"] = "1"
@@ -110,30 +121,30 @@ def test_a_bulk_state_change_reports_refusals(django_app, cms_editor):
 
 
 def test_the_bulk_bar_needs_the_bulk_permission(django_app, cms_viewer):
-    page = django_app.get(wt_url("table"), user=cms_viewer)
+    page = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     assert not page.pyquery(".ooe-bulk-bar").length
 
 
 def test_query_count_does_not_grow_with_the_page_size(django_app, cms_viewer,
                                                       django_assert_max_num_queries):
     bulk_orders(120, tags=[Tag.objects.create(name="T")])
-    django_app.get(wt_url("table"), user=cms_viewer)  # warm the session and caches
+    django_app.get(wt_url("orders-workspace"), user=cms_viewer)  # warm the session and caches
     budget = 30
     with django_assert_max_num_queries(budget) as few_rows:
-        django_app.get(f"{wt_url('table')}?page_size=25", user=cms_viewer)
+        django_app.get(f"{wt_url('orders-workspace')}?page_size=25", user=cms_viewer)
     with django_assert_max_num_queries(budget) as many_rows:
-        django_app.get(f"{wt_url('table')}?page_size=100", user=cms_viewer)
+        django_app.get(f"{wt_url('orders-workspace')}?page_size=100", user=cms_viewer)
     assert len(few_rows.captured_queries) == len(many_rows.captured_queries)
 
 
 def test_columns_are_picked_and_remembered(django_app, cms_viewer):
     bulk_orders(1)
-    page = django_app.get(wt_url("table"), user=cms_viewer)
+    page = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     form = page.forms["ooe-columns-form"]
     form["columns"] = "total,number,customer"
     form.submit().follow()
     assert ColumnPreference.objects.get(user=cms_viewer).columns == ["total", "number", "customer"]
-    page = django_app.get(wt_url("table"), user=cms_viewer)
+    page = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     headers = [th.attr("data-column") for th in page.pyquery("#ooe-table th[data-column]").items()]
     assert headers == ["total", "number", "customer"]
 
@@ -143,7 +154,7 @@ def test_saving_and_deleting_a_view(django_app, django_app_factory, cms_viewer,
     from oscar_orders_ext.models import SavedView
 
     bulk_orders(1)
-    page = django_app.get(f"{wt_url('table')}?state=new", user=cms_viewer)
+    page = django_app.get(f"{wt_url('orders-workspace')}?state=new", user=cms_viewer)
     form = page.forms["ooe-save-view-form"]
     form["name"] = "New ones"
     opened = form.submit().follow()
@@ -152,9 +163,9 @@ def test_saving_and_deleting_a_view(django_app, django_app_factory, cms_viewer,
     assert "state=new" in opened.location
     other = make_wagtail_user("someone-else", ["view_orderprocess"])
     no_csrf = django_app_factory(csrf_checks=False)
-    no_csrf.post(wt_url("saved-view-delete", pk=saved.pk), user=other, status=403)
+    no_csrf.post(wt_url("orders-workspace-saved-view-delete", pk=saved.pk), user=other, status=403)
     assert SavedView.objects.exists()
-    page = django_app.get(wt_url("table"), user=cms_viewer)
+    page = django_app.get(wt_url("orders-workspace"), user=cms_viewer)
     delete = next(f for f in page.forms.values() if f.action.endswith("/delete/"))
     delete.submit(status=302)
     assert not SavedView.objects.exists()
@@ -163,7 +174,7 @@ def test_saving_and_deleting_a_view(django_app, django_app_factory, cms_viewer,
 def test_exporting_the_filtered_orders(django_app, cms_viewer):
     bulk_orders(2, prefix="X")
     bulk_orders(1, prefix="Y", state="processing")
-    page = django_app.get(f"{wt_url('table')}?state=processing", user=cms_viewer)
+    page = django_app.get(f"{wt_url('orders-workspace')}?state=processing", user=cms_viewer)
     form = page.forms["ooe-export-form"]
     form["format"] = "csv"
     answer = form.submit()
@@ -174,7 +185,8 @@ def test_exporting_the_filtered_orders(django_app, cms_viewer):
 def test_wagtails_in_place_refresh_renders_only_the_results(django_app, cms_viewer):
     bulk_orders(2, prefix="E", currency="EUR")
     bulk_orders(1, prefix="U", currency="USD", state="processing")
-    answer = django_app.get(f"{wt_url('table-results')}?state=processing&_w_filter_fragment=1",
+    answer = django_app.get(f"{wt_url('orders-workspace-results')}"
+                            "?state=processing&_w_filter_fragment=1",
                             user=cms_viewer)
     assert "<html" not in answer.text  # a fragment for #listing-results
     assert len(shown(answer)) == 1
@@ -191,7 +203,7 @@ def test_active_filters_show_as_wagtail_pills_that_remove_them(django_app, cms_v
     bulk_orders(2, prefix="E")
     bulk_orders(1, prefix="U", state="processing")
     bulk_orders(1, prefix="U0", state="shipped")
-    page = django_app.get(f"{wt_url('table')}?state=processing&q=U0", user=cms_viewer)
+    page = django_app.get(f"{wt_url('orders-workspace')}?state=processing&q=U0", user=cms_viewer)
     assert len(shown(page)) == 1
     pills = page.pyquery(".w-active-filters .w-pill")
     assert [pill.find(".w-pill__content b").text() for pill in pills.items()] == ["In preparation"]
@@ -202,7 +214,8 @@ def test_active_filters_show_as_wagtail_pills_that_remove_them(django_app, cms_v
 
 def test_the_search_keeps_the_sort_page_size_and_columns(django_app, cms_viewer):
     bulk_orders(1)
-    page = django_app.get(f"{wt_url('table')}?sort=total&page_size=50&columns=number,total",
+    page = django_app.get(f"{wt_url('orders-workspace')}"
+                          "?sort=total&page_size=50&columns=number,total",
                           user=cms_viewer)
     header = page.pyquery("form[data-search-form]")
     kept = {field.attr("name"): field.val()

@@ -1,4 +1,5 @@
-"""The Wagtail permission policy of the workspace: Django's model permissions on OrderProcess."""
+"""The Wagtail side of the permission registry (``oscar_orders_ext.permissions``): its policy
+and the permissions offered in Wagtail's group editor."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from wagtail.permission_policies import ModelPermissionPolicy
 
+from oscar_orders_ext import permissions
 from oscar_orders_ext.models import OrderProcess
 
 #: ``user_has_permission(user, "view")`` checks ``oscar_orders_ext.view_orderprocess``.
@@ -16,21 +18,16 @@ permission_policy = ModelPermissionPolicy(OrderProcess)
 #: document actions of the order page and the shop identity on documents.
 CODENAMES = ["view_orderprocess", "change_orderprocess",
              *(codename for codename, _label in OrderProcess._meta.permissions),
-             "issue_invoice", "issue_credit_note", "send_invoice", "manage_shop_identity"]
+             *(permission.split(".", 1)[1] for permission in (
+                 permissions.ISSUE_INVOICE, permissions.ISSUE_CREDIT_NOTE,
+                 permissions.SEND_INVOICE, permissions.MANAGE_IDENTITY))]
 
 
 def can_view(user: Any) -> bool:
-    """Whether ``user`` may open the workspace in Wagtail's admin."""
-    return bool(user.is_active and permission_policy.user_has_permission(user, "view"))
+    """Whether ``user`` may open the workspace in Wagtail's admin (its "Orders" menu)."""
+    return permissions.wagtail_allows(user, "orders-workspace")
 
 
-def has(user: Any, codename: str) -> bool:
-    """Whether ``user`` holds one of the app's permissions (``change_order_state`` …)."""
-    return bool(user.is_active and user.has_perm(f"oscar_orders_ext.{codename}"))
-
-
-def has_as_staff(user: Any, codename: str) -> bool:
-    """Whether ``user`` is staff and holds ``codename``: Oscar's dashboard keeps manual orders,
-    line edits, bulk actions, imports and the funnel, carrier and shop identity settings to
-    staff, so partner users (not staff) get none of them in Wagtail either."""
-    return bool(user.is_staff and has(user, codename))
+def allows(user: Any, action: str) -> bool:
+    """Whether ``user`` may open ``action`` (a URL name) in Wagtail's admin."""
+    return permissions.wagtail_allows(user, action)

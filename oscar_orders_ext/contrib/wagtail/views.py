@@ -1,6 +1,6 @@
 """Wagtail admin views of the workspace: Wagtail's templates around the shared front-end steps.
 
-Every step between the request and the models goes through ``oscar_orders_ext.frontends``,
+Every step between the request and the models goes through ``oscar_orders_ext.views``,
 ``selectors`` and ``services``, exactly as the Oscar dashboard's views do.
 """
 
@@ -14,29 +14,32 @@ from django.contrib.auth.models import Permission
 from django.forms import Media
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
-from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
-from oscar_orders_ext import frontends, selectors
-from oscar_orders_ext.frontends import safe_next, wants_json
-from oscar_orders_ext.dashboard import (document_views, export_views, funnel_views,
-                                        import_views, manual_views, order_views)
-from oscar_orders_ext.dashboard.forms import ColumnPreferenceForm, MoveForm, SavedViewForm
-from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
+from oscar_orders_ext import permissions, selectors
+from oscar_orders_ext.views import common, workspace
+from oscar_orders_ext.views import documents as document_views
+from oscar_orders_ext.views import exports as export_views
+from oscar_orders_ext.views import funnels as funnel_views
+from oscar_orders_ext.views import imports as import_views
+from oscar_orders_ext.views import manual as manual_views
+from oscar_orders_ext.views import orders as order_views
+from oscar_orders_ext.views.common import wants_json
+from oscar_orders_ext.views.forms import SavedViewForm
+from oscar_orders_ext.models import Funnel, OrderProcess, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.workflow import get_workflow
 
-from .permissions import can_view, has, has_as_staff
+from .permissions import allows
 
 NAMESPACE = "oscar_orders_ext_wagtail"
 CARDS_TEMPLATE = "oscar_orders_ext/wagtail/partials/cards.html"
@@ -54,7 +57,7 @@ def page_chrome(title: str, *trail: dict[str, str], icon: str = "clipboard-list"
     return {
         "page_title": title, "header_title": title, "header_icon": icon,
         "breadcrumbs_items": [*WagtailAdminTemplateMixin.breadcrumbs_items,
-                              {"url": url("table"), "label": _("Orders")}, *trail,
+                              {"url": url("orders-workspace"), "label": _("Orders")}, *trail,
                               {"url": "", "label": title}],
     }
 
@@ -81,37 +84,28 @@ def forbidden(request: HttpRequest, *, missing: list[str] | None = None,
 
 
 class PermissionRequiredMixin:
-    """Refuse (403) users without the workspace's view permission or ``required`` ones."""
+    """Refuse (403) users the permission registry does not let open this page.
 
-    #: App permission codenames needed besides ``view_orderprocess``.
-    required: tuple[str, ...] = ()
-    #: App permission codenames of which at least one is needed, if any are given.
-    required_any: tuple[str, ...] = ()
-    #: Pages Oscar's dashboard keeps to staff (no partner route in its permissions map).
-    staff_only = False
+    The page is the registry's action of the URL name it is served under; ``action`` names
+    another one.
+    """
 
-    def has_permission(self, user: Any) -> bool:
-        """Whether ``user`` may open this page (the same rules as Oscar's dashboard)."""
-        return (can_view(user) and (user.is_staff or not self.staff_only)
-                and all(has(user, codename) for codename in self.required)
-                and (not self.required_any
-                     or any(has(user, codename) for codename in self.required_any)))
+    request: HttpRequest
+    action = ""
+    url_namespace = NAMESPACE
+    #: The registry's check in this front end (the shared views compute ``can_*`` with it).
+    permission_check = staticmethod(allows)
 
-    def missing_permissions(self, user: Any) -> list[str]:
-        """The codenames ``user`` would need for this page (one of ``required_any`` counts as
-        all of them missing)."""
-        missing = [codename for codename in ("view_orderprocess", *self.required)
-                   if not has(user, codename)]
-        if self.required_any and not any(has(user, c) for c in self.required_any):
-            missing.extend(self.required_any)
-        return missing
+    def action_name(self) -> str:
+        """The registry action deciding access to this view."""
+        return self.action or self.request.resolver_match.url_name  # type: ignore[union-attr]
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not self.has_permission(user):
-            missing = self.missing_permissions(user)
-            return forbidden(request, missing=missing,
-                             staff_only=not missing and self.staff_only and not user.is_staff)
+        user, action = request.user, self.action_name()
+        if not allows(user, action):
+            missing = [permission.split(".", 1)[1]
+                       for permission in permissions.wagtail_missing(user, action)]
+            return forbidden(request, missing=missing, staff_only=not missing)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
@@ -127,17 +121,17 @@ class WorkspacePageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
 
     def order_filter(self) -> selectors.OrderFilter:
         if not hasattr(self, "_order_filter"):
-            self._order_filter = frontends.order_filter_for(self.request,
+            self._order_filter = common.order_filter_for(self.request,
                                                             hidden=self.filter_fields_hidden)
         return self._order_filter
 
     def common_context(self) -> dict[str, Any]:
         order_filter = self.order_filter()
-        query = frontends.filter_query(self.request.GET)
+        query = common.filter_query(self.request.GET)
         return {
             "filter": order_filter,
             "filter_form": order_filter.form,
-            "active_filters": frontends.active_filters(order_filter),
+            "active_filters": common.active_filters(order_filter),
             "query_string": query,
             "funnels": Funnel.objects.all(),
             "workflow_states": get_workflow().get_states(),
@@ -165,13 +159,13 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
     """The table on Wagtail's listing view: its header search, filter drill-down, active
     filter pills and in-place refresh, around the workspace's columns, summary and bulk bar.
 
-    The rows, totals and pagination come from ``frontends.table_page``, as in the dashboard.
+    The rows, totals and pagination come from ``common.table_page``, as in the dashboard.
     """
 
     template_name = "oscar_orders_ext/wagtail/table.html"
     results_template_name = "oscar_orders_ext/wagtail/table_results.html"
-    index_url_name = f"{NAMESPACE}:table"
-    index_results_url_name = f"{NAMESPACE}:table-results"
+    index_url_name = f"{NAMESPACE}:orders-workspace"
+    index_results_url_name = f"{NAMESPACE}:orders-workspace-results"
     page_title = gettext_lazy("Orders")
     verbose_name_plural = gettext_lazy("orders")
     header_icon = "list-ul"
@@ -182,17 +176,17 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         view = request.GET.get("view")
         if view:  # open a saved view: its filter and columns become the URL
-            query = frontends.saved_view_query(request.user, view)
+            query = common.saved_view_query(request.user, view)
             if query is None:
                 messages.error(request, _("This saved view does not exist or is not shared "
                                           "with you."))
-                return redirect(url("table"))
-            return redirect(f"{url('table')}?{query}")
+                return redirect(url("orders-workspace"))
+            return redirect(f"{url('orders-workspace')}?{query}")
         return super().get(request, *args, **kwargs)
 
     @cached_property
     def filters(self) -> selectors.OrderFilter:  # type: ignore[override]
-        return frontends.order_filter_for(self.request)
+        return common.order_filter_for(self.request)
 
     @cached_property
     def active_filters(self) -> list[Any]:  # type: ignore[override]
@@ -203,10 +197,10 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
     def header_buttons(self) -> list[HeaderButton]:  # type: ignore[override]
         """"New order" and "Import", for those who may take manual orders or import them."""
         buttons = []
-        if has_as_staff(self.request.user, "create_manual_order"):
+        if allows(self.request.user, "orders-workspace-order-create"):
             buttons.append(HeaderButton(_("New order"), url=url("orders-workspace-order-create"),
                                         icon_name="plus", attrs={"id": "ooe-new-order"}))
-        if has_as_staff(self.request.user, "import_orders"):
+        if allows(self.request.user, "orders-import"):
             buttons.append(HeaderButton(_("Import"), url=url("orders-import"),
                                         icon_name="upload", attrs={"id": "ooe-import-link"},
                                         priority=20))
@@ -216,8 +210,8 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         return self.filters.qs  # lazy: table_page orders, counts and pages it
 
     def get_table(self, object_list: Any) -> Any:
-        self.table_page = frontends.table_page(self.filters, self.request.GET,
-                                               frontends.chosen_column_keys(self.request))
+        self.table_page = common.table_page(self.filters, self.request.GET,
+                                               common.chosen_column_keys(self.request))
         # Wagtail asks its table for media; ours come with the page template.
         return SimpleNamespace(media=Media())
 
@@ -226,7 +220,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         table = self.table_page
         page_query = self.request.GET.copy()
         page_query.pop("_w_filter_fragment", None)  # Wagtail's refresh flag, not state
-        query = frontends.filter_query(page_query)
+        query = common.filter_query(page_query)
         context.update({
             "table": table,
             "page_query": page_query,
@@ -234,6 +228,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
             "filters": FilterDrilldown(self.filters, exclude=("q",)),
             "query_string": query,
             "funnels": Funnel.objects.all(),
+            "filter_errors": table.errors,
             "summary": table.summary,
             "page_obj": table.page,
             "paginator": table.paginator,
@@ -244,33 +239,31 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
             "column_keys": table.column_keys,
             "sort": table.sort,
             "page_size": table.page_size,
-            "page_sizes": frontends.PAGE_SIZES,
+            "page_sizes": common.PAGE_SIZES,
             "keep_params": [(key, self.request.GET[key]) for key in ("sort", "page_size",
                                                                     "columns")
                             if self.request.GET.get(key)],
-            "saved_views": frontends.saved_views_for(self.request.user),
+            "saved_views": common.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": query}),
-            "can_bulk_edit": has_as_staff(self.request.user, "bulk_edit_orders"),
+            **permissions.flags(self.request.user, allows),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
-            "bulk_transitions": frontends.workflow_transition_choices(),
-            "bulk_documents": frontends.bulk_document_choices(),
+            "bulk_transitions": common.workflow_transition_choices(),
+            "bulk_documents": common.bulk_document_choices(),
             "tags": Tag.objects.all(),
             "operators": selectors.operator_choices()[1:],
         })
         return context
 
 
-class BulkActionView(PermissionRequiredMixin, frontends.BaseBulkActionView):
+class BulkActionView(PermissionRequiredMixin, common.BaseBulkActionView):
     """Apply an action to the selected orders or to every order matching the filter."""
 
-    required = ("bulk_edit_orders",)
-    staff_only = True
 
     report_template = "oscar_orders_ext/wagtail/bulk_report.html"
     url_namespace = NAMESPACE
 
     def table_url(self) -> str:
-        return url("table")
+        return url("orders-workspace")
 
     def report_context(self) -> dict[str, Any]:
         return {"page_title": _("Bulk action"), "header_icon": "list-ul"}
@@ -295,65 +288,44 @@ class KanbanView(WorkspacePageMixin, TemplateView):
         return _("Board: %(funnel)s") % {"funnel": self.funnel.name}
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
-        return self.breadcrumbs_items + [{"url": url("table"), "label": _("Orders")},
+        return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
                                          {"url": "", "label": self.get_page_title()}]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        board = frontends.board(self.order_filter(), self.funnel)
+        board = common.board(self.order_filter(), self.funnel)
         context.update(self.common_context())
-        context["export_query"] = "&".join(filter(None, [context["query_string"],
-                                                         f"funnel={self.funnel.pk}"]))
+        context["export_query"] = common.board_query(context["query_string"], self.funnel)
         context.update({"funnel": self.funnel, "board": board,
                         "stages": [column.stage for column in board],
-                        "can_move": has(self.request.user, "change_order_state")})
+                        **permissions.flags(self.request.user, allows)})
         return context
 
 
-class StageCardsView(PermissionRequiredMixin, View):
+class StageCardsView(PermissionRequiredMixin, workspace.StageCardsView):
     """The next cards of a column ("load more"), as an HTML fragment."""
 
-    def get(self, request: HttpRequest, funnel: str, stage: int) -> HttpResponse:
-        stage_obj = get_object_or_404(Stage.objects.select_related("funnel"), pk=stage,
-                                      funnel__slug=funnel)
-        order_filter = frontends.order_filter_for(request, hidden=("funnel", "stage"))
-        cards = frontends.next_cards(order_filter, stage_obj, request.GET.get("after", ""))
-        stages = list(stage_obj.funnel.stages.all())
-        return HttpResponse(render_to_string(CARDS_TEMPLATE, {"cards": cards, "stages": stages},
-                                             request=request))
+    cards_template = CARDS_TEMPLATE
+    filter_fields_hidden = ("funnel", "stage")
 
 
-class MoveOrderView(PermissionRequiredMixin, View):
+class MoveOrderView(PermissionRequiredMixin, workspace.MoveOrderView):
     """Move one order (a Kanban drop or a "Move to…" form), with the dashboard's JSON contract:
     ok, message, conflict, card, stage, state, version; 400 refused, 409 conflict."""
 
-    required = ("change_order_state",)
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = MoveForm(request.POST, processes=selectors.visible_processes(request.user))
-        outcome = frontends.move(form, request.user)
-        if not wants_json(request):
-            (messages.success if outcome.ok else messages.error)(request, outcome.message)
-            return redirect(safe_next(request, url("table")))
-
-        def render_card(card: OrderProcess, stages: list[Any]) -> str:
-            return render_to_string(CARDS_TEMPLATE, {"cards": [card], "stages": stages},
-                                    request=request)
-
-        return JsonResponse(frontends.move_payload(outcome, render_card), status=outcome.status)
+    http_method_names = ["post", "options"]  # no confirmation pages in Wagtail
+    cards_template = CARDS_TEMPLATE
 
 
 class FunnelPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
     """Funnel settings in Wagtail: the dashboard's funnel views, Wagtail's templates and URLs."""
 
-    required = ("manage_funnels",)
-    staff_only = True
     url_namespace = NAMESPACE
     header_icon = "cogs"
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return self.breadcrumbs_items + [
-            {"url": url("table"), "label": _("Orders")},
+            {"url": url("orders-workspace"), "label": _("Orders")},
             {"url": url("orders-funnel-list"), "label": _("Funnels")},
             {"url": "", "label": self.get_page_title()}]
 
@@ -365,7 +337,7 @@ class FunnelListView(FunnelPageMixin, funnel_views.FunnelListView):
     page_title = gettext_lazy("Funnels")
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
-        return self.breadcrumbs_items + [{"url": url("table"), "label": _("Orders")},
+        return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
                                          {"url": "", "label": self.get_page_title()}]
 
 
@@ -406,8 +378,6 @@ class StageDeleteView(FunnelPageMixin, funnel_views.StageDeleteView):
 class StageReorderView(PermissionRequiredMixin, funnel_views.StageReorderView):
     """Save a new stage order (the drag and drop of the funnel page)."""
 
-    required = ("manage_funnels",)
-    staff_only = True
     url_namespace = NAMESPACE
 
 
@@ -423,8 +393,6 @@ class OrderPageMixin(PermissionRequiredMixin):
             "dashboard_order_url": order_views.dashboard_url(
                 "oscar_orders_ext_dashboard:orders-workspace-order",
                 number=process.order.number),
-            "can_edit_lines": has_as_staff(self.request.user, "edit_order_lines"),
-            "can_manage_carriers": has_as_staff(self.request.user, "manage_carriers"),
         }
 
 
@@ -435,31 +403,26 @@ class OrderPageView(OrderPageMixin, order_views.OrderDetailView):
 class OrderTransitionView(OrderPageMixin, order_views.TransitionView):
     """A move of the order through the workflow, with its note and customer message."""
 
-    required = ("change_order_state",)
 
 
 class OrderWorkflowView(OrderPageMixin, order_views.WorkflowFieldsView):
     """Payment status, order type, operator, funnel and tags."""
 
-    required = ("change_orderprocess",)
 
 
 class OrderCustomerView(OrderPageMixin, order_views.CustomerDetailsView):
     """Buyer email and addresses."""
 
-    required = ("edit_order_details",)
 
 
 class OrderShipmentView(OrderPageMixin, order_views.ShipmentView):
     """Record a parcel."""
 
-    required = ("change_order_state",)
 
 
 class OrderNoteView(OrderPageMixin, order_views.NoteView):
     """Add an internal note or a note for the buyer."""
 
-    required = ("change_orderprocess",)
 
 
 # --- Documents, line edits and manual orders: the dashboard's views, Wagtail's templates ---
@@ -491,19 +454,16 @@ class DownloadDocumentView(DocumentPageMixin, document_views.DownloadDocumentVie
 class IssueInvoiceView(DocumentPageMixin, document_views.IssueInvoiceView):
     """Issue the order's invoice (its number is final)."""
 
-    required = ("issue_invoice",)
 
 
 class EmailDocumentView(DocumentPageMixin, document_views.EmailDocumentView):
     """Email an issued document to the customer, as a PDF attachment."""
 
-    required = ("send_invoice",)
 
 
 class CreditNoteView(DocumentPageMixin, document_views.CreditNoteView):
     """Credit an invoice: the form, then the credit note."""
 
-    required = ("issue_credit_note",)
     template_name = "oscar_orders_ext/wagtail/credit_note_form.html"
 
     def extra_page_context(self, order: Any) -> dict[str, Any]:
@@ -513,8 +473,6 @@ class CreditNoteView(DocumentPageMixin, document_views.CreditNoteView):
 class OrderLinesView(PermissionRequiredMixin, manual_views.OrderLinesView):
     """Add, remove and change the lines of a placed order (cart_editor.js, same JSON)."""
 
-    required = ("edit_order_lines",)
-    staff_only = True
     url_namespace = NAMESPACE
     template_name = "oscar_orders_ext/wagtail/order_lines.html"
     rows_template = "oscar_orders_ext/wagtail/partials/line_rows.html"
@@ -526,8 +484,6 @@ class OrderLinesView(PermissionRequiredMixin, manual_views.OrderLinesView):
 class OrderCreateView(PermissionRequiredMixin, manual_views.OrderCreateView):
     """A manual order in the cart editor; once placed, its Wagtail order page opens."""
 
-    required = ("create_manual_order",)
-    staff_only = True
     url_namespace = NAMESPACE
     template_name = "oscar_orders_ext/wagtail/order_create.html"
     cart_template = "oscar_orders_ext/wagtail/partials/cart.html"
@@ -539,72 +495,31 @@ class OrderCreateView(PermissionRequiredMixin, manual_views.OrderCreateView):
 class CustomerSearchView(PermissionRequiredMixin, manual_views.CustomerSearchView):
     """Customers by name or email, as JSON, for the customer picker."""
 
-    required = ("create_manual_order",)
-    staff_only = True
 
 
 class ProductSearchView(PermissionRequiredMixin, manual_views.ProductSearchView):
     """Products by title, SKU or UPC, as JSON, for the cart and the line editor."""
 
-    required_any = ("create_manual_order", "edit_order_lines")
-    staff_only = True
 
 
-class ColumnPreferenceView(PermissionRequiredMixin, View):
+class ColumnPreferenceView(PermissionRequiredMixin, workspace.ColumnPreferenceView):
     """Remember the columns (and their order) a user picked."""
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = ColumnPreferenceForm(request.POST)
-        if form.is_valid():
-            frontends.remember_columns(request.user, form.cleaned_data["columns"])
-            if wants_json(request):
-                return JsonResponse({"ok": True})
-        else:
-            if wants_json(request):
-                return JsonResponse({"ok": False, "message": form.errors["columns"][0]},
-                                    status=400)
-            messages.error(request, form.errors["columns"][0])
-        return redirect(safe_next(request, url("table")))
 
-
-class SavedViewCreateView(PermissionRequiredMixin, View):
+class SavedViewCreateView(PermissionRequiredMixin, workspace.SavedViewCreateView):
     """Save the current filter and columns under a name, private or shared."""
 
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = SavedViewForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("Give the view a name."))
-            return redirect(f"{url('table')}?{request.POST.get('query', '')}")
-        saved = frontends.save_view(form, request.user, request.POST.get("columns", ""))
-        messages.success(request, _("View “%(name)s” saved.") % {"name": saved.name})
-        return redirect(f"{url('table')}?view={saved.pk}")
+
+class SavedViewDeleteView(PermissionRequiredMixin, workspace.SavedViewDeleteView):
+    """Delete one of the user's own saved views (others get Wagtail's 403 page)."""
+
+    def refuse(self, request: HttpRequest) -> HttpResponse:
+        return forbidden(request)
 
 
-class SavedViewDeleteView(PermissionRequiredMixin, View):
-    """Delete one of the user's own saved views."""
-
-    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        saved = get_object_or_404(SavedView, pk=pk)
-        if saved.owner_id != request.user.pk:
-            return forbidden(request)
-        saved.delete()
-        messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
-        return redirect(url("table"))
-
-
-class ExportView(PermissionRequiredMixin, View):
+class ExportView(PermissionRequiredMixin, export_views.ExportView):
     """Export every order matching the filter, as the dashboard's export does (same service;
     large exports continue on the Wagtail job page)."""
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        from oscar_orders_ext.exceptions import OrderWorkflowError
-
-        try:
-            options = export_views.options_from(request, request.GET)
-        except OrderWorkflowError as error:
-            messages.error(request, error.message)
-            return redirect(f"{url('table')}?{request.GET.get('query', '')}")
-        return export_views.export_response(request, options, url_namespace=NAMESPACE)
 
 
 class ExportJobPageMixin(PermissionRequiredMixin):
@@ -632,8 +547,6 @@ class ExportDownloadView(ExportJobPageMixin, export_views.ExportDownloadView):
 class ImportPageMixin(PermissionRequiredMixin):
     """The dashboard's import views in Wagtail: same form, size limit, services and jobs."""
 
-    required = ("import_orders",)
-    staff_only = True
     url_namespace = NAMESPACE
     upload_template = "oscar_orders_ext/wagtail/imports/upload.html"
     job_template = "oscar_orders_ext/wagtail/imports/job.html"
@@ -665,14 +578,12 @@ class ImportCommitView(ImportPageMixin, import_views.ImportCommitView):
 class CarrierPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
     """Carrier settings in Wagtail: the dashboard's carrier views, Wagtail's templates and URLs."""
 
-    required = ("manage_carriers",)
-    staff_only = True
     url_namespace = NAMESPACE
     header_icon = "globe"
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return self.breadcrumbs_items + [
-            {"url": url("table"), "label": _("Orders")},
+            {"url": url("orders-workspace"), "label": _("Orders")},
             {"url": url("orders-carrier-list"), "label": _("Carriers")},
             {"url": "", "label": self.get_page_title()}]
 
@@ -684,7 +595,7 @@ class CarrierListView(CarrierPageMixin, order_views.CarrierListView):
     page_title = gettext_lazy("Carriers")
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
-        return self.breadcrumbs_items + [{"url": url("table"), "label": _("Orders")},
+        return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
                                          {"url": "", "label": self.get_page_title()}]
 
     def get_header_buttons(self) -> list[HeaderButton]:
@@ -720,10 +631,12 @@ class CarrierDeleteView(CarrierPageMixin, order_views.CarrierDeleteView):
 class ShopIdentityView(PermissionRequiredMixin, document_views.ShopIdentityView):
     """Who the shop is on its documents: name, address, tax numbers, logo, bank details."""
 
-    required = ("manage_shop_identity",)
-    staff_only = True
     url_namespace = NAMESPACE
     template_name = "oscar_orders_ext/wagtail/identity_form.html"
 
     def extra_page_context(self) -> dict[str, Any]:
         return page_chrome(_("Shop identity on documents"), icon="site")
+
+
+class JavaScriptCatalogView(PermissionRequiredMixin, common.WorkspaceJavaScriptCatalog):
+    """The translations of the workspace's scripts."""

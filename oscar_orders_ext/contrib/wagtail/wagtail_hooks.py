@@ -13,28 +13,26 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
 from . import urls
-from .permissions import CODENAMES, can_view, has, has_as_staff
+from .permissions import CODENAMES, allows, can_view
 
 
 @hooks.register("register_admin_urls")
 def register_admin_urls() -> list[URLPattern | URLResolver]:
     """Mount the workspace at ``<admin>/orders/``."""
-    return [path("orders/", include(urls, namespace="oscar_orders_ext_wagtail"))]
+    return [path("orders/", include((urls.build_urlpatterns(), urls.app_name),
+                                    namespace="oscar_orders_ext_wagtail"))]
 
 
 class WorkspaceMenuItem(MenuItem):
-    """A menu entry shown to users who may view orders (and hold ``required``, if set)."""
+    """A menu entry shown to users the permission registry lets open its ``action``."""
 
-    def __init__(self, *args: Any, required: str = "", staff_only: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, action: str = "orders-workspace", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.required = required
-        self.check = has_as_staff if staff_only else has
+        self.action = action
 
     def is_shown(self, request: HttpRequest) -> bool:
-        """Shown with ``view_orderprocess`` (and the extra permission, if any)."""
-        return can_view(request.user) and (not self.required or self.check(request.user,
-                                                                           self.required))
+        """Shown when the registry allows the entry's action."""
+        return allows(request.user, self.action)
 
 
 class OrdersMenu(Menu):
@@ -49,32 +47,33 @@ class OrdersMenu(Menu):
         from oscar_orders_ext.models import Funnel
 
         items: list[MenuItem] = [WorkspaceMenuItem(
-            _("Table"), reverse("oscar_orders_ext_wagtail:table"), name="orders-table",
+            _("Table"), reverse("oscar_orders_ext_wagtail:orders-workspace"), name="orders-table",
             icon_name="list-ul", order=100)]
         items.append(WorkspaceMenuItem(
             _("New order"), reverse("oscar_orders_ext_wagtail:orders-workspace-order-create"),
-            name="orders-new", icon_name="plus", order=150, required="create_manual_order",
-            staff_only=True))
+            name="orders-new", icon_name="plus", order=150,
+            action="orders-workspace-order-create"))
         items.append(WorkspaceMenuItem(
             _("Import"), reverse("oscar_orders_ext_wagtail:orders-import"),
-            name="orders-import", icon_name="upload", order=160, required="import_orders",
-            staff_only=True))
+            name="orders-import", icon_name="upload", order=160, action="orders-import"))
         for position, funnel in enumerate(Funnel.objects.all()):
             items.append(WorkspaceMenuItem(
-                funnel.name, reverse("oscar_orders_ext_wagtail:kanban",
+                funnel.name, reverse("oscar_orders_ext_wagtail:orders-workspace-kanban",
                                      kwargs={"funnel": funnel.slug}),
                 name=f"orders-board-{funnel.slug}", icon_name="table", order=200 + position))
         items.append(WorkspaceMenuItem(
-            _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"), name="orders-funnels",
-            icon_name="cogs", order=10_000, required="manage_funnels", staff_only=True))
+            _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"),
+            name="orders-funnels",
+            icon_name="cogs", order=10_000,
+            action="orders-funnel-list"))
         items.append(WorkspaceMenuItem(
             _("Carriers"), reverse("oscar_orders_ext_wagtail:orders-carrier-list"),
-            name="orders-carriers", icon_name="globe", order=10_100, required="manage_carriers",
-            staff_only=True))
+            name="orders-carriers", icon_name="globe", order=10_100,
+            action="orders-carrier-list"))
         items.append(WorkspaceMenuItem(
             _("Shop identity"), reverse("oscar_orders_ext_wagtail:orders-document-identity"),
             name="orders-shop-identity", icon_name="site", order=10_200,
-            required="manage_shop_identity", staff_only=True))
+            action="orders-document-identity"))
         return items
 
     def menu_items_for_request(self, request: HttpRequest) -> list[MenuItem]:

@@ -18,19 +18,22 @@ from django.db.models import Q, QuerySet
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
+from django.views.i18n import JavaScriptCatalog
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import display, selectors
-from .columns import COLUMNS, Column, columns_for, ordering_for
-from .exceptions import OrderConflict, OrderWorkflowError
-from .models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
-from .services.bulk import BulkReport, resolve_action, run_bulk_action
-from .services.transitions import move_to_stage, transition_order
+from oscar_orders_ext import display, selectors
+from oscar_orders_ext.columns import COLUMNS, Column, columns_for, ordering_for
+from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
+from oscar_orders_ext.models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
+from oscar_orders_ext.services import preferences
+from oscar_orders_ext.services.bulk import BulkReport, resolve_action, run_bulk_action
+from oscar_orders_ext.services.transitions import move_to_stage, transition_order
 
 PAGE_SIZES = (25, 50, 100)
 CARDS_PER_STAGE = 10
@@ -39,6 +42,17 @@ NON_FILTER_PARAMS = ("page", "page_size", "sort", "view", "filters")
 #: Filters the page shows outside the filter panel (search box, state tabs): setting them does
 #: not open the panel.
 OUTSIDE_PANEL = ("q", "state")
+
+
+class SkinMixin:
+    """What a front end (skin) sets on a shared view: the URL namespace its routes are mounted
+    under (every skin names its routes alike, see ``views.routes``) and, per view, templates."""
+
+    url_namespace = ""
+
+    def url(self, name: str, **kwargs: Any) -> str:
+        """One of this front end's URLs, by its route name."""
+        return reverse(f"{self.url_namespace}:{name}", kwargs=kwargs or None)
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -87,6 +101,19 @@ def filter_query(query: QueryDict) -> str:
     for name in ("page", "view", "filters"):
         data.pop(name, None)
     return data.urlencode()
+
+
+def filter_errors(order_filter: selectors.OrderFilter) -> list[str]:
+    """The filter form's errors, each as "label: message"."""
+    form = order_filter.form
+    return [f"{form.fields[name].label}: {error}" if name in form.fields else str(error)
+            for name, errors in form.errors.items() for error in errors]
+
+
+def board_query(query: str, funnel: Funnel) -> str:
+    """A Kanban board's filter as a query string: the page's filter (search included) and the
+    board's funnel, which its URL names rather than its query (what the board exports)."""
+    return "&".join(filter(None, [query, f"funnel={funnel.pk}"]))
 
 
 def active_filters(order_filter: selectors.OrderFilter) -> list[tuple[str, str]]:
@@ -157,6 +184,8 @@ class TablePage:
     page_size: int
     query_without_sort: str
     all_columns: list[Column] = field(default_factory=list)
+    #: The filter's errors as "label: message"; the page lists nothing while there are any.
+    errors: list[str] = field(default_factory=list)
 
     @property
     def column_keys(self) -> str:
@@ -166,13 +195,18 @@ class TablePage:
 
 def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
                column_keys: list[str] | None) -> TablePage:
-    """Summary, sorted page, rows with their related data, columns: a fixed number of queries."""
-    summary = selectors.summarize(order_filter)
+    """Summary, sorted page, rows with their related data, columns: a fixed number of queries.
+
+    A filter with bad input lists nothing and counts nothing: the orders it would show ignore
+    the bad value, so any list or total would mislead (the form shows the errors)."""
+    errors = filter_errors(order_filter)
+    summary = (selectors.Summary(count=0, totals=[], states=[]) if errors
+               else selectors.summarize(order_filter))
+    processes = OrderProcess.objects.none() if errors else order_filter.qs
     sort, order_by = ordering_for(query.get("sort"))
     size = query.get("page_size") or ""
     page_size = int(size) if size.isdigit() and int(size) in PAGE_SIZES else PAGE_SIZES[0]
-    paginator = KnownCountPaginator(order_filter.qs.order_by(*order_by), page_size,
-                                    summary.count)
+    paginator = KnownCountPaginator(processes.order_by(*order_by), page_size, summary.count)
     page = paginator.get_page(query.get("page"))
     # The page's ids first, in a sub-select PostgreSQL plans on its own: it can then read them
     # off an index alone (a rare state's newest orders may sit far down ooe_process_placed), and
@@ -189,14 +223,14 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
     for name in ("sort", "page"):
         without_sort.pop(name, None)
     return TablePage(summary=summary, paginator=paginator, page=page, rows=rows,
-                     columns=columns, sort=sort, page_size=page_size,
+                     columns=columns, sort=sort, page_size=page_size, errors=errors,
                      query_without_sort=without_sort.urlencode(),
                      all_columns=columns + [c for c in COLUMNS if c.key not in chosen])
 
 
 def bulk_document_choices() -> list[tuple[str, str]]:
     """The documents a bulk print can make, as (kind, label)."""
-    from .documents.service import BULK_PRINTABLE
+    from oscar_orders_ext.documents.service import BULK_PRINTABLE
 
     return [(kind.value, str(kind.label)) for kind in BULK_PRINTABLE]
 
@@ -336,23 +370,13 @@ def move_payload(outcome: MoveOutcome,
 
 # --- Columns and saved views --------------------------------------------------------------------
 
-def remember_columns(user: Any, columns: list[str]) -> None:
-    """Keep the columns (in order) a user picked, from a valid ``ColumnPreferenceForm``."""
-    ColumnPreference.objects.update_or_create(user=user, defaults={"columns": columns})
-
-
 def save_view(form: Any, user: Any, columns: str) -> SavedView:
     """Save a valid ``SavedViewForm`` for ``user`` with the shown columns (comma-separated),
     or the user's remembered columns when none are given."""
-    saved = form.save(commit=False)
-    saved.owner = user
-    if columns:
-        saved.columns = columns.split(",")
-    else:
-        preference = ColumnPreference.objects.filter(user=user).first()
-        saved.columns = preference.columns if preference else []
-    saved.save()
-    return saved
+    data = form.cleaned_data
+    return preferences.save_view(user, name=data["name"], query=data["query"],
+                                 shared=data["shared"],
+                                 columns=columns.split(",") if columns else [])
 
 
 # --- Views both front ends subclass ---------------------------------------------------------
@@ -366,7 +390,7 @@ class BaseBulkActionView(View):
     """
 
     report_template = ""
-    url_namespace = "oscar_orders_ext_dashboard"
+    url_namespace = ""
 
     def table_url(self) -> str:
         raise NotImplementedError
@@ -375,9 +399,9 @@ class BaseBulkActionView(View):
         return {}
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        from .dashboard.forms import EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm
-        from .dashboard.export_views import export_response
-        from .exports.service import ExportOptions
+        from .forms import EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm
+        from .exports import export_response
+        from oscar_orders_ext.exports.service import ExportOptions
 
         form = BulkActionForm(request.POST)
         back = f"{self.table_url()}?{request.POST.get('query', '')}"
@@ -388,7 +412,7 @@ class BaseBulkActionView(View):
         data = form.cleaned_data
         pks = bulk_selection(request, data)
         if data["action"] == PRINT_ACTION:
-            from .dashboard.document_views import print_response
+            from .documents import print_response
 
             order_pks = list(OrderProcess.objects.filter(pk__in=pks).order_by("placed_at", "pk")
                              .values_list("order_id", flat=True))
@@ -410,3 +434,9 @@ class BaseBulkActionView(View):
             return redirect(back)
         return render(request, self.report_template,
                       {"report": outcome.report, "back": back, **self.report_context()})
+
+
+class WorkspaceJavaScriptCatalog(JavaScriptCatalog):
+    """The translations of the workspace's static JavaScript (``gettext()`` there)."""
+
+    packages = ["oscar_orders_ext"]

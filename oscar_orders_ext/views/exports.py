@@ -19,7 +19,8 @@ from oscar_orders_ext.exports.service import (ExportOptions, csv_stream, export_
                                               start_export, write_export)
 from oscar_orders_ext.models import ColumnPreference, ExportJob
 
-from .views import NAMESPACE, url
+from .common import SkinMixin
+
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -42,7 +43,7 @@ def options_from(request: HttpRequest, data: Any, *, selected: list[int] | None 
 
 
 def export_response(request: HttpRequest, options: ExportOptions, *,
-                    url_namespace: str = NAMESPACE) -> HttpResponse:
+                    url_namespace: str) -> HttpResponse:
     """The file itself for a small export, or a background job for a large one, followed on
     the job page of the front end named by ``url_namespace``."""
     count = export_queryset(options, request.user).count()
@@ -63,16 +64,17 @@ def export_response(request: HttpRequest, options: ExportOptions, *,
                         content_type=CONTENT_TYPES["xlsx"])
 
 
-class ExportView(View):
-    """Export every order matching the current filter with the chosen columns."""
+class ExportView(SkinMixin, View):
+    """Export every order matching the current filter with the chosen columns (large exports
+    continue on the front end's job page)."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
             options = options_from(request, request.GET)
         except OrderWorkflowError as error:
             messages.error(request, error.message)
-            return redirect(f"{url('orders-workspace')}?{request.GET.get('query', '')}")
-        return export_response(request, options)
+            return redirect(f"{self.url('orders-workspace')}?{request.GET.get('query', '')}")
+        return export_response(request, options, url_namespace=self.url_namespace)
 
 
 class ExportJobView(View):
@@ -83,8 +85,8 @@ class ExportJobView(View):
     ``template_name`` and may add context in ``extra_page_context``.
     """
 
-    url_namespace = NAMESPACE
-    template_name = "oscar_orders_ext/dashboard/export_job.html"
+    url_namespace = ""
+    template_name = ""
 
     def url(self, name: str, **kwargs: Any) -> str:
         """One of this front end's URLs."""

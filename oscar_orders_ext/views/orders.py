@@ -20,19 +20,18 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
-from oscar_orders_ext import selectors
+from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE
+from oscar_orders_ext.documents.service import order_documents
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import Carrier, OrderProcess
+from oscar_orders_ext.services.transitions import notifies_by_default
 from oscar_orders_ext.services import edits, logistics, order_details
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
 
 from .order_forms import (CarrierForm, CustomerDetailsForm, NoteForm, ShipmentForm,
                           TransitionForm, WorkflowFieldsForm)
 
-NAMESPACE = "oscar_orders_ext_dashboard"
-ORDER_PAGE_TEMPLATE = "oscar_orders_ext/dashboard/order_detail.html"
 
 
 def dashboard_url(name: str, **kwargs: Any) -> str:
@@ -64,8 +63,10 @@ class OrderPageMixin:
 
     request: HttpRequest
     kwargs: dict[str, Any]
-    page_template = ORDER_PAGE_TEMPLATE
-    url_namespace = NAMESPACE
+    page_template = ""
+    url_namespace = ""
+    #: The front end's access check of the registry, for the page's ``can_*`` flags.
+    permission_check = staticmethod(permissions.dashboard_allows)
 
     def page_url(self, number: str) -> str:
         """The order page of order ``number`` in this front end."""
@@ -88,11 +89,10 @@ class OrderPageMixin:
         notes = selectors.order_notes(order)
         left_to_ship = [line for line in lines if line.left_to_ship]
         notify_enabled = bool(app_settings.NOTIFY_CUSTOMERS)
-        transitions = [
-            {"choice": choice,
-             "notify": notify_enabled and process.workflow.get_state(
-                 choice.option.target).notify_customer}
-            for choice in transition_choices(process, user)]
+        transitions = [{"choice": choice,
+                        "notify": notifies_by_default(choice.option.target)}
+                       for choice in transition_choices(process, user)]
+        internal_notes, buyer_notes = selectors.split_notes(notes)
         return {
             "process": process, "order": order, "lines": lines,
             "transitions": transitions, "notify_enabled": notify_enabled,
@@ -106,17 +106,15 @@ class OrderPageMixin:
             "open_form": forms.get("open_form", ""),
             "shipments": logistics.shipments_of(order),
             "everything_shipped": bool(lines) and not left_to_ship,
-            "internal_notes": [n for n in notes if n.note_type != CUSTOMER_NOTE_TYPE],
-            "buyer_notes": [n for n in notes if n.note_type == CUSTOMER_NOTE_TYPE],
+            "internal_notes": internal_notes, "buyer_notes": buyer_notes,
             "timeline": selectors.order_timeline(order),
             "billing_text": billing_text(order),
             "require_tracking": app_settings.REQUIRE_TRACKING_TO_SHIP,
             "oscar_order_url": dashboard_url("dashboard:order-detail", number=order.number),
             "customer_url": (dashboard_url("dashboard:user-detail", pk=order.user_id)
                              if order.user_id else ""),
-            "can_change_state": user.has_perm("oscar_orders_ext.change_order_state"),
-            "can_edit": user.has_perm(edits.CHANGE_PERMISSION),
-            "can_edit_details": user.has_perm(order_details.EDIT_DETAILS_PERMISSION),
+            "issued": order_documents(order.pk),
+            **permissions.flags(user, self.permission_check),
         }
 
     def render_page(self, process: OrderProcess, *, status: int = 200, **forms: Any
@@ -298,7 +296,7 @@ class CarrierPageMixin:
     sets ``url_namespace`` and its templates and keeps every step of these views.
     """
 
-    url_namespace = NAMESPACE
+    url_namespace = ""
 
     def url(self, name: str, **kwargs: Any) -> str:
         """One of the carrier pages of this front end."""
@@ -308,7 +306,7 @@ class CarrierPageMixin:
 class CarrierListView(CarrierPageMixin, ListView):
     """The managed carriers, with how many shipments each has."""
 
-    template_name = "oscar_orders_ext/dashboard/carriers/carrier_list.html"
+    template_name = ""
     context_object_name = "carriers"
 
     def get_queryset(self) -> Any:
@@ -323,10 +321,10 @@ class CarrierFormMixin(CarrierPageMixin):
     request: HttpRequest
     model = Carrier
     form_class = CarrierForm
-    template_name = "oscar_orders_ext/dashboard/carriers/carrier_form.html"
+    template_name = ""
 
     def form_valid(self, form: CarrierForm) -> HttpResponse:
-        carrier = form.save()
+        carrier = logistics.save_carrier(form.save(commit=False), user=self.request.user)
         messages.success(self.request, _("Carrier “%(carrier)s” saved.") % {"carrier": carrier})
         return redirect(self.url("orders-carrier-list"))
 
@@ -342,7 +340,7 @@ class CarrierUpdateView(CarrierFormMixin, UpdateView):
 class CarrierDeleteView(CarrierPageMixin, TemplateView):
     """Confirm (GET), then delete (POST); a carrier used by shipments is kept."""
 
-    template_name = "oscar_orders_ext/dashboard/carriers/carrier_delete.html"
+    template_name = ""
     carrier: Carrier
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -16,12 +16,12 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import View
-from oscar.core.loading import get_class, get_model
+from oscar.core.loading import get_class
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.exceptions import (ManualOrderError, OrderConflict, OrderWorkflowError,
                                          TransitionPermissionDenied)
-from oscar_orders_ext.frontends import form_errors, wants_json
+from .common import form_errors, wants_json
 from oscar_orders_ext.services import manual_orders as manual
 from oscar_orders_ext.services.line_edits import (LineEditPlan, apply_line_edit,
                                                   lines_locked_for, plan_line_edit)
@@ -29,9 +29,7 @@ from oscar_orders_ext.templatetags.orders_workspace import order_detail_url
 
 from .manual_forms import (BillingAddressForm, LineEditForm, ManualOrderForm,
                            ShippingAddressForm, quantities, shipping_choice)
-from .views import NAMESPACE
 
-StockRecord = get_model("partner", "StockRecord")
 Selector = get_class("partner.strategy", "Selector")
 
 #: Session key listing the draft carts this session started (others are refused).
@@ -43,16 +41,7 @@ def _product_from(request: HttpRequest) -> str:
     product = request.POST.get("product", "").strip()
     if product:
         return product
-    code = request.POST.get("sku", "").strip()
-    if not code:
-        raise ManualOrderError(_("Choose a product, or type its SKU or UPC."))
-    record = StockRecord.objects.filter(partner_sku__iexact=code).first()
-    if record is not None:
-        return str(record.product_id)
-    found = manual.Product.objects.filter(upc__iexact=code).values_list("pk", flat=True).first()
-    if found is None:
-        raise ManualOrderError(_("No product has the SKU or UPC “%(code)s”.") % {"code": code})
-    return str(found)
+    return manual.product_id_for_code(request.POST.get("sku", ""))
 
 
 # --- Manual orders ---------------------------------------------------------------------------
@@ -64,9 +53,9 @@ class OrderCreateView(View):
     may add context in ``extra_page_context``; every other step is shared.
     """
 
-    template_name = "oscar_orders_ext/dashboard/order_create.html"
-    cart_template = "oscar_orders_ext/dashboard/partials/cart.html"
-    url_namespace = NAMESPACE
+    template_name = ""
+    cart_template = ""
+    url_namespace = ""
 
     def extra_page_context(self) -> dict[str, Any]:
         """Front-end specific context of the full page (page title, breadcrumbs …)."""
@@ -262,9 +251,9 @@ class OrderLinesView(View):
     Front ends set templates and ``url_namespace`` as for ``OrderCreateView``.
     """
 
-    template_name = "oscar_orders_ext/dashboard/order_lines.html"
-    rows_template = "oscar_orders_ext/dashboard/partials/line_rows.html"
-    url_namespace = NAMESPACE
+    template_name = ""
+    rows_template = ""
+    url_namespace = ""
 
     def extra_page_context(self, process: Any) -> dict[str, Any]:
         """Front-end specific context of the full page (page title, breadcrumbs …)."""

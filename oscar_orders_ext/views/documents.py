@@ -13,21 +13,20 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views import View
 
-from oscar_orders_ext import selectors
+from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind
+from oscar_orders_ext.documents.identity import save_identity
 from oscar_orders_ext.documents.service import (PRINTABLE, DeliveryDetails, IdentityIncomplete,
-                                                email_document,
-                                                issue_credit_note, issue_invoice,
-                                                render_document, bulk_render, start_print_job)
+                                                bulk_render, email_document, issue_credit_note,
+                                                issue_invoice, order_documents,
+                                                render_document, start_print_job)
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.frontends import safe_next
 from oscar_orders_ext.models import IssuedDocument, ShopIdentity
 
+from .common import safe_next
 from .document_forms import CreditNoteForm, DeliveryNoteForm, ShopIdentityForm
-from .views import NAMESPACE, url
 
-PAGE = "oscar_orders_ext/dashboard/documents/order_documents.html"
 
 
 def pdf_response(pdf: bytes, filename: str, *, attachment: bool = False) -> HttpResponse:
@@ -40,11 +39,11 @@ def pdf_response(pdf: bytes, filename: str, *, attachment: bool = False) -> Http
 
 def print_response(request: HttpRequest, kind: str, order_pks: list[int],
                    delivery: DeliveryDetails | None = None, back: str = "", *,
-                   url_namespace: str = NAMESPACE) -> HttpResponse:
+                   url_namespace: str) -> HttpResponse:
     """Bulk print: the PDF at once for a small selection, a background job for a large one
     (followed on the job page of the front end named by ``url_namespace``); refusals go back
-    to ``back`` (the dashboard's table by default)."""
-    back = back or url("orders-workspace")
+    to ``back`` (the front end's table by default)."""
+    back = back or reverse(f"{url_namespace}:orders-workspace")
     try:
         if len(order_pks) > app_settings.PRINT_SYNC_LIMIT:
             job = start_print_job(kind, order_pks, request.user, delivery=delivery)
@@ -71,8 +70,10 @@ class OrderDocumentMixin:
     """
 
     request: HttpRequest
-    url_namespace = NAMESPACE
-    documents_template = PAGE
+    url_namespace = ""
+    documents_template = ""
+    #: The front end's access check of the registry, for the page's ``can_*`` flags.
+    permission_check = staticmethod(permissions.dashboard_allows)
     back_url_name = "orders-document-list"
 
     def url(self, name: str, **kwargs: Any) -> str:
@@ -86,7 +87,11 @@ class OrderDocumentMixin:
     def render_page(self, template: str, order: Any, context: dict[str, Any] | None = None,
                     *, status: int = 200) -> HttpResponse:
         """``template`` with the order, ``context`` and the front end's extra context."""
-        return render(self.request, template, {"order": order, **(context or {}),
+        return render(self.request, template, {"order": order,
+                                               "issued": order_documents(order.pk),
+                                               **(context or {}),
+                                               **permissions.flags(self.request.user,
+                                                                   self.permission_check),
                                                **self.extra_page_context(order)},
                       status=status)
 
@@ -160,7 +165,7 @@ class IssueInvoiceView(OrderDocumentMixin, View):
 class CreditNoteView(OrderDocumentMixin, View):
     """Credit an invoice: the form, then the credit note."""
 
-    template_name = "oscar_orders_ext/dashboard/documents/credit_note_form.html"
+    template_name = ""
 
     def get(self, request: HttpRequest, number: str, pk: int) -> HttpResponse:
         order = self.get_order(number)
@@ -219,8 +224,8 @@ class ShopIdentityView(View):
     ``template_name`` and may add context in ``extra_page_context``.
     """
 
-    url_namespace = NAMESPACE
-    template_name = "oscar_orders_ext/dashboard/documents/identity_form.html"
+    url_namespace = ""
+    template_name = ""
 
     def extra_page_context(self) -> dict[str, Any]:
         """Front-end specific context (page title, breadcrumbs …)."""
@@ -244,6 +249,6 @@ class ShopIdentityView(View):
         form = self.form(request)
         if not form.is_valid():
             return self.page(request, form, status=400)
-        form.save()
+        save_identity(form.save(commit=False))
         messages.success(request, _("The shop identity was saved."))
         return redirect(reverse(f"{self.url_namespace}:orders-document-identity"))

@@ -9,8 +9,7 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -27,7 +26,6 @@ from oscar_orders_ext.workflow import get_workflow
 from .funnel_forms import (FunnelCreateForm, FunnelDeleteForm, FunnelForm, StageDeleteForm,
                            StageFormSet, format_hours)
 
-NAMESPACE = "oscar_orders_ext_dashboard"
 
 
 class FunnelUrlsMixin:
@@ -37,40 +35,23 @@ class FunnelUrlsMixin:
     sets ``url_namespace`` and keeps every step of these views.
     """
 
-    url_namespace = NAMESPACE
+    url_namespace = ""
 
     def url(self, name: str, **kwargs: Any) -> str:
         """The URL of one of the funnel pages of this front end."""
         return reverse(f"{self.url_namespace}:{name}", kwargs=kwargs or None)
 
 
-def order_counts(**filters: Any) -> dict[tuple[int, int | None], int]:
-    """Orders per (funnel id, stage id), in one grouped query."""
-    rows = (OrderProcess.objects.filter(**filters).order_by()
-            .values_list("funnel_id", "stage_id").annotate(count=Count("pk")))
-    return {(funnel_id, stage_id): count for funnel_id, stage_id, count in rows}
-
-
-def state_counts(**filters: Any) -> list[tuple[str, int]]:
-    """Orders per workflow state as (label, count), in workflow order."""
-    rows = dict(OrderProcess.objects.filter(**filters).order_by()
-                .values_list("state").annotate(count=Count("pk")))
-    workflow = get_workflow()
-    known = [state.code for state in workflow.get_states()]
-    ordered = [code for code in known if code in rows] + sorted(set(rows) - set(known))
-    return [(str(workflow.get_state(code).label), rows[code]) for code in ordered]
-
-
 class FunnelListView(FunnelUrlsMixin, TemplateView):
     """Every funnel with its stages and how many orders each holds."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/funnel_list.html"
+    template_name = ""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         funnels = list(Funnel.objects.order_by("position", "pk").prefetch_related(
             Prefetch("stages", queryset=Stage.objects.order_by("position", "pk"))))
-        counts = order_counts()
+        counts = funnel_service.order_counts()
         workflow = get_workflow()
         for funnel in funnels:
             funnel.order_count = sum(count for (funnel_id, _stage), count in counts.items()
@@ -89,7 +70,7 @@ class FunnelListView(FunnelUrlsMixin, TemplateView):
 class FunnelCreateView(FunnelUrlsMixin, FormView):
     """A new funnel: name, default or not, workflow states as stages or empty."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/funnel_create.html"
+    template_name = ""
     form_class = FunnelCreateForm
 
     def form_valid(self, form: FunnelCreateForm) -> HttpResponse:
@@ -103,7 +84,7 @@ class FunnelCreateView(FunnelUrlsMixin, FormView):
 class FunnelUpdateView(FunnelUrlsMixin, TemplateView):
     """A funnel's name, slug and default flag, with its stages as an editable, sortable table."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/funnel_form.html"
+    template_name = ""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.funnel = get_object_or_404(Funnel, pk=kwargs["pk"])
@@ -121,17 +102,14 @@ class FunnelUpdateView(FunnelUrlsMixin, TemplateView):
             messages.error(request, _("The funnel was not saved: please correct the errors "
                                       "below."))
             return self.render_to_response(self.get_context_data(form=form, formset=formset))
-        with transaction.atomic():
-            funnel = form.save()
-            formset.save()
-            if form.cleaned_data["is_default"] and not funnel.is_default:
-                funnel_service.set_default_funnel(funnel)
+        funnel = funnel_service.save_funnel_settings(
+            form.save, formset.save, make_default=form.cleaned_data["is_default"])
         messages.success(request, _("Funnel “%(funnel)s” saved.") % {"funnel": funnel})
         return redirect(self.url("orders-funnel-update", pk=funnel.pk))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        counts = order_counts(funnel=self.funnel)
+        counts = funnel_service.order_counts(funnel=self.funnel)
         for stage_form in context["formset"].forms:
             stage = stage_form.instance
             stage_form.order_count = counts.get((self.funnel.pk, stage.pk), 0) if stage.pk else 0
@@ -171,7 +149,7 @@ class StageReorderView(FunnelUrlsMixin, View):
 class StageDeleteView(FunnelUrlsMixin, FormView):
     """Confirm deleting a stage; if it holds orders, choose the stage they move to."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/stage_delete.html"
+    template_name = ""
     form_class = StageDeleteForm
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -207,7 +185,7 @@ class StageDeleteView(FunnelUrlsMixin, FormView):
 class FunnelDeleteView(FunnelUrlsMixin, FormView):
     """Confirm deleting a funnel; if it holds orders (or is the default), choose a target."""
 
-    template_name = "oscar_orders_ext/dashboard/funnels/funnel_delete.html"
+    template_name = ""
     form_class = FunnelDeleteForm
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -250,12 +228,11 @@ class FunnelDeleteView(FunnelUrlsMixin, FormView):
         return HttpResponseRedirect(self.url("orders-funnel-list"))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        states = state_counts(funnel=self.funnel) if self.order_count else []
+        states = funnel_service.state_counts(funnel=self.funnel) if self.order_count else []
         return super().get_context_data(funnel=self.funnel, order_count=self.order_count,
                                         is_only_funnel=self.is_only_funnel,
                                         states_in_use=states, **kwargs)
 
 
 __all__ = ["FunnelCreateView", "FunnelDeleteView", "FunnelListView", "FunnelUpdateView",
-           "FunnelUrlsMixin", "StageDeleteView", "StageReorderView", "order_counts",
-           "state_counts"]
+           "FunnelUrlsMixin", "StageDeleteView", "StageReorderView"]

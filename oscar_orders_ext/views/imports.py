@@ -20,15 +20,13 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.frontends import wants_json
+from .common import wants_json
 from oscar_orders_ext.imports.jobs import commit_job, commit_refusal, start_import
 from oscar_orders_ext.imports.service import ImportRefused
 from oscar_orders_ext.imports.sources import ImportFileError
 from oscar_orders_ext.models import ImportJob
 
-from .views import NAMESPACE
 
-TEMPLATES = "oscar_orders_ext/dashboard/imports/"
 #: Room for the multipart envelope around the file when comparing Content-Length.
 ENVELOPE_BYTES = 64 * 1024
 RECENT_JOBS = 10
@@ -75,9 +73,9 @@ class ImportPageMixin:
     other step is shared.
     """
 
-    url_namespace = NAMESPACE
-    upload_template = TEMPLATES + "upload.html"
-    job_template = TEMPLATES + "job.html"
+    url_namespace = ""
+    upload_template = ""
+    job_template = ""
 
     def url(self, name: str, **kwargs: Any) -> str:
         """One of this front end's URLs."""

@@ -1,0 +1,83 @@
+"""The workspace's one URL table: every page and endpoint, its path, its URL name (the same in
+every front end, and the permission registry's action name) and the key of its view.
+
+A front end builds its urlpatterns with :func:`urlpatterns`, from its view classes by key; it
+serves every route it has a view for (the Wagtail admin alone has ``results``, the in-place
+refresh of its listing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import URLPattern, path
+
+@dataclass(frozen=True)
+class Route:
+    """One route: view key, path (under the front end's mount point) and URL name."""
+
+    key: str
+    path: str
+    name: str
+    #: Keyword arguments of the view's ``as_view()``.
+    initkwargs: dict[str, Any] = field(default_factory=dict)
+
+
+ORDER = "orders/<str:number>/"
+DOCUMENTS = f"{ORDER}documents/"
+
+#: In resolving order: fixed paths (``orders/new/``) before ``orders/<number>/``.
+ROUTES: tuple[Route, ...] = (
+    Route("table", "", "orders-workspace"),
+    Route("results", "results/", "orders-workspace-results", {"results_only": True}),
+    Route("kanban-default", "kanban/", "orders-workspace-kanban-default"),
+    Route("kanban", "kanban/<slug:funnel>/", "orders-workspace-kanban"),
+    Route("cards", "kanban/<slug:funnel>/stages/<int:stage>/cards/", "orders-workspace-cards"),
+    Route("move", "move/", "orders-workspace-move"),
+    Route("bulk", "bulk/", "orders-workspace-bulk"),
+    Route("columns", "columns/", "orders-workspace-columns"),
+    Route("saved-view-create", "views/new/", "orders-workspace-saved-view-create"),
+    Route("saved-view-delete", "views/<int:pk>/delete/", "orders-workspace-saved-view-delete"),
+    Route("export", "export/", "orders-workspace-export"),
+    Route("order-create", "orders/new/", "orders-workspace-order-create"),
+    Route("customer-search", "orders/new/customers/", "orders-workspace-customer-search"),
+    Route("product-search", "orders/new/products/", "orders-workspace-product-search"),
+    Route("order-lines", f"{ORDER}lines/", "orders-workspace-order-lines"),
+    Route("document-list", DOCUMENTS, "orders-document-list"),
+    Route("document-print", f"{DOCUMENTS}print/<slug:kind>/", "orders-document-print"),
+    Route("document-issue-invoice", f"{DOCUMENTS}invoice/", "orders-document-issue-invoice"),
+    Route("document-download", f"{DOCUMENTS}<int:pk>/", "orders-document-download"),
+    Route("document-credit-note", f"{DOCUMENTS}<int:pk>/credit-note/",
+          "orders-document-credit-note"),
+    Route("document-email", f"{DOCUMENTS}<int:pk>/email/", "orders-document-email"),
+    Route("document-identity", "documents/identity/", "orders-document-identity"),
+    Route("order", ORDER, "orders-workspace-order"),
+    Route("order-transition", f"{ORDER}transition/", "orders-workspace-order-transition"),
+    Route("order-workflow", f"{ORDER}workflow/", "orders-workspace-order-workflow"),
+    Route("order-customer", f"{ORDER}customer/", "orders-workspace-order-customer"),
+    Route("order-shipment", f"{ORDER}shipments/", "orders-workspace-order-shipment"),
+    Route("order-note", f"{ORDER}notes/", "orders-workspace-order-note"),
+    Route("export-job", "exports/<int:pk>/", "orders-export-job"),
+    Route("export-download", "exports/<int:pk>/download/", "orders-export-download"),
+    Route("import", "imports/", "orders-import"),
+    Route("import-job", "imports/<int:pk>/", "orders-import-job"),
+    Route("import-commit", "imports/<int:pk>/commit/", "orders-import-commit"),
+    Route("carrier-list", "carriers/", "orders-carrier-list"),
+    Route("carrier-create", "carriers/new/", "orders-carrier-create"),
+    Route("carrier-update", "carriers/<int:pk>/", "orders-carrier-update"),
+    Route("carrier-delete", "carriers/<int:pk>/delete/", "orders-carrier-delete"),
+    Route("funnel-list", "funnels/", "orders-funnel-list"),
+    Route("funnel-create", "funnels/new/", "orders-funnel-create"),
+    Route("funnel-update", "funnels/<int:pk>/", "orders-funnel-update"),
+    Route("funnel-delete", "funnels/<int:pk>/delete/", "orders-funnel-delete"),
+    Route("stage-reorder", "funnels/<int:pk>/stages/order/", "orders-stage-reorder"),
+    Route("stage-delete", "funnels/<int:pk>/stages/<int:stage>/delete/", "orders-stage-delete"),
+    Route("jsi18n", "jsi18n/", "orders-jsi18n"),
+)
+
+def urlpatterns(views: Mapping[str, Any]) -> list[URLPattern]:
+    """The routes a front end has a view class for (``views``: route key → class)."""
+    return [path(route.path, views[route.key].as_view(**route.initkwargs), name=route.name)
+            for route in ROUTES if route.key in views]

@@ -1,0 +1,264 @@
+"""The workspace's own pages: table, board, moves, bulk actions, columns and saved views.
+
+Thin layers over ``common``, selectors and services; a front end sets its URL namespace and
+templates (``SkinMixin``) and its permission check of the registry (``permission_check``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from oscar_orders_ext import permissions, selectors
+from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
+from oscar_orders_ext.services import preferences
+from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
+from oscar_orders_ext.services.transitions import available_transitions
+from oscar_orders_ext.workflow import get_workflow
+
+from . import common
+from .common import SkinMixin, safe_next, wants_json
+from .forms import BulkActionForm, ColumnPreferenceForm, MoveForm, SavedViewForm
+
+
+class WorkspaceMixin(SkinMixin):
+    """What the table and the board share: visible orders, the filter, saved views."""
+
+    request: HttpRequest
+    filter_fields_hidden: tuple[str, ...] = ()
+    filter_panel_template = ""
+    #: The front end's access check of the registry, for the page's ``can_*`` flags.
+    permission_check = staticmethod(permissions.dashboard_allows)
+
+    def visible(self) -> QuerySet[OrderProcess]:
+        return selectors.visible_processes(self.request.user)
+
+    @cached_property
+    def order_filter(self) -> selectors.OrderFilter:
+        return common.order_filter_for(self.request, hidden=self.filter_fields_hidden)
+
+    def filter_query(self) -> str:
+        return common.filter_query(self.request.GET)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("filters") == "panel":  # the panel's fields, fetched on first opening
+            return render(request, self.filter_panel_template,
+                          {"filter_form": self.order_filter.form})
+        return super().get(request, *args, **kwargs)  # type: ignore[misc]
+
+    def common_context(self) -> dict[str, Any]:
+        return {
+            "filter": self.order_filter,
+            "filter_form": self.order_filter.form,
+            "filter_panel": common.filter_panel(self.order_filter, self.request.GET),
+            "active_filters": common.active_filters(self.order_filter),
+            "saved_views": common.saved_views_for(self.request.user),
+            "saved_view_form": SavedViewForm(initial={"query": self.filter_query()}),
+            "funnels": Funnel.objects.all(),
+            "query_string": self.filter_query(),
+            "workflow_states": get_workflow().get_states(),
+            **permissions.flags(self.request.user, self.permission_check),
+        }
+
+
+class OrderTableView(WorkspaceMixin, TemplateView):
+    """The table: chosen columns, filters, search, sorting, totals, counts, bulk actions."""
+
+    template_name = ""
+    extra_context = {"view_mode": "table"}
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        view = request.GET.get("view")
+        if view:  # open a saved view: its filter becomes the URL
+            query = common.saved_view_query(request.user, view)
+            if query is None:
+                raise Http404(_("This saved view does not exist or is not shared with you."))
+            return redirect(f"{self.url('orders-workspace')}?{query}")
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        table = common.table_page(self.order_filter, self.request.GET,
+                                     common.chosen_column_keys(self.request))
+        context.update(self.common_context())
+        context.update({
+            "filter_errors": table.errors,
+            "summary": table.summary,
+            "page_obj": table.page,
+            "paginator": table.paginator,
+            "rows": table.rows,
+            "columns": table.columns,
+            "column_keys": table.column_keys,
+            "all_columns": table.all_columns,
+            "sort": table.sort,
+            "query_without_sort": table.query_without_sort,
+            "page_size": table.page_size,
+            "page_sizes": common.PAGE_SIZES,
+            "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
+            "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
+            "bulk_transitions": common.workflow_transition_choices(),
+            "bulk_documents": common.bulk_document_choices(),
+            "order_namespace": self.url_namespace,
+            "tags": Tag.objects.all(),
+            "operators": selectors.operator_choices()[1:],
+        })
+        return context
+
+
+class KanbanView(WorkspaceMixin, TemplateView):
+    """One board per funnel: a column per stage, its first cards, counts and totals."""
+
+    template_name = ""
+    extra_context = {"view_mode": "kanban"}
+    filter_fields_hidden = ("funnel", "stage")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        slug = self.kwargs.get("funnel")
+        funnel = (get_object_or_404(Funnel, slug=slug) if slug
+                  else Funnel.objects.get_default())
+        board = common.board(self.order_filter, funnel)
+        context.update(self.common_context())
+        context.update({"funnel": funnel, "board": board,
+                        "export_query": common.board_query(self.filter_query(), funnel),
+                        "move_url": self.url("orders-workspace-move"),
+                        "stages": [column.stage for column in board]})
+        return context
+
+
+class CardsMixin(SkinMixin):
+    """Drawing Kanban cards in this front end's look."""
+
+    request: HttpRequest
+    cards_template = ""
+
+    def render_cards(self, cards: list[OrderProcess], stages: Any = None) -> str:
+        """Kanban cards of this front end, as HTML."""
+        return render_to_string(self.cards_template, {
+            "cards": cards, "stages": stages, "move_url": self.url("orders-workspace-move")},
+            request=self.request)
+
+
+class StageCardsView(CardsMixin, WorkspaceMixin, View):
+    """The next cards of a column ("load more"), as an HTML fragment."""
+
+    def get(self, request: HttpRequest, funnel: str, stage: int) -> HttpResponse:
+        stage_obj = get_object_or_404(Stage.objects.select_related("funnel"), pk=stage,
+                                      funnel__slug=funnel)
+        cards = common.next_cards(self.order_filter, stage_obj, request.GET.get("after", ""))
+        return HttpResponse(self.render_cards(cards, list(stage_obj.funnel.stages.all())))
+
+
+class MoveOrderView(CardsMixin, View):
+    """Move one order: a Kanban drop (stage) or a transition button (transition name).
+
+    Answers JSON to scripts and redirects with a message otherwise, so the same endpoint
+    serves drag and drop and the no-JavaScript "move to" forms. GET shows a confirmation
+    page for moves that ask for one (cancel, refund), where the front end has its templates.
+    """
+
+    choose_template = ""
+    confirm_template = ""
+
+    def processes(self) -> QuerySet[OrderProcess]:
+        return selectors.visible_processes(self.request.user)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        order_id = request.GET.get("order", "")
+        process = get_object_or_404(self.processes().select_related("funnel", "stage"),
+                                    order_id=order_id if order_id.isdigit() else 0)
+        name = request.GET.get("transition", "")
+        if not name:  # "Move to…" from a card: the stages of its funnel, as buttons
+            return render(request, self.choose_template, {
+                "process": process, "stages": process.funnel.stages.all(),
+                "next": safe_next(request, self.url("orders-workspace-kanban",
+                                                    funnel=process.funnel.slug))})
+        options = {option.name: option for option in
+                   available_transitions(process, request.user)}
+        if name not in options:
+            messages.error(request, _("This action is not available for order %(number)s.")
+                           % {"number": process.number})
+            return redirect(safe_next(request, self.url("orders-workspace")))
+        return render(request, self.confirm_template, {
+            "process": process, "option": options[name],
+            "form": MoveForm(initial={"order": process.order_id, "transition": name,
+                                      "version": process.version}),
+            "next": safe_next(request, self.url("orders-workspace")),
+        })
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        outcome = common.move(MoveForm(request.POST, processes=self.processes()),
+                              request.user)
+        if not wants_json(request):
+            (messages.success if outcome.ok else messages.error)(request, outcome.message)
+            return redirect(safe_next(request, self.url("orders-workspace")))
+        return JsonResponse(common.move_payload(outcome, self.render_cards_of_one),
+                            status=outcome.status)
+
+    def render_cards_of_one(self, card: OrderProcess, stages: list[Any]) -> str:
+        """The card a move sends back."""
+        return self.render_cards([card], stages)
+
+
+class BulkActionView(SkinMixin, common.BaseBulkActionView):
+    """Apply an action to the selected orders or to every order matching the filter."""
+
+    def table_url(self) -> str:
+        return self.url("orders-workspace")
+
+
+class ColumnPreferenceView(SkinMixin, View):
+    """Remember the columns (and their order) a user picked."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ColumnPreferenceForm(request.POST)
+        if not form.is_valid():
+            if wants_json(request):
+                return JsonResponse({"ok": False, "message": form.errors["columns"][0]},
+                                    status=400)
+            messages.error(request, form.errors["columns"][0])
+        else:
+            preferences.remember_columns(request.user, form.cleaned_data["columns"])
+            if wants_json(request):
+                return JsonResponse({"ok": True})
+        return redirect(safe_next(request, self.url("orders-workspace")))
+
+
+class SavedViewCreateView(SkinMixin, View):
+    """Save the current filter and columns under a name, private or shared."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SavedViewForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Give the view a name."))
+            return redirect(f"{self.url('orders-workspace')}?{request.POST.get('query', '')}")
+        saved = common.save_view(form, request.user, request.POST.get("columns", ""))
+        messages.success(request, _("View “%(name)s” saved.") % {"name": saved.name})
+        return redirect(f"{self.url('orders-workspace')}?{urlencode({'view': saved.pk})}")
+
+
+class SavedViewDeleteView(SkinMixin, View):
+    """Delete one of the user's own saved views."""
+
+    def refuse(self, request: HttpRequest) -> HttpResponse:
+        """The answer to someone deleting another user's view (403)."""
+        raise PermissionDenied(_("Only the owner can delete a saved view."))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        saved = get_object_or_404(SavedView, pk=pk)
+        if saved.owner_id != request.user.pk:
+            return self.refuse(request)
+        preferences.delete_saved_view(saved)
+        messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
+        return redirect(self.url("orders-workspace"))
