@@ -653,7 +653,5 @@ def order_timeline(order: Any) -> list[TimelineItem]:
 
 def split_notes(notes: list[Any]) -> tuple[list[Any], list[Any]]:
     """``order_notes`` as (internal notes, notes for the buyer)."""
-    from .constants import CUSTOMER_NOTE_TYPE
-
     return ([note for note in notes if note.note_type != CUSTOMER_NOTE_TYPE],
             [note for note in notes if note.note_type == CUSTOMER_NOTE_TYPE])

@@ -1,6 +1,5 @@
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
-from django.views.i18n import JavaScriptCatalog
 from oscar.core.application import OscarDashboardConfig
 
 from oscar_orders_ext.permissions import oscar_permissions_map

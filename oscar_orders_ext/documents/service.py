@@ -413,7 +413,7 @@ class OrderDocuments:
     @property
     def has_open_invoice(self) -> bool:
         """Whether an invoice is not fully credited yet, so no new one can be issued."""
-        return any(document.kind == DocumentKind.INVOICE and document.credit_left > 0
+        return any(document.kind == DocumentKind.INVOICE and (document.credit_left or 0) > 0
                    for document in self.documents)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -101,6 +102,9 @@ class IssuedDocument(models.Model):
     data = models.JSONField(_("content as issued"), default=dict, blank=True)
     #: The document's HTML as issued, so bulk printing re-lays out the same content.
     snapshot_html = models.TextField(_("HTML as issued"), blank=True)
+
+    #: What is left to credit on an invoice, worked out by ``documents.service`` (not stored).
+    credit_left: Decimal | None = None
 
     class Meta:
         ordering = ["-issued_at", "-pk"]

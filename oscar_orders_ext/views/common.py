@@ -15,11 +15,8 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
-from django.views import View
 from django.views.i18n import JavaScriptCatalog
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -377,63 +374,6 @@ def save_view(form: Any, user: Any, columns: str) -> SavedView:
     return preferences.save_view(user, name=data["name"], query=data["query"],
                                  shared=data["shared"],
                                  columns=columns.split(",") if columns else [])
-
-
-# --- Views both front ends subclass ---------------------------------------------------------
-
-class BaseBulkActionView(View):
-    """Apply a bulk action to the ticked rows or every order matching the filter.
-
-    A front end names its table URL, its report template, its URL namespace (large exports
-    and prints continue on its job page) and, if it likes, extra report context; everything
-    else is the same.
-    """
-
-    report_template = ""
-    url_namespace = ""
-
-    def table_url(self) -> str:
-        raise NotImplementedError
-
-    def report_context(self) -> dict[str, Any]:
-        return {}
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        from .forms import EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm
-        from .exports import export_response
-        from oscar_orders_ext.exports.service import ExportOptions
-
-        form = BulkActionForm(request.POST)
-        back = f"{self.table_url()}?{request.POST.get('query', '')}"
-        if not form.is_valid():
-            for error in form.non_field_errors() or [_("The bulk action is not valid.")]:
-                messages.error(request, error)
-            return redirect(back)
-        data = form.cleaned_data
-        pks = bulk_selection(request, data)
-        if data["action"] == PRINT_ACTION:
-            from .documents import print_response
-
-            order_pks = list(OrderProcess.objects.filter(pk__in=pks).order_by("placed_at", "pk")
-                             .values_list("order_id", flat=True))
-            return print_response(request, data["document"], order_pks, back=back,
-                                  url_namespace=self.url_namespace)
-        if data["action"] in EXPORT_ACTIONS:
-            columns = request.POST.get("columns", "")
-            options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
-                                    columns=columns.split(",") if columns else [],
-                                    selected=[] if data["select_all"] else pks)
-            return export_response(request, options, url_namespace=self.url_namespace)
-        outcome = apply_bulk_action(request, data, pks)
-        if outcome.error:
-            messages.error(request, outcome.error)
-            return redirect(back)
-        if outcome.success_message:
-            messages.success(request, outcome.success_message)
-        if outcome.report is None or not outcome.report.refused:
-            return redirect(back)
-        return render(request, self.report_template,
-                      {"report": outcome.report, "back": back, **self.report_context()})
 
 
 class WorkspaceJavaScriptCatalog(JavaScriptCatalog):

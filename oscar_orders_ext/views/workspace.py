@@ -22,6 +22,7 @@ from django.views.generic import TemplateView
 
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
+from oscar_orders_ext.exports.service import ExportOptions
 from oscar_orders_ext.services import preferences
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.services.transitions import available_transitions
@@ -29,7 +30,10 @@ from oscar_orders_ext.workflow import get_workflow
 
 from . import common
 from .common import SkinMixin, safe_next, wants_json
-from .forms import BulkActionForm, ColumnPreferenceForm, MoveForm, SavedViewForm
+from .documents import print_response
+from .exports import export_response
+from .forms import (EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm, ColumnPreferenceForm, MoveForm,
+                    SavedViewForm)
 
 
 class WorkspaceMixin(SkinMixin):
@@ -211,7 +215,56 @@ class MoveOrderView(CardsMixin, View):
         return self.render_cards([card], stages)
 
 
-class BulkActionView(SkinMixin, common.BaseBulkActionView):
+class BaseBulkActionView(View):
+    """Apply a bulk action to the ticked rows or every order matching the filter.
+
+    A front end names its table URL, its report template, its URL namespace (large exports
+    and prints continue on its job page) and, if it likes, extra report context; everything
+    else is the same.
+    """
+
+    report_template = ""
+    url_namespace = ""
+
+    def table_url(self) -> str:
+        raise NotImplementedError
+
+    def report_context(self) -> dict[str, Any]:
+        return {}
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = BulkActionForm(request.POST)
+        back = f"{self.table_url()}?{request.POST.get('query', '')}"
+        if not form.is_valid():
+            for error in form.non_field_errors() or [_("The bulk action is not valid.")]:
+                messages.error(request, error)
+            return redirect(back)
+        data = form.cleaned_data
+        pks = common.bulk_selection(request, data)
+        if data["action"] == PRINT_ACTION:
+            order_pks = list(OrderProcess.objects.filter(pk__in=pks).order_by("placed_at", "pk")
+                             .values_list("order_id", flat=True))
+            return print_response(request, data["document"], order_pks, back=back,
+                                  url_namespace=self.url_namespace)
+        if data["action"] in EXPORT_ACTIONS:
+            columns = request.POST.get("columns", "")
+            options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
+                                    columns=columns.split(",") if columns else [],
+                                    selected=[] if data["select_all"] else pks)
+            return export_response(request, options, url_namespace=self.url_namespace)
+        outcome = common.apply_bulk_action(request, data, pks)
+        if outcome.error:
+            messages.error(request, outcome.error)
+            return redirect(back)
+        if outcome.success_message:
+            messages.success(request, outcome.success_message)
+        if outcome.report is None or not outcome.report.refused:
+            return redirect(back)
+        return render(request, self.report_template,
+                      {"report": outcome.report, "back": back, **self.report_context()})
+
+
+class BulkActionView(SkinMixin, BaseBulkActionView):
     """Apply an action to the selected orders or to every order matching the filter."""
 
     def table_url(self) -> str:

@@ -255,7 +255,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         return context
 
 
-class BulkActionView(PermissionRequiredMixin, common.BaseBulkActionView):
+class BulkActionView(PermissionRequiredMixin, workspace.BaseBulkActionView):
     """Apply an action to the selected orders or to every order matching the filter."""
 
 
