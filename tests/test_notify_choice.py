@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from oscar_orders_ext.dashboard.forms import BulkActionForm
+from oscar_orders_ext.views.forms import BulkActionForm
 from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.services.bulk import customers_to_email, resolve_action, run_bulk_action
 from oscar_orders_ext.services.transitions import notifies_by_default, transition_order

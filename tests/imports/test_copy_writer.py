@@ -188,7 +188,9 @@ def test_bulk_tables_carry_no_index_another_one_already_gives(model: Any) -> Non
         indexes = cursor.fetchall()
     like = sorted(name for name, __, definition, __ in indexes if "pattern_ops" in definition)
     assert like == (["ooe_process_email", "ooe_process_number"] if model is OrderProcess else [])
-    redundant = [(name, other) for name, unique, __, columns in indexes if not unique
-                 for other, __, __, longer in indexes
+    # Trigram (GIN) indexes answer infix searches, which no btree on the same column can.
+    btrees = [index for index in indexes if "USING btree" in index[2]]
+    redundant = [(name, other) for name, unique, __, columns in btrees if not unique
+                 for other, __, __, longer in btrees
                  if other != name and longer[:len(columns)] == columns]
     assert redundant == []
