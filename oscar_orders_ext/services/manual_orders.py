@@ -271,6 +271,17 @@ class QuoteLine:
     discount: Decimal
     warning: str = ""
 
+    @property
+    def unit_price(self) -> Decimal:
+        """The unit price the cart shows: including tax when the tax is known."""
+        return self.unit_price_excl_tax if self.unit_price_incl_tax is None \
+            else self.unit_price_incl_tax
+
+    @property
+    def price(self) -> Decimal:
+        """The line's price the cart shows: including tax when the tax is known."""
+        return self.price_excl_tax if self.price_incl_tax is None else self.price_incl_tax
+
 
 @dataclass
 class Quote:

@@ -178,6 +178,8 @@ class OrderCreateView(View):
         except ManualOrderError as refusal:
             context["shipping_error"] = refusal.message
             context["quote"] = manual.quote(basket, customer, manual.ShippingChoice())
+        # The select shows the method the totals were priced with, and only that one.
+        context["shipping_code"] = context["quote"].shipping_method.code
         return context
 
     def respond(self, form: ManualOrderForm, *, basket: Any, customer: Any, error: str = "",
@@ -218,7 +220,8 @@ class CustomerSearchView(View):
         users = selectors.search_customers(request.GET.get("q", ""))
         return JsonResponse({"results": [
             {"id": user.pk, "name": user.get_full_name(), "email": user.email,
-             "first_name": user.first_name, "last_name": user.last_name}
+             "first_name": user.first_name, "last_name": user.last_name,
+             "address": selectors.saved_address(user)}
             for user in users]})
 
 

@@ -277,3 +277,48 @@ def test_the_line_editor_needs_the_permission(django_app, viewer, manual_order):
 def test_unknown_orders_are_not_found(django_app, clerk):
     django_app.get(ws_url("orders-workspace-order-lines", number="NOPE"), user=clerk,
                    status=404)
+
+
+def test_the_cart_places_with_the_shipping_it_shows(django_app, clerk, product, country):
+    # An empty cart offered only "Charge entered by hand"; adding a product then priced free
+    # shipping while the select showed the hand-typed charge (both options "selected"), and
+    # placing the order failed with "Enter the shipping charge.".
+    page = django_app.get(ws_url(CREATE), user=clerk)
+    assert not page.pyquery("#ooe-shipping-method")  # nothing to ship yet
+    form = page.forms["ooe-cart-form"]
+    form["sku"] = "CUP-1"
+    page = form.submit("action", value="add")
+    assert [option.get("value") for option in
+            page.pyquery("#ooe-shipping-method option[selected]")] == ["free-shipping"]
+    form = page.forms["ooe-cart-form"]
+    fill_billing(form, country)
+    form["email"] = "walk.in@example.com"
+    form["payment_method"] = "card"
+    form.submit("action", value="place", status=302)
+    assert Order.objects.get().shipping_code == "free-shipping"
+
+
+def test_the_customer_picker_brings_the_saved_address(django_app, clerk, customer, country):
+    UserAddress = get_model("address", "UserAddress")
+    UserAddress.objects.create(user=customer, first_name="Ada", last_name="Lovelace",
+                               line1="12 St James's Square", line4="London",
+                               postcode="SW1Y 4JH", country=country,
+                               is_default_for_billing=True)
+    url = ws_url("orders-workspace-customer-search")
+    found = django_app.get(f"{url}?q=ada", user=clerk).json["results"]
+    assert found[0]["address"] == {
+        "first_name": "Ada", "last_name": "Lovelace", "line1": "12 St James's Square",
+        "line2": "", "line3": "", "line4": "London", "state": "", "postcode": "SW1Y 4JH",
+        "country": country.pk, "phone": ""}
+
+
+def test_the_cart_shows_line_prices_in_every_language(django_app, clerk, product):
+    # In Italian the unit price and the line total were blank: the template formatted an
+    # amount that Django had already localised as text ("10,00").
+    italian = {"Accept-Language": "it"}
+    form = django_app.get(ws_url(CREATE), user=clerk, headers=italian).forms["ooe-cart-form"]
+    form["sku"] = "CUP-1"
+    form["quantity"] = "2"
+    page = form.submit("action", value="add", headers=italian)
+    cells = [cell.text_content().strip() for cell in page.pyquery("tr[data-line] td")]
+    assert cells[1] == "10,00\xa0€" and cells[4] == "20,00\xa0€"

@@ -168,11 +168,24 @@
             }
             var email = form.querySelector("input[name=email]");
             if (email) { email.value = ""; }
-            [["billing-first_name", item.first_name], ["billing-last_name", item.last_name]]
-                .forEach(function (pair) {
-                    var field = form.querySelector("[name='" + pair[0] + "']");
-                    if (field && !field.value) { field.value = pair[1] || ""; }
-                });
+            // The customer's saved address fills what the operator has not typed yet.
+            var saved = item.address || {};
+            var pairs = [["billing-first_name", saved.first_name || item.first_name],
+                         ["billing-last_name", saved.last_name || item.last_name],
+                         ["phone", saved.phone]];
+            Object.keys(saved).forEach(function (name) {
+                if (name !== "phone") { pairs.push(["billing-" + name, saved[name]]); }
+            });
+            pairs.forEach(function (pair) {
+                var field = form.querySelector("[name='" + pair[0] + "']");
+                if (field && !field.value && pair[1]) {
+                    field.value = pair[1];
+                    // Oscar's dashboard draws its selects with select2, which redraws on change.
+                    if (field.tagName === "SELECT") {
+                        field.dispatchEvent(new Event("change", {bubbles: true}));
+                    }
+                }
+            });
             send(refreshAction);  // prices and vouchers may depend on the customer
         }
 
