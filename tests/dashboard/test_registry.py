@@ -1,6 +1,7 @@
 """The permission registry and the route table describe the same actions, and each front end
 serves every route under its one name."""
 
+import pytest
 from django.urls import reverse
 
 from oscar_orders_ext import permissions
@@ -13,6 +14,7 @@ def test_every_route_is_an_action_of_the_registry_and_back():
     assert {route.name for route in ROUTES} == set(permissions.ACTIONS)
 
 
+@pytest.mark.wagtail
 def test_both_front_ends_serve_every_route_under_one_name_and_path():
     for route in ROUTES:
         kwargs = {name: ("1" if name in ("pk", "stage") else "x")

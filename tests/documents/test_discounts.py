@@ -9,6 +9,7 @@ from oscar.core.loading import get_model
 
 from oscar_orders_ext.documents.service import issue_invoice, order_content, render_document
 
+from ..wagtail.conftest import FRONT_ENDS
 from .conftest import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ def test_the_invoice_freezes_the_discount_and_its_rows_add_up(make_order):
         assert "Voucher SAVE10 · Ten percent off -€2.00" in flat(stored.read())
 
 
-@pytest.mark.parametrize("namespace", ["oscar_orders_ext_dashboard", "oscar_orders_ext_wagtail"])
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
 def test_the_order_page_totals_name_the_discount(django_app, viewer, make_order, namespace):
     from django.urls import reverse
 
