@@ -96,3 +96,23 @@ def test_a_funnel_holding_orders_needs_a_target(funnel, place_order):
     with pytest.raises(FunnelError, match="holds 1 order: choose the funnel it moves to"):
         delete_funnel(funnel)
     assert delete_funnel(spare) == 0
+
+
+def test_stages_named_after_their_state_speak_the_readers_language(db, django_app):
+    # An Italian merchant's boards showed "New", "Awaiting payment"…: the default funnel's
+    # stages are named in English when migrate creates them.
+    from django.contrib.auth import get_user_model
+    from django.utils import translation
+
+    from oscar_orders_ext.models import Funnel
+
+    funnel = Funnel.create_from_workflow("Shop", is_default=False)
+    new, held = funnel.stages.get(state="new"), funnel.stages.get(state="on_hold")
+    held.name = "Da richiamare"  # a name the shop gave stays as typed
+    held.save()
+    with translation.override("it"):
+        assert (new.display_name, held.display_name) == ("Nuovo", "Da richiamare")
+    admin = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
+    page = django_app.get(f"/dashboard/workspace/kanban/{funnel.slug}/", user=admin,
+                          headers={"Accept-Language": "it"})
+    assert [h.text.strip() for h in page.pyquery(".ooe-column h2")][:1] == ["Nuovo"]

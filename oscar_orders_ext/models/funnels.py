@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import app_settings
 from ..workflow import State, get_workflow
+
+
+
+@lru_cache(maxsize=256)
+def untranslated_state_label(state: str) -> str:
+    """A workflow state's label as written in the code (the workflow is fixed at start-up)."""
+    with translation.override(None):
+        return str(get_workflow().get_state(state).label)
 
 
 class FunnelQuerySet(models.QuerySet["Funnel"]):
@@ -94,6 +105,15 @@ class Stage(models.Model):
         if not get_workflow().has_state(self.state):
             raise ValidationError({"state": _("“%(state)s” is not a state of the workflow.")
                                    % {"state": self.state}})
+
+    @property
+    def display_name(self) -> str:
+        """The name shown: a stage still named after its state (as ``migrate`` and new funnels
+        create them) shows the state's label in the reader's language; a name the shop gave it
+        stays as typed."""
+        if self.name == untranslated_state_label(self.state):
+            return str(get_workflow().get_state(self.state).label)
+        return self.name
 
     @property
     def workflow_state(self) -> State:
