@@ -9,6 +9,7 @@ from django_tasks import task_backends
 from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks.exceptions import InvalidTaskBackendError
 from django.core import checks
+from django.utils.translation import gettext as _
 
 from .models import OrderProcess
 from .workflow import get_workflow
@@ -56,10 +57,11 @@ def check_background_tasks(app_configs: Any = None, **kwargs: Any) -> list[check
         return []  # django-tasks reports a broken TASKS setting itself
     if not isinstance(backend, ImmediateBackend):
         return []
+    # The one check a shop (not a workflow's developer) meets: in the shop's language.
     return [checks.Warning(
-        "Background exports, imports and bulk prints run inline in the web request: TASKS "
-        "uses ImmediateBackend while DEBUG is off.",
-        hint="Use django-tasks' database backend (django_tasks_db.DatabaseBackend) and run "
-             "'manage.py db_worker' (docs/deployment.md); silence oscar_orders_ext.W001 if "
-             "inline jobs are what you want.",
+        _("Background exports, imports and bulk prints run inline in the web request: TASKS "
+          "uses ImmediateBackend while DEBUG is off."),
+        hint=_("Use django-tasks' database backend (django_tasks_db.DatabaseBackend) and run "
+               "'manage.py db_worker' (docs/deployment.md); silence oscar_orders_ext.W001 if "
+               "inline jobs are what you want."),
         id="oscar_orders_ext.W001")]

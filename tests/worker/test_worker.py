@@ -191,3 +191,13 @@ def test_production_settings_running_jobs_inline_are_warned(settings, debug, bac
     assert [message.id for message in check_background_tasks()] == (
         ["oscar_orders_ext.W001"] if warned else [])
 
+
+
+def test_the_deployment_warning_is_in_the_shops_language(settings):
+    from django.utils import translation
+
+    settings.DEBUG, settings.TASKS = False, IMMEDIATE_BACKEND
+    with translation.override("it"):
+        (warning,) = check_background_tasks()
+    assert warning.msg.startswith("Esportazioni, importazioni e stampe in blocco")
+    assert "manage.py db_worker" in warning.hint
