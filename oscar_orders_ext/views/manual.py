@@ -178,8 +178,10 @@ class OrderCreateView(View):
         except ManualOrderError as refusal:
             context["shipping_error"] = refusal.message
             context["quote"] = manual.quote(basket, customer, manual.ShippingChoice())
-        # The select shows the method the totals were priced with, and only that one.
-        context["shipping_code"] = context["quote"].shipping_method.code
+        # One option selected: the hand-typed charge while the operator has chosen it (its
+        # charge may still be missing), else the method the totals were priced with.
+        if context["shipping_code"] != manual.MANUAL_SHIPPING:
+            context["shipping_code"] = context["quote"].shipping_method.code
         return context
 
     def respond(self, form: ManualOrderForm, *, basket: Any, customer: Any, error: str = "",

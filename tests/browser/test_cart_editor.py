@@ -97,11 +97,16 @@ def test_live_totals_equal_the_saved_orders_totals(live_server, page, make_staff
 
 
 @pytest.mark.wagtail
-def test_wagtail_shipping_charges_sit_beside_their_labels(live_server, page, make_staff):
+def test_wagtail_shipping_charges_sit_beside_their_labels(live_server, page, make_staff,
+                                                          product):
     with_wagtail_access(make_staff("phone-clerk", MANUAL_ORDER_PERMISSIONS))
     sign_in(page, live_server, "phone-clerk")
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(live_server.url + reverse("oscar_orders_ext_wagtail:orders-workspace-order-create"))
+    assert page.locator("#ooe-shipping-method").count() == 0  # no shipping before a cart
+    results = "[data-picker=product] [data-picker-results]"
+    pick(page, "#ooe-product-search", "espresso", results)
+    settled(page, lambda: page.locator(f"{results} button").first.click())
 
     for field in ("ooe-charge-excl", "ooe-charge-incl"):
         label = page.locator(f"label[for={field}]").bounding_box()
