@@ -20,7 +20,6 @@ from typing import Any, NamedTuple
 
 from django.db import connection, models
 from django_fsm import FSMField
-from oscar.core.loading import get_model
 
 from oscar_orders_ext.constants import OrderType, StockStatus, TimelineKind
 from oscar_orders_ext.models import Funnel, OrderProcess, TimelineEntry
@@ -28,14 +27,8 @@ from oscar_orders_ext.services.processes import StageLookup
 
 from .formats import ImportedOrder
 from .normalising import order_address_values
-from .writing import CustomerWriter, OrderWriter
-
-BillingAddress = get_model("order", "BillingAddress")
-Line = get_model("order", "Line")
-Order = get_model("order", "Order")
-OrderDiscount = get_model("order", "OrderDiscount")
-OrderNote = get_model("order", "OrderNote")
-ShippingAddress = get_model("order", "ShippingAddress")
+from .writing import (BillingAddress, CustomerWriter, Line, Order, OrderDiscount, OrderNote,
+                      OrderWriter, ShippingAddress)
 
 #: Orders per batch: one COPY per table and batch.
 BATCH_SIZE = 10_000
