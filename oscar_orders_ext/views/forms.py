@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from oscar_orders_ext.columns import BY_KEY
+from oscar_orders_ext.display import person_name
 from oscar_orders_ext.documents.service import BULK_PRINTABLE
 from oscar_orders_ext.models import OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
@@ -20,6 +21,21 @@ EXPORT_ACTIONS = {"export_xlsx": "xlsx", "export_csv": "csv"}
 #: The bulk action that prints one PDF with a document for every selected order.
 PRINT_ACTION = "print_documents"
 
+
+
+class OperatorChoiceField(forms.ModelChoiceField):
+    """Active staff who can be made responsible for orders, by full name as the workspace names
+    people everywhere (usernames only for staff without a name)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        user_model = get_user_model()
+        kwargs.setdefault("queryset", user_model.objects.filter(
+            is_staff=True, is_active=True).order_by("first_name", "last_name",
+                                                    user_model.USERNAME_FIELD))
+        super().__init__(**kwargs)
+
+    def label_from_instance(self, obj: Any) -> str:
+        return person_name(obj)
 
 class MoveForm(forms.Form):
     """A card dropped on a stage, or a transition button pressed."""
@@ -54,9 +70,7 @@ class BulkActionForm(forms.Form):
     action = forms.CharField(max_length=64)
     transition = forms.CharField(required=False, max_length=64)
     tag = forms.ModelChoiceField(queryset=Tag.objects.all(), required=False)
-    operator = forms.ModelChoiceField(
-        queryset=get_user_model().objects.filter(is_staff=True, is_active=True),
-        required=False)
+    operator = OperatorChoiceField(required=False)
     document = forms.ChoiceField(required=False, choices=[
         (kind.value, kind.label) for kind in BULK_PRINTABLE])
     # State changes (a transition, cancel): whether to email the customers; "" follows each

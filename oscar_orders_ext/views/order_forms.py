@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_class, get_model
@@ -19,6 +18,8 @@ from oscar.core.loading import get_class, get_model
 from oscar_orders_ext.constants import OrderType, PaymentStatus
 from oscar_orders_ext.models import Carrier, Funnel, Tag
 from oscar_orders_ext.services.order_details import ADDRESS_FIELDS
+
+from .forms import OperatorChoiceField
 
 BillingAddress = get_model("order", "BillingAddress")
 AbstractAddressForm = get_class("address.forms", "AbstractAddressForm")
@@ -47,9 +48,7 @@ class WorkflowFieldsForm(VersionedForm):
 
     payment_status = forms.ChoiceField(label=_("Payment status"), choices=PaymentStatus.choices)
     order_type = forms.ChoiceField(label=_("Order type"), choices=OrderType.choices)
-    operator = forms.ModelChoiceField(
-        label=_("Operator"), required=False, empty_label=_("Nobody"),
-        queryset=get_user_model().objects.filter(is_staff=True, is_active=True))
+    operator = OperatorChoiceField(label=_("Operator"), required=False, empty_label=_("Nobody"))
     funnel = forms.ModelChoiceField(label=_("Funnel"), queryset=Funnel.objects.all(),
                                     empty_label=None)
     tags = forms.ModelMultipleChoiceField(label=_("Tags"), required=False,

@@ -354,3 +354,17 @@ def test_a_funnel_without_a_stage_for_the_state_is_refused_with_the_reason(djang
     process = process_of(order)
     assert process.funnel == Funnel.objects.get_default() and process.stage is not None
     assert process.payment_status == "unpaid"  # all or nothing
+
+
+def test_operator_choices_name_people_as_the_workspace_does(make_staff):
+    # The selects listed usernames ("lena") where every other place says "Lena Schmidt".
+    from oscar_orders_ext.views.forms import BulkActionForm
+    from oscar_orders_ext.views.order_forms import WorkflowFieldsForm
+
+    lena = make_staff("lena")
+    lena.first_name, lena.last_name = "Lena", "Schmidt"
+    lena.save()
+    for field in (BulkActionForm().fields["operator"],
+                  WorkflowFieldsForm.base_fields["operator"]):
+        assert (lena.pk, "Lena Schmidt") in [(getattr(value, "value", value), label)
+                                             for value, label in field.choices]
