@@ -91,3 +91,15 @@ def test_export_jobs_belong_to_their_user_and_expire(django_app, cms_viewer, cms
     gone = django_app.get(wt_url("orders-export-download", pk=job.pk), user=cms_viewer,
                           status=410)
     assert "This export has expired." in gone.text and gone.pyquery(".w-header, #wagtail")
+
+
+@pytest.mark.parametrize("namespace", ["oscar_orders_ext_dashboard", "oscar_orders_ext_wagtail"])
+def test_the_expiry_date_ends_the_sentence_once(django_app, cms_viewer, namespace):
+    # "Available until Dec. 4, 2026, 2:06 p.m.." ended with two full stops.
+    from django.urls import reverse
+
+    job = ExportJob.objects.create(user=cms_viewer, status=ExportJob.Status.DONE,
+                                   expires_at=timezone.now() + timedelta(hours=48))
+    page = django_app.get(reverse(f"{namespace}:orders-export-job", kwargs={"pk": job.pk}),
+                          user=cms_viewer)
+    assert "Available until" in page.text and ".." not in page.pyquery("p").text()
