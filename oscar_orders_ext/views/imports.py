@@ -196,8 +196,12 @@ class ImportCommitView(ImportJobView):
         except ImportRefused as error:
             if wants_json(request):
                 return JsonResponse({"error": error.message}, status=409)
-            messages.error(request, error.message)
             job.refresh_from_db()
+            if job.status in (ImportJob.Status.RUNNING, ImportJob.Status.DONE):
+                # A second click on "Import" (or a reload of the POST): the job page already
+                # says how the first one went; an error over it would be false.
+                return redirect(self.url("orders-import-job", pk=job.pk))
+            messages.error(request, error.message)
             return self.page(request, job, refusal=error.message, status=409)
         if job.status == ImportJob.Status.RUNNING:
             messages.info(request, _("Importing %(count)d orders in the background.")

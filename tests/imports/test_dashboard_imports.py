@@ -75,9 +75,13 @@ def test_upload_preview_then_commit_creates_the_orders(django_app, importer):
     job.refresh_from_db()
     assert (job.status, job.result["orders_created"], job.uploaded_by) == ("done", 2, importer)
 
-    # The same dry run cannot be committed twice.
-    again = post(django_app, ws_url("orders-import-commit", pk=job.pk), importer, status=409)
-    assert "already been imported" in again.text
+    # The same dry run cannot be committed twice; a second click (double-click, reload) shows
+    # the job's result, not a false "already imported" error over a successful import.
+    again = post(django_app, ws_url("orders-import-commit", pk=job.pk), importer, status=302)
+    assert again["Location"] == ws_url("orders-import-job", pk=job.pk)
+    shown = again.follow()
+    assert "already been imported" not in shown.text
+    assert "2 orders created" in shown.pyquery(".ooe-import-result").text()
     assert Order.objects.count() == 2
 
 
