@@ -51,6 +51,16 @@ def visible_processes(user: Any) -> QuerySet[OrderProcess]:
     return processes.filter(order_id__in=partner_orders)
 
 
+#: Snapshot columns whose values in use the filter panel lists (``distinct_values``).
+LISTED_VALUES = ("currency", "payment_method", "shipping_method", "source")
+
+
+def forget_listed_values() -> None:
+    """Drop the cached lists of values in use, after a change that brings new ones in bulk
+    (an import), so the filter panel offers them at once."""
+    cache.delete_many([f"oscar_orders_ext:values:{name}" for name in LISTED_VALUES])
+
+
 def distinct_values(field_name: str) -> list[str]:
     """Values in use for a snapshot column (currency, methods, source), cached briefly."""
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from oscar_orders_ext import selectors
 from oscar_orders_ext.conf import app_settings
 
 from .pgcopy import CopyOrderWriter
@@ -50,6 +51,7 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
         result.order_ids = writer.order_ids
         result.customers_created = writer.customers.created
         result.customers_updated = writer.customers.updated
+        transaction.on_commit(selectors.forget_listed_values)
     return result
 
 

@@ -276,3 +276,15 @@ def test_command_prints_dry_run_and_commits(tmp_path: Any) -> None:
     bad.write_bytes(b"%PDF")
     with pytest.raises(CommandError):
         call_command("orders_import", str(bad), stdout=out)
+
+
+@pytest.mark.django_db
+def test_the_filter_panel_offers_an_imports_new_values_at_once(
+        django_capture_on_commit_callbacks) -> None:
+    # The source and payment-method choices lagged minutes behind an import (cached lists).
+    from oscar_orders_ext.selectors import distinct_values
+
+    assert "import:shopify" not in distinct_values("source")  # cached now
+    with django_capture_on_commit_callbacks(execute=True):
+        commit_import(plan_import(csv_bytes(two_orders()), "orders_export.csv"))
+    assert "import:shopify" in distinct_values("source")
