@@ -118,3 +118,12 @@ def test_users_without_order_permissions_get_403_and_others_404(django_app, cms_
     django_app.get(page_of(order), user=cms_outsider, status=403)
     django_app.get(wt_url("orders-workspace-order", number="NO-SUCH"), user=cms_viewer,
                    status=404)
+
+
+def test_destructive_moves_look_destructive(django_app, cms_operator, order):
+    # Every Wagtail state button was the same teal; Cancel and "Flag an error" are red as in
+    # the dashboard.
+    page = django_app.get(page_of(order), user=cms_operator)
+    summaries = {summary.text().strip(): summary.attr("class")
+                 for summary in page.pyquery("#ooe-transitions summary, details summary").items()}
+    assert " no" in summaries["Cancel"] and " no" not in summaries["Confirm"]
