@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from oscar_orders_ext.views.forms import BulkActionForm
 from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.services.bulk import customers_to_email, resolve_action, run_bulk_action
 from oscar_orders_ext.services.transitions import notifies_by_default, transition_order
+
+from .wagtail.conftest import FRONT_ENDS, with_wagtail_access
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +60,15 @@ def test_the_bulk_form_reads_the_notify_choice(posted, expected):
     form = BulkActionForm({"action": "cancel", "selected": "1", "notify": posted})
     assert form.is_valid(), form.errors
     assert form.cleaned_data["notify"] is expected
+
+
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_the_bulk_bar_asks_whether_to_email_the_customers(django_app, namespace, make_staff,
+                                                         confirmed):
+    # Bulk state changes and cancels emailed customers without offering the choice.
+    editor = with_wagtail_access(make_staff("bulk-editor", ["view_orderprocess",
+                                                            "bulk_edit_orders"]))
+    page = django_app.get(reverse(f"{namespace}:orders-workspace"), user=editor)
+    select = page.pyquery("select[name=notify]")
+    assert select.attr("data-for") == "transition cancel"
+    assert [option.get("value") for option in select.find("option")] == ["", "yes", "no"]

@@ -112,6 +112,7 @@ class OrderTableView(WorkspaceMixin, TemplateView):
             "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": common.workflow_transition_choices(),
+            "bulk_notify_choices": BulkActionForm.base_fields["notify"].choices,
             "bulk_documents": common.bulk_document_choices(),
             "order_namespace": self.url_namespace,
             "tags": Tag.objects.all(),

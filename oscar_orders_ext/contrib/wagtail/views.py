@@ -34,7 +34,7 @@ from oscar_orders_ext.views import imports as import_views
 from oscar_orders_ext.views import manual as manual_views
 from oscar_orders_ext.views import orders as order_views
 from oscar_orders_ext.views.common import wants_json
-from oscar_orders_ext.views.forms import SavedViewForm
+from oscar_orders_ext.views.forms import BulkActionForm, SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.workflow import get_workflow
@@ -248,6 +248,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
             **permissions.flags(self.request.user, allows),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": common.workflow_transition_choices(),
+            "bulk_notify_choices": BulkActionForm.base_fields["notify"].choices,
             "bulk_documents": common.bulk_document_choices(),
             "tags": Tag.objects.all(),
             "operators": selectors.operator_choices()[1:],
