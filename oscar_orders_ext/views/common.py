@@ -339,7 +339,8 @@ def move(form: Any, user: Any) -> MoveOutcome:
                                    expected_version=version)
         else:
             result = transition_order(process, form.cleaned_data["transition"], user=user,
-                                      note=note, expected_version=version)
+                                      note=note, expected_version=version,
+                                      notify_customer=form.cleaned_data["notify_customer"])
     except OrderConflict as error:
         return MoveOutcome(ok=False, message=error.message, status=409, process=process,
                            conflict=True)

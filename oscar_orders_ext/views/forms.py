@@ -47,6 +47,10 @@ class MoveForm(forms.Form):
     version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                            label=_("Note (internal)"))
+    # A confirmation page asks whether to email the customer; a Kanban drop does not (the
+    # target state's default applies), which ``notify_asked`` tells apart from "unticked".
+    notify = forms.BooleanField(required=False, label=_("Notify the customer"))
+    notify_asked = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, processes: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,6 +61,8 @@ class MoveForm(forms.Form):
         data = super().clean()
         if not data.get("stage") and not data.get("transition"):
             raise forms.ValidationError(_("Choose a stage or an action."))
+        # None: the target state's default (``notify_customer`` of the transition service).
+        data["notify_customer"] = data.get("notify") if data.get("notify_asked") else None
         return data
 
 

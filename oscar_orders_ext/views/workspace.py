@@ -25,7 +25,7 @@ from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.exports.service import ExportOptions
 from oscar_orders_ext.services import preferences
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
-from oscar_orders_ext.services.transitions import available_transitions
+from oscar_orders_ext.services.transitions import available_transitions, notifies_by_default
 from oscar_orders_ext.workflow import get_workflow
 
 from . import common
@@ -198,7 +198,8 @@ class MoveOrderView(CardsMixin, View):
         return render(request, self.confirm_template, {
             "process": process, "option": options[name],
             "form": MoveForm(initial={"order": process.order_id, "transition": name,
-                                      "version": process.version}),
+                                      "version": process.version, "notify_asked": True,
+                                      "notify": notifies_by_default(options[name].target)}),
             "next": safe_next(request, self.url("orders-workspace")),
         })
 

@@ -270,3 +270,23 @@ def test_a_row_offers_cancel_only_where_the_order_can_be_cancelled(django_app, m
                    if row.find(".ooe-row-cancel")]
     # A shipped order is not final, yet it can no longer be cancelled: no dead button.
     assert with_cancel == ["NEW00000"]
+
+
+def test_a_row_cancel_asks_whether_to_email_the_customer(
+        django_app, make_staff, django_capture_on_commit_callbacks):
+    # The row's Cancel emailed the customer with no choice offered.
+    from django.core import mail
+
+    from oscar_orders_ext.services.transitions import notifies_by_default
+
+    bulk_orders(1, prefix="NEW")
+    editor = make_staff("row-canceller", WORKSPACE_EDITOR)
+    table = django_app.get(ws_url("orders-workspace"), user=editor)
+    confirm = table.click(href="transition=cancel", index=0)
+    form = next(f for f in confirm.forms.values() if "notify" in f.fields)
+    assert form["notify"].checked == notifies_by_default("cancelled") is True
+    form["notify"] = False
+    with django_capture_on_commit_callbacks(execute=True):
+        form.submit().follow()
+    assert OrderProcess.objects.get(number="NEW00000").state == "cancelled"
+    assert mail.outbox == []

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.urls import reverse
 
@@ -91,6 +93,17 @@ def refused(answer: Any, anonymous: bool) -> bool:
     return "login" in location or location.rstrip("/").endswith("/cms")
 
 
+def close_quietly(answer: Any) -> None:
+    """Close a response's file without Django's ``request_finished`` closing the database
+    connection of the test's transaction (as the test client itself avoids; on PostgreSQL
+    every later query would fail)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        answer.close()
+    finally:
+        request_finished.connect(close_old_connections)
+
+
 def mismatches(namespace: str, users: dict[str, Any], number: str,
                allows: Callable[[Any, str], bool]) -> list[str]:
     found = []
@@ -102,7 +115,7 @@ def mismatches(namespace: str, users: dict[str, Any], number: str,
             if namespace == DASHBOARD and route.key == "results":
                 continue  # Wagtail's in-place refresh only
             answer = client.get(address(namespace, route, number))
-            answer.close()  # exports and downloads answer with files
+            close_quietly(answer)  # exports and downloads answer with files
             expected = user is not None and allows(user, route.name)
             if refused(answer, anonymous=user is None) == expected:
                 found.append(f"{kind}: {route.name} answered {answer.status_code} "
