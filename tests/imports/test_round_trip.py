@@ -252,3 +252,13 @@ def test_tags_and_tracking_codes_longer_than_their_columns_are_row_errors(orders
     plan = plan_import(buffer.getvalue().encode(), "edited.csv")
     assert [(e.row, e.column) for e in plan.errors] == [(2, "Tags"), (3, "Tracking")]
     assert all("at most" in e.reason for e in plan.errors)
+
+
+def test_an_xlsx_dry_run_names_no_delimiter(django_app, merchant, orders):
+    # The summary of a spreadsheet said 'Encoding …, delimiter "–"': a CSV detail.
+    page = django_app.get(ws_url("orders-import"), user=merchant)
+    form = next(form for form in page.forms.values() if "file" in form.fields)
+    form["file"] = Upload("orders.xlsx", edit_xlsx(exported("xlsx"), {
+        "RT00000": {"State": "Cancelled"}}), "application/octet-stream")
+    preview = form.submit().follow()
+    assert "Cancelled" in preview.text and "delimiter" not in preview.text
