@@ -262,9 +262,8 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
         if state_labels:
             row.state_label = state_labels.get(row.state, row.state)
             row.state_colour = state.colour if state is not None else ""
-            stage = row.stage if row.stage_id else None
-            row.stage_note = (stage.display_name if stage and stage.display_name != row.state_label
-                              else "")
+            stage_name = row.stage.display_name if row.stage_id else ""
+            row.stage_note = stage_name if stage_name != row.state_label else ""
         if payment_labels:
             row.payment_label = payment_labels.get(row.payment_status, row.payment_status)
         if "products" in shown:

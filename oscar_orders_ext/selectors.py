@@ -272,15 +272,19 @@ class OrderFilter(django_filters.FilterSet):
         return queryset
 
 
+def operators() -> QuerySet[Any]:
+    """The staff who can be made responsible for orders (active staff), by name."""
+    user_model = get_user_model()
+    return user_model.objects.filter(is_staff=True, is_active=True).order_by(
+        "first_name", "last_name", user_model.USERNAME_FIELD)
+
+
 def operator_choices() -> list[tuple[str, str]]:
     """Staff users who can be made responsible for orders, plus "unassigned" (cached for a
     minute: every workspace page lists them twice, in the filters and the bulk bar)."""
 
     def load() -> list[tuple[str, str]]:
-        user_model = get_user_model()
-        staff = user_model.objects.filter(is_staff=True, is_active=True).order_by(
-            "first_name", "last_name", user_model.USERNAME_FIELD)
-        return [(str(user.pk), person_name(user)) for user in staff]
+        return [(str(user.pk), person_name(user)) for user in operators()]
 
     return [(UNASSIGNED, str(_("Unassigned")))] + (cache.get_or_set(
         "oscar_orders_ext:operators", load, 60) or [])

@@ -23,6 +23,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from oscar_orders_ext import selectors
 from oscar_orders_ext.columns import BY_KEY
 from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exports.writers import FORMULA_PREFIXES
@@ -70,8 +71,7 @@ class RoundTripContext:
         """Staff users by case-folded username, email and full name (what exports write)."""
         if self._staff is None:
             staff: dict[str, Any] = {}
-            users = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("pk")
-            for user in users:
+            for user in selectors.operators().order_by("pk"):
                 for key in (user.get_full_name(), user.email, user.get_username()):
                     if key:
                         staff[key.strip().casefold()] = user  # later keys win: username last

@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from oscar_orders_ext import selectors
 from oscar_orders_ext.columns import BY_KEY
 from oscar_orders_ext.display import person_name
 from oscar_orders_ext.documents.service import BULK_PRINTABLE
@@ -28,14 +28,12 @@ class OperatorChoiceField(forms.ModelChoiceField):
     people everywhere (usernames only for staff without a name)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        user_model = get_user_model()
-        kwargs.setdefault("queryset", user_model.objects.filter(
-            is_staff=True, is_active=True).order_by("first_name", "last_name",
-                                                    user_model.USERNAME_FIELD))
+        kwargs.setdefault("queryset", selectors.operators())
         super().__init__(**kwargs)
 
     def label_from_instance(self, obj: Any) -> str:
         return person_name(obj)
+
 
 class MoveForm(forms.Form):
     """A card dropped on a stage, or a transition button pressed."""

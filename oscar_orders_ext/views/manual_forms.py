@@ -18,6 +18,8 @@ from oscar_orders_ext.services.manual_orders import (MANUAL_SHIPPING, ManualOrde
                                                      payment_methods)
 from oscar_orders_ext.workflow import get_workflow
 
+from .forms import OperatorChoiceField
+
 BillingAddress = get_model("order", "BillingAddress")
 ShippingAddress = get_model("order", "ShippingAddress")
 
@@ -85,9 +87,7 @@ class ManualOrderForm(forms.Form):
     payment_method = forms.ChoiceField(label=_("Payment method"))
     paid = forms.BooleanField(label=_("Already paid"), required=False)
     initial_state = forms.ChoiceField(label=_("Initial state"))
-    operator = forms.ModelChoiceField(
-        label=_("Operator"), required=False,
-        queryset=get_user_model().objects.filter(is_staff=True, is_active=True))
+    operator = OperatorChoiceField(label=_("Operator"), required=False)
     note = forms.CharField(label=_("Internal note"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
     send_confirmation = forms.BooleanField(
