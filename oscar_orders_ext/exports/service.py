@@ -449,10 +449,20 @@ def _write_xlsx(options: ExportOptions, user: Any, target: Any,
 
 # --- Background jobs ------------------------------------------------------------------------
 
+def exceeds_sync_limit(options: ExportOptions, user: Any) -> bool:
+    """Whether an export has more orders than a request writes inline.
+
+    Counts at most one order past the limit, so the request costs the same whatever the size
+    of the export; the worker counts the whole export (``run_export``).
+    """
+    limit = app_settings.EXPORT_SYNC_LIMIT
+    matching = export_queryset(options, user).order_by().values("pk")[:limit + 1]
+    return matching.count() > limit
+
+
 def start_export(options: ExportOptions, user: Any) -> ExportJob:
     """Create a background export job and schedule it after the transaction commits."""
-    job = ExportJob.objects.create(user=user, params=asdict(options),
-                                   total=export_queryset(options, user).count())
+    job = ExportJob.objects.create(user=user, params=asdict(options))
     transaction.on_commit(lambda: run_export_task.enqueue(job.pk))
     return job
 
@@ -461,7 +471,9 @@ def run_export(job_id: int) -> ExportJob:
     """Write a job's file into Django storage, reporting progress as chunks complete."""
     job = ExportJob.objects.select_related("user").get(pk=job_id)
     options = ExportOptions(**job.params)
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING)
+    # Counted here, not in the request that asked for the job, so that request stays short.
+    job.total = export_queryset(options, job.user).count()
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, total=job.total)
 
     def progress(done: int) -> None:
         ExportJob.objects.filter(pk=job.pk).update(done=done)

@@ -13,9 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.exports.service import (ExportOptions, csv_stream, export_queryset,
+from oscar_orders_ext.exports.service import (ExportOptions, csv_stream, exceeds_sync_limit,
                                               start_export, write_export)
 from oscar_orders_ext.models import ColumnPreference, ExportJob
 
@@ -46,11 +45,9 @@ def export_response(request: HttpRequest, options: ExportOptions, *,
                     url_namespace: str) -> HttpResponse:
     """The file itself for a small export, or a background job for a large one, followed on
     the job page of the front end named by ``url_namespace``."""
-    count = export_queryset(options, request.user).count()
-    if count > app_settings.EXPORT_SYNC_LIMIT:
+    if exceeds_sync_limit(options, request.user):
         job = start_export(options, request.user)
-        messages.info(request, _("Exporting %(count)d orders in the background.")
-                      % {"count": count})
+        messages.info(request, _("Exporting the orders in the background."))
         return redirect(reverse(f"{url_namespace}:orders-export-job", kwargs={"pk": job.pk}))
     if options.format == "csv":
         response = StreamingHttpResponse(csv_stream(options, request.user),

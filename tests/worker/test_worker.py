@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -55,9 +57,16 @@ def test_a_large_export_waits_for_the_worker_then_is_downloadable(django_app, vi
     settings.TASKS = DATABASE_BACKEND
     settings.OSCAR_ORDERS_EXT_EXPORT_SYNC_LIMIT = 2
     bulk_orders(5)
-    response = django_app.get(f"{ws_url('orders-workspace-export')}?format=csv", user=viewer)
+    with CaptureQueriesContext(connection) as request_queries:
+        response = django_app.get(f"{ws_url('orders-workspace-export')}?format=csv",
+                                  user=viewer)
     job = ExportJob.objects.get()
     assert job.status == ExportJob.Status.PENDING  # the request only queued it
+    # The request counts no further than the limit, whatever the export's size: the worker
+    # counts the rest, so the request stays short at 100,000 orders.
+    counts = [q["sql"] for q in request_queries.captured_queries if "COUNT(" in q["sql"]]
+    assert counts and all("LIMIT 3" in sql for sql in counts)
+    assert job.total == 0
     assert DBTaskResult.objects.ready().count() == 1
     waiting = django_app.get(response["Location"], user=viewer,
                              headers={"Accept": "application/json"}).json
@@ -67,7 +76,7 @@ def test_a_large_export_waits_for_the_worker_then_is_downloadable(django_app, vi
 
     status = django_app.get(response["Location"], user=viewer,
                             headers={"Accept": "application/json"}).json
-    assert (status["status"], status["done"]) == ("done", 5)
+    assert (status["status"], status["done"], status["total"]) == ("done", 5, 5)
     assert django_app.get(status["download"], user=viewer).body.count(b"\n") == 6
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
 

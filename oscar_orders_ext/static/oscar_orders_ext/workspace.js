@@ -214,7 +214,8 @@
                 .then(function (response) { return response.json(); })
                 .then(function (job) {
                     if (bar) { bar.style.width = job.progress + "%"; bar.textContent = job.progress + "%"; }
-                    if (job.status === "done" || job.status === "failed") { window.location.reload(); return; }
+                    // A new status brings new words (the worker's count, the download): reload.
+                    if (job.status !== box.dataset.status) { window.location.reload(); return; }
                     window.setTimeout(poll, 1500);
                 });
         }, 1000);
