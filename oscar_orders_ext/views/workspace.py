@@ -139,6 +139,7 @@ class KanbanView(WorkspaceMixin, TemplateView):
         context.update({"funnel": funnel, "board": board,
                         "export_query": common.board_query(self.filter_query(), funnel),
                         "move_url": self.url("orders-workspace-move"),
+                        "order_namespace": self.url_namespace,
                         "stages": [column.stage for column in board]})
         return context
 
@@ -152,8 +153,8 @@ class CardsMixin(SkinMixin):
     def render_cards(self, cards: list[OrderProcess], stages: Any = None) -> str:
         """Kanban cards of this front end, as HTML."""
         return render_to_string(self.cards_template, {
-            "cards": cards, "stages": stages, "move_url": self.url("orders-workspace-move")},
-            request=self.request)
+            "cards": cards, "stages": stages, "move_url": self.url("orders-workspace-move"),
+            "order_namespace": self.url_namespace}, request=self.request)
 
 
 class StageCardsView(CardsMixin, WorkspaceMixin, View):

@@ -100,9 +100,11 @@ def test_the_no_javascript_move_control_redirects_with_a_message(django_app, cms
                                                                  place_order):
     process = OrderProcess.objects.get(order=place_order())
     page = board(django_app, cms_editor)
-    form = next(f for f in page.forms.values()
-                if f.action.endswith("/move/") and f["order"].value == str(process.order_id))
-    form["stage"] = str(process.funnel.stages.get(state="processing").pk)
+    choices = page.click(href=f"/move/\\?order={process.order_id}$")
+    processing = process.funnel.stages.get(state="processing")
+    form = next(f for f in choices.forms.values()
+                if f.action.endswith("/move/") and f.get("stage", default=None) is not None
+                and f["stage"].value == str(processing.pk))
     answer = form.submit(status=302)
     assert answer.location.startswith(wt_url("orders-workspace-kanban", funnel=process.funnel.slug))
     assert OrderProcess.objects.get(pk=process.pk).state == "processing"

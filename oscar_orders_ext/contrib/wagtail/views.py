@@ -298,6 +298,7 @@ class KanbanView(WorkspacePageMixin, TemplateView):
         context.update(self.common_context())
         context["export_query"] = common.board_query(context["query_string"], self.funnel)
         context.update({"funnel": self.funnel, "board": board,
+                        "order_namespace": NAMESPACE,
                         "stages": [column.stage for column in board],
                         **permissions.flags(self.request.user, allows)})
         return context
