@@ -30,7 +30,8 @@ from oscar.core.loading import get_model
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
 from .display import person_name
-from .models import BoardPreference, Funnel, OrderProcess, ProcessTally, Shipment, Stage, Tag, TimelineEntry
+from .models import (BoardPreference, Funnel, OrderProcess, ProcessTally, Shipment, Stage, Tag,
+                     TimelineEntry)
 from .workflow import State, get_workflow
 
 Line = get_model("order", "Line")
