@@ -113,6 +113,7 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-move", CHANGE_STATE),
     _staff("orders-workspace-bulk", BULK_EDIT, reads_orders=True),
     _own("orders-workspace-columns"),
+    _own("orders-workspace-fold"),
     _own("orders-workspace-saved-view-create"),
     _own("orders-workspace-saved-view-delete"),
     _orders("orders-workspace-export"),

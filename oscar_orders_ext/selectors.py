@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -30,7 +30,8 @@ from oscar.core.loading import get_model
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
 from .display import person_name
-from .models import Funnel, OrderProcess, ProcessTally, Shipment, Stage, Tag, TimelineEntry
+from .models import (BoardPreference, Funnel, OrderProcess, ProcessTally, Shipment, Stage, Tag,
+                     TimelineEntry)
 from .workflow import State, get_workflow
 
 Line = get_model("order", "Line")
@@ -431,6 +432,8 @@ class KanbanColumn:
     count: int
     totals: list[CurrencyTotal]
     cards: list[OrderProcess] = field(default_factory=list)
+    #: Whether the user folded this column (drawn narrow, its cards hidden; still a drop zone).
+    folded: bool = False
 
     @property
     def has_more(self) -> bool:
@@ -484,9 +487,19 @@ def cards_of(processes: QuerySet[OrderProcess], stages: Sequence[Stage]) -> list
     return cards
 
 
-def kanban(order_filter: OrderFilter, funnel: Funnel, *, per_stage: int = 20
+def folded_stages(user: Any, funnel: Funnel) -> set[int]:
+    """The stages ``user`` folded on the board of ``funnel`` (none for anonymous users)."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    preference = BoardPreference.objects.filter(user=user, funnel=funnel).first()
+    return set(preference.collapsed_stages) if preference else set()
+
+
+def kanban(order_filter: OrderFilter, funnel: Funnel, *, per_stage: int = 20,
+           folded: Collection[int] = ()
            ) -> list[KanbanColumn]:
-    """The board of ``funnel``: a column per stage with its count, totals and first cards."""
+    """The board of ``funnel``: a column per stage with its count, totals and first cards;
+    the stages in ``folded`` are marked folded."""
     stages = list(funnel.stages.order_by("position", "pk"))
     in_funnel = order_filter.qs.filter(funnel=funnel)
     counts: dict[int | None, int] = defaultdict(int)
@@ -506,7 +519,7 @@ def kanban(order_filter: OrderFilter, funnel: Funnel, *, per_stage: int = 20
     return [KanbanColumn(stage=stage, count=counts.get(stage.pk, 0),
                          totals=[CurrencyTotal(c or "?", a, n) for c, (a, n)
                                  in sorted(totals.get(stage.pk, {}).items())],
-                         cards=cards.get(stage.pk, []))
+                         cards=cards.get(stage.pk, []), folded=stage.pk in folded)
             for stage in stages]
 
 

@@ -221,9 +221,25 @@ class TestSetUp:
         assert voucher.is_active() and voucher.offers.count() == 1
         assert Site.objects.get_current().domain == data.SITE_DOMAIN
         assert "demo@example.com / demo (username demo)" in output
+        assert set(get_model("payment", "SourceType").objects.values_list("code", flat=True)
+                   ) >= {"card", "bank-transfer"}
         seed(orders=0)  # a second run adds nothing
         assert get_model("voucher", "Voucher").objects.count() == 1
         assert Carrier.objects.count() == len(data.CARRIERS)
+
+    def test_demo_orders_are_paid_with_a_payment_method_on_both_paths(self) -> None:
+        # The payment method filter and column were empty on the demo shop.
+        from oscar_orders_ext.selectors import distinct_values, forget_listed_values
+
+        seed(orders=12, seed=5)  # through Oscar's checkout
+        seed(orders=20, bulk_threshold=5, batch_size=10, seed=6)  # bulk inserts
+        processes = OrderProcess.objects.all()
+        assert processes.count() == 32 and not processes.filter(payment_method="").exists()
+        assert get_model("payment", "Source").objects.count() == 32
+        forget_listed_values()
+        assert "Card" in distinct_values("payment_method")
+        wholesale = processes.filter(funnel__name=data.WHOLESALE_FUNNEL)
+        assert set(wholesale.values_list("payment_method", flat=True)) <= {"Bank transfer"}
 
 
 class TestBulkPath:

@@ -17,6 +17,7 @@ VIEWS = {
     "move": ("move_view", _VIEWS + "MoveOrderView"),
     "bulk": ("bulk_view", _VIEWS + "BulkActionView"),
     "columns": ("columns_view", _VIEWS + "ColumnPreferenceView"),
+    "fold": ("fold_view", _VIEWS + "FoldStageView"),
     "saved-view-create": ("saved_view_create", _VIEWS + "SavedViewCreateView"),
     "saved-view-delete": ("saved_view_delete", _VIEWS + "SavedViewDeleteView"),
     "export": ("export_view", _VIEWS + "ExportView"),

@@ -47,6 +47,10 @@ class ColumnPreferenceView(DashboardMixin, workspace.ColumnPreferenceView):
     pass
 
 
+class FoldStageView(DashboardMixin, workspace.FoldStageView):
+    pass
+
+
 class SavedViewCreateView(DashboardMixin, workspace.SavedViewCreateView):
     pass
 

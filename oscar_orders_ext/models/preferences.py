@@ -1,4 +1,4 @@
-"""What each user keeps of the table: chosen columns and saved views."""
+"""What each user keeps of the workspace: chosen columns, saved views, folded board columns."""
 
 from __future__ import annotations
 
@@ -39,3 +39,20 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BoardPreference(models.Model):
+    """How a user keeps one funnel's board: the stages whose columns are folded."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+", verbose_name=_("user"))
+    funnel = models.ForeignKey("oscar_orders_ext.Funnel", on_delete=models.CASCADE,
+                               related_name="+", verbose_name=_("funnel"))
+    #: Primary keys of the folded stages (a deleted stage's key is simply never drawn).
+    collapsed_stages = models.JSONField(_("folded columns"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("board preference")
+        verbose_name_plural = _("board preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "funnel"],
+                                               name="ooe_board_preference_once")]

@@ -1,10 +1,12 @@
-"""What each user keeps of the workspace: the table's columns and saved views."""
+"""What each user keeps of the workspace: the table's columns, saved views, folded columns."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from oscar_orders_ext.models import ColumnPreference, SavedView
+from django.db import transaction
+
+from oscar_orders_ext.models import BoardPreference, ColumnPreference, SavedView, Stage
 
 
 def remember_columns(user: Any, columns: list[str]) -> None:
@@ -26,3 +28,18 @@ def save_view(user: Any, *, name: str, query: str, shared: bool, columns: list[s
 def delete_saved_view(saved: SavedView) -> None:
     """Delete a saved view (its owner's decision: the caller checks)."""
     saved.delete()
+
+
+def fold_stage(user: Any, stage: Stage, folded: bool) -> list[int]:
+    """Fold (or unfold) a stage's column on ``user``'s board of its funnel; the folded stages
+    of that board afterwards."""
+    with transaction.atomic():
+        preference, _created = BoardPreference.objects.select_for_update().get_or_create(
+            user=user, funnel_id=stage.funnel_id)
+        kept = [pk for pk in preference.collapsed_stages if pk != stage.pk]
+        if folded:
+            kept.append(stage.pk)
+        preference.collapsed_stages = kept
+        preference.save(update_fields=["collapsed_stages"])
+    return kept
+

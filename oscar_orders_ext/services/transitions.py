@@ -242,15 +242,73 @@ def transition_order(order: OrderLike, name: str, *, user: Any = None, note: str
 
 
 def move_to_stage(order: OrderLike, stage: Stage, *, user: Any = None, note: str = "",
-                  expected_version: int | None = None) -> TransitionResult:
-    """Move an order to a stage of its funnel (a Kanban drop), transitioning if needed."""
+                  expected_version: int | None = None, notify_customer: bool | None = None
+                  ) -> TransitionResult:
+    """Move an order to a stage of its funnel (a Kanban drop), transitioning if needed.
+    ``notify_customer`` None follows the target state's default."""
     with locked_process(order, expected_version=expected_version) as process:
         if stage.funnel_id != process.funnel_id:
             raise TransitionNotAllowed(_("Stage “%(stage)s” belongs to another funnel.")
                                        % {"stage": stage.name})
         if stage.state == process.state:
             return _change_stage(process, stage, user=user, note=note)
-        return _perform_to_state(process, stage.state, user=user, note=note, stage=stage)
+        return _perform_to_state(process, stage.state, user=user, note=note, stage=stage,
+                                 notify_customer=notify_customer)
+
+
+@dataclass(frozen=True)
+class StageMove:
+    """A stage the order may be moved to now, and the transition that takes it there (None
+    when the stage holds the order's current state: only the stage changes)."""
+
+    stage: Stage
+    option: TransitionOption | None = None
+
+    @property
+    def confirm(self) -> bool:
+        """Whether the move asks first (the transition's ``confirm``: cancel, refund)."""
+        return bool(self.option and self.option.confirm)
+
+    @property
+    def style(self) -> str:
+        """The transition's style (``danger`` for destructive moves), else ``secondary``."""
+        return self.option.style if self.option else "secondary"
+
+
+def _stage_move(process: OrderProcess, stage: Stage, user: Any) -> StageMove | None:
+    if stage.state == process.state:
+        return StageMove(stage=stage)
+    # The same candidate, in the same order, as move_to_stage would take.
+    for candidate in transitions_to_state(process, stage.state):
+        try:
+            _check(process, candidate, user)
+        except OrderWorkflowError:
+            continue
+        return StageMove(stage=stage, option=_option(candidate))
+    return None
+
+
+def stage_moves(process: OrderProcess, user: Any = None) -> list[StageMove]:
+    """The stages of the order's funnel that ``move_to_stage`` would accept now for ``user``
+    (the workflow's moves whose conditions hold and permissions are granted), in board order,
+    without the stage the order is in: what "Move to…" offers."""
+    if process.funnel_id is None:
+        return []
+    moves = []
+    for stage in process.funnel.stages.all():
+        if stage.pk == process.stage_id:
+            continue
+        found = _stage_move(process, stage, user)
+        if found is not None:
+            moves.append(found)
+    return moves
+
+
+def stage_move(process: OrderProcess, stage: Stage, user: Any = None) -> StageMove | None:
+    """The move to one ``stage`` as :func:`stage_moves` describes it; None if refused."""
+    if stage.funnel_id != process.funnel_id or stage.pk == process.stage_id:
+        return None
+    return _stage_move(process, stage, user)
 
 
 def transitions_to_state(process: OrderProcess, target: str) -> list[Transition]:

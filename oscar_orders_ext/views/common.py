@@ -30,7 +30,7 @@ from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
 from oscar_orders_ext.services import preferences
 from oscar_orders_ext.services.bulk import BulkReport, resolve_action, run_bulk_action
-from oscar_orders_ext.services.transitions import move_to_stage, transition_order
+from oscar_orders_ext.services.transitions import move_to_stage, stage_move, transition_order
 
 PAGE_SIZES = (25, 50, 100)
 CARDS_PER_STAGE = 10
@@ -232,9 +232,12 @@ def bulk_document_choices() -> list[tuple[str, str]]:
     return [(kind.value, str(kind.label)) for kind in BULK_PRINTABLE]
 
 
-def board(order_filter: selectors.OrderFilter, funnel: Funnel) -> list[selectors.KanbanColumn]:
-    """The Kanban board of ``funnel``: its columns with their first cards, ready to draw."""
-    columns = selectors.kanban(order_filter, funnel, per_stage=CARDS_PER_STAGE)
+def board(order_filter: selectors.OrderFilter, funnel: Funnel, user: Any = None
+          ) -> list[selectors.KanbanColumn]:
+    """The Kanban board of ``funnel``: its columns with their first cards, ready to draw, the
+    columns ``user`` folded marked so."""
+    columns = selectors.kanban(order_filter, funnel, per_stage=CARDS_PER_STAGE,
+                               folded=selectors.folded_stages(user, funnel))
     display.prepare_cards(card for column in columns for card in column.cards)
     return columns
 
@@ -327,6 +330,18 @@ def form_errors(form: Any) -> str:
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
+def confirmation_needed(form: Any, user: Any) -> OrderProcess | None:
+    """The order of a bound ``MoveForm`` moving it to a stage whose move asks first (cancel,
+    refund) when the form does not carry the confirmation; None otherwise."""
+    if not form.is_valid() or form.cleaned_data["confirmed"]:
+        return None
+    process, stage = form.cleaned_data["order"], form.cleaned_data["stage"]
+    if stage is None:
+        return None
+    found = stage_move(process, stage, user)
+    return process if found is not None and found.confirm else None
+
+
 def move(form: Any, user: Any) -> MoveOutcome:
     """Apply a bound ``MoveForm``: to a stage, or through a named transition."""
     if not form.is_valid():
@@ -336,7 +351,8 @@ def move(form: Any, user: Any) -> MoveOutcome:
     try:
         if stage is not None:
             result = move_to_stage(process, stage, user=user, note=note,
-                                   expected_version=version)
+                                   expected_version=version,
+                                   notify_customer=form.cleaned_data["notify_customer"])
         else:
             result = transition_order(process, form.cleaned_data["transition"], user=user,
                                       note=note, expected_version=version,

@@ -49,6 +49,9 @@ class MoveForm(forms.Form):
     # target state's default applies), which ``notify_asked`` tells apart from "unticked".
     notify = forms.BooleanField(required=False, label=_("Notify the customer"))
     notify_asked = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # Set by a confirmation (page or dialog): a drop on a stage whose move asks first (cancel,
+    # refund) without it is answered with the confirmation instead.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, processes: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

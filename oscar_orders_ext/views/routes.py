@@ -36,6 +36,7 @@ ROUTES: tuple[Route, ...] = (
     Route("kanban", "kanban/<slug:funnel>/", "orders-workspace-kanban"),
     Route("cards", "kanban/<slug:funnel>/stages/<int:stage>/cards/", "orders-workspace-cards"),
     Route("move", "move/", "orders-workspace-move"),
+    Route("fold", "kanban/<slug:funnel>/stages/<int:stage>/fold/", "orders-workspace-fold"),
     Route("bulk", "bulk/", "orders-workspace-bulk"),
     Route("columns", "columns/", "orders-workspace-columns"),
     Route("saved-view-create", "views/new/", "orders-workspace-saved-view-create"),

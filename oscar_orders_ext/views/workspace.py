@@ -25,7 +25,8 @@ from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.exports.service import ExportOptions
 from oscar_orders_ext.services import preferences
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
-from oscar_orders_ext.services.transitions import available_transitions, notifies_by_default
+from oscar_orders_ext.services.transitions import (available_transitions, notifies_by_default,
+                                                   stage_move, stage_moves)
 from oscar_orders_ext.workflow import get_workflow
 
 from . import common
@@ -133,11 +134,12 @@ class KanbanView(WorkspaceMixin, TemplateView):
         slug = self.kwargs.get("funnel")
         funnel = (get_object_or_404(Funnel, slug=slug) if slug
                   else Funnel.objects.get_default())
-        board = common.board(self.order_filter, funnel)
+        board = common.board(self.order_filter, funnel, self.request.user)
         context.update(self.common_context())
         context.update({"funnel": funnel, "board": board,
                         "export_query": common.board_query(self.filter_query(), funnel),
                         "move_url": self.url("orders-workspace-move"),
+                        "order_namespace": self.url_namespace,
                         "stages": [column.stage for column in board]})
         return context
 
@@ -151,8 +153,8 @@ class CardsMixin(SkinMixin):
     def render_cards(self, cards: list[OrderProcess], stages: Any = None) -> str:
         """Kanban cards of this front end, as HTML."""
         return render_to_string(self.cards_template, {
-            "cards": cards, "stages": stages, "move_url": self.url("orders-workspace-move")},
-            request=self.request)
+            "cards": cards, "stages": stages, "move_url": self.url("orders-workspace-move"),
+            "order_namespace": self.url_namespace}, request=self.request)
 
 
 class StageCardsView(CardsMixin, WorkspaceMixin, View):
@@ -169,43 +171,88 @@ class MoveOrderView(CardsMixin, View):
     """Move one order: a Kanban drop (stage) or a transition button (transition name).
 
     Answers JSON to scripts and redirects with a message otherwise, so the same endpoint
-    serves drag and drop and the no-JavaScript "move to" forms. GET shows a confirmation
-    page for moves that ask for one (cancel, refund), where the front end has its templates.
+    serves drag and drop and the no-JavaScript "move to" forms. GET shows "Move to…" (the
+    stages the workflow allows now) and the confirmation of moves that ask first (cancel,
+    refund); with ``?fragment=1`` only the page's body, for the card's menu and the dialog.
     """
 
     choose_template = ""
     confirm_template = ""
+    menu_template = "oscar_orders_ext/shared/board/move_menu.html"
+    confirm_fragment_template = "oscar_orders_ext/shared/board/move_confirm.html"
 
     def processes(self) -> QuerySet[OrderProcess]:
         return selectors.visible_processes(self.request.user)
+
+    def page_context(self, title: str) -> dict[str, Any]:
+        """What the skin's page around the body needs (Wagtail: its header)."""
+        return {"title": title}
+
+    def show(self, page: str, fragment: str, context: dict[str, Any]) -> HttpResponse:
+        if self.request.GET.get("fragment") == "1":
+            return render(self.request, fragment, context)
+        return render(self.request, page, {**context, **self.page_context(context["title"])})
+
+    def refuse(self, process: OrderProcess) -> HttpResponse:
+        message = (_("This action is not available for order %(number)s.")
+                   % {"number": process.number})
+        if self.request.GET.get("fragment") == "1":
+            return HttpResponse(message, status=400)
+        messages.error(self.request, message)
+        return redirect(safe_next(self.request, self.url("orders-workspace")))
 
     def get(self, request: HttpRequest) -> HttpResponse:
         order_id = request.GET.get("order", "")
         process = get_object_or_404(self.processes().select_related("funnel", "stage"),
                                     order_id=order_id if order_id.isdigit() else 0)
-        name = request.GET.get("transition", "")
-        if not name:  # "Move to…" from a card: the stages of its funnel, as buttons
-            return render(request, self.choose_template, {
-                "process": process, "stages": process.funnel.stages.all(),
-                "next": safe_next(request, self.url("orders-workspace-kanban",
-                                                    funnel=process.funnel.slug))})
+        name, stage_id = request.GET.get("transition", ""), request.GET.get("stage", "")
+        back = safe_next(request, self.url("orders-workspace-kanban", funnel=process.funnel.slug)
+                         if process.funnel_id else self.url("orders-workspace"))
+        if stage_id:  # a move to a stage that asks first
+            stage = Stage.objects.filter(pk=stage_id if stage_id.isdigit() else 0).first()
+            found = stage_move(process, stage, request.user) if stage else None
+            if found is None:
+                return self.refuse(process)
+            notify = notifies_by_default(stage.state) if found.option else False
+            return self.show(self.confirm_template, self.confirm_fragment_template, {
+                "process": process, "option": found.option, "stage": stage,
+                "style": found.style if found.style != "secondary" else "primary",
+                "title": found.option.label if found.option else stage.display_name,
+                "form": MoveForm(initial={"order": process.order_id, "stage": stage.pk,
+                                          "version": process.version, "notify_asked": True,
+                                          "notify": notify, "confirmed": True}),
+                "next": back})
+        if not name:  # "Move to…": the stages the workflow allows now
+            return self.show(self.choose_template, self.menu_template, {
+                "process": process, "moves": stage_moves(process, request.user),
+                "title": _("Move order %(number)s") % {"number": process.number},
+                "next": back})
         options = {option.name: option for option in
                    available_transitions(process, request.user)}
         if name not in options:
-            messages.error(request, _("This action is not available for order %(number)s.")
-                           % {"number": process.number})
-            return redirect(safe_next(request, self.url("orders-workspace")))
-        return render(request, self.confirm_template, {
-            "process": process, "option": options[name],
+            return self.refuse(process)
+        option = options[name]
+        return self.show(self.confirm_template, self.confirm_fragment_template, {
+            "process": process, "option": option, "style": option.style, "title": option.label,
             "form": MoveForm(initial={"order": process.order_id, "transition": name,
                                       "version": process.version, "notify_asked": True,
-                                      "notify": notifies_by_default(options[name].target)}),
+                                      "notify": notifies_by_default(option.target),
+                                      "confirmed": True}),
             "next": safe_next(request, self.url("orders-workspace")),
         })
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        outcome = common.move(MoveForm(request.POST, processes=self.processes()),
-                              request.user)
+        form = MoveForm(request.POST, processes=self.processes())
+        ask = common.confirmation_needed(form, request.user)
+        if ask:  # a drop (or a bare form) on a stage whose move asks first
+            url = (f"{self.url('orders-workspace-move')}?"
+                   + urlencode({"order": ask.order_id, "stage": form.cleaned_data["stage"].pk,
+                                "next": safe_next(request, self.url("orders-workspace"))}))
+            if wants_json(request):
+                return JsonResponse({"ok": False, "confirm_url": url, "conflict": False,
+                                     "message": _("This move asks for confirmation.")})
+            return redirect(url)
+        outcome = common.move(form, request.user)
         if not wants_json(request):
             (messages.success if outcome.ok else messages.error)(request, outcome.message)
             return redirect(safe_next(request, self.url("orders-workspace")))
@@ -271,6 +318,18 @@ class BulkActionView(SkinMixin, BaseBulkActionView):
 
     def table_url(self) -> str:
         return self.url("orders-workspace")
+
+
+class FoldStageView(SkinMixin, View):
+    """Fold or unfold a column of the user's board (``folded=1`` or ``0``), remembered."""
+
+    def post(self, request: HttpRequest, funnel: str, stage: int) -> HttpResponse:
+        stage_obj = get_object_or_404(Stage, pk=stage, funnel__slug=funnel)
+        folded = preferences.fold_stage(request.user, stage_obj,
+                                        request.POST.get("folded") == "1")
+        if wants_json(request):
+            return JsonResponse({"ok": True, "folded": folded})
+        return redirect(safe_next(request, self.url("orders-workspace-kanban", funnel=funnel)))
 
 
 class ColumnPreferenceView(SkinMixin, View):

@@ -32,6 +32,7 @@ BillingAddress = get_model("order", "BillingAddress")
 Line = get_model("order", "Line")
 Order = get_model("order", "Order")
 ShippingAddress = get_model("order", "ShippingAddress")
+Source = get_model("payment", "Source")
 StockRecord = get_model("partner", "StockRecord")
 
 #: Bulk orders are numbered D00000001, D00000002…: Oscar's checkout numbers are 100000 plus
@@ -152,10 +153,13 @@ def _write_batch(plans: list[OrderPlan], world: DemoWorld, first_number: int,
             for line in lines:
                 line.order = order
         Line.objects.bulk_create([line for lines, __ in order_lines for line in lines])
+        Source.objects.bulk_create([plan.payment_source(order, world)
+                                    for order, plan in zip(orders, plans, strict=True)])
         bulk_attach_processes(
             (ProcessSeed(order=order, state=plan.state, funnel=plan.funnel,
                          order_type=plan.order_type, payment_status=plan.payment_status,
                          operator=plan.operator, source=plan.source, tags=plan.tags,
+                         payment_method=world.payment_types[plan.payment_method].name,
                          stock_status=stock_status, state_changed_at=plan.state_changed_at)
              for order, plan, (__, stock_status) in zip(orders, plans, order_lines,
                                                         strict=True)),

@@ -161,6 +161,7 @@ def create_orders_with_oscar(plans: Iterable[OrderPlan], world: DemoWorld, *,
     for plan in plans:
         with transaction.atomic():
             order = place_with_oscar(plan, world)
+            plan.payment_source(order, world).save()  # the workspace copies its method name
             play_history(order, plan, world, run_started)
         done += 1
         if progress:

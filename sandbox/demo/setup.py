@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.models import Carrier, Funnel, ShopIdentity, Tag
 
 from . import data
@@ -36,6 +37,7 @@ ConditionalOffer = get_model("offer", "ConditionalOffer")
 Range = get_model("offer", "Range")
 Voucher = get_model("voucher", "Voucher")
 StockRecord = get_model("partner", "StockRecord")
+SourceType = get_model("payment", "SourceType")
 User = get_user_model()
 
 
@@ -59,6 +61,8 @@ class DemoWorld:
     default_funnel: Funnel
     wholesale_funnel: Funnel
     created: dict[str, int] = field(default_factory=dict)
+    #: Payment method code -> Oscar SourceType (the methods manual orders offer too).
+    payment_types: dict[str, Any] = field(default_factory=dict)
 
 
 def local_price(price_eur: Decimal, currency: str) -> Decimal:
@@ -243,6 +247,17 @@ def ensure_shop_setup(created: dict[str, int]) -> None:
         site.save()
 
 
+def ensure_payment_methods(created: dict[str, int]) -> dict[str, Any]:
+    """Oscar payment source types for the app's payment methods (``PAYMENT_METHODS``: cash,
+    bank transfer, card, cash on delivery), which demo orders are paid with."""
+    types = {}
+    for code, label in app_settings.PAYMENT_METHODS:
+        types[code], was_created = SourceType.objects.get_or_create(
+            code=code, defaults={"name": str(label)})
+        created["payment methods"] = created.get("payment methods", 0) + int(was_created)
+    return types
+
+
 def ensure_demo_world() -> DemoWorld:
     """Create whatever of the demo shop is missing and return all of it."""
     created: dict[str, int] = {}
@@ -253,6 +268,7 @@ def ensure_demo_world() -> DemoWorld:
         tags = ensure_tags(created)
         default_funnel, wholesale_funnel = ensure_funnels()
         ensure_shop_setup(created)
+        payment_types = ensure_payment_methods(created)
     guests = list(data.GUESTS)
     return DemoWorld(
         site=Site.objects.get_current(), admin=admin, operators=operators,
@@ -260,4 +276,5 @@ def ensure_demo_world() -> DemoWorld:
         tracked_product_ids={p.pk for p in products if p.product_class.track_stock},
         shipped_product_ids={p.pk for p in products if p.product_class.requires_shipping},
         stockrecords=stockrecords, tags=tags,
-        default_funnel=default_funnel, wholesale_funnel=wholesale_funnel, created=created)
+        default_funnel=default_funnel, wholesale_funnel=wholesale_funnel, created=created,
+        payment_types=payment_types)

@@ -78,8 +78,9 @@ def test_a_refused_drop_on_the_wagtail_board_puts_the_card_back(live_server, ope
     assert OrderProcess.objects.get(order=order).state == "new"
 
 
-def test_opening_move_to_on_a_wagtail_card_keeps_the_column_width(live_server, operator_page,
-                                                                  place_order):
+def test_move_to_on_a_wagtail_card_offers_only_the_allowed_moves_inline(live_server,
+                                                                       operator_page,
+                                                                       place_order):
     page = operator_page
     order = place_order()
     open_board(page, live_server)
@@ -87,15 +88,15 @@ def test_opening_move_to_on_a_wagtail_card_keeps_the_column_width(live_server, o
     width_before = column.bounding_box()["width"]
     card = stage_list(page, "new").locator(f".ooe-card[data-order='{order.pk}']")
 
-    card.locator(".ooe-move summary").click()
-
-    assert card.locator(".ooe-move-form select").is_visible()
-    label_box = card.locator(".ooe-move-form label").bounding_box()
-    assert label_box["width"] <= 1 and label_box["height"] <= 1  # the label is for screen readers
+    card.locator(".ooe-move-link").click()
+    menu = card.locator(".ooe-move-menu")
+    menu.wait_for()
+    offered = menu.locator(".ooe-move-choice").all_inner_texts()
+    assert any(text.startswith("In preparation") for text in offered)
+    assert not any(text.startswith(("Refunded", "Returned", "New")) for text in offered)
     assert column.bounding_box()["width"] == pytest.approx(width_before, abs=1)
-    card_box = card.bounding_box()
-    for control in (".ooe-move-form select", ".ooe-move-form button"):
-        box = card.locator(control).bounding_box()
-        assert box["x"] + box["width"] <= card_box["x"] + card_box["width"], control
-    button = card.locator(".ooe-move-form button")
-    assert button.evaluate("b => b.scrollWidth <= b.clientWidth")  # "Move" is not clipped
+
+    with page.expect_response(lambda r: r.url.endswith("/move/")):
+        menu.locator(".ooe-move-choice", has_text="In preparation").click()
+    stage_list(page, "processing").locator(f".ooe-card[data-order='{order.pk}']").wait_for()
+    assert OrderProcess.objects.get(order=order).state == "processing"

@@ -100,9 +100,11 @@ def test_the_no_javascript_move_control_redirects_with_a_message(django_app, cms
                                                                  place_order):
     process = OrderProcess.objects.get(order=place_order())
     page = board(django_app, cms_editor)
-    form = next(f for f in page.forms.values()
-                if f.action.endswith("/move/") and f["order"].value == str(process.order_id))
-    form["stage"] = str(process.funnel.stages.get(state="processing").pk)
+    choices = page.click(href=f"/move/\\?order={process.order_id}$")
+    processing = process.funnel.stages.get(state="processing")
+    form = next(f for f in choices.forms.values()
+                if f.action.endswith("/move/") and f.get("stage", default=None) is not None
+                and f["stage"].value == str(processing.pk))
     answer = form.submit(status=302)
     assert answer.location.startswith(wt_url("orders-workspace-kanban", funnel=process.funnel.slug))
     assert OrderProcess.objects.get(pk=process.pk).state == "processing"
@@ -118,3 +120,19 @@ def test_the_board_query_count_does_not_grow_with_cards(django_app, cms_viewer,
     with django_assert_max_num_queries(40) as many:
         board(django_app, cms_viewer)
     assert len(few.captured_queries) == len(many.captured_queries)
+
+
+def test_move_to_and_its_confirmation_are_wagtail_pages(django_app, cms_editor, place_order):
+    process = OrderProcess.objects.get(order=place_order())
+    choices = django_app.get(wt_url("orders-workspace-move") + f"?order={process.order_id}",
+                             user=cms_editor)
+    assert f"Move order {process.number}" in choices.pyquery("h1").text()  # Wagtail's header
+    offered = [item.text() for item in choices.pyquery(".ooe-move-choice").items()]
+    assert any(text.startswith("In preparation") for text in offered)
+    assert not any(text.startswith("Refunded") for text in offered)
+    cancel = choices.pyquery("a.ooe-move-choice.no").attr("href")  # destructive, asks first
+    confirm = django_app.get(cancel, user=cms_editor)
+    form = next(f for f in confirm.forms.values() if "confirmed" in f.fields)
+    answer = form.submit(status=302)
+    assert answer.location.startswith(wt_url("orders-workspace-kanban", funnel=process.funnel.slug))
+    assert OrderProcess.objects.get(pk=process.pk).state == "cancelled"

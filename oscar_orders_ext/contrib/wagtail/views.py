@@ -294,10 +294,11 @@ class KanbanView(WorkspacePageMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        board = common.board(self.order_filter(), self.funnel)
+        board = common.board(self.order_filter(), self.funnel, self.request.user)
         context.update(self.common_context())
         context["export_query"] = common.board_query(context["query_string"], self.funnel)
         context.update({"funnel": self.funnel, "board": board,
+                        "order_namespace": NAMESPACE,
                         "stages": [column.stage for column in board],
                         **permissions.flags(self.request.user, allows)})
         return context
@@ -314,8 +315,12 @@ class MoveOrderView(PermissionRequiredMixin, workspace.MoveOrderView):
     """Move one order (a Kanban drop or a "Move to…" form), with the dashboard's JSON contract:
     ok, message, conflict, card, stage, state, version; 400 refused, 409 conflict."""
 
-    http_method_names = ["post", "options"]  # no confirmation pages in Wagtail
     cards_template = CARDS_TEMPLATE
+    choose_template = "oscar_orders_ext/wagtail/move_choose.html"
+    confirm_template = "oscar_orders_ext/wagtail/move_confirm.html"
+
+    def page_context(self, title: str) -> dict[str, Any]:
+        return {"title": title, "page_title": title, "header_icon": "list-ul"}
 
 
 class FunnelPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
@@ -505,6 +510,10 @@ class ProductSearchView(PermissionRequiredMixin, manual_views.ProductSearchView)
 
 class ColumnPreferenceView(PermissionRequiredMixin, workspace.ColumnPreferenceView):
     """Remember the columns (and their order) a user picked."""
+
+
+class FoldStageView(PermissionRequiredMixin, workspace.FoldStageView):
+    """Fold or unfold a column of the user's board."""
 
 
 class SavedViewCreateView(PermissionRequiredMixin, workspace.SavedViewCreateView):

@@ -125,60 +125,286 @@
         from.insertBefore(card, reference);
     }
 
-    function move(board, card, from, to, oldIndex) {
-        var body = new URLSearchParams();
-        body.append("order", card.dataset.order);
-        body.append("stage", to.dataset.stage);
-        body.append("version", card.dataset.version);
-        card.classList.add("ooe-moving");
-        board.dataset.pending = String(parseInt(board.dataset.pending || "0", 10) + 1);
-        fetch(board.dataset.moveUrl, {
+    function withFragment(href) {
+        var url = new URL(href, window.location.href);
+        url.searchParams.set("fragment", "1");
+        if (!url.searchParams.get("next")) {
+            url.searchParams.set("next", window.location.pathname + window.location.search);
+        }
+        return url;
+    }
+
+    /* --- Confirmation dialog: row cancel, "Move to…" moves that ask, drops that ask -------
+     * The link's page body is fetched into a <dialog>; without <dialog> support, or when the
+     * fetch fails, the link is followed and the confirmation page does the same. */
+    function dialogBox() {
+        var box = document.getElementById("ooe-dialog");
+        if (!box) {
+            box = document.createElement("dialog");
+            box.id = "ooe-dialog";
+            box.className = "ooe-dialog";
+            box.setAttribute("aria-labelledby", "ooe-dialog-title");
+            document.body.appendChild(box);
+            box.addEventListener("click", function (event) {
+                if (event.target.closest(".ooe-dialog-close")) { event.preventDefault(); box.close("cancel"); }
+            });
+            box.addEventListener("close", function () {
+                var done = box._onClose;
+                box._onClose = null;
+                box._onSubmit = null;
+                if (done) { done(box.returnValue); }
+            });
+            box.addEventListener("submit", function (event) {
+                if (!box._onSubmit) { return; }  /* a plain submission: the page follows */
+                event.preventDefault();
+                var handler = box._onSubmit;
+                box._onClose = null;
+                box.close("submitted");
+                handler(event.target);
+            });
+        }
+        return box;
+    }
+
+    /* Open the confirmation at ``href`` in the dialog. onSubmit(form): the script sends it
+     * (a drop); without it the form is submitted as a page. onCancel: the dialog was closed. */
+    function openDialog(href, onSubmit, onCancel) {
+        var box = dialogBox();
+        if (typeof box.showModal !== "function") { return Promise.reject(new Error("no dialog")); }
+        return fetch(withFragment(href), {credentials: "same-origin"}).then(function (response) {
+            if (!response.ok) {
+                return response.text().then(function (text) { throw new Error(text || response.statusText); });
+            }
+            return response.text();
+        }).then(function (html) {
+            box.innerHTML = html;
+            var title = box.querySelector(".ooe-dialog-title");
+            if (title) { title.id = "ooe-dialog-title"; }
+            box.returnValue = "";
+            box._onSubmit = onSubmit || null;
+            box._onClose = function () { if (onCancel) { onCancel(); } };
+            box.showModal();
+            var yes = box.querySelector("button[type=submit]");
+            if (yes) { yes.focus(); }
+        });
+    }
+
+    function setUpDialogLinks() {
+        document.addEventListener("click", function (event) {
+            var link = event.target.closest("a.ooe-dialog-link, a.ooe-row-cancel");
+            if (!link || event.defaultPrevented || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+            if (link.closest("#ooe-board")) { return; }  /* the board handles its own */
+            event.preventDefault();
+            openDialog(link.href).catch(function () { window.location.href = link.href; });
+        });
+    }
+
+    /* --- Kanban ------------------------------------------------------------------------- */
+    /* Put a card where the server says its order now is (a move's or a conflict's answer). */
+    function settle(board, card, from, answer) {
+        var fresh = answer.card ? fragment(answer.card) : null;
+        var home = answer.stage ? board.querySelector(".ooe-cards[data-stage='" + answer.stage + "']") : null;
+        if (fresh && home && card.parentNode === home) {
+            card.replaceWith(fresh);
+        } else {
+            card.remove();
+            if (fresh && home) { home.insertBefore(fresh, home.firstChild); }
+        }
+        if (from !== home) {
+            adjustCount(from.closest(".ooe-column"), -1);
+            if (home) { adjustCount(home.closest(".ooe-column"), +1); }
+        }
+    }
+
+    function send(board, body) {
+        return fetch(board.dataset.moveUrl, {
             method: "POST", body: body, credentials: "same-origin",
             headers: {"Accept": "application/json", "X-CSRFToken": board.dataset.csrf || csrfToken()}
         }).then(function (response) {
             return response.json().catch(function () {
                 return {ok: false, message: gettext("The change was refused.")};
             });
-        }).then(function (answer) {
-            var fresh = answer.card ? fragment(answer.card) : null;
-            if (answer.ok) {
-                if (fresh) { card.replaceWith(fresh); }
-                adjustCount(from.closest(".ooe-column"), -1);
-                adjustCount(to.closest(".ooe-column"), +1);
-                toast(board, answer.message, "success");
-                return;
-            }
-            if (answer.conflict && fresh) {
-                /* Someone else moved it: show it where it really is now. */
-                var home = board.querySelector(".ooe-cards[data-stage='" + answer.stage + "']");
-                card.remove();
-                if (home) { home.insertBefore(fresh, home.firstChild); }
-                adjustCount(from.closest(".ooe-column"), -1);
-                if (home) { adjustCount(home.closest(".ooe-column"), +1); }
-            } else {
-                putBack(card, from, oldIndex);
-                card.classList.remove("ooe-moving");
-            }
-            toast(board, answer.message, "danger");
-        }).catch(function () {
+        });
+    }
+
+    /* Send a move (a drop, a "Move to…" choice or a confirmed dialog) and show its answer.
+     * ``from``/``oldIndex``: where the card goes back to if the move is refused. */
+    function move(board, card, from, oldIndex, body) {
+        card.classList.add("ooe-moving");
+        board.dataset.pending = String(parseInt(board.dataset.pending || "0", 10) + 1);
+        function refused(message) {
             putBack(card, from, oldIndex);
             card.classList.remove("ooe-moving");
-            toast(board, gettext("The server could not be reached; the card went back."), "danger");
+            toast(board, message, "danger");
+        }
+        return send(board, body).then(function (answer) {
+            if (answer.confirm_url) {  /* this move asks first: the dialog, then the move */
+                return openDialog(answer.confirm_url, function (form) {
+                    move(board, card, from, oldIndex, new URLSearchParams(new FormData(form)));
+                }, function () {
+                    refused(gettext("The move was not made."));
+                }).catch(function () { refused(answer.message); });
+            }
+            if (answer.ok) {
+                settle(board, card, from, answer);
+                toast(board, answer.message, "success");
+            } else if (answer.conflict && answer.card) {
+                /* Someone else moved it: show it where it really is now. */
+                settle(board, card, from, answer);
+                toast(board, answer.message, "danger");
+            } else {
+                refused(answer.message);
+            }
+        }).catch(function () {
+            refused(board.dataset.networkError || gettext("The server could not be reached; the card went back."));
         }).finally(function () {
             board.dataset.pending = String(parseInt(board.dataset.pending, 10) - 1);
         });
     }
 
+    function drop(board, card, from, to, oldIndex) {
+        var body = new URLSearchParams();
+        body.append("order", card.dataset.order);
+        body.append("stage", to.dataset.stage);
+        body.append("version", card.dataset.version);
+        return move(board, card, from, oldIndex, body);
+    }
+
+    /* Dragging near the board's left or right edge (or the window's, for a board wider than
+     * it) scrolls the board, faster nearer the edge, so any column can be reached. */
+    function autoScroll(board) {
+        var EDGE = 80, MAX_SPEED = 24;
+        var pointerX = null, frame = null;
+        function step() {
+            frame = null;
+            if (pointerX === null || !board.classList.contains("ooe-dragging")) { return; }
+            var rect = board.getBoundingClientRect();
+            var left = Math.max(rect.left, 0), right = Math.min(rect.right, window.innerWidth);
+            var speed = 0;
+            if (pointerX < left + EDGE) {
+                speed = -MAX_SPEED * Math.min(1, (left + EDGE - pointerX) / EDGE);
+            } else if (pointerX > right - EDGE) {
+                speed = MAX_SPEED * Math.min(1, (pointerX - (right - EDGE)) / EDGE);
+            }
+            if (speed) {
+                board.scrollLeft += speed;
+                frame = window.requestAnimationFrame(step);
+            }
+        }
+        function track(event) {
+            if (!board.classList.contains("ooe-dragging")) { return; }
+            var point = event.touches ? event.touches[0] : event;
+            if (!point || typeof point.clientX !== "number") { return; }
+            pointerX = point.clientX;
+            if (!frame) { frame = window.requestAnimationFrame(step); }
+        }
+        ["dragover", "mousemove", "pointermove", "touchmove"].forEach(function (type) {
+            document.addEventListener(type, track, {passive: true});
+        });
+        return {
+            start: function () { board.classList.add("ooe-dragging"); },
+            stop: function () {
+                board.classList.remove("ooe-dragging");
+                pointerX = null;
+                if (frame) { window.cancelAnimationFrame(frame); frame = null; }
+            }
+        };
+    }
+
+    function setUpFolding(board) {
+        board.addEventListener("click", function (event) {
+            var button = event.target.closest(".ooe-fold");
+            if (!button) { return; }
+            event.preventDefault();
+            var column = button.closest(".ooe-column");
+            var form = button.closest("form");
+            var folded = !column.classList.contains("ooe-folded");
+            column.classList.toggle("ooe-folded", folded);
+            var label = folded ? button.dataset.unfoldLabel : button.dataset.foldLabel;
+            button.title = label;
+            button.setAttribute("aria-label", label);
+            button.setAttribute("aria-expanded", folded ? "false" : "true");
+            button.querySelector("span").textContent = folded ? "»" : "«";
+            var body = new URLSearchParams();
+            body.append("folded", folded ? "1" : "0");
+            fetch(form.action, {
+                method: "POST", body: body, credentials: "same-origin",
+                headers: {"Accept": "application/json", "X-CSRFToken": board.dataset.csrf || csrfToken()}
+            }).then(function (response) {
+                if (!response.ok) { throw new Error(response.statusText); }
+                form.querySelector("input[name=folded]").value = folded ? "0" : "1";
+            }).catch(function () {
+                toast(board, gettext("The column could not be remembered."), "danger");
+            });
+        });
+    }
+
+    /* "Move to…": the card's inline menu of the moves the workflow allows (fetched when first
+     * opened); a move that asks first opens the dialog. */
+    function setUpMoveMenus(board) {
+        board.addEventListener("click", function (event) {
+            var link = event.target.closest(".ooe-move-link");
+            if (link) {
+                event.preventDefault();
+                var card = link.closest(".ooe-card");
+                var panel = card.querySelector(".ooe-move-panel");
+                if (panel) {
+                    panel.hidden = !panel.hidden;
+                    link.setAttribute("aria-expanded", panel.hidden ? "false" : "true");
+                    return;
+                }
+                fetch(withFragment(link.href), {credentials: "same-origin"}).then(function (response) {
+                    if (!response.ok) { throw new Error(response.statusText); }
+                    return response.text();
+                }).then(function (html) {
+                    panel = document.createElement("div");
+                    panel.className = "ooe-move-panel";
+                    panel.innerHTML = html;
+                    link.after(panel);
+                    link.setAttribute("aria-expanded", "true");
+                    var first = panel.querySelector(".ooe-move-choice");
+                    if (first) { first.focus(); }
+                }).catch(function () { window.location.href = link.href; });
+                return;
+            }
+            var ask = event.target.closest(".ooe-move-panel a.ooe-dialog-link");
+            if (ask) {
+                event.preventDefault();
+                var asking = ask.closest(".ooe-card");
+                var list = asking.parentNode;
+                var index = Array.prototype.indexOf.call(list.children, asking);
+                openDialog(ask.href, function (form) {
+                    move(board, asking, list, index, new URLSearchParams(new FormData(form)));
+                }).catch(function () { window.location.href = ask.href; });
+            }
+        });
+        board.addEventListener("submit", function (event) {
+            var form = event.target.closest(".ooe-move-panel form");
+            if (!form) { return; }
+            event.preventDefault();
+            var card = form.closest(".ooe-card");
+            var list = card.parentNode;
+            move(board, card, list, Array.prototype.indexOf.call(list.children, card),
+                 new URLSearchParams(new FormData(form)));
+        });
+    }
+
     function setUpBoard() {
         var board = document.getElementById("ooe-board");
-        if (!board || !window.Sortable) { return; }
+        if (!board) { return; }
+        setUpFolding(board);
+        setUpMoveMenus(board);
+        if (!window.Sortable) { return; }
+        var scroller = autoScroll(board);
         board.querySelectorAll(".ooe-cards").forEach(function (list) {
             window.Sortable.create(list, {
-                group: "ooe-cards", sort: false, animation: 120, filter: "select, button, a",
-                preventOnFilter: false,
+                group: "ooe-cards", sort: false, animation: 120, filter: "select, button, a, .ooe-move-panel",
+                preventOnFilter: false, scroll: false,
+                onStart: scroller.start,
                 onEnd: function (event) {
+                    scroller.stop();
                     if (event.from === event.to) { return; }
-                    move(board, event.item, event.from, event.to, event.oldIndex);
+                    drop(board, event.item, event.from, event.to, event.oldIndex);
                 }
             });
         });
@@ -249,6 +475,7 @@
         setUpConfirmations();
         setUpColumnPicker();
         setUpFilterPanel();
+        setUpDialogLinks();
         setUpBoard();
     });
     // Wagtail's listing swaps the results in place when a filter or the search changes.
