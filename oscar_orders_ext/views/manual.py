@@ -324,7 +324,8 @@ class OrderLinesView(View):
     def respond(self, process: Any, plan: LineEditPlan, form: LineEditForm, *, error: str = "",
                 status: int = 200) -> HttpResponse:
         context = {"process": process, "order": process.order, "plan": plan, "form": form,
-                   "locked": lines_locked_for(process, self.request.user)}
+                   "locked": lines_locked_for(process, self.request.user),
+                   "rows_template": self.rows_template}
         if wants_json(self.request):
             return JsonResponse({"ok": not error, "message": error,
                                  "html": render_to_string(self.rows_template, context,
