@@ -201,7 +201,7 @@ class OrderCreateView(View):
         elif notice:
             messages.info(self.request, notice)
         return render(self.request, self.template_name, {
-            **cart, "form": form, "customer": customer,
+            **cart, "form": form, "customer": customer, "cart_template": self.cart_template,
             "billing_form": billing or self.address_form(BillingAddressForm, "billing"),
             "shipping_form": shipping or self.address_form(ShippingAddressForm, "shipping"),
             **self.extra_page_context(),
