@@ -704,3 +704,48 @@ def split_notes(notes: list[Any]) -> tuple[list[Any], list[Any]]:
     """``order_notes`` as (internal notes, notes for the buyer)."""
     return ([note for note in notes if note.note_type != CUSTOMER_NOTE_TYPE],
             [note for note in notes if note.note_type == CUSTOMER_NOTE_TYPE])
+
+
+# --- Funnel settings ---------------------------------------------------------------------------
+
+def funnel_order_counts(**filters: Any) -> dict[tuple[int, int | None], int]:
+    """Orders per (funnel id, stage id), in one grouped query."""
+    rows = (OrderProcess.objects.filter(**filters).order_by()
+            .values_list("funnel_id", "stage_id").annotate(count=Count("pk")))
+    return {(funnel_id, stage_id): count for funnel_id, stage_id, count in rows}
+
+
+def funnel_overview() -> list[Funnel]:
+    """Every funnel in board order with its stages, each carrying ``order_count`` (the funnel
+    also ``unstaged_count``), and each stage ``state_label`` and ``state_known``."""
+    funnels = list(Funnel.objects.order_by("position", "pk").prefetch_related(
+        Prefetch("stages", queryset=Stage.objects.order_by("position", "pk"))))
+    counts = funnel_order_counts()
+    workflow = get_workflow()
+    # Plain attributes the settings pages read (Any: the models declare no such fields).
+    funnel: Any
+    stage: Any
+    for funnel in funnels:
+        staged = [count for (funnel_id, _stage), count in counts.items() if funnel_id == funnel.pk]
+        funnel.order_count = sum(staged)
+        funnel.unstaged_count = counts.get((funnel.pk, None), 0)
+        for stage in funnel.stages.all():
+            stage.order_count = counts.get((funnel.pk, stage.pk), 0)
+            stage.state_label = workflow.get_state(stage.state).label
+            stage.state_known = workflow.has_state(stage.state)
+    return funnels
+
+
+def stage_order_count(stage: Stage) -> int:
+    """How many orders sit in ``stage`` (they must move before it is deleted)."""
+    return OrderProcess.objects.filter(stage=stage).count()
+
+
+def funnel_order_count(funnel: Funnel) -> int:
+    """How many orders sit in ``funnel``."""
+    return OrderProcess.objects.filter(funnel=funnel).count()
+
+
+def is_only_funnel(funnel: Funnel) -> bool:
+    """Whether ``funnel`` is the last one (the last funnel cannot be deleted)."""
+    return not Funnel.objects.exclude(pk=funnel.pk).exists()

@@ -140,6 +140,7 @@ class OrderLinesView(DashboardMixin, manual.OrderLinesView):
 
 class OrderPageMixin(DashboardMixin):
     page_template = T + "order_detail.html"
+    page_base_template = T + "order_base.html"
 
 
 class OrderDetailView(OrderPageMixin, orders.OrderDetailView):

@@ -87,8 +87,10 @@ def resolve_action(action: str, *, transition: str = "", tag: Tag | None = None,
                    operator: Any = None, notify: bool | None = None) -> Action:
     """The function that applies ``action`` (with its parameter) to one order; ``notify``
     (state changes) tells the customers or not, None following each state's default."""
-    if action == "cancel":
-        return _transition("cancel", notify)
+    # The workflow's own cancel move (a shop's may be named otherwise, or be absent).
+    cancel = get_workflow().cancel_transition
+    if action == "cancel" and cancel:
+        return _transition(cancel, notify)
     if action in SIMPLE_ACTIONS:
         return SIMPLE_ACTIONS[action][1]
     if action == "transition" and transition:

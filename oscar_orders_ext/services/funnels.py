@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from oscar_orders_ext.constants import TimelineKind
+from oscar_orders_ext import selectors
 from oscar_orders_ext.exceptions import FunnelError
 from oscar_orders_ext.models import Funnel, OrderProcess, Stage, TimelineEntry
 from oscar_orders_ext.workflow import get_workflow
@@ -302,10 +303,8 @@ def save_funnel_settings(save_funnel: Callable[[], Funnel], save_stages: Callabl
 # --- Counts for the settings pages ------------------------------------------------------------
 
 def order_counts(**filters: Any) -> dict[tuple[int, int | None], int]:
-    """Orders per (funnel id, stage id), in one grouped query."""
-    rows = (OrderProcess.objects.filter(**filters).order_by()
-            .values_list("funnel_id", "stage_id").annotate(count=Count("pk")))
-    return {(funnel_id, stage_id): count for funnel_id, stage_id, count in rows}
+    """Orders per (funnel id, stage id): ``selectors.funnel_order_counts`` (kept for callers)."""
+    return selectors.funnel_order_counts(**filters)
 
 
 def state_counts(**filters: Any) -> list[tuple[str, int]]:

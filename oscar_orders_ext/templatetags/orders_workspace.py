@@ -81,6 +81,13 @@ def order_lines_url(number: str) -> str:
 
 
 @register.filter
+def row_href(action: Any, row: Any) -> str | None:
+    """The link of a row button (``views.actions.BoundRowAction``) for this row, None where it
+    does not apply: ``{% with href=action|row_href:row %}``."""
+    return action.href(row)
+
+
+@register.filter
 def selected_values(field: Any) -> set[str]:
     """The submitted values of a bound form field, as strings."""
     value = field.value()

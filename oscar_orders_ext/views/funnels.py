@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -18,10 +17,10 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from oscar_orders_ext import selectors
 from oscar_orders_ext.exceptions import FunnelError
-from oscar_orders_ext.models import Funnel, OrderProcess, Stage
+from oscar_orders_ext.models import Funnel, Stage
 from oscar_orders_ext.services import funnels as funnel_service
-from oscar_orders_ext.workflow import get_workflow
 
 from .funnel_forms import (FunnelCreateForm, FunnelDeleteForm, FunnelForm, StageDeleteForm,
                            StageFormSet, format_hours)
@@ -49,19 +48,10 @@ class FunnelListView(FunnelUrlsMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        funnels = list(Funnel.objects.order_by("position", "pk").prefetch_related(
-            Prefetch("stages", queryset=Stage.objects.order_by("position", "pk"))))
-        counts = funnel_service.order_counts()
-        workflow = get_workflow()
+        funnels = selectors.funnel_overview()
         for funnel in funnels:
-            funnel.order_count = sum(count for (funnel_id, _stage), count in counts.items()
-                                     if funnel_id == funnel.pk)
-            funnel.unstaged_count = counts.get((funnel.pk, None), 0)
             for stage in funnel.stages.all():
-                stage.order_count = counts.get((funnel.pk, stage.pk), 0)
-                stage.state_label = workflow.get_state(stage.state).label
-                stage.state_known = workflow.has_state(stage.state)
-                stage.time_limit_hours = (format_hours(stage.time_limit)
+                stage.time_limit_hours = (format_hours(stage.time_limit)  # type: ignore[attr-defined]
                                           if stage.time_limit else "")
         context["funnels"] = funnels
         return context
@@ -109,7 +99,7 @@ class FunnelUpdateView(FunnelUrlsMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        counts = funnel_service.order_counts(funnel=self.funnel)
+        counts = selectors.funnel_order_counts(funnel=self.funnel)
         for stage_form in context["formset"].forms:
             stage = stage_form.instance
             stage_form.order_count = counts.get((self.funnel.pk, stage.pk), 0) if stage.pk else 0
@@ -155,7 +145,7 @@ class StageDeleteView(FunnelUrlsMixin, FormView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.stage = get_object_or_404(Stage.objects.select_related("funnel"),
                                        pk=kwargs["stage"], funnel_id=kwargs["pk"])
-        self.order_count = OrderProcess.objects.filter(stage=self.stage).count()
+        self.order_count = selectors.stage_order_count(self.stage)
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict[str, Any]:
@@ -190,8 +180,8 @@ class FunnelDeleteView(FunnelUrlsMixin, FormView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.funnel = get_object_or_404(Funnel, pk=kwargs["pk"])
-        self.order_count = OrderProcess.objects.filter(funnel=self.funnel).count()
-        self.is_only_funnel = not Funnel.objects.exclude(pk=self.funnel.pk).exists()
+        self.order_count = selectors.funnel_order_count(self.funnel)
+        self.is_only_funnel = selectors.is_only_funnel(self.funnel)
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self) -> dict[str, Any]:

@@ -201,7 +201,7 @@ class OrderCreateView(View):
         elif notice:
             messages.info(self.request, notice)
         return render(self.request, self.template_name, {
-            **cart, "form": form, "customer": customer,
+            **cart, "form": form, "customer": customer, "cart_template": self.cart_template,
             "billing_form": billing or self.address_form(BillingAddressForm, "billing"),
             "shipping_form": shipping or self.address_form(ShippingAddressForm, "shipping"),
             **self.extra_page_context(),
@@ -324,7 +324,8 @@ class OrderLinesView(View):
     def respond(self, process: Any, plan: LineEditPlan, form: LineEditForm, *, error: str = "",
                 status: int = 200) -> HttpResponse:
         context = {"process": process, "order": process.order, "plan": plan, "form": form,
-                   "locked": lines_locked_for(process, self.request.user)}
+                   "locked": lines_locked_for(process, self.request.user),
+                   "rows_template": self.rows_template}
         if wants_json(self.request):
             return JsonResponse({"ok": not error, "message": error,
                                  "html": render_to_string(self.rows_template, context,

@@ -64,6 +64,8 @@ class OrderPageMixin:
     request: HttpRequest
     kwargs: dict[str, Any]
     page_template = ""
+    #: The skin's frame of the shared order page (``shared/order/detail.html`` extends it).
+    page_base_template = ""
     url_namespace = ""
     #: The front end's access check of the registry, for the page's ``can_*`` flags.
     permission_check = staticmethod(permissions.dashboard_allows)
@@ -114,6 +116,7 @@ class OrderPageMixin:
             "customer_url": (dashboard_url("dashboard:user-detail", pk=order.user_id)
                              if order.user_id else ""),
             "issued": order_documents(order.pk),
+            "order_page_base": self.page_base_template,
             **permissions.flags(user, self.permission_check),
         }
 

@@ -29,7 +29,7 @@ from oscar_orders_ext.services.transitions import (available_transitions, notifi
                                                    stage_move, stage_moves)
 from oscar_orders_ext.workflow import get_workflow
 
-from . import common
+from . import actions, common
 from .common import SkinMixin, safe_next, wants_json
 from .documents import print_response
 from .exports import export_response
@@ -110,6 +110,8 @@ class OrderTableView(WorkspaceMixin, TemplateView):
             "query_without_sort": table.query_without_sort,
             "page_size": table.page_size,
             "page_sizes": common.PAGE_SIZES,
+            "row_actions": actions.row_actions(self.request.user, self.url_namespace,
+                                               back=self.request.get_full_path()),
             "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": common.workflow_transition_choices(),

@@ -152,6 +152,17 @@ class Workflow:
         return name if name and cls.declared_transition(name, state) is not None else None
 
     @classmethod
+    def may_ever_run(cls, name: str, user: Any) -> bool:
+        """Whether ``user`` holds the permission of move ``name`` out of some state (a
+        permission given as a function needs the order: it counts as held here, and the
+        transition service decides on the order)."""
+        fsm = getattr(getattr(cls, name, None), "_django_fsm", None)
+        if fsm is None:
+            return False
+        return any(move.permission is None or callable(move.permission)
+                   or user.has_perm(move.permission) for move in fsm.transitions.values())
+
+    @classmethod
     def state_for_oscar_status(cls, status: str | None) -> StateCode:
         """The state that best describes an order carrying this Oscar status."""
         if status:

@@ -8,7 +8,8 @@ import pytest
 from oscar_orders_ext.checks import check_workflow
 from oscar_orders_ext.display import prepare_rows
 from oscar_orders_ext.models import OrderProcess
-from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
+from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS, resolve_action, run_bulk_action
 
 from ..dashboard.conftest import WORKSPACE_EDITOR, ws_url
 from ..factories import bulk_orders
@@ -58,3 +59,15 @@ def test_rows_offer_the_cancel_move_the_workflow_names(monkeypatch, django_app, 
 def test_a_cancel_move_naming_no_transition_fails_the_system_checks(monkeypatch):
     monkeypatch.setattr(PrintShopWorkflow, "cancel_transition", "cancel")
     assert [error.id for error in check_workflow()] == ["oscar_orders_ext.E005"]
+
+
+def test_a_bulk_cancel_runs_the_move_the_workflow_names(monkeypatch, editor):
+    # The bulk "Cancel" used to run a transition called "cancel" whatever the workflow said.
+    processes = bulk_orders(2)
+    with pytest.raises(OrderWorkflowError):
+        resolve_action("cancel", notify=False)  # no cancel move declared: refused up front
+    monkeypatch.setattr(PrintShopWorkflow, "cancel_transition", "scrap")
+    report = run_bulk_action([process.pk for process in processes], "cancel",
+                             resolve_action("cancel", notify=False), user=editor)
+    assert (report.done, report.refused) == (2, [])
+    assert set(OrderProcess.objects.values_list("state", flat=True)) == {"scrapped"}

@@ -87,7 +87,7 @@ def test_a_bad_tracking_template_is_refused_and_the_input_kept(django_app, cms_c
     form["name"] = "Bad"
     form["tracking_url_template"] = "https://bad.example/track"
     page = form.submit(status=200)
-    assert "{code}" in page.pyquery(".error-message").text()
+    assert "{code}" in page.pyquery("#ooe-carrier-form .invalid-feedback").text()  # shared field partial
     assert page.forms["ooe-carrier-form"]["name"].value == "Bad"
     assert not Carrier.objects.exists()
 

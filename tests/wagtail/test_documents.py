@@ -91,7 +91,7 @@ def test_the_delivery_note_takes_its_details_and_redraws_its_errors_in_wagtail(
     form["packages"] = "0"
     bad = form.submit(status=400)
     assert bad.pyquery("#wagtail-sidebar, aside.sidebar").length
-    assert "Number of packages" in bad.pyquery("#ooe-delivery-note .error-message").text()
+    assert "Number of packages" in bad.pyquery("#ooe-delivery-note .ooe-form-error").text()
     assert bad.pyquery("#ooe-delivery-note-details").attr("open") is not None
     assert bad.forms["ooe-delivery-note"]["carrier"].value == "GLS"  # what was typed stays
 

@@ -101,7 +101,7 @@ def test_a_manager_edits_stages_and_errors_stay_on_the_page(django_app, cms_mana
     form[f"{prefix}-colour"] = "not a colour"
     page = form.submit()
     assert page.status_code == 200
-    assert page.pyquery(".ooe-row-error .error-message")
+    assert page.pyquery(".ooe-row-error .invalid-feedback")
     error.refresh_from_db()
     assert error.colour != "not a colour"
 

@@ -49,7 +49,7 @@ def test_a_bad_email_is_refused_and_nothing_is_saved(django_app, cms_owner):
                           user=cms_owner).forms["ooe-identity-form"]
     form["name"], form["email"] = "Negozio Verdi", "not an address"
     page = form.submit(status=400)
-    assert page.pyquery(".error-message") and page.pyquery(".w-header, #wagtail")
+    assert page.pyquery("#ooe-identity-form .invalid-feedback") and page.pyquery(".w-header, #wagtail")
     assert page.forms["ooe-identity-form"]["name"].value == "Negozio Verdi"
     assert not ShopIdentity.objects.exists()
 

@@ -101,7 +101,8 @@ def test_invalid_input_redraws_the_wagtail_page_with_errors(django_app, cms_oper
     form["message"] = ""
     answer = form.submit(status=400)
     assert answer.pyquery("#wagtail-sidebar, aside.sidebar").length
-    assert answer.pyquery("#ooe-note-form .error-message, #ooe-note-form .w-field--error")
+    # The shared form partial marks errors the Bootstrap way; body.ooe-w colours them.
+    assert answer.pyquery("#ooe-note-form .invalid-feedback").text()
     assert not OrderNote.objects.filter(order=order).exists()
 
 
@@ -126,4 +127,5 @@ def test_destructive_moves_look_destructive(django_app, cms_operator, order):
     page = django_app.get(page_of(order), user=cms_operator)
     summaries = {summary.text().strip(): summary.attr("class")
                  for summary in page.pyquery("#ooe-transitions summary, details summary").items()}
-    assert " no" in summaries["Cancel"] and " no" not in summaries["Confirm"]
+    assert "btn-danger" in summaries["Cancel"] and "btn-danger" not in summaries["Confirm"]
+    assert page.pyquery("body.ooe-w").length  # the stylesheet's mapping of btn-danger applies

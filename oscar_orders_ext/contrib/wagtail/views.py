@@ -392,6 +392,7 @@ class OrderPageMixin(PermissionRequiredMixin):
 
     url_namespace = NAMESPACE
     page_template = "oscar_orders_ext/wagtail/order_detail.html"
+    page_base_template = "oscar_orders_ext/wagtail/order_base.html"
 
     def extra_page_context(self, process: OrderProcess) -> dict[str, Any]:
         return {

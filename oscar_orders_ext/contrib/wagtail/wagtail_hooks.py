@@ -12,15 +12,19 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
+from oscar_orders_ext.views.actions import WORKSPACE_MENU
+
 from . import urls
 from .permissions import CODENAMES, allows, can_view
+
+NAMESPACE = "oscar_orders_ext_wagtail"
 
 
 @hooks.register("register_admin_urls")
 def register_admin_urls() -> list[URLPattern | URLResolver]:
     """Mount the workspace at ``<admin>/orders/``."""
     return [path("orders/", include((urls.build_urlpatterns(), urls.app_name),
-                                    namespace="oscar_orders_ext_wagtail"))]
+                                    namespace=NAMESPACE))]
 
 
 class WorkspaceMenuItem(MenuItem):
@@ -46,34 +50,17 @@ class OrdersMenu(Menu):
         """Every entry, before permission checks."""
         from oscar_orders_ext.models import Funnel
 
+        # The fixed entries come from the one menu of views.actions; boards sit between.
         items: list[MenuItem] = [WorkspaceMenuItem(
-            _("Table"), reverse("oscar_orders_ext_wagtail:orders-workspace"), name="orders-table",
-            icon_name="list-ul", order=100)]
-        items.append(WorkspaceMenuItem(
-            _("New order"), reverse("oscar_orders_ext_wagtail:orders-workspace-order-create"),
-            name="orders-new", icon_name="plus", order=150,
-            action="orders-workspace-order-create"))
-        items.append(WorkspaceMenuItem(
-            _("Import"), reverse("oscar_orders_ext_wagtail:orders-import"),
-            name="orders-import", icon_name="upload", order=160, action="orders-import"))
+            entry.label, reverse(f"{NAMESPACE}:{entry.route}"), name=f"orders-{entry.key}",
+            icon_name=entry.icon, order=entry.order, action=entry.route)
+            for entry in WORKSPACE_MENU]
         for position, funnel in enumerate(Funnel.objects.all()):
             items.append(WorkspaceMenuItem(
-                funnel.name, reverse("oscar_orders_ext_wagtail:orders-workspace-kanban",
+                funnel.name, reverse(f"{NAMESPACE}:orders-workspace-kanban",
                                      kwargs={"funnel": funnel.slug}),
                 name=f"orders-board-{funnel.slug}", icon_name="table", order=200 + position))
-        items.append(WorkspaceMenuItem(
-            _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"),
-            name="orders-funnels",
-            icon_name="cogs", order=10_000,
-            action="orders-funnel-list"))
-        items.append(WorkspaceMenuItem(
-            _("Carriers"), reverse("oscar_orders_ext_wagtail:orders-carrier-list"),
-            name="orders-carriers", icon_name="globe", order=10_100,
-            action="orders-carrier-list"))
-        items.append(WorkspaceMenuItem(
-            _("Shop identity"), reverse("oscar_orders_ext_wagtail:orders-document-identity"),
-            name="orders-shop-identity", icon_name="site", order=10_200,
-            action="orders-document-identity"))
+        items.sort(key=lambda item: item.order)
         return items
 
     def menu_items_for_request(self, request: HttpRequest) -> list[MenuItem]:
