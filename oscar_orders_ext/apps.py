@@ -26,7 +26,7 @@ class OrdersExtConfig(AppConfig):
         # Oscar sends this with sender=<the order instance>, so it cannot be filtered by class.
         order_status_changed.connect(receivers.follow_status_changed_elsewhere,
                                      dispatch_uid="oscar_orders_ext.follow_status")
-        from payments.signals import status_changed  # type: ignore[import-untyped]
+        from payments.signals import status_changed
 
         status_changed.connect(receivers.record_confirmed_payment,
                                sender=get_model("oscar_orders_ext", "OrderPayment"),

@@ -84,16 +84,17 @@ class OrderPayment(BasePayment):
 
     # Annotated by hand: django-payments is untyped, so django-stubs cannot see this model.
     order: models.ForeignKey[Any, Any] = models.ForeignKey(
-                              ORDER_MODEL, on_delete=models.CASCADE,
-                              related_name="gateway_payments", verbose_name=_("order"))
-    link: models.ForeignKey[Any, Any] = models.ForeignKey(PaymentLink, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="payments", verbose_name=_("payment link"))
+        ORDER_MODEL, on_delete=models.CASCADE, related_name="gateway_payments",
+        verbose_name=_("order"))
+    link: models.ForeignKey[Any, Any] = models.ForeignKey(
+        PaymentLink, on_delete=models.SET_NULL, null=True, blank=True, related_name="payments",
+        verbose_name=_("payment link"))
     #: What was written into Oscar's Source/Transaction/PaymentEvent for this payment: a
     #: replayed confirmation finds it already recorded and changes nothing.
-    recorded_amount: models.DecimalField[Any, Any] = models.DecimalField(_("recorded"), max_digits=12, decimal_places=2,
-                                          default=Decimal("0.00"))
-    refunded_amount: models.DecimalField[Any, Any] = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2,
-                                          default=Decimal("0.00"))
+    recorded_amount: models.DecimalField[Any, Any] = models.DecimalField(
+        _("recorded"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    refunded_amount: models.DecimalField[Any, Any] = models.DecimalField(
+        _("refunded"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
 
     class Meta:
         ordering = ["-created", "-pk"]
