@@ -33,6 +33,7 @@ from oscar_orders_ext.views import funnels as funnel_views
 from oscar_orders_ext.views import imports as import_views
 from oscar_orders_ext.views import manual as manual_views
 from oscar_orders_ext.views import orders as order_views
+from oscar_orders_ext.views import payments as payment_views
 from oscar_orders_ext.views.common import wants_json
 from oscar_orders_ext.views.forms import BulkActionForm, SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag
@@ -423,6 +424,14 @@ class OrderShipmentView(OrderPageMixin, order_views.ShipmentView):
 
 class OrderNoteView(OrderPageMixin, order_views.NoteView):
     """Add an internal note or a note for the buyer."""
+
+
+class OrderPaymentLinkView(OrderPageMixin, payment_views.PaymentLinkView):
+    """Send a payment link."""
+
+
+class OrderRefundView(OrderPageMixin, payment_views.RefundView):
+    """Refund all, an amount, or chosen lines."""
 
 
 
