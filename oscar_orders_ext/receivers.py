@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .conf import app_settings
+from .constants import TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
 from .models import Funnel, OrderProcess
@@ -58,3 +59,11 @@ def record_confirmed_payment(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A gateway payment changed status (django-payments' ``status_changed``): write a
     confirmed one into Oscar's records, once however often the provider calls back."""
     payment_service.record_gateway_payment(instance)
+
+
+def settle_edited_order(sender: Any, process: Any, kind: str, user: Any = None,
+                        **kwargs: Any) -> None:
+    """The lines of an order changed: its payment status follows the new total (amount due
+    or refund due shows on the order page)."""
+    if kind == TimelineKind.EDIT:
+        payment_service.resettle(process.order_id, user=user)

@@ -245,6 +245,19 @@ def record_offline_payment(order: OrderLike, amount: Any, method: str, *, user: 
         return process
 
 
+def resettle(order: OrderLike, *, user: Any = None) -> str | None:
+    """After the lines of an order changed, bring its amount paid and payment status in line
+    with the new total (a paid order may now be partly paid, or owe a refund); orders with
+    no payment recorded in Oscar keep their status. Returns the new status if it changed."""
+    with locked_process(order) as process:
+        bal = balance(process.order)
+        if bal.received <= 0:
+            return None
+        if status_for(bal) == process.payment_status and bal.paid == process.amount_paid:
+            return None
+        return _settle(process, actor=user, data={"event": "edit", "due": str(bal.due)})
+
+
 # --- Payment links ------------------------------------------------------------------------------
 
 def _check(user: Any, permission: str) -> None:

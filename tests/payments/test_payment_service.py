@@ -15,6 +15,7 @@ from oscar_orders_ext.constants import PaymentStatus
 from oscar_orders_ext.exceptions import TransitionPermissionDenied
 from oscar_orders_ext.models import OrderPayment, OrderProcess, PaymentLink, PaymentLinkStatus
 from oscar_orders_ext.payments import service
+from oscar_orders_ext.services.line_edits import apply_line_edit
 from oscar_orders_ext.tick import run_due
 
 from .conftest import pay_link
@@ -210,3 +211,26 @@ def test_staff_without_permission_cannot_send_links(guest_order: Any, viewer: An
         service.send_payment_link(guest_order, user=viewer)
     with pytest.raises(TransitionPermissionDenied):
         service.refund(guest_order, user=viewer)
+
+
+def test_editing_a_paid_order_shows_amount_due_then_refund_due(
+        client: Any, guest_order: Any, cashier: Any, django_capture_on_commit_callbacks: Any
+        ) -> None:
+    pay_link(client, service.send_payment_link(guest_order, notify=False))
+    line = guest_order.lines.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        apply_line_edit(guest_order, {line.pk: 3})
+    process = OrderProcess.objects.get(order=guest_order)
+    assert process.payment_status == PaymentStatus.PARTIALLY_PAID
+    guest_order.refresh_from_db()
+    assert service.balance(guest_order).due == line.unit_price_incl_tax
+    link = service.send_payment_link(guest_order, notify=False)
+    assert link.amount == line.unit_price_incl_tax  # a link for the difference
+
+    with django_capture_on_commit_callbacks(execute=True):
+        apply_line_edit(guest_order, {line.pk: 1})
+    guest_order.refresh_from_db()
+    owed = -service.balance(guest_order).due
+    assert owed == line.unit_price_incl_tax  # two cups paid, one left
+    result = service.refund(guest_order, amount=owed, user=cashier, notify=False)
+    assert result.amount == owed and service.balance(guest_order).due == 0
