@@ -18,7 +18,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PY) -m pip install $(PIP_QUIET) -e ".[sandbox,test]"
 	@# django-payments pulls phonenumberslite, whose files overwrite Oscar's phonenumbers (the
 	@# same package): keep the full phonenumbers (docs/payments.md).
-	$(PY) -m pip uninstall $(PIP_QUIET) -y phonenumberslite
+	$(PY) -m pip uninstall --quiet --disable-pip-version-check -y phonenumberslite
 	$(PY) -m pip install $(PIP_QUIET) --force-reinstall --no-deps \
 		"phonenumbers==$$($(PY) -c 'import importlib.metadata as m; print(m.version("phonenumbers"))')"
 	$(PY) -m pip check
