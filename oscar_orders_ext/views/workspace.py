@@ -32,8 +32,8 @@ from . import common
 from .common import SkinMixin, safe_next, wants_json
 from .documents import print_response
 from .exports import export_response
-from .forms import (EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm, ColumnPreferenceForm, MoveForm,
-                    SavedViewForm)
+from .forms import (EXPORT_ACTIONS, PAYMENT_ACTIONS, PRINT_ACTION, BulkActionForm,
+                    ColumnPreferenceForm, MoveForm, SavedViewForm)
 
 
 class WorkspaceMixin(SkinMixin):
@@ -110,7 +110,8 @@ class OrderTableView(WorkspaceMixin, TemplateView):
             "page_size": table.page_size,
             "page_sizes": common.PAGE_SIZES,
             "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
-            "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
+            "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
+                             *PAYMENT_ACTIONS.items()],
             "bulk_transitions": common.workflow_transition_choices(),
             "bulk_notify_choices": BulkActionForm.base_fields["notify"].choices,
             "bulk_documents": common.bulk_document_choices(),
