@@ -272,7 +272,13 @@ def send_payment_link(order: OrderLike, *, amount: Any = None, user: Any = None,
     _check(user, permissions.SEND_PAYMENT_LINK)
     with locked_process(order) as process:
         order_obj = process.order
-        due = balance(order_obj).due
+        bal = balance(order_obj)
+        due = bal.due
+        if process.payment_status == PaymentStatus.PAID and bal.received <= 0:
+            # Marked paid by hand (status only): a link would charge the customer twice.
+            raise PaymentProblem(_("Order %(number)s is marked paid without a recorded "
+                                   "payment: mark it unpaid first to send a link.")
+                                 % {"number": order_obj.number})
         if due <= 0:
             raise PaymentProblem(_("Order %(number)s has nothing left to pay.")
                                  % {"number": order_obj.number})

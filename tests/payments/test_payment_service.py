@@ -15,6 +15,7 @@ from oscar_orders_ext.constants import PaymentStatus
 from oscar_orders_ext.exceptions import TransitionPermissionDenied
 from oscar_orders_ext.models import OrderPayment, OrderProcess, PaymentLink, PaymentLinkStatus
 from oscar_orders_ext.payments import service
+from oscar_orders_ext.services.edits import set_payment_status
 from oscar_orders_ext.services.line_edits import apply_line_edit
 from oscar_orders_ext.tick import run_due
 
@@ -234,3 +235,12 @@ def test_editing_a_paid_order_shows_amount_due_then_refund_due(
     assert owed == line.unit_price_incl_tax  # two cups paid, one left
     result = service.refund(guest_order, amount=owed, user=cashier, notify=False)
     assert result.amount == owed and service.balance(guest_order).due == 0
+
+
+def test_no_link_for_an_order_marked_paid_by_hand(guest_order: Any) -> None:
+    set_payment_status(guest_order, PaymentStatus.PAID)
+    with pytest.raises(service.PaymentProblem, match="marked paid"):
+        service.send_payment_link(guest_order, notify=False)
+    set_payment_status(guest_order, PaymentStatus.UNPAID)
+    assert service.send_payment_link(guest_order, notify=False).amount == \
+        guest_order.total_incl_tax
