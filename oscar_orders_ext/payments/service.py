@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
+from oscar.apps.order.exceptions import InvalidPaymentEvent
 from oscar.core.loading import get_class, get_model
 from payments import PaymentError
 from payments import PaymentStatus as GatewayStatus
@@ -428,7 +429,7 @@ def refund(order: OrderLike, *, amount: Any = None, lines: Mapping[int, int] | N
             handler.handle_payment_event(order_obj, event_type, wanted, lines=event_lines,
                                          line_quantities=list(lines.values()),
                                          reference=reason[:128])
-        except Exception as error:  # Oscar's InvalidPaymentEvent: quantity above what is left
+        except InvalidPaymentEvent as error:  # a line's quantity above what is left to refund
             raise PaymentProblem(str(error)) from error
         # Online payments first (newest first), then the offline sources.
         left, online = wanted, Decimal("0.00")
