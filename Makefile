@@ -16,6 +16,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
 	$(PY) -m pip install $(PIP_QUIET) -e ".[sandbox,test]"
+	@# django-payments pulls phonenumberslite, whose files overwrite Oscar's phonenumbers (the
+	@# same package): keep the full phonenumbers (docs/payments.md).
+	$(PY) -m pip uninstall --quiet --disable-pip-version-check -y phonenumberslite
+	$(PY) -m pip install $(PIP_QUIET) --force-reinstall --no-deps \
+		"phonenumbers==$$($(PY) -c 'import importlib.metadata as m; print(m.version("phonenumbers"))')"
+	$(PY) -m pip check
 	touch $@
 
 install: $(VENV)/.installed

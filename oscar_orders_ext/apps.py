@@ -26,5 +26,14 @@ class OrdersExtConfig(AppConfig):
         # Oscar sends this with sender=<the order instance>, so it cannot be filtered by class.
         order_status_changed.connect(receivers.follow_status_changed_elsewhere,
                                      dispatch_uid="oscar_orders_ext.follow_status")
+        from payments.signals import status_changed
+
+        status_changed.connect(receivers.record_confirmed_payment,
+                               sender=get_model("oscar_orders_ext", "OrderPayment"),
+                               dispatch_uid="oscar_orders_ext.record_payment")
+        from .signals import order_process_changed
+
+        order_process_changed.connect(receivers.settle_edited_order,
+                                      dispatch_uid="oscar_orders_ext.settle_edited_order")
         post_migrate.connect(receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

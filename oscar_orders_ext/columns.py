@@ -75,6 +75,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("source", _("Source"), "source", default=False),
     Column("tracking", _("Tracking"), default=False),
     Column("total", _("Total"), "total", value=lambda p: p.total),
+    # The total less what was paid (negative: a refund is owed); docs/payments.md.
+    Column("amount_due", _("Amount due"), default=False,
+           value=lambda p: (p.total or 0) - (p.amount_paid or 0)),
     Column("notes", _("Notes"), "notes_count", default=False, value=lambda p: p.notes_count),
     Column("last_activity", _("Last activity"), "last_activity_at",
            value=lambda p: p.last_activity_at),

@@ -94,6 +94,21 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_SYNC_LIMIT": 50,
     # CommunicationEventType code of the email that sends an invoice to the customer.
     "INVOICE_EMAIL_EVENT_CODE": "INVOICE",
+    # Payments (docs/payments.md). Hours a payment link stays payable; the tick expires it.
+    "PAYMENT_LINK_EXPIRY_HOURS": 72,
+    # Online payment methods customers choose from on the pay page: django-payments variant
+    # (a key of PAYMENT_VARIANTS) -> label; None offers every variant under its own name.
+    "ONLINE_PAYMENT_METHODS": None,
+    # Refunds above this amount (in the order's currency) need the "refund large amounts"
+    # permission; None: no limit.
+    "LARGE_REFUND_LIMIT": None,
+    # A transition to make when an order becomes fully paid, by state: {"awaiting_payment":
+    # "prepare"}; the move is skipped when the workflow does not allow it then.
+    "PAID_TRANSITIONS": {},
+    # CommunicationEventType codes of the payment emails.
+    "PAYMENT_LINK_EMAIL_EVENT_CODE": "ORDER_PAYMENT_LINK",
+    "PAYMENT_RECEIVED_EMAIL_EVENT_CODE": "ORDER_PAYMENT_RECEIVED",
+    "REFUND_EMAIL_EVENT_CODE": "ORDER_REFUNDED",
 }
 
 

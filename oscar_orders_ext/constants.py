@@ -15,6 +15,7 @@ SHIPPED_EVENT_NAME = "Shipped"
 class PaymentStatus(models.TextChoices):
     UNPAID = "unpaid", _("Unpaid")
     PAID = "paid", _("Paid")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
     PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
     REFUNDED = "refunded", _("Refunded")
 

@@ -201,6 +201,14 @@ class _Formatters:
         self.date_time = _DateFormatter("DATETIME_FORMAT")
         self.money: dict[str, MoneyFormatter] = {}
 
+    def amount(self, process: Any, value: Any) -> str:
+        """``value`` in the process's currency, as Oscar's ``currency`` filter prints it."""
+        currency = process.currency or settings.OSCAR_DEFAULT_CURRENCY
+        formatter = self.money.get(currency)
+        if formatter is None:
+            formatter = self.money[currency] = money_formatter(currency)
+        return formatter(value)
+
     def total(self, process: Any) -> str:
         currency = process.currency or settings.OSCAR_DEFAULT_CURRENCY
         formatter = self.money.get(currency)
@@ -234,6 +242,7 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     ``type_label``, ``state_label``, ``state_colour`` and ``stage_note`` (the stage's name when
     it differs from the state's), ``payment_label``, each line's ``short_title``
     (``truncatechars:40``), ``total_display`` (Oscar's ``currency`` filter),
+    ``amount_due_display`` (total less amount paid),
     ``last_activity_display`` ("3 days ago") and ``last_activity_title``.
     """
     formatters = _Formatters()
@@ -274,6 +283,9 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
                 line.short_title = title
         if "total" in shown:
             row.total_display = formatters.total(row)
+        if "amount_due" in shown:
+            row.amount_due_display = formatters.amount(
+                row, (row.total or 0) - (row.amount_paid or 0))
         if "last_activity" in shown:
             row.last_activity_display = ago % {
                 "since": timesince(row.last_activity_at, formatters.now)}

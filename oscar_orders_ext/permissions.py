@@ -41,6 +41,9 @@ ISSUE_INVOICE = f"{APP}.issue_invoice"
 ISSUE_CREDIT_NOTE = f"{APP}.issue_credit_note"
 SEND_INVOICE = f"{APP}.send_invoice"
 MANAGE_IDENTITY = f"{APP}.manage_shop_identity"
+SEND_PAYMENT_LINK = f"{APP}.send_payment_link"
+RECORD_PAYMENT = f"{APP}.record_payment"
+REFUND_LARGE = f"{APP}.refund_large_amounts"
 #: Oscar's permission of partner users (its dashboard lets them in with it).
 PARTNER_ACCESS = "partner.dashboard_access"
 #: Oscar's ``permissions_map`` spelling of "the user is staff".
@@ -148,6 +151,8 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-order-customer", EDIT_DETAILS),
     _orders("orders-workspace-order-shipment", CHANGE_STATE),
     _orders("orders-workspace-order-note", CHANGE),
+    _staff("orders-workspace-order-payment-link", SEND_PAYMENT_LINK, reads_orders=True),
+    _staff("orders-workspace-order-refund", REFUND, reads_orders=True),
     # Carriers.
     _staff("orders-carrier-list", MANAGE_CARRIERS),
     _staff("orders-carrier-create", MANAGE_CARRIERS),
@@ -171,6 +176,10 @@ OPERATIONS: dict[str, str] = {
     "issue-invoice": ISSUE_INVOICE,
     "issue-credit-note": ISSUE_CREDIT_NOTE,
     "send-invoice": SEND_INVOICE,
+    "send-payment-link": SEND_PAYMENT_LINK,
+    "record-payment": RECORD_PAYMENT,
+    "refund": REFUND,
+    "refund-large": REFUND_LARGE,
 }
 
 #: The templates' ``can_*`` flags: each is "may the user open this action".
@@ -189,6 +198,8 @@ FLAGS: dict[str, str] = {
     "can_issue_credit_note": "orders-document-credit-note",
     "can_send_invoice": "orders-document-email",
     "can_manage_identity": "orders-document-identity",
+    "can_send_payment_link": "orders-workspace-order-payment-link",
+    "can_refund": "orders-workspace-order-refund",
 }
 
 

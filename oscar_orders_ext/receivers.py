@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from .conf import app_settings
+from .constants import TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
 from .models import Funnel, OrderProcess
+from .payments import service as payment_service
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
@@ -51,3 +53,17 @@ def create_default_funnel(sender: Any, **kwargs: Any) -> None:
     using = kwargs.get("using", "default")
     if not Funnel.objects.using(using).exists():
         Funnel.create_from_workflow()
+
+
+def record_confirmed_payment(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A gateway payment changed status (django-payments' ``status_changed``): write a
+    confirmed one into Oscar's records, once however often the provider calls back."""
+    payment_service.record_gateway_payment(instance)
+
+
+def settle_edited_order(sender: Any, process: Any, kind: str, user: Any = None,
+                        **kwargs: Any) -> None:
+    """The lines of an order changed: its payment status follows the new total (amount due
+    or refund due shows on the order page)."""
+    if kind == TimelineKind.EDIT:
+        payment_service.resettle(process.order_id, user=user)

@@ -38,6 +38,7 @@ from django.utils import timezone
 from .exports import service as exports_service
 from .imports import jobs as import_jobs
 from .models import TickRun
+from .payments import service as payment_service
 from .services import jobs as services_jobs
 
 logger = logging.getLogger(__name__)
@@ -164,3 +165,9 @@ def purge_expired_exports() -> int:
 def purge_expired_imports() -> int:
     """Delete expired uploaded order files and their dry runs."""
     return import_jobs.purge_expired_imports()
+
+
+@register("expire-payment-links", every=timedelta(minutes=5))
+def expire_payment_links() -> int:
+    """Expire payment links past their expiry date, so the staff see them as expired."""
+    return payment_service.expire_payment_links()

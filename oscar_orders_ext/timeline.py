@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
 from .constants import DocumentKind, OrderType, PaymentStatus, StockEffect, TimelineKind
@@ -40,6 +41,14 @@ def _customer_field(name: str) -> str:
     return f"{label} ({field})" if label and field else name
 
 
+#: What the payments service's timeline entries say (``data["event"]``).
+PAYMENT_EVENTS = {
+    "link": gettext_lazy("Payment link for %(amount)s %(currency)s created"),
+    "received": gettext_lazy("Payment of %(amount)s %(currency)s received (%(method)s)"),
+    "refund": gettext_lazy("Refund of %(amount)s %(currency)s"),
+}
+
+
 def describe(kind: str, data: Mapping[str, Any] | None) -> str:
     """One line saying what a timeline entry of ``kind`` with ``data`` records, in the reader's
     language."""
@@ -68,6 +77,13 @@ def describe(kind: str, data: Mapping[str, Any] | None) -> str:
             text += " " + _("(stage “%(stage)s” was deleted)") % {"stage": data.get("from_stage")}
         elif data.get("reason") == "funnel_deleted":
             text += " " + _("(funnel “%(funnel)s” was deleted)") % {"funnel": data.get("from")}
+        return text
+    if kind == TimelineKind.PAYMENT and data.get("event") in PAYMENT_EVENTS:
+        text = str(PAYMENT_EVENTS[data["event"]]) % {
+            "amount": data.get("amount", ""), "currency": data.get("currency", ""),
+            "method": data.get("method", "")}
+        if data.get("to") and data.get("from") != data.get("to"):
+            text += " · " + str(_label(PaymentStatus, data["to"]))
         return text
     if kind == TimelineKind.PAYMENT:
         return _("Payment status changed from “%(from)s” to “%(to)s”") % {

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     # The app under development, before Wagtail and taggit: Django takes a msgid's
     # translation from the first app listed that has it (docs/translations.md).
     "django_filters",
+    "payments",
     "oscar_orders_ext",
     "oscar_orders_ext.dashboard.apps.OrdersWorkspaceDashboardConfig",
     "oscar_orders_ext.contrib.wagtail",
@@ -234,3 +235,10 @@ WAGTAIL_SITE_NAME = "Oscar Orders Ext sandbox"
 WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "txt", "xlsx", "zip"]
+
+# Payments (docs/payments.md): django-payments with our payment model; the dummy provider
+# lets you pay (or fail, or go through a 3-D Secure redirect) without a gateway.
+PAYMENT_MODEL = "oscar_orders_ext.OrderPayment"
+PAYMENT_HOST = os.environ.get("PAYMENT_HOST", "127.0.0.1:8000")
+PAYMENT_USES_SSL = False
+PAYMENT_VARIANTS = {"dummy": ("payments.dummy.DummyProvider", {})}

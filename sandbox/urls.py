@@ -18,6 +18,9 @@ urlpatterns = [
     # The order workspace, inside Oscar's dashboard (before Oscar's own patterns).
     path("dashboard/workspace/",
          include("oscar_orders_ext.dashboard.urls")),
+    # The customer's pay pages and django-payments' provider callbacks (docs/payments.md).
+    path("pay/", include("oscar_orders_ext.storefront.payment_urls")),
+    path("payments/", include("payments.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

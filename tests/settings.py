@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "payments",
     "oscar_orders_ext",
     "oscar_orders_ext.dashboard.apps.OrdersWorkspaceDashboardConfig",
     "oscar_orders_ext.contrib.wagtail",
@@ -159,3 +160,10 @@ OSCAR_ORDER_STATUS_PIPELINE = {
 }
 # The simple search backend cannot index; don't try on every product save.
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
+
+# Payments (docs/payments.md): django-payments with our payment model; the dummy provider
+# lets you pay (or fail, or go through a 3-D Secure redirect) without a gateway.
+PAYMENT_MODEL = "oscar_orders_ext.OrderPayment"
+PAYMENT_HOST = "testserver"
+PAYMENT_USES_SSL = False
+PAYMENT_VARIANTS: dict[str, tuple[str, dict[str, str]]] = {"dummy": ("payments.dummy.DummyProvider", {})}

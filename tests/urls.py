@@ -11,5 +11,8 @@ urlpatterns = [
     *wagtail_admin,
     # Before Oscar's include, so Oscar's catch-all pages do not shadow the workspace.
     path("dashboard/workspace/", include("oscar_orders_ext.dashboard.urls")),
+    # The customer's pay pages and django-payments' provider callbacks (docs/payments.md).
+    path("pay/", include("oscar_orders_ext.storefront.payment_urls")),
+    path("payments/", include("payments.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]

@@ -42,6 +42,8 @@ VIEWS = {
     "order-customer": ("order_customer_view", _VIEWS + "CustomerDetailsView"),
     "order-shipment": ("order_shipment_view", _VIEWS + "ShipmentView"),
     "order-note": ("order_note_view", _VIEWS + "NoteView"),
+    "order-payment-link": ("order_payment_link_view", _VIEWS + "PaymentLinkView"),
+    "order-refund": ("order_refund_view", _VIEWS + "RefundView"),
     "carrier-list": ("carrier_list_view", _VIEWS + "CarrierListView"),
     "carrier-create": ("carrier_create_view", _VIEWS + "CarrierCreateView"),
     "carrier-update": ("carrier_update_view", _VIEWS + "CarrierUpdateView"),

@@ -4,7 +4,8 @@ a shop replaces one by subclassing the config (see docs/extending.md)."""
 
 from __future__ import annotations
 
-from oscar_orders_ext.views import documents, exports, funnels, imports, manual, orders, workspace
+from oscar_orders_ext.views import (documents, exports, funnels, imports, manual, orders, payments,
+                                    workspace)
 from oscar_orders_ext.views.common import SkinMixin, WorkspaceJavaScriptCatalog
 
 NAMESPACE = "oscar_orders_ext_dashboard"
@@ -164,6 +165,14 @@ class ShipmentView(OrderPageMixin, orders.ShipmentView):
 
 
 class NoteView(OrderPageMixin, orders.NoteView):
+    pass
+
+
+class PaymentLinkView(OrderPageMixin, payments.PaymentLinkView):
+    pass
+
+
+class RefundView(OrderPageMixin, payments.RefundView):
     pass
 
 

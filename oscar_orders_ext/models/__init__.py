@@ -8,6 +8,7 @@ from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument
 from .funnels import Funnel, FunnelQuerySet, Stage
 from .jobs import ExportJob, ImportJob, TickRun, WorkerRun, export_upload_to, import_upload_to
 from .logistics import TRACKING_CODE_PLACEHOLDER, Carrier, Shipment
+from .payments import GATEWAY_MAX_AMOUNT, OrderPayment, PaymentLink, PaymentLinkStatus
 from .preferences import BoardPreference, ColumnPreference, SavedView
 from .process import ORDER_MODEL, OrderProcess, OrderProcessQuerySet, ProcessTally, Tag
 from .timeline import TimelineEntry
@@ -15,8 +16,8 @@ from .timeline import TimelineEntry
 __all__ = [
     "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "BoardPreference", "Carrier", "ColumnPreference",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
-    "ImportJob", "IssuedDocument", "OrderProcess", "OrderProcessQuerySet", "ProcessTally",
-    "SavedView", "Shipment", "ShopIdentity", "Stage", "Tag", "TickRun", "TimelineEntry",
-    "WorkerRun",
+    "GATEWAY_MAX_AMOUNT", "ImportJob", "IssuedDocument", "OrderPayment", "OrderProcess",
+    "OrderProcessQuerySet", "PaymentLink", "PaymentLinkStatus", "ProcessTally", "SavedView",
+    "Shipment", "ShopIdentity", "Stage", "Tag", "TickRun", "TimelineEntry", "WorkerRun",
     "export_upload_to", "import_upload_to", "issued_document_upload_to",
 ]

@@ -60,6 +60,10 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
     payment_status = models.CharField(_("payment status"), max_length=20,
                                       choices=PaymentStatus.choices,
                                       default=PaymentStatus.UNPAID)
+    # Received less refunded, from Oscar's payment sources (oscar_orders_ext.payments keeps it);
+    # db_default: raw writers (the COPY importer) leave the column out.
+    amount_paid = models.DecimalField(_("amount paid"), max_digits=12, decimal_places=2,
+                                      default=0, db_default=0)
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                  blank=True, related_name="+", verbose_name=_("operator"))
     source = models.CharField(_("source"), max_length=64, blank=True,

@@ -28,6 +28,7 @@ from oscar_orders_ext import display, selectors
 from oscar_orders_ext.columns import COLUMNS, Column, columns_for, ordering_for
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
+from oscar_orders_ext.payments import service as payment_service
 from oscar_orders_ext.services import preferences
 from oscar_orders_ext.services.bulk import BulkReport, resolve_action, run_bulk_action
 from oscar_orders_ext.services.transitions import move_to_stage, stage_move, transition_order
@@ -304,6 +305,12 @@ class BulkOutcome:
 def apply_bulk_action(request: HttpRequest, data: dict[str, Any], pks: list[int]
                       ) -> BulkOutcome:
     """Run a (non-export) bulk action of a valid ``BulkActionForm`` on ``pks``."""
+    if data["action"] == "send_payment_links":
+        # Each order gets a link for what it owes, emailed; paid ones are refused and listed.
+        report = run_bulk_action(pks, data["action"], lambda process, user: (
+            payment_service.send_payment_link(process, user=user, notify=True)),
+            user=request.user)
+        return BulkOutcome(report=report)
     try:
         apply = resolve_action(data["action"], transition=data["transition"], tag=data["tag"],
                                operator=data["operator"], notify=data.get("notify"))

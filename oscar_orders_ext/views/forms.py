@@ -20,6 +20,8 @@ IDS = re.compile(r"^\d+(,\d+)*$")
 EXPORT_ACTIONS = {"export_xlsx": "xlsx", "export_csv": "csv"}
 #: The bulk action that prints one PDF with a document for every selected order.
 PRINT_ACTION = "print_documents"
+#: Bulk actions of the payments feature (above the services, so resolved in views.common).
+PAYMENT_ACTIONS = {"send_payment_links": _("Send payment links")}
 
 
 
@@ -108,7 +110,8 @@ class BulkActionForm(forms.Form):
             raise forms.ValidationError(_("Choose a tag."))
         if action == PRINT_ACTION and not data.get("document"):
             raise forms.ValidationError(_("Choose the document to print."))
-        if action not in {*SIMPLE_ACTIONS, *EXPORT_ACTIONS, PRINT_ACTION, "transition", "add_tag",
+        if action not in {*SIMPLE_ACTIONS, *EXPORT_ACTIONS, *PAYMENT_ACTIONS, PRINT_ACTION,
+                          "transition", "add_tag",
                           "remove_tag", "assign_operator"}:
             raise forms.ValidationError(_("Unknown action."))
         return data

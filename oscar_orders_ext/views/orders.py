@@ -29,6 +29,7 @@ from oscar_orders_ext.services.transitions import notifies_by_default
 from oscar_orders_ext.services import edits, logistics, order_details
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
 
+from .payment_forms import payment_panel
 from .order_forms import (CarrierForm, CustomerDetailsForm, NoteForm, ShipmentForm,
                           TransitionForm, WorkflowFieldsForm)
 
@@ -95,7 +96,7 @@ class OrderPageMixin:
                         "notify": notifies_by_default(choice.option.target)}
                        for choice in transition_choices(process, user)]
         internal_notes, buyer_notes = selectors.split_notes(notes)
-        return {
+        context = {
             "process": process, "order": order, "lines": lines,
             "transitions": transitions, "notify_enabled": notify_enabled,
             "workflow_form": forms.get("workflow_form") or WorkflowFieldsForm.for_process(process),
@@ -117,8 +118,13 @@ class OrderPageMixin:
                              if order.user_id else ""),
             "issued": order_documents(order.pk),
             "order_page_base": self.page_base_template,
+            **payment_panel(order, lines),
             **permissions.flags(user, self.permission_check),
         }
+        # A payment form sent back with its errors replaces the empty one.
+        context.update({key: forms[key] for key in ("payment_link_form", "refund_form")
+                        if forms.get(key)})
+        return context
 
     def render_page(self, process: OrderProcess, *, status: int = 200, **forms: Any
                     ) -> HttpResponse:

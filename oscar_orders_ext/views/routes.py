@@ -60,6 +60,8 @@ ROUTES: tuple[Route, ...] = (
     Route("order-customer", f"{ORDER}customer/", "orders-workspace-order-customer"),
     Route("order-shipment", f"{ORDER}shipments/", "orders-workspace-order-shipment"),
     Route("order-note", f"{ORDER}notes/", "orders-workspace-order-note"),
+    Route("order-payment-link", f"{ORDER}payment-link/", "orders-workspace-order-payment-link"),
+    Route("order-refund", f"{ORDER}refund/", "orders-workspace-order-refund"),
     Route("export-job", "exports/<int:pk>/", "orders-export-job"),
     Route("export-download", "exports/<int:pk>/download/", "orders-export-download"),
     Route("import", "imports/", "orders-import"),

@@ -33,8 +33,8 @@ from . import actions, common
 from .common import SkinMixin, safe_next, wants_json
 from .documents import print_response
 from .exports import export_response
-from .forms import (EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm, ColumnPreferenceForm, MoveForm,
-                    SavedViewForm)
+from .forms import (EXPORT_ACTIONS, PAYMENT_ACTIONS, PRINT_ACTION, BulkActionForm,
+                    ColumnPreferenceForm, MoveForm, SavedViewForm)
 
 
 class WorkspaceMixin(SkinMixin):
@@ -113,7 +113,8 @@ class OrderTableView(WorkspaceMixin, TemplateView):
             "row_actions": actions.row_actions(self.request.user, self.url_namespace,
                                                back=self.request.get_full_path()),
             "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
-            "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
+            "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
+                             *PAYMENT_ACTIONS.items()],
             "bulk_transitions": common.workflow_transition_choices(),
             "bulk_notify_choices": BulkActionForm.base_fields["notify"].choices,
             "bulk_documents": common.bulk_document_choices(),

@@ -33,8 +33,9 @@ from oscar_orders_ext.views import funnels as funnel_views
 from oscar_orders_ext.views import imports as import_views
 from oscar_orders_ext.views import manual as manual_views
 from oscar_orders_ext.views import orders as order_views
+from oscar_orders_ext.views import payments as payment_views
 from oscar_orders_ext.views.common import wants_json
-from oscar_orders_ext.views.forms import BulkActionForm, SavedViewForm
+from oscar_orders_ext.views.forms import PAYMENT_ACTIONS, BulkActionForm, SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.workflow import get_workflow
@@ -246,7 +247,8 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
             "saved_views": common.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": query}),
             **permissions.flags(self.request.user, allows),
-            "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
+            "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
+                             *PAYMENT_ACTIONS.items()],
             "bulk_transitions": common.workflow_transition_choices(),
             "bulk_notify_choices": BulkActionForm.base_fields["notify"].choices,
             "bulk_documents": common.bulk_document_choices(),
@@ -429,6 +431,14 @@ class OrderShipmentView(OrderPageMixin, order_views.ShipmentView):
 
 class OrderNoteView(OrderPageMixin, order_views.NoteView):
     """Add an internal note or a note for the buyer."""
+
+
+class OrderPaymentLinkView(OrderPageMixin, payment_views.PaymentLinkView):
+    """Send a payment link."""
+
+
+class OrderRefundView(OrderPageMixin, payment_views.RefundView):
+    """Refund all, an amount, or chosen lines."""
 
 
 

@@ -1,0 +1,556 @@
+"""Every write about money on an order: payment links, confirmed gateway payments, payments
+marked by hand, refunds, and the tick's expiry of links.
+
+Oscar stays the book of record: each amount received or refunded is written on Oscar's
+``Source`` (``amount_debited``/``amount_refunded``), as a ``Transaction`` and as a
+``PaymentEvent`` through Oscar's ``EventHandler``; ``OrderProcess.amount_paid`` and the
+payment status are derived from those sources under the order's row lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_tasks import task
+from oscar.apps.order.exceptions import InvalidPaymentEvent
+from oscar.core.loading import get_class, get_model
+from payments import PaymentError
+from payments import PaymentStatus as GatewayStatus
+
+from oscar_orders_ext import permissions
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.constants import PaymentStatus, StockStatus, TimelineKind
+from oscar_orders_ext.documents.service import DocumentError, issue_credit_note, open_invoice
+from oscar_orders_ext.exceptions import OrderWorkflowError, TransitionPermissionDenied
+from oscar_orders_ext.i18n import in_order_language
+from oscar_orders_ext.models import (GATEWAY_MAX_AMOUNT, OrderPayment, OrderProcess, PaymentLink,
+                                     PaymentLinkStatus)
+from oscar_orders_ext.models.payments import LINK_SALT
+from oscar_orders_ext.services.locking import OrderLike, lock_stock_records, locked_process
+from oscar_orders_ext.services.notifications import absolute_url, order_status_url
+from oscar_orders_ext.services.timeline import record
+from oscar_orders_ext.services.transitions import transition_order
+
+EventHandler = get_class("order.processing", "EventHandler")
+PaymentEventType = get_model("order", "PaymentEventType")
+Source = get_model("payment", "Source")
+SourceType = get_model("payment", "SourceType")
+StockRecord = get_model("partner", "StockRecord")
+CommunicationEventType = get_model("communication", "CommunicationEventType")
+OrderDispatcher = get_class("order.utils", "OrderDispatcher")
+Order = get_model("order", "Order")
+
+CENT = Decimal("0.01")
+#: Names of the Oscar payment event types we write (created on first use).
+PAID_EVENT = "Paid"
+REFUNDED_EVENT = "Refunded"
+
+
+class PaymentProblem(OrderWorkflowError):
+    """A payment, link or refund was refused; nothing was written."""
+
+
+class LinkUnavailable(OrderWorkflowError):
+    """A payment link that cannot be paid (tampered, expired, paid, superseded); ``reason``
+    is one of "invalid", "expired", "paid", "superseded"."""
+
+    def __init__(self, reason: str, message: str, link: PaymentLink | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.link = link
+
+
+def money(value: Any) -> Decimal:
+    """``value`` as an amount of cents; a clear error for anything that is not a number."""
+    try:
+        return Decimal(str(value)).quantize(CENT)
+    except (InvalidOperation, ValueError, TypeError):
+        raise PaymentProblem(_("“%(value)s” is not an amount.") % {"value": value}) from None
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Balance:
+    """What an order's payment sources say: received, refunded, and what is due or owed."""
+
+    total: Decimal
+    received: Decimal
+    refunded: Decimal
+
+    @property
+    def paid(self) -> Decimal:
+        """Received less refunded."""
+        return self.received - self.refunded
+
+    @property
+    def due(self) -> Decimal:
+        """What the customer still owes (negative: what the shop owes them back)."""
+        return self.total - self.paid
+
+    @property
+    def refundable(self) -> Decimal:
+        """The most a refund may return."""
+        return max(self.paid, Decimal("0.00"))
+
+
+def balance(order: Any) -> Balance:
+    """The order's balance from Oscar's payment sources (one query)."""
+    received = refunded = Decimal("0.00")
+    for source in Source.objects.filter(order_id=order.pk):
+        received += source.amount_debited or 0
+        refunded += source.amount_refunded or 0
+    return Balance(money(order.total_incl_tax), money(received), money(refunded))
+
+
+def status_for(bal: Balance) -> str:
+    """The payment status an order with this balance has."""
+    if bal.refunded > 0:
+        return PaymentStatus.REFUNDED if bal.paid <= 0 else PaymentStatus.PARTIALLY_REFUNDED
+    if bal.received >= bal.total and bal.received > 0:
+        return PaymentStatus.PAID
+    if bal.received > 0:
+        return PaymentStatus.PARTIALLY_PAID
+    return PaymentStatus.UNPAID
+
+
+def online_methods() -> list[tuple[str, str]]:
+    """The django-payments variants customers may pay with: (variant, label)."""
+    configured = app_settings.ONLINE_PAYMENT_METHODS
+    if configured is None:
+        return [(name, name.replace("-", " ").replace("_", " ").capitalize())
+                for name in getattr(settings, "PAYMENT_VARIANTS", {})]
+    return [(name, str(label)) for name, label in dict(configured).items()]
+
+
+def active_link(order: Any) -> PaymentLink | None:
+    """The order's payable link, if any."""
+    return next((link for link in PaymentLink.objects.filter(
+        order_id=order.pk, status=PaymentLinkStatus.ACTIVE) if link.is_open), None)
+
+
+def link_url(link: PaymentLink) -> str:
+    """The full URL of a link's pay page, for emails and the staff's "copy" button."""
+    return absolute_url(link.get_absolute_url())
+
+
+# --- Writing the balance ------------------------------------------------------------------------
+
+def _settle(process: OrderProcess, *, actor: Any, data: dict[str, Any]) -> str:
+    """Recompute amount paid and payment status from Oscar's sources (process locked); record
+    the timeline. Returns the new payment status."""
+    bal = balance(process.order)
+    previous = process.payment_status
+    process.amount_paid = bal.paid
+    process.payment_status = status_for(bal)
+    process.version += 1
+    process.last_activity_at = timezone.now()
+    process.save()
+    record(process.order_id, TimelineKind.PAYMENT, actor=actor, at=process.last_activity_at,
+           data={"from": previous, "to": process.payment_status, **data})
+    return process.payment_status
+
+
+def _source(order: Any, name: str) -> Any:
+    """The order's Oscar payment source of this method (created on first use)."""
+    source_type = SourceType.objects.filter(name=name).first() or SourceType.objects.create(
+        name=name)
+    source = Source.objects.filter(order=order, source_type=source_type).first()
+    return source or Source.objects.create(order=order, source_type=source_type,
+                                           currency=order.currency)
+
+
+def _event_type(name: str) -> Any:
+    return PaymentEventType.objects.filter(name=name).first() or \
+        PaymentEventType.objects.create(name=name)
+
+
+def _after_paid(process: OrderProcess) -> None:
+    """The configured move once an order is fully paid (skipped when not allowed now)."""
+    name = dict(app_settings.PAID_TRANSITIONS or {}).get(process.state)
+    if name and process.get_transition(name) is not None:
+        try:
+            transition_order(process.order_id, name)
+        except OrderWorkflowError:
+            pass  # the workflow refuses it now (a condition): the payment stands
+
+
+def _record_received(process: OrderProcess, amount: Decimal, method: str, *, reference: str,
+                     actor: Any, data: dict[str, Any]) -> str:
+    order = process.order
+    source = _source(order, method)
+    source.amount_allocated = (source.amount_allocated or 0) + amount
+    source.debit(amount, reference=reference, status="confirmed")
+    EventHandler(actor if getattr(actor, "is_authenticated", False) else None) \
+        .handle_payment_event(order, _event_type(PAID_EVENT), amount, reference=reference)
+    status = _settle(process, actor=actor, data={"event": "received", "amount": str(amount),
+                                                 "currency": order.currency, "method": method,
+                                                 **data})
+    if status == PaymentStatus.PAID:
+        PaymentLink.objects.filter(order_id=order.pk, status=PaymentLinkStatus.ACTIVE).update(
+            status=PaymentLinkStatus.SUPERSEDED)
+        transaction.on_commit(lambda: _after_paid(
+            OrderProcess.objects.select_related("order").get(pk=process.pk)))
+    return status
+
+
+def record_gateway_payment(payment: OrderPayment) -> bool:
+    """Write a confirmed gateway payment into Oscar's records once; True when it was written
+    now, False when there was nothing to record (not confirmed, or recorded before: a
+    replayed or repeated callback)."""
+    if payment.status != GatewayStatus.CONFIRMED:
+        return False
+    with locked_process(payment.order_id) as process:
+        locked = OrderPayment.objects.select_for_update().get(pk=payment.pk)
+        amount = money(locked.captured_amount or locked.total)
+        if locked.recorded_amount >= amount or locked.refunded_amount > 0:
+            return False
+        fresh = amount - locked.recorded_amount
+        label = dict(online_methods()).get(locked.variant, locked.variant)
+        _record_received(process, fresh, label, reference=locked.transaction_id or locked.token,
+                         actor=None, data={"payment": locked.pk})
+        OrderPayment.objects.filter(pk=locked.pk).update(recorded_amount=amount,
+                                                         captured_amount=amount)
+        # The provider goes on saving the instance it holds: keep it in step.
+        payment.recorded_amount = payment.captured_amount = amount
+        if locked.link_id:
+            PaymentLink.objects.filter(pk=locked.link_id).update(
+                status=PaymentLinkStatus.PAID, paid_at=timezone.now())
+        order_id = locked.order_id
+        transaction.on_commit(lambda: send_payment_email_task.enqueue(
+            order_id, "received", str(fresh)))
+        return True
+
+
+def record_offline_payment(order: OrderLike, amount: Any, method: str, *, user: Any = None,
+                           reference: str = "") -> OrderProcess:
+    """Mark money received outside the gateways (bank transfer, cash) by hand."""
+    _check(user, permissions.RECORD_PAYMENT)
+    amount = money(amount)
+    if amount <= 0:
+        raise PaymentProblem(_("The amount must be more than zero."))
+    with locked_process(order) as process:
+        _record_received(process, amount, method or str(_("Manual payment")),
+                         reference=reference, actor=user, data={})
+        return process
+
+
+def resettle(order: OrderLike, *, user: Any = None) -> str | None:
+    """After the lines of an order changed, bring its amount paid and payment status in line
+    with the new total (a paid order may now be partly paid, or owe a refund); orders with
+    no payment recorded in Oscar keep their status. Returns the new status if it changed."""
+    with locked_process(order) as process:
+        bal = balance(process.order)
+        if bal.received <= 0:
+            return None
+        if status_for(bal) == process.payment_status and bal.paid == process.amount_paid:
+            return None
+        return _settle(process, actor=user, data={"event": "edit", "due": str(bal.due)})
+
+
+# --- Payment links ------------------------------------------------------------------------------
+
+def _check(user: Any, permission: str) -> None:
+    if user is not None and not user.has_perm(permission):
+        raise TransitionPermissionDenied()
+
+
+def send_payment_link(order: OrderLike, *, amount: Any = None, user: Any = None,
+                      notify: bool = True) -> PaymentLink:
+    """Create a payment link for the amount due (or ``amount``, a part of it), replacing any
+    earlier link, and email it to the customer with ``notify``."""
+    _check(user, permissions.SEND_PAYMENT_LINK)
+    with locked_process(order) as process:
+        order_obj = process.order
+        bal = balance(order_obj)
+        due = bal.due
+        if process.payment_status == PaymentStatus.PAID and bal.received <= 0:
+            # Marked paid by hand (status only): a link would charge the customer twice.
+            raise PaymentProblem(_("Order %(number)s is marked paid without a recorded "
+                                   "payment: mark it unpaid first to send a link.")
+                                 % {"number": order_obj.number})
+        if due <= 0:
+            raise PaymentProblem(_("Order %(number)s has nothing left to pay.")
+                                 % {"number": order_obj.number})
+        wanted = due if amount in (None, "") else money(amount)
+        if wanted <= 0 or wanted > due:
+            raise PaymentProblem(_("The amount must be more than zero and at most %(due)s.")
+                                 % {"due": due})
+        if wanted > GATEWAY_MAX_AMOUNT:
+            raise PaymentProblem(_("Payment gateways take at most %(max)s in one payment: "
+                                   "send links for smaller parts.") % {"max": GATEWAY_MAX_AMOUNT})
+        now = timezone.now()
+        PaymentLink.objects.filter(order_id=order_obj.pk, status=PaymentLinkStatus.ACTIVE) \
+            .update(status=PaymentLinkStatus.SUPERSEDED)
+        link = PaymentLink.objects.create(
+            order=order_obj, amount=wanted, currency=order_obj.currency,
+            sent_to=order_obj.email if notify else "",
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+            created_at=now,
+            expires_at=now + timedelta(hours=app_settings.PAYMENT_LINK_EXPIRY_HOURS))
+        process.version += 1
+        process.last_activity_at = now
+        process.save(update_fields=["version", "last_activity_at"])
+        record(order_obj.pk, TimelineKind.PAYMENT, actor=user, at=now, data={
+            "event": "link", "amount": str(wanted), "currency": order_obj.currency,
+            "link": link.pk, "notify": bool(notify and order_obj.email)})
+        if notify and order_obj.email:
+            transaction.on_commit(lambda: send_payment_email_task.enqueue(
+                order_obj.pk, "link", str(link.pk)))
+        return link
+
+
+def link_from_token(token: str) -> PaymentLink:
+    """The payable link behind a pay page's token, or :class:`LinkUnavailable` saying why."""
+    try:
+        pk = signing.loads(token, salt=LINK_SALT)["link"]
+    except (signing.BadSignature, KeyError, TypeError):
+        raise LinkUnavailable("invalid", _("This payment link is not valid. Please use the "
+                                           "link from your email, or ask the shop for a new "
+                                           "one.")) from None
+    link = PaymentLink.objects.select_related("order").filter(pk=pk).first()
+    if link is None:
+        raise LinkUnavailable("invalid", _("This payment link no longer exists."))
+    if link.status == PaymentLinkStatus.PAID:
+        raise LinkUnavailable("paid", _("This payment link has already been paid. Thank "
+                                        "you!"), link)
+    if link.status == PaymentLinkStatus.SUPERSEDED:
+        raise LinkUnavailable("superseded", _("This payment link was replaced by a newer one "
+                                              "or the order is paid: please use the most "
+                                              "recent link the shop sent you."), link)
+    if not link.is_open:
+        raise LinkUnavailable("expired", _("This payment link has expired. Please ask the "
+                                           "shop for a new one."), link)
+    return link
+
+
+def start_link_payment(link: PaymentLink, variant: str, *, ip_address: str | None = None
+                       ) -> OrderPayment:
+    """A gateway payment of the link's amount with the chosen method (checked again: the
+    link may have been paid or replaced since the page was drawn)."""
+    if variant not in dict(online_methods()):
+        raise PaymentProblem(_("Please choose a payment method."))
+    with locked_process(link.order_id) as process:
+        link = link_from_token(link.token)
+        order = process.order
+        if link.amount > balance(order).due:
+            raise LinkUnavailable("superseded", _("The amount due on this order changed: "
+                                                  "please ask the shop for a new link."), link)
+        address = order.billing_address or order.shipping_address
+        return OrderPayment.objects.create(
+            order=order, link=link, variant=variant, currency=order.currency,
+            total=link.amount, description=_("Order %(number)s") % {"number": order.number},
+            billing_first_name=getattr(address, "first_name", "") or "",
+            billing_last_name=getattr(address, "last_name", "") or "",
+            billing_address_1=getattr(address, "line1", "") or "",
+            billing_city=getattr(address, "line4", "") or "",
+            billing_postcode=getattr(address, "postcode", "") or "",
+            billing_country_code=str(getattr(address, "country_id", "") or "")[:2],
+            billing_email=order.email or "", customer_ip_address=ip_address)
+
+
+def expire_payment_links(now: Any = None) -> int:
+    """Mark links past their expiry as expired (the tick runs it); returns how many."""
+    return PaymentLink.objects.filter(status=PaymentLinkStatus.ACTIVE,
+                                      expires_at__lte=now or timezone.now()) \
+        .update(status=PaymentLinkStatus.EXPIRED)
+
+
+# --- Refunds ------------------------------------------------------------------------------------
+
+@dataclass
+class RefundResult:
+    """What a refund did."""
+
+    amount: Decimal
+    status: str
+    online: Decimal = Decimal("0.00")
+    credit_note: Any = None
+    restocked: list[dict[str, Any]] = field(default_factory=list)
+
+
+def refund_amount_for(order: Any, lines: Mapping[int, int], include_shipping: bool) -> Decimal:
+    """The amount refunding these line quantities (and the shipping) returns."""
+    total = Decimal("0.00")
+    by_pk = {line.pk: line for line in order.lines.all()}
+    for pk, quantity in lines.items():
+        if int(pk) not in by_pk:
+            raise PaymentProblem(_("Line %(line)s is not a line of this order.") % {"line": pk})
+        total += (by_pk[int(pk)].unit_price_incl_tax or 0) * int(quantity)
+    if include_shipping:
+        total += order.shipping_incl_tax or 0
+    return money(total)
+
+
+def refund(order: OrderLike, *, amount: Any = None, lines: Mapping[int, int] | None = None,
+           include_shipping: bool = False, restock: bool = False, reason: str = "",
+           user: Any = None, notify: bool = True) -> RefundResult:
+    """Refund all that was paid (no amount nor lines), an ``amount``, or line quantities
+    (``lines``: line id -> quantity, shipping optional); through the gateway for what was
+    paid online, recorded only for the rest. Refused beyond what was paid less refunded."""
+    _check(user, permissions.REFUND)
+    lines = {int(pk): int(qty) for pk, qty in (lines or {}).items() if int(qty) > 0}
+    with locked_process(order) as process:  # two refunds of one order queue here
+        order_obj = process.order
+        bal = balance(order_obj)
+        if lines or include_shipping:
+            wanted = refund_amount_for(order_obj, lines, include_shipping)
+        elif amount in (None, ""):
+            wanted = bal.refundable
+        else:
+            wanted = money(amount)
+        if wanted <= 0:
+            raise PaymentProblem(_("Nothing to refund: the amount must be more than zero."))
+        if wanted > bal.refundable:
+            raise PaymentProblem(_("At most %(left)s can be refunded on order %(number)s "
+                                   "(paid less already refunded).")
+                                 % {"left": bal.refundable, "number": order_obj.number})
+        limit = app_settings.LARGE_REFUND_LIMIT
+        if (limit is not None and wanted > money(limit) and user is not None
+                and not user.has_perm(permissions.REFUND_LARGE)):
+            raise TransitionPermissionDenied(_("Refunds above %(limit)s need the permission "
+                                               "to refund large amounts.") % {"limit": limit})
+        line_objs = {line.pk: line for line in order_obj.lines.select_related("stockrecord")}
+        event_lines = [line_objs[pk] for pk in lines]
+        event_type = _event_type(REFUNDED_EVENT)
+        handler = EventHandler(user if getattr(user, "is_authenticated", False) else None)
+        try:
+            handler.handle_payment_event(order_obj, event_type, wanted, lines=event_lines,
+                                         line_quantities=list(lines.values()),
+                                         reference=reason[:128])
+        except InvalidPaymentEvent as error:  # a line's quantity above what is left to refund
+            raise PaymentProblem(str(error)) from error
+        # Online payments first (newest first), then the offline sources.
+        left, online = wanted, Decimal("0.00")
+        plan: list[tuple[OrderPayment, Decimal]] = []
+        for payment in OrderPayment.objects.select_for_update().filter(
+                order_id=order_obj.pk, status=GatewayStatus.CONFIRMED, recorded_amount__gt=0
+                ).order_by("-created", "-pk"):
+            part = min(left, payment.recorded_amount - payment.refunded_amount)
+            if part > 0:
+                plan.append((payment, part))
+                left -= part
+        label_of = dict(online_methods())
+        for payment, part in plan:
+            source = _source(order_obj, label_of.get(payment.variant) or payment.variant)
+            source.refund(part, reference=payment.transaction_id or payment.token)
+            OrderPayment.objects.filter(pk=payment.pk).update(
+                refunded_amount=F("refunded_amount") + part)
+            online += part
+        if left > 0:
+            for source in Source.objects.filter(order=order_obj).order_by("-pk"):
+                if left <= 0:
+                    break
+                part = min(left, (source.amount_debited or 0) - (source.amount_refunded or 0))
+                if part > 0:
+                    source.refund(part, reference=reason[:128])
+                    left -= part
+        # Goods still allocated were never taken out of stock: nothing to put back.
+        restocked = (_restock(event_lines, lines)
+                     if restock and process.stock_status == StockStatus.CONSUMED else [])
+        status = _settle(
+            process, actor=user, data={"event": "refund", "amount": str(wanted),
+                                       "currency": order_obj.currency, "online": str(online),
+                                       "lines": {str(k): v for k, v in lines.items()},
+                                       "restocked": bool(restocked)})
+        credit_note = None
+        invoice = open_invoice(order_obj.pk)
+        if invoice is not None:
+            credit_user = user if user is None or user.has_perm(permissions.ISSUE_CREDIT_NOTE) \
+                else None
+            try:
+                credit_note = issue_credit_note(invoice, user=credit_user,
+                                                amount=min(wanted, invoice.total),
+                                                reason=reason or str(_("Refund")))
+            except DocumentError as error:
+                raise PaymentProblem(_("The refund was not made: the credit note could not "
+                                       "be issued (%(error)s).") % {"error": error.message}
+                                     ) from error
+        # The gateways last: any refusal above has written nothing anywhere.
+        try:
+            for payment, part in plan:
+                payment.refresh_from_db()
+                payment.refunded_amount -= part  # refund() saves the instance
+                payment.refund(part)
+                payment.refunded_amount += part
+                OrderPayment.objects.filter(pk=payment.pk).update(
+                    refunded_amount=payment.refunded_amount)
+        except (PaymentError, ValueError) as error:
+            if credit_note is not None:
+                credit_note.file.delete(save=False)
+            raise PaymentProblem(_("The payment provider refused the refund: %(answer)s. "
+                                   "Nothing was refunded.")
+                                 % {"answer": getattr(error, "gateway_message", None)
+                                    or str(error)}) from error
+        if notify and order_obj.email:
+            transaction.on_commit(lambda: send_payment_email_task.enqueue(
+                order_obj.pk, "refund", str(wanted)))
+        return RefundResult(wanted, status, online, credit_note, restocked)
+
+
+def _restock(lines: list[Any], quantities: Mapping[int, int]) -> list[dict[str, Any]]:
+    """Put refunded goods back in stock (Oscar's stock records, locked by primary key)."""
+    tracked = [line for line in lines if line.stockrecord_id]
+    lock_stock_records(line.stockrecord_id for line in tracked)
+    done = []
+    for line in tracked:
+        StockRecord.objects.filter(pk=line.stockrecord_id).update(
+            num_in_stock=F("num_in_stock") + quantities[line.pk])
+        done.append({"line": line.pk, "quantity": quantities[line.pk]})
+    return done
+
+
+# --- Emails -------------------------------------------------------------------------------------
+
+EMAIL_NAMES = {
+    "link": gettext_lazy("Payment link"),
+    "received": gettext_lazy("Payment received"),
+    "refund": gettext_lazy("Refund"),
+}
+
+
+def email_code(kind: str) -> str:
+    """The CommunicationEventType code of a payment email."""
+    return {"link": app_settings.PAYMENT_LINK_EMAIL_EVENT_CODE,
+            "received": app_settings.PAYMENT_RECEIVED_EMAIL_EVENT_CODE,
+            "refund": app_settings.REFUND_EMAIL_EVENT_CODE}[kind]
+
+
+def send_payment_email(order_id: int, kind: str, detail: str) -> bool:
+    """Email the customer a payment link ("link", ``detail`` the link id), a payment received
+    or a refund (``detail`` the amount), in their language; True when sent."""
+    order = Order.objects.get(pk=order_id)
+    code = email_code(kind)
+    CommunicationEventType.objects.get_or_create(
+        code=code, defaults={"name": str(EMAIL_NAMES[kind]),
+                             "category": CommunicationEventType.ORDER_RELATED})
+    context: dict[str, Any] = {"order": order, "status_url": order_status_url(order)}
+    if kind == "link":
+        link = PaymentLink.objects.get(pk=int(detail))
+        context.update(link=link, pay_url=link_url(link), amount=link.amount)
+    else:
+        context["amount"] = money(detail)
+    with in_order_language(order):
+        messages = CommunicationEventType.objects.get_and_render(code, context)
+        if not order.email or not messages.get("subject"):
+            return False
+        OrderDispatcher().dispatch_order_messages(order, messages, code)
+    record(order.pk, TimelineKind.EMAIL, data={"code": code, "to": order.email})
+    return True
+
+
+@task()
+def send_payment_email_task(order_id: int, kind: str, detail: str) -> bool:
+    """Send one payment email (link, payment received, refund)."""
+    return send_payment_email(order_id, kind, detail)

@@ -1,0 +1,74 @@
+"""Forms of the order page's payments panel, and what the panel shows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from oscar_orders_ext.models import OrderPayment, PaymentLink
+from oscar_orders_ext.payments import service
+
+
+class PaymentLinkForm(forms.Form):
+    """Send a payment link: the amount due, or a part of it; email it or not."""
+
+    amount = forms.DecimalField(label=_("Amount"), required=False, min_value=Decimal("0.01"),
+                                max_digits=12, decimal_places=2,
+                                help_text=_("Empty: the whole amount due."))
+    notify = forms.BooleanField(label=_("Email the link to the customer"), required=False,
+                                initial=True)
+
+
+class RefundForm(forms.Form):
+    """A refund: everything paid, an amount, or chosen lines and quantities."""
+
+    amount = forms.DecimalField(label=_("Amount"), required=False, min_value=Decimal("0.01"),
+                                max_digits=12, decimal_places=2,
+                                help_text=_("Empty, with no line chosen: all that was paid."))
+    include_shipping = forms.BooleanField(label=_("Refund the shipping"), required=False)
+    restock = forms.BooleanField(label=_("Put the refunded items back in stock"),
+                                 required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=128)
+    notify = forms.BooleanField(label=_("Email the customer"), required=False, initial=True)
+
+    def __init__(self, *args: Any, lines: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_lines = list(lines)
+        for line in self.order_lines:
+            self.fields[f"line_{line.pk}"] = forms.IntegerField(
+                label=line.title, required=False, min_value=0, max_value=line.quantity,
+                widget=forms.NumberInput(attrs={"class": "form-control form-control-sm",
+                                                "style": "width: 5em"}))
+
+    def line_fields(self) -> list[Any]:
+        """The bound quantity field of each line."""
+        return [self[f"line_{line.pk}"] for line in self.order_lines]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["lines"] = {line.pk: data[f"line_{line.pk}"] for line in self.order_lines
+                         if data.get(f"line_{line.pk}")}
+        if data.get("amount") and (data["lines"] or data.get("include_shipping")):
+            raise forms.ValidationError(_("Give an amount or choose lines, not both."))
+        return data
+
+
+def payment_panel(order: Any, lines: Any = ()) -> dict[str, Any]:
+    """The payments panel's context: balance, links, gateway payments and the two forms."""
+    bal = service.balance(order)
+    links = list(PaymentLink.objects.filter(order_id=order.pk)[:10])
+    online = dict(service.online_methods())
+    return {
+        "payment_balance": bal,
+        "payment_links": [{"link": link, "url": service.link_url(link)} for link in links],
+        "gateway_payments": [{"payment": payment, "method": online.get(payment.variant,
+                                                                       payment.variant)}
+                             for payment in OrderPayment.objects.filter(order_id=order.pk)[:10]],
+        "payment_link_form": PaymentLinkForm(),
+        "refund_form": RefundForm(lines=lines),
+        "has_online_payment": OrderPayment.objects.filter(
+            order_id=order.pk, recorded_amount__gt=0).exists(),
+    }
