@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,5 +26,20 @@ class OrdersExtConfig(AppConfig):
         # Oscar sends this with sender=<the order instance>, so it cannot be filtered by class.
         order_status_changed.connect(receivers.follow_status_changed_elsewhere,
                                      dispatch_uid="oscar_orders_ext.follow_status")
+        # The customer directory's aggregates follow orders, processes and accounts.
+        from django.contrib.auth import get_user_model
+
+        from .models import OrderProcess
+
+        pre_save.connect(receivers.remember_order_email, sender=order_model,
+                         dispatch_uid="oscar_orders_ext.customer_email")
+        post_save.connect(receivers.recount_order_customers, sender=order_model,
+                          dispatch_uid="oscar_orders_ext.customer_order")
+        post_save.connect(receivers.recount_process_customer, sender=OrderProcess,
+                          dispatch_uid="oscar_orders_ext.customer_process")
+        post_delete.connect(receivers.recount_process_customer, sender=OrderProcess,
+                            dispatch_uid="oscar_orders_ext.customer_process_deleted")
+        post_save.connect(receivers.recount_account_customer, sender=get_user_model(),
+                          dispatch_uid="oscar_orders_ext.customer_account")
         post_migrate.connect(receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

@@ -94,6 +94,10 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_SYNC_LIMIT": 50,
     # CommunicationEventType code of the email that sends an invoice to the customer.
     "INVOICE_EMAIL_EVENT_CODE": "INVOICE",
+    # States whose orders the customer directory leaves out of a customer's orders and value.
+    "CUSTOMER_EXCLUDED_STATES": ("cancelled", "rejected", "refunded"),
+    # Customers per page of the customer directory.
+    "CUSTOMERS_PER_PAGE": 50,
 }
 
 

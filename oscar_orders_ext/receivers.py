@@ -8,6 +8,7 @@ from .conf import app_settings
 from .i18n import placement_language
 from .middleware import current_user
 from .models import Funnel, OrderProcess
+from .services.customer_summaries import refresh_after_commit
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
@@ -51,3 +52,39 @@ def create_default_funnel(sender: Any, **kwargs: Any) -> None:
     using = kwargs.get("using", "default")
     if not Funnel.objects.using(using).exists():
         Funnel.create_from_workflow()
+
+
+# --- The customer directory's aggregates (services.customer_summaries) ----------------------
+
+def remember_order_email(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """Before an order is saved, note the email its process holds: if the save changes the
+    buyer, the previous customer is recounted too."""
+    if raw or instance.pk is None:
+        return
+    instance._oscar_orders_ext_previous_email = (
+        OrderProcess.objects.filter(order_id=instance.pk)
+        .values_list("customer_email", flat=True).first())
+
+
+def recount_order_customers(sender: Any, instance: Any, raw: bool = False,
+                            **kwargs: Any) -> None:
+    """After an order is saved, recount its customer (and a previous one) once committed."""
+    if raw:
+        return
+    refresh_after_commit(instance.email,
+                         getattr(instance, "_oscar_orders_ext_previous_email", None))
+
+
+def recount_process_customer(sender: Any, instance: OrderProcess, raw: bool = False,
+                             **kwargs: Any) -> None:
+    """After a process is saved or deleted (state, total, deletion of the order), recount its
+    customer once committed."""
+    if not raw:
+        refresh_after_commit(instance.customer_email)
+
+
+def recount_account_customer(sender: Any, instance: Any, raw: bool = False,
+                             **kwargs: Any) -> None:
+    """After an account is saved (a new customer, a changed name or email), recount it."""
+    if not raw:
+        refresh_after_commit(instance.email)

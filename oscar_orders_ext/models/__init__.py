@@ -3,6 +3,7 @@
 One module per concern; every model is importable from here, as Django expects.
 """
 
+from .customers import Customer
 from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
@@ -13,7 +14,7 @@ from .process import ORDER_MODEL, OrderProcess, OrderProcessQuerySet, ProcessTal
 from .timeline import TimelineEntry
 
 __all__ = [
-    "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "Carrier", "ColumnPreference",
+    "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "Carrier", "ColumnPreference", "Customer",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
     "ImportJob", "IssuedDocument", "OrderProcess", "OrderProcessQuerySet", "ProcessTally",
     "SavedView", "Shipment", "ShopIdentity", "Stage", "Tag", "TickRun", "TimelineEntry",
