@@ -41,6 +41,8 @@ ISSUE_INVOICE = f"{APP}.issue_invoice"
 ISSUE_CREDIT_NOTE = f"{APP}.issue_credit_note"
 SEND_INVOICE = f"{APP}.send_invoice"
 MANAGE_IDENTITY = f"{APP}.manage_shop_identity"
+VIEW_CUSTOMERS = f"{APP}.view_customer"
+MANAGE_CUSTOMERS = f"{APP}.manage_customers"
 #: Oscar's permission of partner users (its dashboard lets them in with it).
 PARTNER_ACCESS = "partner.dashboard_access"
 #: Oscar's ``permissions_map`` spelling of "the user is staff".
@@ -152,6 +154,11 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-carrier-create", MANAGE_CARRIERS),
     _staff("orders-carrier-update", MANAGE_CARRIERS),
     _staff("orders-carrier-delete", MANAGE_CARRIERS),
+    # The customer directory and profiles (they show orders, so need the view permission).
+    _staff("orders-customer-list", VIEW_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-create", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-detail", VIEW_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-update", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
     # The translations of the pages' scripts.
     _own("orders-jsi18n"),
 )}
@@ -170,6 +177,7 @@ OPERATIONS: dict[str, str] = {
     "issue-invoice": ISSUE_INVOICE,
     "issue-credit-note": ISSUE_CREDIT_NOTE,
     "send-invoice": SEND_INVOICE,
+    "manage-customers": MANAGE_CUSTOMERS,
 }
 
 #: The templates' ``can_*`` flags: each is "may the user open this action".
@@ -188,6 +196,7 @@ FLAGS: dict[str, str] = {
     "can_issue_credit_note": "orders-document-credit-note",
     "can_send_invoice": "orders-document-email",
     "can_manage_identity": "orders-document-identity",
+    "can_manage_customers": "orders-customer-update",
 }
 
 

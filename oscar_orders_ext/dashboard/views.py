@@ -4,7 +4,8 @@ a shop replaces one by subclassing the config (see docs/extending.md)."""
 
 from __future__ import annotations
 
-from oscar_orders_ext.views import documents, exports, funnels, imports, manual, orders, workspace
+from oscar_orders_ext.views import (customers, documents, exports, funnels, imports, manual,
+                                    orders, workspace)
 from oscar_orders_ext.views.common import SkinMixin, WorkspaceJavaScriptCatalog
 
 NAMESPACE = "oscar_orders_ext_dashboard"
@@ -210,6 +211,24 @@ class EmailDocumentView(DocumentPageMixin, documents.EmailDocumentView):
 
 class ShopIdentityView(DashboardMixin, documents.ShopIdentityView):
     template_name = T + "documents/identity_form.html"
+
+
+# --- Customers --------------------------------------------------------------------------------
+
+class CustomerDirectoryView(DashboardMixin, customers.CustomerDirectoryView):
+    template_name = T + "customers/customer_list.html"
+
+
+class CustomerCreateView(DashboardMixin, customers.CustomerCreateView):
+    template_name = T + "customers/customer_create.html"
+
+
+class CustomerDetailView(DashboardMixin, customers.CustomerDetailView):
+    template_name = T + "customers/customer_detail.html"
+
+
+class CustomerUpdateView(DashboardMixin, customers.CustomerUpdateView):
+    template_name = T + "customers/customer_detail.html"
 
 
 class JavaScriptCatalogView(DashboardMixin, WorkspaceJavaScriptCatalog):

@@ -71,20 +71,23 @@ def _refresh_chunk(keys: list[str]) -> int:
         first, last = dates.get(email, [row["first"], row["last"]])
         dates[email] = [min(first, row["first"]), max(last, row["last"])]
     # The latest order's name and phone, for guests and for accounts without them.
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, Any] = {}
     for row in (OrderProcess.objects.filter(customer_email__in=keys)
                 .order_by("customer_email", "-placed_at", "-id")
                 .values("customer_email", "customer_name", "customer_phone", "placed_at")):
         latest.setdefault(row["customer_email"], row)
     users: dict[str, Any] = {}
-    for user in (get_user_model().objects.annotate(key=Lower("email")).filter(key__in=keys)
-                 .order_by("-is_active", "pk")):
-        users.setdefault(user.key, user)
+    for account in (get_user_model().objects.annotate(key=Lower("email"))
+                    .filter(key__in=keys).order_by("-is_active", "pk")):
+        users.setdefault(account.key, account)
     existing = Customer.objects.in_bulk(keys, field_name="email")
-    now, rows, removed = timezone.now(), [], []
+    now = timezone.now()
+    rows: list[Customer] = []
+    removed: list[int] = []
     for key in keys:
         customer = existing.get(key) or Customer(email=key)
-        user, last_order = users.get(key), latest.get(key)
+        user: Any = users.get(key)
+        last_order = latest.get(key)
         if user is not None and user.is_staff and last_order is None:
             user = None  # staff accounts are not customers until they order
         if user is None and last_order is None and not (customer.company or customer.notes):

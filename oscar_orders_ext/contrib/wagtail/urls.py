@@ -35,6 +35,10 @@ VIEWS = {
     "funnel-list": views.FunnelListView, "funnel-create": views.FunnelCreateView,
     "funnel-update": views.FunnelUpdateView, "funnel-delete": views.FunnelDeleteView,
     "stage-reorder": views.StageReorderView, "stage-delete": views.StageDeleteView,
+    "customer-list": views.CustomerDirectoryView,
+    "customer-create": views.CustomerCreateView,
+    "customer-detail": views.CustomerDetailView,
+    "customer-update": views.CustomerUpdateView,
     "jsi18n": views.JavaScriptCatalogView,
 }
 

@@ -62,6 +62,10 @@ class OrdersMenu(Menu):
                                      kwargs={"funnel": funnel.slug}),
                 name=f"orders-board-{funnel.slug}", icon_name="table", order=200 + position))
         items.append(WorkspaceMenuItem(
+            _("Customer directory"), reverse("oscar_orders_ext_wagtail:orders-customer-list"),
+            name="orders-customers", icon_name="group", order=170,
+            action="orders-customer-list"))
+        items.append(WorkspaceMenuItem(
             _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"),
             name="orders-funnels",
             icon_name="cogs", order=10_000,
