@@ -159,6 +159,8 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-customer-create", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
     _staff("orders-customer-detail", VIEW_CUSTOMERS, reads_orders=True),
     _staff("orders-customer-update", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-group-list", VIEW_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-group-move", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
     # The translations of the pages' scripts.
     _own("orders-jsi18n"),
 )}

@@ -32,8 +32,8 @@ from oscar.core.loading import get_model
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
 from .display import person_name
-from .models import (Customer, Funnel, OrderProcess, ProcessTally, Shipment, Stage, Tag,
-                     TimelineEntry)
+from .models import (Customer, CustomerGroup, Funnel, OrderProcess, PriceList, ProcessTally,
+                     Shipment, Stage, Tag, TimelineEntry)
 from .workflow import State, get_workflow
 
 Line = get_model("order", "Line")
@@ -710,6 +710,8 @@ class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     tag = django_filters.ModelChoiceFilter(queryset=Tag.objects.all(), field_name="tags",
                                            label=_("Tag"), distinct=False)
+    group = django_filters.ModelChoiceFilter(queryset=CustomerGroup.objects.all(),
+                                             label=_("Group"), distinct=False)
     registered = django_filters.DateFromToRangeFilter(
         field_name="registered_at", label=_("Registered between"),
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}))
@@ -765,7 +767,8 @@ class CustomerFilter(django_filters.FilterSet):
 def customer_directory(data: Any) -> CustomerFilter:
     """The directory's filter bound to ``data`` (a request's GET), ordered by surname unless
     it asks for another sort; ``.qs`` holds the customers, tags prefetched."""
-    queryset = Customer.objects.prefetch_related("tags").order_by("last_name", "first_name", "id")
+    queryset = (Customer.objects.select_related("group").prefetch_related("tags")
+                .order_by("last_name", "first_name", "id"))
     return CustomerFilter(data, queryset=queryset)
 
 
@@ -811,3 +814,20 @@ def customer_addresses(customer: Customer) -> list[Any]:
         return []
     return list(get_model("address", "UserAddress").objects.filter(user_id=customer.user_id)
                 .select_related("country").order_by("-is_default_for_billing", "-id")[:10])
+
+
+def customer_groups() -> QuerySet[CustomerGroup]:
+    """The customer groups with their number of customers and price lists."""
+    return (CustomerGroup.objects.annotate(customer_count=Count("customers", distinct=True))
+            .prefetch_related("price_lists").order_by("name"))
+
+
+def current_price_list(customer: Customer) -> PriceList | None:
+    """The price list the customer's group applies today (highest priority), if any."""
+    if customer.group_id is None:
+        return None
+    today = timezone.localdate()
+    return (PriceList.objects.filter(groups=customer.group_id)
+            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+            .order_by("-priority", "pk").first())

@@ -21,6 +21,7 @@ def workspace_entries() -> list[dict[str, Any]]:
         {"label": _("Import orders"), "url_name": f"{NS}:orders-import"},
         {"label": _("Carriers"), "url_name": f"{NS}:orders-carrier-list"},
         {"label": _("Customer directory"), "url_name": f"{NS}:orders-customer-list"},
+        {"label": _("Customer groups"), "url_name": f"{NS}:orders-customer-group-list"},
     ]
 
 

@@ -231,5 +231,13 @@ class CustomerUpdateView(DashboardMixin, customers.CustomerUpdateView):
     template_name = T + "customers/customer_detail.html"
 
 
+class CustomerGroupListView(DashboardMixin, customers.CustomerGroupListView):
+    template_name = T + "customers/group_list.html"
+
+
+class CustomerGroupMoveView(DashboardMixin, customers.CustomerGroupMoveView):
+    template_name = T + "customers/group_list.html"
+
+
 class JavaScriptCatalogView(DashboardMixin, WorkspaceJavaScriptCatalog):
     pass

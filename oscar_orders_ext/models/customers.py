@@ -39,6 +39,8 @@ class Customer(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers",
                                   verbose_name=_("tags"))
     notes = models.TextField(_("internal notes"), blank=True)
+    group = models.ForeignKey("CustomerGroup", on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="customers", verbose_name=_("group"))
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -71,3 +73,84 @@ class Customer(models.Model):
                          "average": (total / count).quantize(Decimal("0.01")) if count
                          else Decimal("0.00")})
         return rows
+
+
+class PriceList(models.Model):
+    """Prices for the customers of a group: fixed prices or percentages off, per product or
+    category, optionally from a minimum quantity. Oscar's pricing strategy applies them
+    (``oscar_orders_ext.pricing``)."""
+
+    name = models.CharField(_("name"), max_length=128)
+    currency = models.CharField(_("currency"), max_length=12,
+                                help_text=_("Prices in other currencies are left alone."))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    priority = models.IntegerField(
+        _("priority"), default=0,
+        help_text=_("Of a group's lists valid today, the one with the highest priority "
+                    "applies."))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-priority", "name"]
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.currency})"
+
+
+class PriceListItem(models.Model):
+    """One price of a list: for a product or a category (and its subcategories), from a
+    minimum quantity, a fixed unit price (excluding tax) or a percentage off."""
+
+    price_list = models.ForeignKey(PriceList, on_delete=models.CASCADE, related_name="items",
+                                   verbose_name=_("price list"))
+    product = models.ForeignKey("catalogue.Product", on_delete=models.CASCADE, null=True,
+                                blank=True, related_name="+", verbose_name=_("product"))
+    category = models.ForeignKey("catalogue.Category", on_delete=models.CASCADE, null=True,
+                                 blank=True, related_name="+", verbose_name=_("category"))
+    min_quantity = models.PositiveIntegerField(_("from quantity"), default=1)
+    fixed_price = models.DecimalField(_("fixed price"), max_digits=12, decimal_places=2,
+                                      null=True, blank=True)
+    percent_off = models.DecimalField(_("percentage off"), max_digits=5, decimal_places=2,
+                                      null=True, blank=True)
+
+    class Meta:
+        ordering = ["price_list", "product", "category", "min_quantity"]
+        verbose_name = _("price list item")
+        verbose_name_plural = _("price list items")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(product__isnull=False, category__isnull=True)
+                           | models.Q(product__isnull=True, category__isnull=False)),
+                name="ooe_price_item_product_or_category"),
+            models.CheckConstraint(
+                condition=(models.Q(fixed_price__isnull=False, percent_off__isnull=True)
+                           | models.Q(fixed_price__isnull=True, percent_off__isnull=False)),
+                name="ooe_price_item_price_or_percent"),
+            models.CheckConstraint(condition=models.Q(min_quantity__gte=1),
+                                   name="ooe_price_item_min_quantity"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.product_id and f"product {self.product_id}" or f"category {self.category_id}"
+        amount = f"{self.fixed_price}" if self.fixed_price is not None else f"-{self.percent_off}%"
+        return f"{target} ≥{self.min_quantity}: {amount}"
+
+
+class CustomerGroup(models.Model):
+    """Customers who share price lists ("Wholesale", "Resellers")."""
+
+    name = models.CharField(_("name"), max_length=128, unique=True)
+    price_lists = models.ManyToManyField(PriceList, blank=True, related_name="groups",
+                                         verbose_name=_("price lists"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer group")
+        verbose_name_plural = _("customer groups")
+
+    def __str__(self) -> str:
+        return self.name

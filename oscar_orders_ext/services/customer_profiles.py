@@ -16,7 +16,7 @@ from oscar.apps.customer.utils import normalise_email
 
 from .. import permissions
 from ..exceptions import CustomerExists, TransitionPermissionDenied
-from ..models import Customer, Tag
+from ..models import Customer, CustomerGroup, Tag
 from .customer_summaries import email_key, refresh_customers
 from .customers import assign_usernames, customer_by_email, unsaved_customer
 
@@ -62,13 +62,15 @@ def create_customer(email: str, *, first_name: str = "", last_name: str = "",
 
 
 def update_customer(customer: Customer, *, first_name: str, last_name: str, company: str,
-                    phone: str, notes: str, tags: Iterable[Tag], user: Any = None) -> Customer:
+                    phone: str, notes: str, tags: Iterable[Tag],
+                    group: CustomerGroup | None = None, user: Any = None) -> Customer:
     """Save the customer's details; names go to their account too, where they have one."""
     _check(user)
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=customer.pk)
         customer.first_name, customer.last_name = first_name[:150], last_name[:150]
         customer.company, customer.phone, customer.notes = company, phone, notes
+        customer.group = group
         customer.save()
         customer.tags.set(list(tags))
         if customer.user is not None:
@@ -76,3 +78,14 @@ def update_customer(customer: Customer, *, first_name: str, last_name: str, comp
             account.first_name, account.last_name = customer.first_name, customer.last_name
             account.save(update_fields=["first_name", "last_name"])
     return customer
+
+
+def move_group_customers(source: CustomerGroup, target: CustomerGroup | None, *,
+                         user: Any = None) -> int:
+    """Move every customer of ``source`` to ``target`` (None: out of any group); returns how
+    many moved."""
+    _check(user)
+    if target is not None and target.pk == source.pk:
+        return 0
+    with transaction.atomic():
+        return Customer.objects.filter(group=source).update(group=target)

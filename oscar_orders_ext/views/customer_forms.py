@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from oscar_orders_ext.models import Customer, Tag
+from oscar_orders_ext.models import Customer, CustomerGroup, Tag
 
 
 class BootstrapMixin:
@@ -63,5 +63,19 @@ class CustomerDetailsForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = ["first_name", "last_name", "company", "phone", "notes", "tags"]
+        fields = ["first_name", "last_name", "company", "phone", "group", "notes", "tags"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
+
+
+class MoveGroupForm(BootstrapMixin, forms.Form):
+    """Move every customer of one group to another (or out of any group)."""
+
+    source = forms.ModelChoiceField(label=_("Customers of"), queryset=CustomerGroup.objects.all())
+    target = forms.ModelChoiceField(label=_("Move to"), queryset=CustomerGroup.objects.all(),
+                                    required=False, empty_label=_("(no group)"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("source") and data.get("source") == data.get("target"):
+            raise forms.ValidationError(_("Choose two different groups."))
+        return data

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.generic import FormView, TemplateView
 
 from oscar_orders_ext import permissions, selectors
@@ -21,7 +22,7 @@ from oscar_orders_ext.models import Customer
 from oscar_orders_ext.services import customer_profiles
 
 from .common import SkinMixin
-from .customer_forms import CustomerDetailsForm, NewCustomerForm
+from .customer_forms import CustomerDetailsForm, MoveGroupForm, NewCustomerForm
 
 
 class CustomerPageMixin(SkinMixin):
@@ -65,7 +66,7 @@ class CustomerDetailView(CustomerPageMixin, TemplateView):
     customer: Customer
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        self.customer = get_object_or_404(Customer.objects.select_related("user"),
+        self.customer = get_object_or_404(Customer.objects.select_related("user", "group"),
                                           pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
@@ -78,6 +79,7 @@ class CustomerDetailView(CustomerPageMixin, TemplateView):
             latest_orders=selectors.customer_latest_orders(customer),
             addresses=selectors.customer_addresses(customer),
             tags=list(customer.tags.all()),
+            price_list=selectors.current_price_list(customer),
             all_orders_url=(self.url("orders-workspace") + "?"
                             + urlencode({"customer": customer.email})),
             form=kwargs.get("form") or CustomerDetailsForm(instance=customer))
@@ -100,7 +102,7 @@ class CustomerUpdateView(CustomerDetailView):
             customer_profiles.update_customer(
                 self.customer, first_name=data["first_name"], last_name=data["last_name"],
                 company=data["company"], phone=data["phone"], notes=data["notes"],
-                tags=data["tags"], user=request.user)
+                tags=data["tags"], group=data["group"], user=request.user)
         except OrderWorkflowError as error:
             messages.error(request, error.message)
         else:
@@ -139,3 +141,39 @@ class CustomerCreateView(CustomerPageMixin, FormView):
 
     def form_invalid(self, form: NewCustomerForm) -> HttpResponse:
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class CustomerGroupListView(CustomerPageMixin, TemplateView):
+    """The groups: name, price lists, number of customers, creation date; and the form that
+    moves a group's customers to another."""
+
+    template_name = ""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context.update(self.customer_context(), groups=selectors.customer_groups(),
+                       move_form=kwargs.get("move_form") or MoveGroupForm())
+        return context
+
+
+class CustomerGroupMoveView(CustomerGroupListView):
+    """Move every customer of one group to another (POST)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return redirect(self.url("orders-customer-group-list"))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = MoveGroupForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(move_form=form), status=400)
+        source, target = form.cleaned_data["source"], form.cleaned_data["target"]
+        try:
+            moved = customer_profiles.move_group_customers(source, target, user=request.user)
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, ngettext(
+                "%(count)d customer moved from “%(source)s”.",
+                "%(count)d customers moved from “%(source)s”.", moved) % {
+                    "count": moved, "source": source})
+        return redirect(self.url("orders-customer-group-list"))

@@ -182,3 +182,35 @@ def test_pages_need_the_customer_permissions(namespace: str, shop: dict[str, Any
     assert orders_only.get(url(namespace, "orders-customer-list")).status_code in {302, 403}
     reader = client_for(READER, "reader")
     assert reader.get(url(namespace, "orders-customer-create")).status_code in {302, 403}
+
+
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_groups_list_counts_and_moving_a_groups_customers(
+        namespace: str, shop: dict[str, Any], client_for: Any) -> None:
+    from oscar_orders_ext.models import CustomerGroup, PriceList
+
+    retail, wholesale = (CustomerGroup.objects.create(name=name)
+                         for name in ("Retail", "Wholesale"))
+    wholesale.price_lists.add(PriceList.objects.create(name="Trade", currency="EUR"))
+    Customer.objects.exclude(email="carla@example.com").update(group=retail)
+    manager = client_for(MANAGER)
+    page = manager.get(url(namespace, "orders-customer-group-list"))
+    assert page.status_code == 200
+    counts = {group.name: group.customer_count for group in page.context["groups"]}
+    assert counts == {"Retail": 2, "Wholesale": 0}
+    assert rows(manager.get(url(namespace, "orders-customer-list"), {"group": retail.pk})) == [
+        "bruno@example.com", "anna@example.com"]
+    refused = manager.post(url(namespace, "orders-customer-group-move"),
+                           {"source": retail.pk, "target": retail.pk})
+    assert refused.status_code == 400
+    moved = manager.post(url(namespace, "orders-customer-group-move"),
+                         {"source": retail.pk, "target": wholesale.pk})
+    assert moved.status_code == 302
+    assert Customer.objects.filter(group=wholesale).count() == 2
+    anna = Customer.objects.get(email="anna@example.com")
+    profile = manager.get(url(namespace, "orders-customer-detail", pk=anna.pk))
+    assert "Trade" in profile.content.decode()
+    reader = client_for(READER, "reader")
+    assert reader.post(url(namespace, "orders-customer-group-move"),
+                       {"source": wholesale.pk, "target": ""}).status_code in {302, 403}
+    assert Customer.objects.filter(group=wholesale).count() == 2

@@ -39,6 +39,8 @@ VIEWS = {
     "customer-create": views.CustomerCreateView,
     "customer-detail": views.CustomerDetailView,
     "customer-update": views.CustomerUpdateView,
+    "customer-group-list": views.CustomerGroupListView,
+    "customer-group-move": views.CustomerGroupMoveView,
     "jsi18n": views.JavaScriptCatalogView,
 }
 

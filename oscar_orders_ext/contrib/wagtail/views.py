@@ -697,5 +697,19 @@ class CustomerUpdateView(CustomerPageMixin, customer_views.CustomerUpdateView):
         return str(self.customer)
 
 
+class CustomerGroupListView(CustomerPageMixin, customer_views.CustomerGroupListView):
+    """The customer groups, and moving a group's customers to another."""
+
+    template_name = "oscar_orders_ext/wagtail/customers/group_list.html"
+    page_title = gettext_lazy("Customer groups")
+
+
+class CustomerGroupMoveView(CustomerPageMixin, customer_views.CustomerGroupMoveView):
+    """Move a group's customers (POST)."""
+
+    template_name = "oscar_orders_ext/wagtail/customers/group_list.html"
+    page_title = gettext_lazy("Customer groups")
+
+
 class JavaScriptCatalogView(PermissionRequiredMixin, common.WorkspaceJavaScriptCatalog):
     """The translations of the workspace's scripts."""

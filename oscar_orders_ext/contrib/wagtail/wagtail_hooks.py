@@ -66,6 +66,11 @@ class OrdersMenu(Menu):
             name="orders-customers", icon_name="group", order=170,
             action="orders-customer-list"))
         items.append(WorkspaceMenuItem(
+            _("Customer groups"),
+            reverse("oscar_orders_ext_wagtail:orders-customer-group-list"),
+            name="orders-customer-groups", icon_name="group", order=175,
+            action="orders-customer-group-list"))
+        items.append(WorkspaceMenuItem(
             _("Funnels"), reverse("oscar_orders_ext_wagtail:orders-funnel-list"),
             name="orders-funnels",
             icon_name="cogs", order=10_000,
