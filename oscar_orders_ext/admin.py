@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import (CustomerGroup, Funnel, OrderProcess, PriceList, PriceListItem, Stage, Tag,
-                     TimelineEntry)
+from .models import (CustomerGroup, CustomerTagRule, Funnel, OrderProcess, PriceList,
+                     PriceListItem, Stage, Tag, TimelineEntry)
 
 
 @admin.register(Tag)
@@ -87,3 +87,10 @@ class PriceListAdmin(admin.ModelAdmin):
 class CustomerGroupAdmin(admin.ModelAdmin):
     list_display = ["name", "created_at"]
     filter_horizontal = ["price_lists"]
+
+
+@admin.register(CustomerTagRule)
+class CustomerTagRuleAdmin(admin.ModelAdmin):
+    list_display = ["tag", "product", "category", "is_active", "created_at"]
+    list_filter = ["is_active", "tag"]
+    raw_id_fields = ["product", "category"]

@@ -12,7 +12,7 @@ class OrdersExtConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from oscar.apps.order.signals import order_status_changed
+        from oscar.apps.order.signals import order_placed, order_status_changed
         from oscar.core.loading import get_model
 
         from . import checks, receivers  # noqa: F401  (checks register themselves)
@@ -41,5 +41,7 @@ class OrdersExtConfig(AppConfig):
                             dispatch_uid="oscar_orders_ext.customer_process_deleted")
         post_save.connect(receivers.recount_account_customer, sender=get_user_model(),
                           dispatch_uid="oscar_orders_ext.customer_account")
+        order_placed.connect(receivers.tag_customer_of_placed_order,
+                             dispatch_uid="oscar_orders_ext.customer_tags")
         post_migrate.connect(receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_save
+
 from .conf import app_settings
 from .i18n import placement_language
 from .middleware import current_user
 from .models import Funnel, OrderProcess
 from .services.customer_summaries import refresh_after_commit
+from .services.customer_tags import (apply_after_commit, process_became_paid,
+                                     rules_apply_on_placement)
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
@@ -81,6 +85,8 @@ def recount_process_customer(sender: Any, instance: OrderProcess, raw: bool = Fa
     customer once committed."""
     if not raw:
         refresh_after_commit(instance.customer_email)
+        if kwargs.get("signal") is post_save and process_became_paid(instance):
+            apply_after_commit([instance.order_id])
 
 
 def recount_account_customer(sender: Any, instance: Any, raw: bool = False,
@@ -88,3 +94,10 @@ def recount_account_customer(sender: Any, instance: Any, raw: bool = False,
     """After an account is saved (a new customer, a changed name or email), recount it."""
     if not raw:
         refresh_after_commit(instance.email)
+
+
+def tag_customer_of_placed_order(sender: Any, order: Any, **kwargs: Any) -> None:
+    """Oscar's ``order_placed`` (checkout, manual orders, API packages): apply the customer tag
+    rules to the order once committed, when they apply on placement."""
+    if rules_apply_on_placement():
+        apply_after_commit([order.pk])

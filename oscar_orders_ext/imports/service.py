@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from oscar_orders_ext import selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.services.customer_summaries import refresh_customers_of_orders
+from oscar_orders_ext.services.customer_tags import apply_to_new_orders
 
 from .pgcopy import CopyOrderWriter
 from .planning import (ImportCounts, ImportPlan, ImportRefused, Lookups, chunks, format_for,
@@ -56,6 +57,7 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
         # Bulk writes send no signals: the directory recounts the imported orders' customers.
         order_ids = list(writer.order_ids)
         transaction.on_commit(lambda: refresh_customers_of_orders(order_ids))
+        apply_to_new_orders(order_ids)
     return result
 
 

@@ -3,7 +3,7 @@
 One module per concern; every model is importable from here, as Django expects.
 """
 
-from .customers import Customer, CustomerGroup, PriceList, PriceListItem
+from .customers import Customer, CustomerGroup, CustomerTagRule, PriceList, PriceListItem
 from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
@@ -15,7 +15,7 @@ from .timeline import TimelineEntry
 
 __all__ = [
     "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "Carrier", "ColumnPreference",
-    "Customer", "CustomerGroup",
+    "Customer", "CustomerGroup", "CustomerTagRule",
     "PriceList", "PriceListItem",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
     "ImportJob", "IssuedDocument", "OrderProcess", "OrderProcessQuerySet", "ProcessTally",

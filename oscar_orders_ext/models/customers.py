@@ -154,3 +154,32 @@ class CustomerGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CustomerTagRule(models.Model):
+    """"Buying this product (or a product of this category) tags the customer with …",
+    applied by ``services.customer_tags`` when an order is placed or paid
+    (``OSCAR_ORDERS_EXT_CUSTOMER_TAG_RULES_ON``), whatever created it."""
+
+    product = models.ForeignKey("catalogue.Product", on_delete=models.CASCADE, null=True,
+                                blank=True, related_name="+", verbose_name=_("product"))
+    category = models.ForeignKey("catalogue.Category", on_delete=models.CASCADE, null=True,
+                                 blank=True, related_name="+", verbose_name=_("category"),
+                                 help_text=_("Its subcategories count too."))
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_rules",
+                            verbose_name=_("tag"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["tag", "id"]
+        verbose_name = _("customer tag rule")
+        verbose_name_plural = _("customer tag rules")
+        constraints = [models.CheckConstraint(
+            condition=(models.Q(product__isnull=False, category__isnull=True)
+                       | models.Q(product__isnull=True, category__isnull=False)),
+            name="ooe_tag_rule_product_or_category")]
+
+    def __str__(self) -> str:
+        target = self.product_id and f"product {self.product_id}" or f"category {self.category_id}"
+        return f"{target} → {self.tag_id}"
