@@ -214,3 +214,30 @@ def test_groups_list_counts_and_moving_a_groups_customers(
     assert reader.post(url(namespace, "orders-customer-group-move"),
                        {"source": wholesale.pk, "target": ""}).status_code in {302, 403}
     assert Customer.objects.filter(group=wholesale).count() == 2
+
+
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_profile_and_directory_cost_the_same_queries_with_more_orders_and_customers(
+        namespace: str, place_order: Any, client_for: Any, product: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(READER)
+    tags = [Tag.objects.create(name=f"T{i}") for i in range(3)]
+    place_order(quantity=1, guest_email="few@example.com")
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    few = Customer.objects.get(email="few@example.com")
+    profile = url(namespace, "orders-customer-detail", pk=few.pk)
+    directory = url(namespace, "orders-customer-list")
+    before = (queries(profile), queries(directory))
+    for index in range(4):
+        place_order(quantity=1, guest_email="few@example.com")
+        place_order(quantity=1, guest_email=f"more{index}@example.com")
+    for customer in Customer.objects.all():
+        customer.tags.set(tags)
+    assert (queries(profile), queries(directory)) == before
