@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import Funnel, OrderProcess, Stage, Tag, TimelineEntry
+from .models import (CustomerGroup, CustomerTagRule, Funnel, OrderProcess, PriceList,
+                     PriceListItem, Stage, Tag, TimelineEntry)
 
 
 @admin.register(Tag)
@@ -67,3 +68,29 @@ class TimelineEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("what happened"))
     def summary(self, obj: TimelineEntry) -> str:
         return obj.summary
+
+
+class PriceListItemInline(admin.TabularInline):
+    model = PriceListItem
+    extra = 1
+    raw_id_fields = ["product", "category"]
+    fields = ["product", "category", "min_quantity", "fixed_price", "percent_off"]
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    list_display = ["name", "currency", "valid_from", "valid_until", "priority"]
+    inlines = [PriceListItemInline]
+
+
+@admin.register(CustomerGroup)
+class CustomerGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    filter_horizontal = ["price_lists"]
+
+
+@admin.register(CustomerTagRule)
+class CustomerTagRuleAdmin(admin.ModelAdmin):
+    list_display = ["tag", "product", "category", "is_active", "created_at"]
+    list_filter = ["is_active", "tag"]
+    raw_id_fields = ["product", "category"]

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,7 +12,7 @@ class OrdersExtConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from oscar.apps.order.signals import order_status_changed
+        from oscar.apps.order.signals import order_placed, order_status_changed
         from oscar.core.loading import get_model
 
         from . import checks, receivers  # noqa: F401  (checks register themselves)
@@ -35,5 +35,22 @@ class OrdersExtConfig(AppConfig):
 
         order_process_changed.connect(receivers.settle_edited_order,
                                       dispatch_uid="oscar_orders_ext.settle_edited_order")
+        # The customer directory's aggregates follow orders, processes and accounts.
+        from django.contrib.auth import get_user_model
+
+        from .models import OrderProcess
+
+        pre_save.connect(receivers.remember_order_email, sender=order_model,
+                         dispatch_uid="oscar_orders_ext.customer_email")
+        post_save.connect(receivers.recount_order_customers, sender=order_model,
+                          dispatch_uid="oscar_orders_ext.customer_order")
+        post_save.connect(receivers.recount_process_customer, sender=OrderProcess,
+                          dispatch_uid="oscar_orders_ext.customer_process")
+        post_delete.connect(receivers.recount_process_customer, sender=OrderProcess,
+                            dispatch_uid="oscar_orders_ext.customer_process_deleted")
+        post_save.connect(receivers.recount_account_customer, sender=get_user_model(),
+                          dispatch_uid="oscar_orders_ext.customer_account")
+        order_placed.connect(receivers.tag_customer_of_placed_order,
+                             dispatch_uid="oscar_orders_ext.customer_tags")
         post_migrate.connect(receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

@@ -109,6 +109,12 @@ DEFAULTS: dict[str, Any] = {
     "PAYMENT_LINK_EMAIL_EVENT_CODE": "ORDER_PAYMENT_LINK",
     "PAYMENT_RECEIVED_EMAIL_EVENT_CODE": "ORDER_PAYMENT_RECEIVED",
     "REFUND_EMAIL_EVENT_CODE": "ORDER_REFUNDED",
+    # States whose orders the customer directory leaves out of a customer's orders and value.
+    "CUSTOMER_EXCLUDED_STATES": ("cancelled", "rejected", "refunded"),
+    # When customer tag rules apply to an order: "placed" or "paid".
+    "CUSTOMER_TAG_RULES_ON": "placed",
+    # Customers per page of the customer directory.
+    "CUSTOMERS_PER_PAGE": 50,
 }
 
 

@@ -59,3 +59,13 @@ class LineEditError(OrderWorkflowError):
     """A change to the lines of a placed order was refused; nothing was saved."""
 
     default_message = _("The lines of this order could not be changed.")
+
+
+class CustomerExists(OrderWorkflowError):
+    """An account with this email exists already: the directory links to that customer."""
+
+    default_message = _("A customer with this email exists already.")
+
+    def __init__(self, message: str | None = None, *, customer: object = None) -> None:
+        super().__init__(message)
+        self.customer = customer

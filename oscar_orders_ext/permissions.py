@@ -44,6 +44,8 @@ MANAGE_IDENTITY = f"{APP}.manage_shop_identity"
 SEND_PAYMENT_LINK = f"{APP}.send_payment_link"
 RECORD_PAYMENT = f"{APP}.record_payment"
 REFUND_LARGE = f"{APP}.refund_large_amounts"
+VIEW_CUSTOMERS = f"{APP}.view_customer"
+MANAGE_CUSTOMERS = f"{APP}.manage_customers"
 #: Oscar's permission of partner users (its dashboard lets them in with it).
 PARTNER_ACCESS = "partner.dashboard_access"
 #: Oscar's ``permissions_map`` spelling of "the user is staff".
@@ -158,6 +160,13 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-carrier-create", MANAGE_CARRIERS),
     _staff("orders-carrier-update", MANAGE_CARRIERS),
     _staff("orders-carrier-delete", MANAGE_CARRIERS),
+    # The customer directory and profiles (they show orders, so need the view permission).
+    _staff("orders-customer-list", VIEW_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-create", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-detail", VIEW_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-update", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-group-list", VIEW_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-group-move", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
     # The translations of the pages' scripts.
     _own("orders-jsi18n"),
 )}
@@ -180,6 +189,7 @@ OPERATIONS: dict[str, str] = {
     "record-payment": RECORD_PAYMENT,
     "refund": REFUND,
     "refund-large": REFUND_LARGE,
+    "manage-customers": MANAGE_CUSTOMERS,
 }
 
 #: The templates' ``can_*`` flags: each is "may the user open this action".
@@ -200,6 +210,7 @@ FLAGS: dict[str, str] = {
     "can_manage_identity": "orders-document-identity",
     "can_send_payment_link": "orders-workspace-order-payment-link",
     "can_refund": "orders-workspace-order-refund",
+    "can_manage_customers": "orders-customer-update",
 }
 
 

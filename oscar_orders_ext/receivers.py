@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_save
+
 from .conf import app_settings
 from .constants import TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
 from .models import Funnel, OrderProcess
 from .payments import service as payment_service
+from .services.customer_summaries import refresh_after_commit
+from .services.customer_tags import (apply_after_commit, process_became_paid,
+                                     rules_apply_on_placement)
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
@@ -67,3 +72,46 @@ def settle_edited_order(sender: Any, process: Any, kind: str, user: Any = None,
     or refund due shows on the order page)."""
     if kind == TimelineKind.EDIT:
         payment_service.resettle(process.order_id, user=user)
+# --- The customer directory's aggregates (services.customer_summaries) ----------------------
+
+def remember_order_email(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """Before an order is saved, note the email its process holds: if the save changes the
+    buyer, the previous customer is recounted too."""
+    if raw or instance.pk is None:
+        return
+    instance._oscar_orders_ext_previous_email = (
+        OrderProcess.objects.filter(order_id=instance.pk)
+        .values_list("customer_email", flat=True).first())
+
+
+def recount_order_customers(sender: Any, instance: Any, raw: bool = False,
+                            **kwargs: Any) -> None:
+    """After an order is saved, recount its customer (and a previous one) once committed."""
+    if raw:
+        return
+    refresh_after_commit(instance.email,
+                         getattr(instance, "_oscar_orders_ext_previous_email", None))
+
+
+def recount_process_customer(sender: Any, instance: OrderProcess, raw: bool = False,
+                             **kwargs: Any) -> None:
+    """After a process is saved or deleted (state, total, deletion of the order), recount its
+    customer once committed."""
+    if not raw:
+        refresh_after_commit(instance.customer_email)
+        if kwargs.get("signal") is post_save and process_became_paid(instance):
+            apply_after_commit([instance.order_id])
+
+
+def recount_account_customer(sender: Any, instance: Any, raw: bool = False,
+                             **kwargs: Any) -> None:
+    """After an account is saved (a new customer, a changed name or email), recount it."""
+    if not raw:
+        refresh_after_commit(instance.email)
+
+
+def tag_customer_of_placed_order(sender: Any, order: Any, **kwargs: Any) -> None:
+    """Oscar's ``order_placed`` (checkout, manual orders, API packages): apply the customer tag
+    rules to the order once committed, when they apply on placement."""
+    if rules_apply_on_placement():
+        apply_after_commit([order.pk])

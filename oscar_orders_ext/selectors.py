@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -24,14 +25,15 @@ from django.db import connection
 from django.db.models import (Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet,
                               Subquery, Sum, Window)
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
 
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
 from .display import person_name
-from .models import (BoardPreference, Funnel, OrderProcess, ProcessTally, Shipment, Stage, Tag,
-                     TimelineEntry)
+from .models import (BoardPreference, Customer, CustomerGroup, Funnel, OrderProcess, PriceList,
+                     ProcessTally, Shipment, Stage, Tag, TimelineEntry)
 from .workflow import State, get_workflow
 
 Line = get_model("order", "Line")
@@ -233,6 +235,8 @@ class OrderFilter(django_filters.FilterSet):
     operator = django_filters.ChoiceFilter(method="filter_operator", label=_("Operator"),
                                            choices=lambda: operator_choices())
     source = OpenChoiceFilter(choices=_choices_of("source"), label=_("Source"))
+    # The customer directory's "all orders" link: every order of one customer email.
+    customer = django_filters.CharFilter(method="filter_customer", label=_("Customer email"))
 
     class Meta:
         model = OrderProcess
@@ -241,6 +245,10 @@ class OrderFilter(django_filters.FilterSet):
     def filter_search(self, queryset: QuerySet[OrderProcess], name: str, value: str
                       ) -> QuerySet[OrderProcess]:
         return search(queryset, value)
+
+    def filter_customer(self, queryset: QuerySet[OrderProcess], name: str, value: str
+                        ) -> QuerySet[OrderProcess]:
+        return queryset.filter(customer_email=value.strip().lower()) if value else queryset
 
     def filter_tags(self, queryset: QuerySet[OrderProcess], name: str, value: Sequence[Tag]
                     ) -> QuerySet[OrderProcess]:
@@ -749,3 +757,132 @@ def funnel_order_count(funnel: Funnel) -> int:
 def is_only_funnel(funnel: Funnel) -> bool:
     """Whether ``funnel`` is the last one (the last funnel cannot be deleted)."""
     return not Funnel.objects.exclude(pk=funnel.pk).exists()
+# --- The customer directory and profiles -----------------------------------------------------
+
+class CustomerFilter(django_filters.FilterSet):
+    """The customer directory's search, filters and sorting (surname first by default)."""
+
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    tag = django_filters.ModelChoiceFilter(queryset=Tag.objects.all(), field_name="tags",
+                                           label=_("Tag"), distinct=False)
+    group = django_filters.ModelChoiceFilter(queryset=CustomerGroup.objects.all(),
+                                             label=_("Group"), distinct=False)
+    registered = django_filters.DateFromToRangeFilter(
+        field_name="registered_at", label=_("Registered between"),
+        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}))
+    has_orders = django_filters.ChoiceFilter(
+        method="filter_has_orders", label=_("Orders"),
+        choices=[("yes", _("Has orders")), ("no", _("No orders"))])
+    idle_days = django_filters.NumberFilter(
+        method="filter_idle_days", label=_("No order for (days)"), min_value=1,
+        max_value=36500)
+    sort = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(("last_name", "name"), ("order_count", "orders"),
+                ("last_order_at", "last_order"), ("registered_at", "registered")),
+        field_labels={"last_name": _("Surname"), "order_count": _("Orders"),
+                      "last_order_at": _("Last order"), "registered_at": _("Registered on")})
+
+    class Meta:
+        model = Customer
+        fields: list[str] = []
+
+    def filter_search(self, queryset: QuerySet[Customer], name: str, value: str
+                      ) -> QuerySet[Customer]:
+        text = value.strip()
+        if not text:
+            return queryset
+        if "@" in text:  # an email: the unique index answers a prefix at once
+            return queryset.filter(email__startswith=text.lower())
+        matches = Q()
+        for word in text.split():
+            matches &= (Q(last_name__icontains=word) | Q(first_name__icontains=word)
+                        | Q(company__icontains=word) | Q(email__icontains=word))
+        digits = re.sub(r"\D", "", text)
+        if len(digits) >= 4:
+            matches |= Q(phone__contains=digits)
+        return queryset.filter(matches)
+
+    def filter_has_orders(self, queryset: QuerySet[Customer], name: str, value: str
+                          ) -> QuerySet[Customer]:
+        if value == "yes":
+            return queryset.filter(order_count__gt=0)
+        if value == "no":
+            return queryset.filter(order_count=0)
+        return queryset
+
+    def filter_idle_days(self, queryset: QuerySet[Customer], name: str, value: Decimal | None
+                         ) -> QuerySet[Customer]:
+        if not value:
+            return queryset
+        cutoff = timezone.now() - timedelta(days=int(value))
+        return queryset.filter(last_order_at__lt=cutoff)
+
+
+def customer_directory(data: Any) -> CustomerFilter:
+    """The directory's filter bound to ``data`` (a request's GET), ordered by surname unless
+    it asks for another sort; ``.qs`` holds the customers, tags prefetched."""
+    queryset = (Customer.objects.select_related("group").prefetch_related("tags")
+                .order_by("last_name", "first_name", "id"))
+    return CustomerFilter(data, queryset=queryset)
+
+
+@dataclass
+class LoyaltySummary:
+    """A customer's loyalty figures, per currency where money is involved."""
+
+    currencies: list[dict[str, Any]]
+    order_count: int
+    first_order_at: Any
+    last_order_at: Any
+    days_since_last: int | None
+    orders_per_year: Decimal | None
+
+
+def loyalty_summary(customer: Customer, now: Any = None) -> LoyaltySummary:
+    """Orders, lifetime value and average order value per currency, first and last order,
+    days since the last and orders per year (over the time since the first order, at least
+    one year), from the customer's stored aggregates: no query."""
+    now = now or timezone.now()
+    days_since = (now - customer.last_order_at).days if customer.last_order_at else None
+    per_year = None
+    if customer.first_order_at:
+        years = max(Decimal((now - customer.first_order_at).days) / Decimal("365.25"),
+                    Decimal(1))
+        per_year = (Decimal(customer.order_count) / years).quantize(Decimal("0.1"))
+    return LoyaltySummary(currencies=customer.currency_totals(),
+                          order_count=customer.order_count,
+                          first_order_at=customer.first_order_at,
+                          last_order_at=customer.last_order_at, days_since_last=days_since,
+                          orders_per_year=per_year)
+
+
+def customer_latest_orders(customer: Customer, limit: int = 10) -> list[OrderProcess]:
+    """The customer's latest orders (every state), newest first, for the profile."""
+    return list(OrderProcess.objects.filter(customer_email=customer.email)
+                .order_by("-placed_at", "-id")[:limit])
+
+
+def customer_addresses(customer: Customer) -> list[Any]:
+    """The addresses saved in the customer's account (none for guests)."""
+    if customer.user_id is None:
+        return []
+    return list(get_model("address", "UserAddress").objects.filter(user_id=customer.user_id)
+                .select_related("country").order_by("-is_default_for_billing", "-id")[:10])
+
+
+def customer_groups() -> QuerySet[CustomerGroup]:
+    """The customer groups with their number of customers and price lists."""
+    return (CustomerGroup.objects.annotate(customer_count=Count("customers", distinct=True))
+            .prefetch_related("price_lists").order_by("name"))
+
+
+def current_price_list(customer: Customer) -> PriceList | None:
+    """The price list the customer's group applies today (highest priority), if any."""
+    if customer.group_id is None:
+        return None
+    today = timezone.localdate()
+    return (PriceList.objects.filter(groups=customer.group_id)
+            .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+            .order_by("-priority", "pk").first())

@@ -198,6 +198,8 @@ HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 OSCAR_SHOP_NAME = "Oscar Orders Ext sandbox"
 OSCAR_SHOP_TAGLINE = "Demo shop"
 OSCAR_DEFAULT_CURRENCY = "EUR"
+# Customer groups' price lists in Oscar's pricing (docs/customers.md).
+OSCAR_DYNAMIC_CLASS_LOADER = "oscar_orders_ext.class_loader.load_classes"
 OSCAR_ALLOW_ANON_CHECKOUT = True
 OSCAR_INITIAL_ORDER_STATUS = "Pending"
 

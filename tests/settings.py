@@ -149,6 +149,8 @@ SILENCED_SYSTEM_CHECKS = ["oscar_orders_ext.W001"]
 from oscar.defaults import *  # noqa: E402,F401,F403
 
 OSCAR_DEFAULT_CURRENCY = "EUR"
+# Customer groups' price lists in Oscar's pricing (docs/customers.md).
+OSCAR_DYNAMIC_CLASS_LOADER = "oscar_orders_ext.class_loader.load_classes"
 OSCAR_INITIAL_ORDER_STATUS = "Pending"
 # A deliberately small pipeline: the app must mirror its states into Order.status even when
 # the shop's pipeline does not list them.

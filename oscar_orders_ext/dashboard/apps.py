@@ -48,6 +48,12 @@ VIEWS = {
     "carrier-create": ("carrier_create_view", _VIEWS + "CarrierCreateView"),
     "carrier-update": ("carrier_update_view", _VIEWS + "CarrierUpdateView"),
     "carrier-delete": ("carrier_delete_view", _VIEWS + "CarrierDeleteView"),
+    "customer-list": ("customer_list_view", _VIEWS + "CustomerDirectoryView"),
+    "customer-create": ("customer_create_view", _VIEWS + "CustomerCreateView"),
+    "customer-detail": ("customer_detail_view", _VIEWS + "CustomerDetailView"),
+    "customer-update": ("customer_update_view", _VIEWS + "CustomerUpdateView"),
+    "customer-group-list": ("customer_group_list_view", _VIEWS + "CustomerGroupListView"),
+    "customer-group-move": ("customer_group_move_view", _VIEWS + "CustomerGroupMoveView"),
     "jsi18n": ("jsi18n_view", _VIEWS + "JavaScriptCatalogView"),
 }
 #: The document pages' views, by the key after ``document-`` in the route table.

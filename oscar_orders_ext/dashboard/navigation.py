@@ -20,6 +20,8 @@ def workspace_entries() -> list[dict[str, Any]]:
         {"label": _("Funnels"), "url_name": f"{NS}:orders-funnel-list"},
         {"label": _("Import orders"), "url_name": f"{NS}:orders-import"},
         {"label": _("Carriers"), "url_name": f"{NS}:orders-carrier-list"},
+        {"label": _("Customer directory"), "url_name": f"{NS}:orders-customer-list"},
+        {"label": _("Customer groups"), "url_name": f"{NS}:orders-customer-group-list"},
     ]
 
 

@@ -4,8 +4,8 @@ a shop replaces one by subclassing the config (see docs/extending.md)."""
 
 from __future__ import annotations
 
-from oscar_orders_ext.views import (documents, exports, funnels, imports, manual, orders, payments,
-                                    workspace)
+from oscar_orders_ext.views import (customers, documents, exports, funnels, imports, manual,
+                                    orders, payments, workspace)
 from oscar_orders_ext.views.common import SkinMixin, WorkspaceJavaScriptCatalog
 
 NAMESPACE = "oscar_orders_ext_dashboard"
@@ -224,6 +224,32 @@ class EmailDocumentView(DocumentPageMixin, documents.EmailDocumentView):
 
 class ShopIdentityView(DashboardMixin, documents.ShopIdentityView):
     template_name = T + "documents/identity_form.html"
+
+
+# --- Customers --------------------------------------------------------------------------------
+
+class CustomerDirectoryView(DashboardMixin, customers.CustomerDirectoryView):
+    template_name = T + "customers/customer_list.html"
+
+
+class CustomerCreateView(DashboardMixin, customers.CustomerCreateView):
+    template_name = T + "customers/customer_create.html"
+
+
+class CustomerDetailView(DashboardMixin, customers.CustomerDetailView):
+    template_name = T + "customers/customer_detail.html"
+
+
+class CustomerUpdateView(DashboardMixin, customers.CustomerUpdateView):
+    template_name = T + "customers/customer_detail.html"
+
+
+class CustomerGroupListView(DashboardMixin, customers.CustomerGroupListView):
+    template_name = T + "customers/group_list.html"
+
+
+class CustomerGroupMoveView(DashboardMixin, customers.CustomerGroupMoveView):
+    template_name = T + "customers/group_list.html"
 
 
 class JavaScriptCatalogView(DashboardMixin, WorkspaceJavaScriptCatalog):

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.services.customer_summaries import refresh_customers_of_orders
+from oscar_orders_ext.services.customer_tags import apply_to_new_orders
 
 from .pgcopy import CopyOrderWriter
 from .planning import (ImportCounts, ImportPlan, ImportRefused, Lookups, chunks, format_for,
@@ -52,6 +54,10 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
         result.customers_created = writer.customers.created
         result.customers_updated = writer.customers.updated
         transaction.on_commit(selectors.forget_listed_values)
+        # Bulk writes send no signals: the directory recounts the imported orders' customers.
+        order_ids = list(writer.order_ids)
+        transaction.on_commit(lambda: refresh_customers_of_orders(order_ids))
+        apply_to_new_orders(order_ids)
     return result
 
 

@@ -3,6 +3,7 @@
 One module per concern; every model is importable from here, as Django expects.
 """
 
+from .customers import Customer, CustomerGroup, CustomerTagRule, PriceList, PriceListItem
 from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
@@ -15,6 +16,8 @@ from .timeline import TimelineEntry
 
 __all__ = [
     "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "BoardPreference", "Carrier", "ColumnPreference",
+    "Customer", "CustomerGroup", "CustomerTagRule",
+    "PriceList", "PriceListItem",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
     "GATEWAY_MAX_AMOUNT", "ImportJob", "IssuedDocument", "OrderPayment", "OrderProcess",
     "OrderProcessQuerySet", "PaymentLink", "PaymentLinkStatus", "ProcessTally", "SavedView",

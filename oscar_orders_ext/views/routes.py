@@ -77,6 +77,12 @@ ROUTES: tuple[Route, ...] = (
     Route("funnel-delete", "funnels/<int:pk>/delete/", "orders-funnel-delete"),
     Route("stage-reorder", "funnels/<int:pk>/stages/order/", "orders-stage-reorder"),
     Route("stage-delete", "funnels/<int:pk>/stages/<int:stage>/delete/", "orders-stage-delete"),
+    Route("customer-list", "customers/", "orders-customer-list"),
+    Route("customer-create", "customers/new/", "orders-customer-create"),
+    Route("customer-group-list", "customers/groups/", "orders-customer-group-list"),
+    Route("customer-group-move", "customers/groups/move/", "orders-customer-group-move"),
+    Route("customer-detail", "customers/<int:pk>/", "orders-customer-detail"),
+    Route("customer-update", "customers/<int:pk>/edit/", "orders-customer-update"),
     Route("jsi18n", "jsi18n/", "orders-jsi18n"),
 )
 

@@ -20,7 +20,8 @@ CODENAMES = ["view_orderprocess", "change_orderprocess",
              *(codename for codename, _label in OrderProcess._meta.permissions),
              *(permission.split(".", 1)[1] for permission in (
                  permissions.ISSUE_INVOICE, permissions.ISSUE_CREDIT_NOTE,
-                 permissions.SEND_INVOICE, permissions.MANAGE_IDENTITY))]
+                 permissions.SEND_INVOICE, permissions.MANAGE_IDENTITY,
+                 permissions.VIEW_CUSTOMERS, permissions.MANAGE_CUSTOMERS))]
 
 
 def can_view(user: Any) -> bool:

@@ -37,6 +37,12 @@ VIEWS = {
     "funnel-list": views.FunnelListView, "funnel-create": views.FunnelCreateView,
     "funnel-update": views.FunnelUpdateView, "funnel-delete": views.FunnelDeleteView,
     "stage-reorder": views.StageReorderView, "stage-delete": views.StageDeleteView,
+    "customer-list": views.CustomerDirectoryView,
+    "customer-create": views.CustomerCreateView,
+    "customer-detail": views.CustomerDetailView,
+    "customer-update": views.CustomerUpdateView,
+    "customer-group-list": views.CustomerGroupListView,
+    "customer-group-move": views.CustomerGroupMoveView,
     "jsi18n": views.JavaScriptCatalogView,
 }
 

@@ -27,6 +27,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.views import common, workspace
+from oscar_orders_ext.views import customers as customer_views
 from oscar_orders_ext.views import documents as document_views
 from oscar_orders_ext.views import exports as export_views
 from oscar_orders_ext.views import funnels as funnel_views
@@ -657,6 +658,77 @@ class ShopIdentityView(PermissionRequiredMixin, document_views.ShopIdentityView)
 
     def extra_page_context(self) -> dict[str, Any]:
         return page_chrome(_("Shop identity on documents"), icon="site")
+
+
+# --- Customers --------------------------------------------------------------------------------
+
+class CustomerPageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
+    """The customer pages in Wagtail: the shared views, Wagtail's chrome and URLs."""
+
+    url_namespace = NAMESPACE
+    header_icon = "group"
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [
+            {"url": url("orders-workspace"), "label": _("Orders")},
+            {"url": url("orders-customer-list"), "label": _("Customer directory")},
+            {"url": "", "label": self.get_page_title()}]
+
+
+class CustomerDirectoryView(CustomerPageMixin, customer_views.CustomerDirectoryView):
+    """Every customer, surname first, with search, filters and pages."""
+
+    template_name = "oscar_orders_ext/wagtail/customers/customer_list.html"
+    page_title = gettext_lazy("Customer directory")
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
+                                         {"url": "", "label": self.get_page_title()}]
+
+    def get_header_buttons(self) -> list[HeaderButton]:
+        if not allows(self.request.user, "orders-customer-create"):
+            return []
+        return [HeaderButton(_("New customer"), url=url("orders-customer-create"),
+                             icon_name="plus", attrs={"id": "ooe-new-customer"})]
+
+
+class CustomerCreateView(CustomerPageMixin, customer_views.CustomerCreateView):
+    """Add a customer by hand."""
+
+    template_name = "oscar_orders_ext/wagtail/customers/customer_create.html"
+    page_title = gettext_lazy("New customer")
+
+
+class CustomerDetailView(CustomerPageMixin, customer_views.CustomerDetailView):
+    """A customer's profile."""
+
+    template_name = "oscar_orders_ext/wagtail/customers/customer_detail.html"
+
+    def get_page_title(self) -> str:
+        return str(self.customer)
+
+
+class CustomerUpdateView(CustomerPageMixin, customer_views.CustomerUpdateView):
+    """Save a customer's details."""
+
+    template_name = "oscar_orders_ext/wagtail/customers/customer_detail.html"
+
+    def get_page_title(self) -> str:
+        return str(self.customer)
+
+
+class CustomerGroupListView(CustomerPageMixin, customer_views.CustomerGroupListView):
+    """The customer groups, and moving a group's customers to another."""
+
+    template_name = "oscar_orders_ext/wagtail/customers/group_list.html"
+    page_title = gettext_lazy("Customer groups")
+
+
+class CustomerGroupMoveView(CustomerPageMixin, customer_views.CustomerGroupMoveView):
+    """Move a group's customers (POST)."""
+
+    template_name = "oscar_orders_ext/wagtail/customers/group_list.html"
+    page_title = gettext_lazy("Customer groups")
 
 
 class JavaScriptCatalogView(PermissionRequiredMixin, common.WorkspaceJavaScriptCatalog):

@@ -1,0 +1,158 @@
+"""Time the customer directory against Oscar's customer list (``/dashboard/users/``) on the
+same customers, on a scratch PostgreSQL database.
+
+    .venv/bin/python benchmarks/customers.py                       # 100,000 customers
+    .venv/bin/python benchmarks/customers.py --customers 20000 --keep --reuse
+
+The database ``ooe_bench_customers_<N>`` on 127.0.0.1:5432 (user postgres) is created,
+migrated with the sandbox settings and filled with SQL: N accounts (with Oscar's
+``UserRecord`` of each, which its list shows), and N directory rows carrying the aggregates
+``orders_backfill_customers`` would compute for about ten orders each (so the order count does
+not matter to either page: ours reads the directory rows, Oscar's the accounts), ten groups.
+Pages are timed in this process with Django's test client, logged in as a superuser: page 1 of
+each list, a group filter, a name search on both, a profile. Prints figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+PYTHON = sys.executable
+
+
+def psql(sql: str, database: str = "postgres") -> str:
+    """Run SQL with psql; its unaligned output."""
+    result = subprocess.run(["psql", f"{PG_SERVER}/{database}", "-XqtAc", sql], check=True,
+                            capture_output=True, text=True)
+    return result.stdout.strip()
+
+
+def prepare(name: str, customers: int, reuse: bool) -> None:
+    """A migrated database holding ``customers`` accounts and directory rows."""
+    if reuse and psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1":
+        count = psql("SELECT COUNT(*) FROM oscar_orders_ext_customer", name)
+        if count == str(customers):
+            print(f"Reusing {name}.", flush=True)
+            return
+    psql(f"DROP DATABASE IF EXISTS {name}")
+    psql(f"CREATE DATABASE {name}")
+    env = {**os.environ, "DATABASE_URL": f"{PG_SERVER}/{name}"}
+    subprocess.run([PYTHON, str(ROOT / "sandbox" / "manage.py"), "migrate", "--noinput"],
+                   env=env, check=True, stdout=subprocess.DEVNULL)
+    started = time.perf_counter()
+    psql(f"""
+        INSERT INTO auth_user (password, is_superuser, username, first_name, last_name, email,
+                               is_staff, is_active, date_joined)
+        SELECT '!', false, 'customer' || i, 'Name' || (i % 977),
+               'Surname' || lpad(((i * 7919) % {customers})::text, 7, '0'),
+               'customer' || i || '@example.com', false, true,
+               now() - (i % 2000) * interval '1 day'
+        FROM generate_series(1, {customers}) AS i;
+        INSERT INTO analytics_userrecord (user_id, num_product_views, num_basket_additions,
+            num_orders, num_order_lines, num_order_items, total_spent, date_last_order)
+        SELECT id, 0, 0, 10, 10, 10, 250, now() FROM auth_user;
+        INSERT INTO oscar_orders_ext_customergroup (name, created_at)
+        SELECT 'Group ' || g, now() FROM generate_series(1, 10) AS g;
+        INSERT INTO oscar_orders_ext_customer (email, user_id, first_name, last_name, company,
+            phone, registered_at, order_count, first_order_at, last_order_at, totals, notes,
+            group_id, updated_at)
+        SELECT u.email, u.id, u.first_name, u.last_name, '', '+39 011 ' || u.id,
+               u.date_joined, 10, u.date_joined, now() - (u.id % 400) * interval '1 day',
+               '{{"EUR": {{"count": 10, "total": "250.00"}}}}'::jsonb, '',
+               (SELECT MIN(id) FROM oscar_orders_ext_customergroup) + (u.id % 10), now()
+        FROM auth_user u WHERE NOT u.is_staff;
+    """, name)
+    psql("VACUUM ANALYZE", name)
+    print(f"Seeded {customers} customers in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def timed(client: Any, path: str, repeat: int, warmup: int) -> dict[str, Any]:
+    """Median and min milliseconds, and queries, of GET ``path``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(warmup):
+        assert client.get(path).status_code == 200, path
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, path
+    with CaptureQueriesContext(connection) as captured:
+        client.get(path)
+    return {"median": statistics.median(times), "min": min(times), "queries": len(captured)}
+
+
+def main() -> None:
+    """Prepare the database, time the pages, print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true")
+    options = parser.parse_args()
+    name = f"ooe_bench_customers_{options.customers}"
+    prepare(name, options.customers, options.reuse)
+
+    os.environ["DATABASE_URL"] = f"{PG_SERVER}/{name}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from oscar_orders_ext.models import Customer, CustomerGroup
+
+    setup_test_environment()
+    admin, _created = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"email": "bench-admin@example.com",
+                                          "is_staff": True, "is_superuser": True})
+    client = Client()
+    client.force_login(admin)
+    group = CustomerGroup.objects.order_by("pk")[3]
+    customer = Customer.objects.order_by("pk")[options.customers // 2]
+    ours = "/dashboard/workspace/customers/"
+    pages = [
+        ("directory page 1", ours),
+        ("Oscar users page 1", "/dashboard/users/"),
+        ("directory group filter", f"{ours}?group={group.pk}"),
+        ("directory name search", f"{ours}?q=Surname0001"),
+        ("Oscar users name search", "/dashboard/users/?name=Surname0001"),
+        ("directory last page", f"{ours}?page=last"),
+        ("profile", f"{ours}{customer.pk}/"),
+    ]
+    results = {}
+    print(f"{options.customers} customers, {options.repeat} timed requests per page")
+    print(f"{'page':<28} {'median ms':>10} {'min ms':>8} {'queries':>8}")
+    for label, path in pages:
+        results[label] = result = timed(client, path, options.repeat, options.warmup)
+        print(f"{label:<28} {result['median']:>10.1f} {result['min']:>8.1f} "
+              f"{result['queries']:>8}", flush=True)
+    for ours_label, theirs_label in (("directory page 1", "Oscar users page 1"),
+                                     ("directory group filter", "Oscar users page 1"),
+                                     ("directory name search", "Oscar users name search")):
+        ratio = results[ours_label]["median"] / results[theirs_label]["median"]
+        print(f"{ours_label} / {theirs_label}: {ratio:.2f}x (target <= 1.0x)")
+    if not options.keep:
+        from django.db import connections
+
+        connections.close_all()
+        psql(f"DROP DATABASE IF EXISTS {name}")
+
+
+if __name__ == "__main__":
+    main()

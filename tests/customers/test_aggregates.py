@@ -1,0 +1,118 @@
+"""The customer directory's aggregates stay equal to a full recount of the orders, whatever
+changes them: checkout, a second currency, cancellation, a changed buyer, deletion, imports."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from oscar.core.loading import get_model
+
+from oscar_orders_ext.imports.service import commit_import, plan_import
+from oscar_orders_ext.models import Customer, OrderProcess
+from oscar_orders_ext.services.transitions import transition_order
+
+from ..imports.test_small_files import csv_bytes, shopify_row
+
+Order = get_model("order", "Order")
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def full_recount() -> dict[str, dict[str, Any]]:
+    """What every customer's aggregates should be, counted from scratch."""
+    expected: dict[str, dict[str, Any]] = defaultdict(lambda: {"totals": {}, "count": 0})
+    for process in OrderProcess.objects.exclude(
+            state__in=["cancelled", "rejected", "refunded"]):
+        row = expected[process.customer_email]
+        values = row["totals"].setdefault(process.currency, {"count": 0, "total": Decimal(0)})
+        values["count"] += 1
+        values["total"] += process.total
+        row["count"] += 1
+    return {email: {"count": row["count"], "totals": {
+        currency: {"count": v["count"], "total": str(v["total"].quantize(Decimal("0.01")))}
+        for currency, v in row["totals"].items()}} for email, row in expected.items()}
+
+
+def stored() -> dict[str, dict[str, Any]]:
+    """The directory's rows that have orders, in the same shape."""
+    return {customer.email: {"count": customer.order_count, "totals": {
+        currency: {"count": v["count"], "total": str(Decimal(v["total"]).quantize(
+            Decimal("0.01")))} for currency, v in customer.totals.items()}}
+        for customer in Customer.objects.filter(order_count__gt=0)}
+
+
+def test_checkout_orders_add_up_per_currency_and_match_a_recount(place_order: Any) -> None:
+    first = place_order(quantity=2, guest_email="Ada@Example.com")
+    place_order(quantity=1, guest_email="ada@example.com")
+    customer = Customer.objects.get(email="ada@example.com")
+    assert customer.order_count == 2
+    assert customer.totals[first.currency]["count"] == 2
+    assert customer.first_order_at <= customer.last_order_at
+    assert customer.registered_at == customer.first_order_at
+    assert stored() == full_recount()
+
+
+def test_a_cancelled_order_leaves_the_customers_value(place_order: Any) -> None:
+    kept = place_order(quantity=1, guest_email="bob@example.com")
+    cancelled = place_order(quantity=3, guest_email="bob@example.com")
+    transition_order(cancelled, "cancel")
+    customer = Customer.objects.get(email="bob@example.com")
+    assert customer.order_count == 1
+    assert Decimal(customer.totals[kept.currency]["total"]) == kept.total_incl_tax
+    assert stored() == full_recount()
+
+
+def test_a_changed_buyer_moves_the_order_between_customers(place_order: Any) -> None:
+    order = place_order(quantity=1, guest_email="old@example.com")
+    place_order(quantity=1, guest_email="stays@example.com")
+    order.guest_email = "new@example.com"
+    order.save()
+    assert not Customer.objects.filter(email="old@example.com").exists()
+    assert Customer.objects.get(email="new@example.com").order_count == 1
+    assert stored() == full_recount()
+
+
+def test_deleting_orders_removes_guests_but_keeps_accounts(place_order: Any) -> None:
+    user = get_user_model().objects.create_user(username="cleo", email="cleo@example.com",
+                                                password="pw", first_name="Cleo",
+                                                last_name="Bianchi")
+    place_order(quantity=1, guest_email="gone@example.com").delete()
+    order = place_order(quantity=1, user=user)
+    assert Customer.objects.get(email="cleo@example.com").order_count == 1
+    order.delete()
+    assert not Customer.objects.filter(email="gone@example.com").exists()
+    customer = Customer.objects.get(email="cleo@example.com")
+    assert (customer.order_count, customer.user, customer.last_name) == (0, user, "Bianchi")
+    assert customer.registered_at == user.date_joined
+    assert stored() == full_recount()
+
+
+def test_imported_orders_are_counted(db: Any) -> None:
+    rows = [shopify_row("#1001"), shopify_row("#1002", Created_at="2023-02-01 10:00:00 -0500")]
+    commit_import(plan_import(csv_bytes(rows), "orders_export.csv"))
+    customer = Customer.objects.get(email="ada@example.com")
+    assert customer.order_count == 2
+    assert customer.totals["GBP"] == {"count": 2, "total": "56.00"}
+    assert (customer.first_name, customer.last_name) == ("Ada", "Lovelace")
+    assert stored() == full_recount()
+
+
+def test_backfill_rebuilds_rows_written_behind_the_directorys_back(place_order: Any) -> None:
+    place_order(quantity=1, guest_email="dan@example.com")
+    place_order(quantity=2, guest_email="eve@example.com")
+    Customer.objects.all().delete()
+    OrderProcess.objects.filter(customer_email="eve@example.com").update(total=Decimal("99.00"))
+    call_command("orders_backfill_customers", verbosity=0)
+    assert stored() == full_recount()
+    assert Customer.objects.get(email="eve@example.com").totals
+
+
+def test_staff_without_orders_are_not_customers(make_staff: Any) -> None:
+    make_staff("clerk")
+    get_user_model().objects.create_user(username="fay", email="fay@example.com", password="pw")
+    call_command("orders_backfill_customers", verbosity=0)
+    assert list(Customer.objects.values_list("email", flat=True)) == ["fay@example.com"]
