@@ -94,6 +94,17 @@ DEFAULTS: dict[str, Any] = {
     "PRINT_SYNC_LIMIT": 50,
     # CommunicationEventType code of the email that sends an invoice to the customer.
     "INVOICE_EMAIL_EVENT_CODE": "INVOICE",
+    # The state the first staff message moves an order in the workflow's initial state to
+    # (through the transition service and its rules); None leaves the state alone.
+    "CHAT_FIRST_MESSAGE_STATE": "processing",
+    # CommunicationEventType code of the email that tells the customer of a new message.
+    "MESSAGE_EMAIL_EVENT_CODE": "ORDER_MESSAGE",
+    # Where customer messages are emailed when the order has no operator ("" emails nobody).
+    "STAFF_MESSAGE_EMAIL": "",
+    # Days a conversation link in an email opens the conversation without logging in.
+    "CHAT_LINK_MAX_AGE_DAYS": 90,
+    # Longest message accepted, in characters.
+    "MESSAGE_MAX_LENGTH": 5000,
 }
 
 

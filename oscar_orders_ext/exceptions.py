@@ -59,3 +59,17 @@ class LineEditError(OrderWorkflowError):
     """A change to the lines of a placed order was refused; nothing was saved."""
 
     default_message = _("The lines of this order could not be changed.")
+
+
+class ConversationLinkError(OrderWorkflowError):
+    """A conversation link was tampered with, or is not signed by this shop."""
+
+    default_message = _("This link is not valid. Open the conversation from your account or "
+                        "from the latest email about your order.")
+
+
+class ConversationLinkExpired(ConversationLinkError):
+    """A conversation link older than ``OSCAR_ORDERS_EXT_CHAT_LINK_MAX_AGE_DAYS``."""
+
+    default_message = _("This link has expired. Open the conversation from your account or "
+                        "from the latest email about your order.")

@@ -30,7 +30,8 @@ from oscar.core.loading import get_model
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
 from .display import person_name
-from .models import Funnel, OrderProcess, ProcessTally, Shipment, Stage, Tag, TimelineEntry
+from .models import (Funnel, OrderMessage, OrderProcess, ProcessTally, Shipment, Stage, Tag,
+                     TimelineEntry)
 from .workflow import State, get_workflow
 
 Line = get_model("order", "Line")
@@ -691,3 +692,9 @@ def split_notes(notes: list[Any]) -> tuple[list[Any], list[Any]]:
     """``order_notes`` as (internal notes, notes for the buyer)."""
     return ([note for note in notes if note.note_type != CUSTOMER_NOTE_TYPE],
             [note for note in notes if note.note_type == CUSTOMER_NOTE_TYPE])
+
+
+def order_messages(order: Any) -> list[Any]:
+    """The order's conversation with the customer, oldest first, with each author."""
+    return list(OrderMessage.objects.filter(order_id=getattr(order, "pk", order))
+                .select_related("author").order_by("created_at", "pk"))

@@ -18,6 +18,7 @@ urlpatterns = [
     # The order workspace, inside Oscar's dashboard (before Oscar's own patterns).
     path("dashboard/workspace/",
          include("oscar_orders_ext.dashboard.urls")),
+    path("", include("oscar_orders_ext.storefront.chat_urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

@@ -11,5 +11,6 @@ urlpatterns = [
     *wagtail_admin,
     # Before Oscar's include, so Oscar's catch-all pages do not shadow the workspace.
     path("dashboard/workspace/", include("oscar_orders_ext.dashboard.urls")),
+    path("", include("oscar_orders_ext.storefront.chat_urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]

@@ -3,6 +3,7 @@
 One module per concern; every model is importable from here, as Django expects.
 """
 
+from .conversations import MessageSide, OrderMessage
 from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
@@ -15,7 +16,7 @@ from .timeline import TimelineEntry
 __all__ = [
     "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "Carrier", "ColumnPreference",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
-    "ImportJob", "IssuedDocument", "OrderProcess", "OrderProcessQuerySet", "ProcessTally",
+    "ImportJob", "IssuedDocument", "MessageSide", "OrderMessage", "OrderProcess", "OrderProcessQuerySet", "ProcessTally",
     "SavedView", "Shipment", "ShopIdentity", "Stage", "Tag", "TickRun", "TimelineEntry",
     "WorkerRun",
     "export_upload_to", "import_upload_to", "issued_document_upload_to",

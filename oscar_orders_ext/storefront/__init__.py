@@ -1,0 +1,1 @@
+"""Customer-facing pages on Oscar's storefront templates (conversation, payments)."""
