@@ -76,6 +76,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("tracking", _("Tracking"), default=False),
     Column("total", _("Total"), "total", value=lambda p: p.total),
     Column("notes", _("Notes"), "notes_count", default=False, value=lambda p: p.notes_count),
+    Column("unread", _("Unread messages"), "staff_unread", default=False,
+           value=lambda p: p.staff_unread),
     Column("last_activity", _("Last activity"), "last_activity_at",
            value=lambda p: p.last_activity_at),
 )

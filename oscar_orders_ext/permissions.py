@@ -106,6 +106,7 @@ def _staff(name: str, *permissions: str, reads_orders: bool = False,
 ACTIONS: dict[str, Action] = {action.name: action for action in (
     # The table, the boards and what hangs off them.
     _orders("orders-workspace"),
+    _orders("orders-workspace-inbox"),
     _orders("orders-workspace-results"),
     _orders("orders-workspace-kanban"),
     _orders("orders-workspace-kanban-default"),
@@ -147,6 +148,7 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-order-customer", EDIT_DETAILS),
     _orders("orders-workspace-order-shipment", CHANGE_STATE),
     _orders("orders-workspace-order-note", CHANGE),
+    _orders("orders-workspace-order-message", CHANGE),
     # Carriers.
     _staff("orders-carrier-list", MANAGE_CARRIERS),
     _staff("orders-carrier-create", MANAGE_CARRIERS),

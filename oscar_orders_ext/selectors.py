@@ -233,6 +233,7 @@ class OrderFilter(django_filters.FilterSet):
     operator = django_filters.ChoiceFilter(method="filter_operator", label=_("Operator"),
                                            choices=lambda: operator_choices())
     source = OpenChoiceFilter(choices=_choices_of("source"), label=_("Source"))
+    inbox = django_filters.BooleanFilter(method="filter_inbox", label=_("Inbox"))
 
     class Meta:
         model = OrderProcess
@@ -255,6 +256,14 @@ class OrderFilter(django_filters.FilterSet):
         if value == UNASSIGNED:
             return queryset.filter(operator__isnull=True)
         return queryset.filter(operator__pk=value)
+
+    def filter_inbox(self, queryset: QuerySet[OrderProcess], name: str, value: bool | None
+                     ) -> QuerySet[OrderProcess]:
+        """Yes: new orders and orders with unread customer messages; no: the others."""
+        waiting = Q(staff_unread__gt=0) | Q(state=get_workflow().initial_state)
+        if value is None:
+            return queryset
+        return queryset.filter(waiting) if value else queryset.exclude(waiting)
 
     @property
     def cleaned_data(self) -> dict[str, Any]:

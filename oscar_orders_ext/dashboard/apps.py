@@ -41,6 +41,8 @@ VIEWS = {
     "order-customer": ("order_customer_view", _VIEWS + "CustomerDetailsView"),
     "order-shipment": ("order_shipment_view", _VIEWS + "ShipmentView"),
     "order-note": ("order_note_view", _VIEWS + "NoteView"),
+    "order-message": ("order_message_view", _VIEWS + "MessageView"),
+    "inbox": ("inbox_view", _VIEWS + "InboxView"),
     "carrier-list": ("carrier_list_view", _VIEWS + "CarrierListView"),
     "carrier-create": ("carrier_create_view", _VIEWS + "CarrierCreateView"),
     "carrier-update": ("carrier_update_view", _VIEWS + "CarrierUpdateView"),

@@ -162,6 +162,14 @@ class NoteView(OrderPageMixin, orders.NoteView):
     pass
 
 
+class MessageView(OrderPageMixin, orders.MessageView):
+    pass
+
+
+class InboxView(DashboardMixin, workspace.InboxView):
+    pass
+
+
 class CarrierListView(DashboardMixin, orders.CarrierListView):
     template_name = T + "carriers/carrier_list.html"
 

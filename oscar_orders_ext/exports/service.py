@@ -116,6 +116,7 @@ class ExportRecord:
     total: Any
     currency: str
     last_activity_at: Any
+    staff_unread: int
     operator_name: str
     notes_count: int
     #: Tag names, "VIP, Wholesale".
@@ -143,7 +144,7 @@ class ExportLine:
 RECORD_FIELDS = ("pk", "order_id", "number", "placed_at", "order_type", "state",
                  "payment_status", "customer_name", "customer_email", "customer_phone",
                  "payment_method", "shipping_method", "source", "total", "currency",
-                 "last_activity_at")
+                 "last_activity_at", "staff_unread")
 LOCAL_TIMES = ("placed_at", "last_activity_at")
 
 

@@ -31,6 +31,7 @@ DOCUMENTS = f"{ORDER}documents/"
 #: In resolving order: fixed paths (``orders/new/``) before ``orders/<number>/``.
 ROUTES: tuple[Route, ...] = (
     Route("table", "", "orders-workspace"),
+    Route("inbox", "inbox/", "orders-workspace-inbox"),
     Route("results", "results/", "orders-workspace-results", {"results_only": True}),
     Route("kanban-default", "kanban/", "orders-workspace-kanban-default"),
     Route("kanban", "kanban/<slug:funnel>/", "orders-workspace-kanban"),
@@ -59,6 +60,7 @@ ROUTES: tuple[Route, ...] = (
     Route("order-customer", f"{ORDER}customer/", "orders-workspace-order-customer"),
     Route("order-shipment", f"{ORDER}shipments/", "orders-workspace-order-shipment"),
     Route("order-note", f"{ORDER}notes/", "orders-workspace-order-note"),
+    Route("order-message", f"{ORDER}messages/", "orders-workspace-order-message"),
     Route("export-job", "exports/<int:pk>/", "orders-export-job"),
     Route("export-download", "exports/<int:pk>/download/", "orders-export-download"),
     Route("import", "imports/", "orders-import"),

@@ -27,6 +27,7 @@ VIEWS = {
     "order": views.OrderPageView, "order-transition": views.OrderTransitionView,
     "order-workflow": views.OrderWorkflowView, "order-customer": views.OrderCustomerView,
     "order-shipment": views.OrderShipmentView, "order-note": views.OrderNoteView,
+    "order-message": views.OrderMessageView, "inbox": views.InboxView,
     "export-job": views.ExportJobView, "export-download": views.ExportDownloadView,
     "import": views.ImportUploadView, "import-job": views.ImportJobView,
     "import-commit": views.ImportCommitView,

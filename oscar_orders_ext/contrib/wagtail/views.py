@@ -425,6 +425,16 @@ class OrderNoteView(OrderPageMixin, order_views.NoteView):
     """Add an internal note or a note for the buyer."""
 
 
+class OrderMessageView(OrderPageMixin, order_views.MessageView):
+    """Write to the customer."""
+
+
+class InboxView(PermissionRequiredMixin, workspace.InboxView):
+    """The inbox: the table filtered on new orders and unread customer messages."""
+
+    url_namespace = NAMESPACE
+
+
 
 # --- Documents, line edits and manual orders: the dashboard's views, Wagtail's templates ---
 

@@ -50,6 +50,9 @@ class OrdersMenu(Menu):
             _("Table"), reverse("oscar_orders_ext_wagtail:orders-workspace"), name="orders-table",
             icon_name="list-ul", order=100)]
         items.append(WorkspaceMenuItem(
+            _("Inbox"), reverse("oscar_orders_ext_wagtail:orders-workspace-inbox"),
+            name="orders-inbox", icon_name="mail", order=120, action="orders-workspace-inbox"))
+        items.append(WorkspaceMenuItem(
             _("New order"), reverse("oscar_orders_ext_wagtail:orders-workspace-order-create"),
             name="orders-new", icon_name="plus", order=150,
             action="orders-workspace-order-create"))
