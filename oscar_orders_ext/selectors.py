@@ -233,7 +233,9 @@ class OrderFilter(django_filters.FilterSet):
     operator = django_filters.ChoiceFilter(method="filter_operator", label=_("Operator"),
                                            choices=lambda: operator_choices())
     source = OpenChoiceFilter(choices=_choices_of("source"), label=_("Source"))
-    inbox = django_filters.BooleanFilter(method="filter_inbox", label=_("Inbox"))
+    inbox = django_filters.ChoiceFilter(
+        method="filter_inbox", label=_("Inbox"),
+        choices=[("true", _("New orders and unread customer messages"))])
 
     class Meta:
         model = OrderProcess
@@ -257,13 +259,12 @@ class OrderFilter(django_filters.FilterSet):
             return queryset.filter(operator__isnull=True)
         return queryset.filter(operator__pk=value)
 
-    def filter_inbox(self, queryset: QuerySet[OrderProcess], name: str, value: bool | None
+    def filter_inbox(self, queryset: QuerySet[OrderProcess], name: str, value: str
                      ) -> QuerySet[OrderProcess]:
-        """Yes: new orders and orders with unread customer messages; no: the others."""
-        waiting = Q(staff_unread__gt=0) | Q(state=get_workflow().initial_state)
-        if value is None:
+        """The inbox: new orders and orders with unread customer messages."""
+        if not value:
             return queryset
-        return queryset.filter(waiting) if value else queryset.exclude(waiting)
+        return queryset.filter(Q(staff_unread__gt=0) | Q(state=get_workflow().initial_state))
 
     @property
     def cleaned_data(self) -> dict[str, Any]:
