@@ -16,7 +16,8 @@ from .timeline import TimelineEntry
 __all__ = [
     "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "Carrier", "ColumnPreference",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
-    "ImportJob", "IssuedDocument", "MessageSide", "OrderMessage", "OrderProcess", "OrderProcessQuerySet", "ProcessTally",
+    "ImportJob", "IssuedDocument", "MessageSide", "OrderMessage", "OrderProcess",
+    "OrderProcessQuerySet", "ProcessTally",
     "SavedView", "Shipment", "ShopIdentity", "Stage", "Tag", "TickRun", "TimelineEntry",
     "WorkerRun",
     "export_upload_to", "import_upload_to", "issued_document_upload_to",

@@ -36,7 +36,7 @@ from oscar_orders_ext.permissions import OPERATIONS
 from oscar_orders_ext.workflow import get_workflow
 
 from .edits import check_permission
-from .locking import OrderLike, locked_process
+from .locking import OrderLike, locked_process, order_pk
 from .notifications import absolute_url
 from .timeline import record
 from .transitions import TransitionResult, transition_to_state
@@ -118,7 +118,7 @@ def mark_read(order: OrderLike, *, by: str) -> int:
     unread. Costs one query when nothing is unread."""
     counter = "staff_unread" if by == MessageSide.STAFF else "customer_unread"
     other = MessageSide.CUSTOMER if by == MessageSide.STAFF else MessageSide.STAFF
-    if not OrderProcess.objects.filter(order_id=getattr(order, "pk", order),
+    if not OrderProcess.objects.filter(order_id=order_pk(order),
                                        **{f"{counter}__gt": 0}).exists():
         return 0
     with locked_process(order) as process:
