@@ -105,6 +105,12 @@ DEFAULTS: dict[str, Any] = {
     "CHAT_LINK_MAX_AGE_DAYS": 90,
     # Longest message accepted, in characters.
     "MESSAGE_MAX_LENGTH": 5000,
+    # The state a price proposal moves the order to (None: the state is left alone), and the
+    # state an accepted proposal moves it on to (None: left alone).
+    "QUOTE_STATE": "awaiting_customer",
+    "QUOTE_ACCEPTED_STATE": "processing",
+    # Days a new price proposal stays valid unless the operator picks another date.
+    "QUOTE_VALID_DAYS": 14,
 }
 
 

@@ -73,3 +73,9 @@ class ConversationLinkExpired(ConversationLinkError):
 
     default_message = _("This link has expired. Open the conversation from your account or "
                         "from the latest email about your order.")
+
+
+class QuoteError(OrderWorkflowError):
+    """A price proposal cannot be sent, withdrawn, accepted or rejected as asked."""
+
+    default_message = _("This price proposal is no longer open.")

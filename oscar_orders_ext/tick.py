@@ -39,6 +39,7 @@ from .exports import service as exports_service
 from .imports import jobs as import_jobs
 from .models import TickRun
 from .services import jobs as services_jobs
+from .services import quotes as quote_service
 
 logger = logging.getLogger(__name__)
 
@@ -164,3 +165,9 @@ def purge_expired_exports() -> int:
 def purge_expired_imports() -> int:
     """Delete expired uploaded order files and their dry runs."""
     return import_jobs.purge_expired_imports()
+
+
+@register("expire-quotes", every=timedelta(hours=1))
+def expire_quotes() -> int:
+    """Mark price proposals past their validity date expired: their links refuse."""
+    return quote_service.expire_quotes()

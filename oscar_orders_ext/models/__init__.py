@@ -3,7 +3,7 @@
 One module per concern; every model is importable from here, as Django expects.
 """
 
-from .conversations import MessageSide, OrderMessage
+from .conversations import MessageSide, OrderMessage, Quote, QuoteStatus
 from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
@@ -17,7 +17,7 @@ __all__ = [
     "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "Carrier", "ColumnPreference",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
     "ImportJob", "IssuedDocument", "MessageSide", "OrderMessage", "OrderProcess",
-    "OrderProcessQuerySet", "ProcessTally",
+    "OrderProcessQuerySet", "ProcessTally", "Quote", "QuoteStatus",
     "SavedView", "Shipment", "ShopIdentity", "Stage", "Tag", "TickRun", "TimelineEntry",
     "WorkerRun",
     "export_upload_to", "import_upload_to", "issued_document_upload_to",

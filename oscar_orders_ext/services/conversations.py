@@ -73,8 +73,9 @@ def _clean(body: str) -> str:
     return body
 
 
-def _add(process: OrderProcess, side: str, body: str, author: Any) -> OrderMessage:
-    """Store one message and count it unread for the other side (the row is locked)."""
+def add_message(process: OrderProcess, side: str, body: str, author: Any) -> OrderMessage:
+    """Store one message and count it unread for the other side; the caller holds the
+    process row locked (``locked_process``) and has checked who writes."""
     message = OrderMessage.objects.create(order_id=process.order_id, side=side, body=body,
                                           author=author)
     counter = "customer_unread" if side == MessageSide.STAFF else "staff_unread"
@@ -91,7 +92,7 @@ def post_staff_message(order: OrderLike, body: str, *, user: Any = None) -> Post
     with locked_process(order) as process:
         first = not OrderMessage.objects.filter(order_id=process.order_id,
                                                 side=MessageSide.STAFF).exists()
-        message = _add(process, MessageSide.STAFF, body, user)
+        message = add_message(process, MessageSide.STAFF, body, user)
         posted = PostedMessage(message)
         target = app_settings.CHAT_FIRST_MESSAGE_STATE
         if first and target and process.state == get_workflow().initial_state:
@@ -109,7 +110,7 @@ def post_customer_message(order: OrderLike, body: str, *, user: Any = None) -> O
     the order's own user, or the holder of a signed link)."""
     body = _clean(body)
     with locked_process(order) as process:
-        return _add(process, MessageSide.CUSTOMER, body,
+        return add_message(process, MessageSide.CUSTOMER, body,
                     user if getattr(user, "is_authenticated", False) else None)
 
 
