@@ -149,6 +149,8 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-order-shipment", CHANGE_STATE),
     _orders("orders-workspace-order-note", CHANGE),
     _orders("orders-workspace-order-message", CHANGE),
+    _staff("orders-workspace-order-quote", EDIT_LINES, reads_orders=True),
+    _staff("orders-workspace-order-quote-withdraw", EDIT_LINES, reads_orders=True),
     # Carriers.
     _staff("orders-carrier-list", MANAGE_CARRIERS),
     _staff("orders-carrier-create", MANAGE_CARRIERS),
@@ -190,6 +192,7 @@ FLAGS: dict[str, str] = {
     "can_issue_credit_note": "orders-document-credit-note",
     "can_send_invoice": "orders-document-email",
     "can_manage_identity": "orders-document-identity",
+    "can_send_quote": "orders-workspace-order-quote",
 }
 
 

@@ -30,8 +30,8 @@ from oscar.core.loading import get_model
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
 from .display import person_name
-from .models import (Funnel, OrderMessage, OrderProcess, ProcessTally, Shipment, Stage, Tag,
-                     TimelineEntry)
+from .models import (Funnel, OrderMessage, OrderProcess, ProcessTally, Quote, Shipment, Stage,
+                     Tag, TimelineEntry)
 from .workflow import State, get_workflow
 
 Line = get_model("order", "Line")
@@ -708,3 +708,21 @@ def order_messages(order: Any) -> list[Any]:
     """The order's conversation with the customer, oldest first, with each author."""
     return list(OrderMessage.objects.filter(order_id=getattr(order, "pk", order))
                 .select_related("author").order_by("created_at", "pk"))
+
+
+def order_quotes(order: Any) -> list[Any]:
+    """The order's price proposals, newest first; each with ``rows`` (per line: title,
+    quantity, ``old`` and ``new`` unit price, ``previous``: the price the version before
+    proposed, ``changed``: whether this version differs from it) and ``previous_total``."""
+    quotes = list(Quote.objects.filter(order_id=getattr(order, "pk", order))
+                  .select_related("created_by").order_by("version"))
+    previous: Any = None
+    for quote in quotes:
+        before = {entry["line"]: entry["new"] for entry in previous.lines} if previous else {}
+        quote.rows = [{**entry, "previous": before.get(entry["line"]),
+                       "changed": entry["line"] in before and before[entry["line"]] != entry["new"]}
+                      for entry in quote.lines]
+        quote.previous_total = previous.total if previous else None
+        quote.previous_shipping = previous.shipping if previous else None
+        previous = quote
+    return quotes[::-1]

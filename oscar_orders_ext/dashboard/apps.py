@@ -42,6 +42,8 @@ VIEWS = {
     "order-shipment": ("order_shipment_view", _VIEWS + "ShipmentView"),
     "order-note": ("order_note_view", _VIEWS + "NoteView"),
     "order-message": ("order_message_view", _VIEWS + "MessageView"),
+    "order-quote": ("order_quote_view", _VIEWS + "QuoteView"),
+    "order-quote-withdraw": ("order_quote_withdraw_view", _VIEWS + "QuoteWithdrawView"),
     "inbox": ("inbox_view", _VIEWS + "InboxView"),
     "carrier-list": ("carrier_list_view", _VIEWS + "CarrierListView"),
     "carrier-create": ("carrier_create_view", _VIEWS + "CarrierCreateView"),

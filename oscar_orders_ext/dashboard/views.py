@@ -166,6 +166,14 @@ class MessageView(OrderPageMixin, orders.MessageView):
     pass
 
 
+class QuoteView(OrderPageMixin, orders.QuoteView):
+    pass
+
+
+class QuoteWithdrawView(OrderPageMixin, orders.QuoteWithdrawView):
+    pass
+
+
 class InboxView(DashboardMixin, workspace.InboxView):
     pass
 

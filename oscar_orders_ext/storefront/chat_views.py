@@ -20,9 +20,9 @@ from oscar.core.loading import get_model
 
 from oscar_orders_ext.exceptions import (ConversationLinkError, ConversationLinkExpired,
                                          OrderWorkflowError)
-from oscar_orders_ext.models import MessageSide
+from oscar_orders_ext.models import MessageSide, Quote
 from oscar_orders_ext.selectors import order_messages
-from oscar_orders_ext.services import conversations
+from oscar_orders_ext.services import conversations, quotes
 from oscar_orders_ext.views.conversation_forms import MessageForm
 
 Order = get_model("order", "Order")
@@ -38,6 +38,7 @@ class ConversationPageMixin(View):
 
     def render_page(self, order: Any, form: MessageForm, *, status: int = 200) -> HttpResponse:
         context = {"order": order, "conversation": order_messages(order), "form": form,
+                   "quote": quotes.open_quote(order),
                    "post_url": self.request.path, "guest": not self.request.user.is_authenticated
                    or order.user_id != self.request.user.pk}
         return render(self.request, self.template_name, context, status=status)
@@ -49,6 +50,8 @@ class ConversationPageMixin(View):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         order = self.get_order()
+        if "decision" in request.POST:
+            return self.decide(order)
         form = MessageForm(request.POST)
         if not form.is_valid():
             return self.render_page(order, form, status=400)
@@ -59,6 +62,23 @@ class ConversationPageMixin(View):
             form.add_error("body", error.message)
             return self.render_page(order, form, status=400)
         messages.success(request, _("Your message was sent to the shop."))
+        return redirect(request.path)
+
+
+    def decide(self, order: Any) -> HttpResponse:
+        """Accept or reject a price proposal of this order (any other answers 404)."""
+        request = self.request
+        quote_id = request.POST.get("quote", "")
+        if not quote_id.isdigit() or not Quote.objects.filter(pk=quote_id, order=order).exists():
+            raise Http404(_("No such price proposal for this order."))
+        accept = request.POST["decision"] == "accept"
+        try:
+            quotes.decide_quote(int(quote_id), accept=accept, user=request.user)
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Thank you: you accepted the price proposal.") if accept
+                             else _("You rejected the price proposal; the shop will be in touch."))
         return redirect(request.path)
 
 

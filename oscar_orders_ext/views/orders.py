@@ -24,12 +24,12 @@ from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.documents.service import order_documents
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
-from oscar_orders_ext.models import Carrier, MessageSide, OrderProcess
+from oscar_orders_ext.models import Carrier, MessageSide, OrderProcess, Quote
 from oscar_orders_ext.services.transitions import notifies_by_default
-from oscar_orders_ext.services import conversations, edits, logistics, order_details
+from oscar_orders_ext.services import conversations, edits, logistics, order_details, quotes
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
 
-from .conversation_forms import MessageForm
+from .conversation_forms import MessageForm, QuoteForm
 from .order_forms import (CarrierForm, CustomerDetailsForm, NoteForm, ShipmentForm,
                           TransitionForm, WorkflowFieldsForm)
 
@@ -106,6 +106,8 @@ class OrderPageMixin:
             "note_form": forms.get("note_form") or NoteForm(),
             "conversation": selectors.order_messages(order),
             "message_form": forms.get("message_form") or MessageForm(),
+            "quotes": selectors.order_quotes(order),
+            "quote_form": forms.get("quote_form") or QuoteForm(lines=lines, order=order),
             "open_form": forms.get("open_form", ""),
             "shipments": logistics.shipments_of(order),
             "everything_shipped": bool(lines) and not left_to_ship,
@@ -314,6 +316,40 @@ class MessageView(OrderActionView):
             text += " " + _("The order keeps its state: %(reason)s") % {
                 "reason": posted.refusal}
         return text
+
+
+class QuoteView(OrderActionView):
+    """Send a price proposal; it supersedes the open one."""
+
+    form_key = "quote_form"
+
+    def bind(self, process: OrderProcess) -> QuoteForm:
+        return QuoteForm(self.form_data(), lines=selectors.order_lines(process.order),
+                         order=process.order)
+
+    def perform(self, process: OrderProcess, form: QuoteForm) -> str:
+        data = form.cleaned_data
+        quote = quotes.send_quote(process.order, unit_prices=form.unit_prices(),
+                                  shipping=data["shipping"], message=data["message"],
+                                  valid_until=data["valid_until"], user=self.request.user)
+        return _("Price proposal %(version)d sent to the customer.") % {
+            "version": quote.version}
+
+
+class QuoteWithdrawView(OrderActionView):
+    """Withdraw the open price proposal."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        process = self.get_process()
+        quote = get_object_or_404(Quote, pk=kwargs["pk"], order_id=process.order_id)
+        try:
+            quotes.withdraw_quote(quote, user=request.user)
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Price proposal %(version)d withdrawn.")
+                             % {"version": quote.version})
+        return redirect(self.page_url(process.order.number))
 
 
 # --- Carriers -----------------------------------------------------------------------------

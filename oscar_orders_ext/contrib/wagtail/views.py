@@ -429,6 +429,14 @@ class OrderMessageView(OrderPageMixin, order_views.MessageView):
     """Write to the customer."""
 
 
+class OrderQuoteView(OrderPageMixin, order_views.QuoteView):
+    """Send a price proposal."""
+
+
+class OrderQuoteWithdrawView(OrderPageMixin, order_views.QuoteWithdrawView):
+    """Withdraw the open price proposal."""
+
+
 class InboxView(PermissionRequiredMixin, workspace.InboxView):
     """The inbox: the table filtered on new orders and unread customer messages."""
 
