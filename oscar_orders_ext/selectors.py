@@ -714,7 +714,7 @@ def order_quotes(order: Any) -> list[Any]:
     """The order's price proposals, newest first; each with ``rows`` (per line: title,
     quantity, ``old`` and ``new`` unit price, ``previous``: the price the version before
     proposed, ``changed``: whether this version differs from it) and ``previous_total``."""
-    quotes = list(Quote.objects.filter(order_id=getattr(order, "pk", order))
+    quotes: list[Any] = list(Quote.objects.filter(order_id=getattr(order, "pk", order))
                   .select_related("created_by").order_by("version"))
     previous: Any = None
     for quote in quotes:
