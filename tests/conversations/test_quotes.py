@@ -138,3 +138,32 @@ def test_bad_proposals_are_refused_and_nothing_is_written(
         propose(guest_order, clerk)  # no line-edit permission
     assert not Quote.objects.exists() and not OrderMessage.objects.exists()
     assert OrderProcess.objects.get(order=guest_order).state == "new"
+
+
+def test_a_manual_quote_order_records_no_payment_and_takes_a_proposal(
+        product: Any, quoter: Any, make_staff: Any) -> None:
+    from django.contrib.auth import get_user_model
+    from oscar.core.loading import get_model
+    from oscar.test import factories
+
+    from oscar_orders_ext.services import manual_orders
+    from oscar_orders_ext.services.manual_orders import ManualOrder, ShippingChoice
+
+    clerk = make_staff("phone-clerk", ["create_manual_order"])
+    customer = get_user_model().objects.create_user(username="bob", email="bob@example.com",
+                                                    password="pw")
+    country = factories.CountryFactory(iso_3166_1_a2="GB", printable_name="United Kingdom")
+    basket = manual_orders.start_draft(customer)
+    manual_orders.add_product(basket, product.pk, 3)
+    order = manual_orders.place_manual_order(ManualOrder(
+        basket_id=basket.pk, customer=customer, order_type="quote",
+        billing_address={"first_name": "Bob", "last_name": "B", "line1": "1 Road",
+                         "line4": "London", "postcode": "N1 9GU", "country": country},
+        shipping=ShippingChoice("manual", Decimal("0.00"), Decimal("0.00"))), user=clerk)
+    process = OrderProcess.objects.get(order=order)
+    assert process.order_type == "quote"
+    assert not get_model("payment", "Source").objects.filter(order=order).exists()
+    quote = propose(order, quoter, price="9.00", shipping="5.00")
+    quotes.decide_quote(quote.pk, accept=True, user=customer)
+    order.refresh_from_db()
+    assert order.total_incl_tax == Decimal("32.00")  # 3 × 9.00 + 5.00
