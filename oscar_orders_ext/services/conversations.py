@@ -95,7 +95,9 @@ def post_staff_message(order: OrderLike, body: str, *, user: Any = None) -> Post
         message = add_message(process, MessageSide.STAFF, body, user)
         posted = PostedMessage(message)
         target = app_settings.CHAT_FIRST_MESSAGE_STATE
-        if first and target and process.state == get_workflow().initial_state:
+        workflow = get_workflow()
+        if (first and target and process.state == workflow.initial_state
+                and workflow.has_state(target)):
             try:
                 # A savepoint: a refused move rolls back alone and the message stays.
                 with transaction.atomic():

@@ -27,6 +27,7 @@ from oscar_orders_ext.i18n import in_order_language
 from oscar_orders_ext.models import MessageSide, Quote, QuoteStatus
 from oscar_orders_ext.permissions import OPERATIONS
 from oscar_orders_ext.signals import quote_accepted, quote_rejected
+from oscar_orders_ext.workflow import get_workflow
 
 from .conversations import add_message
 from .edits import check_permission
@@ -87,7 +88,8 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
             old_total=locked.total_incl_tax, total=plan.total_incl_tax)
         add_message(process, MessageSide.STAFF, _summary(quote, locked), user)
         target = app_settings.QUOTE_STATE
-        if target and process.state != target:
+        # A shop's workflow without that state keeps the order where it is.
+        if target and process.state != target and get_workflow().has_state(target):
             transition_to_state(locked, target, user=user)  # a refusal undoes the proposal
         return quote
 
