@@ -99,6 +99,11 @@ def pages_for(which: str) -> list[Page]:
     is_status, has_prefix = {"status": status}, {"number__startswith": prefix}
     is_state, has_email = {"state": state}, {"customer_email": email}
     card = newest_number(processes.filter(funnel=funnel, stage__isnull=False))
+    from django.db.models import Q
+
+    from oscar_orders_ext.workflow import get_workflow
+
+    waiting = Q(staff_unread__gt=0) | Q(state=get_workflow().initial_state)
     return [
         oscar_list,
         filtered("oscar_status", f"Oscar: status={status}",
@@ -117,6 +122,8 @@ def pages_for(which: str) -> list[Page]:
         filtered("table_email", "Ours: q=<customer email>",
                  f"/dashboard/workspace/?{urlencode({'q': email})}",
                  processes.filter(**has_email), processes.exclude(**has_email)),
+        filtered("inbox", "Ours: inbox (new or unread)", "/dashboard/workspace/?inbox=true",
+                 processes.filter(waiting), processes.exclude(waiting)),
         Page("kanban", f"Ours: Kanban /{funnel.slug}/",
              f"/dashboard/workspace/kanban/{funnel.slug}/", [funnel.name, card]),
         *searches,

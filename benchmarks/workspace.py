@@ -36,6 +36,7 @@ RATIOS = [
     ("state filter / Oscar status filter", "table_state", "oscar_status", 1.0),
     ("number search / Oscar number search", "table_number", "oscar_number", 1.0),
     ("Kanban / Oscar list", "kanban", "oscar", 1.5),
+    ("inbox / Oscar list", "inbox", "oscar", 1.0),
 ]
 SCALE_TARGET = 1.2
 

@@ -79,6 +79,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("amount_due", _("Amount due"), default=False,
            value=lambda p: (p.total or 0) - (p.amount_paid or 0)),
     Column("notes", _("Notes"), "notes_count", default=False, value=lambda p: p.notes_count),
+    Column("unread", _("Unread messages"), "staff_unread", default=False,
+           value=lambda p: p.staff_unread),
     Column("last_activity", _("Last activity"), "last_activity_at",
            value=lambda p: p.last_activity_at),
 )

@@ -115,6 +115,23 @@ DEFAULTS: dict[str, Any] = {
     "CUSTOMER_TAG_RULES_ON": "placed",
     # Customers per page of the customer directory.
     "CUSTOMERS_PER_PAGE": 50,
+    # The state the first staff message moves an order in the workflow's initial state to
+    # (through the transition service and its rules); None leaves the state alone.
+    "CHAT_FIRST_MESSAGE_STATE": "processing",
+    # CommunicationEventType code of the email that tells the customer of a new message.
+    "MESSAGE_EMAIL_EVENT_CODE": "ORDER_MESSAGE",
+    # Where customer messages are emailed when the order has no operator ("" emails nobody).
+    "STAFF_MESSAGE_EMAIL": "",
+    # Days a conversation link in an email opens the conversation without logging in.
+    "CHAT_LINK_MAX_AGE_DAYS": 90,
+    # Longest message accepted, in characters.
+    "MESSAGE_MAX_LENGTH": 5000,
+    # The state a price proposal moves the order to (None: the state is left alone), and the
+    # state an accepted proposal moves it on to (None: left alone).
+    "QUOTE_STATE": "awaiting_customer",
+    "QUOTE_ACCEPTED_STATE": "processing",
+    # Days a new price proposal stays valid unless the operator picks another date.
+    "QUOTE_VALID_DAYS": 14,
 }
 
 

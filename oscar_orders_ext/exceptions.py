@@ -69,3 +69,21 @@ class CustomerExists(OrderWorkflowError):
     def __init__(self, message: str | None = None, *, customer: object = None) -> None:
         super().__init__(message)
         self.customer = customer
+class ConversationLinkError(OrderWorkflowError):
+    """A conversation link was tampered with, or is not signed by this shop."""
+
+    default_message = _("This link is not valid. Open the conversation from your account or "
+                        "from the latest email about your order.")
+
+
+class ConversationLinkExpired(ConversationLinkError):
+    """A conversation link older than ``OSCAR_ORDERS_EXT_CHAT_LINK_MAX_AGE_DAYS``."""
+
+    default_message = _("This link has expired. Open the conversation from your account or "
+                        "from the latest email about your order.")
+
+
+class QuoteError(OrderWorkflowError):
+    """A price proposal cannot be sent, withdrawn, accepted or rejected as asked."""
+
+    default_message = _("This price proposal is no longer open.")

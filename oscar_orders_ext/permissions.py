@@ -111,6 +111,7 @@ def _staff(name: str, *permissions: str, reads_orders: bool = False,
 ACTIONS: dict[str, Action] = {action.name: action for action in (
     # The table, the boards and what hangs off them.
     _orders("orders-workspace"),
+    _orders("orders-workspace-inbox"),
     _orders("orders-workspace-results"),
     _orders("orders-workspace-kanban"),
     _orders("orders-workspace-kanban-default"),
@@ -155,6 +156,9 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-order-note", CHANGE),
     _staff("orders-workspace-order-payment-link", SEND_PAYMENT_LINK, reads_orders=True),
     _staff("orders-workspace-order-refund", REFUND, reads_orders=True),
+    _orders("orders-workspace-order-message", CHANGE),
+    _staff("orders-workspace-order-quote", EDIT_LINES, reads_orders=True),
+    _staff("orders-workspace-order-quote-withdraw", EDIT_LINES, reads_orders=True),
     # Carriers.
     _staff("orders-carrier-list", MANAGE_CARRIERS),
     _staff("orders-carrier-create", MANAGE_CARRIERS),
@@ -211,6 +215,7 @@ FLAGS: dict[str, str] = {
     "can_send_payment_link": "orders-workspace-order-payment-link",
     "can_refund": "orders-workspace-order-refund",
     "can_manage_customers": "orders-customer-update",
+    "can_send_quote": "orders-workspace-order-quote",
 }
 
 

@@ -32,8 +32,9 @@ from oscar.core.loading import get_model
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
 from .display import person_name
-from .models import (BoardPreference, Customer, CustomerGroup, Funnel, OrderProcess, PriceList,
-                     ProcessTally, Shipment, Stage, Tag, TimelineEntry)
+from .models import (BoardPreference, Customer, CustomerGroup, Funnel, OrderMessage,
+                     OrderProcess, PriceList, ProcessTally, Quote, Shipment, Stage, Tag,
+                     TimelineEntry)
 from .workflow import State, get_workflow
 
 Line = get_model("order", "Line")
@@ -237,6 +238,9 @@ class OrderFilter(django_filters.FilterSet):
     source = OpenChoiceFilter(choices=_choices_of("source"), label=_("Source"))
     # The customer directory's "all orders" link: every order of one customer email.
     customer = django_filters.CharFilter(method="filter_customer", label=_("Customer email"))
+    inbox = django_filters.ChoiceFilter(
+        method="filter_inbox", label=_("Inbox"),
+        choices=[("true", _("New orders and unread customer messages"))])
 
     class Meta:
         model = OrderProcess
@@ -263,6 +267,13 @@ class OrderFilter(django_filters.FilterSet):
         if value == UNASSIGNED:
             return queryset.filter(operator__isnull=True)
         return queryset.filter(operator__pk=value)
+
+    def filter_inbox(self, queryset: QuerySet[OrderProcess], name: str, value: str
+                     ) -> QuerySet[OrderProcess]:
+        """The inbox: new orders and orders with unread customer messages."""
+        if not value:
+            return queryset
+        return queryset.filter(Q(staff_unread__gt=0) | Q(state=get_workflow().initial_state))
 
     @property
     def cleaned_data(self) -> dict[str, Any]:
@@ -757,6 +768,8 @@ def funnel_order_count(funnel: Funnel) -> int:
 def is_only_funnel(funnel: Funnel) -> bool:
     """Whether ``funnel`` is the last one (the last funnel cannot be deleted)."""
     return not Funnel.objects.exclude(pk=funnel.pk).exists()
+
+
 # --- The customer directory and profiles -----------------------------------------------------
 
 class CustomerFilter(django_filters.FilterSet):
@@ -886,3 +899,27 @@ def current_price_list(customer: Customer) -> PriceList | None:
             .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=today))
             .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
             .order_by("-priority", "pk").first())
+
+
+def order_messages(order: Any) -> list[Any]:
+    """The order's conversation with the customer, oldest first, with each author."""
+    return list(OrderMessage.objects.filter(order_id=getattr(order, "pk", order))
+                .select_related("author").order_by("created_at", "pk"))
+
+
+def order_quotes(order: Any) -> list[Any]:
+    """The order's price proposals, newest first; each with ``rows`` (per line: title,
+    quantity, ``old`` and ``new`` unit price, ``previous``: the price the version before
+    proposed, ``changed``: whether this version differs from it) and ``previous_total``."""
+    quotes: list[Any] = list(Quote.objects.filter(order_id=getattr(order, "pk", order))
+                  .select_related("created_by").order_by("version"))
+    previous: Any = None
+    for quote in quotes:
+        before = {entry["line"]: entry["new"] for entry in previous.lines} if previous else {}
+        quote.rows = [{**entry, "previous": before.get(entry["line"]),
+                       "changed": entry["line"] in before and before[entry["line"]] != entry["new"]}
+                      for entry in quote.lines]
+        quote.previous_total = previous.total if previous else None
+        quote.previous_shipping = previous.shipping if previous else None
+        previous = quote
+    return quotes[::-1]

@@ -5,9 +5,14 @@
 
 ``order_process_changed``: any other change made through the services; kwargs ``process``,
 ``order``, ``kind`` (a ``TimelineKind`` value), ``user``, ``data``.
+
+``quote_accepted`` / ``quote_rejected``: the customer decided on a price proposal; sender is
+the Quote class; kwargs ``quote``, ``order``, ``user`` (the customer, or None for a guest).
 """
 
 from django.dispatch import Signal
 
 order_state_changed = Signal()
 order_process_changed = Signal()
+quote_accepted = Signal()
+quote_rejected = Signal()

@@ -40,6 +40,7 @@ from .imports import jobs as import_jobs
 from .models import TickRun
 from .payments import service as payment_service
 from .services import jobs as services_jobs
+from .services import quotes as quote_service
 
 logger = logging.getLogger(__name__)
 
@@ -171,3 +172,7 @@ def purge_expired_imports() -> int:
 def expire_payment_links() -> int:
     """Expire payment links past their expiry date, so the staff see them as expired."""
     return payment_service.expire_payment_links()
+@register("expire-quotes", every=timedelta(hours=1))
+def expire_quotes() -> int:
+    """Mark price proposals past their validity date expired: their links refuse."""
+    return quote_service.expire_quotes()

@@ -14,5 +14,6 @@ urlpatterns = [
     # The customer's pay pages and django-payments' provider callbacks (docs/payments.md).
     path("pay/", include("oscar_orders_ext.storefront.payment_urls")),
     path("payments/", include("payments.urls")),
+    path("", include("oscar_orders_ext.storefront.chat_urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]

@@ -17,6 +17,7 @@ def workspace_entries() -> list[dict[str, Any]]:
     return [
         {"label": _("Order workspace"), "url_name": WORKSPACE},
         {"label": _("Kanban boards"), "url_name": f"{NS}:orders-workspace-kanban-default"},
+        {"label": _("Inbox"), "url_name": f"{NS}:orders-workspace-inbox"},
         {"label": _("Funnels"), "url_name": f"{NS}:orders-funnel-list"},
         {"label": _("Import orders"), "url_name": f"{NS}:orders-import"},
         {"label": _("Carriers"), "url_name": f"{NS}:orders-carrier-list"},

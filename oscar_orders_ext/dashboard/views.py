@@ -176,6 +176,22 @@ class RefundView(OrderPageMixin, payments.RefundView):
     pass
 
 
+class MessageView(OrderPageMixin, orders.MessageView):
+    pass
+
+
+class QuoteView(OrderPageMixin, orders.QuoteView):
+    pass
+
+
+class QuoteWithdrawView(OrderPageMixin, orders.QuoteWithdrawView):
+    pass
+
+
+class InboxView(DashboardMixin, workspace.InboxView):
+    pass
+
+
 class CarrierListView(DashboardMixin, orders.CarrierListView):
     template_name = T + "carriers/carrier_list.html"
 

@@ -118,6 +118,7 @@ class ExportRecord:
     last_activity_at: Any
     #: Received less refunded (``OrderProcess.amount_paid``): the "amount due" column.
     amount_paid: Any
+    staff_unread: int
     operator_name: str
     notes_count: int
     #: Tag names, "VIP, Wholesale".
@@ -145,7 +146,8 @@ class ExportLine:
 RECORD_FIELDS = ("pk", "order_id", "number", "placed_at", "order_type", "state",
                  "payment_status", "customer_name", "customer_email", "customer_phone",
                  "payment_method", "shipping_method", "source", "total", "currency",
-                 "last_activity_at", "amount_paid")
+                 "last_activity_at", "amount_paid",
+                 "staff_unread")
 LOCAL_TIMES = ("placed_at", "last_activity_at")
 
 

@@ -4,6 +4,7 @@ One module per concern; every model is importable from here, as Django expects.
 """
 
 from .customers import Customer, CustomerGroup, CustomerTagRule, PriceList, PriceListItem
+from .conversations import MessageSide, OrderMessage, Quote, QuoteStatus
 from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
@@ -19,8 +20,9 @@ __all__ = [
     "Customer", "CustomerGroup", "CustomerTagRule",
     "PriceList", "PriceListItem",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
-    "GATEWAY_MAX_AMOUNT", "ImportJob", "IssuedDocument", "OrderPayment", "OrderProcess",
-    "OrderProcessQuerySet", "PaymentLink", "PaymentLinkStatus", "ProcessTally", "SavedView",
-    "Shipment", "ShopIdentity", "Stage", "Tag", "TickRun", "TimelineEntry", "WorkerRun",
+    "GATEWAY_MAX_AMOUNT", "ImportJob", "IssuedDocument", "MessageSide", "OrderMessage",
+    "OrderPayment", "OrderProcess", "OrderProcessQuerySet", "PaymentLink", "PaymentLinkStatus",
+    "ProcessTally", "Quote", "QuoteStatus", "SavedView", "Shipment", "ShopIdentity", "Stage",
+    "Tag", "TickRun", "TimelineEntry", "WorkerRun",
     "export_upload_to", "import_upload_to", "issued_document_upload_to",
 ]

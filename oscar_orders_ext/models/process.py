@@ -96,6 +96,11 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
     # Optimistic concurrency: every change increments it; a form or a card that shows an older
     # version is refused instead of silently overwriting someone else's change.
     version = models.PositiveIntegerField(_("version"), default=1)
+    # The conversation's unread messages per side (services/conversations.py keeps them):
+    # customer messages staff have not read, staff messages the customer has not read.
+    staff_unread = models.PositiveIntegerField(_("unread by staff"), default=0, db_default=0)
+    customer_unread = models.PositiveIntegerField(_("unread by customer"), default=0,
+                                                  db_default=0)
 
     objects = OrderProcessQuerySet.as_manager()
 
@@ -137,6 +142,9 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             models.Index(fields=["source"], name="ooe_process_source"),
             models.Index(fields=["payment_method"], name="ooe_process_payment_method"),
             models.Index(fields=["shipping_method"], name="ooe_process_shipping_method"),
+            # The inbox: the few orders with unread customer messages, newest first.
+            models.Index(fields=["-placed_at", "-id"], name="ooe_process_staff_unread",
+                         condition=models.Q(staff_unread__gt=0)),
         ]
 
     def __str__(self) -> str:

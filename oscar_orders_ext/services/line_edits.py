@@ -76,6 +76,8 @@ class EditedLine:
     net_unit_excl_tax: Decimal
     net_unit_incl_tax: Decimal
     tax_code: str | None = None
+    #: The unit price was changed (an accepted quote): the old net unit price incl. tax.
+    old_unit_incl_tax: Decimal | None = None
 
     @property
     def status(self) -> str:
@@ -84,7 +86,8 @@ class EditedLine:
             return "added"
         if self.quantity == 0:
             return "removed"
-        return "changed" if self.quantity != self.old_quantity else "kept"
+        changed = self.quantity != self.old_quantity or self.old_unit_incl_tax is not None
+        return "changed" if changed else "kept"
 
     @property
     def price_excl_tax(self) -> Decimal:
@@ -114,6 +117,16 @@ class LineEditPlan:
     order: Any
     lines: list[EditedLine]
     stock_changes: list[dict[str, Any]] = field(default_factory=list)
+    #: A new shipping charge (an accepted quote), incl. and excl. tax; None keeps the order's.
+    shipping_incl_tax: Decimal | None = None
+    shipping_excl_tax: Decimal | None = None
+
+    @property
+    def shipping(self) -> tuple[Decimal, Decimal]:
+        """The shipping charge after the change, (excl. tax, incl. tax)."""
+        if self.shipping_incl_tax is None or self.shipping_excl_tax is None:
+            return self.order.shipping_excl_tax, self.order.shipping_incl_tax
+        return self.shipping_excl_tax, self.shipping_incl_tax
 
     @property
     def currency(self) -> str:
@@ -133,12 +146,12 @@ class LineEditPlan:
 
     @property
     def total_excl_tax(self) -> Decimal:
-        return (self.basket_total_excl_tax + self.order.shipping_excl_tax
+        return (self.basket_total_excl_tax + self.shipping[0]
                 + self._surcharges("excl_tax"))
 
     @property
     def total_incl_tax(self) -> Decimal:
-        return (self.basket_total_incl_tax + self.order.shipping_incl_tax
+        return (self.basket_total_incl_tax + self.shipping[1]
                 + self._surcharges("incl_tax"))
 
     @property
@@ -147,12 +160,16 @@ class LineEditPlan:
 
     @property
     def changed(self) -> bool:
-        return any(line.status != "kept" for line in self.lines)
+        return (any(line.status != "kept" for line in self.lines)
+                or self.shipping != (self.order.shipping_excl_tax, self.order.shipping_incl_tax))
 
     def changes(self) -> list[dict[str, Any]]:
         """The line diff recorded on the timeline."""
         return [{"title": line.title, "sku": line.sku, "change": line.status,
-                 "from": line.old_quantity, "to": line.quantity}
+                 "from": line.old_quantity, "to": line.quantity,
+                 **({"price_from": str(_money(line.old_unit_incl_tax)),
+                     "price_to": str(_money(line.net_unit_incl_tax))}
+                    if line.old_unit_incl_tax is not None else {})}
                 for line in self.lines if line.status != "kept"]
 
     def totals(self) -> dict[str, str]:
@@ -160,8 +177,8 @@ class LineEditPlan:
         return {"currency": self.currency,
                 "basket_excl_tax": str(self.basket_total_excl_tax),
                 "basket_incl_tax": str(self.basket_total_incl_tax),
-                "shipping_excl_tax": str(self.order.shipping_excl_tax),
-                "shipping_incl_tax": str(self.order.shipping_incl_tax),
+                "shipping_excl_tax": str(self.shipping[0]),
+                "shipping_incl_tax": str(self.shipping[1]),
                 "tax": str(self.tax),
                 "total_excl_tax": str(self.total_excl_tax),
                 "total_incl_tax": str(self.total_incl_tax)}
@@ -189,10 +206,33 @@ def _quantity(value: Any) -> int:
         raise LineEditError(error.message) from None
 
 
+def _tax_ratio(excl: Decimal, incl: Decimal) -> Decimal:
+    return Decimal(excl) / Decimal(incl) if incl else Decimal(1)
+
+
+def _reprice(edited: EditedLine, value: Any) -> None:
+    """Give the line a new unit price incl. tax (its tax rate kept, its discounts replaced)."""
+    try:
+        price = _money(Decimal(str(value)))
+    except ArithmeticError:
+        raise LineEditError(_("“%(value)s” is not a price.") % {"value": value}) from None
+    if price < 0:
+        raise LineEditError(_("A price cannot be negative."))
+    if price == _money(edited.net_unit_incl_tax):
+        return
+    ratio = _tax_ratio(edited.net_unit_excl_tax, edited.net_unit_incl_tax)
+    edited.old_unit_incl_tax = edited.net_unit_incl_tax
+    edited.unit_price_incl_tax = edited.net_unit_incl_tax = price
+    edited.unit_price_excl_tax = edited.net_unit_excl_tax = _money(price * ratio)
+
+
 def plan_line_edit(order: Any, quantities: dict[Any, Any] | None = None,
-                   additions: dict[Any, Any] | None = None) -> LineEditPlan:
+                   additions: dict[Any, Any] | None = None, *,
+                   unit_prices: dict[Any, Any] | None = None,
+                   shipping_incl_tax: Decimal | None = None) -> LineEditPlan:
     """What the order would look like with these quantities ({line id: quantity}, 0 removes)
-    and these products added ({product id: quantity}). Writes nothing."""
+    and these products added ({product id: quantity}); ``unit_prices`` ({line id: unit price
+    incl. tax}) and ``shipping_incl_tax`` re-price it (an accepted quote). Writes nothing."""
     lines = [_existing(line) for line in order.lines.select_related(
         "product__product_class", "product__parent__product_class", "stockrecord__partner"
     ).order_by("pk")]
@@ -202,6 +242,11 @@ def plan_line_edit(order: Any, quantities: dict[Any, Any] | None = None,
             raise LineEditError(_("This line is not part of order %(number)s.")
                                 % {"number": order.number})
         by_id[str(line_id)].quantity = _quantity(value)
+    for line_id, value in (unit_prices or {}).items():
+        if str(line_id) not in by_id:
+            raise LineEditError(_("This line is not part of order %(number)s.")
+                                % {"number": order.number})
+        _reprice(by_id[str(line_id)], value)
     strategy = None
     for product_id, value in (additions or {}).items():
         quantity = _quantity(value)
@@ -242,7 +287,14 @@ def plan_line_edit(order: Any, quantities: dict[Any, Any] | None = None,
         check_amounts(edited.price_before_discounts_incl_tax for edited in lines)
     except BoundError as error:
         raise LineEditError(error.message) from None
-    return LineEditPlan(order=order, lines=lines)
+    plan = LineEditPlan(order=order, lines=lines)
+    if shipping_incl_tax is not None:
+        if shipping_incl_tax < 0:
+            raise LineEditError(_("A price cannot be negative."))
+        plan.shipping_incl_tax = _money(shipping_incl_tax)
+        plan.shipping_excl_tax = _money(plan.shipping_incl_tax * _tax_ratio(
+            order.shipping_excl_tax, order.shipping_incl_tax))
+    return plan
 
 
 def lines_locked_for(process: OrderProcess, user: Any) -> bool:
@@ -297,6 +349,9 @@ def _write_line(order: Any, edited: EditedLine, allocated: bool) -> None:
         "line_price_before_discounts_excl_tax": edited.price_before_discounts_excl_tax,
         "line_price_before_discounts_incl_tax": edited.price_before_discounts_incl_tax,
     }
+    if edited.old_unit_incl_tax is not None:
+        values.update(unit_price_excl_tax=edited.unit_price_excl_tax,
+                      unit_price_incl_tax=edited.unit_price_incl_tax)
     if edited.line is None:
         record = edited.stockrecord
         line = Line.objects.create(
@@ -321,7 +376,9 @@ def _write_line(order: Any, edited: EditedLine, allocated: bool) -> None:
 
 def apply_line_edit(order: OrderLike, quantities: dict[Any, Any] | None = None,
                     additions: dict[Any, Any] | None = None, *, user: Any = None,
-                    expected_version: int | None = None, note: str = "") -> LineEditPlan:
+                    expected_version: int | None = None, note: str = "",
+                    unit_prices: dict[Any, Any] | None = None,
+                    shipping_incl_tax: Decimal | None = None) -> LineEditPlan:
     """Change the order's lines, totals and stock in one transaction (see the module docstring).
 
     Returns the plan that was applied; when it changes nothing, nothing is written.
@@ -334,7 +391,8 @@ def apply_line_edit(order: OrderLike, quantities: dict[Any, Any] | None = None,
                 % {"number": process.order.number, "state": process.state_info.label},
                 order_number=process.order.number)
         locked_order = Order.objects.select_for_update().get(pk=process.order_id)
-        plan = plan_line_edit(locked_order, quantities, additions)
+        plan = plan_line_edit(locked_order, quantities, additions, unit_prices=unit_prices,
+                              shipping_incl_tax=shipping_incl_tax)
         if not plan.changed:
             return plan
         old_total = locked_order.total_incl_tax
@@ -350,8 +408,10 @@ def apply_line_edit(order: OrderLike, quantities: dict[Any, Any] | None = None,
                 _write_line(locked_order, edited, allocated)
         locked_order.total_excl_tax = plan.total_excl_tax
         locked_order.total_incl_tax = plan.total_incl_tax
+        locked_order.shipping_excl_tax, locked_order.shipping_incl_tax = plan.shipping
         # post_save refreshes the workspace's copy of the total.
-        locked_order.save(update_fields=["total_excl_tax", "total_incl_tax"])
+        locked_order.save(update_fields=["total_excl_tax", "total_incl_tax",
+                                         "shipping_excl_tax", "shipping_incl_tax"])
         now = timezone.now()
         process.version += 1
         process.last_activity_at = now

@@ -27,14 +27,15 @@ from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.constants import PaymentStatus, StockEffect
+from oscar_orders_ext.constants import OrderType, PaymentStatus, StockEffect
 from oscar_orders_ext.exceptions import ManualOrderError
 from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.workflow import State, get_workflow
 
 from .bounds import BoundError, check_order_items, parse_quantity
 from .customers import customer_for_details
-from .edits import add_note, assign_operator, check_permission, set_payment_status
+from .edits import (add_note, assign_operator, check_permission, set_order_type,
+                    set_payment_status)
 from .notifications import send_order_confirmation
 from .locking import lock_stock_records
 from .order_numbers import new_order_number
@@ -472,6 +473,9 @@ class ManualOrder:
     note: str = ""
     #: Email Oscar's order confirmation to the customer once the order is saved.
     send_confirmation: bool = False
+    #: An ``OrderType``; "quote": the price is still to agree (a price proposal follows), so
+    #: no payment is recorded and the payment method may be left out.
+    order_type: str = ""
 
 
 def _locked_draft(basket_id: int) -> Any:
@@ -510,7 +514,10 @@ def place_manual_order(data: ManualOrder, *, user: Any = None) -> Any:
     if state not in {s.code for s in initial_states()}:
         raise ManualOrderError(_("An order cannot start as “%(state)s”.")
                                % {"state": get_workflow().get_state(state).label})
-    if data.payment_method not in dict(payment_methods()):
+    is_quote = data.order_type == OrderType.QUOTE
+    if data.order_type and data.order_type not in OrderType.values:
+        raise ManualOrderError(_("Choose an order type."))
+    if not is_quote and data.payment_method not in dict(payment_methods()):
         raise ManualOrderError(_("Choose a payment method."))
     with transaction.atomic():
         basket = _locked_draft(data.basket_id)
@@ -546,11 +553,15 @@ def place_manual_order(data: ManualOrder, *, user: Any = None) -> Any:
         except ValueError as error:  # Oscar's refusals (voucher used up, number taken)
             raise ManualOrderError(str(error)) from error
         basket.submit()
-        _payment_source(order, data.payment_method, paid=data.paid)
+        if not is_quote:
+            _payment_source(order, data.payment_method, paid=data.paid)
+        if data.order_type:
+            # Part of creating the order, which the create permission covers.
+            set_order_type(order, data.order_type, user=None)
         _enter_initial_state(order, state, user)
         if data.operator is not None:
             assign_operator(order, data.operator, user=user)
-        if data.paid:
+        if data.paid and not is_quote:
             set_payment_status(order, PaymentStatus.PAID, user=user)
         if data.note.strip():
             add_note(order, data.note, user=user)

@@ -1,1 +1,1 @@
-"""Customer-facing pages on Oscar's storefront templates (pay links; chat and quotes)."""
+"""Customer-facing pages on Oscar's storefront templates (pay links, conversation, quotes)."""

@@ -36,6 +36,7 @@ class MenuEntry:
 #: The workspace's menu, in order. A shop adds an entry by appending to a copy in its skin.
 WORKSPACE_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("table", _("Table"), "orders-workspace", "list-ul", 100),
+    MenuEntry("inbox", _("Inbox"), "orders-workspace-inbox", "mail", 120),
     MenuEntry("new", _("New order"), "orders-workspace-order-create", "plus", 150),
     MenuEntry("import", _("Import"), "orders-import", "upload", 160),
     MenuEntry("customers", _("Customer directory"), "orders-customer-list", "group", 170),

@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
 
+from oscar_orders_ext.constants import OrderType
 from oscar_orders_ext.services.edits import CHANGE_PERMISSION
 from oscar_orders_ext.services.manual_orders import (MANUAL_SHIPPING, ManualOrder,
                                                      ShippingChoice, initial_states,
@@ -84,6 +85,10 @@ class ManualOrderForm(forms.Form):
                                                   min_value=0, decimal_places=2)
     shipping_charge_incl_tax = forms.DecimalField(label=_("Charge incl. tax"), required=False,
                                                   min_value=0, decimal_places=2)
+    order_type = forms.ChoiceField(
+        label=_("Order type"), required=False, initial=OrderType.STANDARD,
+        choices=[(OrderType.STANDARD, OrderType.STANDARD.label),
+                 (OrderType.QUOTE, _("Quote: the price is agreed later, no payment now"))])
     payment_method = forms.ChoiceField(label=_("Payment method"))
     paid = forms.BooleanField(label=_("Already paid"), required=False)
     initial_state = forms.ChoiceField(label=_("Initial state"))
@@ -130,7 +135,8 @@ class ManualOrderForm(forms.Form):
                                     data.get("shipping_charge_incl_tax")),
             payment_method=data["payment_method"], operator=data.get("operator"),
             initial_state=data["initial_state"], paid=bool(data.get("paid")),
-            note=data.get("note") or "", send_confirmation=bool(data.get("send_confirmation")))
+            note=data.get("note") or "", send_confirmation=bool(data.get("send_confirmation")),
+            order_type=data.get("order_type") or "")
 
 
 class LineEditForm(forms.Form):

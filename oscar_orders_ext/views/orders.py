@@ -24,12 +24,13 @@ from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.documents.service import order_documents
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
-from oscar_orders_ext.models import Carrier, OrderProcess
+from oscar_orders_ext.models import Carrier, MessageSide, OrderProcess, Quote
 from oscar_orders_ext.services.transitions import notifies_by_default
-from oscar_orders_ext.services import edits, logistics, order_details
+from oscar_orders_ext.services import conversations, edits, logistics, order_details, quotes
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
 
 from .payment_forms import payment_panel
+from .conversation_forms import MessageForm, QuoteForm
 from .order_forms import (CarrierForm, CustomerDetailsForm, NoteForm, ShipmentForm,
                           TransitionForm, WorkflowFieldsForm)
 
@@ -106,6 +107,10 @@ class OrderPageMixin:
                 lines=left_to_ship, initial={"version": process.version,
                                              **logistics.shipment_defaults(process)}),
             "note_form": forms.get("note_form") or NoteForm(),
+            "conversation": selectors.order_messages(order),
+            "message_form": forms.get("message_form") or MessageForm(),
+            "quotes": selectors.order_quotes(order),
+            "quote_form": forms.get("quote_form") or QuoteForm(lines=lines, order=order),
             "open_form": forms.get("open_form", ""),
             "shipments": logistics.shipments_of(order),
             "everything_shipped": bool(lines) and not left_to_ship,
@@ -136,7 +141,11 @@ class OrderDetailView(OrderPageMixin, View):
     """The order page."""
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return self.render_page(self.get_process())
+        process = self.get_process()
+        # The page shows the conversation: the customer's messages are read now. The badge
+        # still shows how many were new on this drawing.
+        conversations.mark_read(process.order, by=MessageSide.STAFF)
+        return self.render_page(process)
 
 
 class OrderActionView(OrderPageMixin, View):
@@ -294,6 +303,62 @@ class NoteView(OrderActionView):
         edits.add_note(process.order, form.cleaned_data["message"], user=self.request.user,
                        for_customer=for_customer)
         return _("Note for the buyer added.") if for_customer else _("Internal note added.")
+
+
+class MessageView(OrderActionView):
+    """Write to the customer; the first message may move a new order on (see the service)."""
+
+    form_key = "message_form"
+
+    def bind(self, process: OrderProcess) -> MessageForm:
+        return MessageForm(self.form_data())
+
+    def perform(self, process: OrderProcess, form: MessageForm) -> str:
+        posted = conversations.post_staff_message(process.order, form.cleaned_data["body"],
+                                                  user=self.request.user)
+        text = _("Message sent to the customer.")
+        if posted.transition is not None:
+            text += " " + _("Order %(number)s is now “%(state)s”.") % {
+                "number": process.order.number,
+                "state": posted.transition.process.state_info.label}
+        elif posted.refusal:
+            text += " " + _("The order keeps its state: %(reason)s") % {
+                "reason": posted.refusal}
+        return text
+
+
+class QuoteView(OrderActionView):
+    """Send a price proposal; it supersedes the open one."""
+
+    form_key = "quote_form"
+
+    def bind(self, process: OrderProcess) -> QuoteForm:
+        return QuoteForm(self.form_data(), lines=selectors.order_lines(process.order),
+                         order=process.order)
+
+    def perform(self, process: OrderProcess, form: QuoteForm) -> str:
+        data = form.cleaned_data
+        quote = quotes.send_quote(process.order, unit_prices=form.unit_prices(),
+                                  shipping=data["shipping"], message=data["message"],
+                                  valid_until=data["valid_until"], user=self.request.user)
+        return _("Price proposal %(version)d sent to the customer.") % {
+            "version": quote.version}
+
+
+class QuoteWithdrawView(OrderActionView):
+    """Withdraw the open price proposal."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        process = self.get_process()
+        quote = get_object_or_404(Quote, pk=kwargs["pk"], order_id=process.order_id)
+        try:
+            quotes.withdraw_quote(quote, user=request.user)
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Price proposal %(version)d withdrawn.")
+                             % {"version": quote.version})
+        return redirect(self.page_url(process.order.number))
 
 
 # --- Carriers -----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ DOCUMENTS = f"{ORDER}documents/"
 #: In resolving order: fixed paths (``orders/new/``) before ``orders/<number>/``.
 ROUTES: tuple[Route, ...] = (
     Route("table", "", "orders-workspace"),
+    Route("inbox", "inbox/", "orders-workspace-inbox"),
     Route("results", "results/", "orders-workspace-results", {"results_only": True}),
     Route("kanban-default", "kanban/", "orders-workspace-kanban-default"),
     Route("kanban", "kanban/<slug:funnel>/", "orders-workspace-kanban"),
@@ -62,6 +63,10 @@ ROUTES: tuple[Route, ...] = (
     Route("order-note", f"{ORDER}notes/", "orders-workspace-order-note"),
     Route("order-payment-link", f"{ORDER}payment-link/", "orders-workspace-order-payment-link"),
     Route("order-refund", f"{ORDER}refund/", "orders-workspace-order-refund"),
+    Route("order-message", f"{ORDER}messages/", "orders-workspace-order-message"),
+    Route("order-quote", f"{ORDER}quotes/", "orders-workspace-order-quote"),
+    Route("order-quote-withdraw", f"{ORDER}quotes/<int:pk>/withdraw/",
+          "orders-workspace-order-quote-withdraw"),
     Route("export-job", "exports/<int:pk>/", "orders-export-job"),
     Route("export-download", "exports/<int:pk>/download/", "orders-export-download"),
     Route("import", "imports/", "orders-import"),

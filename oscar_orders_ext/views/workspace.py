@@ -379,3 +379,13 @@ class SavedViewDeleteView(SkinMixin, View):
         preferences.delete_saved_view(saved)
         messages.success(request, _("View “%(name)s” deleted.") % {"name": saved.name})
         return redirect(self.url("orders-workspace"))
+
+
+class InboxView(SkinMixin, View):
+    """The inbox: the table of new orders and orders with unread customer messages, newest
+    first, keeping any other filter of the address."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        query = request.GET.copy()
+        query["inbox"] = "true"
+        return redirect(f"{self.url('orders-workspace')}?{query.urlencode()}")

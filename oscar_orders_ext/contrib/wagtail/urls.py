@@ -29,6 +29,8 @@ VIEWS = {
     "order-workflow": views.OrderWorkflowView, "order-customer": views.OrderCustomerView,
     "order-shipment": views.OrderShipmentView, "order-note": views.OrderNoteView,
     "order-payment-link": views.OrderPaymentLinkView, "order-refund": views.OrderRefundView,
+    "order-message": views.OrderMessageView, "inbox": views.InboxView,
+    "order-quote": views.OrderQuoteView, "order-quote-withdraw": views.OrderQuoteWithdrawView,
     "export-job": views.ExportJobView, "export-download": views.ExportDownloadView,
     "import": views.ImportUploadView, "import-job": views.ImportJobView,
     "import-commit": views.ImportCommitView,

@@ -440,6 +440,22 @@ class OrderPaymentLinkView(OrderPageMixin, payment_views.PaymentLinkView):
 
 class OrderRefundView(OrderPageMixin, payment_views.RefundView):
     """Refund all, an amount, or chosen lines."""
+class OrderMessageView(OrderPageMixin, order_views.MessageView):
+    """Write to the customer."""
+
+
+class OrderQuoteView(OrderPageMixin, order_views.QuoteView):
+    """Send a price proposal."""
+
+
+class OrderQuoteWithdrawView(OrderPageMixin, order_views.QuoteWithdrawView):
+    """Withdraw the open price proposal."""
+
+
+class InboxView(PermissionRequiredMixin, workspace.InboxView):
+    """The inbox: the table filtered on new orders and unread customer messages."""
+
+    url_namespace = NAMESPACE
 
 
 

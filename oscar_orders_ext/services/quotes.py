@@ -1,0 +1,157 @@
+"""Price proposals ("quotes"): the shop proposes new unit prices and shipping for an order, the
+customer accepts or rejects them online.
+
+Sending a proposal supersedes the open one (every version is kept), writes a message in the
+order's conversation (which emails the customer with their link) and moves the order to
+``OSCAR_ORDERS_EXT_QUOTE_STATE`` through the transition service. Accepting re-prices the order
+through the line-edit service (totals, tax, timeline), answers in the conversation (so the
+order comes back to the inbox, unread) and moves it to ``QUOTE_ACCEPTED_STATE``. Only the
+latest, open, unexpired version can be decided, once: anything else is refused and changes
+nothing. The tick expires proposals past their date.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.display import format_money
+from oscar_orders_ext.exceptions import LineEditError, OrderWorkflowError, QuoteError
+from oscar_orders_ext.i18n import in_order_language
+from oscar_orders_ext.models import MessageSide, Quote, QuoteStatus
+from oscar_orders_ext.permissions import OPERATIONS
+from oscar_orders_ext.signals import quote_accepted, quote_rejected
+from oscar_orders_ext.workflow import get_workflow
+
+from .conversations import add_message
+from .edits import check_permission
+from .line_edits import apply_line_edit, plan_line_edit
+from .locking import OrderLike, locked_process, order_pk
+from .transitions import transition_to_state
+
+
+def default_valid_until() -> date:
+    """Today plus ``OSCAR_ORDERS_EXT_QUOTE_VALID_DAYS``."""
+    return timezone.localdate() + timedelta(days=int(app_settings.QUOTE_VALID_DAYS))
+
+
+def open_quote(order: OrderLike) -> Quote | None:
+    """The order's proposal awaiting the customer, if any."""
+    return Quote.objects.filter(order_id=order_pk(order), status=QuoteStatus.SENT).first()
+
+
+def _summary(quote: Quote, order: Any) -> str:
+    """The proposal as the conversation tells it, in the customer's language."""
+    with in_order_language(order):
+        text = _("Price proposal %(version)d: new total %(total)s (was %(old)s), valid until "
+                 "%(date)s.") % {
+            "version": quote.version, "total": format_money(quote.total, quote.currency),
+            "old": format_money(quote.old_total, quote.currency),
+            "date": quote.valid_until.isoformat()}
+    return f"{quote.message}\n\n{text}" if quote.message else text
+
+
+def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
+               shipping: Decimal | None = None, message: str = "",
+               valid_until: date | None = None, user: Any = None) -> Quote:
+    """Propose new unit prices incl. tax ({line id: price}) and shipping for ``order``."""
+    check_permission(user, OPERATIONS["edit-lines"])
+    valid_until = valid_until or default_valid_until()
+    if valid_until < timezone.localdate():
+        raise QuoteError(_("A proposal must be valid at least until today."))
+    with locked_process(order) as process:
+        locked = process.order
+        try:
+            plan = plan_line_edit(locked, unit_prices=unit_prices, shipping_incl_tax=shipping)
+        except LineEditError as error:
+            raise QuoteError(error.message) from None
+        now = timezone.now()
+        Quote.objects.filter(order_id=locked.pk, status=QuoteStatus.SENT).update(
+            status=QuoteStatus.SUPERSEDED, decided_at=now)
+        last = Quote.objects.filter(order_id=locked.pk).order_by("-version").first()
+        quote = Quote.objects.create(
+            order=locked, version=(last.version + 1) if last else 1, message=message.strip(),
+            valid_until=valid_until, currency=locked.currency, created_by=user,
+            lines=[{"line": edited.line.pk, "title": edited.title, "quantity": edited.quantity,
+                    "old": str(round(edited.old_unit_incl_tax
+                                     if edited.old_unit_incl_tax is not None
+                                     else edited.net_unit_incl_tax, 2)),
+                    "new": str(round(edited.net_unit_incl_tax, 2))}
+                   for edited in plan.lines if edited.line is not None],
+            old_shipping=locked.shipping_incl_tax, shipping=plan.shipping[1],
+            old_total=locked.total_incl_tax, total=plan.total_incl_tax)
+        add_message(process, MessageSide.STAFF, _summary(quote, locked), user)
+        target = app_settings.QUOTE_STATE
+        # A shop's workflow without that state keeps the order where it is.
+        if target and process.state != target and get_workflow().has_state(target):
+            transition_to_state(locked, target, user=user)  # a refusal undoes the proposal
+        return quote
+
+
+def withdraw_quote(quote: Quote, *, user: Any = None) -> Quote:
+    """Take back the open proposal ``quote``: its link refuses from now on."""
+    check_permission(user, OPERATIONS["edit-lines"])
+    with locked_process(quote.order_id) as process:
+        fresh = Quote.objects.get(pk=quote.pk)
+        if not fresh.is_open:
+            raise QuoteError()
+        fresh.status, fresh.decided_at = QuoteStatus.WITHDRAWN, timezone.now()
+        fresh.save(update_fields=["status", "decided_at"])
+        with in_order_language(process.order):
+            text = _("Price proposal %(version)d was withdrawn.") % {"version": fresh.version}
+        add_message(process, MessageSide.STAFF, text, user)
+        return fresh
+
+
+def decide_quote(quote_id: int, *, accept: bool, user: Any = None) -> Quote:
+    """The customer accepts or rejects proposal ``quote_id`` (the caller has checked that
+    they are the order's customer). Refused, changing nothing, unless it is the latest
+    version, still open and not expired."""
+    order_id = Quote.objects.filter(pk=quote_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise QuoteError()
+    with locked_process(order_id) as process:
+        quote = Quote.objects.select_related("order").get(pk=quote_id)
+        latest = Quote.objects.filter(order_id=order_id).order_by("-version").first()
+        if quote.is_open and quote.valid_until < timezone.localdate():
+            raise QuoteError(_("This price proposal has expired: ask the shop for a new one."))
+        if not quote.is_open or latest is None or latest.pk != quote.pk:
+            raise QuoteError()
+        if accept:
+            apply_line_edit(quote.order, user=None, note=_("Price proposal %(version)d accepted")
+                            % {"version": quote.version},
+                            unit_prices={entry["line"]: entry["new"] for entry in quote.lines},
+                            shipping_incl_tax=quote.shipping)
+        quote.status = QuoteStatus.ACCEPTED if accept else QuoteStatus.REJECTED
+        quote.decided_at = timezone.now()
+        quote.save(update_fields=["status", "decided_at"])
+        with in_order_language(quote.order):
+            text = (_("I accept price proposal %(version)d (total %(total)s).") if accept
+                    else _("I reject price proposal %(version)d (total %(total)s).")) % {
+                "version": quote.version, "total": format_money(quote.total, quote.currency)}
+        add_message(process, MessageSide.CUSTOMER, text,
+                    user if getattr(user, "is_authenticated", False) else None)
+        target = app_settings.QUOTE_ACCEPTED_STATE
+        if accept and target:
+            try:
+                with transaction.atomic():  # a refused move leaves the accepted prices
+                    transition_to_state(quote.order, target, user=None)
+            except OrderWorkflowError:
+                pass
+        signal = quote_accepted if accept else quote_rejected
+        transaction.on_commit(lambda: signal.send(sender=Quote, quote=quote, order=quote.order,
+                                                  user=user))
+        return quote
+
+
+def expire_quotes() -> int:
+    """Mark proposals past their validity date expired (the tick runs it); how many."""
+    return Quote.objects.filter(status=QuoteStatus.SENT,
+                                valid_until__lt=timezone.localdate()).update(
+        status=QuoteStatus.EXPIRED, decided_at=timezone.now())

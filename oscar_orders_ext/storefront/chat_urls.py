@@ -1,0 +1,14 @@
+"""The customer's conversation pages; a shop mounts them on its storefront with
+``path("", include("oscar_orders_ext.storefront.chat_urls"))`` (before Oscar's own URLs)."""
+
+from django.urls import path
+
+from .chat_views import AccountConversationView, GuestConversationView
+
+app_name = "oscar_orders_ext_chat"
+
+urlpatterns = [
+    path("accounts/orders/<str:number>/messages/", AccountConversationView.as_view(),
+         name="account-chat"),
+    path("orders/chat/<str:token>/", GuestConversationView.as_view(), name="guest-chat"),
+]

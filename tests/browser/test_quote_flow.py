@@ -1,0 +1,56 @@
+"""The operator sends a price proposal from the order page, the customer accepts it in their
+account, and the operator sees the unread badge on the order's Kanban card."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from oscar_orders_ext.models import Funnel
+
+from ..conversations.test_quotes import QUOTER
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_customer_accepts_a_proposal_and_the_operator_sees_the_badge(
+        live_server: Any, page: Any, browser: Any, make_staff: Any, place_order: Any) -> None:
+    customer = get_user_model().objects.create_user(username="carla",
+                                                    email="carla@example.com", password="pw")
+    order = place_order(user=customer)
+    make_staff("quoter", QUOTER)
+    sign_in(page, live_server, "quoter")
+    page.goto(live_server.url + reverse("oscar_orders_ext_dashboard:orders-workspace-order",
+                                        kwargs={"number": order.number}))
+    page.click("#ooe-quote-form-box summary")
+    page.fill(f"#id_price_{order.lines.get().pk}", "8.00")
+    page.fill("#id_message", "A better price for you")
+    page.click("#ooe-quote-form button[type=submit]")
+    page.wait_for_selector(".ooe-quote[data-version='1'][data-status='sent']")
+
+    # The customer, logged in to the shop, in a browser of their own.
+    client = Client()
+    client.force_login(customer)
+    shopper = browser.new_context()
+    shopper.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                          "url": live_server.url}])
+    customer_page = shopper.new_page()
+    customer_page.goto(live_server.url + reverse("oscar_orders_ext_chat:account-chat",
+                                                 kwargs={"number": order.number}))
+    assert "A better price for you" in customer_page.inner_text("#ooe-customer-quote")
+    customer_page.click("#ooe-quote-accept button")
+    customer_page.wait_for_selector("text=you accepted the price proposal")
+    shopper.close()
+    order.refresh_from_db()
+    assert order.total_incl_tax == Decimal("16.00") + order.shipping_incl_tax
+
+    page.goto(live_server.url + reverse("oscar_orders_ext_dashboard:orders-workspace-kanban",
+                                        kwargs={"funnel": Funnel.objects.get_default().slug}))
+    badge = page.locator(f".ooe-card[data-order='{order.pk}'] .ooe-unread-badge")
+    assert badge.inner_text() == "1"
