@@ -16,6 +16,8 @@ class OrdersExtConfig(AppConfig):
         from oscar.core.loading import get_model
 
         from . import checks, receivers  # noqa: F401  (checks register themselves)
+        from .models import OrderProcess
+        from .signals import order_process_changed, order_state_changed
 
         order_model = get_model("order", "Order")
         post_save.connect(receivers.attach_process_to_new_order, sender=order_model,
@@ -26,5 +28,12 @@ class OrdersExtConfig(AppConfig):
         # Oscar sends this with sender=<the order instance>, so it cannot be filtered by class.
         order_status_changed.connect(receivers.follow_status_changed_elsewhere,
                                      dispatch_uid="oscar_orders_ext.follow_status")
+        # Webhook events (oscar_orders_ext.webhooks), from the services' signals.
+        post_save.connect(receivers.webhook_order_created, sender=OrderProcess,
+                          dispatch_uid="oscar_orders_ext.webhook_created")
+        order_state_changed.connect(receivers.webhook_state_changed,
+                                    dispatch_uid="oscar_orders_ext.webhook_state")
+        order_process_changed.connect(receivers.webhook_process_changed,
+                                      dispatch_uid="oscar_orders_ext.webhook_changed")
         post_migrate.connect(receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

@@ -59,3 +59,9 @@ class LineEditError(OrderWorkflowError):
     """A change to the lines of a placed order was refused; nothing was saved."""
 
     default_message = _("The lines of this order could not be changed.")
+
+
+class WebhookError(OrderWorkflowError):
+    """A webhook endpoint (or a change to it) was refused; nothing was saved."""
+
+    default_message = _("The webhook endpoint was refused.")

@@ -13,6 +13,7 @@ from .documents.service import run_print_task
 from .exports.service import run_export_task
 from .imports.jobs import commit_import_task, plan_import_task
 from .services.notifications import send_state_email_task
+from .webhooks.service import send_webhook_task
 
 __all__ = ["commit_import_task", "plan_import_task", "run_export_task", "run_print_task",
-           "send_state_email_task"]
+           "send_state_email_task", "send_webhook_task"]

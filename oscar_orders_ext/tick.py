@@ -39,6 +39,7 @@ from .exports import service as exports_service
 from .imports import jobs as import_jobs
 from .models import TickRun
 from .services import jobs as services_jobs
+from .webhooks import service as webhooks_service
 
 logger = logging.getLogger(__name__)
 
@@ -164,3 +165,9 @@ def purge_expired_exports() -> int:
 def purge_expired_imports() -> int:
     """Delete expired uploaded order files and their dry runs."""
     return import_jobs.purge_expired_imports()
+
+
+@register("send-due-webhooks", every=timedelta(minutes=1))
+def send_due_webhooks() -> int:
+    """Hand due webhook deliveries (retries, and any a dead worker left) to the workers."""
+    return webhooks_service.send_due_webhooks()

@@ -6,6 +6,7 @@ One module per concern; every model is importable from here, as Django expects.
 from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
+from .integrations import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .jobs import ExportJob, ImportJob, TickRun, WorkerRun, export_upload_to, import_upload_to
 from .logistics import TRACKING_CODE_PLACEHOLDER, Carrier, Shipment
 from .preferences import ColumnPreference, SavedView
@@ -13,10 +14,10 @@ from .process import ORDER_MODEL, OrderProcess, OrderProcessQuerySet, ProcessTal
 from .timeline import TimelineEntry
 
 __all__ = [
-    "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "Carrier", "ColumnPreference",
+    "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "ApiToken", "Carrier", "ColumnPreference",
     "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
     "ImportJob", "IssuedDocument", "OrderProcess", "OrderProcessQuerySet", "ProcessTally",
     "SavedView", "Shipment", "ShopIdentity", "Stage", "Tag", "TickRun", "TimelineEntry",
-    "WorkerRun",
+    "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint", "WorkerRun",
     "export_upload_to", "import_upload_to", "issued_document_upload_to",
 ]
