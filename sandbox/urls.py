@@ -18,6 +18,8 @@ urlpatterns = [
     # The order workspace, inside Oscar's dashboard (before Oscar's own patterns).
     path("dashboard/workspace/",
          include("oscar_orders_ext.dashboard.urls")),
+    # The JSON API and its OpenAPI schema (docs/api.md).
+    path("api/orders/", include("oscar_orders_ext.api.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

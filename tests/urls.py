@@ -11,5 +11,7 @@ urlpatterns = [
     *wagtail_admin,
     # Before Oscar's include, so Oscar's catch-all pages do not shadow the workspace.
     path("dashboard/workspace/", include("oscar_orders_ext.dashboard.urls")),
+    # The JSON API and its OpenAPI schema (docs/api.md).
+    path("api/orders/", include("oscar_orders_ext.api.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
