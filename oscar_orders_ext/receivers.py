@@ -75,7 +75,7 @@ def webhook_state_changed(sender: Any, process: OrderProcess, transition: str, s
 
 
 #: Timeline kinds of ``order_process_changed`` that are webhook events.
-_CHANGE_EVENTS = {
+_CHANGE_EVENTS: dict[str, str] = {
     TimelineKind.TAGS: webhook_events.ORDER_TAGS_CHANGED,
     TimelineKind.NOTE: webhook_events.ORDER_NOTE_ADDED,
     TimelineKind.OPERATOR: webhook_events.ORDER_OPERATOR_CHANGED,
@@ -94,7 +94,8 @@ def webhook_process_changed(sender: Any, process: OrderProcess, kind: str, data:
     change.pop("note_id", None)
     emit_webhook(event, process, change=change)
     if kind == TimelineKind.PAYMENT:
-        follow_up = {PaymentStatus.PAID: webhook_events.ORDER_PAID,
-                     PaymentStatus.REFUNDED: webhook_events.ORDER_REFUNDED}.get(change.get("to"))
+        follow_ups: dict[str, str] = {PaymentStatus.PAID: webhook_events.ORDER_PAID,
+                                      PaymentStatus.REFUNDED: webhook_events.ORDER_REFUNDED}
+        follow_up = follow_ups.get(str(change.get("to")))
         if follow_up:
             emit_webhook(follow_up, process)

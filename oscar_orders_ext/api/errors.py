@@ -51,30 +51,30 @@ class BadRequest(Exception):
 def install(api: NinjaAPI) -> None:
     """Make every error of ``api`` a problem detail."""
 
-    def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    def validation(request: HttpRequest, exc: Any) -> HttpResponse:
         errors = [{"loc": [str(part) for part in error.get("loc", ())],
                    "msg": str(error.get("msg", ""))} for error in exc.errors]
         return problem(api, request, 400, "bad-request", _("The request is not valid."),
                        _("Check the fields listed in “errors”."), errors)
 
-    def bad_request(request: HttpRequest, exc: BadRequest) -> HttpResponse:
+    def bad_request(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem(api, request, 400, "bad-request", _("The request is not valid."),
                        exc.detail, exc.errors)
 
-    def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    def not_found(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem(api, request, 404, "not-found", _("Not found."))
 
-    def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+    def forbidden(request: HttpRequest, exc: Any) -> HttpResponse:
         return problem(api, request, 403, "forbidden",
                        _("You do not have permission to make this change."), str(exc) or "")
 
-    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    def http_error(request: HttpRequest, exc: Any) -> HttpResponse:
         if isinstance(exc, AuthenticationError):
             return problem(api, request, 401, "unauthorized",
                            _("Log in or send an API token."))
         return problem(api, request, exc.status_code, "error", str(exc))
 
-    def refused(request: HttpRequest, exc: OrderWorkflowError) -> HttpResponse:
+    def refused(request: HttpRequest, exc: Any) -> HttpResponse:
         if isinstance(exc, OrderConflict):
             return problem(api, request, 409, "conflict", _("The order changed."), exc.message)
         if isinstance(exc, TransitionNotAllowed):

@@ -28,7 +28,7 @@ from oscar_orders_ext.services.transitions import transition_choices, transition
 
 from .auth import require
 from .errors import BadRequest, Problem
-from .schemas import (BulkIn, BulkOut, NoteIn, NoteOut, OperatorIn, OrderDetailOut, OrderOut,
+from .schemas import (BulkIn, BulkOut, NoteIn, NoteOut, OperatorIn, OrderDetailOut,
                       OrderPageOut, PaymentStatusIn, TagsIn, TransitionIn, order_out)
 
 router = Router(tags=["staff"])
