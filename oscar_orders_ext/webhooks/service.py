@@ -82,7 +82,8 @@ def check_url(url: str) -> None:
                              "addresses."))
 
 
-def _check_events(events: list[str]) -> list[str]:
+def check_events(events: list[str]) -> list[str]:
+    """The events, sorted and once each; unknown ones are refused."""
     unknown = sorted(set(events) - set(EVENTS))
     if unknown:
         raise WebhookError(_("Unknown events: %(events)s.") % {"events": ", ".join(unknown)})
@@ -94,7 +95,7 @@ def create_endpoint(url: str, *, events: list[str] | None = None, description: s
     """A new endpoint and its secret (shown to the user this once)."""
     check_url(url)
     secret = new_secret()
-    endpoint = WebhookEndpoint.objects.create(url=url, events=_check_events(events or []),
+    endpoint = WebhookEndpoint.objects.create(url=url, events=check_events(events or []),
                                               description=description, secret=secret)
     return endpoint, secret
 
@@ -107,7 +108,7 @@ def update_endpoint(endpoint: WebhookEndpoint, *, url: str | None = None,
         check_url(url)
         endpoint.url = url
     if events is not None:
-        endpoint.events = _check_events(events)
+        endpoint.events = check_events(events)
     if description is not None:
         endpoint.description = description
     if is_active is not None:
