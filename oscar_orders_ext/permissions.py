@@ -154,6 +154,10 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-carrier-create", MANAGE_CARRIERS),
     _staff("orders-carrier-update", MANAGE_CARRIERS),
     _staff("orders-carrier-delete", MANAGE_CARRIERS),
+    # Webhooks and the user's own API tokens (docs/webhooks.md, docs/api.md).
+    _staff("orders-webhook-list", MANAGE_WEBHOOKS),
+    _staff("orders-webhook-detail", MANAGE_WEBHOOKS),
+    _own("orders-api-tokens"),
     # The translations of the pages' scripts.
     _own("orders-jsi18n"),
 )}

@@ -20,6 +20,8 @@ def workspace_entries() -> list[dict[str, Any]]:
         {"label": _("Funnels"), "url_name": f"{NS}:orders-funnel-list"},
         {"label": _("Import orders"), "url_name": f"{NS}:orders-import"},
         {"label": _("Carriers"), "url_name": f"{NS}:orders-carrier-list"},
+        {"label": _("Webhooks"), "url_name": f"{NS}:orders-webhook-list"},
+        {"label": _("API tokens"), "url_name": f"{NS}:orders-api-tokens"},
     ]
 
 

@@ -4,7 +4,12 @@ a shop replaces one by subclassing the config (see docs/extending.md)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.utils.translation import gettext as _
+
 from oscar_orders_ext.views import documents, exports, funnels, imports, manual, orders, workspace
+from oscar_orders_ext.views import integrations
 from oscar_orders_ext.views.common import SkinMixin, WorkspaceJavaScriptCatalog
 
 NAMESPACE = "oscar_orders_ext_dashboard"
@@ -210,6 +215,29 @@ class EmailDocumentView(DocumentPageMixin, documents.EmailDocumentView):
 
 class ShopIdentityView(DashboardMixin, documents.ShopIdentityView):
     template_name = T + "documents/identity_form.html"
+
+
+# --- Webhooks and API tokens --------------------------------------------------------------------
+
+class WebhookListView(DashboardMixin, integrations.WebhookListView):
+    template_name = T + "integrations/webhook_list.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("Webhooks")}
+
+
+class WebhookDetailView(DashboardMixin, integrations.WebhookDetailView):
+    template_name = T + "integrations/webhook_detail.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("Webhook endpoint")}
+
+
+class ApiTokensView(DashboardMixin, integrations.ApiTokensView):
+    template_name = T + "integrations/api_tokens.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("API tokens")}
 
 
 class JavaScriptCatalogView(DashboardMixin, WorkspaceJavaScriptCatalog):

@@ -74,6 +74,14 @@ class OrdersMenu(Menu):
             _("Shop identity"), reverse("oscar_orders_ext_wagtail:orders-document-identity"),
             name="orders-shop-identity", icon_name="site", order=10_200,
             action="orders-document-identity"))
+        items.append(WorkspaceMenuItem(
+            _("Webhooks"), reverse("oscar_orders_ext_wagtail:orders-webhook-list"),
+            name="orders-webhooks", icon_name="link", order=10_300,
+            action="orders-webhook-list"))
+        items.append(WorkspaceMenuItem(
+            _("API tokens"), reverse("oscar_orders_ext_wagtail:orders-api-tokens"),
+            name="orders-api-tokens", icon_name="key", order=10_400,
+            action="orders-api-tokens"))
         return items
 
     def menu_items_for_request(self, request: HttpRequest) -> list[MenuItem]:
