@@ -11,10 +11,18 @@ from django.contrib.auth.models import Permission
 
 from oscar_orders_ext.models import ApiToken, WebhookDelivery, WebhookEndpoint
 from oscar_orders_ext.services.api_tokens import create_token, user_for_key
+from tests.conftest import wagtail_installed
 
 pytestmark = pytest.mark.django_db
 
-SKINS = {"dashboard": "/dashboard/workspace/", "wagtail": "/cms/orders/"}
+SKINS = {"dashboard": "/dashboard/workspace/",
+         **({"wagtail": "/cms/orders/"} if wagtail_installed() else {})}
+
+
+def admin_access(user: Any) -> Any:
+    """``user`` (fresh) with Wagtail's admin access, where Wagtail is installed."""
+    user.user_permissions.add(*Permission.objects.filter(codename="access_admin"))
+    return type(user).objects.get(pk=user.pk)
 
 
 @pytest.fixture(params=list(SKINS))
@@ -24,9 +32,7 @@ def base(request: Any) -> str:
 
 @pytest.fixture
 def manager(make_staff: Any) -> Any:
-    user = make_staff("hooks", ["view_orderprocess", "change_webhookendpoint"])
-    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
-    return type(user).objects.get(pk=user.pk)
+    return admin_access(make_staff("hooks", ["view_orderprocess", "change_webhookendpoint"]))
 
 
 def test_an_endpoint_is_added_and_its_secret_shown_once(client, manager, base, settings):
@@ -69,16 +75,12 @@ def test_an_endpoint_page_switches_rotates_and_redelivers(client, manager, base,
 
 
 def test_webhook_pages_need_the_permission(client, make_staff, base):
-    viewer = make_staff("viewer", ["view_orderprocess"])
-    viewer.user_permissions.add(Permission.objects.get(codename="access_admin"))
-    client.force_login(type(viewer).objects.get(pk=viewer.pk))
+    client.force_login(admin_access(make_staff("viewer", ["view_orderprocess"])))
     assert client.get(base + "webhooks/").status_code == 403
 
 
 def test_tokens_are_created_shown_once_and_revoked_by_their_owner(client, make_staff, base):
-    user = make_staff("api", ["view_orderprocess"])
-    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
-    user = type(user).objects.get(pk=user.pk)
+    user = admin_access(make_staff("api", ["view_orderprocess"]))
     someone_else = make_staff("other", [])
     theirs, _ = create_token(someone_else, "theirs")
     client.force_login(user)
