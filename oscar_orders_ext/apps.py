@@ -16,6 +16,8 @@ class OrdersExtConfig(AppConfig):
         from oscar.core.loading import get_model
 
         from . import checks, receivers  # noqa: F401  (checks register themselves)
+        from .models import OrderProcess
+        from .signals import order_process_changed, order_state_changed
 
         order_model = get_model("order", "Order")
         post_save.connect(receivers.attach_process_to_new_order, sender=order_model,
@@ -31,14 +33,12 @@ class OrdersExtConfig(AppConfig):
         status_changed.connect(receivers.record_confirmed_payment,
                                sender=get_model("oscar_orders_ext", "OrderPayment"),
                                dispatch_uid="oscar_orders_ext.record_payment")
-        from .signals import order_process_changed
 
         order_process_changed.connect(receivers.settle_edited_order,
                                       dispatch_uid="oscar_orders_ext.settle_edited_order")
         # The customer directory's aggregates follow orders, processes and accounts.
         from django.contrib.auth import get_user_model
 
-        from .models import OrderProcess
 
         pre_save.connect(receivers.remember_order_email, sender=order_model,
                          dispatch_uid="oscar_orders_ext.customer_email")
@@ -52,5 +52,12 @@ class OrdersExtConfig(AppConfig):
                           dispatch_uid="oscar_orders_ext.customer_account")
         order_placed.connect(receivers.tag_customer_of_placed_order,
                              dispatch_uid="oscar_orders_ext.customer_tags")
+        # Webhook events (oscar_orders_ext.webhooks), from the services' signals.
+        post_save.connect(receivers.webhook_order_created, sender=OrderProcess,
+                          dispatch_uid="oscar_orders_ext.webhook_created")
+        order_state_changed.connect(receivers.webhook_state_changed,
+                                    dispatch_uid="oscar_orders_ext.webhook_state")
+        order_process_changed.connect(receivers.webhook_process_changed,
+                                      dispatch_uid="oscar_orders_ext.webhook_changed")
         post_migrate.connect(receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

@@ -132,6 +132,15 @@ DEFAULTS: dict[str, Any] = {
     "QUOTE_ACCEPTED_STATE": "processing",
     # Days a new price proposal stays valid unless the operator picks another date.
     "QUOTE_VALID_DAYS": 14,
+    # Webhooks (docs/webhooks.md): allow endpoints on loopback, link-local and private
+    # addresses (a local receiver in tests or the sandbox); refused by default.
+    "WEBHOOKS_ALLOW_PRIVATE_URLS": False,
+    # Seconds a webhook request may take before it counts as failed.
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    # Hours the previous secret keeps signing after a rotation (two signatures meanwhile).
+    "WEBHOOK_SECRET_OVERLAP_HOURS": 24,
+    # Orders per page of the API's staff list (a client may ask for fewer, up to this).
+    "API_PAGE_SIZE": 50,
 }
 
 

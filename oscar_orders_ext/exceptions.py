@@ -87,3 +87,7 @@ class QuoteError(OrderWorkflowError):
     """A price proposal cannot be sent, withdrawn, accepted or rejected as asked."""
 
     default_message = _("This price proposal is no longer open.")
+class WebhookError(OrderWorkflowError):
+    """A webhook endpoint (or a change to it) was refused; nothing was saved."""
+
+    default_message = _("The webhook endpoint was refused.")

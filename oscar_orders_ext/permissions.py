@@ -46,6 +46,8 @@ RECORD_PAYMENT = f"{APP}.record_payment"
 REFUND_LARGE = f"{APP}.refund_large_amounts"
 VIEW_CUSTOMERS = f"{APP}.view_customer"
 MANAGE_CUSTOMERS = f"{APP}.manage_customers"
+#: The webhook endpoints' own model permission (managing endpoints and their deliveries).
+MANAGE_WEBHOOKS = f"{APP}.change_webhookendpoint"
 #: Oscar's permission of partner users (its dashboard lets them in with it).
 PARTNER_ACCESS = "partner.dashboard_access"
 #: Oscar's ``permissions_map`` spelling of "the user is staff".
@@ -171,6 +173,10 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-customer-update", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
     _staff("orders-customer-group-list", VIEW_CUSTOMERS, reads_orders=True),
     _staff("orders-customer-group-move", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
+    # Webhooks and the user's own API tokens (docs/webhooks.md, docs/api.md).
+    _staff("orders-webhook-list", MANAGE_WEBHOOKS),
+    _staff("orders-webhook-detail", MANAGE_WEBHOOKS),
+    _own("orders-api-tokens"),
     # The translations of the pages' scripts.
     _own("orders-jsi18n"),
 )}
@@ -285,3 +291,24 @@ CHECKS: dict[str, Callable[[Any, str], bool]] = {
 def allows_in(namespace: str, user: Any, name: str) -> bool:
     """Whether the front end mounted under ``namespace`` lets ``user`` open action ``name``."""
     return CHECKS.get(namespace, dashboard_allows)(user, name)
+
+
+#: The staff side of the JSON API (``oscar_orders_ext.api``), by operation: the same rules as
+#: the pages doing the same thing (partner users are scoped to their orders by the selectors).
+API_ACTIONS: dict[str, Action] = {entry.name: entry for entry in (
+    _orders("api-orders-list"),
+    _orders("api-orders-detail"),
+    _orders("api-orders-transition", CHANGE_STATE),
+    _orders("api-orders-edit", CHANGE),
+    _staff("api-orders-bulk", BULK_EDIT, reads_orders=True),
+    _staff("api-webhooks", MANAGE_WEBHOOKS),
+)}
+
+
+def api_allows(user: Any, name: str) -> bool:
+    """Whether the JSON API lets ``user`` call staff operation ``name`` (Oscar's rules, as in
+    the dashboard: staff with the permissions, or partner users where allowed)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return any(all(_holds(user, permission) for permission in rule)
+               for rule in API_ACTIONS[name].oscar_rules())

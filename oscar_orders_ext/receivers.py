@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_save
 
 from .conf import app_settings
-from .constants import TimelineKind
+from .constants import PaymentStatus, TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
 from .models import Funnel, OrderProcess
@@ -19,6 +20,8 @@ from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
 from .services.transitions import follow_oscar_status
+from .webhooks import events as webhook_events
+from .webhooks.service import emit as emit_webhook
 
 
 def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: bool = False,
@@ -72,6 +75,8 @@ def settle_edited_order(sender: Any, process: Any, kind: str, user: Any = None,
     or refund due shows on the order page)."""
     if kind == TimelineKind.EDIT:
         payment_service.resettle(process.order_id, user=user)
+
+
 # --- The customer directory's aggregates (services.customer_summaries) ----------------------
 
 def remember_order_email(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
@@ -115,3 +120,46 @@ def tag_customer_of_placed_order(sender: Any, order: Any, **kwargs: Any) -> None
     rules to the order once committed, when they apply on placement."""
     if rules_apply_on_placement():
         apply_after_commit([order.pk])
+
+
+# --- Webhooks: each service signal becomes an event (docs/webhooks.md) ----------------------
+
+def webhook_order_created(sender: Any, instance: OrderProcess, created: bool, raw: bool = False,
+                          **kwargs: Any) -> None:
+    """``order.created`` once the new order's transaction commits (bulk imports send none)."""
+    if created and not raw:
+        transaction.on_commit(lambda: emit_webhook(webhook_events.ORDER_CREATED, instance))
+
+
+def webhook_state_changed(sender: Any, process: OrderProcess, transition: str, source: str,
+                          target: str, **kwargs: Any) -> None:
+    """``order.state_changed`` (sent after commit by the transition service)."""
+    emit_webhook(webhook_events.ORDER_STATE_CHANGED, process, transition=transition,
+                 source=source, target=target)
+
+
+#: Timeline kinds of ``order_process_changed`` that are webhook events.
+_CHANGE_EVENTS: dict[str, str] = {
+    TimelineKind.TAGS: webhook_events.ORDER_TAGS_CHANGED,
+    TimelineKind.NOTE: webhook_events.ORDER_NOTE_ADDED,
+    TimelineKind.OPERATOR: webhook_events.ORDER_OPERATOR_CHANGED,
+    TimelineKind.PAYMENT: webhook_events.ORDER_PAYMENT_STATUS_CHANGED,
+}
+
+
+def webhook_process_changed(sender: Any, process: OrderProcess, kind: str, data: Any = None,
+                            **kwargs: Any) -> None:
+    """Tags, notes (for the buyer or internal), operator and payment status changes; a
+    change to paid or refunded also sends ``order.paid`` / ``order.refunded``."""
+    event = _CHANGE_EVENTS.get(kind)
+    if event is None:
+        return
+    change = dict(data or {})
+    change.pop("note_id", None)
+    emit_webhook(event, process, change=change)
+    if kind == TimelineKind.PAYMENT:
+        follow_ups: dict[str, str] = {PaymentStatus.PAID: webhook_events.ORDER_PAID,
+                                      PaymentStatus.REFUNDED: webhook_events.ORDER_REFUNDED}
+        follow_up = follow_ups.get(str(change.get("to")))
+        if follow_up:
+            emit_webhook(follow_up, process)

@@ -41,6 +41,7 @@ from .models import TickRun
 from .payments import service as payment_service
 from .services import jobs as services_jobs
 from .services import quotes as quote_service
+from .webhooks import service as webhooks_service
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,15 @@ def purge_expired_imports() -> int:
 def expire_payment_links() -> int:
     """Expire payment links past their expiry date, so the staff see them as expired."""
     return payment_service.expire_payment_links()
+
+
 @register("expire-quotes", every=timedelta(hours=1))
 def expire_quotes() -> int:
     """Mark price proposals past their validity date expired: their links refuse."""
     return quote_service.expire_quotes()
+
+
+@register("send-due-webhooks", every=timedelta(minutes=1))
+def send_due_webhooks() -> int:
+    """Hand due webhook deliveries (retries, and any a dead worker left) to the workers."""
+    return webhooks_service.send_due_webhooks()

@@ -231,6 +231,8 @@ OSCAR_ORDERS_EXT_REPLACE_ORDER_LIST = True
 # The demo has a few hundred orders: exporting more than 100 goes through the worker, so the
 # export page shows its progress bar and then the download.
 OSCAR_ORDERS_EXT_EXPORT_SYNC_LIMIT = int(os.environ.get("OSCAR_ORDERS_EXT_EXPORT_SYNC_LIMIT", 100))
+# Webhooks may reach a receiver on this machine (docs/webhooks.md); never in production.
+OSCAR_ORDERS_EXT_WEBHOOKS_ALLOW_PRIVATE_URLS = True
 
 # --- Wagtail ---------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Oscar Orders Ext sandbox"

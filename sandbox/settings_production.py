@@ -36,6 +36,8 @@ def _required(name: str) -> str:
 
 
 DEBUG = False
+# Webhooks never reach into the host's own network in production (docs/webhooks.md).
+OSCAR_ORDERS_EXT_WEBHOOKS_ALLOW_PRIVATE_URLS = False
 SECRET_KEY = _required("SECRET_KEY")
 ALLOWED_HOSTS = [host for host in os.environ.get(
     "ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if host]

@@ -4,8 +4,12 @@ a shop replaces one by subclassing the config (see docs/extending.md)."""
 
 from __future__ import annotations
 
-from oscar_orders_ext.views import (customers, documents, exports, funnels, imports, manual,
-                                    orders, payments, workspace)
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from oscar_orders_ext.views import (customers, documents, exports, funnels, imports, integrations,
+                                    manual, orders, payments, workspace)
 from oscar_orders_ext.views.common import SkinMixin, WorkspaceJavaScriptCatalog
 
 NAMESPACE = "oscar_orders_ext_dashboard"
@@ -266,6 +270,29 @@ class CustomerGroupListView(DashboardMixin, customers.CustomerGroupListView):
 
 class CustomerGroupMoveView(DashboardMixin, customers.CustomerGroupMoveView):
     template_name = T + "customers/group_list.html"
+
+
+# --- Webhooks and API tokens --------------------------------------------------------------------
+
+class WebhookListView(DashboardMixin, integrations.WebhookListView):
+    template_name = T + "integrations/webhook_list.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("Webhooks")}
+
+
+class WebhookDetailView(DashboardMixin, integrations.WebhookDetailView):
+    template_name = T + "integrations/webhook_detail.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("Webhook endpoint")}
+
+
+class ApiTokensView(DashboardMixin, integrations.ApiTokensView):
+    template_name = T + "integrations/api_tokens.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("API tokens")}
 
 
 class JavaScriptCatalogView(DashboardMixin, WorkspaceJavaScriptCatalog):

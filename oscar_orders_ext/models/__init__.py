@@ -8,6 +8,7 @@ from .conversations import MessageSide, OrderMessage, Quote, QuoteStatus
 from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument, ShopIdentity,
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
+from .integrations import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .jobs import ExportJob, ImportJob, TickRun, WorkerRun, export_upload_to, import_upload_to
 from .logistics import TRACKING_CODE_PLACEHOLDER, Carrier, Shipment
 from .payments import GATEWAY_MAX_AMOUNT, OrderPayment, PaymentLink, PaymentLinkStatus
@@ -16,13 +17,13 @@ from .process import ORDER_MODEL, OrderProcess, OrderProcessQuerySet, ProcessTal
 from .timeline import TimelineEntry
 
 __all__ = [
-    "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "BoardPreference", "Carrier", "ColumnPreference",
-    "Customer", "CustomerGroup", "CustomerTagRule",
-    "PriceList", "PriceListItem",
-    "DocumentSequence", "ExportJob", "Funnel", "FunnelQuerySet", "ImmutableDocumentError",
-    "GATEWAY_MAX_AMOUNT", "ImportJob", "IssuedDocument", "MessageSide", "OrderMessage",
-    "OrderPayment", "OrderProcess", "OrderProcessQuerySet", "PaymentLink", "PaymentLinkStatus",
+    "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "ApiToken", "BoardPreference", "Carrier",
+    "ColumnPreference", "Customer", "CustomerGroup", "CustomerTagRule", "DocumentSequence",
+    "ExportJob", "Funnel", "FunnelQuerySet", "GATEWAY_MAX_AMOUNT", "ImmutableDocumentError",
+    "ImportJob", "IssuedDocument", "MessageSide", "OrderMessage", "OrderPayment", "OrderProcess",
+    "OrderProcessQuerySet", "PaymentLink", "PaymentLinkStatus", "PriceList", "PriceListItem",
     "ProcessTally", "Quote", "QuoteStatus", "SavedView", "Shipment", "ShopIdentity", "Stage",
-    "Tag", "TickRun", "TimelineEntry", "WorkerRun",
+    "Tag", "TickRun", "TimelineEntry", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
+    "WorkerRun",
     "export_upload_to", "import_upload_to", "issued_document_upload_to",
 ]

@@ -45,6 +45,8 @@ WORKSPACE_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("funnels", _("Funnels"), "orders-funnel-list", "cogs", 10_000),
     MenuEntry("carriers", _("Carriers"), "orders-carrier-list", "globe", 10_100),
     MenuEntry("shop-identity", _("Shop identity"), "orders-document-identity", "site", 10_200),
+    MenuEntry("webhooks", _("Webhooks"), "orders-webhook-list", "link", 10_300),
+    MenuEntry("api-tokens", _("API tokens"), "orders-api-tokens", "key", 10_400),
 )
 
 

@@ -34,6 +34,8 @@ VIEWS = {
     "export-job": views.ExportJobView, "export-download": views.ExportDownloadView,
     "import": views.ImportUploadView, "import-job": views.ImportJobView,
     "import-commit": views.ImportCommitView,
+    "webhook-list": views.WebhookListView, "webhook-detail": views.WebhookDetailView,
+    "api-tokens": views.ApiTokensView,
     "carrier-list": views.CarrierListView, "carrier-create": views.CarrierCreateView,
     "carrier-update": views.CarrierUpdateView, "carrier-delete": views.CarrierDeleteView,
     "funnel-list": views.FunnelListView, "funnel-create": views.FunnelCreateView,

@@ -32,6 +32,7 @@ from oscar_orders_ext.views import documents as document_views
 from oscar_orders_ext.views import exports as export_views
 from oscar_orders_ext.views import funnels as funnel_views
 from oscar_orders_ext.views import imports as import_views
+from oscar_orders_ext.views import integrations as integration_views
 from oscar_orders_ext.views import manual as manual_views
 from oscar_orders_ext.views import orders as order_views
 from oscar_orders_ext.views import payments as payment_views
@@ -664,6 +665,38 @@ class CarrierDeleteView(CarrierPageMixin, order_views.CarrierDeleteView):
 
     def get_page_title(self) -> str:
         return _("Delete carrier “%(carrier)s”?") % {"carrier": self.carrier.name}
+
+
+class WebhookListView(PermissionRequiredMixin, integration_views.WebhookListView):
+    """The webhook endpoints and the form for a new one."""
+
+    url_namespace = NAMESPACE
+    template_name = "oscar_orders_ext/wagtail/integrations/webhook_list.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return page_chrome(_("Webhooks"), icon="link")
+
+
+class WebhookDetailView(PermissionRequiredMixin, integration_views.WebhookDetailView):
+    """One endpoint and its delivery log."""
+
+    url_namespace = NAMESPACE
+    template_name = "oscar_orders_ext/wagtail/integrations/webhook_detail.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return page_chrome(_("Webhook endpoint"),
+                           {"url": url("orders-webhook-list"), "label": _("Webhooks")},
+                           icon="link")
+
+
+class ApiTokensView(PermissionRequiredMixin, integration_views.ApiTokensView):
+    """The user's own API tokens."""
+
+    url_namespace = NAMESPACE
+    template_name = "oscar_orders_ext/wagtail/integrations/api_tokens.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return page_chrome(_("API tokens"), icon="key")
 
 
 class ShopIdentityView(PermissionRequiredMixin, document_views.ShopIdentityView):

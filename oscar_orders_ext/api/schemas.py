@@ -1,0 +1,273 @@
+"""What the API reads and writes: its schemas, and how a process becomes one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from oscar_orders_ext.display import person_name
+from oscar_orders_ext.models import OrderProcess
+
+
+class TagOut(Schema):
+    name: str
+    colour: str
+
+
+class OrderOut(Schema):
+    """An order as the staff list shows it."""
+
+    number: str
+    state: str
+    state_label: str
+    stage: str | None
+    payment_status: str
+    order_type: str
+    currency: str
+    total: str = Field(description="Decimal as a string")
+    customer_name: str
+    customer_email: str
+    placed_at: datetime
+    operator: str | None
+    tags: list[TagOut]
+    version: int = Field(description="Send it back with changes: 409 if the order changed")
+
+
+class StateCountOut(Schema):
+    state: str
+    label: str
+    count: int
+
+
+class CurrencyTotalOut(Schema):
+    currency: str
+    total: str
+    count: int
+
+
+class SummaryOut(Schema):
+    count: int
+    totals: list[CurrencyTotalOut]
+    states: list[StateCountOut]
+
+
+class OrderPageOut(Schema):
+    items: list[OrderOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
+    summary: SummaryOut | None = None
+
+
+class LineOut(Schema):
+    id: int
+    title: str
+    sku: str
+    quantity: int
+    shipped: int
+    price_incl_tax: str
+
+
+class TimelineOut(Schema):
+    at: datetime
+    kind: str
+    text: str
+    actor: str | None
+    note: str
+
+
+class NoteOut(Schema):
+    id: int
+    message: str
+    for_customer: bool
+    author: str | None
+    created_at: datetime
+
+
+class TrackingOut(Schema):
+    carrier: str
+    code: str
+    url: str
+
+
+class TransitionOut(Schema):
+    name: str
+    label: str
+    target: str
+    allowed: bool
+    refusal: str
+
+
+class OrderDetailOut(OrderOut):
+    """One order in full, as its page shows it."""
+
+    lines: list[LineOut]
+    notes: list[NoteOut]
+    timeline: list[TimelineOut]
+    tracking: list[TrackingOut]
+    transitions: list[TransitionOut]
+
+
+class TransitionIn(Schema):
+    transition: str = Field(min_length=1, max_length=100)
+    version: int | None = Field(None, description="The version read; 409 if it changed")
+    note: str = Field("", max_length=2000)
+    notify_customer: bool | None = Field(None, description="None: the state's default")
+
+
+class TagsIn(Schema):
+    tags: list[str] = Field(description="Names of existing tags; replaces the order's tags")
+    version: int | None = None
+
+
+class NoteIn(Schema):
+    message: str = Field(min_length=1, max_length=5000)
+    for_customer: bool = False
+
+
+class OperatorIn(Schema):
+    operator_id: int | None = Field(description="A staff user's id, or null for nobody")
+    version: int | None = None
+
+
+class PaymentStatusIn(Schema):
+    status: str
+    version: int | None = None
+
+
+class BulkIn(Schema):
+    numbers: list[str] = Field(min_length=1, max_length=1000)
+    action: str = Field(description="transition, cancel, mark_paid, mark_unpaid, add_tag, "
+                                    "remove_tag, assign_operator, resend_confirmation")
+    transition: str = ""
+    tag: str = ""
+    operator_id: int | None = None
+    notify_customer: bool | None = None
+
+
+class RefusalOut(Schema):
+    number: str
+    message: str
+
+
+class BulkOut(Schema):
+    done: int
+    refused: list[RefusalOut]
+
+
+def order_out(process: OrderProcess) -> dict[str, Any]:
+    """A process as ``OrderOut`` (tags from ``tag_list`` when prefetched)."""
+    tags = getattr(process, "tag_list", None)
+    if tags is None:
+        tags = list(process.tags.all())
+    return {
+        "number": process.number, "state": process.state,
+        "state_label": str(process.state_info.label),
+        "stage": process.stage.name if process.stage_id and process.stage else None,
+        "payment_status": process.payment_status, "order_type": process.order_type,
+        "currency": process.currency, "total": str(process.total),
+        "customer_name": process.customer_name, "customer_email": process.customer_email,
+        "placed_at": process.placed_at,
+        "operator": person_name(process.operator) if process.operator_id else None,
+        "tags": [{"name": tag.name, "colour": tag.colour} for tag in tags],
+        "version": process.version,
+    }
+
+
+# --- The customer side ----------------------------------------------------------------------
+
+class MyOrderOut(Schema):
+    """An order as its customer sees it."""
+
+    number: str
+    state: str
+    state_label: str
+    payment_status: str
+    currency: str
+    total: str
+    placed_at: datetime
+
+
+class MyLineOut(Schema):
+    title: str
+    quantity: int
+    price_incl_tax: str
+
+
+class BuyerNoteOut(Schema):
+    message: str
+    created_at: datetime
+
+
+class MyOrderDetailOut(MyOrderOut):
+    lines: list[MyLineOut]
+    tracking: list[TrackingOut]
+    notes: list[BuyerNoteOut]
+
+
+# --- Tokens and webhooks --------------------------------------------------------------------
+
+class TokenIn(Schema):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class NewTokenOut(TokenOut):
+    key: str = Field(description="Shown this once; only a hash is kept")
+
+
+class EndpointIn(Schema):
+    url: str = Field(min_length=1, max_length=500)
+    events: list[str] = Field(default_factory=list, description="Empty: every event")
+    description: str = Field("", max_length=200)
+
+
+class EndpointPatch(Schema):
+    url: str | None = Field(None, max_length=500)
+    events: list[str] | None = None
+    description: str | None = Field(None, max_length=200)
+    is_active: bool | None = None
+
+
+class EndpointOut(Schema):
+    id: int
+    url: str
+    description: str
+    events: list[str]
+    is_active: bool
+    disabled_reason: str
+    created_at: datetime
+
+
+class EndpointSecretOut(EndpointOut):
+    secret: str = Field(description="Shown this once")
+
+
+class AttemptOut(Schema):
+    at: datetime
+    status_code: int | None
+    latency_ms: int
+    response_excerpt: str
+    error: str
+
+
+class DeliveryOut(Schema):
+    id: int
+    message_id: str
+    event: str
+    status: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str
+    payload: dict[str, Any]
+    attempt_log: list[AttemptOut]

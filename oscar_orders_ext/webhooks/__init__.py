@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks): endpoints, events, deliveries and retries."""

@@ -1,0 +1,306 @@
+"""Webhook endpoints and deliveries: every write about them, and the sending.
+
+Events are recorded as one ``WebhookDelivery`` per subscribed endpoint when the change they
+describe has committed (the app's signals are sent after commit), then sent by a worker
+(``send_webhook_task``). A failed attempt is retried on the Standard Webhooks schedule
+(:data:`RETRY_SCHEDULE`), or later if the receiver's ``Retry-After`` asks; a 410 answer
+switches the endpoint off. Requests are signed per Standard Webhooks with the
+``standardwebhooks`` package: during a secret rotation's overlap, with both secrets.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tasks import task
+from standardwebhooks.webhooks import Webhook
+
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.exceptions import WebhookError
+from oscar_orders_ext.models import OrderProcess, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+from .events import EVENTS, payload
+
+logger = logging.getLogger(__name__)
+
+#: Wait before each retry, after the first attempt (the specification's example schedule):
+#: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h; then the delivery is given up.
+RETRY_SCHEDULE: tuple[timedelta, ...] = (
+    timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+    timedelta(hours=5), timedelta(hours=10), timedelta(hours=14), timedelta(hours=20),
+    timedelta(hours=24),
+)
+#: Longest wait a receiver's ``Retry-After`` can ask for.
+MAX_RETRY_AFTER = timedelta(hours=24)
+#: Characters of a receiver's answer kept in the delivery log.
+EXCERPT_CHARS = 500
+
+
+def new_secret() -> str:
+    """A fresh signing secret in the Standard Webhooks form (``whsec_`` + base64)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
+                or ip.is_multicast or ip.is_unspecified)
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL that is not http(s), or whose host resolves to a loopback, link-local or
+    private address (unless ``WEBHOOKS_ALLOW_PRIVATE_URLS``): webhooks must not reach into
+    the shop's own network."""
+    parts = urlsplit(url or "")
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise WebhookError(_("Enter an http or https URL."))
+    if app_settings.WEBHOOKS_ALLOW_PRIVATE_URLS:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise WebhookError(_("The host of this URL cannot be found.")) from error
+    if not infos or not all(_is_public(str(info[4][0])) for info in infos):
+        raise WebhookError(_("Webhooks cannot be sent to loopback, link-local or private "
+                             "addresses."))
+
+
+def check_events(events: list[str]) -> list[str]:
+    """The events, sorted and once each; unknown ones are refused."""
+    unknown = sorted(set(events) - set(EVENTS))
+    if unknown:
+        raise WebhookError(_("Unknown events: %(events)s.") % {"events": ", ".join(unknown)})
+    return sorted(set(events))
+
+
+def create_endpoint(url: str, *, events: list[str] | None = None, description: str = ""
+                    ) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its secret (shown to the user this once)."""
+    check_url(url)
+    secret = new_secret()
+    endpoint = WebhookEndpoint.objects.create(url=url, events=check_events(events or []),
+                                              description=description, secret=secret)
+    return endpoint, secret
+
+
+def update_endpoint(endpoint: WebhookEndpoint, *, url: str | None = None,
+                    events: list[str] | None = None, description: str | None = None,
+                    is_active: bool | None = None) -> WebhookEndpoint:
+    """Change an endpoint; switching it back on clears why it was switched off."""
+    if url is not None:
+        check_url(url)
+        endpoint.url = url
+    if events is not None:
+        endpoint.events = check_events(events)
+    if description is not None:
+        endpoint.description = description
+    if is_active is not None:
+        endpoint.is_active = is_active
+        if is_active:
+            endpoint.disabled_reason = ""
+    endpoint.save()
+    return endpoint
+
+
+def rotate_secret(endpoint: WebhookEndpoint, *, now: datetime | None = None) -> str:
+    """Give the endpoint a new secret; the old one keeps signing during the overlap."""
+    now = now or timezone.now()
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = now + timedelta(
+        hours=app_settings.WEBHOOK_SECRET_OVERLAP_HOURS)
+    endpoint.secret = new_secret()
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return endpoint.secret
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The secrets that sign a request now: the current one, and the previous one during a
+    rotation's overlap."""
+    keys = [endpoint.secret]
+    if (endpoint.previous_secret and endpoint.previous_secret_expires_at
+            and now < endpoint.previous_secret_expires_at):
+        keys.append(endpoint.previous_secret)
+    return keys
+
+
+def signed_headers(endpoint: WebhookEndpoint, message_id: str, body: str, now: datetime
+                   ) -> dict[str, str]:
+    """The Standard Webhooks headers of one request (several signatures during a rotation)."""
+    signatures = [Webhook(key).sign(message_id, now, body)
+                  for key in signing_secrets(endpoint, now)]
+    return {"webhook-id": message_id, "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": " ".join(signatures), "content-type": "application/json"}
+
+
+def _enqueue(deliveries: list[WebhookDelivery]) -> None:
+    ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: [send_webhook_task.enqueue(pk) for pk in ids])
+
+
+def emit(event: str, process: OrderProcess, **extra: Any) -> list[WebhookDelivery]:
+    """Record ``event`` for every active endpoint subscribed to it and have them sent (after
+    the surrounding transaction commits, if any)."""
+    endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True)
+                 if endpoint.wants(event)]
+    if not endpoints:
+        return []
+    body = payload(event, process, **extra)
+    now = timezone.now()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
+                        event=event, payload=body, created_at=now, next_attempt_at=now)
+        for endpoint in endpoints)
+    _enqueue(deliveries)
+    return deliveries
+
+
+def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again, with the same ``webhook-id`` (receivers deduplicate on it)."""
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["status", "next_attempt_at"])
+    _enqueue([delivery])
+    return delivery
+
+
+def _claim(delivery_id: int, now: datetime) -> bool:
+    """Take the delivery for this worker: push its next attempt past the request's time, so a
+    second worker (or a tick) does not send it too; a worker that dies leaves it due again."""
+    lease = now + timedelta(seconds=app_settings.WEBHOOK_TIMEOUT_SECONDS + 60)
+    return bool(WebhookDelivery.objects.filter(
+        pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now,
+    ).update(next_attempt_at=lease))
+
+
+@dataclass
+class Answer:
+    """What the receiver answered (or why there was no answer)."""
+
+    status_code: int | None = None
+    body: str = ""
+    retry_after: str | None = None
+    error: str = ""
+    latency_ms: int = 0
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are answers, not instructions: following one could reach a private host."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> Answer:
+    """POST ``body`` to ``url``; every outcome (even a refused connection) is an Answer."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    started = time.monotonic()
+    answer = Answer()
+    try:
+        with _opener.open(request, timeout=app_settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            answer.status_code = response.status
+            answer.body = response.read(EXCERPT_CHARS * 4).decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        answer.status_code = error.code
+        answer.retry_after = error.headers.get("Retry-After")
+        answer.body = error.read(EXCERPT_CHARS * 4).decode("utf-8", "replace")
+    except (OSError, ValueError) as error:
+        answer.error = f"{type(error).__name__}: {error}"[:300]
+    answer.latency_ms = int((time.monotonic() - started) * 1000)
+    return answer
+
+
+def retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """A ``Retry-After`` header (seconds or an HTTP date) as a wait, at most a day."""
+    if not value:
+        return None
+    try:
+        wait = timedelta(seconds=max(int(value.strip()), 0))
+    except ValueError:
+        try:
+            wait = parsedate_to_datetime(value) - now
+        except (TypeError, ValueError):
+            return None
+    return min(max(wait, timedelta(0)), MAX_RETRY_AFTER)
+
+
+def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
+    """Make one attempt at a due delivery and schedule what follows; returns its status
+    (or "skipped" when it was not due or another worker has it)."""
+    now = now or timezone.now()
+    if not _claim(delivery_id, now):
+        return "skipped"
+    delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.is_active:
+        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+        delivery.last_error = _("The endpoint is switched off.")
+        delivery.save(update_fields=["status", "next_attempt_at", "last_error"])
+        return delivery.status
+    body = json.dumps(delivery.payload, separators=(",", ":"), sort_keys=True)
+    try:
+        check_url(endpoint.url)  # again: the name may resolve elsewhere by now
+    except WebhookError as error:
+        answer = Answer(error=error.message)
+    else:
+        answer = post(endpoint.url, body.encode(),
+                      signed_headers(endpoint, delivery.message_id, body, now))
+    WebhookAttempt.objects.create(
+        delivery=delivery, at=now, status_code=answer.status_code,
+        latency_ms=answer.latency_ms, response_excerpt=answer.body[:EXCERPT_CHARS],
+        error=answer.error)
+    delivery.attempts += 1
+    delivery.last_status_code = answer.status_code
+    delivery.last_error = answer.error
+    if answer.status_code is not None and 200 <= answer.status_code < 300:
+        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.SUCCEEDED, None
+    elif answer.status_code == 410:
+        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+        endpoint.is_active = False
+        endpoint.disabled_reason = _("The receiver answered 410 Gone.")
+        endpoint.save(update_fields=["is_active", "disabled_reason"])
+    elif delivery.attempts > len(RETRY_SCHEDULE):
+        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+    else:
+        wait = (retry_after(answer.retry_after, now)
+                or RETRY_SCHEDULE[delivery.attempts - 1])
+        delivery.next_attempt_at = now + wait
+    delivery.save(update_fields=["attempts", "last_status_code", "last_error", "status",
+                                 "next_attempt_at"])
+    return delivery.status
+
+
+@task()
+def send_webhook_task(delivery_id: int) -> str:
+    """Send one webhook delivery (a worker task; a delivery not due is left alone)."""
+    return deliver(delivery_id)
+
+
+def send_due_webhooks(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Hand every due delivery (retries, and any a dead worker left) to the workers."""
+    now = now or timezone.now()
+    due = list(WebhookDelivery.objects.filter(
+        Q(status=WebhookDelivery.Status.PENDING) & Q(next_attempt_at__lte=now))
+        .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    for pk in due:
+        send_webhook_task.enqueue(pk)
+    return len(due)
