@@ -32,8 +32,8 @@ from . import actions, common
 from .common import SkinMixin, safe_next, wants_json
 from .documents import print_response
 from .exports import export_response
-from .forms import (EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm, ColumnPreferenceForm, MoveForm,
-                    SavedViewForm)
+from .forms import (BULK_NOTIFY_CHOICES, EXPORT_ACTIONS, PRINT_ACTION, BulkActionForm,
+                    ColumnPreferenceForm, MoveForm, SavedViewForm)
 
 
 class WorkspaceMixin(SkinMixin):
@@ -114,7 +114,7 @@ class OrderTableView(WorkspaceMixin, TemplateView):
             "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
             "bulk_actions": [(key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()],
             "bulk_transitions": common.workflow_transition_choices(),
-            "bulk_notify_choices": BulkActionForm.base_fields["notify"].choices,
+            "bulk_notify_choices": BULK_NOTIFY_CHOICES,
             "bulk_documents": common.bulk_document_choices(),
             "order_namespace": self.url_namespace,
             "tags": Tag.objects.all(),
