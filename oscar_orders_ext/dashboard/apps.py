@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from oscar.core.application import OscarDashboardConfig
@@ -94,7 +96,7 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
 
         if app_settings.ADD_TO_NAVIGATION:
             settings.OSCAR_DASHBOARD_NAVIGATION = with_workspace(
-                settings.OSCAR_DASHBOARD_NAVIGATION,
+                getattr(settings, "OSCAR_DASHBOARD_NAVIGATION", []),
                 replace_order_list=app_settings.REPLACE_ORDER_LIST)
         self.load_views()
 
@@ -107,7 +109,7 @@ class OrdersWorkspaceDashboardConfig(OscarDashboardConfig):
             name: import_string(_VIEWS + view)
             for name, view in DOCUMENT_VIEWS.items()}
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self) -> list[Any]:
         views = {key: getattr(self, attribute) for key, (attribute, _path) in VIEWS.items()}
         views.update({f"document-{name}": view for name, view in self.document_views.items()})
         return self.post_process_urls(routes.urlpatterns(views))

@@ -2,5 +2,9 @@
 
 from django.apps import apps
 
+from .apps import OrdersWorkspaceDashboardConfig
+
 app_name = "oscar_orders_ext_dashboard"
-urlpatterns = apps.get_app_config(app_name).urls[0]
+_config = apps.get_app_config(app_name)
+assert isinstance(_config, OrdersWorkspaceDashboardConfig)  # a shop's subclass is one too
+urlpatterns = _config.urls[0]

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 
 from oscar_orders_ext.display import format_money, person_name
 from oscar_orders_ext.permissions import allows_in
+from oscar_orders_ext.services.notifications import order_email_context
 
 register = template.Library()
 
@@ -112,8 +113,6 @@ def choices_of(field: Any) -> list[tuple[Any, Any]]:
 @register.simple_tag
 def order_buyer_info(order: Any) -> dict[str, Any]:
     """``tracking_links`` and ``buyer_notes`` of an order, for a shop's customer pages."""
-    from oscar_orders_ext.services.notifications import order_email_context
-
     return order_email_context(order)
 
 

@@ -69,6 +69,11 @@ class MoveForm(forms.Form):
         return data
 
 
+#: The bulk bar's choice for state changes: follow each state's default, email, or not.
+BULK_NOTIFY_CHOICES: list[tuple[str, Any]] = [
+    ("", _("As the workflow says")), ("yes", _("Email the customers")), ("no", _("Do not email"))]
+
+
 class BulkActionForm(forms.Form):
     """An action for the selected rows, or for every order matching the filter.
 
@@ -87,8 +92,7 @@ class BulkActionForm(forms.Form):
     notify = forms.TypedChoiceField(
         required=False, label=_("Notify the customers"), empty_value=None,
         coerce=lambda value: value == "yes",
-        choices=[("", _("As the workflow says")), ("yes", _("Email the customers")),
-                 ("no", _("Do not email"))])
+        choices=BULK_NOTIFY_CHOICES)
     selected = forms.CharField(required=False, widget=forms.HiddenInput)
     select_all = forms.BooleanField(required=False, widget=forms.HiddenInput)
     query = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -394,8 +394,8 @@ class CarrierFormMixin(CarrierPageMixin):
 
     request: HttpRequest
     model = Carrier
-    form_class = CarrierForm
-    template_name = ""
+    form_class: type[CarrierForm] | None = CarrierForm
+    template_name: str | None = ""
 
     def form_valid(self, form: CarrierForm) -> HttpResponse:
         carrier = logistics.save_carrier(form.save(commit=False), user=self.request.user)

@@ -33,8 +33,8 @@ from . import actions, common
 from .common import SkinMixin, safe_next, wants_json
 from .documents import print_response
 from .exports import export_response
-from .forms import (EXPORT_ACTIONS, PAYMENT_ACTIONS, PRINT_ACTION, BulkActionForm,
-                    ColumnPreferenceForm, MoveForm, SavedViewForm)
+from .forms import (BULK_NOTIFY_CHOICES, EXPORT_ACTIONS, PAYMENT_ACTIONS, PRINT_ACTION,
+                    BulkActionForm, ColumnPreferenceForm, MoveForm, SavedViewForm)
 
 
 class WorkspaceMixin(SkinMixin):
@@ -116,7 +116,7 @@ class OrderTableView(WorkspaceMixin, TemplateView):
             "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
                              *PAYMENT_ACTIONS.items()],
             "bulk_transitions": common.workflow_transition_choices(),
-            "bulk_notify_choices": BulkActionForm.base_fields["notify"].choices,
+            "bulk_notify_choices": BULK_NOTIFY_CHOICES,
             "bulk_documents": common.bulk_document_choices(),
             "order_namespace": self.url_namespace,
             "tags": Tag.objects.all(),

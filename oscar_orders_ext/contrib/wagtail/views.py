@@ -37,7 +37,7 @@ from oscar_orders_ext.views import manual as manual_views
 from oscar_orders_ext.views import orders as order_views
 from oscar_orders_ext.views import payments as payment_views
 from oscar_orders_ext.views.common import wants_json
-from oscar_orders_ext.views.forms import PAYMENT_ACTIONS, BulkActionForm, SavedViewForm
+from oscar_orders_ext.views.forms import (BULK_NOTIFY_CHOICES, PAYMENT_ACTIONS, SavedViewForm)
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
 from oscar_orders_ext.workflow import get_workflow
@@ -101,7 +101,8 @@ class PermissionRequiredMixin:
 
     def action_name(self) -> str:
         """The registry action deciding access to this view."""
-        return self.action or self.request.resolver_match.url_name  # type: ignore[union-attr]
+        match = self.request.resolver_match
+        return self.action or (match.url_name if match else None) or ""
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user, action = request.user, self.action_name()
@@ -188,16 +189,16 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         return super().get(request, *args, **kwargs)
 
     @cached_property
-    def filters(self) -> selectors.OrderFilter:  # type: ignore[override]
+    def filters(self) -> selectors.OrderFilter:
         return common.order_filter_for(self.request)
 
     @cached_property
-    def active_filters(self) -> list[Any]:  # type: ignore[override]
+    def active_filters(self) -> list[Any]:
         search_id = self.filters.form["q"].auto_id
         return [active for active in super().active_filters if active.auto_id != search_id]
 
     @property
-    def header_buttons(self) -> list[HeaderButton]:  # type: ignore[override]
+    def header_buttons(self) -> list[HeaderButton]:
         """"New order" and "Import", for those who may take manual orders or import them."""
         buttons = []
         if allows(self.request.user, "orders-workspace-order-create"):
@@ -252,7 +253,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
             "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
                              *PAYMENT_ACTIONS.items()],
             "bulk_transitions": common.workflow_transition_choices(),
-            "bulk_notify_choices": BulkActionForm.base_fields["notify"].choices,
+            "bulk_notify_choices": BULK_NOTIFY_CHOICES,
             "bulk_documents": common.bulk_document_choices(),
             "tags": Tag.objects.all(),
             "operators": selectors.operator_choices()[1:],

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
+from oscar_orders_ext.models import Funnel
 from oscar_orders_ext.views.actions import WORKSPACE_MENU
 
 from . import urls
@@ -48,8 +49,6 @@ class OrdersMenu(Menu):
 
     def items_for(self) -> list[MenuItem]:
         """Every entry, before permission checks."""
-        from oscar_orders_ext.models import Funnel
-
         # The fixed entries come from the one menu of views.actions; boards sit between.
         items: list[MenuItem] = [WorkspaceMenuItem(
             entry.label, reverse(f"{NAMESPACE}:{entry.route}"), name=f"orders-{entry.key}",
