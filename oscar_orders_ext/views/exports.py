@@ -11,6 +11,7 @@ from django.http import (FileResponse, Http404, HttpRequest, HttpResponse, JsonR
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from oscar_orders_ext.conf import app_settings
@@ -49,8 +50,9 @@ def export_response(request: HttpRequest, options: ExportOptions, *,
     count = export_queryset(options, request.user).count()
     if count > app_settings.EXPORT_SYNC_LIMIT:
         job = start_export(options, request.user)
-        messages.info(request, _("Exporting %(count)d orders in the background.")
-                      % {"count": count})
+        messages.info(request, ngettext("Exporting %(count)d order in the background.",
+                                        "Exporting %(count)d orders in the background.",
+                                        count) % {"count": count})
         return redirect(reverse(f"{url_namespace}:orders-export-job", kwargs={"pk": job.pk}))
     if options.format == "csv":
         response = StreamingHttpResponse(csv_stream(options, request.user),
