@@ -15,7 +15,8 @@ PORT ?= 8000
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
-	$(PY) -m pip install $(PIP_QUIET) -e ".[sandbox,test]"
+	@# setuptools' build warns about editable installs at length: keep `make run` short.
+	PYTHONWARNINGS=ignore $(PY) -m pip install $(PIP_QUIET) -e ".[sandbox,test]"
 	touch $@
 
 install: $(VENV)/.installed
