@@ -15,7 +15,8 @@ PORT ?= 8000
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_QUIET) --upgrade pip
-	$(PY) -m pip install $(PIP_QUIET) -e ".[sandbox,test]"
+	@# setuptools' build warns about editable installs at length: keep `make run` short.
+	PYTHONWARNINGS=ignore $(PY) -m pip install $(PIP_QUIET) -e ".[sandbox,test]"
 	@# django-payments pulls phonenumberslite, whose files overwrite Oscar's phonenumbers (the
 	@# same package): keep the full phonenumbers (docs/payments.md).
 	$(PY) -m pip uninstall --quiet --disable-pip-version-check -y phonenumberslite

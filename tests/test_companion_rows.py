@@ -99,8 +99,9 @@ def test_backfill_reports_what_it_did(capsys):
     call_command("orders_backfill")
     call_command("orders_backfill")
     out = capsys.readouterr().out.splitlines()
-    assert out == ["1 orders attached, 0 already had their workspace record.",
-                   "0 orders attached, 1 already had their workspace record."]
+    # Plural forms: "1 orders attached" was printed.
+    assert out == ["1 order attached. 0 already had their workspace record.",
+                   "0 orders attached. 1 already had its workspace record."]
 
 
 def test_a_default_funnel_exists_after_migrate_with_a_stage_per_state():

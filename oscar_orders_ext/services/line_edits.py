@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext import permissions
@@ -319,8 +320,10 @@ def _move_stock(process: OrderProcess, edited: EditedLine) -> dict[str, Any] | N
     if status not in {StockStatus.ALLOCATED, StockStatus.CONSUMED}:
         return None
     if delta > 0 and record.net_stock_level < delta:
-        raise LineEditError(_("Only %(count)d more of “%(title)s” are available.")
-                            % {"count": max(record.net_stock_level, 0), "title": edited.title})
+        available = max(record.net_stock_level, 0)
+        raise LineEditError(ngettext("Only %(count)d more of “%(title)s” is available.",
+                                     "Only %(count)d more of “%(title)s” are available.",
+                                     available) % {"count": available, "title": edited.title})
     if status == StockStatus.ALLOCATED:
         if delta > 0:
             record.allocate(delta)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, QueryDict
@@ -120,6 +121,49 @@ def active_filters(order_filter: selectors.OrderFilter) -> list[tuple[str, str]]
     return [(str(form.fields[name].label), name)
             for name, value in order_filter.cleaned_data.items()
             if selectors.is_set(value) and name in form.fields]
+
+
+@dataclass(frozen=True)
+class FilterChip:
+    """One value of a filter that narrows the orders, and the query string without it."""
+
+    label: str
+    value: str
+    remove_query: str
+
+
+def _without(params: QueryDict, keys: list[str], name: str = "", keep: list[str] | None = None
+             ) -> str:
+    rest = params.copy()
+    for key in [*keys, "page"]:
+        rest.pop(key, None)
+    if keep:
+        rest.setlist(name, keep)
+    return rest.urlencode()
+
+
+def filter_chips(order_filter: selectors.OrderFilter, params: QueryDict) -> list[FilterChip]:
+    """A removable chip per value of every filter that narrows the orders (each value of a
+    multiple choice on its own), with the query string that drops it, as Wagtail's listings
+    show them."""
+    form = order_filter.form
+    chips = []
+    for label, name in active_filters(order_filter):
+        field = form.fields[name]
+        choices = getattr(field, "choices", None)  # (django-filter's lists have no truth value)
+        names = ({str(value): str(text) for value, text in choices}
+                 if choices is not None else {})
+        keys = [key for key in params if key == name or key.startswith(f"{name}_")]
+        values = [value for value in params.getlist(name) if value]
+        if isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):
+            for value in values:
+                chips.append(FilterChip(label, names.get(value, value), _without(
+                    params, keys, name, keep=[other for other in values if other != value])))
+            continue
+        shown = (names.get(values[0], values[0]) if values else
+                 " – ".join(params[key] for key in sorted(keys) if params.get(key)))
+        chips.append(FilterChip(label, shown, _without(params, keys)))
+    return chips
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 
 from oscar_orders_ext import permissions, selectors
@@ -47,8 +48,9 @@ def print_response(request: HttpRequest, kind: str, order_pks: list[int],
     try:
         if len(order_pks) > app_settings.PRINT_SYNC_LIMIT:
             job = start_print_job(kind, order_pks, request.user, delivery=delivery)
-            messages.info(request, _("Printing %(count)d orders in the background.")
-                          % {"count": len(order_pks)})
+            messages.info(request, ngettext("Printing %(count)d order in the background.",
+                                            "Printing %(count)d orders in the background.",
+                                            len(order_pks)) % {"count": len(order_pks)})
             return redirect(reverse(f"{url_namespace}:orders-export-job",
                                     kwargs={"pk": job.pk}))
         result = bulk_render(kind, order_pks, delivery=delivery)

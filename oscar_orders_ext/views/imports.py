@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -204,8 +205,9 @@ class ImportCommitView(ImportJobView):
             messages.error(request, error.message)
             return self.page(request, job, refusal=error.message, status=409)
         if job.status == ImportJob.Status.RUNNING:
-            messages.info(request, _("Importing %(count)d orders in the background.")
-                          % {"count": job.total})
+            messages.info(request, ngettext("Importing %(count)d order in the background.",
+                                            "Importing %(count)d orders in the background.",
+                                            job.total) % {"count": job.total})
         elif job.status == ImportJob.Status.DONE:
             messages.success(request, _("The file was imported."))
         return redirect(self.url("orders-import-job", pk=job.pk))

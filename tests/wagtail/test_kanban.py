@@ -136,3 +136,27 @@ def test_move_to_and_its_confirmation_are_wagtail_pages(django_app, cms_editor, 
     answer = form.submit(status=302)
     assert answer.location.startswith(wt_url("orders-workspace-kanban", funnel=process.funnel.slug))
     assert OrderProcess.objects.get(pk=process.pk).state == "cancelled"
+
+
+def test_board_filters_are_checkbox_lists_and_removable_chips(django_app, cms_editor,
+                                                              place_order):
+    place_order()
+    page = board(django_app, cms_editor, "?state=new&state=processing&payment_status=unpaid")
+    assert not page.pyquery(".ooe-w-filters select[multiple]")
+    states = page.pyquery(".ooe-w-filters input[type=checkbox][name=state]")
+    assert len(states) == 12 and {box.get("value") for box in states if box.get("checked")
+                                  is not None} == {"new", "processing"}
+    chips = {chip.text(): chip.find(".ooe-chip-remove").attr("href")
+             for chip in page.pyquery(".ooe-chip").items()}
+    assert set(chips) == {"State: New ×", "State: In preparation ×", "Payment: Unpaid ×"}
+    # Removing one state keeps the other and the payment filter.
+    assert sorted(chips["State: New ×"][1:].split("&")) == ["payment_status=unpaid",
+                                                           "state=processing"]
+    assert page.pyquery("#ooe-export-button").has_class("button")
+    assert page.pyquery(".ooe-w-filters > summary").has_class("button")
+
+
+def test_the_table_filters_are_checkbox_lists(django_app, cms_editor):
+    page = django_app.get(wt_url("orders-workspace"), user=cms_editor)
+    assert page.pyquery("input[type=checkbox][name=payment_status]")
+    assert not page.pyquery("select[multiple][name=payment_status]")

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.models import Permission
+from django import forms
 from django.forms import Media
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -113,6 +114,17 @@ class PermissionRequiredMixin:
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
 
+def with_checkbox_lists(order_filter: selectors.OrderFilter) -> selectors.OrderFilter:
+    """Multiple choices drawn as lists of checkboxes, as Wagtail's own listings draw them,
+    instead of multi-select boxes needing Ctrl-click."""
+    for field in order_filter.form.fields.values():
+        if type(field.widget) is forms.SelectMultiple:
+            field.widget = forms.CheckboxSelectMultiple(
+                choices=field.widget.choices,
+                attrs={**field.widget.attrs, "class": "ooe-w-checklist"})
+    return order_filter
+
+
 class WorkspacePageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
     """A full Wagtail admin page of the workspace, with its filter and breadcrumbs."""
 
@@ -125,8 +137,8 @@ class WorkspacePageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
 
     def order_filter(self) -> selectors.OrderFilter:
         if not hasattr(self, "_order_filter"):
-            self._order_filter = common.order_filter_for(self.request,
-                                                            hidden=self.filter_fields_hidden)
+            self._order_filter = with_checkbox_lists(common.order_filter_for(
+                self.request, hidden=self.filter_fields_hidden))
         return self._order_filter
 
     def common_context(self) -> dict[str, Any]:
@@ -136,6 +148,7 @@ class WorkspacePageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
             "filter": order_filter,
             "filter_form": order_filter.form,
             "active_filters": common.active_filters(order_filter),
+            "filter_chips": common.filter_chips(order_filter, self.request.GET),
             "query_string": query,
             "funnels": Funnel.objects.all(),
             "workflow_states": get_workflow().get_states(),
@@ -189,8 +202,8 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         return super().get(request, *args, **kwargs)
 
     @cached_property
-    def filters(self) -> selectors.OrderFilter:
-        return common.order_filter_for(self.request)
+    def filters(self) -> selectors.OrderFilter:  # type: ignore[override]
+        return with_checkbox_lists(common.order_filter_for(self.request))
 
     @cached_property
     def active_filters(self) -> list[Any]:

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from oscar_orders_ext.services.processes import backfill_processes
 
@@ -17,9 +18,14 @@ class Command(BaseCommand):
 
         def progress(done: int) -> None:
             if verbosity > 1:
-                self.stdout.write(_("%(count)d orders attached…") % {"count": done})
+                self.stdout.write(ngettext("%(count)d order attached…",
+                                           "%(count)d orders attached…", done)
+                                  % {"count": done})
 
         result = backfill_processes(batch_size=batch_size, progress=progress)
-        self.stdout.write(self.style.SUCCESS(
-            _("%(created)d orders attached, %(existing)d already had their workspace record.")
-            % {"created": result.created, "existing": result.existing}))
+        attached = ngettext("%(count)d order attached.", "%(count)d orders attached.",
+                            result.created) % {"count": result.created}
+        existing = ngettext("%(count)d already had its workspace record.",
+                            "%(count)d already had their workspace record.",
+                            result.existing) % {"count": result.existing}
+        self.stdout.write(self.style.SUCCESS(f"{attached} {existing}"))

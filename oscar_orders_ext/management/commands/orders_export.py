@@ -3,6 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.exports.service import ExportOptions, purge_expired_exports, write_export
@@ -26,7 +27,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["purge_expired"]:
             count = purge_expired_exports()
-            self.stdout.write(_("%(count)d expired exports deleted.") % {"count": count})
+            self.stdout.write(ngettext("%(count)d expired export deleted.",
+                                       "%(count)d expired exports deleted.", count)
+                              % {"count": count})
             if not options["output"]:
                 return
         if not options["output"]:
@@ -42,5 +45,7 @@ class Command(BaseCommand):
             raise CommandError(error.message) from error
         with path.open("wb") as target:
             count = write_export(export, None, target)
-        self.stdout.write(self.style.SUCCESS(_("%(count)d orders written to %(path)s.")
-                                             % {"count": count, "path": path}))
+        self.stdout.write(self.style.SUCCESS(
+            ngettext("%(count)d order written to %(path)s.",
+                     "%(count)d orders written to %(path)s.", count)
+            % {"count": count, "path": path}))

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from oscar_orders_ext.imports.jobs import purge_expired_imports
 from oscar_orders_ext.imports.service import (ImportPlan, ImportRefused, commit_import,
@@ -31,7 +32,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["purge_expired"]:
             count = purge_expired_imports()
-            self.stdout.write(_("%(count)d expired imports deleted.") % {"count": count})
+            self.stdout.write(ngettext("%(count)d expired import deleted.",
+                                       "%(count)d expired imports deleted.", count)
+                              % {"count": count})
             if not options["file"]:
                 return
         if not options["file"]:
@@ -84,5 +87,7 @@ class Command(BaseCommand):
                                                         "%(reason)s") % {
                 "row": error.row, "column": error.column, "reason": error.reason}))
         if len(plan.errors) > ERRORS_SHOWN:
-            self.stdout.write(self.style.ERROR("  " + _("… and %(count)d more errors") % {
-                "count": len(plan.errors) - ERRORS_SHOWN}))
+            more = len(plan.errors) - ERRORS_SHOWN
+            self.stdout.write(self.style.ERROR("  " + ngettext(
+                "… and %(count)d more error", "… and %(count)d more errors", more)
+                % {"count": more}))
