@@ -67,7 +67,8 @@ class PaymentLink(models.Model):  # type: ignore[django-manager-missing]
     @property
     def token(self) -> str:
         """The signed token of the link's URL (tampering with it breaks the signature)."""
-        return signing.dumps({"link": self.pk}, salt=LINK_SALT, compress=True)
+        # No timestamp (Signer, not dumps()): one link has one URL; expiry is the row's.
+        return signing.Signer(salt=LINK_SALT).sign_object({"link": self.pk}, compress=True)
 
     def get_absolute_url(self) -> str:
         """The pay page's path."""

@@ -314,8 +314,8 @@ def send_payment_link(order: OrderLike, *, amount: Any = None, user: Any = None,
 def link_from_token(token: str) -> PaymentLink:
     """The payable link behind a pay page's token, or :class:`LinkUnavailable` saying why."""
     try:
-        pk = signing.loads(token, salt=LINK_SALT)["link"]
-    except (signing.BadSignature, KeyError, TypeError):
+        pk = signing.Signer(salt=LINK_SALT).unsign_object(token)["link"]
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise LinkUnavailable("invalid", _("This payment link is not valid. Please use the "
                                            "link from your email, or ask the shop for a new "
                                            "one.")) from None
