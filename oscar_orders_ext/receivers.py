@@ -82,7 +82,10 @@ def settle_edited_order(sender: Any, process: Any, kind: str, user: Any = None,
 def remember_order_email(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     """Before an order is saved, note the email its process holds: if the save changes the
     buyer, the previous customer is recounted too."""
-    if raw or instance.pk is None:
+    if raw or instance.pk is None or is_mirroring(instance):
+        return  # a status mirror changes no buyer (and the process's save recounts)
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and not {"guest_email", "user", "user_id"} & set(update_fields):
         return
     instance._oscar_orders_ext_previous_email = (
         OrderProcess.objects.filter(order_id=instance.pk)
@@ -92,7 +95,7 @@ def remember_order_email(sender: Any, instance: Any, raw: bool = False, **kwargs
 def recount_order_customers(sender: Any, instance: Any, raw: bool = False,
                             **kwargs: Any) -> None:
     """After an order is saved, recount its customer (and a previous one) once committed."""
-    if raw:
+    if raw or is_mirroring(instance):
         return
     refresh_after_commit(instance.email,
                          getattr(instance, "_oscar_orders_ext_previous_email", None))

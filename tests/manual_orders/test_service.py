@@ -214,9 +214,10 @@ def test_placing_needs_the_permission_and_a_draft_is_placed_once(product, custom
 
 def test_the_order_confirmation_is_emailed_only_when_asked_and_after_the_commit(
         manual_order, django_capture_on_commit_callbacks, mailoutbox):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         manual_order()
-    assert callbacks == [] and mailoutbox == []
+    # Other after-commit work runs (the customer directory's recount); no email is sent.
+    assert mailoutbox == []
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         order = manual_order(send_confirmation=True)
