@@ -149,6 +149,7 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-order-shipment", CHANGE_STATE),
     _orders("orders-workspace-order-note", CHANGE),
     _orders("orders-workspace-order-message", CHANGE),
+    _orders("orders-workspace-order-message-attachment"),
     _staff("orders-workspace-order-quote", EDIT_LINES, reads_orders=True),
     _staff("orders-workspace-order-quote-withdraw", EDIT_LINES, reads_orders=True),
     # Carriers.

@@ -42,6 +42,8 @@ VIEWS = {
     "order-shipment": ("order_shipment_view", _VIEWS + "ShipmentView"),
     "order-note": ("order_note_view", _VIEWS + "NoteView"),
     "order-message": ("order_message_view", _VIEWS + "MessageView"),
+    "order-message-attachment": ("order_message_attachment_view",
+                                 _VIEWS + "MessageAttachmentView"),
     "order-quote": ("order_quote_view", _VIEWS + "QuoteView"),
     "order-quote-withdraw": ("order_quote_withdraw_view", _VIEWS + "QuoteWithdrawView"),
     "inbox": ("inbox_view", _VIEWS + "InboxView"),

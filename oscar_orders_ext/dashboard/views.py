@@ -166,6 +166,10 @@ class MessageView(OrderPageMixin, orders.MessageView):
     pass
 
 
+class MessageAttachmentView(OrderPageMixin, orders.MessageAttachmentView):
+    pass
+
+
 class QuoteView(OrderPageMixin, orders.QuoteView):
     pass
 

@@ -61,6 +61,8 @@ ROUTES: tuple[Route, ...] = (
     Route("order-shipment", f"{ORDER}shipments/", "orders-workspace-order-shipment"),
     Route("order-note", f"{ORDER}notes/", "orders-workspace-order-note"),
     Route("order-message", f"{ORDER}messages/", "orders-workspace-order-message"),
+    Route("order-message-attachment", f"{ORDER}messages/<int:pk>/attachment/",
+          "orders-workspace-order-message-attachment"),
     Route("order-quote", f"{ORDER}quotes/", "orders-workspace-order-quote"),
     Route("order-quote-withdraw", f"{ORDER}quotes/<int:pk>/withdraw/",
           "orders-workspace-order-quote-withdraw"),

@@ -28,6 +28,7 @@ VIEWS = {
     "order-workflow": views.OrderWorkflowView, "order-customer": views.OrderCustomerView,
     "order-shipment": views.OrderShipmentView, "order-note": views.OrderNoteView,
     "order-message": views.OrderMessageView, "inbox": views.InboxView,
+    "order-message-attachment": views.OrderMessageAttachmentView,
     "order-quote": views.OrderQuoteView, "order-quote-withdraw": views.OrderQuoteWithdrawView,
     "export-job": views.ExportJobView, "export-download": views.ExportDownloadView,
     "import": views.ImportUploadView, "import-job": views.ImportJobView,
