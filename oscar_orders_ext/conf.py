@@ -126,6 +126,8 @@ DEFAULTS: dict[str, Any] = {
     "CHAT_LINK_MAX_AGE_DAYS": 90,
     # Longest message accepted, in characters.
     "MESSAGE_MAX_LENGTH": 5000,
+    # Largest attachment of a message (an image or a PDF), in bytes; 0 turns attachments off.
+    "MESSAGE_ATTACHMENT_MAX_BYTES": 5 * 1024 * 1024,
     # The state a price proposal moves the order to (None: the state is left alone), and the
     # state an accepted proposal moves it on to (None: left alone).
     "QUOTE_STATE": "awaiting_customer",

@@ -159,6 +159,7 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-workspace-order-payment-link", SEND_PAYMENT_LINK, reads_orders=True),
     _staff("orders-workspace-order-refund", REFUND, reads_orders=True),
     _orders("orders-workspace-order-message", CHANGE),
+    _orders("orders-workspace-order-message-attachment"),
     _staff("orders-workspace-order-quote", EDIT_LINES, reads_orders=True),
     _staff("orders-workspace-order-quote-withdraw", EDIT_LINES, reads_orders=True),
     # Carriers.

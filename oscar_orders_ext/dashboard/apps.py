@@ -47,6 +47,8 @@ VIEWS = {
     "order-payment-link": ("order_payment_link_view", _VIEWS + "PaymentLinkView"),
     "order-refund": ("order_refund_view", _VIEWS + "RefundView"),
     "order-message": ("order_message_view", _VIEWS + "MessageView"),
+    "order-message-attachment": ("order_message_attachment_view",
+                                 _VIEWS + "MessageAttachmentView"),
     "order-quote": ("order_quote_view", _VIEWS + "QuoteView"),
     "order-quote-withdraw": ("order_quote_withdraw_view", _VIEWS + "QuoteWithdrawView"),
     "inbox": ("inbox_view", _VIEWS + "InboxView"),

@@ -184,6 +184,10 @@ class MessageView(OrderPageMixin, orders.MessageView):
     pass
 
 
+class MessageAttachmentView(OrderPageMixin, orders.MessageAttachmentView):
+    pass
+
+
 class QuoteView(OrderPageMixin, orders.QuoteView):
     pass
 

@@ -7,12 +7,19 @@ here is meant for the other side. Unread counts per side live on ``OrderProcess`
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .process import ORDER_MODEL
+
+
+def message_upload_to(instance: OrderMessage, filename: str) -> str:
+    """A random name in a private folder: the customer's file name is kept in the row."""
+    return f"oscar_orders_ext/messages/{instance.order_id}/{uuid.uuid4().hex}"
 
 
 class MessageSide(models.TextChoices):
@@ -34,6 +41,12 @@ class OrderMessage(models.Model):
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
     #: When the other side first saw it; None while unread.
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    #: An image or PDF, checked by content (services/conversations.py); served only to who may
+    #: see the order, never from a public URL.
+    attachment = models.FileField(_("attachment"), upload_to=message_upload_to, blank=True,
+                                  max_length=255)
+    attachment_name = models.CharField(_("attachment name"), max_length=255, blank=True)
+    attachment_type = models.CharField(_("attachment type"), max_length=50, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -11,6 +11,7 @@ transition service, with that service's rules.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from django.core import mail, signing
 from django.db import transaction
 from django.db.models import F
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -61,9 +63,39 @@ class PostedMessage:
     refusal: str = ""
 
 
-def _clean(body: str) -> str:
+#: The attachments accepted, by the first bytes of their content (never by name or by the
+#: browser's word): the content type they are served with.
+ATTACHMENT_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def check_attachment(upload: Any) -> str:
+    """The content type of an uploaded image or PDF; refused when too large or of another
+    kind, whatever its name says."""
+    limit = int(app_settings.MESSAGE_ATTACHMENT_MAX_BYTES)
+    if not limit:
+        raise OrderWorkflowError(_("This shop does not accept attachments."))
+    if upload.size > limit:
+        raise OrderWorkflowError(
+            _("An attachment can be at most %(limit)s (this one is %(size)s).")
+            % {"limit": filesizeformat(limit), "size": filesizeformat(upload.size)})
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    for signature, content_type in ATTACHMENT_SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    raise OrderWorkflowError(_("Attach an image (JPEG, PNG or GIF) or a PDF file."))
+
+
+def _clean(body: str, *, attachment: Any = None) -> str:
     body = (body or "").strip()
-    if not body:
+    if not body and attachment is None:
         raise OrderWorkflowError(_("A message cannot be empty."))
     limit = int(app_settings.MESSAGE_MAX_LENGTH)
     if len(body) > limit:
@@ -73,11 +105,17 @@ def _clean(body: str) -> str:
     return body
 
 
-def add_message(process: OrderProcess, side: str, body: str, author: Any) -> OrderMessage:
+def add_message(process: OrderProcess, side: str, body: str, author: Any,
+                attachment: Any = None) -> OrderMessage:
     """Store one message and count it unread for the other side; the caller holds the
-    process row locked (``locked_process``) and has checked who writes."""
-    message = OrderMessage.objects.create(order_id=process.order_id, side=side, body=body,
-                                          author=author)
+    process row locked (``locked_process``) and has checked who writes and the attachment
+    (:func:`check_attachment`)."""
+    message = OrderMessage(order_id=process.order_id, side=side, body=body, author=author)
+    if attachment is not None:
+        message.attachment_type = check_attachment(attachment)
+        message.attachment_name = os.path.basename(attachment.name or "")[:255] or "file"
+        message.attachment.save(message.attachment_name, attachment, save=False)
+    message.save()
     counter = "customer_unread" if side == MessageSide.STAFF else "staff_unread"
     OrderProcess.objects.filter(pk=process.pk).update(
         **{counter: F(counter) + 1, "last_activity_at": message.created_at})
@@ -85,14 +123,18 @@ def add_message(process: OrderProcess, side: str, body: str, author: Any) -> Ord
     return message
 
 
-def post_staff_message(order: OrderLike, body: str, *, user: Any = None) -> PostedMessage:
-    """Write to the customer of ``order``; refused without the order-edit permission."""
+def post_staff_message(order: OrderLike, body: str, *, user: Any = None,
+                       attachment: Any = None) -> PostedMessage:
+    """Write to the customer of ``order`` (with an optional image or PDF); refused without
+    the order-edit permission."""
     check_permission(user, OPERATIONS["edit-order"])
-    body = _clean(body)
+    body = _clean(body, attachment=attachment)
+    if attachment is not None:
+        check_attachment(attachment)  # before anything is locked or stored
     with locked_process(order) as process:
         first = not OrderMessage.objects.filter(order_id=process.order_id,
                                                 side=MessageSide.STAFF).exists()
-        message = add_message(process, MessageSide.STAFF, body, user)
+        message = add_message(process, MessageSide.STAFF, body, user, attachment)
         posted = PostedMessage(message)
         target = app_settings.CHAT_FIRST_MESSAGE_STATE
         workflow = get_workflow()
@@ -107,13 +149,17 @@ def post_staff_message(order: OrderLike, body: str, *, user: Any = None) -> Post
         return posted
 
 
-def post_customer_message(order: OrderLike, body: str, *, user: Any = None) -> OrderMessage:
+def post_customer_message(order: OrderLike, body: str, *, user: Any = None,
+                          attachment: Any = None) -> OrderMessage:
     """Write to the shop as the customer of ``order`` (the caller has checked who they are:
     the order's own user, or the holder of a signed link)."""
-    body = _clean(body)
+    body = _clean(body, attachment=attachment)
+    if attachment is not None:
+        check_attachment(attachment)
     with locked_process(order) as process:
         return add_message(process, MessageSide.CUSTOMER, body,
-                    user if getattr(user, "is_authenticated", False) else None)
+                           user if getattr(user, "is_authenticated", False) else None,
+                           attachment)
 
 
 def mark_read(order: OrderLike, *, by: str) -> int:

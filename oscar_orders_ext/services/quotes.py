@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from oscar_orders_ext.conf import app_settings
@@ -53,7 +54,7 @@ def _summary(quote: Quote, order: Any) -> str:
                  "%(date)s.") % {
             "version": quote.version, "total": format_money(quote.total, quote.currency),
             "old": format_money(quote.old_total, quote.currency),
-            "date": quote.valid_until.isoformat()}
+            "date": date_format(quote.valid_until, "SHORT_DATE_FORMAT")}
     return f"{quote.message}\n\n{text}" if quote.message else text
 
 

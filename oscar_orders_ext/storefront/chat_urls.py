@@ -3,12 +3,17 @@
 
 from django.urls import path
 
-from .chat_views import AccountConversationView, GuestConversationView
+from .chat_views import (AccountAttachmentView, AccountConversationView, GuestAttachmentView,
+                         GuestConversationView)
 
 app_name = "oscar_orders_ext_chat"
 
 urlpatterns = [
     path("accounts/orders/<str:number>/messages/", AccountConversationView.as_view(),
          name="account-chat"),
+    path("accounts/orders/<str:number>/messages/<int:pk>/attachment/",
+         AccountAttachmentView.as_view(), name="account-chat-attachment"),
     path("orders/chat/<str:token>/", GuestConversationView.as_view(), name="guest-chat"),
+    path("orders/chat/<str:token>/<int:pk>/attachment/", GuestAttachmentView.as_view(),
+         name="guest-chat-attachment"),
 ]

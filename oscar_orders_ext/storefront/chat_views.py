@@ -13,17 +13,18 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.exceptions import (ConversationLinkError, ConversationLinkExpired,
                                          OrderWorkflowError)
-from oscar_orders_ext.models import MessageSide, Quote
+from oscar_orders_ext.models import MessageSide, OrderMessage, Quote
 from oscar_orders_ext.selectors import order_messages
 from oscar_orders_ext.services import conversations, quotes
 from oscar_orders_ext.views.conversation_forms import MessageForm
+from oscar_orders_ext.views.orders import attachment_response
 
 Order = get_model("order", "Order")
 
@@ -43,7 +44,7 @@ class ConversationPageMixin(View):
                    or order.user_id != self.request.user.pk}
         return render(self.request, self.template_name, context, status=status)
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         order = self.get_order()
         conversations.mark_read(order, by=MessageSide.CUSTOMER)
         return self.render_page(order, MessageForm())
@@ -52,12 +53,13 @@ class ConversationPageMixin(View):
         order = self.get_order()
         if "decision" in request.POST:
             return self.decide(order)
-        form = MessageForm(request.POST)
+        form = MessageForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render_page(order, form, status=400)
         try:
             conversations.post_customer_message(order, form.cleaned_data["body"],
-                                                user=request.user)
+                                                user=request.user,
+                                                attachment=form.cleaned_data.get("attachment"))
         except OrderWorkflowError as error:
             form.add_error("body", error.message)
             return self.render_page(order, form, status=400)
@@ -109,3 +111,27 @@ class GuestConversationView(ConversationPageMixin):
         except ConversationLinkExpired as error:
             return render(request, "oscar_orders_ext/storefront/chat/expired.html",
                           {"reason": error.message}, status=410)
+
+
+def _attachment(order: Any, pk: int) -> HttpResponseBase:
+    message = get_object_or_404(OrderMessage.objects.exclude(attachment=""), pk=pk,
+                                order_id=order.pk)
+    return attachment_response(message)
+
+
+class AccountAttachmentView(AccountConversationView):
+    """An attachment of one of the logged-in customer's own orders."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return _attachment(self.get_order(), kwargs["pk"])
+
+
+class GuestAttachmentView(GuestConversationView):
+    """An attachment reached through the signed link."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return _attachment(self.get_order(), kwargs["pk"])

@@ -16,8 +16,15 @@ from oscar_orders_ext.services.quotes import default_valid_until
 class MessageForm(forms.Form):
     """One message; the service trims it and refuses an empty or too long one."""
 
-    body = forms.CharField(label=_("Message"), strip=True,
+    body = forms.CharField(label=_("Message"), strip=True, required=False,
                            widget=forms.Textarea(attrs={"rows": 3}))
+    attachment = forms.FileField(label=_("Attach an image or a PDF"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("body") and not data.get("attachment") and not self.errors:
+            self.add_error("body", _("A message cannot be empty."))
+        return data
 
     def clean_body(self) -> str:
         body: str = self.cleaned_data["body"]

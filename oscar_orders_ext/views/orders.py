@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import ProtectedError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.documents.service import order_documents
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
-from oscar_orders_ext.models import Carrier, MessageSide, OrderProcess, Quote
+from oscar_orders_ext.models import Carrier, MessageSide, OrderMessage, OrderProcess, Quote
 from oscar_orders_ext.services.transitions import notifies_by_default
 from oscar_orders_ext.services import conversations, edits, logistics, order_details, quotes
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
@@ -42,6 +42,15 @@ def dashboard_url(name: str, **kwargs: Any) -> str:
         return reverse(name, kwargs=kwargs)
     except NoReverseMatch:  # a shop may not mount that part of Oscar's dashboard
         return ""
+
+
+def attachment_response(message: OrderMessage) -> FileResponse:
+    """A message's attachment as a download, with the type its content was checked to be."""
+    response = FileResponse(message.attachment.open("rb"), as_attachment=True,
+                            filename=message.attachment_name,
+                            content_type=message.attachment_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def billing_text(order: Any) -> str:
@@ -311,11 +320,12 @@ class MessageView(OrderActionView):
     form_key = "message_form"
 
     def bind(self, process: OrderProcess) -> MessageForm:
-        return MessageForm(self.form_data())
+        return MessageForm(self.form_data(), self.request.FILES)
 
     def perform(self, process: OrderProcess, form: MessageForm) -> str:
-        posted = conversations.post_staff_message(process.order, form.cleaned_data["body"],
-                                                  user=self.request.user)
+        posted = conversations.post_staff_message(
+            process.order, form.cleaned_data["body"], user=self.request.user,
+            attachment=form.cleaned_data.get("attachment"))
         text = _("Message sent to the customer.")
         if posted.transition is not None:
             text += " " + _("Order %(number)s is now “%(state)s”.") % {
@@ -325,6 +335,16 @@ class MessageView(OrderActionView):
             text += " " + _("The order keeps its state: %(reason)s") % {
                 "reason": posted.refusal}
         return text
+
+
+class MessageAttachmentView(OrderPageMixin, View):
+    """A message's attachment, to who may see the order (404 otherwise), as a download."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        process = self.get_process()
+        message = get_object_or_404(OrderMessage.objects.exclude(attachment=""),
+                                     pk=kwargs["pk"], order_id=process.order_id)
+        return attachment_response(message)
 
 
 class QuoteView(OrderActionView):

@@ -64,6 +64,8 @@ ROUTES: tuple[Route, ...] = (
     Route("order-payment-link", f"{ORDER}payment-link/", "orders-workspace-order-payment-link"),
     Route("order-refund", f"{ORDER}refund/", "orders-workspace-order-refund"),
     Route("order-message", f"{ORDER}messages/", "orders-workspace-order-message"),
+    Route("order-message-attachment", f"{ORDER}messages/<int:pk>/attachment/",
+          "orders-workspace-order-message-attachment"),
     Route("order-quote", f"{ORDER}quotes/", "orders-workspace-order-quote"),
     Route("order-quote-withdraw", f"{ORDER}quotes/<int:pk>/withdraw/",
           "orders-workspace-order-quote-withdraw"),

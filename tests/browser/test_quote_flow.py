@@ -3,6 +3,7 @@ account, and the operator sees the unread badge on the order's Kanban card."""
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,9 @@ def test_customer_accepts_a_proposal_and_the_operator_sees_the_badge(
     page.fill("#id_message", "A better price for you")
     page.click("#ooe-quote-form button[type=submit]")
     page.wait_for_selector(".ooe-quote[data-version='1'][data-status='sent']")
+    if os.environ.get("OOE_SCREENSHOTS"):  # for a person to look at the page
+        page.locator("#ooe-chat").screenshot(
+            path=os.path.join(os.environ["OOE_SCREENSHOTS"], "order_chat.png"))
 
     # The customer, logged in to the shop, in a browser of their own.
     client = Client()
@@ -44,6 +48,9 @@ def test_customer_accepts_a_proposal_and_the_operator_sees_the_badge(
     customer_page.goto(live_server.url + reverse("oscar_orders_ext_chat:account-chat",
                                                  kwargs={"number": order.number}))
     assert "A better price for you" in customer_page.inner_text("#ooe-customer-quote")
+    if os.environ.get("OOE_SCREENSHOTS"):
+        customer_page.screenshot(path=os.path.join(os.environ["OOE_SCREENSHOTS"],
+                                                   "customer_quote.png"), full_page=True)
     customer_page.click("#ooe-quote-accept button")
     customer_page.wait_for_selector("text=you accepted the price proposal")
     shopper.close()

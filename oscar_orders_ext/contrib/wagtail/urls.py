@@ -30,6 +30,7 @@ VIEWS = {
     "order-shipment": views.OrderShipmentView, "order-note": views.OrderNoteView,
     "order-payment-link": views.OrderPaymentLinkView, "order-refund": views.OrderRefundView,
     "order-message": views.OrderMessageView, "inbox": views.InboxView,
+    "order-message-attachment": views.OrderMessageAttachmentView,
     "order-quote": views.OrderQuoteView, "order-quote-withdraw": views.OrderQuoteWithdrawView,
     "export-job": views.ExportJobView, "export-download": views.ExportDownloadView,
     "import": views.ImportUploadView, "import-job": views.ImportJobView,

@@ -459,6 +459,10 @@ class OrderMessageView(OrderPageMixin, order_views.MessageView):
     """Write to the customer."""
 
 
+class OrderMessageAttachmentView(OrderPageMixin, order_views.MessageAttachmentView):
+    """A message's attachment."""
+
+
 class OrderQuoteView(OrderPageMixin, order_views.QuoteView):
     """Send a price proposal."""
 
