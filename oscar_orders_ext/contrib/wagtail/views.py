@@ -202,7 +202,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         return super().get(request, *args, **kwargs)
 
     @cached_property
-    def filters(self) -> selectors.OrderFilter:  # type: ignore[override]
+    def filters(self) -> selectors.OrderFilter:
         return with_checkbox_lists(common.order_filter_for(self.request))
 
     @cached_property
