@@ -11,7 +11,7 @@ from .conf import app_settings
 from .constants import PaymentStatus, TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
-from .models import Funnel, OrderProcess
+from .models import Customer, Funnel, OrderProcess
 from .payments import service as payment_service
 from .services.customer_summaries import refresh_after_commit
 from .services.customer_tags import (apply_after_commit, process_became_paid,
@@ -113,9 +113,14 @@ def recount_process_customer(sender: Any, instance: OrderProcess, raw: bool = Fa
 
 def recount_account_customer(sender: Any, instance: Any, raw: bool = False,
                              **kwargs: Any) -> None:
-    """After an account is saved (a new customer, a changed name or email), recount it."""
-    if not raw:
-        refresh_after_commit(instance.email)
+    """After an account is saved (a new customer, a changed name or email), recount it; a
+    login, which saves only ``last_login``, changes nothing the directory shows."""
+    update_fields = kwargs.get("update_fields")
+    if raw or (update_fields is not None and set(update_fields) <= {"last_login"}):
+        return
+    # The row of the account's previous email too (a changed email moves the account).
+    previous = Customer.objects.filter(user_id=instance.pk).values_list("email", flat=True)
+    refresh_after_commit(instance.email, *previous)
 
 
 def tag_customer_of_placed_order(sender: Any, order: Any, **kwargs: Any) -> None:

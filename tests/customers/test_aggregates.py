@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.imports.service import commit_import, plan_import
@@ -116,3 +118,15 @@ def test_staff_without_orders_are_not_customers(make_staff: Any) -> None:
     get_user_model().objects.create_user(username="fay", email="fay@example.com", password="pw")
     call_command("orders_backfill_customers", verbosity=0)
     assert list(Customer.objects.values_list("email", flat=True)) == ["fay@example.com"]
+
+
+def test_a_login_recounts_nobody_but_a_changed_email_does(db: Any) -> None:
+    user = get_user_model().objects.create_user("ada", "ada@example.com", "pw")
+    assert Customer.objects.get().email == "ada@example.com"
+    with CaptureQueriesContext(connection) as queries:
+        user.save(update_fields=["last_login"])  # what every login does
+    assert not [q for q in queries.captured_queries if "oscar_orders_ext_customer" in q["sql"]]
+    user.email = "Ada.Lovelace@example.com"
+    user.save()  # the account's row follows its new email, and the old one goes
+    assert list(Customer.objects.values_list("email", "user_id")) == [
+        ("ada.lovelace@example.com", user.pk)]
