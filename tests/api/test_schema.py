@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -30,7 +32,19 @@ def test_the_schema_is_valid_openapi():
 
 
 @pytest.fixture
-def staff_key(db: Any, make_staff: Any) -> str:
+def keep_connection() -> Any:
+    """Requests through the WSGI app start and end with ``close_old_connections``, which
+    would close the test transaction's connection (on PostgreSQL every later query fails);
+    the test client avoids it the same way."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def staff_key(keep_connection: Any, db: Any, make_staff: Any) -> str:
     """A token of a staff member who may do everything; a few orders to find."""
     bulk_orders(3, prefix="FUZZ")
     Tag.objects.create(name="VIP")
