@@ -10,7 +10,7 @@ from .conf import app_settings
 from .constants import PaymentStatus, TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
-from .models import Funnel, OrderProcess
+from .models import Funnel, OrderProcess, WebhookEndpoint
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
@@ -62,8 +62,9 @@ def create_default_funnel(sender: Any, **kwargs: Any) -> None:
 
 def webhook_order_created(sender: Any, instance: OrderProcess, created: bool, raw: bool = False,
                           **kwargs: Any) -> None:
-    """``order.created`` once the new order's transaction commits (bulk imports send none)."""
-    if created and not raw:
+    """``order.created`` once the new order's transaction commits (bulk imports send none);
+    nothing is scheduled while no endpoint listens."""
+    if created and not raw and WebhookEndpoint.objects.filter(is_active=True).exists():
         transaction.on_commit(lambda: emit_webhook(webhook_events.ORDER_CREATED, instance))
 
 
