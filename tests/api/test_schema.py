@@ -18,6 +18,7 @@ from openapi_spec_validator import validate
 
 from oscar_orders_ext.models import Tag
 from oscar_orders_ext.services.api_tokens import create_token
+from tests.conftest import uses_postgres, wagtail_installed
 from tests.factories import bulk_orders
 
 SCHEMA_URL = "/api/orders/openapi.json"
@@ -58,6 +59,11 @@ def staff_key(keep_connection: Any, db: Any, make_staff: Any) -> str:
 schema = schemathesis.openapi.from_wsgi(SCHEMA_URL, get_wsgi_application())
 
 
+# Once per `make test`: in its main run (SQLite, with Wagtail). The answers' conformance does
+# not depend on the database or on Wagtail, and PostgreSQL's per-request cost would make this
+# minutes long there.
+@pytest.mark.skipif(uses_postgres() or not wagtail_installed(),
+                    reason="runs once, in the SQLite run with Wagtail (the same API and schema)")
 @schema.parametrize()
 @hypothesis_settings(max_examples=8, deadline=None, derandomize=True,
                      suppress_health_check=list(HealthCheck))
