@@ -11,7 +11,7 @@ from .conf import app_settings
 from .constants import PaymentStatus, TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
-from .models import Customer, Funnel, OrderProcess
+from .models import Customer, Funnel, OrderProcess, WebhookEndpoint
 from .payments import service as payment_service
 from .services.customer_summaries import refresh_after_commit
 from .services.customer_tags import (apply_after_commit, process_became_paid,
@@ -134,8 +134,9 @@ def tag_customer_of_placed_order(sender: Any, order: Any, **kwargs: Any) -> None
 
 def webhook_order_created(sender: Any, instance: OrderProcess, created: bool, raw: bool = False,
                           **kwargs: Any) -> None:
-    """``order.created`` once the new order's transaction commits (bulk imports send none)."""
-    if created and not raw:
+    """``order.created`` once the new order's transaction commits (bulk imports send none);
+    nothing is scheduled while no endpoint listens."""
+    if created and not raw and WebhookEndpoint.objects.filter(is_active=True).exists():
         transaction.on_commit(lambda: emit_webhook(webhook_events.ORDER_CREATED, instance))
 
 

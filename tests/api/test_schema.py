@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -16,6 +18,7 @@ from openapi_spec_validator import validate
 
 from oscar_orders_ext.models import Tag
 from oscar_orders_ext.services.api_tokens import create_token
+from tests.conftest import uses_postgres, wagtail_installed
 from tests.factories import bulk_orders
 
 SCHEMA_URL = "/api/orders/openapi.json"
@@ -30,7 +33,19 @@ def test_the_schema_is_valid_openapi():
 
 
 @pytest.fixture
-def staff_key(db: Any, make_staff: Any) -> str:
+def keep_connection() -> Any:
+    """Requests through the WSGI app start and end with ``close_old_connections``, which
+    would close the test transaction's connection (on PostgreSQL every later query fails);
+    the test client avoids it the same way."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def staff_key(keep_connection: Any, db: Any, make_staff: Any) -> str:
     """A token of a staff member who may do everything; a few orders to find."""
     bulk_orders(3, prefix="FUZZ")
     Tag.objects.create(name="VIP")
@@ -44,6 +59,11 @@ def staff_key(db: Any, make_staff: Any) -> str:
 schema = schemathesis.openapi.from_wsgi(SCHEMA_URL, get_wsgi_application())
 
 
+# Once per `make test`: in its main run (SQLite, with Wagtail). The answers' conformance does
+# not depend on the database or on Wagtail, and PostgreSQL's per-request cost would make this
+# minutes long there.
+@pytest.mark.skipif(uses_postgres() or not wagtail_installed(),
+                    reason="runs once, in the SQLite run with Wagtail (the same API and schema)")
 @schema.parametrize()
 @hypothesis_settings(max_examples=8, deadline=None, derandomize=True,
                      suppress_health_check=list(HealthCheck))

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from oscar_orders_ext import tick
 from oscar_orders_ext.constants import PaymentStatus
 from oscar_orders_ext.exceptions import WebhookError
 from oscar_orders_ext.models import Tag, WebhookDelivery, WebhookEndpoint
@@ -200,3 +201,14 @@ def test_an_unreachable_receiver_is_an_attempt_not_a_crash(settings, place_order
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == (
         "pending", 1, None)
     assert delivery.last_error
+
+
+def test_the_tick_hands_due_retries_to_the_workers(receiver, place_order):
+    service.create_endpoint(receiver.url)
+    receiver.answer(502)
+    place_order()
+    assert WebhookDelivery.objects.get().status == "pending"
+    with time_machine.travel(timezone.now() + timedelta(seconds=6), tick=False):
+        [outcome] = tick.run_due(only="send-due-webhooks", force=True)
+    assert outcome.result == "1" and not outcome.failed
+    assert WebhookDelivery.objects.get().status == "succeeded"
