@@ -78,7 +78,7 @@ def install(api: NinjaAPI) -> None:
         if isinstance(exc, OrderConflict):
             return problem(api, request, 409, "conflict", _("The order changed."), exc.message)
         if isinstance(exc, TransitionNotAllowed):
-            return problem(api, request, 409, "transition-refused",
+            return problem(api, request, 400, "transition-refused",
                            _("The workflow refuses this move."), exc.message)
         if isinstance(exc, TransitionPermissionDenied):
             return problem(api, request, 403, "forbidden", exc.message)

@@ -155,8 +155,8 @@ def order_detail(request: HttpRequest, number: str) -> Any:
 @router.post("/orders/{number}/transitions", response={200: OrderDetailOut, **ERRORS},
              url_name="staff-order-transition")
 def transition(request: HttpRequest, number: str, body: TransitionIn) -> Any:
-    """Move the order (409 if it changed since ``version``, or if the workflow refuses the
-    move, with its reason)."""
+    """Move the order (409 if it changed since ``version``; 400 with the workflow's reason if
+    it refuses the move)."""
     user = require(request, "api-orders-transition")
     process = _process(user, number)
     transition_order(process.order, body.transition, user=user, note=body.note,
