@@ -91,5 +91,8 @@ class PayDoneView(View):
         try:
             link = service.link_from_token(token)
         except service.LinkUnavailable as problem:
+            if problem.reason == "paid":  # the usual way back: the provider confirmed it
+                problem = service.LinkUnavailable(
+                    "paid", _("Thank you: your payment was received."), problem.link)
             return unavailable(request, problem)
         return render(request, TEMPLATES + "pending.html", page_context(link))

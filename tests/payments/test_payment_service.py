@@ -71,7 +71,9 @@ def test_customer_pays_a_link_and_oscar_records_it_once(
     link.refresh_from_db()
     assert link.status == PaymentLinkStatus.PAID
     done = client.get(response["Location"])
-    assert done.status_code == 200 and b"already been paid" in done.content
+    assert done.status_code == 200 and b"your payment was received" in done.content
+    again = client.get(link.get_absolute_url())  # the link itself, opened again later
+    assert again.status_code == 200 and b"already been paid" in again.content
 
     # The provider calls back again (a replay): nothing is recorded twice.
     payment = OrderPayment.objects.get(order=guest_order)
