@@ -116,11 +116,14 @@ def _refresh_chunk(keys: list[str]) -> int:
     with transaction.atomic():
         if removed:
             Customer.objects.filter(pk__in=removed).delete()
-        # An account whose email changed leaves its old row: release it there first, since
-        # one account has one row (the upsert below sets it on the row of its new email).
-        accounts = [row.user_id for row in rows if row.user_id is not None]
-        if accounts:
-            Customer.objects.filter(user_id__in=accounts).update(user=None)
+        # An account whose email changed still holds its old row: release it there first,
+        # since one account has one row (the upsert below sets it on its new email's row).
+        emails_of = {row.user_id: row.email for row in rows if row.user_id is not None}
+        moved = [pk for pk, user_id, email in Customer.objects.filter(
+                 user_id__in=emails_of).values_list("pk", "user_id", "email")
+                 if emails_of[user_id] != email]
+        if moved:
+            Customer.objects.filter(pk__in=moved).update(user=None)
         # An upsert: a customer created by a concurrent refresh is updated, not duplicated.
         Customer.objects.bulk_create(rows, update_conflicts=True, unique_fields=["email"],
                                      update_fields=AGGREGATE_FIELDS)
