@@ -31,6 +31,7 @@ from payments import PaymentStatus as GatewayStatus
 from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import PaymentStatus, StockStatus, TimelineKind
+from oscar_orders_ext.display import format_money
 from oscar_orders_ext.documents.service import DocumentError, issue_credit_note, open_invoice
 from oscar_orders_ext.exceptions import OrderWorkflowError, TransitionPermissionDenied
 from oscar_orders_ext.i18n import in_order_language
@@ -286,10 +287,11 @@ def send_payment_link(order: OrderLike, *, amount: Any = None, user: Any = None,
         wanted = due if amount in (None, "") else money(amount)
         if wanted <= 0 or wanted > due:
             raise PaymentProblem(_("The amount must be more than zero and at most %(due)s.")
-                                 % {"due": due})
+                                 % {"due": format_money(due, order_obj.currency)})
         if wanted > GATEWAY_MAX_AMOUNT:
             raise PaymentProblem(_("Payment gateways take at most %(max)s in one payment: "
-                                   "send links for smaller parts.") % {"max": GATEWAY_MAX_AMOUNT})
+                                   "send links for smaller parts.")
+                                 % {"max": format_money(GATEWAY_MAX_AMOUNT, order_obj.currency)})
         now = timezone.now()
         PaymentLink.objects.filter(order_id=order_obj.pk, status=PaymentLinkStatus.ACTIVE) \
             .update(status=PaymentLinkStatus.SUPERSEDED)
@@ -415,7 +417,8 @@ def refund(order: OrderLike, *, amount: Any = None, lines: Mapping[int, int] | N
         if wanted > bal.refundable:
             raise PaymentProblem(_("At most %(left)s can be refunded on order %(number)s "
                                    "(paid less already refunded).")
-                                 % {"left": bal.refundable, "number": order_obj.number})
+                                 % {"left": format_money(bal.refundable, order_obj.currency),
+                                    "number": order_obj.number})
         limit = app_settings.LARGE_REFUND_LIMIT
         if (limit is not None and wanted > money(limit) and user is not None
                 and not user.has_perm(permissions.REFUND_LARGE)):

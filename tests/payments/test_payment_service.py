@@ -7,10 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.utils import translation
 from django.core import mail
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from oscar_orders_ext import display
 from oscar_orders_ext.constants import PaymentStatus
 from oscar_orders_ext.exceptions import TransitionPermissionDenied
 from oscar_orders_ext.models import OrderPayment, OrderProcess, PaymentLink, PaymentLinkStatus
@@ -151,6 +153,12 @@ def test_link_amount_above_due_or_gateway_limit_is_refused(guest_order: Any) -> 
         service.send_payment_link(guest_order, amount=guest_order.total_incl_tax + 1)
     with pytest.raises(service.PaymentProblem, match="not an amount"):
         service.send_payment_link(guest_order, amount="ten")
+    with translation.override("it"):
+        with pytest.raises(service.PaymentProblem) as refused:
+            service.send_payment_link(guest_order, amount=guest_order.total_incl_tax + 1)
+        # The limit reads as money in the reader's language ("20,00 €"), not "20.00".
+        due = display.format_money(guest_order.total_incl_tax, guest_order.currency)
+    assert "20,00" in due and due in str(refused.value.message)
     assert not PaymentLink.objects.exists()
 
 
