@@ -1,4 +1,8 @@
-"""The workspace's entries in Oscar's dashboard menu (``OSCAR_DASHBOARD_NAVIGATION``)."""
+"""The workspace's entries in Oscar's dashboard menu (``OSCAR_DASHBOARD_NAVIGATION``).
+
+The entries are the workspace's one menu (``views.actions.WORKSPACE_MENU``), which Wagtail's
+"Orders" menu draws too; each is shown to the users the permission registry lets open it.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,26 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from oscar_orders_ext.permissions import allows_in
+from oscar_orders_ext.views.actions import WORKSPACE_MENU, MenuEntry
+
 NS = "oscar_orders_ext_dashboard"
 WORKSPACE = f"{NS}:orders-workspace"
 ORDER_LIST = "dashboard:order-list"
 
 
-def workspace_entries() -> list[dict[str, Any]]:
-    """Menu children for the table, the boards, funnels, carriers and imports."""
-    return [
-        {"label": _("Order workspace"), "url_name": WORKSPACE},
-        {"label": _("Kanban boards"), "url_name": f"{NS}:orders-workspace-kanban-default"},
-        {"label": _("Inbox"), "url_name": f"{NS}:orders-workspace-inbox"},
-        {"label": _("Funnels"), "url_name": f"{NS}:orders-funnel-list"},
-        {"label": _("Import orders"), "url_name": f"{NS}:orders-import"},
-        {"label": _("Carriers"), "url_name": f"{NS}:orders-carrier-list"},
-        {"label": _("Customer directory"), "url_name": f"{NS}:orders-customer-list"},
-        {"label": _("Customer groups"), "url_name": f"{NS}:orders-customer-group-list"},
-        {"label": _("Webhooks"), "url_name": f"{NS}:orders-webhook-list"},
-        {"label": _("API tokens"), "url_name": f"{NS}:orders-api-tokens"},
-    ]
+def registry_access(user: Any, url_name: str | None, url_args: Any = None,
+                    url_kwargs: Any = None) -> bool:
+    """Oscar's menu access function for the workspace's entries: the registry's answer."""
+    if url_name is None:  # a heading
+        return True
+    return allows_in(NS, user, url_name.rpartition(":")[2])
+
+
+def workspace_entries(menu: tuple[MenuEntry, ...] = WORKSPACE_MENU) -> list[dict[str, Any]]:
+    """Menu children for the workspace's pages, in the menu's order."""
+    return [{"label": entry.full_label, "url_name": f"{NS}:{entry.route}",
+             "access_fn": registry_access} for entry in menu]
 
 
 def with_workspace(navigation: list[dict[str, Any]], *, replace_order_list: bool = False

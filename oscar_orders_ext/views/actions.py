@@ -31,14 +31,30 @@ class MenuEntry:
     icon: str
     #: Position among the menu's entries (the Kanban boards sit between 200 and 10 000).
     order: int
+    #: The label where the entry stands among other apps' entries (Oscar's dashboard menu,
+    #: beside its own "Orders"); the short label otherwise.
+    long_label: str | Promise | None = None
+    #: The Kanban boards: a skin that lists one entry per funnel puts them here instead.
+    boards: bool = False
+
+    @property
+    def full_label(self) -> str | Promise:
+        """The label that names the entry outside the workspace's own menu."""
+        return self.long_label or self.label
 
 
-#: The workspace's menu, in order. A shop adds an entry by appending to a copy in its skin.
+#: The workspace's menu, both skins': the dashboard lists it in this order in Oscar's menu,
+#: Wagtail's "Orders" menu sorts it by ``order``. A shop adds an entry by appending to a copy in
+#: its skin.
 WORKSPACE_MENU: tuple[MenuEntry, ...] = (
-    MenuEntry("table", _("Table"), "orders-workspace", "list-ul", 100),
+    MenuEntry("table", _("Table"), "orders-workspace", "list-ul", 100,
+              long_label=_("Order workspace")),
+    MenuEntry("boards", _("Kanban boards"), "orders-workspace-kanban-default", "table", 200,
+              boards=True),
     MenuEntry("inbox", _("Inbox"), "orders-workspace-inbox", "mail", 120),
     MenuEntry("new", _("New order"), "orders-workspace-order-create", "plus", 150),
-    MenuEntry("import", _("Import"), "orders-import", "upload", 160),
+    MenuEntry("import", _("Import"), "orders-import", "upload", 160,
+              long_label=_("Import orders")),
     MenuEntry("customers", _("Customer directory"), "orders-customer-list", "group", 170),
     MenuEntry("customer-groups", _("Customer groups"), "orders-customer-group-list", "group",
               175),

@@ -6,6 +6,7 @@ import pytest
 from oscar.defaults import OSCAR_DASHBOARD_NAVIGATION
 
 from oscar_orders_ext.dashboard.navigation import WORKSPACE, with_workspace
+from oscar_orders_ext.views.actions import WORKSPACE_MENU
 
 from .conftest import ws_url
 
@@ -49,3 +50,17 @@ def test_permissions_alone_do_not_open_the_staff_screens(django_app, django_user
         codename__in=["view_orderprocess", "manage_funnels"]))
     django_app.get(ws_url("orders-workspace"), user=outsider, status=403)
     django_app.get(ws_url("orders-funnel-list"), user=outsider, status=403)
+
+
+def test_the_menu_is_the_workspace_menu_both_skins_draw():
+    entries = fulfilment(with_workspace(OSCAR_DASHBOARD_NAVIGATION))
+    ours = [name for _label, name in entries if name.startswith("oscar_orders_ext_dashboard:")]
+    assert ours == [f"oscar_orders_ext_dashboard:{entry.route}" for entry in WORKSPACE_MENU]
+
+
+def test_the_menu_asks_the_registry(django_app, make_staff):
+    creator = make_staff("creator", ["view_orderprocess", "create_manual_order"])
+    viewer = make_staff("plain-viewer", ["view_orderprocess"])
+    create = ws_url("orders-workspace-order-create")
+    assert create in django_app.get("/dashboard/", user=creator).text
+    assert create not in django_app.get("/dashboard/", user=viewer).text

@@ -50,8 +50,8 @@ def test_the_menu_lists_what_the_registry_allows(make_staff):
     manager = make_staff("menu-manager", [*WORKSPACE_VIEWER, "manage_funnels"])
     namespace = "oscar_orders_ext_dashboard"
     # The inbox reads orders; API tokens are each user's own.
-    assert [entry.key for entry in menu_for(viewer, namespace)] == ["table", "inbox",
+    assert [entry.key for entry in menu_for(viewer, namespace)] == ["table", "boards", "inbox",
                                                                    "api-tokens"]
-    assert [entry.key for entry in menu_for(manager, namespace)] == ["table", "inbox", "funnels",
-                                                                    "api-tokens"]
+    assert [entry.key for entry in menu_for(manager, namespace)] == ["table", "boards", "inbox",
+                                                                    "funnels", "api-tokens"]
     assert {entry.route for entry in WORKSPACE_MENU} <= set(ACTIONS)

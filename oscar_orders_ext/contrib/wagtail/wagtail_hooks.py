@@ -49,16 +49,22 @@ class OrdersMenu(Menu):
 
     def items_for(self) -> list[MenuItem]:
         """Every entry, before permission checks."""
-        # The fixed entries come from the one menu of views.actions; boards sit between.
-        items: list[MenuItem] = [WorkspaceMenuItem(
-            entry.label, reverse(f"{NAMESPACE}:{entry.route}"), name=f"orders-{entry.key}",
-            icon_name=entry.icon, order=entry.order, action=entry.route)
-            for entry in WORKSPACE_MENU]
-        for position, funnel in enumerate(Funnel.objects.all()):
-            items.append(WorkspaceMenuItem(
-                funnel.name, reverse(f"{NAMESPACE}:orders-workspace-kanban",
-                                     kwargs={"funnel": funnel.slug}),
-                name=f"orders-board-{funnel.slug}", icon_name="table", order=200 + position))
+        # The entries come from the one menu of views.actions; its boards entry becomes one
+        # entry per funnel.
+        items: list[MenuItem] = []
+        for entry in WORKSPACE_MENU:
+            if not entry.boards:
+                items.append(WorkspaceMenuItem(
+                    entry.label, reverse(f"{NAMESPACE}:{entry.route}"),
+                    name=f"orders-{entry.key}", icon_name=entry.icon, order=entry.order,
+                    action=entry.route))
+                continue
+            for position, funnel in enumerate(Funnel.objects.all()):
+                items.append(WorkspaceMenuItem(
+                    funnel.name, reverse(f"{NAMESPACE}:orders-workspace-kanban",
+                                         kwargs={"funnel": funnel.slug}),
+                    name=f"orders-board-{funnel.slug}", icon_name=entry.icon,
+                    order=entry.order + position, action="orders-workspace-kanban"))
         items.sort(key=lambda item: item.order)
         return items
 
