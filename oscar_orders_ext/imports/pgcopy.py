@@ -258,13 +258,13 @@ class CopyOrderWriter(OrderWriter):
 
     def _shipping_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
         for order in orders:
-            if order.shipping is not None:
+            if order.shipping is not None and order.shipping_id is not None:
                 yield self._address_row(ShippingAddress, order.shipping_id, order.shipping) + [
                     order.shipping["phone_number"]]
 
     def _billing_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:
         for order in orders:
-            if order.billing is not None:
+            if order.billing is not None and order.billing_id is not None:
                 yield self._address_row(BillingAddress, order.billing_id, order.billing)
 
     def _order_rows(self, orders: list[_OrderRows]) -> Iterator[list[Any]]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -37,9 +38,16 @@ from oscar_orders_ext.workflow import get_workflow
 from .cells import RowProblem, split_tags
 from .sources import normalise_header
 
-TAG_LENGTH = Tag._meta.get_field("name").max_length
-CARRIER_LENGTH = Shipment._meta.get_field("carrier_name").max_length
-TRACKING_LENGTH = Shipment._meta.get_field("tracking_code").max_length
+def _text_length(model: type[models.Model], name: str) -> int:
+    """How many characters a text column of ``model`` holds."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.CharField) and field.max_length is not None
+    return field.max_length
+
+
+TAG_LENGTH = _text_length(Tag, "name")
+CARRIER_LENGTH = _text_length(Shipment, "carrier_name")
+TRACKING_LENGTH = _text_length(Shipment, "tracking_code")
 
 
 class RoundTripContext:
@@ -254,7 +262,7 @@ def _show_tracking(parcels: Any, context: RoundTripContext) -> str:
         parcels or (), key=lambda p: (p.carrier_key, p.code)))
 
 
-def _new_parcels(process: OrderProcess, pairs: Any) -> tuple[set[Any], set[Any]]:
+def _new_parcels(process: OrderProcess, pairs: Any) -> tuple[set[Parcel], frozenset[Parcel]]:
     current = _current_tracking(process, RoundTripContext())
     return set(pairs) - current, current - set(pairs)
 

@@ -186,6 +186,7 @@ class OrderWriter:
         self.countries = CountryResolver()
         self.customers = self.customer_writer(lookups.customers)
         self.tags = TagResolver()
+        self.site: Site | None
         try:
             self.site = Site.objects.get_current()
         except Site.DoesNotExist:
@@ -218,7 +219,11 @@ class OrderWriter:
                                             strict=True):
             order.shipping_address, order.billing_address = shipping, billing
         Order.objects.bulk_create(orders, batch_size=BATCH_SIZE)
-        lines, discounts, notes, entries = [], [], [], []
+        # Oscar's Line, OrderDiscount and OrderNote come from get_model (untyped).
+        lines: list[Any] = []
+        discounts: list[Any] = []
+        notes: list[Any] = []
+        entries: list[TimelineEntry] = []
         for order, imported in zip(orders, batch, strict=True):
             lines.extend(Line(order=order, **values)
                          for values in self.line_values(imported, order.status))

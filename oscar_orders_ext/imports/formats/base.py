@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from oscar_orders_ext.constants import PaymentStatus
@@ -133,7 +134,7 @@ class FormatReader:
 
     #: Stored on imported orders as ``import:<name>``.
     name: str = ""
-    label: str = ""
+    label: str | Promise = ""
     #: Groups of normalised headers; the format matches when one header of every group is there.
     signature: tuple[tuple[str, ...], ...] = ()
     #: Headers without which nothing can be imported.
@@ -291,20 +292,20 @@ def _parse_when(text: str, *, day_first: bool) -> datetime:
         return _with_offset(datetime(year, month, day), None)
     match = _SLASHED.match(text)
     if match:
-        first, second, year_text, hour, minute, sec, meridiem = match.groups()
-        day, month = (int(first), int(second)) if day_first else (int(second), int(first))
+        first, other, year_text, hour_text, minute_text, sec_text, meridiem = match.groups()
+        day, month = (int(first), int(other)) if day_first else (int(other), int(first))
         year = int(year_text) + (2000 if len(year_text) == 2 else 0)
-        hours = int(hour or 0)
+        hours = int(hour_text or 0)
         if meridiem:
             hours = hours % 12 + (12 if meridiem.lower() == "pm" else 0)
-        naive = datetime(year, month, day, hours, int(minute or 0), int(sec or 0))
+        naive = datetime(year, month, day, hours, int(minute_text or 0), int(sec_text or 0))
         return _with_offset(naive, None)
     parsed = datetime.fromisoformat(text)  # anything else ISO 8601 reads; ValueError otherwise
     return _with_offset(parsed, None)
 
 
 def _with_offset(naive: datetime, offset: str | None) -> datetime:
-    if offset in (None, ""):
+    if not offset:
         return timezone.make_aware(naive) if timezone.is_naive(naive) else naive
     if offset in ("Z", "UTC"):
         return naive.replace(tzinfo=UTC)
