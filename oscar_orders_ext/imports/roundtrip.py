@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import prefetch_related_objects
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -221,8 +222,6 @@ def _apply_operator(process: OrderProcess, pk: Any, user: Any, note: str) -> Non
 
 
 def _prefetch_tags(processes: Sequence[OrderProcess]) -> None:
-    from django.db.models import prefetch_related_objects
-
     prefetch_related_objects(list(processes), "tags")
 
 

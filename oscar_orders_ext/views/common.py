@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.paginator import Page, Paginator
@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 
 from oscar_orders_ext import display, selectors
 from oscar_orders_ext.columns import COLUMNS, Column, columns_for, ordering_for
+from oscar_orders_ext.documents.service import BULK_PRINTABLE
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
 from oscar_orders_ext.payments import service as payment_service
@@ -76,7 +77,7 @@ class KnownCountPaginator(Paginator):
         self._known_count = count
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return self._known_count
 
 
@@ -161,7 +162,7 @@ def filter_chips(order_filter: selectors.OrderFilter, params: QueryDict) -> list
                     params, keys, name, keep=[other for other in values if other != value])))
             continue
         shown = (names.get(values[0], values[0]) if values else
-                 " – ".join(params[key] for key in sorted(keys) if params.get(key)))
+                 " – ".join(given for key in sorted(keys) if (given := params.get(key))))
         chips.append(FilterChip(label, shown, _without(params, keys)))
     return chips
 
@@ -209,7 +210,8 @@ def chosen_column_keys(request: HttpRequest) -> list[str] | None:
     """The columns named in the URL, else the user's remembered choice, else None (default)."""
     if request.GET.get("columns"):
         return request.GET["columns"].split(",")
-    preference = ColumnPreference.objects.filter(user=request.user).first()
+    user = request.user if request.user.is_authenticated else None  # the pages need a login
+    preference = ColumnPreference.objects.filter(user=user).first()
     return preference.columns if preference else None
 
 
@@ -253,7 +255,8 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
     # The page's ids first, in a sub-select PostgreSQL plans on its own: it can then read them
     # off an index alone (a rare state's newest orders may sit far down ooe_process_placed), and
     # the joins and note counts run for the rows shown only.
-    shown = OrderProcess.objects.filter(pk__in=page.object_list.values("pk"))
+    page_rows = cast("QuerySet[OrderProcess]", page.object_list)  # a slice of ``processes``
+    shown = OrderProcess.objects.filter(pk__in=page_rows.values("pk"))
     rows = list(selectors.with_related(shown).order_by(*order_by))
     selectors.attach_lines(rows)
     columns = columns_for(column_keys)
@@ -272,8 +275,6 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
 
 def bulk_document_choices() -> list[tuple[str, str]]:
     """The documents a bulk print can make, as (kind, label)."""
-    from oscar_orders_ext.documents.service import BULK_PRINTABLE
-
     return [(kind.value, str(kind.label)) for kind in BULK_PRINTABLE]
 
 

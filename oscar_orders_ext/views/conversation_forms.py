@@ -21,7 +21,7 @@ class MessageForm(forms.Form):
     attachment = forms.FileField(label=_("Attach an image or a PDF"), required=False)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("body") and not data.get("attachment") and not self.errors:
             self.add_error("body", _("A message cannot be empty."))
         return data

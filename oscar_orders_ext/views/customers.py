@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -65,7 +66,7 @@ class CustomerDetailView(CustomerPageMixin, TemplateView):
     template_name = ""
     customer: Customer
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.customer = get_object_or_404(Customer.objects.select_related("user", "group"),
                                           pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
@@ -197,7 +198,7 @@ class CreditNoteView(OrderDocumentMixin, View):
 class DownloadDocumentView(OrderDocumentMixin, View):
     """The stored PDF of an issued document, byte for byte."""
 
-    def get(self, request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    def get(self, request: HttpRequest, number: str, pk: int) -> HttpResponseBase:
         document = self.get_document(self.get_order(number), pk)
         return FileResponse(document.file.open("rb"), filename=document.filename,
                             as_attachment="download" in request.GET,

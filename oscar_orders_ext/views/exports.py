@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import (FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse,
                          StreamingHttpResponse)
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -33,7 +34,8 @@ def options_from(request: HttpRequest, data: Any, *, selected: list[int] | None 
     """Export options from a submitted form; the user's columns unless the form names some."""
     columns = [c for c in (data.get("columns") or "").split(",") if c]
     if not columns:
-        preference = ColumnPreference.objects.filter(user=request.user).first()
+        user = request.user if request.user.is_authenticated else None
+        preference = ColumnPreference.objects.filter(user=user).first()
         columns = preference.columns if preference else []
     return ExportOptions(format=data.get("format", "xlsx"), query=data.get("query", ""),
                          columns=columns, selected=selected or [],
@@ -42,7 +44,7 @@ def options_from(request: HttpRequest, data: Any, *, selected: list[int] | None 
 
 
 def export_response(request: HttpRequest, options: ExportOptions, *,
-                    url_namespace: str) -> HttpResponse:
+                    url_namespace: str) -> HttpResponseBase:
     """The file itself for a small export, or a background job for a large one, followed on
     the job page of the front end named by ``url_namespace``."""
     if exceeds_sync_limit(options, request.user):
@@ -65,7 +67,7 @@ class ExportView(SkinMixin, View):
     """Export every order matching the current filter with the chosen columns (large exports
     continue on the front end's job page)."""
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: HttpRequest) -> HttpResponseBase:
         try:
             options = options_from(request, request.GET)
         except OrderWorkflowError as error:
@@ -100,7 +102,7 @@ class ExportJobView(View):
         return render(request, self.template_name,
                       {"job": job, **self.extra_page_context(job)}, status=status)
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         job = self.job(request, pk)
         if "application/json" in request.headers.get("Accept", ""):
             return JsonResponse({"status": job.status, "progress": job.progress,
@@ -113,7 +115,7 @@ class ExportJobView(View):
 class ExportDownloadView(ExportJobView):
     """The finished file (410 with the job page once it has expired)."""
 
-    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         job = self.job(request, pk)
         if job.status != ExportJob.Status.DONE or not job.file:
             raise Http404(_("This export is not ready."))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -58,10 +58,10 @@ class MoveForm(forms.Form):
     def __init__(self, *args: Any, processes: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if processes is not None:  # partner users may only move the orders they see
-            self.fields["order"].queryset = processes
+            cast(forms.ModelChoiceField, self.fields["order"]).queryset = processes
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("stage") and not data.get("transition"):
             raise forms.ValidationError(_("Choose a stage or an action."))
         # None: the target state's default (``notify_customer`` of the transition service).
@@ -104,7 +104,7 @@ class BulkActionForm(forms.Form):
         return [int(pk) for pk in value.split(",")] if value else []
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("select_all") and not data.get("selected"):
             raise forms.ValidationError(_("Select at least one order."))
         action = data.get("action", "")

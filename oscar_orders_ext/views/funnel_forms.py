@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import RegexValidator
@@ -132,7 +132,7 @@ class StageForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         """Refuse remapping a stage that holds orders to another workflow state."""
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         state = cleaned.get("state")
         if state and get_workflow().has_state(state):
             try:
@@ -171,7 +171,7 @@ class StageDeleteForm(forms.Form):
 
     def __init__(self, *args: Any, stage: Stage, order_count: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["move_to"]
+        field = cast(forms.ModelChoiceField, self.fields["move_to"])
         # Any other stage is accepted here so that a target of another state reaches the
         # service and gets its explanation; only same-state stages are offered.
         field.queryset = Stage.objects.exclude(pk=stage.pk).select_related("funnel")
@@ -193,7 +193,7 @@ class FunnelDeleteForm(forms.Form):
 
     def __init__(self, *args: Any, funnel: Funnel, order_count: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["move_to"]
+        field = cast(forms.ModelChoiceField, self.fields["move_to"])
         field.queryset = Funnel.objects.exclude(pk=funnel.pk).order_by("position", "pk")
         field.required = bool(order_count) or funnel.is_default
         field.empty_label = None if field.required else field.empty_label

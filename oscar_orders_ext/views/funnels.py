@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -76,7 +77,7 @@ class FunnelUpdateView(FunnelUrlsMixin, TemplateView):
 
     template_name = ""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.funnel = get_object_or_404(Funnel, pk=kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
 
@@ -142,7 +143,7 @@ class StageDeleteView(FunnelUrlsMixin, FormView):
     template_name = ""
     form_class = StageDeleteForm
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.stage = get_object_or_404(Stage.objects.select_related("funnel"),
                                        pk=kwargs["stage"], funnel_id=kwargs["pk"])
         self.order_count = selectors.stage_order_count(self.stage)
@@ -178,7 +179,7 @@ class FunnelDeleteView(FunnelUrlsMixin, FormView):
     template_name = ""
     form_class = FunnelDeleteForm
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.funnel = get_object_or_404(Funnel, pk=kwargs["pk"])
         self.order_count = selectors.funnel_order_count(self.funnel)
         self.is_only_funnel = selectors.is_only_funnel(self.funnel)

@@ -13,6 +13,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -103,7 +104,7 @@ class ImportUploadView(ImportPageMixin, View):
             # Refused before a byte of the body is read: nothing is stored, CSRF is moot.
             return self.page(request, self.refused_form(too_large_message()), status=400)
         handler = SizeLimitHandler(request, limit)
-        request.upload_handlers.insert(0, handler)
+        request.upload_handlers = [handler, *request.upload_handlers]  # before any is read
         return self.upload(request, handler)
 
     @method_decorator(csrf_protect)
@@ -123,7 +124,7 @@ class ImportUploadView(ImportPageMixin, View):
         return redirect(self.url("orders-import-job", pk=job.pk))
 
     def refused_form(self, message: str) -> ImportUploadForm:
-        form = ImportUploadForm(data={}, files={})
+        form = ImportUploadForm(data={}, files=MultiValueDict())
         form.is_valid()
         form.errors.clear()
         form.add_error("file", message)
@@ -131,7 +132,8 @@ class ImportUploadView(ImportPageMixin, View):
 
     def page(self, request: HttpRequest, form: ImportUploadForm, status: int = 200
              ) -> HttpResponse:
-        jobs = ImportJob.objects.filter(uploaded_by=request.user)[:RECENT_JOBS]
+        user = request.user if request.user.is_authenticated else None
+        jobs = ImportJob.objects.filter(uploaded_by=user)[:RECENT_JOBS]
         return render(request, self.upload_template,
                       {"form": form, "jobs": jobs, "max_bytes": app_settings.IMPORT_MAX_BYTES,
                        **self.extra_page_context()}, status=status)

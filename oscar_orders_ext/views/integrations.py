@@ -119,7 +119,8 @@ class ApiTokensView(PageView):
     """The user's own API tokens: create one (its key is shown once), revoke one."""
 
     def context(self, request: HttpRequest, form: TokenForm, **extra: Any) -> dict[str, Any]:
-        return {"tokens": ApiToken.objects.filter(user=request.user), "form": form, **extra}
+        user = request.user if request.user.is_authenticated else None
+        return {"tokens": ApiToken.objects.filter(user=user), "form": form, **extra}
 
     def get(self, request: HttpRequest) -> HttpResponse:
         return self.page(request, self.context(request, TokenForm()))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -207,7 +208,8 @@ class OrderCreateView(View):
             **self.extra_page_context(),
         }, status=status)
 
-    def address_form(self, form_class: type, prefix: str) -> Any:
+    def address_form(self, form_class: type[forms.ModelForm[Any]], prefix: str
+                     ) -> forms.ModelForm[Any]:
         """An unbound address form showing what was typed (cart actions validate nothing)."""
         post = self.request.POST
         initial = {name: post.get(f"{prefix}-{name}") for name in form_class.base_fields

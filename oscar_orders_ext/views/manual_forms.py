@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -34,10 +34,10 @@ QUANTITY_FIELD = re.compile(r"^(qty|line|add)-(\d+)$")
 def quantities(data: QueryDict, prefix: str) -> dict[str, str]:
     """{id: raw quantity} of the POSTed ``<prefix>-<id>`` fields (validated by the services)."""
     found = {}
-    for name, value in data.items():
+    for name, values in data.lists():
         match = QUANTITY_FIELD.match(name)
         if match and match.group(1) == prefix:
-            found[match.group(2)] = value
+            found[match.group(2)] = values[-1]  # the last value, as data[name] reads it
     return found
 
 
@@ -101,8 +101,9 @@ class ManualOrderForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["payment_method"].choices = payment_methods()
-        self.fields["initial_state"].choices = [(s.code, s.label) for s in initial_states()]
+        cast(forms.ChoiceField, self.fields["payment_method"]).choices = payment_methods()
+        cast(forms.ChoiceField, self.fields["initial_state"]).choices = [
+            (s.code, s.label) for s in initial_states()]
         self.fields["initial_state"].initial = get_workflow().initial_state
         if user is not None and not user.has_perm(CHANGE_PERMISSION):
             # Assigning people and payment status are edits of the order's process.
@@ -111,7 +112,7 @@ class ManualOrderForm(forms.Form):
             self.fields["operator"].initial = user.pk
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("customer") and not data.get("email"):
             raise forms.ValidationError(_("Choose a customer or enter the email of a new one."))
         if data.get("shipping_method") == MANUAL_SHIPPING and \

@@ -127,7 +127,7 @@ class CustomerDetailsForm:
         """Keyword arguments for ``services.order_details.update_customer_details``."""
         buyer = self.buyer.cleaned_data
 
-        def values(form: forms.ModelForm) -> dict[str, Any] | None:
+        def values(form: BillingAddressForm | ShippingAddressForm) -> dict[str, Any] | None:
             if form.empty_permitted and not form.has_changed():
                 return None
             return {name: form.cleaned_data.get(name) for name in form.Meta.fields}
@@ -170,7 +170,7 @@ class ShipmentForm(VersionedForm):
         return [(line, self[self.line_field(line)]) for line in self.lines]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("carrier") and not (data.get("carrier_name") or "").strip():
             raise forms.ValidationError(_("Choose a carrier or type the carrier's name."))
         quantities = {line: data.get(self.line_field(line)) or 0 for line in self.lines}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import ProtectedError
+from django.db.models import Count, ProtectedError, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -403,9 +403,7 @@ class CarrierListView(CarrierPageMixin, ListView):
     template_name = ""
     context_object_name = "carriers"
 
-    def get_queryset(self) -> Any:
-        from django.db.models import Count
-
+    def get_queryset(self) -> QuerySet[Carrier]:
         return Carrier.objects.annotate(shipment_count=Count("shipments"))
 
 

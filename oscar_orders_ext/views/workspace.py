@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.functional import cached_property
@@ -107,6 +108,7 @@ class OrderTableView(WorkspaceMixin, TemplateView):
             "column_keys": table.column_keys,
             "all_columns": table.all_columns,
             "sort": table.sort,
+            "page_query": self.request.GET,
             "query_without_sort": table.query_without_sort,
             "page_size": table.page_size,
             "page_sizes": common.PAGE_SIZES,
@@ -214,7 +216,7 @@ class MoveOrderView(CardsMixin, View):
         if stage_id:  # a move to a stage that asks first
             stage = Stage.objects.filter(pk=stage_id if stage_id.isdigit() else 0).first()
             found = stage_move(process, stage, request.user) if stage else None
-            if found is None:
+            if found is None or stage is None:
                 return self.refuse(process)
             notify = notifies_by_default(stage.state) if found.option else False
             return self.show(self.confirm_template, self.confirm_fragment_template, {
@@ -284,12 +286,12 @@ class BaseBulkActionView(View):
     def report_context(self) -> dict[str, Any]:
         return {}
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: HttpRequest) -> HttpResponseBase:
         form = BulkActionForm(request.POST)
         back = f"{self.table_url()}?{request.POST.get('query', '')}"
         if not form.is_valid():
             for error in form.non_field_errors() or [_("The bulk action is not valid.")]:
-                messages.error(request, error)
+                messages.error(request, str(error))
             return redirect(back)
         data = form.cleaned_data
         pks = common.bulk_selection(request, data)
@@ -344,7 +346,7 @@ class ColumnPreferenceView(SkinMixin, View):
             if wants_json(request):
                 return JsonResponse({"ok": False, "message": form.errors["columns"][0]},
                                     status=400)
-            messages.error(request, form.errors["columns"][0])
+            messages.error(request, str(form.errors["columns"][0]))
         else:
             preferences.remember_columns(request.user, form.cleaned_data["columns"])
             if wants_json(request):

@@ -29,5 +29,5 @@ def reader_named(name: str) -> FormatReader:
     return next(reader for reader in READERS if reader.name == name)
 
 
-__all__ = ["READERS", "EditedRow", "FormatReader", "ImportedAddress", "ImportedLine", "ImportedOrder",
-           "ReadResult", "RowError", "detect_format", "reader_named"]
+__all__ = ["READERS", "EditedRow", "FormatReader", "ImportedAddress", "ImportedLine",
+           "ImportedOrder", "ReadResult", "RowError", "detect_format", "reader_named"]

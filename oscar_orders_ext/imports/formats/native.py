@@ -2,8 +2,8 @@
 
 Columns are the workspace column labels the exporter writes (``columns.COLUMNS``), in any
 language of the shop (the exporting user's), in any order and any subset, as long as
-``Number`` and at least one editable column (see ``imports/roundtrip.py``) are there. Orders are identified by number;
-the other columns (totals, customer, products…) are ignored.
+``Number`` and at least one editable column (see ``imports/roundtrip.py``) are there. Orders
+are identified by number; the other columns (totals, customer, products…) are ignored.
 """
 
 from __future__ import annotations
