@@ -241,6 +241,7 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         context.update({
             "table": table,
             "page_query": page_query,
+            "columns_next": f"{context.get('index_url', '')}?{page_query.urlencode()}",
             "order_namespace": NAMESPACE,
             "filters": FilterDrilldown(self.filters, exclude=("q",)),
             "query_string": query,
