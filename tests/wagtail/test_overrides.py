@@ -36,6 +36,7 @@ def use_shop_board(views: dict[str, Any]) -> None:
 
 
 def test_a_hook_replaces_one_wagtail_view(django_app, cms_viewer):
+    wt_url("orders-workspace")  # the site's own URLs are built (once) before the shop's hook
     with hooks.register_temporarily(VIEWS_HOOK, use_shop_board):
         urlconf = types.ModuleType("shop_urls")
         urlconf.urlpatterns = [  # type: ignore[attr-defined]
@@ -53,3 +54,20 @@ def test_a_hook_replaces_one_wagtail_view(django_app, cms_viewer):
         assert "X-Shop-Board" not in table.headers
     assert "X-Shop-Board" not in django_app.get(wt_url("orders-workspace-kanban-default"),
                                                 user=cms_viewer).headers
+
+
+def test_a_shop_template_overrides_a_shared_partial_in_both_skins(django_app, cms_viewer,
+                                                                  tmp_path):
+    partial = tmp_path / "oscar_orders_ext" / "shared" / "table" / "summary.html"
+    partial.parent.mkdir(parents=True)
+    partial.write_text('<p id="shop-summary">{{ summary.count }} orders, our way</p>')
+    templates = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    cms_viewer.is_staff = True  # Oscar's dashboard needs staff status
+    cms_viewer.save()
+    bulk_orders(2)
+    with override_settings(TEMPLATES=templates):
+        for table in (wt_url("orders-workspace"),
+                      reverse("oscar_orders_ext_dashboard:orders-workspace")):
+            page = django_app.get(table, user=cms_viewer)
+            assert page.pyquery("#shop-summary").text() == "2 orders, our way"
+            assert not page.pyquery(".ooe-state-counts")
