@@ -38,6 +38,7 @@ from oscar_orders_ext.i18n import in_order_language
 from oscar_orders_ext.models import (GATEWAY_MAX_AMOUNT, OrderPayment, OrderProcess, PaymentLink,
                                      PaymentLinkStatus)
 from oscar_orders_ext.models.payments import LINK_SALT
+from oscar_orders_ext.constants import amount_due
 from oscar_orders_ext.services.locking import OrderLike, lock_stock_records, locked_process
 from oscar_orders_ext.services.notifications import absolute_url, order_status_url
 from oscar_orders_ext.services.timeline import record
@@ -97,8 +98,9 @@ class Balance:
 
     @property
     def due(self) -> Decimal:
-        """What the customer still owes (negative: what the shop owes them back)."""
-        return self.total - self.paid
+        """What the customer still owes (negative: what the shop owes them back); a refund
+        beyond an overpayment (goods returned, a goodwill gesture) is not owed back."""
+        return money(amount_due(self.total, self.paid, self.refunded))
 
     @property
     def refundable(self) -> Decimal:
@@ -154,6 +156,7 @@ def _settle(process: OrderProcess, *, actor: Any, data: dict[str, Any]) -> str:
     bal = balance(process.order)
     previous = process.payment_status
     process.amount_paid = bal.paid
+    process.amount_refunded = bal.refunded
     process.payment_status = status_for(bal)
     process.version += 1
     process.last_activity_at = timezone.now()
@@ -255,7 +258,8 @@ def resettle(order: OrderLike, *, user: Any = None) -> str | None:
         bal = balance(process.order)
         if bal.received <= 0:
             return None
-        if status_for(bal) == process.payment_status and bal.paid == process.amount_paid:
+        if (status_for(bal) == process.payment_status and bal.paid == process.amount_paid
+                and bal.refunded == process.amount_refunded):
             return None
         return _settle(process, actor=user, data={"event": "edit", "due": str(bal.due)})
 
