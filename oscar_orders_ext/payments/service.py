@@ -47,6 +47,7 @@ from oscar_orders_ext.services.transitions import transition_order
 EventHandler = get_class("order.processing", "EventHandler")
 PaymentEventType = get_model("order", "PaymentEventType")
 Source = get_model("payment", "Source")
+Transaction = get_model("payment", "Transaction")
 SourceType = get_model("payment", "SourceType")
 StockRecord = get_model("partner", "StockRecord")
 CommunicationEventType = get_model("communication", "CommunicationEventType")
@@ -57,6 +58,10 @@ CENT = Decimal("0.01")
 #: Names of the Oscar payment event types we write (created on first use).
 PAID_EVENT = "Paid"
 REFUNDED_EVENT = "Refunded"
+AUTHORISED_EVENT = "Authorised"
+RELEASED_EVENT = "Released"
+#: Oscar's ``Transaction.txn_type`` of an authorisation given back (Oscar names no such type).
+RELEASE_TXN = "Release"
 
 
 class PaymentProblem(OrderWorkflowError):
@@ -194,7 +199,9 @@ def _record_received(process: OrderProcess, amount: Decimal, method: str, *, ref
                      actor: Any, data: dict[str, Any]) -> str:
     order = process.order
     source = _source(order, method)
-    source.amount_allocated = (source.amount_allocated or 0) + amount
+    # Allocated covers what is debited (a manual order's source may have allocated it already).
+    source.amount_allocated = max(source.amount_allocated or 0,
+                                  (source.amount_debited or 0) + amount)
     source.debit(amount, reference=reference, status="confirmed")
     EventHandler(actor if getattr(actor, "is_authenticated", False) else None) \
         .handle_payment_event(order, _event_type(PAID_EVENT), amount, reference=reference)
@@ -209,10 +216,50 @@ def _record_received(process: OrderProcess, amount: Decimal, method: str, *, ref
     return status
 
 
+def _authorisations(order_id: int, payment: OrderPayment) -> Any:
+    """Oscar's "Authorise" transactions of a pre-authorised gateway payment."""
+    return Transaction.objects.filter(source__order_id=order_id, reference=payment.token,
+                                      txn_type=Transaction.AUTHORISE)
+
+
+def _record_authorisation(payment: OrderPayment) -> bool:
+    """Write a pre-authorised gateway payment into Oscar's records once (``Source.allocate``:
+    an "Authorise" transaction, an "Authorised" payment event); the link it paid is paid.
+    Nothing is received until it is captured."""
+    with locked_process(payment.order_id) as process:
+        locked = OrderPayment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != GatewayStatus.PREAUTH or _authorisations(
+                process.order_id, locked).exists():
+            return False
+        order = process.order
+        amount = money(locked.total)
+        label = dict(online_methods()).get(locked.variant, locked.variant)
+        _source(order, label).allocate(amount, reference=locked.token, status="preauth")
+        EventHandler(None).handle_payment_event(order, _event_type(AUTHORISED_EVENT), amount,
+                                                reference=locked.token)
+        if locked.link_id:
+            PaymentLink.objects.filter(pk=locked.link_id).update(
+                status=PaymentLinkStatus.PAID, paid_at=timezone.now())
+        _touch(process)
+        record(order.pk, TimelineKind.PAYMENT, at=process.last_activity_at, data={
+            "event": "authorised", "amount": str(amount), "currency": order.currency,
+            "method": label, "payment": locked.pk})
+        return True
+
+
+def _touch(process: OrderProcess) -> None:
+    """Mark the order changed (version, last activity) without saving a stale instance."""
+    process.last_activity_at = timezone.now()
+    OrderProcess.objects.filter(pk=process.pk).update(version=F("version") + 1,
+                                                      last_activity_at=process.last_activity_at)
+
+
 def record_gateway_payment(payment: OrderPayment) -> bool:
     """Write a confirmed gateway payment into Oscar's records once; True when it was written
     now, False when there was nothing to record (not confirmed, or recorded before: a
-    replayed or repeated callback)."""
+    replayed or repeated callback). A pre-authorised payment is recorded as authorised."""
+    if payment.status == GatewayStatus.PREAUTH:
+        return _record_authorisation(payment)
     if payment.status != GatewayStatus.CONFIRMED:
         return False
     with locked_process(payment.order_id) as process:
@@ -237,16 +284,34 @@ def record_gateway_payment(payment: OrderPayment) -> bool:
         return True
 
 
+def offline_methods() -> list[tuple[str, str]]:
+    """(code, label) of the methods staff may mark an order paid with by hand (the configured
+    payment methods: bank transfer, cash on delivery, pay in store …)."""
+    return [(str(code), str(label)) for code, label in app_settings.PAYMENT_METHODS]
+
+
 def record_offline_payment(order: OrderLike, amount: Any, method: str, *, user: Any = None,
                            reference: str = "") -> OrderProcess:
-    """Mark money received outside the gateways (bank transfer, cash) by hand."""
+    """Mark money received outside the gateways (bank transfer, cash) by hand: ``amount``
+    (None: all that is due, never more), ``method`` a configured method's code or a label."""
     _check(user, permissions.RECORD_PAYMENT)
-    amount = money(amount)
-    if amount <= 0:
-        raise PaymentProblem(_("The amount must be more than zero."))
+    label = dict(offline_methods()).get(method, method) or str(_("Manual payment"))
     with locked_process(order) as process:
-        _record_received(process, amount, method or str(_("Manual payment")),
-                         reference=reference, actor=user, data={})
+        due = balance(process.order).due
+        wanted = due if amount in (None, "") else money(amount)
+        if wanted <= 0:
+            raise PaymentProblem(_("Nothing to record: the amount must be more than zero "
+                                   "(order %(number)s owes %(due)s).")
+                                 % {"number": process.order.number,
+                                    "due": format_money(max(due, Decimal("0.00")),
+                                                        process.order.currency)})
+        if wanted > due:
+            raise PaymentProblem(_("At most %(due)s is due on order %(number)s.")
+                                 % {"due": format_money(max(due, Decimal("0.00")),
+                                                        process.order.currency),
+                                    "number": process.order.number})
+        _record_received(process, wanted, label, reference=reference[:128], actor=user,
+                         data={"by_hand": True})
         return process
 
 
@@ -262,6 +327,93 @@ def resettle(order: OrderLike, *, user: Any = None) -> str | None:
                 and bal.refunded == process.amount_refunded):
             return None
         return _settle(process, actor=user, data={"event": "edit", "due": str(bal.due)})
+
+
+def _preauthorised(process: OrderProcess, payment_id: Any) -> OrderPayment:
+    payment = OrderPayment.objects.select_for_update().filter(
+        order_id=process.order_id, pk=payment_id).first()
+    if payment is None:
+        raise PaymentProblem(_("This payment is not one of order %(number)s's.")
+                             % {"number": process.order.number})
+    if payment.status != GatewayStatus.PREAUTH:
+        raise PaymentProblem(_("Only an authorised payment can be captured or released; this "
+                               "one is “%(status)s”.") % {"status": payment.get_status_display()})
+    return payment
+
+
+def _give_back_authorisation(process: OrderProcess, payment: OrderPayment, amount: Decimal,
+                             label: str, *, user: Any) -> None:
+    """Lower Oscar's allocated amount by what is no longer authorised (a "Release")."""
+    if amount <= 0:
+        return
+    source = _source(process.order, label)
+    source.amount_allocated = max((source.amount_allocated or 0) - amount,
+                                  source.amount_debited or 0)
+    source.save(update_fields=["amount_allocated"])
+    Transaction.objects.create(source=source, txn_type=RELEASE_TXN, amount=amount,
+                               reference=payment.token, status="released")
+    EventHandler(user if getattr(user, "is_authenticated", False) else None) \
+        .handle_payment_event(process.order, _event_type(RELEASED_EVENT), amount,
+                              reference=payment.token)
+
+
+def _provider_refused(error: Exception, what: str) -> PaymentProblem:
+    return PaymentProblem(_("The payment provider refused the %(what)s: %(answer)s. Nothing "
+                            "was changed.")
+                          % {"what": what, "answer": getattr(error, "gateway_message", None)
+                             or str(error)})
+
+
+def capture_payment(order: OrderLike, payment_id: Any, *, amount: Any = None,
+                    user: Any = None) -> Decimal:
+    """Capture a pre-authorised gateway payment (all of it, or ``amount``, a part) through its
+    provider (django-payments' ``capture``); what is captured is received like any payment,
+    the rest of the authorisation is given back. Returns the amount captured."""
+    _check(user, permissions.RECORD_PAYMENT)
+    with locked_process(order) as process:
+        payment = _preauthorised(process, payment_id)
+        authorised = money(payment.total)
+        wanted = authorised if amount in (None, "") else money(amount)
+        if wanted <= 0 or wanted > authorised:
+            raise PaymentProblem(_("The amount to capture must be more than zero and at most "
+                                   "the %(amount)s authorised.")
+                                 % {"amount": format_money(authorised, payment.currency)})
+        label = dict(online_methods()).get(payment.variant, payment.variant)
+        # What the confirmation records (the provider may confirm before returning).
+        payment.captured_amount = wanted
+        payment.save(update_fields=["captured_amount"])
+        try:
+            payment.capture(wanted)
+        except (PaymentError, ValueError) as error:
+            raise _provider_refused(error, str(_("capture"))) from error
+        payment.refresh_from_db()
+        if payment.status != GatewayStatus.CONFIRMED:
+            raise PaymentProblem(_("The payment provider did not confirm the capture: "
+                                   "nothing was recorded."))
+        record_gateway_payment(payment)  # a no-op when the provider's confirmation did it
+        _give_back_authorisation(process, payment, authorised - wanted, label, user=user)
+        return wanted
+
+
+def release_payment(order: OrderLike, payment_id: Any, *, user: Any = None) -> Decimal:
+    """Release a pre-authorised gateway payment (django-payments' ``release``): the customer's
+    money is freed, Oscar's allocation given back; the amount stays due. Returns it."""
+    _check(user, permissions.RECORD_PAYMENT)
+    with locked_process(order) as process:
+        payment = _preauthorised(process, payment_id)
+        amount = money(payment.total)
+        label = dict(online_methods()).get(payment.variant, payment.variant)
+        try:
+            payment.release()
+        except (PaymentError, ValueError) as error:
+            raise _provider_refused(error, str(_("release"))) from error
+        _give_back_authorisation(process, payment, amount, label, user=user)
+        _touch(process)
+        record(process.order_id, TimelineKind.PAYMENT, actor=user, at=process.last_activity_at,
+               data={"event": "released", "amount": str(amount),
+                     "currency": process.order.currency, "method": label,
+                     "payment": payment.pk})
+        return amount
 
 
 # --- Payment links ------------------------------------------------------------------------------
