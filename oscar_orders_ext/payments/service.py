@@ -551,14 +551,29 @@ def refund_amount_for(order: Any, lines: Mapping[int, int], include_shipping: bo
     return money(total)
 
 
+class PartialRefund(PaymentProblem):
+    """A refund over several gateway payments that a provider refused part-way: what the
+    providers did refund was recorded (``result``), the rest was not refunded anywhere."""
+
+    def __init__(self, message: str, result: RefundResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 def refund(order: OrderLike, *, amount: Any = None, lines: Mapping[int, int] | None = None,
            include_shipping: bool = False, restock: bool = False, reason: str = "",
            user: Any = None, notify: bool = True) -> RefundResult:
     """Refund all that was paid (no amount nor lines), an ``amount``, or line quantities
     (``lines``: line id -> quantity, shipping optional); through the gateway for what was
-    paid online, recorded only for the rest. Refused beyond what was paid less refunded."""
+    paid online, recorded only for the rest. Refused beyond what was paid less refunded.
+
+    All or nothing: any refusal before a provider refunded writes nothing. When a provider
+    refuses after another one refunded (a refund over several gateway payments), only what
+    the providers refunded is recorded (as an amount) and :class:`PartialRefund` says so.
+    """
     _check(user, permissions.REFUND)
     lines = {int(pk): int(qty) for pk, qty in (lines or {}).items() if int(qty) > 0}
+    partial: PartialRefund | None = None
     with locked_process(order) as process:  # two refunds of one order queue here
         order_obj = process.order
         bal = balance(order_obj)
@@ -580,82 +595,132 @@ def refund(order: OrderLike, *, amount: Any = None, lines: Mapping[int, int] | N
                 and not user.has_perm(permissions.REFUND_LARGE)):
             raise TransitionPermissionDenied(_("Refunds above %(limit)s need the permission "
                                                "to refund large amounts.") % {"limit": limit})
-        line_objs = {line.pk: line for line in order_obj.lines.select_related("stockrecord")}
-        event_lines = [line_objs[pk] for pk in lines]
-        event_type = _event_type(REFUNDED_EVENT)
-        handler = EventHandler(user if getattr(user, "is_authenticated", False) else None)
-        try:
-            handler.handle_payment_event(order_obj, event_type, wanted, lines=event_lines,
-                                         line_quantities=list(lines.values()),
-                                         reference=reason[:128])
-        except InvalidPaymentEvent as error:  # a line's quantity above what is left to refund
-            raise PaymentProblem(str(error)) from error
-        # Online payments first (newest first), then the offline sources.
-        left, online = wanted, Decimal("0.00")
-        plan: list[tuple[OrderPayment, Decimal]] = []
-        for payment in OrderPayment.objects.select_for_update().filter(
-                order_id=order_obj.pk, status=GatewayStatus.CONFIRMED, recorded_amount__gt=0
-                ).order_by("-created", "-pk"):
-            part = min(left, payment.recorded_amount - payment.refunded_amount)
-            if part > 0:
-                plan.append((payment, part))
-                left -= part
-        label_of = dict(online_methods())
-        for payment, part in plan:
-            source = _source(order_obj, label_of.get(payment.variant) or payment.variant)
-            source.refund(part, reference=payment.transaction_id or payment.token)
-            OrderPayment.objects.filter(pk=payment.pk).update(
-                refunded_amount=F("refunded_amount") + part)
-            online += part
-        if left > 0:
-            for source in Source.objects.filter(order=order_obj).order_by("-pk"):
-                if left <= 0:
-                    break
-                part = min(left, (source.amount_debited or 0) - (source.amount_refunded or 0))
-                if part > 0:
-                    source.refund(part, reference=reason[:128])
-                    left -= part
-        # Goods still allocated were never taken out of stock: nothing to put back.
-        restocked = (_restock(event_lines, lines)
-                     if restock and process.stock_status == StockStatus.CONSUMED else [])
-        status = _settle(
-            process, actor=user, data={"event": "refund", "amount": str(wanted),
-                                       "currency": order_obj.currency, "online": str(online),
-                                       "lines": {str(k): v for k, v in lines.items()},
-                                       "restocked": bool(restocked)})
-        credit_note = None
-        invoice = open_invoice(order_obj.pk)
-        if invoice is not None:
-            credit_user = user if user is None or user.has_perm(permissions.ISSUE_CREDIT_NOTE) \
-                else None
-            try:
-                credit_note = issue_credit_note(invoice, user=credit_user,
-                                                amount=min(wanted, invoice.total),
-                                                reason=reason or str(_("Refund")))
-            except DocumentError as error:
-                raise PaymentProblem(_("The refund was not made: the credit note could not "
-                                       "be issued (%(error)s).") % {"error": error.message}
-                                     ) from error
+        plan = _online_plan(order_obj, wanted)
+        before = transaction.savepoint()
+        result = _book_refund(process, wanted, lines, plan, offline=True, restock=restock,
+                              reason=reason, user=user)
         # The gateways last: any refusal above has written nothing anywhere.
-        try:
-            for payment, part in plan:
-                payment.refresh_from_db()
-                payment.refunded_amount -= part  # refund() saves the instance
-                payment.refund(part)
-                payment.refunded_amount += part
-                OrderPayment.objects.filter(pk=payment.pk).update(
-                    refunded_amount=payment.refunded_amount)
-        except (PaymentError, ValueError) as error:
-            if credit_note is not None:
-                credit_note.file.delete(save=False)
-            raise PaymentProblem(_("The payment provider refused the refund: %(answer)s. "
-                                   "Nothing was refunded.")
-                                 % {"answer": getattr(error, "gateway_message", None)
-                                    or str(error)}) from error
+        done, error = _call_providers(plan)
+        if error is not None:
+            transaction.savepoint_rollback(before)
+            if result.credit_note is not None:
+                result.credit_note.file.delete(save=False)
+            answer = getattr(error, "gateway_message", None) or str(error)
+            if not done:
+                raise PaymentProblem(_("The payment provider refused the refund: %(answer)s. "
+                                       "Nothing was refunded.") % {"answer": answer}) from error
+            # Earlier providers did refund: record exactly that, as an amount.
+            refunded = sum((part for _payment, part, _after in done), Decimal("0.00"))
+            result = _book_refund(process, refunded, {}, [(p, part) for p, part, _a in done],
+                                  offline=False, restock=False, reason=reason, user=user)
+            for payment, _part, after in done:  # what the providers' own saves said
+                OrderPayment.objects.filter(pk=payment.pk).update(**after)
+            partial = PartialRefund(
+                _("Only %(refunded)s of the %(wanted)s were refunded: a payment provider "
+                  "refused the rest (%(answer)s). The part refunded is recorded; refund the "
+                  "remaining %(left)s again or by other means.")
+                % {"refunded": format_money(refunded, order_obj.currency),
+                   "wanted": format_money(wanted, order_obj.currency), "answer": answer,
+                   "left": format_money(wanted - refunded, order_obj.currency)}, result)
         if notify and order_obj.email:
+            refunded_now = str(result.amount)
             transaction.on_commit(lambda: send_payment_email_task.enqueue(
-                order_obj.pk, "refund", str(wanted)))
-        return RefundResult(wanted, status, online, credit_note, restocked)
+                order_obj.pk, "refund", refunded_now))
+    if partial is not None:
+        raise partial
+    return result
+
+
+def _online_plan(order: Any, wanted: Decimal) -> list[tuple[OrderPayment, Decimal]]:
+    """The gateway payments a refund of ``wanted`` goes back through, newest first, and how
+    much through each (locked)."""
+    left, plan = wanted, []
+    for payment in OrderPayment.objects.select_for_update().filter(
+            order_id=order.pk, status=GatewayStatus.CONFIRMED, recorded_amount__gt=0
+            ).order_by("-created", "-pk"):
+        part = min(left, payment.recorded_amount - payment.refunded_amount)
+        if part > 0:
+            plan.append((payment, part))
+            left -= part
+    return plan
+
+
+def _book_refund(process: OrderProcess, wanted: Decimal, lines: Mapping[int, int],
+                 plan: list[tuple[OrderPayment, Decimal]], *, offline: bool, restock: bool,
+                 reason: str, user: Any) -> RefundResult:
+    """Write a refund in Oscar's records and ours (payment event, sources, stock, status,
+    timeline, credit note); the providers are not called here."""
+    order_obj = process.order
+    line_objs = {line.pk: line for line in order_obj.lines.select_related("stockrecord")}
+    event_lines = [line_objs[pk] for pk in lines]
+    handler = EventHandler(user if getattr(user, "is_authenticated", False) else None)
+    try:
+        handler.handle_payment_event(order_obj, _event_type(REFUNDED_EVENT), wanted,
+                                     lines=event_lines, line_quantities=list(lines.values()),
+                                     reference=reason[:128])
+    except InvalidPaymentEvent as error:  # a line's quantity above what is left to refund
+        raise PaymentProblem(str(error)) from error
+    left, online = wanted, Decimal("0.00")
+    label_of = dict(online_methods())
+    for payment, part in plan:
+        source = _source(order_obj, label_of.get(payment.variant) or payment.variant)
+        source.refund(part, reference=payment.transaction_id or payment.token)
+        OrderPayment.objects.filter(pk=payment.pk).update(
+            refunded_amount=F("refunded_amount") + part)
+        online += part
+        left -= part
+    if offline and left > 0:
+        for source in Source.objects.filter(order=order_obj).order_by("-pk"):
+            if left <= 0:
+                break
+            part = min(left, (source.amount_debited or 0) - (source.amount_refunded or 0))
+            if part > 0:
+                source.refund(part, reference=reason[:128])
+                left -= part
+    # Goods still allocated were never taken out of stock: nothing to put back.
+    restocked = (_restock(event_lines, lines)
+                 if restock and process.stock_status == StockStatus.CONSUMED else [])
+    status = _settle(
+        process, actor=user, data={"event": "refund", "amount": str(wanted),
+                                   "currency": order_obj.currency, "online": str(online),
+                                   "lines": {str(k): v for k, v in lines.items()},
+                                   "restocked": bool(restocked)})
+    credit_note = None
+    invoice = open_invoice(order_obj.pk)
+    if invoice is not None:
+        credit_user = user if user is None or user.has_perm(permissions.ISSUE_CREDIT_NOTE) \
+            else None
+        try:
+            credit_note = issue_credit_note(invoice, user=credit_user,
+                                            amount=min(wanted, invoice.total),
+                                            reason=reason or str(_("Refund")))
+        except DocumentError as error:
+            raise PaymentProblem(_("The refund was not made: the credit note could not "
+                                   "be issued (%(error)s).") % {"error": error.message}
+                                 ) from error
+    return RefundResult(wanted, status, online, credit_note, restocked)
+
+
+def _call_providers(plan: list[tuple[OrderPayment, Decimal]]
+                    ) -> tuple[list[tuple[OrderPayment, Decimal, dict[str, Any]]],
+                               Exception | None]:
+    """Refund each planned part through its provider (always with the amount), in order,
+    stopping at the first refusal: (what was refunded, with each payment's row after it;
+    the refusal or None)."""
+    done = []
+    for payment, part in plan:
+        try:
+            payment.refresh_from_db()
+            payment.refunded_amount -= part  # refund() saves the instance
+            payment.refund(part)
+        except (PaymentError, ValueError) as error:
+            return done, error
+        payment.refunded_amount += part
+        OrderPayment.objects.filter(pk=payment.pk).update(
+            refunded_amount=payment.refunded_amount)
+        done.append((payment, part, {"captured_amount": payment.captured_amount,
+                                     "status": payment.status}))
+    return done, None
 
 
 def _restock(lines: list[Any], quantities: Mapping[int, int]) -> list[dict[str, Any]]:
