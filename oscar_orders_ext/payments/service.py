@@ -357,11 +357,13 @@ def _give_back_authorisation(process: OrderProcess, payment: OrderPayment, amoun
                               reference=payment.token)
 
 
-def _provider_refused(error: Exception, what: str) -> PaymentProblem:
-    return PaymentProblem(_("The payment provider refused the %(what)s: %(answer)s. Nothing "
-                            "was changed.")
-                          % {"what": what, "answer": getattr(error, "gateway_message", None)
-                             or str(error)})
+def _provider_refused(error: Exception, capture: bool) -> PaymentProblem:
+    answer = getattr(error, "gateway_message", None) or str(error)
+    if capture:
+        return PaymentProblem(_("The payment provider refused the capture: %(answer)s. "
+                                "Nothing was changed.") % {"answer": answer})
+    return PaymentProblem(_("The payment provider refused the release: %(answer)s. Nothing "
+                            "was changed.") % {"answer": answer})
 
 
 def capture_payment(order: OrderLike, payment_id: Any, *, amount: Any = None,
@@ -385,7 +387,7 @@ def capture_payment(order: OrderLike, payment_id: Any, *, amount: Any = None,
         try:
             payment.capture(wanted)
         except (PaymentError, ValueError) as error:
-            raise _provider_refused(error, str(_("capture"))) from error
+            raise _provider_refused(error, capture=True) from error
         payment.refresh_from_db()
         if payment.status != GatewayStatus.CONFIRMED:
             raise PaymentProblem(_("The payment provider did not confirm the capture: "
@@ -406,7 +408,7 @@ def release_payment(order: OrderLike, payment_id: Any, *, user: Any = None) -> D
         try:
             payment.release()
         except (PaymentError, ValueError) as error:
-            raise _provider_refused(error, str(_("release"))) from error
+            raise _provider_refused(error, capture=False) from error
         _give_back_authorisation(process, payment, amount, label, user=user)
         _touch(process)
         record(process.order_id, TimelineKind.PAYMENT, actor=user, at=process.last_activity_at,
