@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .constants import OrderType, PaymentStatus
+from .constants import OrderType, PaymentStatus, amount_due
 from .workflow import get_workflow
 
 
@@ -75,9 +75,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("source", _("Source"), "source", default=False),
     Column("tracking", _("Tracking"), default=False),
     Column("total", _("Total"), "total", value=lambda p: p.total),
-    # The total less what was paid (negative: a refund is owed); docs/payments.md.
+    # What the customer still owes (negative: a refund is owed); docs/payments.md.
     Column("amount_due", _("Amount due"), default=False,
-           value=lambda p: (p.total or 0) - (p.amount_paid or 0)),
+           value=lambda p: amount_due(p.total, p.amount_paid, p.amount_refunded,
+                                        p.payment_status)),
     Column("notes", _("Notes"), "notes_count", default=False, value=lambda p: p.notes_count),
     Column("unread", _("Unread messages"), "staff_unread", default=False,
            value=lambda p: p.staff_unread),

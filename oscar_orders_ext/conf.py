@@ -71,12 +71,14 @@ DEFAULTS: dict[str, Any] = {
     # Numbers of manual orders: "oscar" (Oscar's OrderNumberGenerator) or "random" (a unique,
     # non-guessable code such as "K7QX2M9PRT").
     "ORDER_NUMBERS": "oscar",
-    # Payment methods offered for manual orders, as (code, label); stored as Oscar SourceTypes.
+    # Payment methods offered for manual orders and for marking an order paid by hand on its
+    # page, as (code, label); stored as Oscar SourceTypes.
     "PAYMENT_METHODS": (
         ("cash", _("Cash")),
         ("bank-transfer", _("Bank transfer")),
         ("card", _("Card")),
         ("cash-on-delivery", _("Cash on delivery")),
+        ("pay-in-store", _("Pay in store")),
     ),
     # States a manual order may start in; None: the initial state and the states a path of
     # transitions leads to, except those that release or restock goods.

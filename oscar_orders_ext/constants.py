@@ -1,5 +1,8 @@
 """Choices shared by models, workflow, forms and exports."""
 
+from decimal import Decimal
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -75,3 +78,19 @@ class DocumentKind(models.TextChoices):
 
 #: Legal documents: numbered, stored once, never re-rendered.
 LEGAL_DOCUMENTS = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
+
+
+def amount_due(total: Any, paid: Any, refunded: Any, status: str = "") -> Any:
+    """What the customer still owes (negative: what the shop owes them back), from the order
+    total, what was paid (received less refunded) and what was refunded.
+
+    A refund first settles what was paid beyond the total (an edit lowered it); any more is a
+    refund of goods or a goodwill gesture, which the customer does not owe back. An order
+    whose payment ``status`` says paid with no amount recorded (imported, or set by hand) owes
+    nothing.
+    """
+    zero = Decimal("0.00")
+    total, paid, refunded = total or zero, paid or zero, refunded or zero
+    if status == PaymentStatus.PAID and not paid and not refunded:
+        return zero
+    return min(total - paid, max(total - paid - refunded, zero))

@@ -28,6 +28,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import get_language, gettext, to_locale
 
 from .columns import labels_for
+from .constants import amount_due
 from .workflow import get_workflow
 
 MoneyFormatter = Callable[[Decimal], str]
@@ -242,7 +243,7 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     ``type_label``, ``state_label``, ``state_colour`` and ``stage_note`` (the stage's name when
     it differs from the state's), ``payment_label``, each line's ``short_title``
     (``truncatechars:40``), ``total_display`` (Oscar's ``currency`` filter),
-    ``amount_due_display`` (total less amount paid),
+    ``amount_due_display`` (what the customer still owes),
     ``last_activity_display`` ("3 days ago") and ``last_activity_title``.
     """
     formatters = _Formatters()
@@ -285,7 +286,8 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
             row.total_display = formatters.total(row)
         if "amount_due" in shown:
             row.amount_due_display = formatters.amount(
-                row, (row.total or 0) - (row.amount_paid or 0))
+                row, amount_due(row.total, row.amount_paid, row.amount_refunded,
+                                row.payment_status))
         if "last_activity" in shown:
             row.last_activity_display = ago % {
                 "since": timesince(row.last_activity_at, formatters.now)}

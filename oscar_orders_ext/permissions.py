@@ -158,6 +158,9 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-order-note", CHANGE),
     _staff("orders-workspace-order-payment-link", SEND_PAYMENT_LINK, reads_orders=True),
     _staff("orders-workspace-order-refund", REFUND, reads_orders=True),
+    _staff("orders-workspace-order-offline-payment", RECORD_PAYMENT, reads_orders=True),
+    # Capture or release a pre-authorised gateway payment: taking or freeing the money.
+    _staff("orders-workspace-order-gateway-payment", RECORD_PAYMENT, reads_orders=True),
     _orders("orders-workspace-order-message", CHANGE),
     _orders("orders-workspace-order-message-attachment"),
     _staff("orders-workspace-order-quote", EDIT_LINES, reads_orders=True),
@@ -221,6 +224,8 @@ FLAGS: dict[str, str] = {
     "can_manage_identity": "orders-document-identity",
     "can_send_payment_link": "orders-workspace-order-payment-link",
     "can_refund": "orders-workspace-order-refund",
+    "can_record_payment": "orders-workspace-order-offline-payment",
+    "can_capture_payment": "orders-workspace-order-gateway-payment",
     "can_manage_customers": "orders-customer-update",
     "can_send_quote": "orders-workspace-order-quote",
 }

@@ -33,8 +33,9 @@ from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, Payme
                         TimelineKind)
 from .display import person_name
 from .models import (BoardPreference, Customer, CustomerGroup, Funnel, OrderMessage,
-                     OrderProcess, PriceList, ProcessTally, Quote, Shipment, Stage, Tag,
-                     TimelineEntry)
+                     OrderProcess, PaymentLink, PaymentLinkStatus, PriceList, ProcessTally,
+                     Quote, Shipment, Stage, Tag, TimelineEntry)
+from .models.process import amount_due_expression
 from .workflow import State, get_workflow
 
 Line = get_model("order", "Line")
@@ -207,6 +208,50 @@ class KeysFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = KeysField
 
 
+#: The table's "amount due" filter (docs/payments.md).
+AMOUNT_DUE_CHOICES = [
+    ("due", _("Has an amount due")),
+    ("partly", _("Partly paid")),
+    ("paid", _("Fully paid")),
+    ("owed", _("Refund due to the customer")),
+]
+#: The table's "payment link" filter: the order's newest link is payable, or expired unpaid.
+PAYMENT_LINK_CHOICES = [
+    ("sent", _("Payment link sent, not paid yet")),
+    ("expired", _("Payment link expired")),
+]
+
+
+def filter_amount_due(processes: QuerySet[OrderProcess], value: str
+                      ) -> QuerySet[OrderProcess]:
+    """Orders with an amount due ("due"), partly paid, fully paid, or owed a refund ("owed")."""
+    if not value:
+        return processes
+    processes = processes.alias(due_now=amount_due_expression())
+    return processes.filter({
+        "due": Q(due_now__gt=0),
+        "partly": Q(due_now__gt=0, amount_paid__gt=0),
+        "paid": Q(due_now=0) & (Q(amount_paid__gt=0) | Q(payment_status=PaymentStatus.PAID)),
+        "owed": Q(due_now__lt=0),
+    }[value])
+
+
+def filter_payment_link(processes: QuerySet[OrderProcess], value: str, now: Any = None
+                        ) -> QuerySet[OrderProcess]:
+    """Orders whose newest payment link is payable ("sent"), or expired unpaid ("expired")."""
+    if not value:
+        return processes
+    now = now or timezone.now()
+    newest = PaymentLink.objects.filter(order_id=OuterRef("order_id")).order_by(
+        "-created_at", "-pk")
+    processes = processes.alias(link_status=Subquery(newest.values("status")[:1]),
+                                link_expires=Subquery(newest.values("expires_at")[:1]))
+    if value == "sent":
+        return processes.filter(link_status=PaymentLinkStatus.ACTIVE, link_expires__gt=now)
+    return processes.filter(Q(link_status=PaymentLinkStatus.EXPIRED)
+                            | Q(link_status=PaymentLinkStatus.ACTIVE, link_expires__lte=now))
+
+
 class OrderFilter(django_filters.FilterSet):
     """The workspace filters; the same class drives the table, the board and exports."""
 
@@ -232,6 +277,11 @@ class OrderFilter(django_filters.FilterSet):
                                                          label=_("Payment method"))
     shipping_method = OpenChoiceFilter(choices=_choices_of("shipping_method"),
                                        label=_("Shipping method"))
+    amount_due = django_filters.ChoiceFilter(method="filter_amount_due", label=_("Amount due"),
+                                             choices=AMOUNT_DUE_CHOICES)
+    payment_link = django_filters.ChoiceFilter(method="filter_payment_link",
+                                               label=_("Payment link"),
+                                               choices=PAYMENT_LINK_CHOICES)
     tags = KeysFilter(queryset=Tag.objects.all(), method="filter_tags", label=_("Tags"))
     operator = django_filters.ChoiceFilter(method="filter_operator", label=_("Operator"),
                                            choices=lambda: operator_choices())
@@ -253,6 +303,14 @@ class OrderFilter(django_filters.FilterSet):
     def filter_customer(self, queryset: QuerySet[OrderProcess], name: str, value: str
                         ) -> QuerySet[OrderProcess]:
         return queryset.filter(customer_email=value.strip().lower()) if value else queryset
+
+    def filter_amount_due(self, queryset: QuerySet[OrderProcess], name: str, value: str
+                          ) -> QuerySet[OrderProcess]:
+        return filter_amount_due(queryset, value)
+
+    def filter_payment_link(self, queryset: QuerySet[OrderProcess], name: str, value: str
+                            ) -> QuerySet[OrderProcess]:
+        return filter_payment_link(queryset, value)
 
     def filter_tags(self, queryset: QuerySet[OrderProcess], name: str, value: Sequence[Tag]
                     ) -> QuerySet[OrderProcess]:

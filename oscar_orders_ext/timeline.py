@@ -46,6 +46,10 @@ PAYMENT_EVENTS = {
     "link": gettext_lazy("Payment link for %(amount)s %(currency)s created"),
     "received": gettext_lazy("Payment of %(amount)s %(currency)s received (%(method)s)"),
     "refund": gettext_lazy("Refund of %(amount)s %(currency)s"),
+    "authorised": gettext_lazy("Payment of %(amount)s %(currency)s authorised (%(method)s): "
+                               "to capture"),
+    "released": gettext_lazy("Authorised payment of %(amount)s %(currency)s released "
+                             "(%(method)s)"),
 }
 
 

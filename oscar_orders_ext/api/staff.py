@@ -51,6 +51,8 @@ class ListQuery(Schema):
     payment_method: list[str] = NinjaField(default_factory=list)
     shipping_method: list[str] = NinjaField(default_factory=list)
     source: list[str] = NinjaField(default_factory=list)
+    amount_due: str = NinjaField("", description="due, partly, paid or owed")
+    payment_link: str = NinjaField("", description="sent (payable) or expired")
     total_min: str = NinjaField("", description="Decimal")
     total_max: str = NinjaField("", description="Decimal")
     placed_after: str = NinjaField("", description="YYYY-MM-DD")

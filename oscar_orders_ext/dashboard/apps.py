@@ -46,6 +46,8 @@ VIEWS = {
     "order-note": ("order_note_view", _VIEWS + "NoteView"),
     "order-payment-link": ("order_payment_link_view", _VIEWS + "PaymentLinkView"),
     "order-refund": ("order_refund_view", _VIEWS + "RefundView"),
+    "order-offline-payment": ("order_offline_payment_view", _VIEWS + "OfflinePaymentView"),
+    "order-gateway-payment": ("order_gateway_payment_view", _VIEWS + "GatewayPaymentView"),
     "order-message": ("order_message_view", _VIEWS + "MessageView"),
     "order-message-attachment": ("order_message_attachment_view",
                                  _VIEWS + "MessageAttachmentView"),

@@ -180,6 +180,14 @@ class RefundView(OrderPageMixin, payments.RefundView):
     pass
 
 
+class OfflinePaymentView(OrderPageMixin, payments.OfflinePaymentView):
+    pass
+
+
+class GatewayPaymentView(OrderPageMixin, payments.GatewayPaymentView):
+    pass
+
+
 class MessageView(OrderPageMixin, orders.MessageView):
     pass
 

@@ -116,8 +116,9 @@ class ExportRecord:
     total: Any
     currency: str
     last_activity_at: Any
-    #: Received less refunded (``OrderProcess.amount_paid``): the "amount due" column.
+    #: Received less refunded, and refunded (``OrderProcess``): the "amount due" column.
     amount_paid: Any
+    amount_refunded: Any
     staff_unread: int
     operator_name: str
     notes_count: int
@@ -146,7 +147,7 @@ class ExportLine:
 RECORD_FIELDS = ("pk", "order_id", "number", "placed_at", "order_type", "state",
                  "payment_status", "customer_name", "customer_email", "customer_phone",
                  "payment_method", "shipping_method", "source", "total", "currency",
-                 "last_activity_at", "amount_paid",
+                 "last_activity_at", "amount_paid", "amount_refunded",
                  "staff_unread")
 LOCAL_TIMES = ("placed_at", "last_activity_at")
 

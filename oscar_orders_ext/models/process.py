@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, Transition
 
-from ..constants import OrderType, PaymentStatus, StockStatus
+from ..constants import OrderType, PaymentStatus, StockStatus, amount_due
 from ..workflow import State, Workflow, get_workflow
 from .funnels import Funnel, Stage
 
@@ -32,6 +32,20 @@ class Tag(models.Model):
     def __str__(self) -> str:
         return self.name
 
+
+
+def amount_due_expression() -> models.Expression:
+    """``amount_due()`` of an ``OrderProcess`` row in SQL (to filter on it)."""
+    from django.db.models import Case, F, Q, Value, When
+    from django.db.models.functions import Greatest, Least
+
+    money = models.DecimalField(max_digits=12, decimal_places=2)
+    zero = Value(0, output_field=money)
+    owed = F("total") - F("amount_paid")
+    return Case(
+        When(Q(payment_status=PaymentStatus.PAID, amount_paid=0, amount_refunded=0), then=zero),
+        default=Least(owed, Greatest(owed - F("amount_refunded"), zero), output_field=money),
+        output_field=money)
 
 
 class OrderProcessQuerySet(models.QuerySet["OrderProcess"]):
@@ -64,6 +78,10 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
     # db_default: raw writers (the COPY importer) leave the column out.
     amount_paid = models.DecimalField(_("amount paid"), max_digits=12, decimal_places=2,
                                       default=0, db_default=0)
+    # Refunded so far (Oscar's sources): with amount_paid it gives the amount due
+    # (``amount_due()``), where a refund of goods or a goodwill refund owes the shop nothing.
+    amount_refunded = models.DecimalField(_("amount refunded"), max_digits=12,
+                                          decimal_places=2, default=0, db_default=0)
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                  blank=True, related_name="+", verbose_name=_("operator"))
     source = models.CharField(_("source"), max_length=64, blank=True,
@@ -149,6 +167,12 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.state}"
+
+    @property
+    def amount_due(self) -> Any:
+        """What the customer still owes (negative: a refund is owed); see ``amount_due()``."""
+        return amount_due(self.total, self.amount_paid, self.amount_refunded,
+                          self.payment_status)
 
     @property
     def workflow(self) -> type[Workflow]:

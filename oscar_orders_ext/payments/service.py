@@ -38,6 +38,7 @@ from oscar_orders_ext.i18n import in_order_language
 from oscar_orders_ext.models import (GATEWAY_MAX_AMOUNT, OrderPayment, OrderProcess, PaymentLink,
                                      PaymentLinkStatus)
 from oscar_orders_ext.models.payments import LINK_SALT
+from oscar_orders_ext.constants import amount_due
 from oscar_orders_ext.services.locking import OrderLike, lock_stock_records, locked_process
 from oscar_orders_ext.services.notifications import absolute_url, order_status_url
 from oscar_orders_ext.services.timeline import record
@@ -46,6 +47,7 @@ from oscar_orders_ext.services.transitions import transition_order
 EventHandler = get_class("order.processing", "EventHandler")
 PaymentEventType = get_model("order", "PaymentEventType")
 Source = get_model("payment", "Source")
+Transaction = get_model("payment", "Transaction")
 SourceType = get_model("payment", "SourceType")
 StockRecord = get_model("partner", "StockRecord")
 CommunicationEventType = get_model("communication", "CommunicationEventType")
@@ -56,6 +58,10 @@ CENT = Decimal("0.01")
 #: Names of the Oscar payment event types we write (created on first use).
 PAID_EVENT = "Paid"
 REFUNDED_EVENT = "Refunded"
+AUTHORISED_EVENT = "Authorised"
+RELEASED_EVENT = "Released"
+#: Oscar's ``Transaction.txn_type`` of an authorisation given back (Oscar names no such type).
+RELEASE_TXN = "Release"
 
 
 class PaymentProblem(OrderWorkflowError):
@@ -97,8 +103,9 @@ class Balance:
 
     @property
     def due(self) -> Decimal:
-        """What the customer still owes (negative: what the shop owes them back)."""
-        return self.total - self.paid
+        """What the customer still owes (negative: what the shop owes them back); a refund
+        beyond an overpayment (goods returned, a goodwill gesture) is not owed back."""
+        return money(amount_due(self.total, self.paid, self.refunded))
 
     @property
     def refundable(self) -> Decimal:
@@ -154,6 +161,7 @@ def _settle(process: OrderProcess, *, actor: Any, data: dict[str, Any]) -> str:
     bal = balance(process.order)
     previous = process.payment_status
     process.amount_paid = bal.paid
+    process.amount_refunded = bal.refunded
     process.payment_status = status_for(bal)
     process.version += 1
     process.last_activity_at = timezone.now()
@@ -191,7 +199,9 @@ def _record_received(process: OrderProcess, amount: Decimal, method: str, *, ref
                      actor: Any, data: dict[str, Any]) -> str:
     order = process.order
     source = _source(order, method)
-    source.amount_allocated = (source.amount_allocated or 0) + amount
+    # Allocated covers what is debited (a manual order's source may have allocated it already).
+    source.amount_allocated = max(source.amount_allocated or 0,
+                                  (source.amount_debited or 0) + amount)
     source.debit(amount, reference=reference, status="confirmed")
     EventHandler(actor if getattr(actor, "is_authenticated", False) else None) \
         .handle_payment_event(order, _event_type(PAID_EVENT), amount, reference=reference)
@@ -206,10 +216,50 @@ def _record_received(process: OrderProcess, amount: Decimal, method: str, *, ref
     return status
 
 
+def _authorisations(order_id: int, payment: OrderPayment) -> Any:
+    """Oscar's "Authorise" transactions of a pre-authorised gateway payment."""
+    return Transaction.objects.filter(source__order_id=order_id, reference=payment.token,
+                                      txn_type=Transaction.AUTHORISE)
+
+
+def _record_authorisation(payment: OrderPayment) -> bool:
+    """Write a pre-authorised gateway payment into Oscar's records once (``Source.allocate``:
+    an "Authorise" transaction, an "Authorised" payment event); the link it paid is paid.
+    Nothing is received until it is captured."""
+    with locked_process(payment.order_id) as process:
+        locked = OrderPayment.objects.select_for_update().get(pk=payment.pk)
+        if locked.status != GatewayStatus.PREAUTH or _authorisations(
+                process.order_id, locked).exists():
+            return False
+        order = process.order
+        amount = money(locked.total)
+        label = dict(online_methods()).get(locked.variant, locked.variant)
+        _source(order, label).allocate(amount, reference=locked.token, status="preauth")
+        EventHandler(None).handle_payment_event(order, _event_type(AUTHORISED_EVENT), amount,
+                                                reference=locked.token)
+        if locked.link_id:
+            PaymentLink.objects.filter(pk=locked.link_id).update(
+                status=PaymentLinkStatus.PAID, paid_at=timezone.now())
+        _touch(process)
+        record(order.pk, TimelineKind.PAYMENT, at=process.last_activity_at, data={
+            "event": "authorised", "amount": str(amount), "currency": order.currency,
+            "method": label, "payment": locked.pk})
+        return True
+
+
+def _touch(process: OrderProcess) -> None:
+    """Mark the order changed (version, last activity) without saving a stale instance."""
+    process.last_activity_at = timezone.now()
+    OrderProcess.objects.filter(pk=process.pk).update(version=F("version") + 1,
+                                                      last_activity_at=process.last_activity_at)
+
+
 def record_gateway_payment(payment: OrderPayment) -> bool:
     """Write a confirmed gateway payment into Oscar's records once; True when it was written
     now, False when there was nothing to record (not confirmed, or recorded before: a
-    replayed or repeated callback)."""
+    replayed or repeated callback). A pre-authorised payment is recorded as authorised."""
+    if payment.status == GatewayStatus.PREAUTH:
+        return _record_authorisation(payment)
     if payment.status != GatewayStatus.CONFIRMED:
         return False
     with locked_process(payment.order_id) as process:
@@ -234,16 +284,34 @@ def record_gateway_payment(payment: OrderPayment) -> bool:
         return True
 
 
+def offline_methods() -> list[tuple[str, str]]:
+    """(code, label) of the methods staff may mark an order paid with by hand (the configured
+    payment methods: bank transfer, cash on delivery, pay in store …)."""
+    return [(str(code), str(label)) for code, label in app_settings.PAYMENT_METHODS]
+
+
 def record_offline_payment(order: OrderLike, amount: Any, method: str, *, user: Any = None,
                            reference: str = "") -> OrderProcess:
-    """Mark money received outside the gateways (bank transfer, cash) by hand."""
+    """Mark money received outside the gateways (bank transfer, cash) by hand: ``amount``
+    (None: all that is due, never more), ``method`` a configured method's code or a label."""
     _check(user, permissions.RECORD_PAYMENT)
-    amount = money(amount)
-    if amount <= 0:
-        raise PaymentProblem(_("The amount must be more than zero."))
+    label = dict(offline_methods()).get(method, method) or str(_("Manual payment"))
     with locked_process(order) as process:
-        _record_received(process, amount, method or str(_("Manual payment")),
-                         reference=reference, actor=user, data={})
+        due = balance(process.order).due
+        wanted = due if amount in (None, "") else money(amount)
+        if wanted <= 0:
+            raise PaymentProblem(_("Nothing to record: the amount must be more than zero "
+                                   "(order %(number)s owes %(due)s).")
+                                 % {"number": process.order.number,
+                                    "due": format_money(max(due, Decimal("0.00")),
+                                                        process.order.currency)})
+        if wanted > due:
+            raise PaymentProblem(_("At most %(due)s is due on order %(number)s.")
+                                 % {"due": format_money(max(due, Decimal("0.00")),
+                                                        process.order.currency),
+                                    "number": process.order.number})
+        _record_received(process, wanted, label, reference=reference[:128], actor=user,
+                         data={"by_hand": True})
         return process
 
 
@@ -255,9 +323,99 @@ def resettle(order: OrderLike, *, user: Any = None) -> str | None:
         bal = balance(process.order)
         if bal.received <= 0:
             return None
-        if status_for(bal) == process.payment_status and bal.paid == process.amount_paid:
+        if (status_for(bal) == process.payment_status and bal.paid == process.amount_paid
+                and bal.refunded == process.amount_refunded):
             return None
         return _settle(process, actor=user, data={"event": "edit", "due": str(bal.due)})
+
+
+def _preauthorised(process: OrderProcess, payment_id: Any) -> OrderPayment:
+    payment = OrderPayment.objects.select_for_update().filter(
+        order_id=process.order_id, pk=payment_id).first()
+    if payment is None:
+        raise PaymentProblem(_("This payment is not one of order %(number)s's.")
+                             % {"number": process.order.number})
+    if payment.status != GatewayStatus.PREAUTH:
+        raise PaymentProblem(_("Only an authorised payment can be captured or released; this "
+                               "one is “%(status)s”.") % {"status": payment.get_status_display()})
+    return payment
+
+
+def _give_back_authorisation(process: OrderProcess, payment: OrderPayment, amount: Decimal,
+                             label: str, *, user: Any) -> None:
+    """Lower Oscar's allocated amount by what is no longer authorised (a "Release")."""
+    if amount <= 0:
+        return
+    source = _source(process.order, label)
+    source.amount_allocated = max((source.amount_allocated or 0) - amount,
+                                  source.amount_debited or 0)
+    source.save(update_fields=["amount_allocated"])
+    Transaction.objects.create(source=source, txn_type=RELEASE_TXN, amount=amount,
+                               reference=payment.token, status="released")
+    EventHandler(user if getattr(user, "is_authenticated", False) else None) \
+        .handle_payment_event(process.order, _event_type(RELEASED_EVENT), amount,
+                              reference=payment.token)
+
+
+def _provider_refused(error: Exception, capture: bool) -> PaymentProblem:
+    answer = getattr(error, "gateway_message", None) or str(error)
+    if capture:
+        return PaymentProblem(_("The payment provider refused the capture: %(answer)s. "
+                                "Nothing was changed.") % {"answer": answer})
+    return PaymentProblem(_("The payment provider refused the release: %(answer)s. Nothing "
+                            "was changed.") % {"answer": answer})
+
+
+def capture_payment(order: OrderLike, payment_id: Any, *, amount: Any = None,
+                    user: Any = None) -> Decimal:
+    """Capture a pre-authorised gateway payment (all of it, or ``amount``, a part) through its
+    provider (django-payments' ``capture``); what is captured is received like any payment,
+    the rest of the authorisation is given back. Returns the amount captured."""
+    _check(user, permissions.RECORD_PAYMENT)
+    with locked_process(order) as process:
+        payment = _preauthorised(process, payment_id)
+        authorised = money(payment.total)
+        wanted = authorised if amount in (None, "") else money(amount)
+        if wanted <= 0 or wanted > authorised:
+            raise PaymentProblem(_("The amount to capture must be more than zero and at most "
+                                   "the %(amount)s authorised.")
+                                 % {"amount": format_money(authorised, payment.currency)})
+        label = dict(online_methods()).get(payment.variant, payment.variant)
+        # What the confirmation records (the provider may confirm before returning).
+        payment.captured_amount = wanted
+        payment.save(update_fields=["captured_amount"])
+        try:
+            payment.capture(wanted)
+        except (PaymentError, ValueError) as error:
+            raise _provider_refused(error, capture=True) from error
+        payment.refresh_from_db()
+        if payment.status != GatewayStatus.CONFIRMED:
+            raise PaymentProblem(_("The payment provider did not confirm the capture: "
+                                   "nothing was recorded."))
+        record_gateway_payment(payment)  # a no-op when the provider's confirmation did it
+        _give_back_authorisation(process, payment, authorised - wanted, label, user=user)
+        return wanted
+
+
+def release_payment(order: OrderLike, payment_id: Any, *, user: Any = None) -> Decimal:
+    """Release a pre-authorised gateway payment (django-payments' ``release``): the customer's
+    money is freed, Oscar's allocation given back; the amount stays due. Returns it."""
+    _check(user, permissions.RECORD_PAYMENT)
+    with locked_process(order) as process:
+        payment = _preauthorised(process, payment_id)
+        amount = money(payment.total)
+        label = dict(online_methods()).get(payment.variant, payment.variant)
+        try:
+            payment.release()
+        except (PaymentError, ValueError) as error:
+            raise _provider_refused(error, capture=False) from error
+        _give_back_authorisation(process, payment, amount, label, user=user)
+        _touch(process)
+        record(process.order_id, TimelineKind.PAYMENT, actor=user, at=process.last_activity_at,
+               data={"event": "released", "amount": str(amount),
+                     "currency": process.order.currency, "method": label,
+                     "payment": payment.pk})
+        return amount
 
 
 # --- Payment links ------------------------------------------------------------------------------
@@ -395,14 +553,29 @@ def refund_amount_for(order: Any, lines: Mapping[int, int], include_shipping: bo
     return money(total)
 
 
+class PartialRefund(PaymentProblem):
+    """A refund over several gateway payments that a provider refused part-way: what the
+    providers did refund was recorded (``result``), the rest was not refunded anywhere."""
+
+    def __init__(self, message: str, result: RefundResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 def refund(order: OrderLike, *, amount: Any = None, lines: Mapping[int, int] | None = None,
            include_shipping: bool = False, restock: bool = False, reason: str = "",
            user: Any = None, notify: bool = True) -> RefundResult:
     """Refund all that was paid (no amount nor lines), an ``amount``, or line quantities
     (``lines``: line id -> quantity, shipping optional); through the gateway for what was
-    paid online, recorded only for the rest. Refused beyond what was paid less refunded."""
+    paid online, recorded only for the rest. Refused beyond what was paid less refunded.
+
+    All or nothing: any refusal before a provider refunded writes nothing. When a provider
+    refuses after another one refunded (a refund over several gateway payments), only what
+    the providers refunded is recorded (as an amount) and :class:`PartialRefund` says so.
+    """
     _check(user, permissions.REFUND)
     lines = {int(pk): int(qty) for pk, qty in (lines or {}).items() if int(qty) > 0}
+    partial: PartialRefund | None = None
     with locked_process(order) as process:  # two refunds of one order queue here
         order_obj = process.order
         bal = balance(order_obj)
@@ -424,82 +597,132 @@ def refund(order: OrderLike, *, amount: Any = None, lines: Mapping[int, int] | N
                 and not user.has_perm(permissions.REFUND_LARGE)):
             raise TransitionPermissionDenied(_("Refunds above %(limit)s need the permission "
                                                "to refund large amounts.") % {"limit": limit})
-        line_objs = {line.pk: line for line in order_obj.lines.select_related("stockrecord")}
-        event_lines = [line_objs[pk] for pk in lines]
-        event_type = _event_type(REFUNDED_EVENT)
-        handler = EventHandler(user if getattr(user, "is_authenticated", False) else None)
-        try:
-            handler.handle_payment_event(order_obj, event_type, wanted, lines=event_lines,
-                                         line_quantities=list(lines.values()),
-                                         reference=reason[:128])
-        except InvalidPaymentEvent as error:  # a line's quantity above what is left to refund
-            raise PaymentProblem(str(error)) from error
-        # Online payments first (newest first), then the offline sources.
-        left, online = wanted, Decimal("0.00")
-        plan: list[tuple[OrderPayment, Decimal]] = []
-        for payment in OrderPayment.objects.select_for_update().filter(
-                order_id=order_obj.pk, status=GatewayStatus.CONFIRMED, recorded_amount__gt=0
-                ).order_by("-created", "-pk"):
-            part = min(left, payment.recorded_amount - payment.refunded_amount)
-            if part > 0:
-                plan.append((payment, part))
-                left -= part
-        label_of = dict(online_methods())
-        for payment, part in plan:
-            source = _source(order_obj, label_of.get(payment.variant) or payment.variant)
-            source.refund(part, reference=payment.transaction_id or payment.token)
-            OrderPayment.objects.filter(pk=payment.pk).update(
-                refunded_amount=F("refunded_amount") + part)
-            online += part
-        if left > 0:
-            for source in Source.objects.filter(order=order_obj).order_by("-pk"):
-                if left <= 0:
-                    break
-                part = min(left, (source.amount_debited or 0) - (source.amount_refunded or 0))
-                if part > 0:
-                    source.refund(part, reference=reason[:128])
-                    left -= part
-        # Goods still allocated were never taken out of stock: nothing to put back.
-        restocked = (_restock(event_lines, lines)
-                     if restock and process.stock_status == StockStatus.CONSUMED else [])
-        status = _settle(
-            process, actor=user, data={"event": "refund", "amount": str(wanted),
-                                       "currency": order_obj.currency, "online": str(online),
-                                       "lines": {str(k): v for k, v in lines.items()},
-                                       "restocked": bool(restocked)})
-        credit_note = None
-        invoice = open_invoice(order_obj.pk)
-        if invoice is not None:
-            credit_user = user if user is None or user.has_perm(permissions.ISSUE_CREDIT_NOTE) \
-                else None
-            try:
-                credit_note = issue_credit_note(invoice, user=credit_user,
-                                                amount=min(wanted, invoice.total),
-                                                reason=reason or str(_("Refund")))
-            except DocumentError as error:
-                raise PaymentProblem(_("The refund was not made: the credit note could not "
-                                       "be issued (%(error)s).") % {"error": error.message}
-                                     ) from error
+        plan = _online_plan(order_obj, wanted)
+        before = transaction.savepoint()
+        result = _book_refund(process, wanted, lines, plan, offline=True, restock=restock,
+                              reason=reason, user=user)
         # The gateways last: any refusal above has written nothing anywhere.
-        try:
-            for payment, part in plan:
-                payment.refresh_from_db()
-                payment.refunded_amount -= part  # refund() saves the instance
-                payment.refund(part)
-                payment.refunded_amount += part
-                OrderPayment.objects.filter(pk=payment.pk).update(
-                    refunded_amount=payment.refunded_amount)
-        except (PaymentError, ValueError) as error:
-            if credit_note is not None:
-                credit_note.file.delete(save=False)
-            raise PaymentProblem(_("The payment provider refused the refund: %(answer)s. "
-                                   "Nothing was refunded.")
-                                 % {"answer": getattr(error, "gateway_message", None)
-                                    or str(error)}) from error
+        done, error = _call_providers(plan)
+        if error is not None:
+            transaction.savepoint_rollback(before)
+            if result.credit_note is not None:
+                result.credit_note.file.delete(save=False)
+            answer = getattr(error, "gateway_message", None) or str(error)
+            if not done:
+                raise PaymentProblem(_("The payment provider refused the refund: %(answer)s. "
+                                       "Nothing was refunded.") % {"answer": answer}) from error
+            # Earlier providers did refund: record exactly that, as an amount.
+            refunded = sum((part for _payment, part, _after in done), Decimal("0.00"))
+            result = _book_refund(process, refunded, {}, [(p, part) for p, part, _a in done],
+                                  offline=False, restock=False, reason=reason, user=user)
+            for payment, _part, after in done:  # what the providers' own saves said
+                OrderPayment.objects.filter(pk=payment.pk).update(**after)
+            partial = PartialRefund(
+                _("Only %(refunded)s of the %(wanted)s were refunded: a payment provider "
+                  "refused the rest (%(answer)s). The part refunded is recorded; refund the "
+                  "remaining %(left)s again or by other means.")
+                % {"refunded": format_money(refunded, order_obj.currency),
+                   "wanted": format_money(wanted, order_obj.currency), "answer": answer,
+                   "left": format_money(wanted - refunded, order_obj.currency)}, result)
         if notify and order_obj.email:
+            refunded_now = str(result.amount)
             transaction.on_commit(lambda: send_payment_email_task.enqueue(
-                order_obj.pk, "refund", str(wanted)))
-        return RefundResult(wanted, status, online, credit_note, restocked)
+                order_obj.pk, "refund", refunded_now))
+    if partial is not None:
+        raise partial
+    return result
+
+
+def _online_plan(order: Any, wanted: Decimal) -> list[tuple[OrderPayment, Decimal]]:
+    """The gateway payments a refund of ``wanted`` goes back through, newest first, and how
+    much through each (locked)."""
+    left, plan = wanted, []
+    for payment in OrderPayment.objects.select_for_update().filter(
+            order_id=order.pk, status=GatewayStatus.CONFIRMED, recorded_amount__gt=0
+            ).order_by("-created", "-pk"):
+        part = min(left, payment.recorded_amount - payment.refunded_amount)
+        if part > 0:
+            plan.append((payment, part))
+            left -= part
+    return plan
+
+
+def _book_refund(process: OrderProcess, wanted: Decimal, lines: Mapping[int, int],
+                 plan: list[tuple[OrderPayment, Decimal]], *, offline: bool, restock: bool,
+                 reason: str, user: Any) -> RefundResult:
+    """Write a refund in Oscar's records and ours (payment event, sources, stock, status,
+    timeline, credit note); the providers are not called here."""
+    order_obj = process.order
+    line_objs = {line.pk: line for line in order_obj.lines.select_related("stockrecord")}
+    event_lines = [line_objs[pk] for pk in lines]
+    handler = EventHandler(user if getattr(user, "is_authenticated", False) else None)
+    try:
+        handler.handle_payment_event(order_obj, _event_type(REFUNDED_EVENT), wanted,
+                                     lines=event_lines, line_quantities=list(lines.values()),
+                                     reference=reason[:128])
+    except InvalidPaymentEvent as error:  # a line's quantity above what is left to refund
+        raise PaymentProblem(str(error)) from error
+    left, online = wanted, Decimal("0.00")
+    label_of = dict(online_methods())
+    for payment, part in plan:
+        source = _source(order_obj, label_of.get(payment.variant) or payment.variant)
+        source.refund(part, reference=payment.transaction_id or payment.token)
+        OrderPayment.objects.filter(pk=payment.pk).update(
+            refunded_amount=F("refunded_amount") + part)
+        online += part
+        left -= part
+    if offline and left > 0:
+        for source in Source.objects.filter(order=order_obj).order_by("-pk"):
+            if left <= 0:
+                break
+            part = min(left, (source.amount_debited or 0) - (source.amount_refunded or 0))
+            if part > 0:
+                source.refund(part, reference=reason[:128])
+                left -= part
+    # Goods still allocated were never taken out of stock: nothing to put back.
+    restocked = (_restock(event_lines, lines)
+                 if restock and process.stock_status == StockStatus.CONSUMED else [])
+    status = _settle(
+        process, actor=user, data={"event": "refund", "amount": str(wanted),
+                                   "currency": order_obj.currency, "online": str(online),
+                                   "lines": {str(k): v for k, v in lines.items()},
+                                   "restocked": bool(restocked)})
+    credit_note = None
+    invoice = open_invoice(order_obj.pk)
+    if invoice is not None:
+        credit_user = user if user is None or user.has_perm(permissions.ISSUE_CREDIT_NOTE) \
+            else None
+        try:
+            credit_note = issue_credit_note(invoice, user=credit_user,
+                                            amount=min(wanted, invoice.total),
+                                            reason=reason or str(_("Refund")))
+        except DocumentError as error:
+            raise PaymentProblem(_("The refund was not made: the credit note could not "
+                                   "be issued (%(error)s).") % {"error": error.message}
+                                 ) from error
+    return RefundResult(wanted, status, online, credit_note, restocked)
+
+
+def _call_providers(plan: list[tuple[OrderPayment, Decimal]]
+                    ) -> tuple[list[tuple[OrderPayment, Decimal, dict[str, Any]]],
+                               Exception | None]:
+    """Refund each planned part through its provider (always with the amount), in order,
+    stopping at the first refusal: (what was refunded, with each payment's row after it;
+    the refusal or None)."""
+    done = []
+    for payment, part in plan:
+        try:
+            payment.refresh_from_db()
+            payment.refunded_amount -= part  # refund() saves the instance
+            payment.refund(part)
+        except (PaymentError, ValueError) as error:
+            return done, error
+        payment.refunded_amount += part
+        OrderPayment.objects.filter(pk=payment.pk).update(
+            refunded_amount=payment.refunded_amount)
+        done.append((payment, part, {"captured_amount": payment.captured_amount,
+                                     "status": payment.status}))
+    return done, None
 
 
 def _restock(lines: list[Any], quantities: Mapping[int, int]) -> list[dict[str, Any]]:

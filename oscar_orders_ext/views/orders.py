@@ -136,7 +136,9 @@ class OrderPageMixin:
             **permissions.flags(user, self.permission_check),
         }
         # A payment form sent back with its errors replaces the empty one.
-        context.update({key: forms[key] for key in ("payment_link_form", "refund_form")
+        context.update({key: forms[key] for key in ("payment_link_form", "refund_form",
+                                                    "offline_payment_form",
+                                                    "gateway_payment_form")
                         if forms.get(key)})
         return context
 

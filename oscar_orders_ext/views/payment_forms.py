@@ -56,6 +56,30 @@ class RefundForm(forms.Form):
         return data
 
 
+class OfflinePaymentForm(forms.Form):
+    """Mark the order paid by hand: a configured offline method, the amount (at most what is
+    due), a reference (the bank transfer's, the receipt's)."""
+
+    method = forms.ChoiceField(label=_("Payment method"))
+    amount = forms.DecimalField(label=_("Amount"), required=False, min_value=Decimal("0.01"),
+                                max_digits=12, decimal_places=2,
+                                help_text=_("Empty: the whole amount due."))
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=128)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = service.offline_methods()
+
+
+class GatewayPaymentForm(forms.Form):
+    """Capture (all, or a part) or release a pre-authorised gateway payment."""
+
+    action = forms.ChoiceField(choices=[("capture", _("Capture")), ("release", _("Release"))])
+    amount = forms.DecimalField(label=_("Amount to capture"), required=False,
+                                min_value=Decimal("0.01"), max_digits=12, decimal_places=2,
+                                help_text=_("Empty: all that was authorised."))
+
+
 def payment_panel(order: Any, lines: Any = ()) -> dict[str, Any]:
     """The payments panel's context: balance, links, gateway payments and the two forms."""
     bal = service.balance(order)
@@ -69,6 +93,7 @@ def payment_panel(order: Any, lines: Any = ()) -> dict[str, Any]:
                              for payment in OrderPayment.objects.filter(order_id=order.pk)[:10]],
         "payment_link_form": PaymentLinkForm(),
         "refund_form": RefundForm(lines=lines),
+        "offline_payment_form": OfflinePaymentForm(),
         "has_online_payment": OrderPayment.objects.filter(
             order_id=order.pk, recorded_amount__gt=0).exists(),
     }

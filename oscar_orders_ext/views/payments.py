@@ -1,4 +1,5 @@
-"""The order page's payment actions: send a payment link, refund. Thin: the payments service
+"""The order page's payment actions: send a payment link, refund, mark paid by hand, capture
+or release a pre-authorised payment. Thin: the payments service
 does the work; a refusal comes back as an error message and nothing is written."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.payments import service
 
 from .orders import OrderActionView
-from .payment_forms import PaymentLinkForm, RefundForm
+from .payment_forms import GatewayPaymentForm, OfflinePaymentForm, PaymentLinkForm, RefundForm
 
 
 class PaymentLinkView(OrderActionView):
@@ -58,3 +59,44 @@ class RefundView(OrderActionView):
             text += " " + _("Credit note %(number)s issued.") % {
                 "number": result.credit_note.number}
         return text
+
+
+class OfflinePaymentView(OrderActionView):
+    """Mark the order paid by hand (bank transfer, cash on delivery, pay in store)."""
+
+    form_key = "offline_payment_form"
+
+    def bind(self, process: OrderProcess) -> OfflinePaymentForm:
+        return OfflinePaymentForm(self.form_data())
+
+    def perform(self, process: OrderProcess, form: OfflinePaymentForm) -> str:
+        data = form.cleaned_data
+        before = service.balance(process.order).due
+        service.record_offline_payment(process.order, data["amount"], data["method"],
+                                       user=self.request.user, reference=data["reference"])
+        amount = data["amount"] or before
+        return _("Payment of %(amount)s %(currency)s recorded (%(method)s).") % {
+            "amount": number_format(amount, 2), "currency": process.order.currency,
+            "method": dict(service.offline_methods()).get(data["method"], data["method"])}
+
+
+class GatewayPaymentView(OrderActionView):
+    """Capture (all or part) or release a pre-authorised gateway payment of the order."""
+
+    form_key = "gateway_payment_form"
+
+    def bind(self, process: OrderProcess) -> GatewayPaymentForm:
+        return GatewayPaymentForm(self.form_data())
+
+    def perform(self, process: OrderProcess, form: GatewayPaymentForm) -> str:
+        data = form.cleaned_data
+        currency = process.order.currency
+        if data["action"] == "release":
+            amount = service.release_payment(process.order, self.kwargs["pk"],
+                                             user=self.request.user)
+            return _("The authorised payment of %(amount)s %(currency)s was released.") % {
+                "amount": number_format(amount, 2), "currency": currency}
+        amount = service.capture_payment(process.order, self.kwargs["pk"],
+                                         amount=data["amount"], user=self.request.user)
+        return _("Captured %(amount)s %(currency)s.") % {
+            "amount": number_format(amount, 2), "currency": currency}

@@ -29,6 +29,8 @@ VIEWS = {
     "order-workflow": views.OrderWorkflowView, "order-customer": views.OrderCustomerView,
     "order-shipment": views.OrderShipmentView, "order-note": views.OrderNoteView,
     "order-payment-link": views.OrderPaymentLinkView, "order-refund": views.OrderRefundView,
+    "order-offline-payment": views.OrderOfflinePaymentView,
+    "order-gateway-payment": views.OrderGatewayPaymentView,
     "order-message": views.OrderMessageView, "inbox": views.InboxView,
     "order-message-attachment": views.OrderMessageAttachmentView,
     "order-quote": views.OrderQuoteView, "order-quote-withdraw": views.OrderQuoteWithdrawView,

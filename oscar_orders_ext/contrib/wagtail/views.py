@@ -456,6 +456,16 @@ class OrderPaymentLinkView(OrderPageMixin, payment_views.PaymentLinkView):
 
 class OrderRefundView(OrderPageMixin, payment_views.RefundView):
     """Refund all, an amount, or chosen lines."""
+
+
+class OrderOfflinePaymentView(OrderPageMixin, payment_views.OfflinePaymentView):
+    """Mark the order paid by hand (bank transfer, cash on delivery, pay in store)."""
+
+
+class OrderGatewayPaymentView(OrderPageMixin, payment_views.GatewayPaymentView):
+    """Capture or release a pre-authorised gateway payment."""
+
+
 class OrderMessageView(OrderPageMixin, order_views.MessageView):
     """Write to the customer."""
 
