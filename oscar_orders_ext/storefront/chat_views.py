@@ -25,7 +25,7 @@ from oscar_orders_ext.payments.service import active_link
 from oscar_orders_ext.selectors import order_messages
 from oscar_orders_ext.services import conversations, quotes
 from oscar_orders_ext.views.conversation_forms import MessageForm
-from oscar_orders_ext.views.orders import attachment_response
+from oscar_orders_ext.views.orders import attachment_response, quote_pdf_response
 
 Order = get_model("order", "Order")
 
@@ -142,3 +142,26 @@ class GuestAttachmentView(GuestConversationView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return _attachment(self.get_order(), kwargs["pk"])
+
+
+def _quote_pdf(order: Any, pk: int) -> HttpResponseBase:
+    """A price proposal of this order as a PDF (any other proposal answers 404)."""
+    return quote_pdf_response(get_object_or_404(Quote, pk=pk, order_id=order.pk), order.number)
+
+
+class AccountQuotePdfView(AccountConversationView):
+    """A price proposal of one of the logged-in customer's own orders, as a PDF."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return _quote_pdf(self.get_order(), kwargs["pk"])
+
+
+class GuestQuotePdfView(GuestConversationView):
+    """A price proposal reached through the signed link, as a PDF."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return _quote_pdf(self.get_order(), kwargs["pk"])
