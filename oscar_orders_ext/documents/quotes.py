@@ -54,3 +54,9 @@ def render_quote(quote: Quote) -> Rendered:
             "version": quote.version, "number": order.number}
         fragment = render_to_string(f"oscar_orders_ext/documents/{KIND}.html", context)
         return render_fragments(KIND, [fragment], title=title)
+
+
+def quote_document(quote: Quote) -> tuple[str, bytes]:
+    """(file name, PDF) of proposal ``quote``: what ``send_quote(document=...)`` attaches."""
+    number = quote.order.number if hasattr(quote, "order") else str(quote.order_id)
+    return quote_filename(quote, number), render_quote(quote).pdf

@@ -12,10 +12,12 @@ nothing. The tick expires proposals past their date.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -30,7 +32,7 @@ from oscar_orders_ext.permissions import OPERATIONS
 from oscar_orders_ext.signals import quote_accepted, quote_rejected
 from oscar_orders_ext.workflow import get_workflow
 
-from .conversations import add_message
+from .conversations import add_message, check_attachment
 from .edits import check_permission
 from .line_edits import apply_line_edit, plan_line_edit
 from .locking import OrderLike, locked_process, order_pk
@@ -58,10 +60,30 @@ def _summary(quote: Quote, order: Any) -> str:
     return f"{quote.message}\n\n{text}" if quote.message else text
 
 
+#: Renders a proposal's document: ``quote`` -> (file name, PDF bytes).
+QuoteDocument = Callable[[Quote], tuple[str, bytes]]
+
+
+def _attachment(quote: Quote, document: QuoteDocument | None) -> ContentFile[bytes] | None:
+    """The proposal's PDF as the message's attachment, unless the shop takes none (or one
+    that large): the proposal is sent without it then."""
+    if document is None:
+        return None
+    name, content = document(quote)
+    upload = ContentFile(content, name=name)
+    try:
+        check_attachment(upload)
+    except OrderWorkflowError:
+        return None
+    return upload
+
+
 def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
                shipping: Decimal | None = None, message: str = "",
-               valid_until: date | None = None, user: Any = None) -> Quote:
-    """Propose new unit prices incl. tax ({line id: price}) and shipping for ``order``."""
+               valid_until: date | None = None, user: Any = None,
+               document: QuoteDocument | None = None) -> Quote:
+    """Propose new unit prices incl. tax ({line id: price}) and shipping for ``order``;
+    ``document`` renders the proposal's PDF, attached to its message (and so to the email)."""
     check_permission(user, OPERATIONS["edit-lines"])
     valid_until = valid_until or default_valid_until()
     if valid_until < timezone.localdate():
@@ -87,7 +109,8 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
                    for edited in plan.lines if edited.line is not None],
             old_shipping=locked.shipping_incl_tax, shipping=plan.shipping[1],
             old_total=locked.total_incl_tax, total=plan.total_incl_tax)
-        add_message(process, MessageSide.STAFF, _summary(quote, locked), user)
+        add_message(process, MessageSide.STAFF, _summary(quote, locked), user,
+                    _attachment(quote, document))
         target = app_settings.QUOTE_STATE
         # A shop's workflow without that state keeps the order where it is.
         if target and process.state != target and get_workflow().has_state(target):

@@ -22,7 +22,7 @@ from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.documents.quotes import quote_filename, render_quote
+from oscar_orders_ext.documents.quotes import quote_document, quote_filename, render_quote
 from oscar_orders_ext.documents.service import order_documents
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import Carrier, MessageSide, OrderMessage, OrderProcess, Quote
@@ -361,7 +361,8 @@ class QuoteView(OrderActionView):
         data = form.cleaned_data
         quote = quotes.send_quote(process.order, unit_prices=form.unit_prices(),
                                   shipping=data["shipping"], message=data["message"],
-                                  valid_until=data["valid_until"], user=self.request.user)
+                                  valid_until=data["valid_until"], user=self.request.user,
+                                  document=quote_document)
         return _("Price proposal %(version)d sent to the customer.") % {
             "version": quote.version}
 

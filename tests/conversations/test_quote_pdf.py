@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
-from oscar_orders_ext.models import OrderProcess
+from oscar_orders_ext.models import MessageSide, OrderMessage, OrderProcess
 from oscar_orders_ext.services import conversations
 
 from ..documents.conftest import pdf_text
@@ -88,3 +89,34 @@ def test_a_guest_downloads_it_through_the_signed_link_and_a_forged_one_is_refuse
     forged = reverse("oscar_orders_ext_chat:guest-quote-pdf",
                      kwargs={"token": token[:-2] + "xx", "pk": quote.pk})
     django_app.get(forged, status=404)
+
+
+def send_from_page(app: Any, order: Any, user: Any) -> Any:
+    page = app.get(reverse("oscar_orders_ext_dashboard:orders-workspace-order",
+                           kwargs={"number": order.number}), user=user)
+    form = page.forms["ooe-quote-form"]
+    form[f"price_{order.lines.get().pk}"] = "8.00"
+    return form.submit().follow()
+
+
+def test_a_proposal_sent_from_the_page_emails_its_pdf_to_the_customer(
+        django_app: Any, quoter: Any, guest_order: Any,
+        django_capture_on_commit_callbacks: Any) -> None:
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        send_from_page(django_app, guest_order, quoter)
+    message = OrderMessage.objects.get(order=guest_order, side=MessageSide.STAFF)
+    name = f"price-proposal-{guest_order.number}-v1.pdf"
+    assert (message.attachment_name, message.attachment_type) == (name, "application/pdf")
+    [email] = [m for m in mail.outbox if m.to == ["guest@example.com"]]
+    [(filename, content, mimetype)] = email.attachments
+    assert (filename, mimetype) == (name, "application/pdf")
+    assert "Price proposal 1" in pdf_text(content)
+
+
+def test_a_shop_without_attachments_sends_the_proposal_without_its_pdf(
+        django_app: Any, quoter: Any, guest_order: Any, settings: Any) -> None:
+    settings.OSCAR_ORDERS_EXT_MESSAGE_ATTACHMENT_MAX_BYTES = 0
+    page = send_from_page(django_app, guest_order, quoter)
+    assert "Price proposal 1 sent to the customer." in page.text
+    assert not OrderMessage.objects.get(order=guest_order, side=MessageSide.STAFF).attachment
