@@ -78,11 +78,39 @@ def _attachment(quote: Quote, document: QuoteDocument | None) -> ContentFile[byt
     return upload
 
 
+CENT = Decimal("0.01")
+
+
+def spread_total(lines: list[tuple[Any, int, Decimal]], goods: Decimal) -> dict[Any, Decimal]:
+    """Unit prices ({line id: price}) that make the goods of ``lines`` ((line id, quantity,
+    unit price)) come to ``goods``, each price scaled alike (shared by quantity when they are
+    all zero); the rounding cents go to a line they divide evenly, if any."""
+    if goods < 0:
+        raise QuoteError(_("The new total cannot be less than the shipping charge."))
+    if not lines:
+        return {}
+    base = sum((quantity * price for __, quantity, price in lines), Decimal("0"))
+    count = sum(quantity for __, quantity, __ in lines)
+    if base > 0:
+        prices = {pk: (price * goods / base).quantize(CENT) for pk, __, price in lines}
+    else:
+        prices = {pk: (goods / count).quantize(CENT) if count else Decimal("0.00")
+                  for pk, __, __ in lines}
+    left = goods - sum((quantity * prices[pk] for pk, quantity, __ in lines), Decimal("0"))
+    for pk, quantity, __ in sorted(lines, key=lambda line: line[1]):
+        if left and quantity and (left / quantity) == (left / quantity).quantize(CENT) \
+                and prices[pk] + left / quantity >= 0:
+            prices[pk] += left / quantity
+            break
+    return prices
+
+
 def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
                shipping: Decimal | None = None, message: str = "",
                valid_until: date | None = None, user: Any = None,
-               document: QuoteDocument | None = None) -> Quote:
-    """Propose new unit prices incl. tax ({line id: price}) and shipping for ``order``;
+               document: QuoteDocument | None = None, total: Decimal | None = None) -> Quote:
+    """Propose new unit prices incl. tax ({line id: price}) and shipping for ``order``, or a
+    new ``total`` spread over the lines in proportion to those prices (shipping as given);
     ``document`` renders the proposal's PDF, attached to its message (and so to the email)."""
     check_permission(user, OPERATIONS["edit-lines"])
     valid_until = valid_until or default_valid_until()
@@ -90,6 +118,8 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
         raise QuoteError(_("A proposal must be valid at least until today."))
     with locked_process(order) as process:
         locked = process.order
+        if total is not None:
+            unit_prices = _spread_over(locked, unit_prices, shipping, total)
         try:
             plan = plan_line_edit(locked, unit_prices=unit_prices, shipping_incl_tax=shipping)
         except LineEditError as error:
@@ -116,6 +146,24 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
         if target and process.state != target and get_workflow().has_state(target):
             transition_to_state(locked, target, user=user)  # a refusal undoes the proposal
         return quote
+
+
+def _spread_over(order: Any, unit_prices: dict[Any, Any], shipping: Decimal | None,
+                 total: Decimal) -> dict[Any, Decimal]:
+    """The unit prices that make ``order`` come to ``total`` with this shipping."""
+    shipping = order.shipping_incl_tax if shipping is None else shipping
+    typed = {str(pk): price for pk, price in (unit_prices or {}).items()}
+    lines = []
+    for line in order.lines.order_by("pk"):
+        current = (line.line_price_incl_tax / line.quantity if line.quantity
+                   else line.unit_price_incl_tax) or Decimal("0")
+        price = typed.get(str(line.pk), current)
+        try:
+            price = Decimal(str(price))
+        except ArithmeticError:
+            raise QuoteError(_("“%(value)s” is not a price.") % {"value": price}) from None
+        lines.append((line.pk, line.quantity, price))
+    return spread_total(lines, Decimal(str(total)) - Decimal(str(shipping)))
 
 
 def withdraw_quote(quote: Quote, *, user: Any = None) -> Quote:

@@ -362,9 +362,25 @@ class QuoteView(OrderActionView):
         quote = quotes.send_quote(process.order, unit_prices=form.unit_prices(),
                                   shipping=data["shipping"], message=data["message"],
                                   valid_until=data["valid_until"], user=self.request.user,
-                                  document=quote_document)
+                                  document=quote_document, total=data.get("total"))
         return _("Price proposal %(version)d sent to the customer.") % {
             "version": quote.version}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """As every action, but a refused proposal redraws the form with what was typed."""
+        process = self.get_process()
+        form = self.bind(process)
+        if form.is_valid():
+            try:
+                message = self.perform(process, form)
+            except OrderConflict:
+                return self.conflict()
+            except OrderWorkflowError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, message)
+                return redirect(self.page_url(process.order.number))
+        return self.invalid(process, form)
 
 
 def quote_pdf_response(quote: Quote, number: str) -> HttpResponse:
