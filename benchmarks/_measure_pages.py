@@ -23,6 +23,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+#: The table's default columns with the unread-messages count added.
+UNREAD_COLUMNS = ("placed,number,state,payment_status,customer,products,tags,operator,total,"
+                  "unread,last_activity")
 
 
 @dataclass
@@ -124,6 +127,9 @@ def pages_for(which: str) -> list[Page]:
                  processes.filter(**has_email), processes.exclude(**has_email)),
         filtered("inbox", "Ours: inbox (new or unread)", "/dashboard/workspace/?inbox=true",
                  processes.filter(waiting), processes.exclude(waiting)),
+        Page("table_unread", "Ours: table + unread column",
+             f"/dashboard/workspace/?{urlencode({'columns': UNREAD_COLUMNS})}",
+             [newest_number(processes)]),
         Page("kanban", f"Ours: Kanban /{funnel.slug}/",
              f"/dashboard/workspace/kanban/{funnel.slug}/", [funnel.name, card]),
         *searches,

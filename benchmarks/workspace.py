@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/workspace.py --keep --reuse          # seed once, then reuse
     .venv/bin/python benchmarks/workspace.py --explain 3             # + EXPLAIN ANALYZE
     .venv/bin/python benchmarks/workspace.py --scale                 # table: 1M vs 10k orders
+    .venv/bin/python benchmarks/workspace.py --database my_bench     # a database of your own
 
 Each size gets a scratch database ``ooe_bench_workspace_<N>`` on 127.0.0.1:5432 (user
 postgres): dropped, created, migrated, seeded with ``seed_demo --orders N`` (bulk path),
@@ -37,6 +38,7 @@ RATIOS = [
     ("number search / Oscar number search", "table_number", "oscar_number", 1.0),
     ("Kanban / Oscar list", "kanban", "oscar", 1.5),
     ("inbox / Oscar list", "inbox", "oscar", 1.0),
+    ("table + unread column / Oscar list", "table_unread", "oscar", 1.0),
 ]
 SCALE_TARGET = 1.2
 
@@ -142,6 +144,9 @@ def main() -> None:
                         help="compare our table at --orders-large vs --orders-small")
     parser.add_argument("--orders-small", type=int, default=10_000)
     parser.add_argument("--orders-large", type=int, default=1_000_000)
+    parser.add_argument("--database", default=None, metavar="NAME",
+                        help="the scratch database's name (one size only; default "
+                             f"{DB_PREFIX}_<orders>), so that two runs never share one")
     parser.add_argument("--explain", type=int, default=0, metavar="N",
                         help="print EXPLAIN ANALYZE of the N slowest queries of each page")
     options = parser.parse_args()
@@ -150,7 +155,8 @@ def main() -> None:
     names: list[str] = []
     try:
         for orders in sizes:  # seed everything first, so the sizes are measured back to back
-            names.append(prepare(orders, options.reuse))
+            names.append(prepare(orders, options.reuse,
+                                 None if options.scale else options.database))
         results = {orders: measure(name, "scale" if options.scale else "main", options.repeat,
                                    options.warmup, options.explain)
                    for orders, name in zip(sizes, names)}

@@ -17,7 +17,7 @@ class OrdersExtConfig(AppConfig):
 
         from . import checks, receivers  # noqa: F401  (checks register themselves)
         from .models import OrderProcess
-        from .signals import order_process_changed, order_state_changed
+        from .signals import order_process_changed, order_state_changed, quote_accepted
 
         order_model = get_model("order", "Order")
         post_save.connect(receivers.attach_process_to_new_order, sender=order_model,
@@ -36,6 +36,9 @@ class OrdersExtConfig(AppConfig):
 
         order_process_changed.connect(receivers.settle_edited_order,
                                       dispatch_uid="oscar_orders_ext.settle_edited_order")
+        # An accepted price proposal asks for the amount due (payment link or a note).
+        quote_accepted.connect(receivers.collect_accepted_quote,
+                               dispatch_uid="oscar_orders_ext.collect_accepted_quote")
         # The customer directory's aggregates follow orders, processes and accounts.
         from django.contrib.auth import get_user_model
 

@@ -136,6 +136,11 @@ DEFAULTS: dict[str, Any] = {
     "QUOTE_ACCEPTED_STATE": "processing",
     # Days a new price proposal stays valid unless the operator picks another date.
     "QUOTE_VALID_DAYS": 14,
+    # An accepted proposal with an online payment method sends the customer a payment link for
+    # the amount due (False: never). Payment methods (Oscar SourceType codes) paid outside the
+    # gateways: with only these, no link is sent and the order gets a note for the shop.
+    "QUOTE_PAYMENT_LINK": True,
+    "QUOTE_OFFLINE_PAYMENT_METHODS": ("cash", "bank-transfer", "cash-on-delivery"),
     # Webhooks (docs/webhooks.md): allow endpoints on loopback, link-local and private
     # addresses (a local receiver in tests or the sandbox); refused by default.
     "WEBHOOKS_ALLOW_PRIVATE_URLS": False,

@@ -165,6 +165,7 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-order-message-attachment"),
     _staff("orders-workspace-order-quote", EDIT_LINES, reads_orders=True),
     _staff("orders-workspace-order-quote-withdraw", EDIT_LINES, reads_orders=True),
+    _orders("orders-workspace-order-quote-pdf"),
     # Carriers.
     _staff("orders-carrier-list", MANAGE_CARRIERS),
     _staff("orders-carrier-create", MANAGE_CARRIERS),

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
+from django.utils import translation
 
 from .conf import app_settings
 from .constants import PaymentStatus, TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
 from .models import Customer, Funnel, OrderProcess, WebhookEndpoint
+from .payments import quotes as quote_payments
 from .payments import service as payment_service
 from .services.customer_summaries import refresh_after_commit
 from .services.customer_tags import (apply_after_commit, process_became_paid,
@@ -67,6 +70,14 @@ def record_confirmed_payment(sender: Any, instance: Any, **kwargs: Any) -> None:
     """A gateway payment changed status (django-payments' ``status_changed``): write a
     confirmed one into Oscar's records, once however often the provider calls back."""
     payment_service.record_gateway_payment(instance)
+
+
+def collect_accepted_quote(sender: Any, quote: Any, order: Any, user: Any = None,
+                           **kwargs: Any) -> None:
+    """A customer accepted a price proposal (after the commit): a payment link for what is now
+    due, or a note to the shop (offline method, money owed back), in the shop's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        quote_payments.collect_accepted_quote(quote)
 
 
 def settle_edited_order(sender: Any, process: Any, kind: str, user: Any = None,

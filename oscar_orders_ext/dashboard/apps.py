@@ -53,6 +53,7 @@ VIEWS = {
                                  _VIEWS + "MessageAttachmentView"),
     "order-quote": ("order_quote_view", _VIEWS + "QuoteView"),
     "order-quote-withdraw": ("order_quote_withdraw_view", _VIEWS + "QuoteWithdrawView"),
+    "order-quote-pdf": ("order_quote_pdf_view", _VIEWS + "QuotePdfView"),
     "inbox": ("inbox_view", _VIEWS + "InboxView"),
     "webhook-list": ("webhook_list_view", _VIEWS + "WebhookListView"),
     "webhook-detail": ("webhook_detail_view", _VIEWS + "WebhookDetailView"),

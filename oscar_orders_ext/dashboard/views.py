@@ -204,6 +204,10 @@ class QuoteWithdrawView(OrderPageMixin, orders.QuoteWithdrawView):
     pass
 
 
+class QuotePdfView(OrderPageMixin, orders.QuotePdfView):
+    pass
+
+
 class InboxView(DashboardMixin, workspace.InboxView):
     pass
 

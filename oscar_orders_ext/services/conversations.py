@@ -240,9 +240,18 @@ def _email_customer(message: OrderMessage) -> bool:
         messages = CommunicationEventType.objects.get_and_render(code, context)
         if not messages.get("subject"):
             return False
-        OrderDispatcher().dispatch_order_messages(order, messages, code)
+        OrderDispatcher().dispatch_order_messages(order, messages, code,
+                                                  attachments=_attachments(message))
     record(order.pk, TimelineKind.EMAIL, data={"code": code, "to": order.email})
     return True
+
+
+def _attachments(message: OrderMessage) -> list[tuple[str, bytes, str]] | None:
+    """The message's file for the customer's email (a price proposal's PDF, a photo)."""
+    if not message.attachment:
+        return None
+    with message.attachment.open("rb") as handle:
+        return [(message.attachment_name, handle.read(), message.attachment_type)]
 
 
 def _email_staff(message: OrderMessage) -> bool:

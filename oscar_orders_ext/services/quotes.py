@@ -12,10 +12,12 @@ nothing. The tick expires proposals past their date.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -30,7 +32,7 @@ from oscar_orders_ext.permissions import OPERATIONS
 from oscar_orders_ext.signals import quote_accepted, quote_rejected
 from oscar_orders_ext.workflow import get_workflow
 
-from .conversations import add_message
+from .conversations import add_message, check_attachment
 from .edits import check_permission
 from .line_edits import apply_line_edit, plan_line_edit
 from .locking import OrderLike, locked_process, order_pk
@@ -58,16 +60,66 @@ def _summary(quote: Quote, order: Any) -> str:
     return f"{quote.message}\n\n{text}" if quote.message else text
 
 
+#: Renders a proposal's document: ``quote`` -> (file name, PDF bytes).
+QuoteDocument = Callable[[Quote], tuple[str, bytes]]
+
+
+def _attachment(quote: Quote, document: QuoteDocument | None) -> ContentFile[bytes] | None:
+    """The proposal's PDF as the message's attachment, unless the shop takes none (or one
+    that large): the proposal is sent without it then."""
+    if document is None:
+        return None
+    name, content = document(quote)
+    upload = ContentFile(content, name=name)
+    try:
+        check_attachment(upload)
+    except OrderWorkflowError:
+        return None
+    return upload
+
+
+CENT = Decimal("0.01")
+
+
+def spread_total(lines: list[tuple[Any, int, Decimal]], goods: Decimal) -> dict[Any, Decimal]:
+    """Unit prices ({line id: price}) that make the goods of ``lines`` ((line id, quantity,
+    unit price)) come to ``goods``, each price scaled alike (shared by quantity when they are
+    all zero); the rounding cents go to a line they divide evenly, if any."""
+    if goods < 0:
+        raise QuoteError(_("The new total cannot be less than the shipping charge."))
+    if not lines:
+        return {}
+    base = sum((quantity * price for __, quantity, price in lines), Decimal("0"))
+    count = sum(quantity for __, quantity, __ in lines)
+    if base > 0:
+        prices = {pk: (price * goods / base).quantize(CENT) for pk, __, price in lines}
+    else:
+        prices = {pk: (goods / count).quantize(CENT) if count else Decimal("0.00")
+                  for pk, __, __ in lines}
+    left = goods - sum((quantity * prices[pk] for pk, quantity, __ in lines), Decimal("0"))
+    for pk, quantity, __ in sorted(lines, key=lambda line: line[1]):
+        if left and quantity and (left / quantity) == (left / quantity).quantize(CENT) \
+                and prices[pk] + left / quantity >= 0:
+            prices[pk] += left / quantity
+            break
+    return prices
+
+
 def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
                shipping: Decimal | None = None, message: str = "",
-               valid_until: date | None = None, user: Any = None) -> Quote:
-    """Propose new unit prices incl. tax ({line id: price}) and shipping for ``order``."""
+               valid_until: date | None = None, user: Any = None,
+               document: QuoteDocument | None = None, total: Decimal | None = None) -> Quote:
+    """Propose new unit prices incl. tax ({line id: price}) and shipping for ``order``, or a
+    new ``total`` spread over the lines in proportion to those prices (shipping as given);
+    ``document`` renders the proposal's PDF, attached to its message (and so to the email)."""
     check_permission(user, OPERATIONS["edit-lines"])
     valid_until = valid_until or default_valid_until()
     if valid_until < timezone.localdate():
         raise QuoteError(_("A proposal must be valid at least until today."))
     with locked_process(order) as process:
         locked = process.order
+        if total is not None:
+            unit_prices = _spread_over(locked, unit_prices, shipping, total)
         try:
             plan = plan_line_edit(locked, unit_prices=unit_prices, shipping_incl_tax=shipping)
         except LineEditError as error:
@@ -87,12 +139,31 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
                    for edited in plan.lines if edited.line is not None],
             old_shipping=locked.shipping_incl_tax, shipping=plan.shipping[1],
             old_total=locked.total_incl_tax, total=plan.total_incl_tax)
-        add_message(process, MessageSide.STAFF, _summary(quote, locked), user)
+        add_message(process, MessageSide.STAFF, _summary(quote, locked), user,
+                    _attachment(quote, document))
         target = app_settings.QUOTE_STATE
         # A shop's workflow without that state keeps the order where it is.
         if target and process.state != target and get_workflow().has_state(target):
             transition_to_state(locked, target, user=user)  # a refusal undoes the proposal
         return quote
+
+
+def _spread_over(order: Any, unit_prices: dict[Any, Any], shipping: Decimal | None,
+                 total: Decimal) -> dict[Any, Decimal]:
+    """The unit prices that make ``order`` come to ``total`` with this shipping."""
+    shipping = order.shipping_incl_tax if shipping is None else shipping
+    typed = {str(pk): price for pk, price in (unit_prices or {}).items()}
+    lines = []
+    for line in order.lines.order_by("pk"):
+        current = (line.line_price_incl_tax / line.quantity if line.quantity
+                   else line.unit_price_incl_tax) or Decimal("0")
+        price = typed.get(str(line.pk), current)
+        try:
+            price = Decimal(str(price))
+        except ArithmeticError:
+            raise QuoteError(_("“%(value)s” is not a price.") % {"value": price}) from None
+        lines.append((line.pk, line.quantity, price))
+    return spread_total(lines, Decimal(str(total)) - Decimal(str(shipping)))
 
 
 def withdraw_quote(quote: Quote, *, user: Any = None) -> Quote:

@@ -3,8 +3,8 @@
 
 from django.urls import path
 
-from .chat_views import (AccountAttachmentView, AccountConversationView, GuestAttachmentView,
-                         GuestConversationView)
+from .chat_views import (AccountAttachmentView, AccountConversationView, AccountQuotePdfView,
+                         GuestAttachmentView, GuestConversationView, GuestQuotePdfView)
 
 app_name = "oscar_orders_ext_chat"
 
@@ -13,7 +13,11 @@ urlpatterns = [
          name="account-chat"),
     path("accounts/orders/<str:number>/messages/<int:pk>/attachment/",
          AccountAttachmentView.as_view(), name="account-chat-attachment"),
+    path("accounts/orders/<str:number>/messages/quotes/<int:pk>/pdf/",
+         AccountQuotePdfView.as_view(), name="account-quote-pdf"),
     path("orders/chat/<str:token>/", GuestConversationView.as_view(), name="guest-chat"),
     path("orders/chat/<str:token>/<int:pk>/attachment/", GuestAttachmentView.as_view(),
          name="guest-chat-attachment"),
+    path("orders/chat/<str:token>/quotes/<int:pk>/pdf/", GuestQuotePdfView.as_view(),
+         name="guest-quote-pdf"),
 ]

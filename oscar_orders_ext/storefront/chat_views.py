@@ -21,10 +21,11 @@ from oscar.core.loading import get_model
 from oscar_orders_ext.exceptions import (ConversationLinkError, ConversationLinkExpired,
                                          OrderWorkflowError)
 from oscar_orders_ext.models import MessageSide, OrderMessage, Quote
+from oscar_orders_ext.payments.service import active_link
 from oscar_orders_ext.selectors import order_messages
 from oscar_orders_ext.services import conversations, quotes
 from oscar_orders_ext.views.conversation_forms import MessageForm
-from oscar_orders_ext.views.orders import attachment_response
+from oscar_orders_ext.views.orders import attachment_response, quote_pdf_response
 
 Order = get_model("order", "Order")
 
@@ -39,7 +40,7 @@ class ConversationPageMixin(View):
 
     def render_page(self, order: Any, form: MessageForm, *, status: int = 200) -> HttpResponse:
         context = {"order": order, "conversation": order_messages(order), "form": form,
-                   "quote": quotes.open_quote(order),
+                   "quote": quotes.open_quote(order), "payment_link": active_link(order),
                    "post_url": self.request.path, "guest": not self.request.user.is_authenticated
                    or order.user_id != self.request.user.pk}
         return render(self.request, self.template_name, context, status=status)
@@ -75,10 +76,16 @@ class ConversationPageMixin(View):
             raise Http404(_("No such price proposal for this order."))
         accept = request.POST["decision"] == "accept"
         try:
-            quotes.decide_quote(int(quote_id), accept=accept, user=request.user)
+            decided = quotes.decide_quote(int(quote_id), accept=accept, user=request.user)
         except OrderWorkflowError as error:
             messages.error(request, error.message)
         else:
+            link = active_link(order) if accept else None
+            if link is not None and decided.decided_at and link.created_at >= decided.decided_at:
+                # An online payment method: on to pay the approved amount (payments/quotes.py).
+                messages.success(request, _("Thank you: you accepted the price proposal. You "
+                                            "can pay the amount due now."))
+                return redirect(link.get_absolute_url())
             messages.success(request, _("Thank you: you accepted the price proposal.") if accept
                              else _("You rejected the price proposal; the shop will be in touch."))
         return redirect(request.path)
@@ -135,3 +142,26 @@ class GuestAttachmentView(GuestConversationView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         return _attachment(self.get_order(), kwargs["pk"])
+
+
+def _quote_pdf(order: Any, pk: int) -> HttpResponseBase:
+    """A price proposal of this order as a PDF (any other proposal answers 404)."""
+    return quote_pdf_response(get_object_or_404(Quote, pk=pk, order_id=order.pk), order.number)
+
+
+class AccountQuotePdfView(AccountConversationView):
+    """A price proposal of one of the logged-in customer's own orders, as a PDF."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return _quote_pdf(self.get_order(), kwargs["pk"])
+
+
+class GuestQuotePdfView(GuestConversationView):
+    """A price proposal reached through the signed link, as a PDF."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return _quote_pdf(self.get_order(), kwargs["pk"])

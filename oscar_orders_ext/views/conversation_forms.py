@@ -43,6 +43,10 @@ class QuoteForm(forms.Form):
                                   decimal_places=2)
     valid_until = forms.DateField(label=_("Valid until"),
                                   widget=forms.DateInput(attrs={"type": "date"}))
+    total = forms.DecimalField(
+        label=_("Or a new total"), required=False, min_value=0, max_digits=12,
+        decimal_places=2,
+        help_text=_("Spread over the lines in proportion to their prices, shipping as above."))
     message = forms.CharField(label=_("Message"), required=False,
                               widget=forms.Textarea(attrs={"rows": 2}))
 

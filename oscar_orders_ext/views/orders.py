@@ -22,6 +22,7 @@ from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.documents.quotes import quote_document, quote_filename, render_quote
 from oscar_orders_ext.documents.service import order_documents
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import Carrier, MessageSide, OrderMessage, OrderProcess, Quote
@@ -362,9 +363,43 @@ class QuoteView(OrderActionView):
         data = form.cleaned_data
         quote = quotes.send_quote(process.order, unit_prices=form.unit_prices(),
                                   shipping=data["shipping"], message=data["message"],
-                                  valid_until=data["valid_until"], user=self.request.user)
+                                  valid_until=data["valid_until"], user=self.request.user,
+                                  document=quote_document, total=data.get("total"))
         return _("Price proposal %(version)d sent to the customer.") % {
             "version": quote.version}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """As every action, but a refused proposal redraws the form with what was typed."""
+        process = self.get_process()
+        form = self.bind(process)
+        if form.is_valid():
+            try:
+                message = self.perform(process, form)
+            except OrderConflict:
+                return self.conflict()
+            except OrderWorkflowError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, message)
+                return redirect(self.page_url(process.order.number))
+        return self.invalid(process, form)
+
+
+def quote_pdf_response(quote: Quote, number: str) -> HttpResponse:
+    """The PDF of a price proposal, shown in the browser (downloadable)."""
+    response = HttpResponse(render_quote(quote).pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{quote_filename(quote, number)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class QuotePdfView(OrderPageMixin, View):
+    """The PDF of one version of the order's price proposals, to who may see the order."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        process = self.get_process()
+        quote = get_object_or_404(Quote, pk=kwargs["pk"], order_id=process.order_id)
+        return quote_pdf_response(quote, process.order.number)
 
 
 class QuoteWithdrawView(OrderActionView):

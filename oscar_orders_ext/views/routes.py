@@ -73,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
     Route("order-quote", f"{ORDER}quotes/", "orders-workspace-order-quote"),
     Route("order-quote-withdraw", f"{ORDER}quotes/<int:pk>/withdraw/",
           "orders-workspace-order-quote-withdraw"),
+    Route("order-quote-pdf", f"{ORDER}quotes/<int:pk>/pdf/", "orders-workspace-order-quote-pdf"),
     Route("export-job", "exports/<int:pk>/", "orders-export-job"),
     Route("export-download", "exports/<int:pk>/download/", "orders-export-download"),
     Route("import", "imports/", "orders-import"),

@@ -34,6 +34,7 @@ VIEWS = {
     "order-message": views.OrderMessageView, "inbox": views.InboxView,
     "order-message-attachment": views.OrderMessageAttachmentView,
     "order-quote": views.OrderQuoteView, "order-quote-withdraw": views.OrderQuoteWithdrawView,
+    "order-quote-pdf": views.OrderQuotePdfView,
     "export-job": views.ExportJobView, "export-download": views.ExportDownloadView,
     "import": views.ImportUploadView, "import-job": views.ImportJobView,
     "import-commit": views.ImportCommitView,

@@ -482,6 +482,10 @@ class OrderQuoteWithdrawView(OrderPageMixin, order_views.QuoteWithdrawView):
     """Withdraw the open price proposal."""
 
 
+class OrderQuotePdfView(OrderPageMixin, order_views.QuotePdfView):
+    """A price proposal's PDF."""
+
+
 class InboxView(PermissionRequiredMixin, workspace.InboxView):
     """The inbox: the table filtered on new orders and unread customer messages."""
 

@@ -1,0 +1,47 @@
+"""The inbox and the unread column cost the same number of queries whatever the number of
+orders, of unread messages and of rows shown, in both skins (issue 21: "counts cost a constant
+number of queries per page")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from oscar_orders_ext.models import OrderProcess
+
+from ..factories import bulk_orders
+from ..wagtail.conftest import FRONT_ENDS, with_wagtail_access
+
+pytestmark = pytest.mark.django_db
+
+UNREAD_COLUMNS = "placed,number,state,customer,total,unread"
+
+
+def _unread(processes: list[OrderProcess], count: int) -> None:
+    """Give ``processes`` unread customer messages (the counter the inbox reads)."""
+    OrderProcess.objects.filter(pk__in=[p.pk for p in processes]).update(staff_unread=count)
+
+
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_the_inbox_costs_the_same_queries_for_few_and_many_orders(
+        django_app: Any, viewer: Any, namespace: str,
+        django_assert_max_num_queries: Any) -> None:
+    user = with_wagtail_access(viewer)
+    _unread(bulk_orders(3, prefix="FEW", state="processing"), 1)
+    inbox = reverse(f"{namespace}:orders-workspace")
+    django_app.get(f"{inbox}?inbox=true", user=user)  # warm the session and caches
+    budget = 24  # session, user, permissions, summary, rows, tags, lines, menus, choices
+    with django_assert_max_num_queries(budget) as few:
+        page = django_app.get(f"{inbox}?inbox=true&columns={UNREAD_COLUMNS}", user=user)
+    assert len(page.pyquery("td.ooe-cell-number")) == 3
+    _unread(bulk_orders(90, prefix="MANY", state="processing"), 4)
+    bulk_orders(30, prefix="NEW")  # new orders are in the inbox too
+    bulk_orders(40, prefix="QUIET", state="processing")  # read: not in the inbox
+    with django_assert_max_num_queries(budget) as many:
+        page = django_app.get(f"{inbox}?inbox=true&page_size=100&columns={UNREAD_COLUMNS}",
+                              user=user)
+    shown = [cell.text().lstrip("#") for cell in page.pyquery("td.ooe-cell-number").items()]
+    assert len(shown) == 100 and not any(number.startswith("QUIET") for number in shown)
+    assert len(few.captured_queries) == len(many.captured_queries)
