@@ -20,7 +20,8 @@ from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import CustomerGroup, CustomerTagRule, PriceList, Tag
 from oscar_orders_ext.services import customer_profiles
 
-from .customer_forms import GroupForm, PriceListForm, PriceListItemFormSet, TagRuleForm
+from .customer_forms import (GroupForm, MoveGroupForm, PriceListForm, PriceListItemFormSet,
+                             TagRuleForm)
 from .customers import CustomerPageMixin
 
 
@@ -168,6 +169,10 @@ class SettingsFormView(TemplateView):
             context["form"], context["formset"] = self.forms()
         context.update(self.settings_context(), object=self.object,  # type: ignore[attr-defined]
                        tag_names=list(Tag.objects.values_list("name", flat=True)))
+        if isinstance(self.object, CustomerGroup):
+            # A group's page also shows its customers and moves them to another group.
+            context.update(member_count=self.object.customers.count(),
+                           move_form=MoveGroupForm(initial={"source": self.object}))
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

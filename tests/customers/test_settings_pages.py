@@ -61,9 +61,13 @@ def test_price_list_and_group_made_on_their_pages_price_the_members_basket(
     response = manager.post(url(namespace, "orders-customer-group-create"),
                             {"name": "Wholesale", "price_lists": [price_list.pk]})
     assert response.status_code == 302
-    assert list(CustomerGroup.objects.get(name="Wholesale").price_lists.all()) == [price_list]
+    group = CustomerGroup.objects.get(name="Wholesale")
+    assert list(group.price_lists.all()) == [price_list]
 
     rita, other = member("rita"), member("otto", group=None)
+    page = manager.get(url(namespace, "orders-customer-group-update", pk=group.pk))
+    assert "1 customer in this group" in page.content.decode()
+    assert page.context["move_form"]["source"].value() == group.pk
     assert unit_price(rita, product, 4) == Decimal("8.00")
     assert unit_price(rita, product, 5) == Decimal("6.50")
     assert unit_price(other, product, 5) == product.stockrecords.first().price
