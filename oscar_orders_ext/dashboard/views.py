@@ -8,8 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from oscar_orders_ext.views import (customer_settings, customers, documents, exports, funnels, imports, integrations,
-                                    manual, orders, payments, workspace)
+from oscar_orders_ext.views import (customer_settings, customers, documents, exports, funnels,
+                                    imports, integrations, manual, orders, payments, workspace)
 from oscar_orders_ext.views.common import SkinMixin, WorkspaceJavaScriptCatalog
 
 NAMESPACE = "oscar_orders_ext_dashboard"

@@ -129,7 +129,7 @@ class TagRuleKind(SettingsKind):
 class SettingsListView(TemplateView):
     """Every object of the kind, with links to edit and delete it."""
 
-    template_name = ""
+    template_name: str | None = ""
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -142,7 +142,7 @@ class SettingsFormView(TemplateView):
     """Create (no ``pk``) or edit an object; price lists edit their prices on the same page.
     Invalid input is shown again with its errors and nothing is saved."""
 
-    template_name = ""
+    template_name: str | None = ""
     object: Any = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -193,7 +193,7 @@ class SettingsFormView(TemplateView):
 class SettingsDeleteView(TemplateView):
     """Confirm (GET), then delete (POST)."""
 
-    template_name = ""
+    template_name: str | None = ""
     object: Any = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -812,35 +812,35 @@ class SettingsPageMixin(CustomerPageMixin):
     header_icon = "tag"
 
     def get_page_title(self) -> str:
-        return str(self.settings_context()["heading"])  # type: ignore[attr-defined]
+        return str(self.settings_context()["heading"])
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return self.breadcrumbs_items + [
             {"url": url("orders-workspace"), "label": _("Orders")},
-            {"url": self.list_url(), "label": str(self.plural)},  # type: ignore[attr-defined]
+            {"url": self.list_url(), "label": str(self.plural)},
             {"url": "", "label": self.get_page_title()}]
 
 
 class SettingsFormPageMixin(SettingsPageMixin):
-    template_name = "oscar_orders_ext/wagtail/customers/settings_form.html"
+    template_name: str | None = "oscar_orders_ext/wagtail/customers/settings_form.html"
 
 
 class SettingsDeletePageMixin(SettingsPageMixin):
-    template_name = "oscar_orders_ext/wagtail/customers/settings_delete.html"
+    template_name: str | None = "oscar_orders_ext/wagtail/customers/settings_delete.html"
 
 
 class SettingsListPageMixin(SettingsPageMixin):
-    template_name = "oscar_orders_ext/wagtail/customers/settings_list.html"
+    template_name: str | None = "oscar_orders_ext/wagtail/customers/settings_list.html"
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
                                          {"url": "", "label": self.get_page_title()}]
 
     def get_header_buttons(self) -> list[HeaderButton]:
-        route = f"{self.route}-create"  # type: ignore[attr-defined]
+        route = f"{self.route}-create"
         if not allows(self.request.user, route):
             return []
-        return [HeaderButton(str(self.new_label),  # type: ignore[attr-defined]
+        return [HeaderButton(str(self.new_label),
                              url=url(route), icon_name="plus", attrs={"id": "ooe-settings-new"})]
 
 
