@@ -178,6 +178,12 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-customer-update", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
     _staff("orders-customer-group-list", VIEW_CUSTOMERS, reads_orders=True),
     _staff("orders-customer-group-move", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
+    _staff("orders-customer-export", VIEW_CUSTOMERS, reads_orders=True),
+    # Groups, price lists and automatic tag rules: settings, kept to customer managers.
+    *(_staff(f"orders-{kind}-{page}", VIEW_CUSTOMERS, MANAGE_CUSTOMERS)
+      for kind in ("customer-group", "price-list", "customer-tag-rule")
+      for page in ("list", "create", "update", "delete")
+      if f"{kind}-{page}" != "customer-group-list"),
     # Webhooks and the user's own API tokens (docs/webhooks.md, docs/api.md).
     _staff("orders-webhook-list", MANAGE_WEBHOOKS),
     _staff("orders-webhook-detail", MANAGE_WEBHOOKS),

@@ -227,6 +227,18 @@ class TestSetUp:
         assert get_model("voucher", "Voucher").objects.count() == 1
         assert Carrier.objects.count() == len(data.CARRIERS)
 
+    def test_wholesale_customers_are_in_a_group_with_its_price_list(self) -> None:
+        # The sandbox shows a group's prices at checkout: its customers log in and see them.
+        from oscar_orders_ext.models import Customer, CustomerGroup
+
+        seed(orders=0)
+        group = CustomerGroup.objects.get(name=data.WHOLESALE_GROUP)
+        assert [p.name for p in group.price_lists.all()] == [data.WHOLESALE_PRICE_LIST]
+        assert set(Customer.objects.filter(group=group).values_list("email", flat=True)) == {
+            spec.email for spec in data.CUSTOMERS if spec.wholesale}
+        seed(orders=0)  # a second run adds nothing
+        assert CustomerGroup.objects.count() == 1
+
     def test_demo_orders_are_paid_with_a_payment_method_on_both_paths(self) -> None:
         # The payment method filter and column were empty on the demo shop.
         from oscar_orders_ext.selectors import distinct_values, forget_listed_values

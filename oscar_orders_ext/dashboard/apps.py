@@ -68,6 +68,18 @@ VIEWS = {
     "customer-update": ("customer_update_view", _VIEWS + "CustomerUpdateView"),
     "customer-group-list": ("customer_group_list_view", _VIEWS + "CustomerGroupListView"),
     "customer-group-move": ("customer_group_move_view", _VIEWS + "CustomerGroupMoveView"),
+    "customer-group-create": ("customer_group_create_view", _VIEWS + "GroupCreateView"),
+    "customer-group-update": ("customer_group_update_view", _VIEWS + "GroupUpdateView"),
+    "customer-group-delete": ("customer_group_delete_view", _VIEWS + "GroupDeleteView"),
+    "price-list-list": ("price_list_list_view", _VIEWS + "PriceListListView"),
+    "price-list-create": ("price_list_create_view", _VIEWS + "PriceListCreateView"),
+    "price-list-update": ("price_list_update_view", _VIEWS + "PriceListUpdateView"),
+    "price-list-delete": ("price_list_delete_view", _VIEWS + "PriceListDeleteView"),
+    "customer-tag-rule-list": ("tag_rule_list_view", _VIEWS + "TagRuleListView"),
+    "customer-tag-rule-create": ("tag_rule_create_view", _VIEWS + "TagRuleCreateView"),
+    "customer-tag-rule-update": ("tag_rule_update_view", _VIEWS + "TagRuleUpdateView"),
+    "customer-tag-rule-delete": ("tag_rule_delete_view", _VIEWS + "TagRuleDeleteView"),
+    "customer-export": ("customer_export_view", _VIEWS + "CustomerExportView"),
     "jsi18n": ("jsi18n_view", _VIEWS + "JavaScriptCatalogView"),
 }
 #: The document pages' views, by the key after ``document-`` in the route table.

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from oscar_orders_ext.views import (customers, documents, exports, funnels, imports, integrations,
-                                    manual, orders, payments, workspace)
+from oscar_orders_ext.views import (customer_settings, customers, documents, exports, funnels,
+                                    imports, integrations, manual, orders, payments, workspace)
 from oscar_orders_ext.views.common import SkinMixin, WorkspaceJavaScriptCatalog
 
 NAMESPACE = "oscar_orders_ext_dashboard"
@@ -286,6 +286,55 @@ class CustomerGroupListView(DashboardMixin, customers.CustomerGroupListView):
 
 class CustomerGroupMoveView(DashboardMixin, customers.CustomerGroupMoveView):
     template_name = T + "customers/group_list.html"
+
+
+# Groups, price lists and automatic tag rules: one list, form and delete page each kind.
+class GroupCreateView(DashboardMixin, customer_settings.GroupCreateView):
+    template_name = T + "customers/settings_form.html"
+
+
+class GroupUpdateView(DashboardMixin, customer_settings.GroupUpdateView):
+    template_name = T + "customers/settings_form.html"
+
+
+class GroupDeleteView(DashboardMixin, customer_settings.GroupDeleteView):
+    template_name = T + "customers/settings_delete.html"
+
+
+class PriceListListView(DashboardMixin, customer_settings.PriceListListView):
+    template_name = T + "customers/settings_list.html"
+
+
+class PriceListCreateView(DashboardMixin, customer_settings.PriceListCreateView):
+    template_name = T + "customers/settings_form.html"
+
+
+class PriceListUpdateView(DashboardMixin, customer_settings.PriceListUpdateView):
+    template_name = T + "customers/settings_form.html"
+
+
+class PriceListDeleteView(DashboardMixin, customer_settings.PriceListDeleteView):
+    template_name = T + "customers/settings_delete.html"
+
+
+class TagRuleListView(DashboardMixin, customer_settings.TagRuleListView):
+    template_name = T + "customers/settings_list.html"
+
+
+class TagRuleCreateView(DashboardMixin, customer_settings.TagRuleCreateView):
+    template_name = T + "customers/settings_form.html"
+
+
+class TagRuleUpdateView(DashboardMixin, customer_settings.TagRuleUpdateView):
+    template_name = T + "customers/settings_form.html"
+
+
+class TagRuleDeleteView(DashboardMixin, customer_settings.TagRuleDeleteView):
+    template_name = T + "customers/settings_delete.html"
+
+
+class CustomerExportView(DashboardMixin, customers.CustomerExportView):
+    """The directory's export (CSV/XLSX, large ones on the worker)."""
 
 
 # --- Webhooks and API tokens --------------------------------------------------------------------

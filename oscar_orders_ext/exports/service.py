@@ -41,6 +41,7 @@ from oscar_orders_ext.models import ExportJob, OrderProcess
 from oscar_orders_ext.services import logistics
 from oscar_orders_ext.services.jobs import EXPORT_TEMP_PREFIX, run_claimed
 
+from . import customers as customer_exports
 from .writers import Money, csv_chunks, write_xlsx
 
 Line = get_model("order", "Line")
@@ -472,12 +473,26 @@ def start_export(options: ExportOptions, user: Any) -> ExportJob:
     return job
 
 
+def start_customer_export(options: customer_exports.CustomerExportOptions, user: Any
+                          ) -> ExportJob:
+    """A background export of the customer directory, run by the same task after the
+    transaction commits."""
+    job = ExportJob.objects.create(user=user, params=asdict(options))
+    transaction.on_commit(lambda: run_export_task.enqueue(job.pk))
+    return job
+
+
 def run_export(job_id: int) -> ExportJob:
     """Write a job's file into Django storage, reporting progress as chunks complete."""
     job = ExportJob.objects.select_related("user").get(pk=job_id)
-    options = ExportOptions(**job.params)
-    # Counted here, not in the request that asked for the job, so that request stays short.
-    job.total = export_queryset(options, job.user).count()
+    options: Any
+    if job.params.get("kind") == customer_exports.KIND:
+        options = customer_exports.CustomerExportOptions(**job.params)
+        job.total = customer_exports.count(options)
+    else:
+        options = ExportOptions(**job.params)
+        # Counted here, not in the request that asked for the job, so it stays short.
+        job.total = export_queryset(options, job.user).count()
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, total=job.total)
 
     def progress(done: int) -> None:
@@ -488,7 +503,10 @@ def run_export(job_id: int) -> ExportJob:
                                     suffix=f".{options.format}")
     try:
         with os.fdopen(handle, "w+b") as target:
-            done = write_export(options, job.user, target, progress=progress)
+            if isinstance(options, customer_exports.CustomerExportOptions):
+                done = customer_exports.write_customer_export(options, target, progress=progress)
+            else:
+                done = write_export(options, job.user, target, progress=progress)
             target.seek(0)
             job.file.save(options.filename, File(target), save=False)
         job.status, job.done, job.error = ExportJob.Status.DONE, done, ""

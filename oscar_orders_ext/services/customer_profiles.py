@@ -11,12 +11,13 @@ from typing import Any
 
 from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
+from django.utils.translation import gettext as _
 from oscar.apps.customer.forms import PasswordResetForm
 from oscar.apps.customer.utils import normalise_email
 
 from .. import permissions
-from ..exceptions import CustomerExists, TransitionPermissionDenied
-from ..models import Customer, CustomerGroup, Tag
+from ..exceptions import CustomerExists, OrderWorkflowError, TransitionPermissionDenied
+from ..models import Customer, CustomerGroup, CustomerTagRule, PriceList, PriceListItem, Tag
 from .customer_summaries import email_key, refresh_customers
 from .customers import assign_usernames, customer_by_email, unsaved_customer
 
@@ -89,3 +90,66 @@ def move_group_customers(source: CustomerGroup, target: CustomerGroup | None, *,
         return 0
     with transaction.atomic():
         return Customer.objects.filter(group=source).update(group=target)
+
+
+# --- Groups, price lists and automatic tag rules (their settings pages) ----------------------
+
+def save_group(group: CustomerGroup, price_lists: Iterable[PriceList], *,
+               user: Any = None) -> CustomerGroup:
+    """Save a customer group (new or edited) with its price lists."""
+    _check(user)
+    with transaction.atomic():
+        group.save()
+        group.price_lists.set(list(price_lists))
+    return group
+
+
+def delete_group(group: CustomerGroup, *, user: Any = None) -> int:
+    """Delete a group; its customers stay, in no group. Returns how many customers it had."""
+    _check(user)
+    with transaction.atomic():
+        members = Customer.objects.filter(group=group).update(group=None)
+        group.delete()
+    return members
+
+
+def save_price_list(price_list: PriceList, items: Iterable[PriceListItem] = (),
+                    deleted: Iterable[PriceListItem] = (), *, user: Any = None) -> PriceList:
+    """Save a price list and, in the same transaction, its new or changed ``items`` and the
+    removal of ``deleted`` ones (all or nothing)."""
+    _check(user)
+    with transaction.atomic():
+        price_list.save()
+        for item in deleted:
+            if item.pk is not None:
+                item.delete()
+        for item in items:
+            item.price_list = price_list
+            item.save()
+    return price_list
+
+
+def delete_price_list(price_list: PriceList, *, user: Any = None) -> None:
+    """Delete a price list and its prices; its groups keep their other lists."""
+    _check(user)
+    with transaction.atomic():
+        price_list.delete()
+
+
+def save_tag_rule(rule: CustomerTagRule, tag_name: str, *, user: Any = None) -> CustomerTagRule:
+    """Save an automatic tag rule, tagging with the tag named ``tag_name`` (made if new)."""
+    _check(user)
+    name = tag_name.strip()[:64]
+    if not name:
+        raise OrderWorkflowError(_("Name the tag the rule gives."))
+    with transaction.atomic():
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.create(name=name)
+        rule.tag = tag
+        rule.save()
+    return rule
+
+
+def delete_tag_rule(rule: CustomerTagRule, *, user: Any = None) -> None:
+    """Delete a rule; the tags it already gave stay on their customers."""
+    _check(user)
+    rule.delete()

@@ -1,4 +1,5 @@
-"""Forms of the customer directory: a new customer, a customer's details."""
+"""Forms of the customer directory: a new customer, a customer's details, groups, price lists
+and their prices, automatic tag rules."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from oscar_orders_ext.models import Customer, CustomerGroup, Tag
+from oscar_orders_ext.models import (Customer, CustomerGroup, CustomerTagRule, PriceList,
+                                     PriceListItem, Tag)
 
 
 class BootstrapMixin:
@@ -79,3 +81,98 @@ class MoveGroupForm(BootstrapMixin, forms.Form):
         if data.get("source") and data.get("source") == data.get("target"):
             raise forms.ValidationError(_("Choose two different groups."))
         return data
+
+
+class GroupForm(BootstrapMixin, forms.ModelForm):
+    """A customer group: its name and price lists."""
+
+    price_lists = forms.ModelMultipleChoiceField(
+        label=_("Price lists"), queryset=PriceList.objects.all(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Of the lists valid today, the one with the highest priority applies."))
+
+    class Meta:
+        model = CustomerGroup
+        fields = ["name", "price_lists"]
+
+
+class PriceListForm(BootstrapMixin, forms.ModelForm):
+    """A price list's currency, validity and priority."""
+
+    class Meta:
+        model = PriceList
+        fields = ["name", "currency", "valid_from", "valid_until", "priority"]
+        widgets = {"valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                   "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def clean_currency(self) -> str:
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", _("The end of validity comes before its start."))
+        return data
+
+
+class PriceListItemForm(BootstrapMixin, forms.ModelForm):
+    """One price: a product or a category, from a quantity, a fixed price or a percentage."""
+
+    class Meta:
+        model = PriceListItem
+        fields = ["product", "category", "min_quantity", "fixed_price", "percent_off"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("DELETE"):
+            return data
+        if bool(data.get("product")) == bool(data.get("category")):
+            raise forms.ValidationError(_("Choose a product or a category, not both."))
+        fixed, percent = data.get("fixed_price"), data.get("percent_off")
+        if (fixed is None) == (percent is None):
+            raise forms.ValidationError(
+                _("Give a fixed price or a percentage off, not both."))
+        if fixed is not None and fixed < 0:
+            self.add_error("fixed_price", _("A price cannot be negative."))
+        if percent is not None and not 0 < percent <= 100:
+            self.add_error("percent_off", _("A percentage off lies between 0 and 100."))
+        return data
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # clean() checks the model's constraints on these fields and says so in words; the
+        # constraints' generic messages would only repeat it.
+        return super()._get_validation_exclusions() | {  # type: ignore[misc]
+            "product", "category", "fixed_price", "percent_off"}
+
+
+PriceListItemFormSet = forms.inlineformset_factory(
+    PriceList, PriceListItem, form=PriceListItemForm, extra=3, can_delete=True)
+
+
+class TagRuleForm(BootstrapMixin, forms.ModelForm):
+    """"Buying this product (or a product of this category) tags the customer with …"."""
+
+    tag_name = forms.CharField(label=_("Tag"), max_length=64,
+                               help_text=_("An existing tag, or a new one."))
+
+    class Meta:
+        model = CustomerTagRule
+        fields = ["product", "category", "tag_name", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.tag_id:
+            self.fields["tag_name"].initial = self.instance.tag.name
+        self.fields["tag_name"].widget.attrs["list"] = "ooe-tag-names"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("product")) == bool(data.get("category")):
+            raise forms.ValidationError(_("Choose a product or a category, not both."))
+        return data
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # clean() checks the model's constraint and says so in words.
+        return super()._get_validation_exclusions() | {  # type: ignore[misc]
+            "product", "category"}

@@ -4,25 +4,30 @@ templates and chrome)."""
 
 from __future__ import annotations
 
+import tempfile
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.exceptions import CustomerExists, OrderWorkflowError
+from oscar_orders_ext.exports import customers as customer_exports
+from oscar_orders_ext.exports.service import start_customer_export
 from oscar_orders_ext.models import Customer
 from oscar_orders_ext.services import customer_profiles
 
 from .common import SkinMixin
+from .exports import CONTENT_TYPES
 from .customer_forms import CustomerDetailsForm, MoveGroupForm, NewCustomerForm
 
 
@@ -178,3 +183,33 @@ class CustomerGroupMoveView(CustomerGroupListView):
                 "%(count)d customers moved from “%(source)s”.", moved) % {
                     "count": moved, "source": source})
         return redirect(self.url("orders-customer-group-list"))
+
+
+class CustomerExportView(SkinMixin, View):
+    """Export every customer matching the directory's search and filters (``query``, the
+    directory's query string) as CSV or XLSX; more than the sync limit go to the worker and
+    continue on the export job page, as the order table's exports do."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        query = request.GET.get("query", "")
+        try:
+            options = customer_exports.CustomerExportOptions(
+                format=request.GET.get("format", "xlsx"), query=query,
+                delimiter=request.GET.get("delimiter", ","), bom=bool(request.GET.get("bom")))
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+            return redirect(f"{self.url('orders-customer-list')}?{query}")
+        if customer_exports.exceeds_sync_limit(options):
+            job = start_customer_export(options, request.user)
+            messages.info(request, _("Exporting the customers in the background."))
+            return redirect(self.url("orders-export-job", pk=job.pk))
+        if options.format == "csv":
+            response = StreamingHttpResponse(customer_exports.csv_stream(options),
+                                             content_type=CONTENT_TYPES["csv"])
+            response["Content-Disposition"] = f'attachment; filename="{options.filename}"'
+            return response
+        target = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+        customer_exports.write_customer_export(options, target)
+        target.seek(0)
+        return FileResponse(target, as_attachment=True, filename=options.filename,
+                            content_type=CONTENT_TYPES["xlsx"])

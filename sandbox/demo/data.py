@@ -179,6 +179,12 @@ TAGS: dict[str, str] = {
 }
 
 WHOLESALE_FUNNEL = "Wholesale"
+#: The customer group of the wholesale customers and its price list (euros): a percentage off
+#: every category, more from a quantity (docs/customers.md).
+WHOLESALE_GROUP = "Wholesale"
+WHOLESALE_PRICE_LIST = "Wholesale prices"
+WHOLESALE_PERCENT_OFF = (Decimal("15"), Decimal("25"))
+WHOLESALE_BREAK_QUANTITY = 10
 SOURCES: tuple[str, ...] = ("web", "web", "web", "web", "phone", "email", "marketplace")
 
 

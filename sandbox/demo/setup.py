@@ -19,7 +19,9 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.models import Carrier, Funnel, ShopIdentity, Tag
+from oscar_orders_ext.models import (Carrier, Customer, CustomerGroup, Funnel, PriceList,
+                                     PriceListItem, ShopIdentity, Tag)
+from oscar_orders_ext.services.customer_summaries import refresh_customers
 
 from . import data
 from .data import PersonSpec
@@ -258,6 +260,31 @@ def ensure_payment_methods(created: dict[str, int]) -> dict[str, Any]:
     return types
 
 
+def ensure_customer_groups(customers: list[tuple[Any, PersonSpec]],
+                           created: dict[str, int]) -> None:
+    """The "Wholesale" customer group, its price list (a percentage off every category, more
+    from a quantity) and the wholesale customers in it. Runs after the accounts' transaction
+    committed, when their directory rows exist."""
+    if CustomerGroup.objects.filter(name=data.WHOLESALE_GROUP).exists():
+        return
+    with transaction.atomic():
+        price_list = PriceList.objects.create(name=data.WHOLESALE_PRICE_LIST, currency="EUR")
+        base, more = data.WHOLESALE_PERCENT_OFF
+        for name in data.CATEGORIES:
+            category = _category(name)
+            PriceListItem.objects.create(price_list=price_list, category=category,
+                                         percent_off=base)
+            PriceListItem.objects.create(price_list=price_list, category=category,
+                                         percent_off=more,
+                                         min_quantity=data.WHOLESALE_BREAK_QUANTITY)
+        group = CustomerGroup.objects.create(name=data.WHOLESALE_GROUP)
+        group.price_lists.add(price_list)
+        emails = [spec.email for _user, spec in customers if spec.wholesale]
+        refresh_customers(emails)
+        Customer.objects.filter(email__in=emails).update(group=group)
+        created["customer groups"] = 1
+
+
 def ensure_demo_world() -> DemoWorld:
     """Create whatever of the demo shop is missing and return all of it."""
     created: dict[str, int] = {}
@@ -269,6 +296,7 @@ def ensure_demo_world() -> DemoWorld:
         default_funnel, wholesale_funnel = ensure_funnels()
         ensure_shop_setup(created)
         payment_types = ensure_payment_methods(created)
+    ensure_customer_groups(customers, created)
     guests = list(data.GUESTS)
     return DemoWorld(
         site=Site.objects.get_current(), admin=admin, operators=operators,

@@ -51,6 +51,17 @@ VIEWS = {
     "customer-update": views.CustomerUpdateView,
     "customer-group-list": views.CustomerGroupListView,
     "customer-group-move": views.CustomerGroupMoveView,
+    "customer-group-create": views.GroupCreateView,
+    "customer-group-update": views.GroupUpdateView,
+    "customer-group-delete": views.GroupDeleteView,
+    "price-list-list": views.PriceListListView, "price-list-create": views.PriceListCreateView,
+    "price-list-update": views.PriceListUpdateView,
+    "price-list-delete": views.PriceListDeleteView,
+    "customer-tag-rule-list": views.TagRuleListView,
+    "customer-tag-rule-create": views.TagRuleCreateView,
+    "customer-tag-rule-update": views.TagRuleUpdateView,
+    "customer-tag-rule-delete": views.TagRuleDeleteView,
+    "customer-export": views.CustomerExportView,
     "jsi18n": views.JavaScriptCatalogView,
 }
 

@@ -28,6 +28,7 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.views import common, workspace
+from oscar_orders_ext.views import customer_settings
 from oscar_orders_ext.views import customers as customer_views
 from oscar_orders_ext.views import documents as document_views
 from oscar_orders_ext.views import exports as export_views
@@ -805,12 +806,107 @@ class CustomerGroupListView(CustomerPageMixin, customer_views.CustomerGroupListV
     template_name = "oscar_orders_ext/wagtail/customers/group_list.html"
     page_title = gettext_lazy("Customer groups")
 
+    def get_header_buttons(self) -> list[HeaderButton]:
+        if not allows(self.request.user, "orders-customer-group-create"):
+            return []
+        return [HeaderButton(_("New customer group"), url=url("orders-customer-group-create"),
+                             icon_name="plus", attrs={"id": "ooe-settings-new"})]
+
 
 class CustomerGroupMoveView(CustomerPageMixin, customer_views.CustomerGroupMoveView):
     """Move a group's customers (POST)."""
 
     template_name = "oscar_orders_ext/wagtail/customers/group_list.html"
     page_title = gettext_lazy("Customer groups")
+
+
+class SettingsPageMixin(CustomerPageMixin):
+    """Groups, price lists and tag rules in Wagtail: their list is the breadcrumb's parent;
+    the title is the shared view's heading."""
+
+    header_icon = "tag"
+
+    def get_page_title(self) -> str:
+        return str(self.settings_context()["heading"])
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [
+            {"url": url("orders-workspace"), "label": _("Orders")},
+            {"url": self.list_url(), "label": str(self.plural)},
+            {"url": "", "label": self.get_page_title()}]
+
+
+class SettingsFormPageMixin(SettingsPageMixin):
+    template_name: str | None = "oscar_orders_ext/wagtail/customers/settings_form.html"
+
+
+class SettingsDeletePageMixin(SettingsPageMixin):
+    template_name: str | None = "oscar_orders_ext/wagtail/customers/settings_delete.html"
+
+
+class SettingsListPageMixin(SettingsPageMixin):
+    template_name: str | None = "oscar_orders_ext/wagtail/customers/settings_list.html"
+
+    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
+        return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
+                                         {"url": "", "label": self.get_page_title()}]
+
+    def get_header_buttons(self) -> list[HeaderButton]:
+        route = f"{self.route}-create"
+        if not allows(self.request.user, route):
+            return []
+        return [HeaderButton(str(self.new_label),
+                             url=url(route), icon_name="plus", attrs={"id": "ooe-settings-new"})]
+
+
+class GroupCreateView(SettingsFormPageMixin, customer_settings.GroupCreateView):
+    """A new customer group."""
+
+
+class GroupUpdateView(SettingsFormPageMixin, customer_settings.GroupUpdateView):
+    """A group's name and price lists."""
+
+
+class GroupDeleteView(SettingsDeletePageMixin, customer_settings.GroupDeleteView):
+    """Delete a group."""
+
+
+class PriceListListView(SettingsListPageMixin, customer_settings.PriceListListView):
+    """The price lists."""
+
+
+class PriceListCreateView(SettingsFormPageMixin, customer_settings.PriceListCreateView):
+    """A new price list and its prices."""
+
+
+class PriceListUpdateView(SettingsFormPageMixin, customer_settings.PriceListUpdateView):
+    """A price list and its prices."""
+
+
+class PriceListDeleteView(SettingsDeletePageMixin, customer_settings.PriceListDeleteView):
+    """Delete a price list."""
+
+
+class TagRuleListView(SettingsListPageMixin, customer_settings.TagRuleListView):
+    """The automatic tag rules."""
+
+
+class TagRuleCreateView(SettingsFormPageMixin, customer_settings.TagRuleCreateView):
+    """A new automatic tag rule."""
+
+
+class TagRuleUpdateView(SettingsFormPageMixin, customer_settings.TagRuleUpdateView):
+    """An automatic tag rule."""
+
+
+class TagRuleDeleteView(SettingsDeletePageMixin, customer_settings.TagRuleDeleteView):
+    """Delete an automatic tag rule."""
+
+
+class CustomerExportView(PermissionRequiredMixin, customer_views.CustomerExportView):
+    """The directory's export (CSV/XLSX, large ones on the worker)."""
+
+    url_namespace = NAMESPACE
 
 
 class JavaScriptCatalogView(PermissionRequiredMixin, common.WorkspaceJavaScriptCatalog):
