@@ -3,13 +3,16 @@ a local receiver gets each one signed, with the documented payload."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from standardwebhooks.webhooks import Webhook
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from oscar_orders_ext.imports.service import commit_import, plan_import
 from oscar_orders_ext.models import OrderProcess, WebhookDelivery
@@ -111,3 +114,26 @@ def test_recording_an_import_s_events_costs_the_same_queries_for_3_or_30_orders(
     service.create_endpoint(receiver.url, events=["order.created"])
     service.update_endpoint(service.create_endpoint(receiver.url)[0], is_active=False)
     assert _import_queries(3, 5000) == _import_queries(30, 6000)
+
+
+def test_a_replayed_request_is_refused_while_a_late_retry_verifies(receiver, place_order):
+    """Replay protection as Standard Webhooks defines it: the timestamp is signed, receivers
+    refuse one more than 5 minutes off; each attempt is signed afresh, with the same id."""
+    endpoint, secret = service.create_endpoint(receiver.url, events=["order.created"])
+    receiver.answer(503)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        place_order()
+        first = receiver.requests[0]
+        Webhook(secret).verify(first["body"], first["headers"])
+        clock.shift(timedelta(minutes=10))
+        with pytest.raises(WebhookVerificationError):  # the same request, captured and replayed
+            Webhook(secret).verify(first["body"], first["headers"])
+        service.send_due_webhooks()  # the retry, due 5 s after the first attempt
+        retry = receiver.requests[1]
+        Webhook(secret).verify(retry["body"], retry["headers"])
+    assert retry["headers"]["webhook-id"] == first["headers"]["webhook-id"]
+    assert int(retry["headers"]["webhook-timestamp"]) > int(first["headers"]["webhook-timestamp"])
+    tampered = retry["body"].replace('"version":1', '"version":2')
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(tampered, retry["headers"])
