@@ -62,5 +62,17 @@ class OrdersExtConfig(AppConfig):
                                     dispatch_uid="oscar_orders_ext.webhook_state")
         order_process_changed.connect(receivers.webhook_process_changed,
                                       dispatch_uid="oscar_orders_ext.webhook_changed")
+        from . import signals as ext_signals
+
+        ext_signals.order_message_posted.connect(receivers.webhook_message_posted,
+                                                 dispatch_uid="oscar_orders_ext.webhook_message")
+        for signal, receiver in (
+                (ext_signals.quote_sent, receivers.webhook_quote_sent),
+                (ext_signals.quote_accepted, receivers.webhook_quote_accepted),
+                (ext_signals.quote_rejected, receivers.webhook_quote_rejected),
+                (ext_signals.quote_withdrawn, receivers.webhook_quote_withdrawn)):
+            signal.connect(receiver, dispatch_uid=f"oscar_orders_ext.{receiver.__name__}")
+        ext_signals.orders_imported.connect(receivers.webhook_orders_imported,
+                                            dispatch_uid="oscar_orders_ext.webhook_imported")
         post_migrate.connect(receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

@@ -25,6 +25,7 @@ from .services.processes import (current_order_source, ensure_process, payment_m
 from .services.transitions import follow_oscar_status
 from .webhooks import events as webhook_events
 from .webhooks.service import emit as emit_webhook
+from .webhooks.service import emit_for_order, emit_many
 
 
 def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: bool = False,
@@ -183,3 +184,28 @@ def webhook_process_changed(sender: Any, process: OrderProcess, kind: str, data:
         follow_up = follow_ups.get(str(change.get("to")))
         if follow_up:
             emit_webhook(follow_up, process)
+
+
+def webhook_message_posted(sender: Any, message: Any, order_id: int, **kwargs: Any) -> None:
+    """``order.message``: a message of the order's conversation, from either side."""
+    emit_for_order(webhook_events.ORDER_MESSAGE, order_id,
+                   message=webhook_events.message_data(message))
+
+
+def _webhook_quote(event: str) -> Any:
+    def receiver(sender: Any, quote: Any, order: Any, **kwargs: Any) -> None:
+        emit_for_order(event, order.pk, quote=webhook_events.quote_data(quote))
+    receiver.__name__ = "webhook_" + event.replace(".", "_")
+    receiver.__doc__ = f"``{event}`` with the price proposal."
+    return receiver
+
+
+webhook_quote_sent = _webhook_quote(webhook_events.QUOTE_SENT)
+webhook_quote_accepted = _webhook_quote(webhook_events.QUOTE_ACCEPTED)
+webhook_quote_rejected = _webhook_quote(webhook_events.QUOTE_REJECTED)
+webhook_quote_withdrawn = _webhook_quote(webhook_events.QUOTE_WITHDRAWN)
+
+
+def webhook_orders_imported(sender: Any, order_ids: list[int], **kwargs: Any) -> None:
+    """``order.created`` for every order an import wrote, in bulk."""
+    emit_many(webhook_events.ORDER_CREATED, list(order_ids))

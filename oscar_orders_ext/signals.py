@@ -8,6 +8,15 @@
 
 ``quote_accepted`` / ``quote_rejected``: the customer decided on a price proposal; sender is
 the Quote class; kwargs ``quote``, ``order``, ``user`` (the customer, or None for a guest).
+
+``quote_sent`` / ``quote_withdrawn``: the shop sent or took back a price proposal; sender is the
+Quote class; kwargs ``quote``, ``order``, ``user`` (the staff user).
+
+``order_message_posted``: a message of the order's conversation, either side; sender is the
+OrderMessage class; kwargs ``message``, ``order_id``.
+
+``orders_imported``: an import created orders in bulk (no ``post_save`` for them); sender is
+None; kwargs ``order_ids`` (Oscar order ids), ``user``.
 """
 
 from django.dispatch import Signal
@@ -16,3 +25,7 @@ order_state_changed = Signal()
 order_process_changed = Signal()
 quote_accepted = Signal()
 quote_rejected = Signal()
+quote_sent = Signal()
+quote_withdrawn = Signal()
+order_message_posted = Signal()
+orders_imported = Signal()

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from oscar_orders_ext.exceptions import (OrderConflict, OrderWorkflowError, TransitionNotAllowed,
+from oscar_orders_ext.exceptions import (ConversationLinkError, ConversationLinkExpired,
+                                         OrderConflict, OrderWorkflowError, TransitionNotAllowed,
                                          TransitionPermissionDenied)
 
 #: The ``type`` of each problem: a URN naming it (docs/api.md lists them).
@@ -75,6 +76,11 @@ def install(api: NinjaAPI) -> None:
         return problem(api, request, exc.status_code, "error", str(exc))
 
     def refused(request: HttpRequest, exc: Any) -> HttpResponse:
+        if isinstance(exc, ConversationLinkExpired):
+            return problem(api, request, 410, "link-expired", _("This link has expired."),
+                           exc.message)
+        if isinstance(exc, ConversationLinkError):
+            return problem(api, request, 404, "not-found", _("Not found."), exc.message)
         if isinstance(exc, OrderConflict):
             return problem(api, request, 409, "conflict", _("The order changed."), exc.message)
         if isinstance(exc, TransitionNotAllowed):

@@ -33,4 +33,5 @@ api = OrdersApi(title="Order workspace API", version="1", urls_namespace=NAMESPA
 errors.install(api)
 api.add_router("/staff", staff.router)
 api.add_router("/me", customer.router)
+api.add_router("/guest", customer.guest_router)
 api.add_router("/", manage.router)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Schema
@@ -203,6 +203,70 @@ class MyOrderDetailOut(MyOrderOut):
     lines: list[MyLineOut]
     tracking: list[TrackingOut]
     notes: list[BuyerNoteOut]
+
+
+class AttachmentOut(Schema):
+    name: str
+    content_type: str
+
+
+class MessageOut(Schema):
+    """A message of the order's conversation."""
+
+    id: int
+    side: str = Field(description="customer or staff")
+    body: str
+    created_at: datetime
+    read_at: datetime | None = Field(description="When the other side read it")
+    attachment: AttachmentOut | None
+
+
+class MessageIn(Schema):
+    body: str = Field(min_length=1, max_length=20000)
+
+
+class QuoteLineOut(Schema):
+    title: str
+    quantity: int
+    old_unit_price: str = Field(description="Incl. tax, before the proposal")
+    new_unit_price: str = Field(description="Incl. tax, as proposed")
+
+
+class MyQuoteOut(Schema):
+    """A price proposal: new unit prices and shipping for the order."""
+
+    version: int
+    status: str = Field(description="sent, accepted, rejected, withdrawn, superseded, expired")
+    status_label: str
+    currency: str
+    total: str
+    old_total: str
+    shipping: str
+    old_shipping: str
+    valid_until: date
+    message: str
+    created_at: datetime
+    decided_at: datetime | None
+    can_decide: bool = Field(description="The open proposal: accept or reject it")
+    lines: list[QuoteLineOut]
+
+
+class PaymentLinkOut(Schema):
+    url: str
+    amount: str
+    currency: str
+    expires_at: datetime
+
+
+class MyPaymentOut(Schema):
+    """What the order costs, what was paid and what is left to pay."""
+
+    payment_status: str
+    currency: str
+    total: str
+    paid: str
+    due: str = Field(description="Negative: what the shop owes back")
+    link: PaymentLinkOut | None = Field(description="The pay page of the shop's link, if any")
 
 
 # --- Tokens and webhooks --------------------------------------------------------------------

@@ -16,6 +16,7 @@ from oscar_orders_ext import selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.services.customer_summaries import refresh_customers_of_orders
 from oscar_orders_ext.services.customer_tags import apply_to_new_orders
+from oscar_orders_ext.signals import orders_imported
 
 from .pgcopy import CopyOrderWriter
 from .planning import (ImportCounts, ImportPlan, ImportRefused, Lookups, chunks, format_for,
@@ -57,6 +58,9 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
         # Bulk writes send no signals: the directory recounts the imported orders' customers.
         order_ids = list(writer.order_ids)
         transaction.on_commit(lambda: refresh_customers_of_orders(order_ids))
+        # And for webhooks (order.created, in bulk): receivers.webhook_orders_imported.
+        transaction.on_commit(lambda: orders_imported.send(sender=None, order_ids=order_ids,
+                                                           user=user))
         apply_to_new_orders(order_ids)
     return result
 

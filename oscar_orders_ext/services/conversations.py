@@ -35,6 +35,7 @@ from oscar_orders_ext.exceptions import (ConversationLinkError, ConversationLink
 from oscar_orders_ext.i18n import in_order_language
 from oscar_orders_ext.models import MessageSide, OrderMessage, OrderProcess
 from oscar_orders_ext.permissions import OPERATIONS
+from oscar_orders_ext.signals import order_message_posted
 from oscar_orders_ext.workflow import get_workflow
 
 from .edits import check_permission
@@ -120,6 +121,8 @@ def add_message(process: OrderProcess, side: str, body: str, author: Any,
     OrderProcess.objects.filter(pk=process.pk).update(
         **{counter: F(counter) + 1, "last_activity_at": message.created_at})
     transaction.on_commit(lambda: send_message_email_task.enqueue(message.pk))
+    transaction.on_commit(lambda: order_message_posted.send(
+        sender=OrderMessage, message=message, order_id=process.order_id))
     return message
 
 

@@ -95,6 +95,7 @@ def transition_choices(process: OrderProcess, user: Any) -> list[TransitionChoic
     """Every move leaving the current state that ``user`` has permission for, each with the
     reason it is refused now (an unmet condition), so a page can show why a button is off."""
     choices = []
+    met: dict[Any, bool] = {}  # a condition shared by several moves is asked once (a query)
     for transition in process.get_all_state_transitions():
         if transition.source not in {process.state, "*", "+"}:
             continue
@@ -102,7 +103,9 @@ def transition_choices(process: OrderProcess, user: Any) -> list[TransitionChoic
             continue
         refusal = ""
         for condition in transition.conditions:
-            if not condition(process):
+            if condition not in met:
+                met[condition] = bool(condition(process))
+            if not met[condition]:
                 refusal = str(getattr(condition, "failure_message", "") or _(
                     "A condition of this move is not met."))
                 break

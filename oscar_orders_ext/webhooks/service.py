@@ -154,14 +154,66 @@ def _enqueue(deliveries: list[WebhookDelivery]) -> None:
     transaction.on_commit(lambda: [send_webhook_task.enqueue(pk) for pk in ids])
 
 
+def subscribed(event: str) -> list[WebhookEndpoint]:
+    """The active endpoints that want ``event`` (one query)."""
+    return [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True)
+            if endpoint.wants(event)]
+
+
 def emit(event: str, process: OrderProcess, **extra: Any) -> list[WebhookDelivery]:
     """Record ``event`` for every active endpoint subscribed to it and have them sent (after
     the surrounding transaction commits, if any)."""
-    endpoints = [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True)
-                 if endpoint.wants(event)]
+    endpoints = subscribed(event)
     if not endpoints:
         return []
-    body = payload(event, process, **extra)
+    return _record(event, endpoints, payload(event, process, **extra))
+
+
+def emit_for_order(event: str, order_id: int, **extra: Any) -> list[WebhookDelivery]:
+    """:func:`emit` about the order ``order_id``, read only when an endpoint listens."""
+    endpoints = subscribed(event)
+    if not endpoints:
+        return []
+    process = OrderProcess.objects.filter(order_id=order_id).first()
+    if process is None:  # an order without its companion row: nothing to describe
+        return []
+    return _record(event, endpoints, payload(event, process, **extra))
+
+
+#: Orders read, and deliveries written, per round of :func:`emit_many`.
+EMIT_BATCH = 1000
+#: Deliveries handed to one worker task by :func:`emit_many`.
+TASK_BATCH = 50
+
+
+def emit_many(event: str, order_ids: list[int]) -> int:
+    """Record ``event`` for many orders at once (an import's ``order.created``): a few queries
+    per thousand orders rather than several per order, and one worker task per
+    :data:`TASK_BATCH` deliveries; how many deliveries were recorded."""
+    endpoints = subscribed(event)
+    if not endpoints or not order_ids:
+        return 0
+    recorded = 0
+    for start in range(0, len(order_ids), EMIT_BATCH):
+        processes = (OrderProcess.objects.filter(order_id__in=order_ids[start:start + EMIT_BATCH])
+                     .prefetch_related("tags").order_by("placed_at", "pk"))
+        now = timezone.now()
+        deliveries = WebhookDelivery.objects.bulk_create(
+            [WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
+                             event=event, payload=payload(event, process), created_at=now,
+                             next_attempt_at=now)
+             for process in processes for endpoint in endpoints],
+            batch_size=EMIT_BATCH)
+        ids = [delivery.pk for delivery in deliveries]
+        batches = [ids[i:i + TASK_BATCH] for i in range(0, len(ids), TASK_BATCH)]
+        transaction.on_commit(lambda batches=batches: [  # type: ignore[misc]
+            send_webhooks_task.enqueue(batch) for batch in batches])
+        recorded += len(ids)
+    return recorded
+
+
+def _record(event: str, endpoints: list[WebhookEndpoint], body: dict[str, Any]
+            ) -> list[WebhookDelivery]:
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
@@ -293,6 +345,12 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
 def send_webhook_task(delivery_id: int) -> str:
     """Send one webhook delivery (a worker task; a delivery not due is left alone)."""
     return deliver(delivery_id)
+
+
+@task()
+def send_webhooks_task(delivery_ids: list[int]) -> int:
+    """Send several deliveries in turn (an import's events); how many succeeded."""
+    return sum(deliver(pk) == WebhookDelivery.Status.SUCCEEDED for pk in delivery_ids)
 
 
 def send_due_webhooks(*, now: datetime | None = None, limit: int = 1000) -> int:

@@ -1,0 +1,226 @@
+"""Time the JSON API against the pages doing the same thing; run by ``benchmarks/api.py``.
+
+Needs ``DATABASE_URL`` pointing at a seeded database (``seed_demo``). Prints one JSON object on
+stdout: per request its median and min milliseconds and SQL query count; the time a workflow
+move takes with 0, 1 and 5 webhook endpoints listening (so the overhead each delivery adds to
+a transition); and one process's webhook delivery throughput to a local receiver. Progress
+goes to stderr. Settings are the sandbox's with ``DEBUG`` off, as in production. It writes to
+the database it is given (moves, endpoints, deliveries): use a scratch one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+
+
+def log(text: str) -> None:
+    """Progress on stderr."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def timed(call: Any, repeat: int, warmup: int) -> list[float]:
+    """Milliseconds of ``repeat`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def request(client: Any, url: str, headers: dict[str, str] | None = None) -> Any:
+    """A GET that must answer 200."""
+    response = client.get(url, headers=headers or {})
+    if response.status_code != 200:
+        raise SystemExit(f"{url} answered {response.status_code}: {response.content[:300]!r}")
+    return response
+
+
+def measure_get(key: str, label: str, client: Any, url: str, repeat: int, warmup: int,
+                headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Median and min ms of GET ``url``, and the queries of one more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times = timed(lambda: request(client, url, headers), repeat, warmup)
+    with CaptureQueriesContext(connection) as captured:
+        size = len(request(client, url, headers).content)
+    log(f"  {label}: {statistics.median(times):.1f} ms, {len(captured)} queries")
+    return {"key": key, "label": label, "url": url, "median_ms": statistics.median(times),
+            "min_ms": min(times), "queries": len(captured), "kilobytes": size / 1024}
+
+
+def pages(repeat: int, warmup: int) -> list[dict[str, Any]]:
+    """The staff list and one order, and the customer's order list: API against pages."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+    from django.test import Client
+    from oscar.core.loading import get_model
+
+    from oscar_orders_ext.services.api_tokens import create_token
+
+    order_model = get_model("order", "Order")
+    staff = get_user_model().objects.get(username="demo")
+    _, key = create_token(staff, "benchmark")
+    bearer = {"Authorization": f"Bearer {key}"}
+    session = Client()
+    session.force_login(staff)
+    api = Client()
+    number = order_model.objects.order_by("-date_placed", "-pk").values_list(
+        "number", flat=True)[200]
+    customer = (get_user_model().objects.annotate(n=Count("orders")).filter(n__gt=0)
+                .order_by("-n").first())
+    if customer is None:
+        raise SystemExit("No customer account has orders: seed_demo first.")
+    _, customer_key = create_token(customer, "benchmark")
+    customer_session = Client()
+    customer_session.force_login(customer)
+    log(f"Pages (order {number}; customer {customer.username} with {customer.n} orders):")
+    return [
+        measure_get("oscar_list", "Oscar: order list", session, "/dashboard/orders/", repeat,
+                    warmup),
+        measure_get("table", "Ours: table (25 rows)", session, "/dashboard/workspace/", repeat,
+                    warmup),
+        measure_get("api_list", "API: staff list (25)", api,
+                    "/api/orders/staff/orders?limit=25", repeat, warmup, bearer),
+        measure_get("api_list_summary", "API: staff list (25) + summary", api,
+                    "/api/orders/staff/orders?limit=25&summary=true", repeat, warmup, bearer),
+        measure_get("api_list_session", "API: staff list (25), session", session,
+                    "/api/orders/staff/orders?limit=25", repeat, warmup),
+        measure_get("oscar_detail", "Oscar: order detail", session,
+                    f"/dashboard/orders/{number}/", repeat, warmup),
+        measure_get("page", "Ours: order page", session,
+                    f"/dashboard/workspace/orders/{number}/", repeat, warmup),
+        measure_get("api_detail", "API: staff order", api, f"/api/orders/staff/orders/{number}",
+                    repeat, warmup, bearer),
+        measure_get("oscar_account", "Oscar: account order list", customer_session,
+                    "/accounts/orders/", repeat, warmup),
+        measure_get("api_mine", "API: my orders (20)", api, "/api/orders/me/orders?limit=20",
+                    repeat, warmup, {"Authorization": f"Bearer {customer_key}"}),
+    ]
+
+
+class Receiver:
+    """A local HTTP receiver answering 200, counting requests."""
+
+    def __init__(self) -> None:
+        """Serve on a free port in a thread."""
+        self.count = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+                self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.count += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+
+
+def moves(repeat: int, receiver: Receiver) -> list[dict[str, Any]]:
+    """One order put on hold and confirmed again, ``repeat`` moves each with 0, 1 and 5
+    endpoints listening (deliveries recorded and queued for the worker, as in production)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from oscar_orders_ext.models import OrderProcess, WebhookEndpoint
+    from oscar_orders_ext.services.transitions import transition_order
+    from oscar_orders_ext.webhooks import service
+
+    staff = get_user_model().objects.get(username="demo")
+    process = OrderProcess.objects.filter(state="processing").order_by("-placed_at").first()
+    if process is None:
+        raise SystemExit("No order is being processed.")
+    WebhookEndpoint.objects.update(is_active=False)
+    order = process.order
+    results = []
+    for endpoints in (0, 1, 5):
+        WebhookEndpoint.objects.update(is_active=False)
+        for _ in range(endpoints):
+            service.create_endpoint(receiver.url, events=["order.state_changed"])
+
+        def move() -> None:
+            state = OrderProcess.objects.filter(pk=process.pk).values_list("state", flat=True)[0]
+            transition_order(order, "hold" if state == "processing" else "confirm", user=staff)
+
+        times = timed(move, repeat, 4)
+        with CaptureQueriesContext(connection) as captured:
+            move()
+        log(f"  a move with {endpoints} endpoints: {statistics.median(times):.2f} ms, "
+            f"{len(captured)} queries")
+        results.append({"endpoints": endpoints, "median_ms": statistics.median(times),
+                        "min_ms": min(times), "queries": len(captured)})
+    WebhookEndpoint.objects.update(is_active=False)
+    return results
+
+
+def throughput(count: int, receiver: Receiver) -> dict[str, Any]:
+    """Deliveries/s of one process sending ``count`` queued deliveries to the receiver, one
+    after the other (what one worker does, without the task queue's own cost)."""
+    from oscar_orders_ext.models import OrderProcess, WebhookDelivery, WebhookEndpoint
+    from oscar_orders_ext.webhooks import events, service
+
+    endpoint, _ = service.create_endpoint(receiver.url, events=[events.ORDER_CREATED])
+    ids = [p.order_id for p in OrderProcess.objects.order_by("-placed_at")[:count]]
+    WebhookEndpoint.objects.exclude(pk=endpoint.pk).update(is_active=False)
+    service.emit_many(events.ORDER_CREATED, ids)  # recorded; their tasks queued for a worker
+    pending = list(WebhookDelivery.objects.filter(endpoint=endpoint, status="pending")
+                   .values_list("pk", flat=True))
+    before = receiver.count
+    started = time.perf_counter()
+    for pk in pending:
+        service.deliver(pk)
+    seconds = time.perf_counter() - started
+    sent = receiver.count - before
+    endpoint.is_active = False
+    endpoint.save(update_fields=["is_active"])
+    log(f"  {sent} deliveries in {seconds:.2f} s: {sent / seconds:.0f}/s")
+    return {"deliveries": sent, "seconds": seconds, "per_second": sent / seconds}
+
+
+def main() -> None:
+    """Measure and print the JSON results."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--deliveries", type=int, default=500)
+    options = parser.parse_args()
+    from django.conf import settings
+
+    settings.DEBUG = False
+    import django
+
+    django.setup()
+    receiver = Receiver()
+    result = {"pages": pages(options.repeat, options.warmup),
+              "moves": moves(options.repeat, receiver),
+              "throughput": throughput(options.deliveries, receiver)}
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()
