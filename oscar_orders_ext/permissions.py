@@ -46,6 +46,8 @@ RECORD_PAYMENT = f"{APP}.record_payment"
 REFUND_LARGE = f"{APP}.refund_large_amounts"
 VIEW_CUSTOMERS = f"{APP}.view_customer"
 MANAGE_CUSTOMERS = f"{APP}.manage_customers"
+VIEW_SUBSCRIPTIONS = f"{APP}.view_subscription"
+MANAGE_SUBSCRIPTIONS = f"{APP}.manage_subscriptions"
 #: The webhook endpoints' own model permission (managing endpoints and their deliveries).
 MANAGE_WEBHOOKS = f"{APP}.change_webhookendpoint"
 #: Oscar's permission of partner users (its dashboard lets them in with it).
