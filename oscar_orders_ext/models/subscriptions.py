@@ -64,7 +64,14 @@ class Plan(models.Model):
     def step(self, periods: int) -> relativedelta:
         """The time ``periods`` periods of this plan span (calendar-correct)."""
         count = self.interval_count * periods
-        return relativedelta(**{f"{self.interval_unit}s": count})
+        unit = self.interval_unit
+        if unit == IntervalUnit.DAY:
+            return relativedelta(days=count)
+        if unit == IntervalUnit.WEEK:
+            return relativedelta(weeks=count)
+        if unit == IntervalUnit.YEAR:
+            return relativedelta(years=count)
+        return relativedelta(months=count)
 
     def period_start(self, anchor: date, index: int) -> date:
         """The first day of period ``index`` (0-based) of a subscription billed from

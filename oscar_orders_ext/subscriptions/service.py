@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -98,7 +99,7 @@ def record(subscription: Subscription, kind: str, *, actor: Any = None,
 def locked(subscription: Subscription | int, *, expected_version: int | None = None
            ) -> Iterator[Subscription]:
     """The subscription's row, locked for the rest of the transaction opened here."""
-    pk = getattr(subscription, "pk", subscription)
+    pk = subscription if isinstance(subscription, int) else subscription.pk
     with transaction.atomic():
         sub = Subscription.objects.select_for_update(of=("self",)).select_related(
             "plan", "order").get(pk=pk)
@@ -294,7 +295,7 @@ def _renew_period(sub: Subscription) -> SubscriptionRenewal | None:
     sub.adjustment = Decimal("0.00")
     sub.next_renewal_on = sub.plan.period_start(sub.anchor, sub.periods_billed)
     _save(sub)
-    record(sub, "renewal", period=period, order=renewal.order.number, amount=str(total),
+    record(sub, "renewal", period=period, order=order_number(renewal), amount=str(total),
            currency=sub.currency)
     _collect(renewal)
     return renewal
@@ -359,7 +360,7 @@ def settle_renewal(order: Any) -> bool:
             return False
         _mark_paid(renewal)
         record(sub, "paid", period=renewal.period, order=order_number(renewal))
-        if sub.state == PAST_DUE and sub.get_available_state_transitions():
+        if sub.state == PAST_DUE:
             try:
                 _move(sub, "recover")
             except OrderWorkflowError:
@@ -388,10 +389,10 @@ def chase_unpaid(*, now: datetime | None = None) -> int:
                 pk=pk, status=RenewalStatus.PENDING, next_attempt_at__lte=moment).first()
             if renewal is None:
                 continue
-            paid = OrderProcess.objects.filter(order_id=renewal.order_id,
-                                               payment_status=PaymentStatus.PAID).exists()
-            if paid:
-                transaction.on_commit(lambda order_id=renewal.order_id: settle_renewal(order_id))
+            order_id = renewal.order_id or 0
+            if OrderProcess.objects.filter(order_id=order_id,
+                                           payment_status=PaymentStatus.PAID).exists():
+                transaction.on_commit(partial(settle_renewal, order_id))
                 continue
             _chase(renewal)
             chased += 1

@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from oscar.test import factories
 
 from oscar_orders_ext.models import Plan, PlanPrice, ProductPlan, Subscription
+from oscar_orders_ext.payments import service as payments
+from oscar_orders_ext.subscriptions import service
 from oscar_orders_ext.services.transitions import transition_order
 
 MANAGER = ["view_orderprocess", "view_subscription", "manage_subscriptions"]
@@ -85,16 +87,12 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
 @pytest.fixture
 def tick(committed: Callable[..., Any]) -> Callable[[], tuple[int, int]]:
     """The tick's subscription work: (renewals made, unpaid renewals chased)."""
-    from oscar_orders_ext.subscriptions import service
-
     return lambda: (committed(service.renew_due), committed(service.chase_unpaid))
 
 
 @pytest.fixture
 def pay(committed: Callable[..., Any]) -> Callable[[Any], None]:
     """The customer pays a renewal's order (recorded as a payment received)."""
-    from oscar_orders_ext.payments import service as payments
-
     def run(renewal: Any) -> None:
         renewal.refresh_from_db()
         committed(payments.record_offline_payment, renewal.order_id, renewal.amount, "Card")

@@ -19,7 +19,6 @@ from oscar_orders_ext.constants import OrderType, PaymentStatus
 from oscar_orders_ext.models import (OrderProcess, PaymentLink, PaymentLinkStatus, RenewalStatus,
                                      Subscription, SubscriptionRenewal)
 from oscar_orders_ext.services.transitions import transition_order
-from oscar_orders_ext.subscriptions import service
 
 from .conftest import make_plan
 
