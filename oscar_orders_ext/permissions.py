@@ -176,6 +176,11 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-customer-update", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
     _staff("orders-customer-group-list", VIEW_CUSTOMERS, reads_orders=True),
     _staff("orders-customer-group-move", VIEW_CUSTOMERS, MANAGE_CUSTOMERS, reads_orders=True),
+    # Subscriptions (docs/subscriptions.md): they show orders, so need the view permission.
+    _staff("orders-subscription-list", VIEW_SUBSCRIPTIONS, reads_orders=True),
+    _staff("orders-subscription-detail", VIEW_SUBSCRIPTIONS, reads_orders=True),
+    _staff("orders-subscription-action", VIEW_SUBSCRIPTIONS, MANAGE_SUBSCRIPTIONS,
+           reads_orders=True),
     # Webhooks and the user's own API tokens (docs/webhooks.md, docs/api.md).
     _staff("orders-webhook-list", MANAGE_WEBHOOKS),
     _staff("orders-webhook-detail", MANAGE_WEBHOOKS),
@@ -203,6 +208,7 @@ OPERATIONS: dict[str, str] = {
     "refund": REFUND,
     "refund-large": REFUND_LARGE,
     "manage-customers": MANAGE_CUSTOMERS,
+    "manage-subscriptions": MANAGE_SUBSCRIPTIONS,
 }
 
 #: The templates' ``can_*`` flags: each is "may the user open this action".
@@ -225,6 +231,7 @@ FLAGS: dict[str, str] = {
     "can_refund": "orders-workspace-order-refund",
     "can_manage_customers": "orders-customer-update",
     "can_send_quote": "orders-workspace-order-quote",
+    "can_manage_subscriptions": "orders-subscription-action",
 }
 
 

@@ -65,6 +65,9 @@ VIEWS = {
     "customer-update": ("customer_update_view", _VIEWS + "CustomerUpdateView"),
     "customer-group-list": ("customer_group_list_view", _VIEWS + "CustomerGroupListView"),
     "customer-group-move": ("customer_group_move_view", _VIEWS + "CustomerGroupMoveView"),
+    "subscription-list": ("subscription_list_view", _VIEWS + "SubscriptionListView"),
+    "subscription-detail": ("subscription_detail_view", _VIEWS + "SubscriptionDetailView"),
+    "subscription-action": ("subscription_action_view", _VIEWS + "SubscriptionActionView"),
     "jsi18n": ("jsi18n_view", _VIEWS + "JavaScriptCatalogView"),
 }
 #: The document pages' views, by the key after ``document-`` in the route table.

@@ -42,6 +42,7 @@ WORKSPACE_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("customers", _("Customer directory"), "orders-customer-list", "group", 170),
     MenuEntry("customer-groups", _("Customer groups"), "orders-customer-group-list", "group",
               175),
+    MenuEntry("subscriptions", _("Subscriptions"), "orders-subscription-list", "rotate", 180),
     MenuEntry("funnels", _("Funnels"), "orders-funnel-list", "cogs", 10_000),
     MenuEntry("carriers", _("Carriers"), "orders-carrier-list", "globe", 10_100),
     MenuEntry("shop-identity", _("Shop identity"), "orders-document-identity", "site", 10_200),

@@ -48,6 +48,9 @@ VIEWS = {
     "customer-update": views.CustomerUpdateView,
     "customer-group-list": views.CustomerGroupListView,
     "customer-group-move": views.CustomerGroupMoveView,
+    "subscription-list": views.SubscriptionListView,
+    "subscription-detail": views.SubscriptionDetailView,
+    "subscription-action": views.SubscriptionActionView,
     "jsi18n": views.JavaScriptCatalogView,
 }
 
