@@ -74,5 +74,15 @@ class OrdersExtConfig(AppConfig):
             signal.connect(receiver, dispatch_uid=f"oscar_orders_ext.{receiver.__name__}")
         ext_signals.orders_imported.connect(receivers.webhook_orders_imported,
                                             dispatch_uid="oscar_orders_ext.webhook_imported")
+        # Subscriptions (docs/subscriptions.md): started inside the confirming move's
+        # transaction (django-fsm's post_transition runs in the transition service's lock).
+        from django_fsm.signals import post_transition
+        post_transition.connect(receivers.start_subscriptions_on_confirmation,
+                                sender=OrderProcess,
+                                dispatch_uid="oscar_orders_ext.subscriptions_start")
+        order_placed.connect(receivers.mark_subscription_orders,
+                             dispatch_uid="oscar_orders_ext.subscription_type")
+        post_save.connect(receivers.settle_paid_renewal, sender=OrderProcess,
+                          dispatch_uid="oscar_orders_ext.renewal_paid")
         post_migrate.connect(receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

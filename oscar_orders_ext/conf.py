@@ -141,6 +141,18 @@ DEFAULTS: dict[str, Any] = {
     # gateways: with only these, no link is sent and the order gets a note for the shop.
     "QUOTE_PAYMENT_LINK": True,
     "QUOTE_OFFLINE_PAYMENT_METHODS": ("cash", "bank-transfer", "cash-on-delivery"),
+    # Subscriptions (docs/subscriptions.md): the state whose entry creates an order's
+    # subscriptions (the default workflow's "Confirm" leads there).
+    "SUBSCRIPTION_CONFIRMED_STATE": "processing",
+    # Dotted path of fn(renewal) -> bool charging a renewal without the customer (a stored
+    # card); None or False: a payment link is emailed.
+    "SUBSCRIPTION_CHARGER": None,
+    # Days after a renewal's due date when it is chased while unpaid: the first makes the
+    # subscription past due, each sends a reminder with a new link, the last ends it.
+    "SUBSCRIPTION_DUNNING_DAYS": (1, 3, 7, 14),
+    # A change of plan: "none" (new plan from the next renewal), "next_renewal" (now, with
+    # the prorated difference on the next renewal) or "now" (charged or refunded at once).
+    "SUBSCRIPTION_PRORATION": "next_renewal",
     # Webhooks (docs/webhooks.md): allow endpoints on loopback, link-local and private
     # addresses (a local receiver in tests or the sandbox); refused by default.
     "WEBHOOKS_ALLOW_PRIVATE_URLS": False,

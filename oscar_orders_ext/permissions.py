@@ -46,6 +46,8 @@ RECORD_PAYMENT = f"{APP}.record_payment"
 REFUND_LARGE = f"{APP}.refund_large_amounts"
 VIEW_CUSTOMERS = f"{APP}.view_customer"
 MANAGE_CUSTOMERS = f"{APP}.manage_customers"
+VIEW_SUBSCRIPTIONS = f"{APP}.view_subscription"
+MANAGE_SUBSCRIPTIONS = f"{APP}.manage_subscriptions"
 #: The webhook endpoints' own model permission (managing endpoints and their deliveries).
 MANAGE_WEBHOOKS = f"{APP}.change_webhookendpoint"
 #: Oscar's permission of partner users (its dashboard lets them in with it).
@@ -184,6 +186,11 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
       for kind in ("customer-group", "price-list", "customer-tag-rule")
       for page in ("list", "create", "update", "delete")
       if f"{kind}-{page}" != "customer-group-list"),
+    # Subscriptions (docs/subscriptions.md): they show orders, so need the view permission.
+    _staff("orders-subscription-list", VIEW_SUBSCRIPTIONS, reads_orders=True),
+    _staff("orders-subscription-detail", VIEW_SUBSCRIPTIONS, reads_orders=True),
+    _staff("orders-subscription-action", VIEW_SUBSCRIPTIONS, MANAGE_SUBSCRIPTIONS,
+           reads_orders=True),
     # Webhooks and the user's own API tokens (docs/webhooks.md, docs/api.md).
     _staff("orders-webhook-list", MANAGE_WEBHOOKS),
     _staff("orders-webhook-detail", MANAGE_WEBHOOKS),
@@ -211,6 +218,7 @@ OPERATIONS: dict[str, str] = {
     "refund": REFUND,
     "refund-large": REFUND_LARGE,
     "manage-customers": MANAGE_CUSTOMERS,
+    "manage-subscriptions": MANAGE_SUBSCRIPTIONS,
 }
 
 #: The templates' ``can_*`` flags: each is "may the user open this action".
@@ -235,6 +243,7 @@ FLAGS: dict[str, str] = {
     "can_capture_payment": "orders-workspace-order-gateway-payment",
     "can_manage_customers": "orders-customer-update",
     "can_send_quote": "orders-workspace-order-quote",
+    "can_manage_subscriptions": "orders-subscription-action",
 }
 
 

@@ -10,19 +10,21 @@ from django.db.models.signals import post_save
 from django.utils import translation
 
 from .conf import app_settings
-from .constants import PaymentStatus, TimelineKind
+from .constants import OrderType, PaymentStatus, TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
 from .models import Customer, Funnel, OrderProcess, WebhookEndpoint
 from .payments import quotes as quote_payments
 from .payments import service as payment_service
 from .services.customer_summaries import refresh_after_commit
+from .services.edits import set_order_type
 from .services.customer_tags import (apply_after_commit, process_became_paid,
                                      rules_apply_on_placement)
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
 from .services.transitions import follow_oscar_status
+from .subscriptions import service as subscriptions
 from .webhooks import events as webhook_events
 from .webhooks.service import emit as emit_webhook
 from .webhooks.service import emit_for_order, emit_many
@@ -209,3 +211,27 @@ webhook_quote_withdrawn = _webhook_quote(webhook_events.QUOTE_WITHDRAWN)
 def webhook_orders_imported(sender: Any, order_ids: list[int], **kwargs: Any) -> None:
     """``order.created`` for every order an import wrote, in bulk."""
     emit_many(webhook_events.ORDER_CREATED, list(order_ids))
+# --- Subscriptions (docs/subscriptions.md) ----------------------------------------------------
+
+def start_subscriptions_on_confirmation(sender: Any, instance: OrderProcess, name: str,
+                                        source: str, target: str, **kwargs: Any) -> None:
+    """An order entering ``SUBSCRIPTION_CONFIRMED_STATE`` through the transition service
+    starts a subscription per plan line, in the same transaction as the move."""
+    if target == app_settings.SUBSCRIPTION_CONFIRMED_STATE and source != target:
+        subscriptions.create_for_order(instance.order)
+
+
+def mark_subscription_orders(sender: Any, order: Any, **kwargs: Any) -> None:
+    """An order placed with a product sold on a plan is of type subscription."""
+    if subscriptions.plan_lines(order):
+        set_order_type(order, OrderType.SUBSCRIPTION)
+
+
+def settle_paid_renewal(sender: Any, instance: OrderProcess, raw: bool = False,
+                        **kwargs: Any) -> None:
+    """A subscription order saved as paid (a link paid, a payment marked): once committed,
+    its renewal is paid and its subscription active again (nothing for other orders)."""
+    if (not raw and instance.order_type == OrderType.SUBSCRIPTION
+            and instance.payment_status == PaymentStatus.PAID):
+        order_id = instance.order_id
+        transaction.on_commit(lambda: subscriptions.settle_renewal(order_id))

@@ -40,6 +40,7 @@ from .imports import jobs as import_jobs
 from .models import TickRun
 from .payments import service as payment_service
 from .services import jobs as services_jobs
+from .subscriptions import service as subscriptions
 from .services import quotes as quote_service
 from .webhooks import service as webhooks_service
 
@@ -185,3 +186,15 @@ def expire_quotes() -> int:
 def send_due_webhooks() -> int:
     """Hand due webhook deliveries (retries, and any a dead worker left) to the workers."""
     return webhooks_service.send_due_webhooks()
+
+
+@register("renew-subscriptions", every=timedelta(minutes=5))
+def renew_subscriptions() -> int:
+    """Bill the subscription periods that are due: a renewal order each, and its payment."""
+    return subscriptions.renew_due()
+
+
+@register("chase-unpaid-renewals", every=timedelta(minutes=15))
+def chase_unpaid_renewals() -> int:
+    """Dunning: unpaid renewals make their subscriptions past due, get reminders, then end."""
+    return subscriptions.chase_unpaid()

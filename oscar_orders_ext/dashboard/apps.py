@@ -80,6 +80,9 @@ VIEWS = {
     "customer-tag-rule-update": ("tag_rule_update_view", _VIEWS + "TagRuleUpdateView"),
     "customer-tag-rule-delete": ("tag_rule_delete_view", _VIEWS + "TagRuleDeleteView"),
     "customer-export": ("customer_export_view", _VIEWS + "CustomerExportView"),
+    "subscription-list": ("subscription_list_view", _VIEWS + "SubscriptionListView"),
+    "subscription-detail": ("subscription_detail_view", _VIEWS + "SubscriptionDetailView"),
+    "subscription-action": ("subscription_action_view", _VIEWS + "SubscriptionActionView"),
     "jsi18n": ("jsi18n_view", _VIEWS + "JavaScriptCatalogView"),
 }
 #: The document pages' views, by the key after ``document-`` in the route table.

@@ -9,7 +9,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from oscar_orders_ext.views import (customer_settings, customers, documents, exports, funnels,
-                                    imports, integrations, manual, orders, payments, workspace)
+                                    imports, integrations, manual, orders, payments, subscriptions,
+                                    workspace)
 from oscar_orders_ext.views.common import SkinMixin, WorkspaceJavaScriptCatalog
 
 NAMESPACE = "oscar_orders_ext_dashboard"
@@ -358,6 +359,26 @@ class ApiTokensView(DashboardMixin, integrations.ApiTokensView):
 
     def extra_page_context(self) -> dict[str, Any]:
         return {"page_title": _("API tokens")}
+
+
+# --- Subscriptions --------------------------------------------------------------------------
+
+class SubscriptionListView(DashboardMixin, subscriptions.SubscriptionListView):
+    template_name = T + "subscriptions/subscription_list.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("Subscriptions")}
+
+
+class SubscriptionDetailView(DashboardMixin, subscriptions.SubscriptionDetailView):
+    template_name = T + "subscriptions/subscription_detail.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("Subscription %(pk)s") % {"pk": self.subscription.pk}}
+
+
+class SubscriptionActionView(SubscriptionDetailView, subscriptions.SubscriptionActionView):
+    pass
 
 
 class JavaScriptCatalogView(DashboardMixin, WorkspaceJavaScriptCatalog):

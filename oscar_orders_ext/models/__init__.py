@@ -14,6 +14,9 @@ from .logistics import TRACKING_CODE_PLACEHOLDER, Carrier, Shipment
 from .payments import GATEWAY_MAX_AMOUNT, OrderPayment, PaymentLink, PaymentLinkStatus
 from .preferences import BoardPreference, ColumnPreference, SavedView
 from .process import ORDER_MODEL, OrderProcess, OrderProcessQuerySet, ProcessTally, Tag
+from .subscriptions import (EndReason, Installment, InstallmentStatus, IntervalUnit, Plan,
+                            PlanPrice, ProductPlan, RenewalStatus, Subscription,
+                            SubscriptionEvent, SubscriptionRenewal)
 from .timeline import TimelineEntry
 
 __all__ = [
@@ -24,6 +27,8 @@ __all__ = [
     "OrderProcessQuerySet", "PaymentLink", "PaymentLinkStatus", "PriceList", "PriceListItem",
     "ProcessTally", "Quote", "QuoteStatus", "SavedView", "Shipment", "ShopIdentity", "Stage",
     "Tag", "TickRun", "TimelineEntry", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
-    "WorkerRun",
+    "WorkerRun", "EndReason", "Installment", "InstallmentStatus", "IntervalUnit", "Plan",
+    "PlanPrice", "ProductPlan", "RenewalStatus", "Subscription", "SubscriptionEvent",
+    "SubscriptionRenewal",
     "export_upload_to", "import_upload_to", "issued_document_upload_to",
 ]

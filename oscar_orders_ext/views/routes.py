@@ -115,6 +115,10 @@ ROUTES: tuple[Route, ...] = (
     Route("customer-export", "customers/export/", "orders-customer-export"),
     Route("customer-detail", "customers/<int:pk>/", "orders-customer-detail"),
     Route("customer-update", "customers/<int:pk>/edit/", "orders-customer-update"),
+    Route("subscription-list", "subscriptions/", "orders-subscription-list"),
+    Route("subscription-detail", "subscriptions/<int:pk>/", "orders-subscription-detail"),
+    Route("subscription-action", "subscriptions/<int:pk>/change/",
+          "orders-subscription-action"),
     Route("jsi18n", "jsi18n/", "orders-jsi18n"),
 )
 

@@ -31,7 +31,8 @@ APP_PERMISSIONS = [
     permissions.IMPORT, permissions.CREATE_ORDERS, permissions.EDIT_LINES,
     permissions.EDIT_SHIPPED_LINES, permissions.EDIT_DETAILS, permissions.MANAGE_CARRIERS,
     permissions.ISSUE_INVOICE, permissions.ISSUE_CREDIT_NOTE, permissions.SEND_INVOICE,
-    permissions.MANAGE_IDENTITY]
+    permissions.MANAGE_IDENTITY, permissions.VIEW_SUBSCRIPTIONS,
+    permissions.MANAGE_SUBSCRIPTIONS]
 #: What the partner user holds besides Oscar's ``partner.dashboard_access``.
 PARTNER_PERMISSIONS = [permissions.VIEW, permissions.CHANGE_STATE, permissions.SEND_INVOICE]
 

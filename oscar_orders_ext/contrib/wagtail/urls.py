@@ -62,6 +62,9 @@ VIEWS = {
     "customer-tag-rule-update": views.TagRuleUpdateView,
     "customer-tag-rule-delete": views.TagRuleDeleteView,
     "customer-export": views.CustomerExportView,
+    "subscription-list": views.SubscriptionListView,
+    "subscription-detail": views.SubscriptionDetailView,
+    "subscription-action": views.SubscriptionActionView,
     "jsi18n": views.JavaScriptCatalogView,
 }
 

@@ -38,6 +38,7 @@ from oscar_orders_ext.views import integrations as integration_views
 from oscar_orders_ext.views import manual as manual_views
 from oscar_orders_ext.views import orders as order_views
 from oscar_orders_ext.views import payments as payment_views
+from oscar_orders_ext.views import subscriptions as subscription_views
 from oscar_orders_ext.views.common import wants_json
 from oscar_orders_ext.views.forms import (BULK_NOTIFY_CHOICES, PAYMENT_ACTIONS, SavedViewForm)
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag
@@ -911,3 +912,30 @@ class CustomerExportView(PermissionRequiredMixin, customer_views.CustomerExportV
 
 class JavaScriptCatalogView(PermissionRequiredMixin, common.WorkspaceJavaScriptCatalog):
     """The translations of the workspace's scripts."""
+
+
+# --- Subscriptions ----------------------------------------------------------------------------
+
+class SubscriptionListView(PermissionRequiredMixin, subscription_views.SubscriptionListView):
+    """Every subscription, a tab per state with its count, and search."""
+
+    template_name = "oscar_orders_ext/wagtail/subscriptions/subscription_list.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return page_chrome(_("Subscriptions"), icon="rotate")
+
+
+class SubscriptionDetailView(PermissionRequiredMixin,
+                             subscription_views.SubscriptionDetailView):
+    """One subscription and the merchant's changes."""
+
+    template_name = "oscar_orders_ext/wagtail/subscriptions/subscription_detail.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return page_chrome(_("Subscription %(pk)s") % {"pk": self.subscription.pk},
+                           {"url": url("orders-subscription-list"), "label": _("Subscriptions")},
+                           icon="rotate")
+
+
+class SubscriptionActionView(SubscriptionDetailView, subscription_views.SubscriptionActionView):
+    """Change the plan, cancel or resume (POST)."""

@@ -1,0 +1,143 @@
+"""The subscriptions list and a subscription's page, and the merchant's changes (plan,
+cancel now or at period end, resume): shared by both skins, which set ``url_namespace``,
+templates and ``extra_page_context``. Page bodies: ``shared/subscriptions/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from oscar_orders_ext import permissions
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.models import Plan, Subscription
+from oscar_orders_ext.subscriptions import reads, service
+
+from .common import SkinMixin
+
+PER_PAGE = 50
+
+PRORATION_CHOICES = [
+    ("none", gettext_lazy("No proration: the new plan from the next renewal")),
+    ("next_renewal", gettext_lazy("Now, with the difference on the next renewal")),
+    ("now", gettext_lazy("Now, charging or refunding the difference at once")),
+]
+
+
+class ChangePlanForm(forms.Form):
+    """Another plan for the subscription, and how the difference is settled."""
+
+    plan = forms.ModelChoiceField(label=gettext_lazy("New plan"), queryset=Plan.objects.none())
+    proration = forms.ChoiceField(label=gettext_lazy("Proration"), choices=PRORATION_CHOICES)
+
+    def __init__(self, *args: Any, subscription: Subscription, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"proration": app_settings.SUBSCRIPTION_PRORATION})
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = reads.plans_for_change(subscription)
+
+
+class SubscriptionPageView(SkinMixin, View):
+    """A page drawn with the skin's template around a shared partial."""
+
+    template_name = ""
+    permission_check = staticmethod(permissions.dashboard_allows)
+
+    def extra_page_context(self) -> dict[str, Any]:
+        """Front-end specific context (page title, breadcrumbs …)."""
+        return {}
+
+    def page(self, request: HttpRequest, context: dict[str, Any], status: int = 200
+             ) -> HttpResponse:
+        flags = {"can_manage_subscriptions": self.permission_check(
+            request.user, "orders-subscription-action")}
+        return render(request, self.template_name,
+                      {**context, **flags, "order_namespace": self.url_namespace,
+                       **self.extra_page_context()}, status=status)
+
+
+class SubscriptionListView(SubscriptionPageView):
+    """Every subscription: a tab per state with its count, search, pages."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        state = request.GET.get("state", "")
+        if state not in {s.code for s in Subscription.states}:
+            state = ""
+        search = request.GET.get("q", "")
+        page = Paginator(reads.subscription_list(state, search), PER_PAGE).get_page(
+            request.GET.get("page"))
+        return self.page(request, {"tabs": reads.state_tabs(search), "state": state,
+                                   "search": search, "page_obj": page,
+                                   "subscriptions": page.object_list})
+
+
+class SubscriptionDetailView(SubscriptionPageView):
+    """One subscription: customer, plan, next renewal, renewals and payments, timeline, and
+    the merchant's changes."""
+
+    subscription: Subscription
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.subscription = get_object_or_404(
+            Subscription.objects.select_related("plan", "next_plan", "order", "user"),
+            pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, pk: int, form: ChangePlanForm | None = None,
+            status: int = 200) -> HttpResponse:
+        sub = self.subscription
+        return self.page(request, {
+            "subscription": sub, "renewals": reads.renewal_rows(sub),
+            "events": [(event, reads.describe_event(event)) for event in reads.timeline(sub)],
+            "period": sub.current_period,
+            "price": service.describe_amount(sub),
+            "plan_form": form or ChangePlanForm(subscription=sub)}, status=status)
+
+
+class SubscriptionActionView(SubscriptionDetailView):
+    """The merchant's change (POST ``action``: change_plan, cancel, cancel_at_period_end,
+    resume); a refusal is shown as a message and changes nothing."""
+
+    def get(self, request: HttpRequest, pk: int, form: ChangePlanForm | None = None,
+            status: int = 200) -> HttpResponse:
+        return redirect(self.url("orders-subscription-detail", pk=pk))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        sub, user = self.subscription, request.user
+        action = request.POST.get("action", "")
+        version = request.POST.get("version")
+        expected = int(version) if version and version.isdigit() else None
+        try:
+            if action == "change_plan":
+                form = ChangePlanForm(request.POST, subscription=sub)
+                if not form.is_valid():
+                    return super().get(request, pk, form=form, status=400)
+                change = service.change_plan(sub, form.cleaned_data["plan"], user=user,
+                                             policy=form.cleaned_data["proration"],
+                                             expected_version=expected)
+                messages.success(request, _("Plan changed to “%(plan)s”.") % {
+                    "plan": form.cleaned_data["plan"].name})
+                if change.order is not None:
+                    messages.info(request, _("Order %(number)s charges the difference: a "
+                                             "payment link was sent.") % {
+                        "number": change.order.number})
+            elif action in {"cancel", "cancel_at_period_end"}:
+                service.cancel(sub, at_period_end=action == "cancel_at_period_end",
+                               user=user, expected_version=expected)
+                messages.success(request, _("Subscription cancelled.") if action == "cancel"
+                                 else _("The subscription ends with its current period."))
+            elif action == "resume":
+                service.resume(sub, user=user, expected_version=expected)
+                messages.success(request, _("Subscription resumed."))
+            else:
+                messages.error(request, _("Unknown action."))
+        except OrderWorkflowError as error:
+            messages.error(request, error.message)
+        return redirect(self.url("orders-subscription-detail", pk=pk))
