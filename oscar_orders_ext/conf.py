@@ -36,6 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_SYNC_LIMIT": 5000,
     # Hours a background export's file stays downloadable.
     "EXPORT_EXPIRY_HOURS": 48,
+    # Bulk actions on at most this many ticked rows run in the request (a page of the table);
+    # larger selections and "every matching order" run on the worker with a progress page.
+    "BULK_SYNC_LIMIT": 100,
+    # Orders per batch (one transaction each) of a bulk action on the worker.
+    "BULK_BATCH_SIZE": 1000,
+    # Refusals a bulk action stores order by order (the report counts them all).
+    "BULK_REFUSALS_STORED": 5000,
     # Seconds between the heartbeats of a job running in a worker.
     "JOB_HEARTBEAT_SECONDS": 30,
     # A running job without a heartbeat for this many seconds is failed by the tick's sweep

@@ -27,10 +27,10 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from ..conf import app_settings
-from ..models import ExportJob, ImportJob
+from ..models import BulkJob, ExportJob, ImportJob
 
-#: The job models a worker runs (both are ``WorkerRun``s).
-JobModel = type[ExportJob] | type[ImportJob]
+#: The job models a worker runs (all are ``WorkerRun``s).
+JobModel = type[ExportJob] | type[ImportJob] | type[BulkJob]
 
 logger = logging.getLogger(__name__)
 
