@@ -348,8 +348,10 @@ def job_selection(job: BulkJob) -> list[int]:
         data.pop(name, None)
     order_filter = selectors.OrderFilter(data, request=None, queryset=visible)
     if not order_filter.is_valid():
-        errors = "; ".join(str(error) for errors in order_filter.form.errors.values()
-                           for error in errors)
+        form = order_filter.form
+        errors = "; ".join(f"{form.fields[name].label}: {error}" if name in form.fields
+                           else str(error)
+                           for name, errors in form.errors.items() for error in errors)
         raise OrderWorkflowError(_("The filter is not valid: %(errors)s") % {"errors": errors})
     return list(order_filter.qs.order_by("pk").values_list("pk", flat=True))
 
