@@ -146,6 +146,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOKS_ALLOW_PRIVATE_URLS": False,
     # Seconds a webhook request may take before it counts as failed.
     "WEBHOOK_TIMEOUT_SECONDS": 10,
+    # Seconds Django's cache remembers whether any webhook endpoint is active, so that orders
+    # placed and moved without endpoints cost no query for it; every save or deletion of an
+    # endpoint forgets it at once (in every process with a shared cache such as Redis; with
+    # a per-process cache, other processes notice within this time). 0: ask every time.
+    "WEBHOOK_ACTIVE_CACHE_SECONDS": 60,
     # Hours the previous secret keeps signing after a rotation (two signatures meanwhile).
     "WEBHOOK_SECRET_OVERLAP_HOURS": 24,
     # Orders per page of the API's staff list (a client may ask for fewer, up to this).
