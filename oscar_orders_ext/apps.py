@@ -1,6 +1,33 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
+from django.db.models.signals import post_delete, post_init, post_migrate, post_save, pre_save
 from django.utils.translation import gettext_lazy as _
+
+
+#: Every receiver the app connects: (signal, receiver, connect's keyword arguments).
+CONNECTED: list[tuple[Any, Any, dict[str, Any]]] = []
+
+
+def _connect(signal: Any, receiver: Any, **kwargs: Any) -> None:
+    signal.connect(receiver, **kwargs)
+    if not any(known is signal and known_kwargs == kwargs for known, _r, known_kwargs in CONNECTED):
+        CONNECTED.append((signal, receiver, kwargs))
+
+
+@contextmanager
+def receivers_disconnected() -> Iterator[None]:
+    """Oscar without the app's receivers while the block runs (benchmarks and tests measure
+    what they cost Oscar's own paths)."""
+    for signal, _receiver, kwargs in CONNECTED:
+        signal.disconnect(sender=kwargs.get("sender"), dispatch_uid=kwargs.get("dispatch_uid"))
+    try:
+        yield
+    finally:
+        for signal, receiver, kwargs in CONNECTED:
+            signal.connect(receiver, **kwargs)
 
 
 class OrdersExtConfig(AppConfig):
@@ -20,69 +47,75 @@ class OrdersExtConfig(AppConfig):
         from .signals import order_process_changed, order_state_changed, quote_accepted
 
         order_model = get_model("order", "Order")
-        post_save.connect(receivers.attach_process_to_new_order, sender=order_model,
+        _connect(post_save, receivers.attach_process_to_new_order, sender=order_model,
                           dispatch_uid="oscar_orders_ext.attach_process")
-        post_save.connect(receivers.record_payment_method,
+        _connect(post_save, receivers.record_payment_method,
                           sender=get_model("payment", "Source"),
                           dispatch_uid="oscar_orders_ext.payment_method")
         # Oscar sends this with sender=<the order instance>, so it cannot be filtered by class.
-        order_status_changed.connect(receivers.follow_status_changed_elsewhere,
+        _connect(order_status_changed, receivers.follow_status_changed_elsewhere,
                                      dispatch_uid="oscar_orders_ext.follow_status")
         from payments.signals import status_changed
 
-        status_changed.connect(receivers.record_confirmed_payment,
+        _connect(status_changed, receivers.record_confirmed_payment,
                                sender=get_model("oscar_orders_ext", "OrderPayment"),
                                dispatch_uid="oscar_orders_ext.record_payment")
 
-        order_process_changed.connect(receivers.settle_edited_order,
+        _connect(order_process_changed, receivers.settle_edited_order,
                                       dispatch_uid="oscar_orders_ext.settle_edited_order")
         # An accepted price proposal asks for the amount due (payment link or a note).
-        quote_accepted.connect(receivers.collect_accepted_quote,
+        _connect(quote_accepted, receivers.collect_accepted_quote,
                                dispatch_uid="oscar_orders_ext.collect_accepted_quote")
         # The customer directory's aggregates follow orders, processes and accounts.
         from django.contrib.auth import get_user_model
 
 
-        pre_save.connect(receivers.remember_order_email, sender=order_model,
+        _connect(post_init, receivers.remember_loaded_order, sender=order_model,
+                          dispatch_uid="oscar_orders_ext.loaded_order")
+        _connect(pre_save, receivers.remember_order_email, sender=order_model,
                          dispatch_uid="oscar_orders_ext.customer_email")
-        post_save.connect(receivers.recount_order_customers, sender=order_model,
+        _connect(post_save, receivers.recount_order_customers, sender=order_model,
                           dispatch_uid="oscar_orders_ext.customer_order")
-        post_save.connect(receivers.recount_process_customer, sender=OrderProcess,
+        _connect(post_save, receivers.recount_process_customer, sender=OrderProcess,
                           dispatch_uid="oscar_orders_ext.customer_process")
-        post_delete.connect(receivers.recount_process_customer, sender=OrderProcess,
+        _connect(post_delete, receivers.recount_process_customer, sender=OrderProcess,
                             dispatch_uid="oscar_orders_ext.customer_process_deleted")
-        post_save.connect(receivers.recount_account_customer, sender=get_user_model(),
+        _connect(post_save, receivers.recount_account_customer, sender=get_user_model(),
                           dispatch_uid="oscar_orders_ext.customer_account")
-        order_placed.connect(receivers.tag_customer_of_placed_order,
+        _connect(order_placed, receivers.tag_customer_of_placed_order,
                              dispatch_uid="oscar_orders_ext.customer_tags")
         # Webhook events (oscar_orders_ext.webhooks), from the services' signals.
-        post_save.connect(receivers.webhook_order_created, sender=OrderProcess,
+        _connect(post_save, receivers.webhook_order_created, sender=OrderProcess,
                           dispatch_uid="oscar_orders_ext.webhook_created")
-        order_state_changed.connect(receivers.webhook_state_changed,
+        for signal in (post_save, post_delete):
+            _connect(signal, receivers.endpoint_changed, sender=get_model(
+                "oscar_orders_ext", "WebhookEndpoint"),
+                dispatch_uid=f"oscar_orders_ext.webhook_endpoint_{signal is post_save}")
+        _connect(order_state_changed, receivers.webhook_state_changed,
                                     dispatch_uid="oscar_orders_ext.webhook_state")
-        order_process_changed.connect(receivers.webhook_process_changed,
+        _connect(order_process_changed, receivers.webhook_process_changed,
                                       dispatch_uid="oscar_orders_ext.webhook_changed")
         from . import signals as ext_signals
 
-        ext_signals.order_message_posted.connect(receivers.webhook_message_posted,
+        _connect(ext_signals.order_message_posted, receivers.webhook_message_posted,
                                                  dispatch_uid="oscar_orders_ext.webhook_message")
         for signal, receiver in (
                 (ext_signals.quote_sent, receivers.webhook_quote_sent),
                 (ext_signals.quote_accepted, receivers.webhook_quote_accepted),
                 (ext_signals.quote_rejected, receivers.webhook_quote_rejected),
                 (ext_signals.quote_withdrawn, receivers.webhook_quote_withdrawn)):
-            signal.connect(receiver, dispatch_uid=f"oscar_orders_ext.{receiver.__name__}")
-        ext_signals.orders_imported.connect(receivers.webhook_orders_imported,
+            _connect(signal, receiver, dispatch_uid=f"oscar_orders_ext.{receiver.__name__}")
+        _connect(ext_signals.orders_imported, receivers.webhook_orders_imported,
                                             dispatch_uid="oscar_orders_ext.webhook_imported")
         # Subscriptions (docs/subscriptions.md): started inside the confirming move's
         # transaction (django-fsm's post_transition runs in the transition service's lock).
         from django_fsm.signals import post_transition
-        post_transition.connect(receivers.start_subscriptions_on_confirmation,
+        _connect(post_transition, receivers.start_subscriptions_on_confirmation,
                                 sender=OrderProcess,
                                 dispatch_uid="oscar_orders_ext.subscriptions_start")
-        order_placed.connect(receivers.mark_subscription_orders,
+        _connect(order_placed, receivers.mark_subscription_orders,
                              dispatch_uid="oscar_orders_ext.subscription_type")
-        post_save.connect(receivers.settle_paid_renewal, sender=OrderProcess,
+        _connect(post_save, receivers.settle_paid_renewal, sender=OrderProcess,
                           dispatch_uid="oscar_orders_ext.renewal_paid")
-        post_migrate.connect(receivers.create_default_funnel, sender=self,
+        _connect(post_migrate, receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

@@ -36,6 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_SYNC_LIMIT": 5000,
     # Hours a background export's file stays downloadable.
     "EXPORT_EXPIRY_HOURS": 48,
+    # Bulk actions on at most this many ticked rows run in the request (a page of the table);
+    # larger selections and "every matching order" run on the worker with a progress page.
+    "BULK_SYNC_LIMIT": 100,
+    # Orders per batch (one transaction each) of a bulk action on the worker.
+    "BULK_BATCH_SIZE": 1000,
+    # Refusals a bulk action stores order by order (the report counts them all).
+    "BULK_REFUSALS_STORED": 5000,
     # Seconds between the heartbeats of a job running in a worker.
     "JOB_HEARTBEAT_SECONDS": 30,
     # A running job without a heartbeat for this many seconds is failed by the tick's sweep
@@ -158,6 +165,11 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOKS_ALLOW_PRIVATE_URLS": False,
     # Seconds a webhook request may take before it counts as failed.
     "WEBHOOK_TIMEOUT_SECONDS": 10,
+    # Seconds Django's cache remembers whether any webhook endpoint is active, so that orders
+    # placed and moved without endpoints cost no query for it; every save or deletion of an
+    # endpoint forgets it at once (in every process with a shared cache such as Redis; with
+    # a per-process cache, other processes notice within this time). 0: ask every time.
+    "WEBHOOK_ACTIVE_CACHE_SECONDS": 60,
     # Hours the previous secret keeps signing after a rotation (two signatures meanwhile).
     "WEBHOOK_SECRET_OVERLAP_HOURS": 24,
     # Orders per page of the API's staff list (a client may ask for fewer, up to this).

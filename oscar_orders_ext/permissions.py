@@ -122,6 +122,8 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-cards"),
     _orders("orders-workspace-move", CHANGE_STATE),
     _staff("orders-workspace-bulk", BULK_EDIT, reads_orders=True),
+    # A bulk action running on the worker: its progress and report (the user's own only).
+    _staff("orders-bulk-job", BULK_EDIT, reads_orders=True),
     _own("orders-workspace-columns"),
     _own("orders-workspace-fold"),
     _own("orders-workspace-saved-view-create"),

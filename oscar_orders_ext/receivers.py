@@ -26,8 +26,36 @@ from .services.processes import (current_order_source, ensure_process, payment_m
 from .services.transitions import follow_oscar_status
 from .subscriptions import service as subscriptions
 from .webhooks import events as webhook_events
+from .webhooks.service import any_active_endpoint, forget_active_endpoints
 from .webhooks.service import emit as emit_webhook
 from .webhooks.service import emit_for_order, emit_many
+
+
+#: The order columns the process's snapshot and the customer directory are made of
+#: (``services.processes.order_snapshot``, the buyer's email): a save changing none of them
+#: (Oscar's own status change) needs no snapshot refresh and no recount.
+SNAPSHOT_COLUMNS = ("number", "currency", "total_incl_tax", "guest_email", "user_id",
+                    "billing_address_id", "shipping_address_id", "shipping_method",
+                    "date_placed")
+_LOADED = "_oscar_orders_ext_loaded"
+_UNCHANGED = "_oscar_orders_ext_unchanged"
+
+
+def _columns(instance: Any) -> tuple[Any, ...]:
+    return tuple(instance.__dict__.get(name) for name in SNAPSHOT_COLUMNS)
+
+
+def remember_loaded_order(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """``post_init`` of an order read from the database: note its snapshot columns, in
+    memory (no query), so that saving it unchanged costs no query of ours."""
+    if instance.pk is not None and not instance.get_deferred_fields() & set(SNAPSHOT_COLUMNS):
+        instance.__dict__[_LOADED] = _columns(instance)
+
+
+def snapshot_unchanged(instance: Any) -> bool:
+    """Whether the order being saved keeps the snapshot columns it was read with (decided in
+    ``pre_save``, which also takes the saved values as the new reference)."""
+    return bool(instance.__dict__.get(_UNCHANGED))
 
 
 def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: bool = False,
@@ -42,7 +70,9 @@ def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: 
     if created:
         source = getattr(instance, "_oscar_orders_ext_source", "") or current_order_source()
         ensure_process(instance, source=source, language=placement_language(source))
-    elif not is_mirroring(instance):  # a status mirror changes nothing the snapshot holds
+    elif not is_mirroring(instance) and not snapshot_unchanged(instance):
+        # A status mirror, or a save keeping the columns (Oscar's status change), changes
+        # nothing the snapshot holds.
         sync_snapshot(instance)
 
 
@@ -96,8 +126,13 @@ def settle_edited_order(sender: Any, process: Any, kind: str, user: Any = None,
 def remember_order_email(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
     """Before an order is saved, note the email its process holds: if the save changes the
     buyer, the previous customer is recounted too."""
-    if raw or instance.pk is None or is_mirroring(instance):
-        return  # a status mirror changes no buyer (and the process's save recounts)
+    if raw or instance.pk is None:
+        return
+    loaded, current = instance.__dict__.get(_LOADED), _columns(instance)
+    instance.__dict__[_UNCHANGED] = loaded == current
+    instance.__dict__[_LOADED] = current
+    if is_mirroring(instance) or loaded == current:
+        return  # no buyer changed (a status mirror: the process's save recounts)
     update_fields = kwargs.get("update_fields")
     if update_fields is not None and not {"guest_email", "user", "user_id"} & set(update_fields):
         return
@@ -109,7 +144,7 @@ def remember_order_email(sender: Any, instance: Any, raw: bool = False, **kwargs
 def recount_order_customers(sender: Any, instance: Any, raw: bool = False,
                             **kwargs: Any) -> None:
     """After an order is saved, recount its customer (and a previous one) once committed."""
-    if raw or is_mirroring(instance):
+    if raw or is_mirroring(instance) or snapshot_unchanged(instance):
         return
     refresh_after_commit(instance.email,
                          getattr(instance, "_oscar_orders_ext_previous_email", None))
@@ -150,8 +185,13 @@ def webhook_order_created(sender: Any, instance: OrderProcess, created: bool, ra
                           **kwargs: Any) -> None:
     """``order.created`` once the new order's transaction commits (bulk imports send none);
     nothing is scheduled while no endpoint listens."""
-    if created and not raw and WebhookEndpoint.objects.filter(is_active=True).exists():
+    if created and not raw and any_active_endpoint():
         transaction.on_commit(lambda: emit_webhook(webhook_events.ORDER_CREATED, instance))
+
+
+def endpoint_changed(sender: Any, **kwargs: Any) -> None:
+    """A webhook endpoint was saved or deleted: ask the database again whether any is active."""
+    forget_active_endpoints()
 
 
 def webhook_state_changed(sender: Any, process: OrderProcess, transition: str, source: str,

@@ -6,6 +6,11 @@
 ``order_process_changed``: any other change made through the services; kwargs ``process``,
 ``order``, ``kind`` (a ``TimelineKind`` value), ``user``, ``data``.
 
+``orders_bulk_changed``: a set-based bulk action (tags, operator, payment status) changed a
+batch of orders at once; sender is the OrderProcess class; kwargs ``kind`` (a ``TimelineKind``
+value), ``order_ids``, ``user``, ``changes`` (order id to the timeline data). Such a batch sends
+``order_process_changed`` per order only while a webhook endpoint is active.
+
 ``quote_accepted`` / ``quote_rejected``: the customer decided on a price proposal; sender is
 the Quote class; kwargs ``quote``, ``order``, ``user`` (the customer, or None for a guest).
 
@@ -23,6 +28,7 @@ from django.dispatch import Signal
 
 order_state_changed = Signal()
 order_process_changed = Signal()
+orders_bulk_changed = Signal()
 quote_accepted = Signal()
 quote_rejected = Signal()
 quote_sent = Signal()

@@ -18,6 +18,7 @@ VIEWS = {
     "cards": ("cards_view", _VIEWS + "StageCardsView"),
     "move": ("move_view", _VIEWS + "MoveOrderView"),
     "bulk": ("bulk_view", _VIEWS + "BulkActionView"),
+    "bulk-job": ("bulk_job_view", _VIEWS + "BulkJobView"),
     "columns": ("columns_view", _VIEWS + "ColumnPreferenceView"),
     "fold": ("fold_view", _VIEWS + "FoldStageView"),
     "saved-view-create": ("saved_view_create", _VIEWS + "SavedViewCreateView"),

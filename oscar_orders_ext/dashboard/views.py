@@ -49,6 +49,10 @@ class BulkActionView(DashboardMixin, workspace.BulkActionView):
     report_template = T + "bulk_report.html"
 
 
+class BulkJobView(DashboardMixin, workspace.BulkJobView):
+    template_name = T + "bulk_job.html"
+
+
 class ColumnPreferenceView(DashboardMixin, workspace.ColumnPreferenceView):
     pass
 

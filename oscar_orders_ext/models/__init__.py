@@ -9,7 +9,7 @@ from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
 from .integrations import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .jobs import ExportJob, ImportJob, TickRun, WorkerRun, export_upload_to, import_upload_to
+from .jobs import BulkJob, ExportJob, ImportJob, TickRun, WorkerRun, export_upload_to, import_upload_to
 from .logistics import TRACKING_CODE_PLACEHOLDER, Carrier, Shipment
 from .payments import GATEWAY_MAX_AMOUNT, OrderPayment, PaymentLink, PaymentLinkStatus
 from .preferences import BoardPreference, ColumnPreference, SavedView
@@ -20,7 +20,8 @@ from .subscriptions import (EndReason, Installment, InstallmentStatus, IntervalU
 from .timeline import TimelineEntry
 
 __all__ = [
-    "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "ApiToken", "BoardPreference", "Carrier",
+    "ORDER_MODEL", "TRACKING_CODE_PLACEHOLDER", "ApiToken", "BoardPreference", "BulkJob",
+    "Carrier",
     "ColumnPreference", "Customer", "CustomerGroup", "CustomerTagRule", "DocumentSequence",
     "ExportJob", "Funnel", "FunnelQuerySet", "GATEWAY_MAX_AMOUNT", "ImmutableDocumentError",
     "ImportJob", "IssuedDocument", "MessageSide", "OrderMessage", "OrderPayment", "OrderProcess",

@@ -1,4 +1,4 @@
-"""Background exports and imports, with their files and progress; the scheduler tick's runs."""
+"""Background exports, imports and bulk actions, with their progress; the scheduler tick's runs."""
 
 from __future__ import annotations
 
@@ -136,6 +136,62 @@ class ImportJob(WorkerRun):
         """Planned, without row errors, something to do, not expired."""
         return (self.status == self.Status.PLANNED and not self.error_count
                 and not self.expired and bool(self.plan.get("actionable")))
+
+
+class BulkJob(WorkerRun):
+    """A bulk action on many orders run by the worker: its progress and its per-order report.
+
+    Set-based actions (tags, operator, payment status) write a batch per statement; state
+    changes go through the transition service order by order. Each batch commits on its own,
+    so the orders done before a failure stay done and the report says how far it went.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    #: The action and its parameter (transition, tag, operator, notify) and the selection:
+    #: ticked process ids, or the filter's query string for every matching order.
+    params = models.JSONField(_("parameters"), default=dict)
+    #: The action's label in the user's language when it was started (for the page).
+    label = models.CharField(_("action"), max_length=255, blank=True)
+    total = models.PositiveIntegerField(_("orders selected"), default=0)
+    #: Orders looked at so far (changed, unchanged or refused).
+    done = models.PositiveIntegerField(_("orders processed"), default=0)
+    changed = models.PositiveIntegerField(_("orders updated"), default=0)
+    emailed = models.PositiveIntegerField(_("customers emailed"), default=0)
+    #: The refusals, order by order ({"number", "message"}); the first BULK_REFUSALS_STORED.
+    refusals = models.JSONField(_("refusals"), default=list, blank=True)
+    refused = models.PositiveIntegerField(_("orders refused"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
+
+    def __str__(self) -> str:
+        return f"{self.params.get('action', '?')} bulk action {self.pk} ({self.status})"
+
+    @property
+    def progress(self) -> int:
+        """Percentage done, 0–100."""
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, int(100 * self.done / self.total)) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        """Whether the worker is done with it (successfully or not)."""
+        return self.status in {self.Status.DONE, self.Status.FAILED}
 
 
 class TickRun(models.Model):

@@ -1,24 +1,53 @@
-"""Bulk actions over many orders: each order in its own transaction, refusals reported."""
+"""Bulk actions over many orders, refusals reported order by order.
+
+Two ways to apply an action:
+
+- per order (state changes, cancel, emails, payment links): each order in its own
+  transaction through the service that owns the change (the transition service for moves);
+- set-based (tags, operator, paid/unpaid): a batch of orders at once, their rows locked in
+  one statement, changed in one ``UPDATE`` (or one insert/delete of tag links), their
+  timeline entries written with one ``bulk_create``. PostgreSQL's statement-level triggers
+  keep the tallies right whatever the statement; the webhooks, tag rules and the
+  ``orders_bulk_changed`` signal follow once each batch commits.
+
+Ticked rows up to ``BULK_SYNC_LIMIT`` run in the request (:func:`run_bulk_action`); larger
+selections and "every matching order" become a :class:`BulkJob` the worker runs
+(:func:`start_bulk_job`, :func:`run_bulk_job`), with a progress page and the report.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
+from django.http import QueryDict
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tasks import task
 
-from oscar_orders_ext.constants import PaymentStatus
+from oscar_orders_ext import selectors
+from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.constants import PaymentStatus, TimelineKind
+from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.models import OrderProcess, Tag
+from oscar_orders_ext.models import BulkJob, OrderProcess, Tag, TimelineEntry, WebhookEndpoint
+from oscar_orders_ext.signals import order_process_changed, orders_bulk_changed
 from oscar_orders_ext.workflow import get_workflow
 
 from . import edits
+from .customer_tags import apply_tag_rules, rules_apply_on_placement
+from .jobs import run_claimed
 from .notifications import send_order_confirmation
 from .transitions import transition_order, will_notify
+
+logger = logging.getLogger(__name__)
 
 Action = Callable[[OrderProcess, Any], object]
 
@@ -83,6 +112,16 @@ SIMPLE_ACTIONS: dict[str, tuple[Any, Action]] = {
 }
 
 
+#: Per-order actions that features above the services add (payments' "send_payment_links"),
+#: by name: :func:`register_action` fills it when their module loads.
+REGISTERED_ACTIONS: dict[str, Action] = {}
+
+
+def register_action(name: str, apply: Action) -> None:
+    """Make ``name`` a per-order bulk action applying ``apply`` (used by features above)."""
+    REGISTERED_ACTIONS[name] = apply
+
+
 def resolve_action(action: str, *, transition: str = "", tag: Tag | None = None,
                    operator: Any = None, notify: bool | None = None) -> Action:
     """The function that applies ``action`` (with its parameter) to one order; ``notify``
@@ -93,6 +132,8 @@ def resolve_action(action: str, *, transition: str = "", tag: Tag | None = None,
         return _transition(cancel, notify)
     if action in SIMPLE_ACTIONS:
         return SIMPLE_ACTIONS[action][1]
+    if action in REGISTERED_ACTIONS:
+        return REGISTERED_ACTIONS[action]
     if action == "transition" and transition:
         return _transition(transition, notify)
     if action == "add_tag" and tag is not None:
@@ -111,9 +152,12 @@ def _chunks(pks: Iterable[int], size: int) -> Iterator[list[int]]:
 
 
 def run_bulk_action(process_pks: Iterable[int], action: str, apply: Action, *, user: Any,
-                    chunk_size: int = 500) -> BulkReport:
-    """Apply ``apply`` to every process, reading them in chunks so memory stays flat."""
+                    chunk_size: int = 500,
+                    progress: Callable[[BulkReport, int], None] | None = None) -> BulkReport:
+    """Apply ``apply`` to every process, each in its own transaction, reading them in chunks
+    so memory stays flat; ``progress`` hears the report and the orders seen after each chunk."""
     report = BulkReport(action=action)
+    seen = 0
     for chunk in _chunks(process_pks, chunk_size):
         for process in OrderProcess.objects.filter(pk__in=chunk).order_by("pk"):
             try:
@@ -125,4 +169,251 @@ def run_bulk_action(process_pks: Iterable[int], action: str, apply: Action, *, u
             else:
                 report.done += 1
                 report.emailed += bool(getattr(outcome, "notified", False))
+        seen += len(chunk)
+        if progress is not None:
+            progress(report, seen)
     return report
+
+
+# --- Set-based actions --------------------------------------------------------------------------
+
+#: Actions without per-order workflow effects, applied to a batch at once.
+SET_BASED_ACTIONS = frozenset({"mark_paid", "mark_unpaid", "add_tag", "remove_tag",
+                               "assign_operator"})
+
+#: A set-based action on one batch of process ids: the order ids it changed and the timeline
+#: data of each (written by the caller in one ``bulk_create``).
+BatchAction = Callable[[list[int]], dict[int, dict[str, Any]]]
+
+
+def _locked(pks: list[int], *fields: str) -> list[tuple[Any, ...]]:
+    """Lock the batch's process rows (one ``SELECT … FOR UPDATE``, in key order, the order
+    every other writer locks in) and read ``pk``, ``order_id`` and ``fields``."""
+    return list(OrderProcess.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+                .values_list("pk", "order_id", *fields))
+
+
+def _touch(pks: list[int], now: Any, **changes: Any) -> None:
+    """One ``UPDATE`` of the batch: the change, a new version, the last activity."""
+    OrderProcess.objects.filter(pk__in=pks).update(
+        version=F("version") + 1, last_activity_at=now, **changes)
+
+
+def _payment_batch(status: str, now: Any) -> BatchAction:
+    def apply(pks: list[int]) -> dict[int, dict[str, Any]]:
+        rows = [row for row in _locked(pks, "payment_status") if row[2] != status]
+        _touch([pk for pk, _order, _previous in rows], now, payment_status=status)
+        return {order_id: {"from": previous, "to": status} for _pk, order_id, previous in rows}
+    return apply
+
+
+def _tag_batch(tag: Tag, add: bool, now: Any) -> BatchAction:
+    links = OrderProcess.tags.through
+
+    def apply(pks: list[int]) -> dict[int, dict[str, Any]]:
+        rows = _locked(pks)
+        tagged = set(links.objects.filter(tag_id=tag.pk, orderprocess_id__in=pks)
+                     .values_list("orderprocess_id", flat=True))
+        changed = [(pk, order_id) for pk, order_id in rows if (pk in tagged) != add]
+        changed_pks = [pk for pk, _order in changed]
+        if add:
+            links.objects.bulk_create([links(orderprocess_id=pk, tag_id=tag.pk)
+                                       for pk in changed_pks])
+        else:
+            links.objects.filter(tag_id=tag.pk, orderprocess_id__in=changed_pks).delete()
+        _touch(changed_pks, now)
+        data = {"added": [tag.name] if add else [], "removed": [] if add else [tag.name]}
+        return {order_id: data for _pk, order_id in changed}
+    return apply
+
+
+def _operator_batch(operator: Any, now: Any) -> BatchAction:
+    target = operator.pk if operator is not None else None
+    to_name = person_name(operator)
+
+    def apply(pks: list[int]) -> dict[int, dict[str, Any]]:
+        rows = [row for row in _locked(pks, "operator_id") if row[2] != target]
+        previous = {user.pk: person_name(user) for user in get_user_model().objects.filter(
+            pk__in={operator_id for _pk, _order, operator_id in rows if operator_id})}
+        _touch([pk for pk, _order, _previous in rows], now, operator_id=target)
+        return {order_id: {"from": previous.get(operator_id, ""), "to": to_name}
+                for _pk, order_id, operator_id in rows}
+    return apply
+
+
+_KINDS = {"mark_paid": TimelineKind.PAYMENT, "mark_unpaid": TimelineKind.PAYMENT,
+          "add_tag": TimelineKind.TAGS, "remove_tag": TimelineKind.TAGS,
+          "assign_operator": TimelineKind.OPERATOR}
+
+
+def set_based_action(action: str, *, user: Any, tag: Tag | None = None, operator: Any = None
+                     ) -> tuple[str, BatchAction]:
+    """The timeline kind and the batch function of a set-based ``action``; refuses (for every
+    order at once) a user without the permission to edit orders or an operator who is not
+    staff, as the per-order services do."""
+    edits.check_permission(user)
+    now = timezone.now()
+    if action in {"mark_paid", "mark_unpaid"}:
+        status = PaymentStatus.PAID if action == "mark_paid" else PaymentStatus.UNPAID
+        return _KINDS[action], _payment_batch(status, now)
+    if action in {"add_tag", "remove_tag"} and tag is not None:
+        return _KINDS[action], _tag_batch(tag, action == "add_tag", now)
+    if action == "assign_operator":
+        if operator is not None and not operator.is_staff:
+            raise OrderWorkflowError(_("Only staff members can be assigned to orders."))
+        return _KINDS[action], _operator_batch(operator, now)
+    raise OrderWorkflowError(_("Choose an action and what it applies."))
+
+
+def _after_batch(kind: str, changes: dict[int, dict[str, Any]], user: Any) -> None:
+    """What follows a committed batch: ``orders_bulk_changed``, the webhook events of each
+    order (only while an endpoint listens), the customer tag rules of newly paid orders."""
+    order_ids = list(changes)
+    orders_bulk_changed.send(sender=OrderProcess, kind=kind, order_ids=order_ids, user=user,
+                             changes=changes)
+    if order_process_changed.has_listeners() and WebhookEndpoint.objects.filter(
+            is_active=True).exists():
+        # The per-order signal the webhooks (and any shop receiver) listen to, as the
+        # per-order services send it; only while an endpoint listens, so a shop without
+        # webhooks pays nothing per order.
+        for process in OrderProcess.objects.filter(order_id__in=order_ids).select_related(
+                "order"):
+            order_process_changed.send(sender=OrderProcess, process=process,
+                                       order=process.order, kind=kind, user=user,
+                                       data=changes[process.order_id])
+    if kind == TimelineKind.PAYMENT and not rules_apply_on_placement():
+        paid = [order_id for order_id, data in changes.items()
+                if data["to"] == PaymentStatus.PAID]
+        if paid:
+            apply_tag_rules(paid, paid_only=True)
+
+
+def run_set_based(process_pks: Iterable[int], action: str, apply: BatchAction, *, kind: str,
+                  user: Any, batch_size: int | None = None,
+                  progress: Callable[[BulkReport, int], None] | None = None) -> BulkReport:
+    """Apply a set-based action batch by batch, each batch in one transaction: its rows
+    locked, changed and its timeline entries written in a handful of statements."""
+    report = BulkReport(action=action)
+    actor = user if getattr(user, "is_authenticated", False) else None
+    seen = 0
+    for chunk in _chunks(process_pks, batch_size or app_settings.BULK_BATCH_SIZE):
+        with transaction.atomic():
+            changes = apply(chunk)
+            now = timezone.now()
+            TimelineEntry.objects.bulk_create(
+                TimelineEntry(order_id=order_id, kind=kind, actor=actor, data=data,
+                              created_at=now) for order_id, data in changes.items())
+        report.done += len(changes)
+        seen += len(chunk)
+        if changes:
+            _after_batch(kind, changes, user)
+        if progress is not None:
+            progress(report, seen)
+    return report
+
+
+# --- Bulk actions on the worker -----------------------------------------------------------------
+
+def runs_inline(select_all: bool, selected: list[int]) -> bool:
+    """Whether a bulk action runs in the request: ticked rows up to ``BULK_SYNC_LIMIT`` (a page
+    of the table); "every matching order" and larger selections run on the worker."""
+    return not select_all and len(selected) <= app_settings.BULK_SYNC_LIMIT
+
+
+def start_bulk_job(user: Any, *, action: str, label: str = "", transition: str = "",
+                   tag: Tag | None = None, operator: Any = None, notify: bool | None = None,
+                   query: str = "", select_all: bool = False,
+                   selected: Iterable[int] = ()) -> BulkJob:
+    """Record a bulk action for the worker and enqueue it after commit; nothing is counted or
+    read here, so the request answers at once whatever the number of orders."""
+    params = {"action": action, "transition": transition, "tag": tag.pk if tag else None,
+              "operator": operator.pk if operator is not None else None, "notify": notify,
+              "query": query, "select_all": select_all, "selected": list(selected),
+              "language": translation.get_language()}
+    job = BulkJob.objects.create(user=user, params=params, label=label,
+                                 total=0 if select_all else len(params["selected"]))
+    transaction.on_commit(lambda: run_bulk_task.enqueue(job.pk))
+    return job
+
+
+def job_selection(job: BulkJob) -> list[int]:
+    """The process ids a job acts on, in key order: the ticked ones the user may still see, or
+    every order matching the filter now; a filter with bad input selects nothing (refused)."""
+    params, visible = job.params, selectors.visible_processes(job.user)
+    if not params.get("select_all"):
+        return list(visible.filter(pk__in=params.get("selected") or []).order_by("pk")
+                    .values_list("pk", flat=True))
+    data = QueryDict(params.get("query") or "", mutable=True)
+    for name in ("page", "page_size", "sort", "view", "filters", "columns"):
+        data.pop(name, None)
+    order_filter = selectors.OrderFilter(data, request=None, queryset=visible)
+    if not order_filter.is_valid():
+        form = order_filter.form
+        errors = "; ".join(f"{form.fields[name].label}: {error}" if name in form.fields
+                           else str(error)
+                           for name, errors in form.errors.items() for error in errors)
+        raise OrderWorkflowError(_("The filter is not valid: %(errors)s") % {"errors": errors})
+    return list(order_filter.qs.order_by("pk").values_list("pk", flat=True))
+
+
+def _job_action(job: BulkJob) -> tuple[str, BatchAction | None, Action | None]:
+    """(timeline kind, batch function, None) of a set-based job, ("", None, per-order
+    function) of the others."""
+    params = job.params
+    tag = Tag.objects.filter(pk=params["tag"]).first() if params.get("tag") else None
+    if params.get("tag") and tag is None:
+        raise OrderWorkflowError(_("The tag was deleted."))
+    operator = (get_user_model().objects.filter(pk=params["operator"]).first()
+                if params.get("operator") else None)
+    action = params["action"]
+    if action in SET_BASED_ACTIONS:
+        kind, batch = set_based_action(action, user=job.user, tag=tag, operator=operator)
+        return kind, batch, None
+    return "", None, resolve_action(action, transition=params.get("transition") or "",
+                                    tag=tag, operator=operator, notify=params.get("notify"))
+
+
+def run_bulk_job(job_id: int) -> BulkJob:
+    """Run a bulk job, batch by batch, reporting progress and refusals on the job as it goes."""
+    job = BulkJob.objects.select_related("user").get(pk=job_id)
+    stored = app_settings.BULK_REFUSALS_STORED
+
+    def progress(report: BulkReport, seen: int) -> None:
+        refusals = [{"number": refusal.order_number, "message": refusal.message}
+                    for refusal in report.refused[:stored]]
+        BulkJob.objects.filter(pk=job.pk).update(
+            done=seen, changed=report.done, emailed=report.emailed,
+            refused=len(report.refused), refusals=refusals, heartbeat_at=timezone.now())
+
+    try:
+        with translation.override(job.params.get("language")):
+            pks = job_selection(job)
+            job.total = len(pks)
+            BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING,
+                                                     total=job.total)
+            kind, batch, apply = _job_action(job)
+            if batch is not None:
+                run_set_based(pks, job.params["action"], batch, kind=kind, user=job.user,
+                              progress=progress)
+            else:
+                assert apply is not None
+                run_bulk_action(pks, job.params["action"], apply, user=job.user,
+                                chunk_size=app_settings.BULK_BATCH_SIZE, progress=progress)
+    except OrderWorkflowError as error:  # refused as a whole (permission, bad filter…)
+        BulkJob.objects.filter(pk=job.pk).update(
+            status=BulkJob.Status.FAILED, error=error.message, finished_at=timezone.now())
+    except Exception as error:  # the job page must say it failed, whatever happened
+        BulkJob.objects.filter(pk=job.pk).update(
+            status=BulkJob.Status.FAILED, error=str(error), finished_at=timezone.now())
+        raise
+    else:
+        BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.DONE,
+                                                 finished_at=timezone.now())
+    job.refresh_from_db()
+    return job
+
+
+@task()
+def run_bulk_task(job_id: int) -> None:
+    """Run a bulk action on the worker."""
+    run_claimed(BulkJob, job_id, "bulk", run_bulk_job)

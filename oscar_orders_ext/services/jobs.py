@@ -27,10 +27,10 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 
 from ..conf import app_settings
-from ..models import ExportJob, ImportJob
+from ..models import BulkJob, ExportJob, ImportJob
 
-#: The job models a worker runs (both are ``WorkerRun``s).
-JobModel = type[ExportJob] | type[ImportJob]
+#: The job models a worker runs (all are ``WorkerRun``s).
+JobModel = type[ExportJob] | type[ImportJob] | type[BulkJob]
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def _delete_partial_export(job: ExportJob) -> None:
 
 
 def stale_message(kind: str) -> str:
-    """Why the sweep failed a job, for its page ("export", "plan" or "commit")."""
+    """Why the sweep failed a job, for its page ("export", "plan", "commit" or "bulk")."""
     minutes = max(1, round(app_settings.JOB_STALE_SECONDS / 60))
     messages = {
         "export": ngettext(
@@ -125,6 +125,11 @@ def stale_message(kind: str) -> str:
             "Upload the file again.",
             "the worker reading the file stopped (no sign of life for %(minutes)d minutes). "
             "Upload the file again.", minutes),
+        "bulk": ngettext(
+            "the worker running it stopped (no sign of life for %(minutes)d minute). The "
+            "orders counted above were done; run the action again for the others.",
+            "the worker running it stopped (no sign of life for %(minutes)d minutes). The "
+            "orders counted above were done; run the action again for the others.", minutes),
         "commit": ngettext(
             "the worker importing the file stopped (no sign of life for %(minutes)d minute). "
             "Upload the file again.",
@@ -154,6 +159,11 @@ def fail_stale_jobs(now: Any = None) -> int:
     count += ImportJob.objects.filter(
         status=ImportJob.Status.RUNNING, claimed_for="commit", heartbeat_at__lt=cutoff).update(
         status=ImportJob.Status.FAILED, finished_at=now, message=stale_message("commit"))
+    # A bulk action commits batch by batch: what it did stays, the page says how far it got.
+    count += BulkJob.objects.filter(
+        status__in=(BulkJob.Status.PENDING, BulkJob.Status.RUNNING), claimed_for="bulk",
+        heartbeat_at__lt=cutoff).update(
+        status=BulkJob.Status.FAILED, finished_at=now, error=stale_message("bulk"))
     if count:
         logger.warning("%d stale background jobs marked failed", count)
     return count

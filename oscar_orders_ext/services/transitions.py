@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import Transition
@@ -28,6 +29,7 @@ from oscar_orders_ext.models import OrderProcess, Stage
 from oscar_orders_ext.signals import order_process_changed, order_state_changed
 from oscar_orders_ext.workflow import get_workflow
 
+from .customer_summaries import refresh_after_commit
 from .locking import OrderLike, locked_process
 from .notifications import send_state_email_task
 from .oscar_status import mirror_oscar_status
@@ -379,7 +381,53 @@ def follow_oscar_status(order: Any, new_status: str, *, user: Any = None
 
     The status change already happened, so the state machine is not consulted: the state
     follows, with its stage, stock effect and a timeline entry naming ``user`` (None: system).
+
+    It runs inside Oscar's own status change, so a move without a stock effect costs three
+    statements: the process row locked and read, one ``UPDATE`` (the stage looked up inside
+    it), the timeline entry. A move with a stock effect takes the full path.
     """
+    pk = getattr(order, "pk", order)
+    # No savepoint of its own inside a caller's transaction: a failure here fails Oscar's
+    # status change, which is what a savepoint would have let through half done.
+    with transaction.atomic(savepoint=False):
+        process = OrderProcess.objects.select_for_update().filter(order_id=pk).first()
+        if process is None:
+            return _follow_fully(order, new_status, user=user)
+        target = process.workflow.state_for_oscar_status(new_status)
+        if target == process.state:
+            return None
+        if stock_effect_for(process, target):
+            return _follow_fully(order, new_status, user=user)
+        source, now = process.state, timezone.now()
+        stage = Stage.objects.filter(funnel_id=OuterRef("funnel_id"), state=target).order_by(
+            "position", "pk").values("pk")[:1]
+        OrderProcess.objects.filter(pk=process.pk).update(
+            state=target, stage_id=Subquery(stage), version=F("version") + 1,
+            state_changed_at=now, last_activity_at=now)
+        record(process.order_id, TimelineKind.OSCAR_STATUS, actor=user, at=now,
+               data={"transition": "", "from": source, "to": target})
+        process.__dict__["state"] = target  # bypasses FSMField protection on purpose
+        process.version += 1
+        process.state_changed_at = process.last_activity_at = now
+        if _counts_for_customer(source) != _counts_for_customer(target):
+            refresh_after_commit(process.customer_email)
+
+        def after_commit() -> None:
+            order_state_changed.send(sender=OrderProcess, process=process, order=order,
+                                     transition="", source=source, target=target,
+                                     user=user, note="")
+
+        transaction.on_commit(after_commit)
+        return TransitionResult(process=process, transition="", source=source, target=target)
+
+
+def _counts_for_customer(state: str) -> bool:
+    """Whether an order in ``state`` counts in its customer's directory row."""
+    return state not in app_settings.CUSTOMER_EXCLUDED_STATES
+
+
+def _follow_fully(order: Any, new_status: str, *, user: Any) -> TransitionResult | None:
+    """``follow_oscar_status`` with everything a move may do (stock effects, a new process)."""
     with locked_process(order) as process:
         target = process.workflow.state_for_oscar_status(new_status)
         if target == process.state:

@@ -30,9 +30,10 @@ from oscar_orders_ext.columns import COLUMNS, Column, columns_for, ordering_for
 from oscar_orders_ext.documents.service import BULK_PRINTABLE
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import ColumnPreference, Funnel, OrderProcess, SavedView, Stage
-from oscar_orders_ext.payments import service as payment_service
 from oscar_orders_ext.services import preferences
-from oscar_orders_ext.services.bulk import BulkReport, resolve_action, run_bulk_action
+from oscar_orders_ext.services.bulk import (SET_BASED_ACTIONS, SIMPLE_ACTIONS, BulkReport,
+                                            resolve_action, run_bulk_action, run_set_based,
+                                            set_based_action)
 from oscar_orders_ext.services.transitions import move_to_stage, stage_move, transition_order
 
 PAGE_SIZES = (25, 50, 100)
@@ -349,19 +350,40 @@ class BulkOutcome:
 
 def apply_bulk_action(request: HttpRequest, data: dict[str, Any], pks: list[int]
                       ) -> BulkOutcome:
-    """Run a (non-export) bulk action of a valid ``BulkActionForm`` on ``pks``."""
-    if data["action"] == "send_payment_links":
-        # Each order gets a link for what it owes, emailed; paid ones are refused and listed.
-        report = run_bulk_action(pks, data["action"], lambda process, user: (
-            payment_service.send_payment_link(process, user=user, notify=True)),
-            user=request.user)
-        return BulkOutcome(report=report)
+    """Run a (non-export) bulk action of a valid ``BulkActionForm`` on ``pks`` in the request
+    (ticked rows, up to ``BULK_SYNC_LIMIT``): set-based actions a batch at once, the others
+    order by order."""
     try:
+        if data["action"] in SET_BASED_ACTIONS:
+            kind, batch = set_based_action(data["action"], user=request.user, tag=data["tag"],
+                                           operator=data["operator"])
+            return BulkOutcome(report=run_set_based(pks, data["action"], batch, kind=kind,
+                                                    user=request.user))
         apply = resolve_action(data["action"], transition=data["transition"], tag=data["tag"],
                                operator=data["operator"], notify=data.get("notify"))
     except OrderWorkflowError as error:
         return BulkOutcome(error=error.message)
     return BulkOutcome(report=run_bulk_action(pks, data["action"], apply, user=request.user))
+
+
+def bulk_action_label(data: dict[str, Any]) -> str:
+    """What a bulk action does, in words, for its job page ("Add tag “VIP”")."""
+    action = data["action"]
+    if action in SIMPLE_ACTIONS:
+        return str(SIMPLE_ACTIONS[action][0])
+    if action == "transition":
+        labels = dict(workflow_transition_choices())
+        return labels.get(data["transition"], data["transition"])
+    if action in {"add_tag", "remove_tag"} and data.get("tag") is not None:
+        text = _("Add tag “%(tag)s”") if action == "add_tag" else _("Remove tag “%(tag)s”")
+        return text % {"tag": data["tag"].name}
+    if action == "assign_operator":
+        operator = data.get("operator")
+        return (_("Assign to %(name)s") % {"name": display.person_name(operator)}
+                if operator is not None else _("Unassign the operator"))
+    if action == "send_payment_links":
+        return _("Send payment links")
+    return action
 
 
 # --- Moves ------------------------------------------------------------------------------------

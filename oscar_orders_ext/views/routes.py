@@ -39,6 +39,7 @@ ROUTES: tuple[Route, ...] = (
     Route("move", "move/", "orders-workspace-move"),
     Route("fold", "kanban/<slug:funnel>/stages/<int:stage>/fold/", "orders-workspace-fold"),
     Route("bulk", "bulk/", "orders-workspace-bulk"),
+    Route("bulk-job", "bulk/<int:pk>/", "orders-bulk-job"),
     Route("columns", "columns/", "orders-workspace-columns"),
     Route("saved-view-create", "views/new/", "orders-workspace-saved-view-create"),
     Route("saved-view-delete", "views/<int:pk>/delete/", "orders-workspace-saved-view-delete"),

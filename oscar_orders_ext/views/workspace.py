@@ -16,16 +16,17 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from oscar_orders_ext import permissions, selectors
-from oscar_orders_ext.models import Funnel, OrderProcess, SavedView, Stage, Tag
+from oscar_orders_ext.models import BulkJob, Funnel, OrderProcess, SavedView, Stage, Tag
 from oscar_orders_ext.exports.service import ExportOptions
 from oscar_orders_ext.services import preferences
-from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
+from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS, runs_inline, start_bulk_job
 from oscar_orders_ext.services.transitions import (available_transitions, notifies_by_default,
                                                    stage_move, stage_moves)
 from oscar_orders_ext.workflow import get_workflow
@@ -294,8 +295,8 @@ class BaseBulkActionView(View):
                 messages.error(request, str(error))
             return redirect(back)
         data = form.cleaned_data
-        pks = common.bulk_selection(request, data)
         if data["action"] == PRINT_ACTION:
+            pks = common.bulk_selection(request, data)
             order_pks = list(OrderProcess.objects.filter(pk__in=pks).order_by("placed_at", "pk")
                              .values_list("order_id", flat=True))
             return print_response(request, data["document"], order_pks, back=back,
@@ -304,8 +305,21 @@ class BaseBulkActionView(View):
             columns = request.POST.get("columns", "")
             options = ExportOptions(format=EXPORT_ACTIONS[data["action"]], query=data["query"],
                                     columns=columns.split(",") if columns else [],
-                                    selected=[] if data["select_all"] else pks)
+                                    selected=[] if data["select_all"] else
+                                    common.bulk_selection(request, data))
             return export_response(request, options, url_namespace=self.url_namespace)
+        if not runs_inline(data["select_all"], data["selected"]):
+            # Every matching order, or more than a page of ticked rows: the worker does it;
+            # nothing is counted here, so the request answers at once.
+            job = start_bulk_job(
+                request.user, action=data["action"], label=common.bulk_action_label(data),
+                transition=data["transition"], tag=data["tag"], operator=data["operator"],
+                notify=data.get("notify"), query=data["query"], select_all=data["select_all"],
+                selected=data["selected"])
+            messages.info(request, _("The action runs in the background."))
+            return redirect(reverse(f"{self.url_namespace}:orders-bulk-job",
+                                    kwargs={"pk": job.pk}))
+        pks = common.bulk_selection(request, data)
         outcome = common.apply_bulk_action(request, data, pks)
         if outcome.error:
             messages.error(request, outcome.error)
@@ -316,6 +330,38 @@ class BaseBulkActionView(View):
             return redirect(back)
         return render(request, self.report_template,
                       {"report": outcome.report, "back": back, **self.report_context()})
+
+
+class BaseBulkJobView(View):
+    """A bulk action running on the worker (the user's own): its progress (HTML, or JSON for
+    the progress bar), then its report, refusals listed order by order.
+
+    A front end sets ``url_namespace`` and ``template_name`` and may add context in
+    ``extra_page_context``.
+    """
+
+    url_namespace = ""
+    template_name = ""
+
+    def extra_page_context(self, job: BulkJob) -> dict[str, Any]:
+        """Front-end specific context (page title, breadcrumbs …)."""
+        return {}
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        job = get_object_or_404(BulkJob, pk=pk, user=request.user)
+        if wants_json(request):
+            return JsonResponse({"status": job.status, "progress": job.progress,
+                                 "done": job.done, "total": job.total, "changed": job.changed,
+                                 "refused": job.refused, "error": job.error})
+        back = reverse(f"{self.url_namespace}:orders-workspace")
+        if job.params.get("query"):
+            back = f"{back}?{job.params['query']}"
+        return render(request, self.template_name,
+                      {"job": job, "back": back, **self.extra_page_context(job)})
+
+
+class BulkJobView(SkinMixin, BaseBulkJobView):
+    """A bulk action's progress and report."""
 
 
 class BulkActionView(SkinMixin, BaseBulkActionView):

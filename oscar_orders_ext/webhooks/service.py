@@ -25,6 +25,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -154,8 +155,31 @@ def _enqueue(deliveries: list[WebhookDelivery]) -> None:
     transaction.on_commit(lambda: [send_webhook_task.enqueue(pk) for pk in ids])
 
 
+#: Django cache key of "is any endpoint active" (``any_active_endpoint``).
+ACTIVE_CACHE_KEY = "oscar_orders_ext:webhooks:any-active"
+
+
+def any_active_endpoint() -> bool:
+    """Whether any endpoint is active, remembered in Django's cache for
+    ``WEBHOOK_ACTIVE_CACHE_SECONDS`` and forgotten whenever an endpoint is saved or deleted."""
+    seconds = app_settings.WEBHOOK_ACTIVE_CACHE_SECONDS
+    known = cache.get(ACTIVE_CACHE_KEY) if seconds else None
+    if known is None:
+        known = WebhookEndpoint.objects.filter(is_active=True).exists()
+        if seconds:
+            cache.set(ACTIVE_CACHE_KEY, known, seconds)
+    return bool(known)
+
+
+def forget_active_endpoints() -> None:
+    """Make the next ``any_active_endpoint`` ask the database (an endpoint changed)."""
+    cache.delete(ACTIVE_CACHE_KEY)
+
+
 def subscribed(event: str) -> list[WebhookEndpoint]:
-    """The active endpoints that want ``event`` (one query)."""
+    """The active endpoints that want ``event`` (no query while none is active)."""
+    if not any_active_endpoint():
+        return []
     return [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True)
             if endpoint.wants(event)]
 

@@ -78,20 +78,22 @@ def test_resending_the_order_confirmation(django_app, editor, place_order):
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
 
 
-def test_every_order_matching_the_filter_past_the_post_field_limit(django_app, editor,
-                                                                   settings):
+def test_every_order_matching_the_filter_past_the_post_field_limit(
+        django_app, editor, settings, django_capture_on_commit_callbacks):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 50
     usd = bulk_orders(120, prefix="U", currency="USD")
     eur = bulk_orders(3, prefix="E", currency="EUR")
-    response = submit(bulk_form(django_app, editor, "?currency=USD"), all_matching=True,
-                      action="mark_paid")
+    with django_capture_on_commit_callbacks(execute=True):  # the worker, inline
+        response = submit(bulk_form(django_app, editor, "?currency=USD"), all_matching=True,
+                          action="mark_paid")
     assert response.status_code == 302
     assert OrderProcess.objects.filter(pk__in=[p.pk for p in usd], payment_status="paid"
                                        ).count() == 120
     assert all(p.payment_status == "unpaid" for p in OrderProcess.objects.filter(
         pk__in=[p.pk for p in eur]))
     # The selection of many rows travels as one field, not one field per order.
-    response = submit(bulk_form(django_app, editor), selected=usd, action="mark_unpaid")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(bulk_form(django_app, editor), selected=usd, action="mark_unpaid")
     assert OrderProcess.objects.filter(payment_status="unpaid").count() == 123
 
 

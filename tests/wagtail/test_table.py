@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from oscar_orders_ext.models import ColumnPreference, OrderProcess, Tag
+from oscar_orders_ext.models import BulkJob, ColumnPreference, OrderProcess, Tag
 
 from ..factories import bulk_orders
 from .conftest import wt_url
@@ -107,15 +107,21 @@ def test_a_bulk_action_on_the_selected_orders(django_app, cms_editor):
     assert not OrderProcess.objects.get(pk=other.pk).tags.exists()
 
 
-def test_a_bulk_state_change_reports_refusals(django_app, cms_editor):
+def test_a_bulk_state_change_reports_refusals(django_app, cms_editor,
+                                              django_capture_on_commit_callbacks):
     fresh = bulk_orders(2, prefix="F")
     done = bulk_orders(1, prefix="D", state="completed")
     form = django_app.get(wt_url("orders-workspace"), user=cms_editor).forms["ooe-bulk-form"]
     form["action"] = "transition"
     form["transition"] = "confirm"
     form["select_all"] = "1"
-    report = form.submit("apply", value="all")
+    with django_capture_on_commit_callbacks(execute=True):  # every matching order: the worker
+        answer = form.submit("apply", value="all")
+    assert answer.location.endswith(wt_url("orders-bulk-job", pk=BulkJob.objects.get().pk))
+    report = answer.follow()
     assert report.status_code == 200 and "D00000" in report.pyquery(".ooe-refusals").text()
+    assert "2 orders updated." in report.text
+    assert report.pyquery(".w-breadcrumbs, [data-w-breadcrumbs]").length  # Wagtail's chrome
     assert [OrderProcess.objects.get(pk=p.pk).state for p in fresh + done] == [
         "processing", "processing", "completed"]
 

@@ -22,7 +22,7 @@ from django_tasks_db.models import DBTaskResult
 
 from oscar_orders_ext.checks import check_background_tasks
 from oscar_orders_ext.exports.service import ExportOptions, start_export
-from oscar_orders_ext.models import ExportJob, ImportJob
+from oscar_orders_ext.models import BulkJob, ExportJob, ImportJob, OrderProcess, Tag
 from oscar_orders_ext.exports.service import run_export_task
 from oscar_orders_ext.services.jobs import EXPORT_TEMP_PREFIX, Heartbeat, fail_stale_jobs
 
@@ -143,6 +143,38 @@ def test_the_sweep_fails_a_dead_workers_import_with_a_message(viewer):
     assert "the worker reading the file stopped" in reading.message
     assert "the worker importing the file stopped" in importing.message
     assert ImportJob.objects.get(pk=done.pk).status == ImportJob.Status.DONE
+
+
+@pytest.mark.django_db
+def test_the_sweep_fails_a_dead_workers_bulk_action_keeping_what_it_did(django_app, editor):
+    beat = timezone.now() - timedelta(hours=1)
+    dead = BulkJob.objects.create(user=editor, params={"action": "mark_paid"}, label="Mark paid",
+                                  status=BulkJob.Status.RUNNING, claimed_for="bulk", total=10,
+                                  done=4, changed=4, started_at=beat, heartbeat_at=beat)
+    assert fail_stale_jobs() == 1
+    page = django_app.get(ws_url("orders-bulk-job", pk=dead.pk), user=editor)
+    assert "The bulk action failed: the worker running it stopped" in page.text
+    assert "4 orders updated." in page.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bulk_action_on_every_order_waits_for_the_worker(django_app, editor, settings):
+    settings.TASKS = DATABASE_BACKEND
+    bulk_orders(30)
+    vip = Tag.objects.create(name="VIP")
+    form = django_app.get(ws_url("orders-workspace"), user=editor).forms["ooe-bulk-form"]
+    form["action"], form["tag"], form["select_all"] = "add_tag", str(vip.pk), "1"
+    job_page = form.submit("apply", value="all").follow()
+    assert "Waiting for the worker" in job_page.text
+    assert not OrderProcess.objects.filter(tags=vip).exists()
+
+    run_worker()
+
+    job = BulkJob.objects.get()
+    assert (job.status, job.total, job.changed, job.claimed_for) == ("done", 30, 30, "bulk")
+    assert OrderProcess.objects.filter(tags=vip).count() == 30
+    assert "30 orders updated." in django_app.get(ws_url("orders-bulk-job", pk=job.pk),
+                                                  user=editor).text
 
 
 @pytest.mark.django_db(transaction=True)

@@ -15,6 +15,7 @@ VIEWS = {
     "table": views.OrderTableView, "results": views.OrderTableView,
     "kanban-default": views.KanbanView, "kanban": views.KanbanView,
     "cards": views.StageCardsView, "move": views.MoveOrderView, "bulk": views.BulkActionView,
+    "bulk-job": views.BulkJobView,
     "columns": views.ColumnPreferenceView, "fold": views.FoldStageView,
     "saved-view-create": views.SavedViewCreateView,
     "saved-view-delete": views.SavedViewDeleteView, "export": views.ExportView,

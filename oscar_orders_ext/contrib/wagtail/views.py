@@ -291,6 +291,16 @@ class BulkActionView(PermissionRequiredMixin, workspace.BaseBulkActionView):
         return {"page_title": _("Bulk action"), "header_icon": "list-ul"}
 
 
+class BulkJobView(PermissionRequiredMixin, workspace.BaseBulkJobView):
+    """A bulk action running on the worker: its progress, then its report."""
+
+    url_namespace = NAMESPACE
+    template_name = "oscar_orders_ext/wagtail/bulk_job.html"
+
+    def extra_page_context(self, job: Any) -> dict[str, Any]:
+        return page_chrome(_("Bulk action"), icon="list-ul")
+
+
 class KanbanView(WorkspacePageMixin, TemplateView):
     """One board per funnel: a column per stage, its first cards, counts and totals."""
 
