@@ -87,10 +87,10 @@ class OrdersExtConfig(AppConfig):
         # Webhook events (oscar_orders_ext.webhooks), from the services' signals.
         _connect(post_save, receivers.webhook_order_created, sender=OrderProcess,
                           dispatch_uid="oscar_orders_ext.webhook_created")
-        for signal in (post_save, post_delete):
-            _connect(signal, receivers.endpoint_changed, sender=get_model(
+        for model_signal in (post_save, post_delete):
+            _connect(model_signal, receivers.endpoint_changed, sender=get_model(
                 "oscar_orders_ext", "WebhookEndpoint"),
-                dispatch_uid=f"oscar_orders_ext.webhook_endpoint_{signal is post_save}")
+                dispatch_uid=f"oscar_orders_ext.webhook_endpoint_{model_signal is post_save}")
         _connect(order_state_changed, receivers.webhook_state_changed,
                                     dispatch_uid="oscar_orders_ext.webhook_state")
         _connect(order_process_changed, receivers.webhook_process_changed,

@@ -13,7 +13,7 @@ from .conf import app_settings
 from .constants import OrderType, PaymentStatus, TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
-from .models import Customer, Funnel, OrderProcess, WebhookEndpoint
+from .models import Customer, Funnel, OrderProcess
 from .payments import quotes as quote_payments
 from .payments import service as payment_service
 from .services.customer_summaries import refresh_after_commit

@@ -343,11 +343,11 @@ def _preauthorised(process: OrderProcess, payment_id: Any) -> OrderPayment:
 
 
 def _give_back_authorisation(process: OrderProcess, payment: OrderPayment, amount: Decimal,
-                             label: str, *, user: Any) -> None:
+                             label: str | None, *, user: Any) -> None:
     """Lower Oscar's allocated amount by what is no longer authorised (a "Release")."""
     if amount <= 0:
         return
-    source = _source(process.order, label)
+    source = _source(process.order, label or payment.variant)
     source.amount_allocated = max((source.amount_allocated or 0) - amount,
                                   source.amount_debited or 0)
     source.save(update_fields=["amount_allocated"])
@@ -676,7 +676,8 @@ def _book_refund(process: OrderProcess, wanted: Decimal, lines: Mapping[int, int
         for source in Source.objects.filter(order=order_obj).order_by("-pk"):
             if left <= 0:
                 break
-            part = min(left, (source.amount_debited or 0) - (source.amount_refunded or 0))
+            part = min(left, Decimal(source.amount_debited or 0)
+                       - Decimal(source.amount_refunded or 0))
             if part > 0:
                 source.refund(part, reference=reason[:128])
                 left -= part
@@ -710,7 +711,7 @@ def _call_providers(plan: list[tuple[OrderPayment, Decimal]]
     """Refund each planned part through its provider (always with the amount), in order,
     stopping at the first refusal: (what was refunded, with each payment's row after it;
     the refusal or None)."""
-    done = []
+    done: list[tuple[Any, Decimal, dict[str, Any]]] = []
     for payment, part in plan:
         try:
             payment.refresh_from_db()

@@ -95,7 +95,7 @@ def spread_total(lines: list[tuple[Any, int, Decimal]], goods: Decimal) -> dict[
         prices = {pk: (price * goods / base).quantize(CENT) for pk, __, price in lines}
     else:
         prices = {pk: (goods / count).quantize(CENT) if count else Decimal("0.00")
-                  for pk, __, __ in lines}
+                  for pk, _quantity, _price in lines}
     left = goods - sum((quantity * prices[pk] for pk, quantity, __ in lines), Decimal("0"))
     for pk, quantity, __ in sorted(lines, key=lambda line: line[1]):
         if left and quantity and (left / quantity) == (left / quantity).quantize(CENT) \

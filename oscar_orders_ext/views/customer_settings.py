@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -145,7 +146,7 @@ class SettingsFormView(TemplateView):
     template_name: str | None = ""
     object: Any = None
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if "pk" in kwargs:
             self.object = get_object_or_404(self.model, pk=kwargs["pk"])  # type: ignore[attr-defined]
         return super().dispatch(request, *args, **kwargs)
@@ -196,7 +197,7 @@ class SettingsDeleteView(TemplateView):
     template_name: str | None = ""
     object: Any = None
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.object = get_object_or_404(self.model, pk=kwargs["pk"])  # type: ignore[attr-defined]
         return super().dispatch(request, *args, **kwargs)
 

@@ -190,7 +190,7 @@ class CustomerExportView(SkinMixin, View):
     directory's query string) as CSV or XLSX; more than the sync limit go to the worker and
     continue on the export job page, as the order table's exports do."""
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: HttpRequest) -> HttpResponseBase:
         query = request.GET.get("query", "")
         try:
             options = customer_exports.CustomerExportOptions(

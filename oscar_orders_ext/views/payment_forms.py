@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -68,7 +68,7 @@ class OfflinePaymentForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["method"].choices = service.offline_methods()
+        cast(forms.ChoiceField, self.fields["method"]).choices = service.offline_methods()
 
 
 class GatewayPaymentForm(forms.Form):

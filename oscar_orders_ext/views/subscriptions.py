@@ -4,12 +4,13 @@ templates and ``extra_page_context``. Page bodies: ``shared/subscriptions/``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,7 +42,8 @@ class ChangePlanForm(forms.Form):
     def __init__(self, *args: Any, subscription: Subscription, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"proration": app_settings.SUBSCRIPTION_PRORATION})
         super().__init__(*args, **kwargs)
-        self.fields["plan"].queryset = reads.plans_for_change(subscription)
+        cast(forms.ModelChoiceField, self.fields["plan"]).queryset = (
+            reads.plans_for_change(subscription))
 
 
 class SubscriptionPageView(SkinMixin, View):
@@ -84,7 +86,7 @@ class SubscriptionDetailView(SubscriptionPageView):
 
     subscription: Subscription
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.subscription = get_object_or_404(
             Subscription.objects.select_related("plan", "next_plan", "order", "user"),
             pk=kwargs["pk"])
