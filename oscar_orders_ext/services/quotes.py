@@ -90,14 +90,15 @@ def spread_total(lines: list[tuple[Any, int, Decimal]], goods: Decimal) -> dict[
     if not lines:
         return {}
     base = sum((quantity * price for __, quantity, price in lines), Decimal("0"))
-    count = sum(quantity for __, quantity, __ in lines)
+    count = sum(line[1] for line in lines)
     if base > 0:
         prices = {pk: (price * goods / base).quantize(CENT) for pk, __, price in lines}
     else:
         prices = {pk: (goods / count).quantize(CENT) if count else Decimal("0.00")
-                  for pk, __, __ in lines}
-    left = goods - sum((quantity * prices[pk] for pk, quantity, __ in lines), Decimal("0"))
-    for pk, quantity, __ in sorted(lines, key=lambda line: line[1]):
+                  for pk, *__ in lines}
+    left = goods - sum((quantity * prices[pk] for pk, quantity, _price in lines),
+                       Decimal("0"))
+    for pk, quantity, _price in sorted(lines, key=lambda line: line[1]):
         if left and quantity and (left / quantity) == (left / quantity).quantize(CENT) \
                 and prices[pk] + left / quantity >= 0:
             prices[pk] += left / quantity
