@@ -411,18 +411,20 @@ SummaryRows = QuerySet[Any, dict[str, Any]]
 
 
 def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
-               every_state: bool = False) -> SummaryRows | None:
+               every_state: bool = False, ignore: frozenset[str] = frozenset()
+               ) -> SummaryRows | None:
     """The summary from PostgreSQL's running tallies when the filter allows it, else None.
 
     Tallies exist per (funnel, stage, state, currency, payment status, order type): they answer
     the unfiltered view, a funnel's board and filters on those columns in constant time,
     whatever the number of orders. ``every_state`` ignores the state filter (the summary's
-    counts per state work as tabs).
+    counts per state work as tabs); ``ignore`` names filters the caller answers itself.
     """
     if connection.vendor != "postgresql" or order_filter.queryset.query.has_filters():
         return None
     data = order_filter.cleaned_data
-    if any(is_set(value) for name, value in data.items() if name not in TALLY_FILTERS):
+    if any(is_set(value) for name, value in data.items()
+           if name not in TALLY_FILTERS and name not in ignore):
         return None
     tallies = ProcessTally.objects.all()
     if data.get("funnel"):
@@ -435,13 +437,32 @@ def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
     return tallies.values(*group_by).annotate(n=Sum("count"), amount=Sum("total")).order_by()
 
 
+def inbox_rows(order_filter: OrderFilter) -> list[dict[str, Any]] | None:
+    """The inbox's summary rows without reading every new order: the running tallies of the
+    workflow's initial state, plus the orders in other states with unread customer messages
+    (few, through the partial index on ``staff_unread``); None when the filter is not the
+    inbox or the tallies cannot answer the rest of it."""
+    if not is_set(order_filter.cleaned_data.get("inbox")):
+        return None
+    tallies = tally_rows(order_filter, ("state", "currency"), every_state=True,
+                         ignore=frozenset({"inbox"}))
+    if tallies is None:
+        return None
+    initial = get_workflow().initial_state
+    unread = (order_filter.without("state", "inbox").filter(staff_unread__gt=0)
+              .exclude(state=initial).values("state", "currency")
+              .annotate(n=Count("pk"), amount=Sum("total")).order_by())
+    return [*tallies.filter(state=initial), *unread]
+
+
 def summarize(order_filter: OrderFilter) -> Summary:
     """Counts per state (ignoring the state filter, so they work as tabs) and totals per
     currency for the current filter, from a single ``GROUP BY state, currency`` (or the
     running tallies, when the filter allows)."""
     selected = set(order_filter.cleaned_data.get("state") or [])
-    rows: SummaryRows | None = tally_rows(order_filter, ("state", "currency"),
-                                          every_state=True)
+    rows: SummaryRows | list[dict[str, Any]] | None = inbox_rows(order_filter)
+    if rows is None:
+        rows = tally_rows(order_filter, ("state", "currency"), every_state=True)
     if rows is None:
         rows = (order_filter.without("state").values("state", "currency")
                 .annotate(n=Count("pk"), amount=Sum("total")).order_by())

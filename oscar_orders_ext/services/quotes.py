@@ -29,7 +29,7 @@ from oscar_orders_ext.exceptions import LineEditError, OrderWorkflowError, Quote
 from oscar_orders_ext.i18n import in_order_language
 from oscar_orders_ext.models import MessageSide, Quote, QuoteStatus
 from oscar_orders_ext.permissions import OPERATIONS
-from oscar_orders_ext.signals import quote_accepted, quote_rejected, quote_sent, quote_withdrawn
+from oscar_orders_ext.signals import quote_accepted, quote_rejected
 from oscar_orders_ext.workflow import get_workflow
 
 from .conversations import add_message, check_attachment
@@ -90,14 +90,15 @@ def spread_total(lines: list[tuple[Any, int, Decimal]], goods: Decimal) -> dict[
     if not lines:
         return {}
     base = sum((quantity * price for __, quantity, price in lines), Decimal("0"))
-    count = sum(quantity for __, quantity, __ in lines)
+    count = sum(line[1] for line in lines)
     if base > 0:
         prices = {pk: (price * goods / base).quantize(CENT) for pk, __, price in lines}
     else:
         prices = {pk: (goods / count).quantize(CENT) if count else Decimal("0.00")
-                  for pk, _quantity, _price in lines}
-    left = goods - sum((quantity * prices[pk] for pk, quantity, __ in lines), Decimal("0"))
-    for pk, quantity, __ in sorted(lines, key=lambda line: line[1]):
+                  for pk, *__ in lines}
+    left = goods - sum((quantity * prices[pk] for pk, quantity, _price in lines),
+                       Decimal("0"))
+    for pk, quantity, _price in sorted(lines, key=lambda line: line[1]):
         if left and quantity and (left / quantity) == (left / quantity).quantize(CENT) \
                 and prices[pk] + left / quantity >= 0:
             prices[pk] += left / quantity
@@ -145,8 +146,6 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
         # A shop's workflow without that state keeps the order where it is.
         if target and process.state != target and get_workflow().has_state(target):
             transition_to_state(locked, target, user=user)  # a refusal undoes the proposal
-        transaction.on_commit(lambda: quote_sent.send(sender=Quote, quote=quote, order=locked,
-                                                      user=user))
         return quote
 
 
@@ -180,9 +179,6 @@ def withdraw_quote(quote: Quote, *, user: Any = None) -> Quote:
         with in_order_language(process.order):
             text = _("Price proposal %(version)d was withdrawn.") % {"version": fresh.version}
         add_message(process, MessageSide.STAFF, text, user)
-        order = process.order
-        transaction.on_commit(lambda: quote_withdrawn.send(sender=Quote, quote=fresh,
-                                                           order=order, user=user))
         return fresh
 
 

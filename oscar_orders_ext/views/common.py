@@ -40,9 +40,9 @@ PAGE_SIZES = (25, 50, 100)
 CARDS_PER_STAGE = 10
 #: Query parameters that steer the page rather than filter orders.
 NON_FILTER_PARAMS = ("page", "page_size", "sort", "view", "filters")
-#: Filters the page shows outside the filter panel (search box, state tabs): setting them does
-#: not open the panel.
-OUTSIDE_PANEL = ("q", "state")
+#: Filters the page shows outside the filter panel (search box, state tabs, the inbox's menu
+#: entry and chip): setting them does not open the panel.
+OUTSIDE_PANEL = ("q", "state", "inbox")
 
 
 class SkinMixin:

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from oscar_orders_ext.models import Funnel
+from oscar_orders_ext.models import Funnel, PaymentLink
 
 from ..conversations.test_quotes import QUOTER
 from .conftest import sign_in
@@ -53,6 +53,8 @@ def test_customer_accepts_a_proposal_and_the_operator_sees_the_badge(
                                                    "customer_quote.png"), full_page=True)
     customer_page.click("#ooe-quote-accept button")
     customer_page.wait_for_selector("text=you accepted the price proposal")
+    # No payment method yet: on to the pay page of the approved amount (payments/quotes.py).
+    assert PaymentLink.objects.get(order=order).get_absolute_url() in customer_page.url
     shopper.close()
     order.refresh_from_db()
     assert order.total_incl_tax == Decimal("16.00") + order.shipping_incl_tax

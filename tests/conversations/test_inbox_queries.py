@@ -4,11 +4,14 @@ number of queries per page")."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
+from oscar_orders_ext import selectors
 from oscar_orders_ext.models import OrderProcess
 
 from ..factories import bulk_orders
@@ -32,7 +35,7 @@ def test_the_inbox_costs_the_same_queries_for_few_and_many_orders(
     _unread(bulk_orders(3, prefix="FEW", state="processing"), 1)
     inbox = reverse(f"{namespace}:orders-workspace")
     django_app.get(f"{inbox}?inbox=true", user=user)  # warm the session and caches
-    budget = 24  # session, user, permissions, summary, rows, tags, lines, menus, choices
+    budget = 22  # session, user, permissions, summary, rows, tags, lines, menus (no panel)
     with django_assert_max_num_queries(budget) as few:
         page = django_app.get(f"{inbox}?inbox=true&columns={UNREAD_COLUMNS}", user=user)
     assert len(page.pyquery("td.ooe-cell-number")) == 3
@@ -45,3 +48,30 @@ def test_the_inbox_costs_the_same_queries_for_few_and_many_orders(
     shown = [cell.text().lstrip("#") for cell in page.pyquery("td.ooe-cell-number").items()]
     assert len(shown) == 100 and not any(number.startswith("QUIET") for number in shown)
     assert len(few.captured_queries) == len(many.captured_queries)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("query", ["inbox=true", "inbox=true&currency=USD",
+                                   "inbox=true&state=processing", "inbox=true&state=new",
+                                   "inbox=true&order_type=wholesale"])
+def test_the_inbox_summary_reads_the_tallies_and_agrees_with_a_live_count(
+        query: str, django_assert_num_queries: Any) -> None:
+    bulk_orders(12, prefix="E", currency="EUR", total=Decimal("10"))  # new: in the inbox
+    bulk_orders(8, prefix="U", currency="USD", total=Decimal("5"))
+    _unread(bulk_orders(6, prefix="P", currency="USD", total=Decimal("7"),
+                        state="processing"), 2)
+    bulk_orders(9, prefix="Q", currency="EUR", total=Decimal("3"), state="processing")
+    OrderProcess.objects.filter(number__in=["E00001", "P00002"]).update(
+        order_type="wholesale")
+
+    def summary_of(processes: Any) -> tuple:
+        summary = selectors.summarize(selectors.OrderFilter(QueryDict(query),
+                                                            queryset=processes))
+        return ([(t.currency, t.total, t.count) for t in summary.totals],
+                [(c.state.code, c.count) for c in summary.states])
+
+    with django_assert_num_queries(2) as captured:  # the tallies, then the unread elsewhere
+        tallied = summary_of(OrderProcess.objects.all())
+    assert "oscar_orders_ext_processtally" in captured.captured_queries[0]["sql"]
+    assert tallied == summary_of(OrderProcess.objects.filter(pk__gt=0))  # counted live
+    assert tallied[0]

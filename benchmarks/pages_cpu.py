@@ -1,0 +1,59 @@
+"""CPU time of a few pages, measured in one process in rounds (one GET of each page per round),
+for a machine too busy for wall-clock ratios: the process's CPU time does not count the time
+other processes hold the cores.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<seeded database> \\
+        .venv/bin/python benchmarks/pages_cpu.py /dashboard/workspace/ \\
+        "/dashboard/workspace/?inbox=true" /dashboard/orders/
+
+Logged in as the first superuser, with the sandbox settings; prints the median wall and CPU
+milliseconds of each page. Only Python's side is counted: PostgreSQL's time is not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+
+
+def main() -> None:
+    """Time the pages given on the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("urls", nargs="+")
+    parser.add_argument("--rounds", type=int, default=12)
+    options = parser.parse_args()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["*"]
+    client = Client()
+    client.force_login(get_user_model().objects.filter(is_superuser=True).first())
+    wall: dict[str, list[float]] = {url: [] for url in options.urls}
+    cpu: dict[str, list[float]] = {url: [] for url in options.urls}
+    for url in options.urls:
+        assert client.get(url).status_code == 200, url  # and warm the caches
+    for _round in range(options.rounds):
+        for url in options.urls:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            client.get(url)
+            wall[url].append(time.perf_counter() - started)
+            cpu[url].append(time.process_time() - started_cpu)
+    for url in options.urls:
+        print(f"{url:50} wall {statistics.median(wall[url]) * 1000:7.1f} ms   "
+              f"cpu {statistics.median(cpu[url]) * 1000:7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
