@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -98,33 +98,41 @@ class OrderTableView(WorkspaceMixin, TemplateView):
         table = common.table_page(self.order_filter, self.request.GET,
                                      common.chosen_column_keys(self.request))
         context.update(self.common_context())
+        context.update(table_context(table, self.request.GET))
         context.update({
-            "filter_errors": table.errors,
-            "summary": table.summary,
-            "page_obj": table.page,
-            "paginator": table.paginator,
-            "rows": table.rows,
-            "columns": table.columns,
-            "column_keys": table.column_keys,
-            "all_columns": table.all_columns,
-            "sort": table.sort,
-            "page_query": self.request.GET,
-            "query_without_sort": table.query_without_sort,
-            "page_size": table.page_size,
-            "page_sizes": common.PAGE_SIZES,
             "row_actions": actions.row_actions(self.request.user, self.url_namespace,
                                                back=self.request.get_full_path()),
-            "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
-            "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
-                             *PAYMENT_ACTIONS.items()],
-            "bulk_transitions": common.workflow_transition_choices(),
-            "bulk_notify_choices": BULK_NOTIFY_CHOICES,
-            "bulk_documents": common.bulk_document_choices(),
             "order_namespace": self.url_namespace,
-            "tags": Tag.objects.all(),
-            "operators": selectors.operator_choices()[1:],
         })
         return context
+
+
+def table_context(table: common.TablePage, page_query: QueryDict) -> dict[str, Any]:
+    """What the shared table partials draw, in both skins: the rows, summary, sorting, pages
+    (``page_query``: the table's query) and the bulk bar's choices."""
+    return {
+        "filter_errors": table.errors,
+        "summary": table.summary,
+        "page_obj": table.page,
+        "paginator": table.paginator,
+        "rows": table.rows,
+        "columns": table.columns,
+        "column_keys": table.column_keys,
+        "all_columns": table.all_columns,
+        "sort": table.sort,
+        "page_query": page_query,
+        "query_without_sort": table.query_without_sort,
+        "page_size": table.page_size,
+        "page_sizes": common.PAGE_SIZES,
+        "bulk_form": BulkActionForm(initial={"query": common.filter_query(page_query)}),
+        "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
+                         *PAYMENT_ACTIONS.items()],
+        "bulk_transitions": common.workflow_transition_choices(),
+        "bulk_notify_choices": BULK_NOTIFY_CHOICES,
+        "bulk_documents": common.bulk_document_choices(),
+        "tags": Tag.objects.all(),
+        "operators": selectors.operator_choices()[1:],
+    }
 
 
 class KanbanView(WorkspaceMixin, TemplateView):

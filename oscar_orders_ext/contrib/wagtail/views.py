@@ -38,9 +38,8 @@ from oscar_orders_ext.views import manual as manual_views
 from oscar_orders_ext.views import orders as order_views
 from oscar_orders_ext.views import payments as payment_views
 from oscar_orders_ext.views.common import wants_json
-from oscar_orders_ext.views.forms import (BULK_NOTIFY_CHOICES, PAYMENT_ACTIONS, SavedViewForm)
-from oscar_orders_ext.models import Funnel, OrderProcess, Tag
-from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
+from oscar_orders_ext.views.forms import SavedViewForm
+from oscar_orders_ext.models import Funnel, OrderProcess
 from oscar_orders_ext.workflow import get_workflow
 
 from .permissions import allows
@@ -238,39 +237,21 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         page_query = self.request.GET.copy()
         page_query.pop("_w_filter_fragment", None)  # Wagtail's refresh flag, not state
         query = common.filter_query(page_query)
+        context.update(workspace.table_context(table, page_query))
         context.update({
             "table": table,
-            "page_query": page_query,
             "columns_next": f"{context.get('index_url', '')}?{page_query.urlencode()}",
             "order_namespace": NAMESPACE,
             "filters": FilterDrilldown(self.filters, exclude=("q",)),
             "query_string": query,
             "funnels": Funnel.objects.all(),
-            "filter_errors": table.errors,
-            "summary": table.summary,
-            "page_obj": table.page,
-            "paginator": table.paginator,
             "is_paginated": True,
-            "rows": table.rows,
-            "columns": table.columns,
-            "all_columns": table.all_columns,
-            "column_keys": table.column_keys,
-            "sort": table.sort,
-            "page_size": table.page_size,
-            "page_sizes": common.PAGE_SIZES,
             "keep_params": [(key, self.request.GET[key]) for key in ("sort", "page_size",
                                                                     "columns")
                             if self.request.GET.get(key)],
             "saved_views": common.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": query}),
             **permissions.flags(self.request.user, allows),
-            "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
-                             *PAYMENT_ACTIONS.items()],
-            "bulk_transitions": common.workflow_transition_choices(),
-            "bulk_notify_choices": BULK_NOTIFY_CHOICES,
-            "bulk_documents": common.bulk_document_choices(),
-            "tags": Tag.objects.all(),
-            "operators": selectors.operator_choices()[1:],
         })
         return context
 
