@@ -58,7 +58,8 @@ class WorkspaceMixin(SkinMixin):
         return common.filter_query(self.request.GET)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.GET.get("filters") == "panel":  # the panel's fields, fetched on first opening
+        if request.GET.get("filters") == "panel" and self.filter_panel_template:
+            # the panel's fields, fetched on first opening
             return render(request, self.filter_panel_template,
                           {"filter_form": self.order_filter.form})
         return super().get(request, *args, **kwargs)  # type: ignore[misc]
@@ -142,11 +143,18 @@ class KanbanView(WorkspaceMixin, TemplateView):
     extra_context = {"view_mode": "kanban"}
     filter_fields_hidden = ("funnel", "stage")
 
+    kwargs: dict[str, Any]
+
+    @cached_property
+    def funnel(self) -> Funnel:
+        """The board's funnel: the one named in the URL, else the default one."""
+        slug = self.kwargs.get("funnel")
+        return (get_object_or_404(Funnel, slug=slug) if slug
+                else Funnel.objects.get_default())
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        slug = self.kwargs.get("funnel")
-        funnel = (get_object_or_404(Funnel, slug=slug) if slug
-                  else Funnel.objects.get_default())
+        funnel = self.funnel
         board = common.board(self.order_filter, funnel, self.request.user)
         context.update(self.common_context())
         context.update({"funnel": funnel, "board": board,

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django import forms
 from django.forms import Media
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.views.decorators.csrf import csrf_exempt
-from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
@@ -40,7 +39,6 @@ from oscar_orders_ext.views import payments as payment_views
 from oscar_orders_ext.views.common import wants_json
 from oscar_orders_ext.views.forms import SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess
-from oscar_orders_ext.workflow import get_workflow
 
 from .permissions import allows
 
@@ -122,36 +120,6 @@ def with_checkbox_lists(order_filter: selectors.OrderFilter) -> selectors.OrderF
                 choices=field.widget.choices,
                 attrs={**field.widget.attrs, "class": "ooe-w-checklist"})
     return order_filter
-
-
-class WorkspacePageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
-    """A full Wagtail admin page of the workspace, with its filter and breadcrumbs."""
-
-    request: HttpRequest
-    header_icon = "list-ul"
-    filter_fields_hidden: tuple[str, ...] = ()
-
-    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
-        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
-
-    def order_filter(self) -> selectors.OrderFilter:
-        if not hasattr(self, "_order_filter"):
-            self._order_filter = with_checkbox_lists(common.order_filter_for(
-                self.request, hidden=self.filter_fields_hidden))
-        return self._order_filter
-
-    def common_context(self) -> dict[str, Any]:
-        order_filter = self.order_filter()
-        query = common.filter_query(self.request.GET)
-        return {
-            "filter": order_filter,
-            "filter_form": order_filter.form,
-            "active_filters": common.active_filters(order_filter),
-            "filter_chips": common.filter_chips(order_filter, self.request.GET),
-            "query_string": query,
-            "funnels": Funnel.objects.all(),
-            "workflow_states": get_workflow().get_states(),
-        }
 
 
 class FilterDrilldown:
@@ -270,20 +238,17 @@ class BulkActionView(PermissionRequiredMixin, workspace.BaseBulkActionView):
         return {"page_title": _("Bulk action"), "header_icon": "list-ul"}
 
 
-class KanbanView(WorkspacePageMixin, TemplateView):
-    """One board per funnel: a column per stage, its first cards, counts and totals."""
+class KanbanView(PermissionRequiredMixin, WagtailAdminTemplateMixin, workspace.KanbanView):
+    """One board per funnel (the shared board view) in Wagtail's page: its title, breadcrumbs,
+    filter chips, and the filter's multiple choices as checkbox lists."""
 
     template_name = "oscar_orders_ext/wagtail/kanban.html"
-    filter_fields_hidden = ("funnel", "stage")
     header_icon = "table"
 
-    @property
-    def funnel(self) -> Funnel:
-        if not hasattr(self, "_funnel"):
-            slug = self.kwargs.get("funnel")
-            self._funnel = (get_object_or_404(Funnel, slug=slug) if slug
-                            else Funnel.objects.get_default())
-        return self._funnel
+    @cached_property
+    def order_filter(self) -> selectors.OrderFilter:
+        return with_checkbox_lists(common.order_filter_for(
+            self.request, hidden=self.filter_fields_hidden))
 
     def get_page_title(self) -> str:
         return _("Board: %(funnel)s") % {"funnel": self.funnel.name}
@@ -294,13 +259,7 @@ class KanbanView(WorkspacePageMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        board = common.board(self.order_filter(), self.funnel, self.request.user)
-        context.update(self.common_context())
-        context["export_query"] = common.board_query(context["query_string"], self.funnel)
-        context.update({"funnel": self.funnel, "board": board,
-                        "order_namespace": NAMESPACE,
-                        "stages": [column.stage for column in board],
-                        **permissions.flags(self.request.user, allows)})
+        context["filter_chips"] = common.filter_chips(self.order_filter, self.request.GET)
         return context
 
 
