@@ -1,6 +1,6 @@
 """The workspace table's columns: one registry used by the table, the column picker and exports.
 
-Both front ends draw the cells with ``dashboard/partials/row_cells.html``; exports use
+Both front ends draw the cells with ``shared/table/row_cells.html``; exports use
 ``Column.export_getter``. A new column needs an entry here and a branch in that template.
 """
 

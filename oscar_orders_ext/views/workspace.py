@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -59,7 +59,8 @@ class WorkspaceMixin(SkinMixin):
         return common.filter_query(self.request.GET)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.GET.get("filters") == "panel":  # the panel's fields, fetched on first opening
+        if request.GET.get("filters") == "panel" and self.filter_panel_template:
+            # the panel's fields, fetched on first opening
             return render(request, self.filter_panel_template,
                           {"filter_form": self.order_filter.form})
         return super().get(request, *args, **kwargs)  # type: ignore[misc]
@@ -99,33 +100,41 @@ class OrderTableView(WorkspaceMixin, TemplateView):
         table = common.table_page(self.order_filter, self.request.GET,
                                      common.chosen_column_keys(self.request))
         context.update(self.common_context())
+        context.update(table_context(table, self.request.GET))
         context.update({
-            "filter_errors": table.errors,
-            "summary": table.summary,
-            "page_obj": table.page,
-            "paginator": table.paginator,
-            "rows": table.rows,
-            "columns": table.columns,
-            "column_keys": table.column_keys,
-            "all_columns": table.all_columns,
-            "sort": table.sort,
-            "page_query": self.request.GET,
-            "query_without_sort": table.query_without_sort,
-            "page_size": table.page_size,
-            "page_sizes": common.PAGE_SIZES,
             "row_actions": actions.row_actions(self.request.user, self.url_namespace,
                                                back=self.request.get_full_path()),
-            "bulk_form": BulkActionForm(initial={"query": self.filter_query()}),
-            "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
-                             *PAYMENT_ACTIONS.items()],
-            "bulk_transitions": common.workflow_transition_choices(),
-            "bulk_notify_choices": BULK_NOTIFY_CHOICES,
-            "bulk_documents": common.bulk_document_choices(),
             "order_namespace": self.url_namespace,
-            "tags": Tag.objects.all(),
-            "operators": selectors.operator_choices()[1:],
         })
         return context
+
+
+def table_context(table: common.TablePage, page_query: QueryDict) -> dict[str, Any]:
+    """What the shared table partials draw, in both skins: the rows, summary, sorting, pages
+    (``page_query``: the table's query) and the bulk bar's choices."""
+    return {
+        "filter_errors": table.errors,
+        "summary": table.summary,
+        "page_obj": table.page,
+        "paginator": table.paginator,
+        "rows": table.rows,
+        "columns": table.columns,
+        "column_keys": table.column_keys,
+        "all_columns": table.all_columns,
+        "sort": table.sort,
+        "page_query": page_query,
+        "query_without_sort": table.query_without_sort,
+        "page_size": table.page_size,
+        "page_sizes": common.PAGE_SIZES,
+        "bulk_form": BulkActionForm(initial={"query": common.filter_query(page_query)}),
+        "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
+                         *PAYMENT_ACTIONS.items()],
+        "bulk_transitions": common.workflow_transition_choices(),
+        "bulk_notify_choices": BULK_NOTIFY_CHOICES,
+        "bulk_documents": common.bulk_document_choices(),
+        "tags": Tag.objects.all(),
+        "operators": selectors.operator_choices()[1:],
+    }
 
 
 class KanbanView(WorkspaceMixin, TemplateView):
@@ -135,11 +144,18 @@ class KanbanView(WorkspaceMixin, TemplateView):
     extra_context = {"view_mode": "kanban"}
     filter_fields_hidden = ("funnel", "stage")
 
+    kwargs: dict[str, Any]
+
+    @cached_property
+    def funnel(self) -> Funnel:
+        """The board's funnel: the one named in the URL, else the default one."""
+        slug = self.kwargs.get("funnel")
+        return (get_object_or_404(Funnel, slug=slug) if slug
+                else Funnel.objects.get_default())
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        slug = self.kwargs.get("funnel")
-        funnel = (get_object_or_404(Funnel, slug=slug) if slug
-                  else Funnel.objects.get_default())
+        funnel = self.funnel
         board = common.board(self.order_filter, funnel, self.request.user)
         context.update(self.common_context())
         context.update({"funnel": funnel, "board": board,

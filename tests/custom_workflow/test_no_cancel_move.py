@@ -11,8 +11,11 @@ from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS, resolve_action, run_bulk_action
 
+from django.urls import reverse
+
 from ..dashboard.conftest import WORKSPACE_EDITOR, ws_url
 from ..factories import bulk_orders
+from ..wagtail.conftest import with_wagtail_access
 from .workflow import PrintShopWorkflow
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +74,14 @@ def test_a_bulk_cancel_runs_the_move_the_workflow_names(monkeypatch, editor):
                              resolve_action("cancel", notify=False), user=editor)
     assert (report.done, report.refused) == (2, [])
     assert set(OrderProcess.objects.values_list("state", flat=True)) == {"scrapped"}
+
+
+@pytest.mark.parametrize("namespace", ["oscar_orders_ext_dashboard", "oscar_orders_ext_wagtail"])
+def test_the_order_page_offers_the_shops_moves_and_no_cancel(django_app, editor, namespace):
+    job, = bulk_orders(1, prefix="J")
+    page = django_app.get(reverse(f"{namespace}:orders-workspace-order",
+                                  kwargs={"number": job.number}),
+                          user=with_wagtail_access(editor))
+    moves = {item.attrib["data-transition"] for item in page.pyquery("#ooe-state .ooe-transition")}
+    assert moves == {"send_proof", "scrap"}
+    assert not page.pyquery(".ooe-row-cancel")

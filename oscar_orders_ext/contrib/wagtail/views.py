@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django import forms
 from django.forms import Media
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.views.decorators.csrf import csrf_exempt
-from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import BaseListingView, WagtailAdminTemplateMixin
 from wagtail.admin.widgets.button import HeaderButton
 
@@ -40,10 +39,8 @@ from oscar_orders_ext.views import orders as order_views
 from oscar_orders_ext.views import payments as payment_views
 from oscar_orders_ext.views import subscriptions as subscription_views
 from oscar_orders_ext.views.common import wants_json
-from oscar_orders_ext.views.forms import (BULK_NOTIFY_CHOICES, PAYMENT_ACTIONS, SavedViewForm)
-from oscar_orders_ext.models import Funnel, OrderProcess, Tag
-from oscar_orders_ext.services.bulk import SIMPLE_ACTIONS
-from oscar_orders_ext.workflow import get_workflow
+from oscar_orders_ext.views.forms import SavedViewForm
+from oscar_orders_ext.models import Funnel, OrderProcess
 
 from .permissions import allows
 
@@ -125,36 +122,6 @@ def with_checkbox_lists(order_filter: selectors.OrderFilter) -> selectors.OrderF
                 choices=field.widget.choices,
                 attrs={**field.widget.attrs, "class": "ooe-w-checklist"})
     return order_filter
-
-
-class WorkspacePageMixin(PermissionRequiredMixin, WagtailAdminTemplateMixin):
-    """A full Wagtail admin page of the workspace, with its filter and breadcrumbs."""
-
-    request: HttpRequest
-    header_icon = "list-ul"
-    filter_fields_hidden: tuple[str, ...] = ()
-
-    def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
-        return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
-
-    def order_filter(self) -> selectors.OrderFilter:
-        if not hasattr(self, "_order_filter"):
-            self._order_filter = with_checkbox_lists(common.order_filter_for(
-                self.request, hidden=self.filter_fields_hidden))
-        return self._order_filter
-
-    def common_context(self) -> dict[str, Any]:
-        order_filter = self.order_filter()
-        query = common.filter_query(self.request.GET)
-        return {
-            "filter": order_filter,
-            "filter_form": order_filter.form,
-            "active_filters": common.active_filters(order_filter),
-            "filter_chips": common.filter_chips(order_filter, self.request.GET),
-            "query_string": query,
-            "funnels": Funnel.objects.all(),
-            "workflow_states": get_workflow().get_states(),
-        }
 
 
 class FilterDrilldown:
@@ -240,39 +207,21 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
         page_query = self.request.GET.copy()
         page_query.pop("_w_filter_fragment", None)  # Wagtail's refresh flag, not state
         query = common.filter_query(page_query)
+        context.update(workspace.table_context(table, page_query))
         context.update({
             "table": table,
-            "page_query": page_query,
             "columns_next": f"{context.get('index_url', '')}?{page_query.urlencode()}",
             "order_namespace": NAMESPACE,
             "filters": FilterDrilldown(self.filters, exclude=("q",)),
             "query_string": query,
             "funnels": Funnel.objects.all(),
-            "filter_errors": table.errors,
-            "summary": table.summary,
-            "page_obj": table.page,
-            "paginator": table.paginator,
             "is_paginated": True,
-            "rows": table.rows,
-            "columns": table.columns,
-            "all_columns": table.all_columns,
-            "column_keys": table.column_keys,
-            "sort": table.sort,
-            "page_size": table.page_size,
-            "page_sizes": common.PAGE_SIZES,
             "keep_params": [(key, self.request.GET[key]) for key in ("sort", "page_size",
                                                                     "columns")
                             if self.request.GET.get(key)],
             "saved_views": common.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": query}),
             **permissions.flags(self.request.user, allows),
-            "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
-                             *PAYMENT_ACTIONS.items()],
-            "bulk_transitions": common.workflow_transition_choices(),
-            "bulk_notify_choices": BULK_NOTIFY_CHOICES,
-            "bulk_documents": common.bulk_document_choices(),
-            "tags": Tag.objects.all(),
-            "operators": selectors.operator_choices()[1:],
         })
         return context
 
@@ -301,20 +250,17 @@ class BulkJobView(PermissionRequiredMixin, workspace.BaseBulkJobView):
         return page_chrome(_("Bulk action"), icon="list-ul")
 
 
-class KanbanView(WorkspacePageMixin, TemplateView):
-    """One board per funnel: a column per stage, its first cards, counts and totals."""
+class KanbanView(PermissionRequiredMixin, WagtailAdminTemplateMixin, workspace.KanbanView):
+    """One board per funnel (the shared board view) in Wagtail's page: its title, breadcrumbs,
+    filter chips, and the filter's multiple choices as checkbox lists."""
 
     template_name = "oscar_orders_ext/wagtail/kanban.html"
-    filter_fields_hidden = ("funnel", "stage")
     header_icon = "table"
 
-    @property
-    def funnel(self) -> Funnel:
-        if not hasattr(self, "_funnel"):
-            slug = self.kwargs.get("funnel")
-            self._funnel = (get_object_or_404(Funnel, slug=slug) if slug
-                            else Funnel.objects.get_default())
-        return self._funnel
+    @cached_property
+    def order_filter(self) -> selectors.OrderFilter:
+        return with_checkbox_lists(common.order_filter_for(
+            self.request, hidden=self.filter_fields_hidden))
 
     def get_page_title(self) -> str:
         return _("Board: %(funnel)s") % {"funnel": self.funnel.name}
@@ -325,13 +271,7 @@ class KanbanView(WorkspacePageMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        board = common.board(self.order_filter(), self.funnel, self.request.user)
-        context.update(self.common_context())
-        context["export_query"] = common.board_query(context["query_string"], self.funnel)
-        context.update({"funnel": self.funnel, "board": board,
-                        "order_namespace": NAMESPACE,
-                        "stages": [column.stage for column in board],
-                        **permissions.flags(self.request.user, allows)})
+        context["filter_chips"] = common.filter_chips(self.order_filter, self.request.GET)
         return context
 
 
