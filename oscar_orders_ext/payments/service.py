@@ -18,12 +18,11 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
-from oscar.apps.order.exceptions import InvalidPaymentEvent
 from oscar.core.loading import get_class, get_model
 from payments import PaymentError
 from payments import PaymentStatus as GatewayStatus
@@ -46,6 +45,7 @@ from oscar_orders_ext.services.transitions import transition_order
 
 EventHandler = get_class("order.processing", "EventHandler")
 PaymentEventType = get_model("order", "PaymentEventType")
+PaymentEventQuantity = get_model("order", "PaymentEventQuantity")
 Source = get_model("payment", "Source")
 Transaction = get_model("payment", "Transaction")
 SourceType = get_model("payment", "SourceType")
@@ -655,13 +655,15 @@ def _book_refund(process: OrderProcess, wanted: Decimal, lines: Mapping[int, int
     order_obj = process.order
     line_objs = {line.pk: line for line in order_obj.lines.select_related("stockrecord")}
     event_lines = [line_objs[pk] for pk in lines]
+    event_type = _event_type(REFUNDED_EVENT)
+    _check_refundable_quantities(event_type, event_lines, lines)
     handler = EventHandler(user if getattr(user, "is_authenticated", False) else None)
-    try:
-        handler.handle_payment_event(order_obj, _event_type(REFUNDED_EVENT), wanted,
-                                     lines=event_lines, line_quantities=list(lines.values()),
-                                     reference=reason[:128])
-    except InvalidPaymentEvent as error:  # a line's quantity above what is left to refund
-        raise PaymentProblem(str(error)) from error
+    event = handler.handle_payment_event(order_obj, event_type, wanted, reference=reason[:128])
+    # The refunded quantities in one insert (Oscar's handler writes and checks them line by
+    # line: a refund's queries would grow with its lines).
+    PaymentEventQuantity.objects.bulk_create([
+        PaymentEventQuantity(event=event, line=line, quantity=lines[line.pk])
+        for line in event_lines])
     left, online = wanted, Decimal("0.00")
     label_of = dict(online_methods())
     for payment, part in plan:
@@ -703,6 +705,22 @@ def _book_refund(process: OrderProcess, wanted: Decimal, lines: Mapping[int, int
     return RefundResult(wanted, status, online, credit_note, restocked)
 
 
+def _check_refundable_quantities(event_type: Any, lines: list[Any],
+                                 quantities: Mapping[int, int]) -> None:
+    """Oscar's rule, in one query: a line's quantity is refunded at most once."""
+    if not lines:
+        return
+    done = dict(PaymentEventQuantity.objects.filter(
+        line__in=lines, event__event_type=event_type).values("line_id")
+        .annotate(n=Sum("quantity")).values_list("line_id", "n").order_by())
+    too_many = [line for line in lines
+                if (done.get(line.pk) or 0) + quantities[line.pk] > line.quantity]
+    if too_many:
+        raise PaymentProblem(", ".join(
+            _("The selected quantity for line #%(line_id)s is too large") % {"line_id": line.pk}
+            for line in too_many))
+
+
 def _call_providers(plan: list[tuple[OrderPayment, Decimal]]
                     ) -> tuple[list[tuple[OrderPayment, Decimal, dict[str, Any]]],
                                Exception | None]:
@@ -726,15 +744,20 @@ def _call_providers(plan: list[tuple[OrderPayment, Decimal]]
 
 
 def _restock(lines: list[Any], quantities: Mapping[int, int]) -> list[dict[str, Any]]:
-    """Put refunded goods back in stock (Oscar's stock records, locked by primary key)."""
+    """Put refunded goods back in stock (Oscar's stock records, locked by primary key; one
+    update whatever the number of lines)."""
     tracked = [line for line in lines if line.stockrecord_id]
+    if not tracked:
+        return []
     lock_stock_records(line.stockrecord_id for line in tracked)
-    done = []
+    per_record: dict[int, int] = {}
     for line in tracked:
-        StockRecord.objects.filter(pk=line.stockrecord_id).update(
-            num_in_stock=F("num_in_stock") + quantities[line.pk])
-        done.append({"line": line.pk, "quantity": quantities[line.pk]})
-    return done
+        per_record[line.stockrecord_id] = per_record.get(line.stockrecord_id, 0) + \
+            quantities[line.pk]
+    StockRecord.objects.filter(pk__in=per_record).update(num_in_stock=F("num_in_stock") + Case(
+        *[When(pk=pk, then=Value(quantity)) for pk, quantity in per_record.items()],
+        default=Value(0), output_field=IntegerField()))
+    return [{"line": line.pk, "quantity": quantities[line.pk]} for line in tracked]
 
 
 # --- Emails -------------------------------------------------------------------------------------
