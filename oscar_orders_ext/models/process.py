@@ -6,6 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, Transition
@@ -36,10 +38,7 @@ class Tag(models.Model):
 
 def amount_due_expression() -> models.Expression:
     """``amount_due()`` of an ``OrderProcess`` row in SQL (to filter on it)."""
-    from django.db.models import Case, F, Q, Value, When
-    from django.db.models.functions import Greatest, Least
-
-    money = models.DecimalField(max_digits=12, decimal_places=2)
+    money: models.DecimalField[Any, Any] = models.DecimalField(max_digits=12, decimal_places=2)
     zero = Value(0, output_field=money)
     owed = F("total") - F("amount_paid")
     return Case(

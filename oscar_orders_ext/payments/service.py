@@ -380,7 +380,7 @@ def capture_payment(order: OrderLike, payment_id: Any, *, amount: Any = None,
             raise PaymentProblem(_("The amount to capture must be more than zero and at most "
                                    "the %(amount)s authorised.")
                                  % {"amount": format_money(authorised, payment.currency)})
-        label = dict(online_methods()).get(payment.variant, payment.variant)
+        label = str(dict(online_methods()).get(payment.variant, payment.variant))
         # What the confirmation records (the provider may confirm before returning).
         payment.captured_amount = wanted
         payment.save(update_fields=["captured_amount"])
@@ -404,7 +404,7 @@ def release_payment(order: OrderLike, payment_id: Any, *, user: Any = None) -> D
     with locked_process(order) as process:
         payment = _preauthorised(process, payment_id)
         amount = money(payment.total)
-        label = dict(online_methods()).get(payment.variant, payment.variant)
+        label = str(dict(online_methods()).get(payment.variant, payment.variant))
         try:
             payment.release()
         except (PaymentError, ValueError) as error:
@@ -677,7 +677,8 @@ def _book_refund(process: OrderProcess, wanted: Decimal, lines: Mapping[int, int
         for source in Source.objects.filter(order=order_obj).order_by("-pk"):
             if left <= 0:
                 break
-            part = min(left, (source.amount_debited or 0) - (source.amount_refunded or 0))
+            part = min(left, money((source.amount_debited or 0)
+                                   - (source.amount_refunded or 0)))
             if part > 0:
                 source.refund(part, reference=reason[:128])
                 left -= part
@@ -727,7 +728,7 @@ def _call_providers(plan: list[tuple[OrderPayment, Decimal]]
     """Refund each planned part through its provider (always with the amount), in order,
     stopping at the first refusal: (what was refunded, with each payment's row after it;
     the refusal or None)."""
-    done = []
+    done: list[tuple[OrderPayment, Decimal, dict[str, Any]]] = []
     for payment, part in plan:
         try:
             payment.refresh_from_db()
