@@ -60,6 +60,9 @@ PAID_EVENT = "Paid"
 REFUNDED_EVENT = "Refunded"
 AUTHORISED_EVENT = "Authorised"
 RELEASED_EVENT = "Released"
+#: Gateway statuses that come before a confirmation: one arriving after it is out of order.
+LATE_STATUSES = (GatewayStatus.WAITING, GatewayStatus.INPUT, GatewayStatus.PREAUTH,
+                 GatewayStatus.REJECTED, GatewayStatus.ERROR)
 #: Oscar's ``Transaction.txn_type`` of an authorisation given back (Oscar names no such type).
 RELEASE_TXN = "Release"
 
@@ -258,6 +261,12 @@ def record_gateway_payment(payment: OrderPayment) -> bool:
     """Write a confirmed gateway payment into Oscar's records once; True when it was written
     now, False when there was nothing to record (not confirmed, or recorded before: a
     replayed or repeated callback). A pre-authorised payment is recorded as authorised."""
+    if payment.status in LATE_STATUSES and payment.recorded_amount > payment.refunded_amount:
+        # A callback older than the confirmation arrived late (out of order): the recorded
+        # payment stays confirmed, so it can still be refunded through its provider.
+        OrderPayment.objects.filter(pk=payment.pk).update(status=GatewayStatus.CONFIRMED)
+        payment.status = GatewayStatus.CONFIRMED
+        return False
     if payment.status == GatewayStatus.PREAUTH:
         return _record_authorisation(payment)
     if payment.status != GatewayStatus.CONFIRMED:
