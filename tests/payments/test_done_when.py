@@ -55,3 +55,24 @@ def test_link_paid_then_part_refunded_with_a_credit_note_oscar_agrees(
     source_row = next(row for row in rows if len(row) == 5 and row[0] == "Dummy")
     assert f"{guest_order.total_incl_tax:.2f}" in source_row[2] and "5.00" in source_row[3]
     assert OrderProcess.objects.get(order=guest_order).payment_status == "partially_refunded"
+
+
+def test_an_edit_of_an_invoiced_paid_order_says_the_invoice_is_behind(
+        django_app: Any, client: Any, settings: Any, tmp_path: Any, cashier: Any,
+        guest_order: Any, django_capture_on_commit_callbacks: Any) -> None:
+    from oscar_orders_ext.services.line_edits import apply_line_edit
+
+    settings.OSCAR_ORDERS_EXT_SHOP_IDENTITY = IDENTITY
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    pay_link(client, service.send_payment_link(guest_order, notify=False))
+    issue_invoice(guest_order)
+    page_url = reverse("oscar_orders_ext_dashboard:orders-workspace-order",
+                       kwargs={"number": guest_order.number})
+    assert not django_app.get(page_url, user=cashier).pyquery(".ooe-invoice-behind")
+    line = guest_order.lines.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        apply_line_edit(guest_order, {line.pk: 3})
+    page = django_app.get(page_url, user=cashier)
+    assert "credit the invoice" in page.pyquery(".ooe-invoice-behind").text()
+    assert page.pyquery(".ooe-amount-due")  # and a link for the difference can be sent
+    assert page.pyquery(".ooe-payment-link-form")
