@@ -35,9 +35,10 @@ class Tag(models.Model):
         return self.name
 
 
+
 def amount_due_expression() -> models.Expression:
     """``amount_due()`` of an ``OrderProcess`` row in SQL (to filter on it)."""
-    money: models.DecimalField = models.DecimalField(max_digits=12, decimal_places=2)
+    money: models.DecimalField[Any, Any] = models.DecimalField(max_digits=12, decimal_places=2)
     zero = Value(0, output_field=money)
     owed = F("total") - F("amount_paid")
     return Case(

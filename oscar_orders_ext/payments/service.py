@@ -18,12 +18,11 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
-from oscar.apps.order.exceptions import InvalidPaymentEvent
 from oscar.core.loading import get_class, get_model
 from payments import PaymentError
 from payments import PaymentStatus as GatewayStatus
@@ -39,7 +38,6 @@ from oscar_orders_ext.models import (GATEWAY_MAX_AMOUNT, OrderPayment, OrderProc
                                      PaymentLinkStatus)
 from oscar_orders_ext.models.payments import LINK_SALT
 from oscar_orders_ext.constants import amount_due
-from oscar_orders_ext.services.bulk import register_action
 from oscar_orders_ext.services.locking import OrderLike, lock_stock_records, locked_process
 from oscar_orders_ext.services.notifications import absolute_url, order_status_url
 from oscar_orders_ext.services.timeline import record
@@ -47,6 +45,7 @@ from oscar_orders_ext.services.transitions import transition_order
 
 EventHandler = get_class("order.processing", "EventHandler")
 PaymentEventType = get_model("order", "PaymentEventType")
+PaymentEventQuantity = get_model("order", "PaymentEventQuantity")
 Source = get_model("payment", "Source")
 Transaction = get_model("payment", "Transaction")
 SourceType = get_model("payment", "SourceType")
@@ -61,6 +60,9 @@ PAID_EVENT = "Paid"
 REFUNDED_EVENT = "Refunded"
 AUTHORISED_EVENT = "Authorised"
 RELEASED_EVENT = "Released"
+#: Gateway statuses that come before a confirmation: one arriving after it is out of order.
+LATE_STATUSES = (GatewayStatus.WAITING, GatewayStatus.INPUT, GatewayStatus.PREAUTH,
+                 GatewayStatus.REJECTED, GatewayStatus.ERROR)
 #: Oscar's ``Transaction.txn_type`` of an authorisation given back (Oscar names no such type).
 RELEASE_TXN = "Release"
 
@@ -259,6 +261,12 @@ def record_gateway_payment(payment: OrderPayment) -> bool:
     """Write a confirmed gateway payment into Oscar's records once; True when it was written
     now, False when there was nothing to record (not confirmed, or recorded before: a
     replayed or repeated callback). A pre-authorised payment is recorded as authorised."""
+    if payment.status in LATE_STATUSES and payment.recorded_amount > payment.refunded_amount:
+        # A callback older than the confirmation arrived late (out of order): the recorded
+        # payment stays confirmed, so it can still be refunded through its provider.
+        OrderPayment.objects.filter(pk=payment.pk).update(status=GatewayStatus.CONFIRMED)
+        payment.status = GatewayStatus.CONFIRMED
+        return False
     if payment.status == GatewayStatus.PREAUTH:
         return _record_authorisation(payment)
     if payment.status != GatewayStatus.CONFIRMED:
@@ -343,11 +351,11 @@ def _preauthorised(process: OrderProcess, payment_id: Any) -> OrderPayment:
 
 
 def _give_back_authorisation(process: OrderProcess, payment: OrderPayment, amount: Decimal,
-                             label: str | None, *, user: Any) -> None:
+                             label: str, *, user: Any) -> None:
     """Lower Oscar's allocated amount by what is no longer authorised (a "Release")."""
     if amount <= 0:
         return
-    source = _source(process.order, label or payment.variant)
+    source = _source(process.order, label)
     source.amount_allocated = max((source.amount_allocated or 0) - amount,
                                   source.amount_debited or 0)
     source.save(update_fields=["amount_allocated"])
@@ -381,7 +389,7 @@ def capture_payment(order: OrderLike, payment_id: Any, *, amount: Any = None,
             raise PaymentProblem(_("The amount to capture must be more than zero and at most "
                                    "the %(amount)s authorised.")
                                  % {"amount": format_money(authorised, payment.currency)})
-        label = dict(online_methods()).get(payment.variant, payment.variant)
+        label = str(dict(online_methods()).get(payment.variant, payment.variant))
         # What the confirmation records (the provider may confirm before returning).
         payment.captured_amount = wanted
         payment.save(update_fields=["captured_amount"])
@@ -405,7 +413,7 @@ def release_payment(order: OrderLike, payment_id: Any, *, user: Any = None) -> D
     with locked_process(order) as process:
         payment = _preauthorised(process, payment_id)
         amount = money(payment.total)
-        label = dict(online_methods()).get(payment.variant, payment.variant)
+        label = str(dict(online_methods()).get(payment.variant, payment.variant))
         try:
             payment.release()
         except (PaymentError, ValueError) as error:
@@ -656,13 +664,15 @@ def _book_refund(process: OrderProcess, wanted: Decimal, lines: Mapping[int, int
     order_obj = process.order
     line_objs = {line.pk: line for line in order_obj.lines.select_related("stockrecord")}
     event_lines = [line_objs[pk] for pk in lines]
+    event_type = _event_type(REFUNDED_EVENT)
+    _check_refundable_quantities(event_type, event_lines, lines)
     handler = EventHandler(user if getattr(user, "is_authenticated", False) else None)
-    try:
-        handler.handle_payment_event(order_obj, _event_type(REFUNDED_EVENT), wanted,
-                                     lines=event_lines, line_quantities=list(lines.values()),
-                                     reference=reason[:128])
-    except InvalidPaymentEvent as error:  # a line's quantity above what is left to refund
-        raise PaymentProblem(str(error)) from error
+    event = handler.handle_payment_event(order_obj, event_type, wanted, reference=reason[:128])
+    # The refunded quantities in one insert (Oscar's handler writes and checks them line by
+    # line: a refund's queries would grow with its lines).
+    PaymentEventQuantity.objects.bulk_create([
+        PaymentEventQuantity(event=event, line=line, quantity=lines[line.pk])
+        for line in event_lines])
     left, online = wanted, Decimal("0.00")
     label_of = dict(online_methods())
     for payment, part in plan:
@@ -676,8 +686,8 @@ def _book_refund(process: OrderProcess, wanted: Decimal, lines: Mapping[int, int
         for source in Source.objects.filter(order=order_obj).order_by("-pk"):
             if left <= 0:
                 break
-            part = min(left, Decimal(source.amount_debited or 0)
-                       - Decimal(source.amount_refunded or 0))
+            part = min(left, money((source.amount_debited or 0)
+                                   - (source.amount_refunded or 0)))
             if part > 0:
                 source.refund(part, reference=reason[:128])
                 left -= part
@@ -705,13 +715,29 @@ def _book_refund(process: OrderProcess, wanted: Decimal, lines: Mapping[int, int
     return RefundResult(wanted, status, online, credit_note, restocked)
 
 
+def _check_refundable_quantities(event_type: Any, lines: list[Any],
+                                 quantities: Mapping[int, int]) -> None:
+    """Oscar's rule, in one query: a line's quantity is refunded at most once."""
+    if not lines:
+        return
+    done = dict(PaymentEventQuantity.objects.filter(
+        line__in=lines, event__event_type=event_type).values("line_id")
+        .annotate(n=Sum("quantity")).values_list("line_id", "n").order_by())
+    too_many = [line for line in lines
+                if (done.get(line.pk) or 0) + quantities[line.pk] > line.quantity]
+    if too_many:
+        raise PaymentProblem(", ".join(
+            _("The selected quantity for line #%(line_id)s is too large") % {"line_id": line.pk}
+            for line in too_many))
+
+
 def _call_providers(plan: list[tuple[OrderPayment, Decimal]]
                     ) -> tuple[list[tuple[OrderPayment, Decimal, dict[str, Any]]],
                                Exception | None]:
     """Refund each planned part through its provider (always with the amount), in order,
     stopping at the first refusal: (what was refunded, with each payment's row after it;
     the refusal or None)."""
-    done: list[tuple[Any, Decimal, dict[str, Any]]] = []
+    done: list[tuple[OrderPayment, Decimal, dict[str, Any]]] = []
     for payment, part in plan:
         try:
             payment.refresh_from_db()
@@ -728,15 +754,20 @@ def _call_providers(plan: list[tuple[OrderPayment, Decimal]]
 
 
 def _restock(lines: list[Any], quantities: Mapping[int, int]) -> list[dict[str, Any]]:
-    """Put refunded goods back in stock (Oscar's stock records, locked by primary key)."""
+    """Put refunded goods back in stock (Oscar's stock records, locked by primary key; one
+    update whatever the number of lines)."""
     tracked = [line for line in lines if line.stockrecord_id]
+    if not tracked:
+        return []
     lock_stock_records(line.stockrecord_id for line in tracked)
-    done = []
+    per_record: dict[int, int] = {}
     for line in tracked:
-        StockRecord.objects.filter(pk=line.stockrecord_id).update(
-            num_in_stock=F("num_in_stock") + quantities[line.pk])
-        done.append({"line": line.pk, "quantity": quantities[line.pk]})
-    return done
+        per_record[line.stockrecord_id] = per_record.get(line.stockrecord_id, 0) + \
+            quantities[line.pk]
+    StockRecord.objects.filter(pk__in=per_record).update(num_in_stock=F("num_in_stock") + Case(
+        *[When(pk=pk, then=Value(quantity)) for pk, quantity in per_record.items()],
+        default=Value(0), output_field=IntegerField()))
+    return [{"line": line.pk, "quantity": quantities[line.pk]} for line in tracked]
 
 
 # --- Emails -------------------------------------------------------------------------------------
@@ -782,9 +813,3 @@ def send_payment_email(order_id: int, kind: str, detail: str) -> bool:
 def send_payment_email_task(order_id: int, kind: str, detail: str) -> bool:
     """Send one payment email (link, payment received, refund)."""
     return send_payment_email(order_id, kind, detail)
-
-
-# The bulk bar's "Send payment links": each order a link for what it owes, emailed; paid ones
-# are refused and listed (in the request or on the worker).
-register_action("send_payment_links",
-                lambda process, user: send_payment_link(process, user=user, notify=True))

@@ -133,7 +133,7 @@ class OrderPageMixin:
                              if order.user_id else ""),
             "issued": order_documents(order.pk),
             "order_page_base": self.page_base_template,
-            **payment_panel(order, lines),
+            **payment_panel(order, lines, process),
             **permissions.flags(user, self.permission_check),
         }
         # A payment form sent back with its errors replaces the empty one.

@@ -8,6 +8,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from oscar_orders_ext.constants import PaymentStatus
+from oscar_orders_ext.documents.service import credit_left, open_invoice
 from oscar_orders_ext.models import OrderPayment, PaymentLink
 from oscar_orders_ext.payments import service
 
@@ -80,9 +82,11 @@ class GatewayPaymentForm(forms.Form):
                                 help_text=_("Empty: all that was authorised."))
 
 
-def payment_panel(order: Any, lines: Any = ()) -> dict[str, Any]:
-    """The payments panel's context: balance, links, gateway payments and the two forms."""
+def payment_panel(order: Any, lines: Any = (), process: Any = None) -> dict[str, Any]:
+    """The payments panel's context: balance, links, gateway payments and the forms."""
     bal = service.balance(order)
+    invoice = open_invoice(order.pk)
+    invoiced = credit_left(invoice) if invoice is not None else None
     links = list(PaymentLink.objects.filter(order_id=order.pk)[:10])
     online = dict(service.online_methods())
     return {
@@ -94,6 +98,13 @@ def payment_panel(order: Any, lines: Any = ()) -> dict[str, Any]:
         "payment_link_form": PaymentLinkForm(),
         "refund_form": RefundForm(lines=lines),
         "offline_payment_form": OfflinePaymentForm(),
+        # An edit changed the total the open invoice bills: credit it and invoice again.
+        "invoice_behind": ({"number": invoice.number, "amount": invoiced}
+                           if invoice is not None and invoiced != order.total_incl_tax
+                           else None),
+        # Paid by its status alone (imported, or set by hand): nothing is due, nothing recorded.
+        "paid_by_status_only": bool(process is not None and bal.received <= 0
+                                    and process.payment_status == PaymentStatus.PAID),
         "has_online_payment": OrderPayment.objects.filter(
             order_id=order.pk, recorded_amount__gt=0).exists(),
     }

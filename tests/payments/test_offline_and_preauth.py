@@ -153,3 +153,18 @@ def test_a_provider_refusing_the_capture_changes_nothing(
     assert OrderProcess.objects.get(order=guest_order).payment_status == PaymentStatus.UNPAID
     with pytest.raises(service.PaymentProblem, match="at most"):
         service.capture_payment(guest_order, preauthorised.pk, amount="999.00")
+
+
+def test_an_order_paid_by_its_status_alone_shows_nothing_due(
+        django_app: Any, guest_order: Any, cashier: Any) -> None:
+    from oscar_orders_ext.services.edits import set_payment_status
+
+    set_payment_status(guest_order, PaymentStatus.PAID)  # imported as paid, say
+    page = django_app.get(url("oscar_orders_ext_dashboard", guest_order), user=cashier)
+    assert page.pyquery(".ooe-paid-by-status") and not page.pyquery(".ooe-amount-due")
+    assert not page.pyquery(".ooe-payment-link-form")
+    form = panel_form(page, "/offline-payment/")  # recording it is still possible
+    form["method"] = "bank-transfer"
+    page = form.submit().follow()
+    assert not page.pyquery(".ooe-paid-by-status")
+    assert assert_consistent(guest_order).amount_paid == guest_order.total_incl_tax

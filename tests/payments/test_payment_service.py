@@ -97,6 +97,22 @@ def test_three_d_secure_redirect_then_callback_replayed(client: Any, guest_order
     assert OrderPayment.objects.get(order=guest_order).recorded_amount == link.amount
 
 
+def test_a_late_callback_older_than_the_confirmation_changes_nothing(
+        client: Any, guest_order: Any, cashier: Any) -> None:
+    link = service.send_payment_link(guest_order, notify=False)
+    response = pay_link(client, link, outcome="waiting", gateway_response="3ds-redirect",
+                        verification_result="confirmed")
+    callback = response["Location"].replace("http://testserver", "")
+    client.get(callback)  # confirmed
+    client.get(callback.replace("confirmed", "rejected"))  # an older answer, arriving late
+    payment = OrderPayment.objects.get(order=guest_order)
+    assert payment.status == "confirmed"
+    process = assert_consistent(guest_order)
+    assert process.payment_status == PaymentStatus.PAID
+    # So the money still goes back through the provider.
+    assert service.refund(guest_order, amount="2.00", user=cashier, notify=False).online == 2
+
+
 def test_failed_payment_records_nothing_and_link_stays_payable(client: Any,
                                                               guest_order: Any) -> None:
     link = service.send_payment_link(guest_order, notify=False)
