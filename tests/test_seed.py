@@ -236,6 +236,23 @@ class TestSetUp:
         assert [p.name for p in group.price_lists.all()] == [data.WHOLESALE_PRICE_LIST]
         assert set(Customer.objects.filter(group=group).values_list("email", flat=True)) == {
             spec.email for spec in data.CUSTOMERS if spec.wholesale}
+        # A wholesale customer's basket costs 15% less than the shelf price, 25% from 10 pieces.
+        from decimal import Decimal
+
+        from oscar.core.loading import get_class
+
+        luc = get_user_model().objects.get(username="luc.martin")
+        product = Product.objects.filter(categories__name=data.CATEGORIES[0],
+                                         stockrecords__price_currency="EUR").first()
+        strategy = get_class("partner.strategy", "Selector")().strategy(user=luc)
+        shelf = strategy.fetch_for_product(product).stockrecord.price  # the normal price
+        for quantity, percent in ((1, 15), (data.WHOLESALE_BREAK_QUANTITY, 25)):
+            basket = get_model("basket", "Basket").objects.create()
+            basket.strategy = strategy
+            basket.add_product(product, quantity)
+            unit = basket.all_lines()[0].unit_price_excl_tax
+            expected = (Decimal(shelf) * (100 - percent) / 100).quantize(Decimal("0.01"))
+            assert unit == expected, (quantity, unit, shelf)
         seed(orders=0)  # a second run adds nothing
         assert CustomerGroup.objects.count() == 1
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -70,11 +70,15 @@ def _refresh_chunk(keys: list[str]) -> int:
                                           "total": str(Decimal(row["total"] or 0).quantize(CENTS))}
         first, last = dates.get(email, [row["first"], row["last"]])
         dates[email] = [min(first, row["first"]), max(last, row["last"])]
-    # The latest order's name and phone, for guests and for accounts without them.
+    # The latest order's name and phone, for guests and for accounts without them: one row
+    # per customer (PostgreSQL's DISTINCT ON), not every order of a customer with thousands.
     latest: dict[str, Any] = {}
-    for row in (OrderProcess.objects.filter(customer_email__in=keys)
-                .order_by("customer_email", "-placed_at", "-id")
-                .values("customer_email", "customer_name", "customer_phone", "placed_at")):
+    newest = (OrderProcess.objects.filter(customer_email__in=keys)
+              .order_by("customer_email", "-placed_at", "-id")
+              .values("customer_email", "customer_name", "customer_phone", "placed_at"))
+    if connections[newest.db].vendor == "postgresql":
+        newest = newest.distinct("customer_email")
+    for row in newest:
         latest.setdefault(row["customer_email"], row)
     users: dict[str, Any] = {}
     for account in (get_user_model().objects.annotate(key=Lower("email"))
@@ -132,10 +136,34 @@ def _refresh_chunk(keys: list[str]) -> int:
 
 def refresh_after_commit(*emails: str | None) -> None:
     """Recount these customers once the current transaction commits (at once outside one),
-    so the recount sees every order the transaction wrote."""
+    so the recount sees every order the transaction wrote.
+
+    Placing one order saves the order and its process several times; the customers asked
+    for during a transaction are recounted together, once, by the first of its commit
+    callbacks (the others find nothing left). Keys of a rolled-back transaction are recounted
+    at the next commit on the connection: a recount is always right, only extra work."""
     keys = {email_key(email) for email in emails} - {""}
-    if keys:
-        transaction.on_commit(lambda: refresh_customers(keys))
+    if not keys:
+        return
+    connection = transaction.get_connection()
+    pending: set[str] | None = getattr(connection, PENDING, None)
+    if pending is None:
+        pending = set()
+        setattr(connection, PENDING, pending)
+    pending.update(keys)
+    transaction.on_commit(lambda: _refresh_pending(connection))
+
+
+#: The connection attribute holding the customers to recount at its next commit.
+PENDING = "_oscar_orders_ext_customers_to_recount"
+
+
+def _refresh_pending(connection: Any) -> None:
+    pending: set[str] = getattr(connection, PENDING, None) or set()
+    if pending:
+        keys = set(pending)
+        pending.clear()
+        refresh_customers(keys)
 
 
 def refresh_customers_of_orders(order_ids: Iterable[int]) -> int:

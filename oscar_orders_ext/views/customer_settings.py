@@ -98,7 +98,7 @@ class PriceListKind(SettingsKind):
 
     def save(self, form: Any, formset: Any) -> Any:
         price_list = form.save(commit=False)
-        items = [item for item in formset.save(commit=False)]
+        items = formset.save(commit=False)
         return customer_profiles.save_price_list(price_list, items, formset.deleted_objects,
                                                  user=self.request.user)
 

@@ -1,5 +1,6 @@
 """The customer directory's aggregates stay equal to a full recount of the orders, whatever
-changes them: checkout, a second currency, cancellation, a changed buyer, deletion, imports."""
+changes them: checkout, a second currency, cancellation, a refund, a line edit, a changed
+buyer, deletion, imports."""
 
 from __future__ import annotations
 
@@ -130,3 +131,33 @@ def test_a_login_recounts_nobody_but_a_changed_email_does(db: Any) -> None:
     user.save()  # the account's row follows its new email, and the old one goes
     assert list(Customer.objects.values_list("email", "user_id")) == [
         ("ada.lovelace@example.com", user.pk)]
+
+
+def test_a_refunded_order_leaves_the_customers_value(place_order: Any) -> None:
+    from oscar_orders_ext.constants import PaymentStatus
+    from oscar_orders_ext.services.edits import set_payment_status
+
+    kept = place_order(quantity=1, guest_email="rui@example.com")
+    refunded = place_order(quantity=2, guest_email="rui@example.com")
+    set_payment_status(refunded, PaymentStatus.PAID)
+    transition_order(refunded, "cancel")
+    assert Customer.objects.get(email="rui@example.com").order_count == 1
+    transition_order(refunded, "refund")
+    customer = Customer.objects.get(email="rui@example.com")
+    assert customer.order_count == 1
+    assert Decimal(customer.totals[kept.currency]["total"]) == kept.total_incl_tax
+    assert stored() == full_recount()
+
+
+def test_an_edited_orders_new_total_is_the_customers_value(place_order: Any,
+                                                          product: Any) -> None:
+    from oscar_orders_ext.services.line_edits import apply_line_edit
+
+    order = place_order(quantity=1, guest_email="eva@example.com")
+    line = order.lines.get()
+    apply_line_edit(order, {line.pk: 3})
+    order.refresh_from_db()
+    customer = Customer.objects.get(email="eva@example.com")
+    assert Decimal(customer.totals[order.currency]["total"]) == order.total_incl_tax
+    assert order.total_incl_tax == 3 * line.unit_price_incl_tax
+    assert stored() == full_recount()
