@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja import Field as NinjaField
 from oscar.core.loading import get_model
 
 from oscar_orders_ext import selectors
-from oscar_orders_ext.models import MessageSide, OrderMessage, OrderProcess, Quote
+from oscar_orders_ext.models import IssuedDocument, MessageSide, OrderMessage, OrderProcess, Quote
 from oscar_orders_ext.payments import service as payments
 from oscar_orders_ext.services import conversations, quotes
 
@@ -75,7 +75,26 @@ def _detail(process: OrderProcess) -> dict[str, Any]:
     body["tracking"] = [vars(link) for link in selectors.tracking_links(order)]
     body["notes"] = [{"message": note.message, "created_at": note.date_created}
                      for note in selectors.buyer_notes(order)]
+    body["documents"] = [{"id": doc.pk, "kind": doc.kind, "kind_label": doc.get_kind_display(),
+                          "number": doc.number, "issued_at": doc.issued_at,
+                          "total": str(doc.total), "currency": doc.currency}
+                         for doc in IssuedDocument.objects.filter(order_id=order.pk)]
     return body
+
+
+def _pdf(order: Any, document_id: int) -> FileResponse:
+    """The PDF of one of the order's issued documents (404 for any other)."""
+    document = IssuedDocument.objects.get(pk=document_id, order_id=order.pk)
+    response = FileResponse(document.file.open("rb"), as_attachment=True,
+                            filename=f"{document.number.replace('/', '-')}.pdf",
+                            content_type="application/pdf")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+#: The schema of a PDF answer.
+PDF = {"responses": {200: {"description": "The PDF", "content": {
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
 def _message(message: OrderMessage) -> dict[str, Any]:
@@ -156,6 +175,13 @@ def my_order(request: HttpRequest, number: str) -> Any:
     return _detail(_mine(request).select_related("order").get(number=number))
 
 
+@router.get("/orders/{number}/documents/{document_id}", response=ERRORS, openapi_extra=PDF,
+            url_name="my-order-document")
+def my_document(request: HttpRequest, number: str, document_id: int) -> Any:
+    """The PDF of an invoice or credit note of the order."""
+    return _pdf(_my_order(request, number), document_id)
+
+
 @router.get("/orders/{number}/messages", response={200: list[MessageOut], **ERRORS},
             url_name="my-order-messages")
 def my_messages(request: HttpRequest, number: str) -> Any:
@@ -206,6 +232,13 @@ def guest_order(request: HttpRequest, token: str) -> Any:
     """The order the link names, as its customer sees it."""
     order = _guest_order(token)
     return _detail(OrderProcess.objects.select_related("order").get(order_id=order.pk))
+
+
+@guest_router.get("/{token}/documents/{document_id}", response=GUEST_ERRORS,
+                  openapi_extra=PDF, url_name="guest-order-document")
+def guest_document(request: HttpRequest, token: str, document_id: int) -> Any:
+    """The PDF of an invoice or credit note of the order."""
+    return _pdf(_guest_order(token), document_id)
 
 
 @guest_router.get("/{token}/messages", response={200: list[MessageOut], **GUEST_ERRORS},

@@ -15,10 +15,12 @@ from django.test import Client
 from django.utils import timezone
 
 from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.documents.service import issue_invoice
 from oscar_orders_ext.models import MessageSide, OrderMessage, OrderProcess, QuoteStatus
 from oscar_orders_ext.payments import service as payments
 from oscar_orders_ext.services import conversations, quotes
 from tests.api.test_api import BASE, Api, problem
+from tests.documents.conftest import IDENTITY
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +160,29 @@ def test_a_forged_link_is_a_404_and_an_expired_one_a_410(place_order):
         expired = problem(guest.get(f"{BASE}/guest/{token}/messages"), 410)
     assert expired["type"].endswith(":link-expired")
     assert not OrderMessage.objects.exists()
+
+
+def test_the_customer_downloads_the_invoice_and_a_guest_too(alice, place_order, settings,
+                                                           tmp_path):
+    settings.OSCAR_ORDERS_EXT_SHOP_IDENTITY = IDENTITY
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    hers = place_order(user=alice)
+    guest_order = place_order(guest_email="guest@example.com")
+    invoice, guest_invoice = issue_invoice(hers), issue_invoice(guest_order)
+    api = Api(alice)
+
+    [listed] = api.get(f"/me/orders/{hers.number}").json()["documents"]
+    assert (listed["kind"], listed["number"], listed["total"]) == (
+        "invoice", invoice.number, "20.00")
+    pdf = api.get(f"/me/orders/{hers.number}/documents/{invoice.pk}")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
+    pdf.close()
+    # Another order's document, even a real one, is a 404 through this order.
+    problem(api.get(f"/me/orders/{hers.number}/documents/{guest_invoice.pk}"), 404)
+
+    token = conversations.conversation_token(guest_order)
+    guest = Client().get(f"{BASE}/guest/{token}/documents/{guest_invoice.pk}")
+    assert guest.status_code == 200 and guest["Content-Type"] == "application/pdf"
+    guest.close()
+    problem(Client().get(f"{BASE}/guest/{token}/documents/{invoice.pk}"), 404)
