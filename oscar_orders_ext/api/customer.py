@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import FileResponse, Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja import Field as NinjaField
 from oscar.core.loading import get_model
 
@@ -16,6 +16,7 @@ from oscar_orders_ext import selectors
 from oscar_orders_ext.models import IssuedDocument, MessageSide, OrderMessage, OrderProcess, Quote
 from oscar_orders_ext.payments import service as payments
 from oscar_orders_ext.services import conversations, quotes
+from oscar_orders_ext.views.orders import attachment_response
 
 from .errors import Problem
 from .schemas import (MessageIn, MessageOut, MyOrderDetailOut, MyOrderOut, MyPaymentOut,
@@ -118,6 +119,24 @@ def _post(order: Any, body: MessageIn, user: Any) -> Any:
     return Status(201, _message(message))
 
 
+def _post_file(order: Any, body: str, upload: UploadedFile, user: Any) -> Any:
+    """A message with an image or PDF (checked by its content, as on the page)."""
+    message = conversations.post_customer_message(order, body, user=user, attachment=upload)
+    return Status(201, _message(message))
+
+
+def _attachment(order: Any, message_id: int) -> Any:
+    """The attachment of one of the order's messages (404 for any other)."""
+    message = OrderMessage.objects.exclude(attachment="").get(pk=message_id, order_id=order.pk)
+    return attachment_response(message)
+
+
+#: The schema of an attachment answer.
+ATTACHMENT = {"responses": {200: {"description": "The file, as its content was checked to be",
+                                  "content": {"application/octet-stream": {
+                                      "schema": {"type": "string", "format": "binary"}}}}}}
+
+
 def _quote(quote: Quote, latest: int) -> dict[str, Any]:
     return {"version": quote.version, "status": quote.status,
             "status_label": str(quote.get_status_display()),
@@ -196,6 +215,21 @@ def my_message_post(request: HttpRequest, number: str, body: MessageIn) -> Any:
     return _post(_my_order(request, number), body, _customer(request))
 
 
+@router.post("/orders/{number}/messages/with-attachment", response={201: MessageOut, **ERRORS},
+             url_name="my-order-message-attachment-post")
+def my_message_file_post(request: HttpRequest, number: str, attachment: File[UploadedFile],
+                         body: Form[str] = "") -> Any:
+    """Write to the shop with an image (JPEG, PNG, GIF) or a PDF (``multipart/form-data``)."""
+    return _post_file(_my_order(request, number), body, attachment, _customer(request))
+
+
+@router.get("/orders/{number}/messages/{message_id}/attachment", response=ERRORS,
+            openapi_extra=ATTACHMENT, url_name="my-order-message-attachment")
+def my_message_attachment(request: HttpRequest, number: str, message_id: int) -> Any:
+    """The file attached to a message of the order."""
+    return _attachment(_my_order(request, number), message_id)
+
+
 @router.get("/orders/{number}/quotes", response={200: list[MyQuoteOut], **ERRORS},
             url_name="my-order-quotes")
 def my_quotes(request: HttpRequest, number: str) -> Any:
@@ -253,6 +287,22 @@ def guest_messages(request: HttpRequest, token: str) -> Any:
 def guest_message_post(request: HttpRequest, token: str, body: MessageIn) -> Any:
     """Write to the shop about the order."""
     return _post(_guest_order(token), body, None)
+
+
+@guest_router.post("/{token}/messages/with-attachment",
+                   response={201: MessageOut, **GUEST_ERRORS},
+                   url_name="guest-order-message-attachment-post")
+def guest_message_file_post(request: HttpRequest, token: str, attachment: File[UploadedFile],
+                            body: Form[str] = "") -> Any:
+    """Write to the shop with an image or a PDF (``multipart/form-data``)."""
+    return _post_file(_guest_order(token), body, attachment, None)
+
+
+@guest_router.get("/{token}/messages/{message_id}/attachment", response=GUEST_ERRORS,
+                  openapi_extra=ATTACHMENT, url_name="guest-order-message-attachment")
+def guest_message_attachment(request: HttpRequest, token: str, message_id: int) -> Any:
+    """The file attached to a message of the order."""
+    return _attachment(_guest_order(token), message_id)
 
 
 @guest_router.get("/{token}/quotes", response={200: list[MyQuoteOut], **GUEST_ERRORS},

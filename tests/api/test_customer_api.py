@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -186,3 +187,39 @@ def test_the_customer_downloads_the_invoice_and_a_guest_too(alice, place_order, 
     assert guest.status_code == 200 and guest["Content-Type"] == "application/pdf"
     guest.close()
     problem(Client().get(f"{BASE}/guest/{token}/documents/{invoice.pk}"), 404)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_a_customer_sends_a_photo_and_downloads_the_shop_s_files(alice, place_order, settings,
+                                                                 tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    order = place_order(user=alice)
+    api = Api(alice)
+    url = f"{BASE}/me/orders/{order.number}/messages/with-attachment"
+    headers = api._headers()
+
+    sent = api.client.post(url, {"body": "The box arrived broken.",
+                                 "attachment": SimpleUploadedFile("box.png", PNG)},
+                           headers=headers)
+    assert sent.status_code == 201, sent.content
+    message = sent.json()
+    assert message["attachment"] == {"name": "box.png", "content_type": "image/png"}
+    download = api.get(f"/me/orders/{order.number}/messages/{message['id']}/attachment")
+    assert download.status_code == 200 and download["Content-Type"] == "image/png"
+    assert b"".join(download.streaming_content) == PNG
+    download.close()
+
+    # A file that is not an image or a PDF, whatever its name says, is refused: nothing stored.
+    refused = api.client.post(url, {"body": "x", "attachment": SimpleUploadedFile(
+        "invoice.pdf", b"MZ\x90\x00 not a pdf")}, headers=headers)
+    problem(refused, 400)
+    assert OrderMessage.objects.filter(order=order).count() == 1
+
+    token = conversations.conversation_token(order)
+    guest = Client().get(f"{BASE}/guest/{token}/messages/{message['id']}/attachment")
+    assert guest.status_code == 200
+    guest.close()
+    other = place_order(user=alice)
+    problem(api.get(f"/me/orders/{other.number}/messages/{message['id']}/attachment"), 404)
