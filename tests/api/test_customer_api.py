@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 
@@ -38,6 +40,16 @@ def quoter(make_staff: Any) -> Any:
 def alice(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(username="alice", email="a@example.com",
                                                  password="x")
+
+
+def close(response: Any) -> None:
+    """Close a file response as the test client does, without ending the test's database
+    connection (``request_finished`` would close it on PostgreSQL)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
 
 
 def _propose(order: Any, user: Any, price: str) -> Any:
@@ -178,14 +190,14 @@ def test_the_customer_downloads_the_invoice_and_a_guest_too(alice, place_order, 
     pdf = api.get(f"/me/orders/{hers.number}/documents/{invoice.pk}")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
     assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
-    pdf.close()
+    close(pdf)
     # Another order's document, even a real one, is a 404 through this order.
     problem(api.get(f"/me/orders/{hers.number}/documents/{guest_invoice.pk}"), 404)
 
     token = conversations.conversation_token(guest_order)
     guest = Client().get(f"{BASE}/guest/{token}/documents/{guest_invoice.pk}")
     assert guest.status_code == 200 and guest["Content-Type"] == "application/pdf"
-    guest.close()
+    close(guest)
     problem(Client().get(f"{BASE}/guest/{token}/documents/{invoice.pk}"), 404)
 
 
@@ -209,7 +221,7 @@ def test_a_customer_sends_a_photo_and_downloads_the_shop_s_files(alice, place_or
     download = api.get(f"/me/orders/{order.number}/messages/{message['id']}/attachment")
     assert download.status_code == 200 and download["Content-Type"] == "image/png"
     assert b"".join(download.streaming_content) == PNG
-    download.close()
+    close(download)
 
     # A file that is not an image or a PDF, whatever its name says, is refused: nothing stored.
     refused = api.client.post(url, {"body": "x", "attachment": SimpleUploadedFile(
@@ -220,6 +232,6 @@ def test_a_customer_sends_a_photo_and_downloads_the_shop_s_files(alice, place_or
     token = conversations.conversation_token(order)
     guest = Client().get(f"{BASE}/guest/{token}/messages/{message['id']}/attachment")
     assert guest.status_code == 200
-    guest.close()
+    close(guest)
     other = place_order(user=alice)
     problem(api.get(f"/me/orders/{other.number}/messages/{message['id']}/attachment"), 404)
