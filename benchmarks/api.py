@@ -60,15 +60,20 @@ def report(results: dict[str, Any]) -> None:
     print()
     for label, ours, theirs, target in RATIOS:
         workspace.print_ratio(label, pages[ours], pages[theirs], target)
-    print(f"\n{'endpoints listening':<20} {'move median ms':>15} {'min ms':>8} {'queries':>8}")
+    print(f"\n{'endpoints listening':<20} {'move median ms':>15} {'min ms':>8} {'queries':>8} "
+          f"{'emit median ms':>15} {'emit min ms':>12}")
     base = results["moves"][0]
     for move in results["moves"]:
         print(f"{move['endpoints']:<20} {move['median_ms']:>15.2f} {move['min_ms']:>8.2f} "
-              f"{move['queries']:>8}")
+              f"{move['queries']:>8} {move['emit_median_ms']:>15.2f} "
+              f"{move['emit_min_ms']:>12.2f}")
     for move in results["moves"][1:]:
         each = (move["median_ms"] - base["median_ms"]) / move["endpoints"]
-        verdict = "met" if each < MOVE_TARGET_MS else "NOT met"
-        print(f"overhead per delivery ({move['endpoints']} endpoints): {each:.2f} ms "
+        alone = (move["emit_median_ms"] - base["emit_median_ms"]) / move["endpoints"]
+        verdict = "met" if max(each, alone, move["emit_median_ms"]) < MOVE_TARGET_MS else (
+            "NOT met")
+        print(f"{move['endpoints']} endpoints: per delivery {each:.2f} ms on the move, "
+              f"{alone:.2f} ms recording; the whole event {move['emit_median_ms']:.2f} ms "
               f"(target < {MOVE_TARGET_MS:.0f} ms: {verdict})")
     flow = results["throughput"]
     print(f"\nwebhook deliveries, one process: {flow['deliveries']} in {flow['seconds']:.2f} s "

@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from ninja import Field as NinjaField
 from oscar.core.loading import get_model
 
 from oscar_orders_ext import selectors
-from oscar_orders_ext.models import MessageSide, OrderMessage, OrderProcess, Quote
+from oscar_orders_ext.models import IssuedDocument, MessageSide, OrderMessage, OrderProcess, Quote
 from oscar_orders_ext.payments import service as payments
 from oscar_orders_ext.services import conversations, quotes
+from oscar_orders_ext.views.orders import attachment_response
 
 from .errors import Problem
 from .schemas import (MessageIn, MessageOut, MyOrderDetailOut, MyOrderOut, MyPaymentOut,
@@ -75,7 +76,26 @@ def _detail(process: OrderProcess) -> dict[str, Any]:
     body["tracking"] = [vars(link) for link in selectors.tracking_links(order)]
     body["notes"] = [{"message": note.message, "created_at": note.date_created}
                      for note in selectors.buyer_notes(order)]
+    body["documents"] = [{"id": doc.pk, "kind": doc.kind, "kind_label": doc.get_kind_display(),
+                          "number": doc.number, "issued_at": doc.issued_at,
+                          "total": str(doc.total), "currency": doc.currency}
+                         for doc in IssuedDocument.objects.filter(order_id=order.pk)]
     return body
+
+
+def _pdf(order: Any, document_id: int) -> FileResponse:
+    """The PDF of one of the order's issued documents (404 for any other)."""
+    document = IssuedDocument.objects.get(pk=document_id, order_id=order.pk)
+    response = FileResponse(document.file.open("rb"), as_attachment=True,
+                            filename=f"{document.number.replace('/', '-')}.pdf",
+                            content_type="application/pdf")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+#: The schema of a PDF answer.
+PDF = {"responses": {200: {"description": "The PDF", "content": {
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
 def _message(message: OrderMessage) -> dict[str, Any]:
@@ -97,6 +117,24 @@ def _messages(order: Any) -> list[dict[str, Any]]:
 def _post(order: Any, body: MessageIn, user: Any) -> Any:
     message = conversations.post_customer_message(order, body.body, user=user)
     return Status(201, _message(message))
+
+
+def _post_file(order: Any, body: str, upload: UploadedFile, user: Any) -> Any:
+    """A message with an image or PDF (checked by its content, as on the page)."""
+    message = conversations.post_customer_message(order, body, user=user, attachment=upload)
+    return Status(201, _message(message))
+
+
+def _attachment(order: Any, message_id: int) -> Any:
+    """The attachment of one of the order's messages (404 for any other)."""
+    message = OrderMessage.objects.exclude(attachment="").get(pk=message_id, order_id=order.pk)
+    return attachment_response(message)
+
+
+#: The schema of an attachment answer.
+ATTACHMENT = {"responses": {200: {"description": "The file, as its content was checked to be",
+                                  "content": {"application/octet-stream": {
+                                      "schema": {"type": "string", "format": "binary"}}}}}}
 
 
 def _quote(quote: Quote, latest: int) -> dict[str, Any]:
@@ -156,6 +194,13 @@ def my_order(request: HttpRequest, number: str) -> Any:
     return _detail(_mine(request).select_related("order").get(number=number))
 
 
+@router.get("/orders/{number}/documents/{document_id}", response=ERRORS, openapi_extra=PDF,
+            url_name="my-order-document")
+def my_document(request: HttpRequest, number: str, document_id: int) -> Any:
+    """The PDF of an invoice or credit note of the order."""
+    return _pdf(_my_order(request, number), document_id)
+
+
 @router.get("/orders/{number}/messages", response={200: list[MessageOut], **ERRORS},
             url_name="my-order-messages")
 def my_messages(request: HttpRequest, number: str) -> Any:
@@ -168,6 +213,21 @@ def my_messages(request: HttpRequest, number: str) -> Any:
 def my_message_post(request: HttpRequest, number: str, body: MessageIn) -> Any:
     """Write to the shop about the order (it gets an email, the order comes to its inbox)."""
     return _post(_my_order(request, number), body, _customer(request))
+
+
+@router.post("/orders/{number}/messages/with-attachment", response={201: MessageOut, **ERRORS},
+             url_name="my-order-message-attachment-post")
+def my_message_file_post(request: HttpRequest, number: str, attachment: File[UploadedFile],
+                         body: Form[str] = "") -> Any:
+    """Write to the shop with an image (JPEG, PNG, GIF) or a PDF (``multipart/form-data``)."""
+    return _post_file(_my_order(request, number), body, attachment, _customer(request))
+
+
+@router.get("/orders/{number}/messages/{message_id}/attachment", response=ERRORS,
+            openapi_extra=ATTACHMENT, url_name="my-order-message-attachment")
+def my_message_attachment(request: HttpRequest, number: str, message_id: int) -> Any:
+    """The file attached to a message of the order."""
+    return _attachment(_my_order(request, number), message_id)
 
 
 @router.get("/orders/{number}/quotes", response={200: list[MyQuoteOut], **ERRORS},
@@ -208,6 +268,13 @@ def guest_order(request: HttpRequest, token: str) -> Any:
     return _detail(OrderProcess.objects.select_related("order").get(order_id=order.pk))
 
 
+@guest_router.get("/{token}/documents/{document_id}", response=GUEST_ERRORS,
+                  openapi_extra=PDF, url_name="guest-order-document")
+def guest_document(request: HttpRequest, token: str, document_id: int) -> Any:
+    """The PDF of an invoice or credit note of the order."""
+    return _pdf(_guest_order(token), document_id)
+
+
 @guest_router.get("/{token}/messages", response={200: list[MessageOut], **GUEST_ERRORS},
                   url_name="guest-order-messages")
 def guest_messages(request: HttpRequest, token: str) -> Any:
@@ -220,6 +287,22 @@ def guest_messages(request: HttpRequest, token: str) -> Any:
 def guest_message_post(request: HttpRequest, token: str, body: MessageIn) -> Any:
     """Write to the shop about the order."""
     return _post(_guest_order(token), body, None)
+
+
+@guest_router.post("/{token}/messages/with-attachment",
+                   response={201: MessageOut, **GUEST_ERRORS},
+                   url_name="guest-order-message-attachment-post")
+def guest_message_file_post(request: HttpRequest, token: str, attachment: File[UploadedFile],
+                            body: Form[str] = "") -> Any:
+    """Write to the shop with an image or a PDF (``multipart/form-data``)."""
+    return _post_file(_guest_order(token), body, attachment, None)
+
+
+@guest_router.get("/{token}/messages/{message_id}/attachment", response=GUEST_ERRORS,
+                  openapi_extra=ATTACHMENT, url_name="guest-order-message-attachment")
+def guest_message_attachment(request: HttpRequest, token: str, message_id: int) -> Any:
+    """The file attached to a message of the order."""
+    return _attachment(_guest_order(token), message_id)
 
 
 @guest_router.get("/{token}/quotes", response={200: list[MyQuoteOut], **GUEST_ERRORS},

@@ -199,10 +199,23 @@ class BuyerNoteOut(Schema):
     created_at: datetime
 
 
+class MyDocumentOut(Schema):
+    """An issued invoice or credit note (its PDF: ``…/documents/{id}``)."""
+
+    id: int
+    kind: str = Field(description="invoice or credit_note")
+    kind_label: str
+    number: str
+    issued_at: datetime
+    total: str = Field(description="Negative for a credit note")
+    currency: str
+
+
 class MyOrderDetailOut(MyOrderOut):
     lines: list[MyLineOut]
     tracking: list[TrackingOut]
     notes: list[BuyerNoteOut]
+    documents: list[MyDocumentOut]
 
 
 class AttachmentOut(Schema):

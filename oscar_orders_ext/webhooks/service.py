@@ -19,6 +19,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -150,9 +151,25 @@ def signed_headers(endpoint: WebhookEndpoint, message_id: str, body: str, now: d
             "webhook-signature": " ".join(signatures), "content-type": "application/json"}
 
 
+def _queue_in_this_database() -> bool:
+    """Whether the task queue is a table of this database (django-tasks-db): then a delivery
+    and its task commit together, so the worker never sees one without the other."""
+    return type(send_webhook_task.get_backend()).__module__.startswith("django_tasks_db")
+
+
+def _hand_over(enqueue: Callable[[], Any]) -> None:
+    """Run ``enqueue`` in the current transaction when the queue shares it (one commit for an
+    event, whatever the number of endpoints), else once the transaction commits."""
+    if _queue_in_this_database():
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
+
+
 def _enqueue(deliveries: list[WebhookDelivery]) -> None:
+    """Hand the deliveries to the workers, one task each."""
     ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: [send_webhook_task.enqueue(pk) for pk in ids])
+    _hand_over(lambda: [send_webhook_task.enqueue(pk) for pk in ids])
 
 
 #: Django cache key of "is any endpoint active" (``any_active_endpoint``).
@@ -222,16 +239,17 @@ def emit_many(event: str, order_ids: list[int]) -> int:
         processes = (OrderProcess.objects.filter(order_id__in=order_ids[start:start + EMIT_BATCH])
                      .prefetch_related("tags").order_by("placed_at", "pk"))
         now = timezone.now()
-        deliveries = WebhookDelivery.objects.bulk_create(
-            [WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
-                             event=event, payload=payload(event, process), created_at=now,
-                             next_attempt_at=now)
-             for process in processes for endpoint in endpoints],
-            batch_size=EMIT_BATCH)
-        ids = [delivery.pk for delivery in deliveries]
-        batches = [ids[i:i + TASK_BATCH] for i in range(0, len(ids), TASK_BATCH)]
-        transaction.on_commit(lambda batches=batches: [  # type: ignore[misc]
-            send_webhooks_task.enqueue(batch) for batch in batches])
+        with transaction.atomic():
+            deliveries = WebhookDelivery.objects.bulk_create(
+                [WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
+                                 event=event, payload=payload(event, process), created_at=now,
+                                 next_attempt_at=now)
+                 for process in processes for endpoint in endpoints],
+                batch_size=EMIT_BATCH)
+            ids = [delivery.pk for delivery in deliveries]
+            batches = [ids[i:i + TASK_BATCH] for i in range(0, len(ids), TASK_BATCH)]
+            _hand_over(lambda batches=batches: [  # type: ignore[misc]
+                send_webhooks_task.enqueue(batch) for batch in batches])
         recorded += len(ids)
     return recorded
 
@@ -239,11 +257,12 @@ def emit_many(event: str, order_ids: list[int]) -> int:
 def _record(event: str, endpoints: list[WebhookEndpoint], body: dict[str, Any]
             ) -> list[WebhookDelivery]:
     now = timezone.now()
-    deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
-                        event=event, payload=body, created_at=now, next_attempt_at=now)
-        for endpoint in endpoints)
-    _enqueue(deliveries)
+    with transaction.atomic():
+        deliveries = WebhookDelivery.objects.bulk_create(
+            WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
+                            event=event, payload=body, created_at=now, next_attempt_at=now)
+            for endpoint in endpoints)
+        _enqueue(deliveries)
     return deliveries
 
 
@@ -340,6 +359,14 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
     else:
         answer = post(endpoint.url, body.encode(),
                       signed_headers(endpoint, delivery.message_id, body, now))
+    with transaction.atomic():  # the attempt and its outcome, in one commit
+        _record_attempt(delivery, endpoint, answer, now)
+    return delivery.status
+
+
+def _record_attempt(delivery: WebhookDelivery, endpoint: WebhookEndpoint, answer: Answer,
+                    now: datetime) -> None:
+    """Log one attempt and schedule what follows (retry, done, given up, endpoint off)."""
     WebhookAttempt.objects.create(
         delivery=delivery, at=now, status_code=answer.status_code,
         latency_ms=answer.latency_ms, response_excerpt=answer.body[:EXCERPT_CHARS],
@@ -362,7 +389,6 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
         delivery.next_attempt_at = now + wait
     delivery.save(update_fields=["attempts", "last_status_code", "last_error", "status",
                                  "next_attempt_at"])
-    return delivery.status
 
 
 @task()

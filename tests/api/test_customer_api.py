@@ -11,14 +11,19 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.test import Client
 from django.utils import timezone
 
 from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.documents.service import issue_invoice
 from oscar_orders_ext.models import MessageSide, OrderMessage, OrderProcess, QuoteStatus
 from oscar_orders_ext.payments import service as payments
 from oscar_orders_ext.services import conversations, quotes
 from tests.api.test_api import BASE, Api, problem
+from tests.documents.conftest import IDENTITY
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +40,16 @@ def quoter(make_staff: Any) -> Any:
 def alice(django_user_model: Any) -> Any:
     return django_user_model.objects.create_user(username="alice", email="a@example.com",
                                                  password="x")
+
+
+def close(response: Any) -> None:
+    """Close a file response as the test client does, without ending the test's database
+    connection (``request_finished`` would close it on PostgreSQL)."""
+    request_finished.disconnect(close_old_connections)
+    try:
+        response.close()
+    finally:
+        request_finished.connect(close_old_connections)
 
 
 def _propose(order: Any, user: Any, price: str) -> Any:
@@ -158,3 +173,65 @@ def test_a_forged_link_is_a_404_and_an_expired_one_a_410(place_order):
         expired = problem(guest.get(f"{BASE}/guest/{token}/messages"), 410)
     assert expired["type"].endswith(":link-expired")
     assert not OrderMessage.objects.exists()
+
+
+def test_the_customer_downloads_the_invoice_and_a_guest_too(alice, place_order, settings,
+                                                           tmp_path):
+    settings.OSCAR_ORDERS_EXT_SHOP_IDENTITY = IDENTITY
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    hers = place_order(user=alice)
+    guest_order = place_order(guest_email="guest@example.com")
+    invoice, guest_invoice = issue_invoice(hers), issue_invoice(guest_order)
+    api = Api(alice)
+
+    [listed] = api.get(f"/me/orders/{hers.number}").json()["documents"]
+    assert (listed["kind"], listed["number"], listed["total"]) == (
+        "invoice", invoice.number, "20.00")
+    pdf = api.get(f"/me/orders/{hers.number}/documents/{invoice.pk}")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
+    close(pdf)
+    # Another order's document, even a real one, is a 404 through this order.
+    problem(api.get(f"/me/orders/{hers.number}/documents/{guest_invoice.pk}"), 404)
+
+    token = conversations.conversation_token(guest_order)
+    guest = Client().get(f"{BASE}/guest/{token}/documents/{guest_invoice.pk}")
+    assert guest.status_code == 200 and guest["Content-Type"] == "application/pdf"
+    close(guest)
+    problem(Client().get(f"{BASE}/guest/{token}/documents/{invoice.pk}"), 404)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def test_a_customer_sends_a_photo_and_downloads_the_shop_s_files(alice, place_order, settings,
+                                                                 tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    order = place_order(user=alice)
+    api = Api(alice)
+    url = f"{BASE}/me/orders/{order.number}/messages/with-attachment"
+    headers = api._headers()
+
+    sent = api.client.post(url, {"body": "The box arrived broken.",
+                                 "attachment": SimpleUploadedFile("box.png", PNG)},
+                           headers=headers)
+    assert sent.status_code == 201, sent.content
+    message = sent.json()
+    assert message["attachment"] == {"name": "box.png", "content_type": "image/png"}
+    download = api.get(f"/me/orders/{order.number}/messages/{message['id']}/attachment")
+    assert download.status_code == 200 and download["Content-Type"] == "image/png"
+    assert b"".join(download.streaming_content) == PNG
+    close(download)
+
+    # A file that is not an image or a PDF, whatever its name says, is refused: nothing stored.
+    refused = api.client.post(url, {"body": "x", "attachment": SimpleUploadedFile(
+        "invoice.pdf", b"MZ\x90\x00 not a pdf")}, headers=headers)
+    problem(refused, 400)
+    assert OrderMessage.objects.filter(order=order).count() == 1
+
+    token = conversations.conversation_token(order)
+    guest = Client().get(f"{BASE}/guest/{token}/messages/{message['id']}/attachment")
+    assert guest.status_code == 200
+    close(guest)
+    other = place_order(user=alice)
+    problem(api.get(f"/me/orders/{other.number}/messages/{message['id']}/attachment"), 404)

@@ -12,6 +12,7 @@ import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tasks_db import DatabaseBackend
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from oscar_orders_ext.imports.service import commit_import, plan_import
@@ -19,6 +20,7 @@ from oscar_orders_ext.models import OrderProcess, WebhookDelivery
 from oscar_orders_ext.services import conversations, quotes
 from oscar_orders_ext.webhooks import service
 from tests.imports.test_small_files import csv_bytes, shopify_row, two_orders
+from tests.worker.test_worker import DATABASE_BACKEND, run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -137,3 +139,39 @@ def test_a_replayed_request_is_refused_while_a_late_retry_verifies(receiver, pla
     tampered = retry["body"].replace('"version":1', '"version":2')
     with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(tampered, retry["headers"])
+
+
+def test_with_the_database_queue_an_event_commits_once_and_the_worker_sends_it(
+        receiver, place_order, make_staff, settings, monkeypatch):
+    """django-tasks-db: the deliveries of an event and their tasks are written in one
+    transaction (a worker never finds a task without its delivery, and the move pays one
+    commit); one worker then sends them, each signed with its endpoint's secret."""
+    clerk = make_staff("clerk", QUOTER)
+    order = place_order(guest_email="guest@example.com")
+    settings.TASKS = DATABASE_BACKEND
+    keys = [service.create_endpoint(receiver.url, events=["order.message"])[1]
+            for _ in range(3)]
+    enqueued_in_transaction = []
+    enqueue = DatabaseBackend.enqueue
+
+    def spy(backend: Any, task: Any, args: Any, kwargs: Any) -> Any:
+        if task.func is service.send_webhook_task.func:
+            enqueued_in_transaction.append(connection.in_atomic_block and WebhookDelivery
+                                           .objects.filter(pk=args[0]).exists())
+        return enqueue(backend, task, args, kwargs)
+
+    monkeypatch.setattr(DatabaseBackend, "enqueue", spy)
+    conversations.post_staff_message(order, "Shipped today.", user=clerk)
+
+    assert enqueued_in_transaction == [True, True, True]
+    assert receiver.requests == []  # queued for the worker, not sent in the request
+    run_worker()
+    assert WebhookDelivery.objects.filter(status="succeeded").count() == 3
+    for key in keys:  # each endpoint got its own, signed with its own secret
+        verified = []
+        for request in receiver.requests:
+            try:
+                verified.append(Webhook(key).verify(request["body"], request["headers"]))
+            except WebhookVerificationError:
+                pass
+        assert len(verified) == 1 and verified[0]["type"] == "order.message"
