@@ -33,8 +33,11 @@ from oscar_orders_ext.display import format_money
 from oscar_orders_ext.exceptions import (ConditionNotMet, OrderWorkflowError,
                                          TransitionNotAllowed, TransitionPermissionDenied)
 from oscar_orders_ext.models import (EndReason, OrderProcess, Plan, ProductPlan, RenewalStatus,
-                                     Subscription, SubscriptionEvent, SubscriptionRenewal)
+                                     Subscription, SubscriptionEvent, SubscriptionRenewal,
+                                     WebhookEndpoint)
 from oscar_orders_ext.payments import service as payments
+from oscar_orders_ext.webhooks import events as webhook_events
+from oscar_orders_ext.webhooks.service import emit as emit_webhook
 from oscar_orders_ext.services.edits import set_order_type
 from oscar_orders_ext.services.order_numbers import new_order_number
 from oscar_orders_ext.services.processes import order_source
@@ -87,12 +90,41 @@ def is_renewal(order: Any) -> bool:
 
 # --- Timeline and moves -------------------------------------------------------------------------
 
+#: Timeline kinds that are webhook events.
+WEBHOOK_EVENTS = {"created": webhook_events.SUBSCRIPTION_CREATED,
+                  "renewal": webhook_events.SUBSCRIPTION_RENEWED,
+                  "state": webhook_events.SUBSCRIPTION_STATE_CHANGED,
+                  "plan": webhook_events.SUBSCRIPTION_PLAN_CHANGED}
+
+
 def record(subscription: Subscription, kind: str, *, actor: Any = None,
            **data: Any) -> SubscriptionEvent:
-    """Add an entry to the subscription's timeline."""
-    return SubscriptionEvent.objects.create(
+    """Add an entry to the subscription's timeline (and send its webhook event, if it is
+    one, once committed)."""
+    event = SubscriptionEvent.objects.create(
         subscription=subscription, kind=kind, data=data,
         actor=actor if getattr(actor, "is_authenticated", False) else None)
+    if kind in WEBHOOK_EVENTS:
+        transaction.on_commit(partial(_emit, WEBHOOK_EVENTS[kind], subscription.pk, data))
+    return event
+
+
+def subscription_data(sub: Subscription) -> dict[str, Any]:
+    """The subscription as its webhook payloads describe it."""
+    return {"id": sub.pk, "state": sub.state, "plan": sub.plan.name, "email": sub.email,
+            "product": sub.product_title, "quantity": sub.quantity, "currency": sub.currency,
+            "amount": str(sub.amount), "periods_billed": sub.periods_billed,
+            "next_renewal_on": sub.next_renewal_on.isoformat() if sub.next_renewal_on else None,
+            "cancel_at_period_end": sub.cancel_at_period_end}
+
+
+def _emit(event: str, pk: int, change: dict[str, Any]) -> None:
+    if not WebhookEndpoint.objects.filter(is_active=True).exists():
+        return
+    sub = Subscription.objects.select_related("plan").get(pk=pk)
+    process = OrderProcess.objects.filter(order_id=sub.order_id).first()
+    if process is not None:
+        emit_webhook(event, process, subscription=subscription_data(sub), change=change)
 
 
 @contextmanager

@@ -25,10 +25,19 @@ ORDER_TAGS_CHANGED = "order.tags_changed"
 ORDER_NOTE_ADDED = "order.note_added"
 ORDER_OPERATOR_CHANGED = "order.operator_changed"
 
+# Subscriptions (docs/subscriptions.md): ``data`` also holds ``subscription``; ``order`` is
+# the order that started it.
+SUBSCRIPTION_CREATED = "subscription.created"
+SUBSCRIPTION_RENEWED = "subscription.renewed"
+SUBSCRIPTION_STATE_CHANGED = "subscription.state_changed"
+SUBSCRIPTION_PLAN_CHANGED = "subscription.plan_changed"
+
 #: Every event an endpoint can subscribe to.
 EVENTS: tuple[str, ...] = (
     ORDER_CREATED, ORDER_STATE_CHANGED, ORDER_PAID, ORDER_REFUNDED,
     ORDER_PAYMENT_STATUS_CHANGED, ORDER_TAGS_CHANGED, ORDER_NOTE_ADDED, ORDER_OPERATOR_CHANGED,
+    SUBSCRIPTION_CREATED, SUBSCRIPTION_RENEWED, SUBSCRIPTION_STATE_CHANGED,
+    SUBSCRIPTION_PLAN_CHANGED,
 )
 
 
