@@ -69,5 +69,7 @@ class OrdersExtConfig(AppConfig):
                              dispatch_uid="oscar_orders_ext.subscription_type")
         post_save.connect(receivers.settle_paid_renewal, sender=OrderProcess,
                           dispatch_uid="oscar_orders_ext.renewal_paid")
+        post_save.connect(receivers.settle_installments, sender=OrderProcess,
+                          dispatch_uid="oscar_orders_ext.installments_paid")
         post_migrate.connect(receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")
