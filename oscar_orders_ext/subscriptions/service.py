@@ -456,11 +456,20 @@ def _chase(renewal: SubscriptionRenewal) -> None:
 
 # --- Staff and customer actions -----------------------------------------------------------------
 
+def _owned(sub: Subscription, customer: Any) -> None:
+    """A customer acts on their own subscriptions only."""
+    if customer is not None and sub.user_id != customer.pk:
+        raise TransitionPermissionDenied(_("This is not one of your subscriptions."))
+
+
 def cancel(subscription: Subscription | int, *, at_period_end: bool = False, user: Any = None,
-           expected_version: int | None = None) -> Subscription:
+           customer: Any = None, expected_version: int | None = None) -> Subscription:
     """Cancel now (inactive at once), or at the end of the period (renewed no more; resume
-    undoes it until then)."""
+    undoes it until then). ``user`` is staff (checked against the permission), ``customer``
+    the subscription's own customer in their account pages."""
     with locked(subscription, expected_version=expected_version) as sub:
+        _owned(sub, customer)
+        user = user if customer is None else None
         if at_period_end:
             _check(user)
             if sub.state == INACTIVE:
@@ -468,24 +477,27 @@ def cancel(subscription: Subscription | int, *, at_period_end: bool = False, use
             if sub.cancel_at_period_end:
                 raise SubscriptionProblem(_("This subscription already ends with its period."))
             sub.cancel_at_period_end = True
-            record(sub, "cancel_at_period_end", actor=user, until=str(sub.next_renewal_on))
+            record(sub, "cancel_at_period_end", actor=user or customer,
+                   until=str(sub.next_renewal_on), by_customer=customer is not None)
         else:
             sub.end_reason = EndReason.CANCELLED
-            _move(sub, "cancel", user=user)
+            _move(sub, "cancel", user=user, by_customer=customer is not None)
         _save(sub)
         return sub
 
 
-def resume(subscription: Subscription | int, *, user: Any = None,
+def resume(subscription: Subscription | int, *, user: Any = None, customer: Any = None,
            expected_version: int | None = None) -> Subscription:
-    """Undo a cancellation at the end of the period: renewals go on."""
+    """Undo a cancellation at the end of the period: renewals go on (staff ``user``, or the
+    subscription's own ``customer``)."""
     with locked(subscription, expected_version=expected_version) as sub:
-        _check(user)
+        _owned(sub, customer)
+        _check(user if customer is None else None)
         if not sub.cancel_at_period_end or sub.state == INACTIVE:
             raise SubscriptionProblem(_("Only a subscription cancelled at the end of its "
                                         "period can be resumed."))
         sub.cancel_at_period_end = False
-        record(sub, "resumed", actor=user)
+        record(sub, "resumed", actor=user or customer, by_customer=customer is not None)
         _save(sub)
         return sub
 
