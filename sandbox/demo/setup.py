@@ -19,7 +19,8 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.models import Carrier, Funnel, ShopIdentity, Tag
+from oscar_orders_ext.models import (Carrier, Funnel, Plan, PlanPrice, ProductPlan,
+                                     ShopIdentity, Tag)
 
 from . import data
 from .data import PersonSpec
@@ -258,6 +259,36 @@ def ensure_payment_methods(created: dict[str, int]) -> dict[str, Any]:
     return types
 
 
+#: The demo's subscription product (not among the products the order generator picks).
+PLAN_PRODUCT_UPC = "DEMO-SUB-1"
+
+
+def ensure_plans(created: dict[str, int]) -> Any:
+    """A monthly plan sold on "Coffee of the month" (docs/subscriptions.md): buy it, confirm
+    the order, and the tick bills it every month."""
+    product_class = ProductClass.objects.get(name=data.GIFT_CARD_CLASS)  # no stock, no shipping
+    product, was_created = Product.objects.get_or_create(
+        upc=PLAN_PRODUCT_UPC, defaults={
+            "title": "Coffee of the month", "product_class": product_class, "is_public": True,
+            "description": "<p>A bag of freshly roasted coffee every month.</p>"})
+    created["plan products"] = created.get("plan products", 0) + int(was_created)
+    plan, _ = Plan.objects.get_or_create(name="Monthly coffee club",
+                                         defaults={"interval_unit": "month"})
+    price_eur = Decimal("15.00")
+    for partner_spec in data.PARTNERS:
+        partner = Partner.objects.get(name=partner_spec.name)
+        for currency in partner_spec.currencies:
+            StockRecord.objects.get_or_create(
+                partner=partner, partner_sku=f"{partner_spec.sku_prefix}-SUB-1-{currency}",
+                defaults={"product": product, "price_currency": currency,
+                          "price": local_price(price_eur, currency), "num_in_stock": None})
+            PlanPrice.objects.get_or_create(
+                plan=plan, currency=currency,
+                defaults={"amount": local_price(price_eur, currency)})
+    ProductPlan.objects.get_or_create(product=product, defaults={"plan": plan})
+    return plan
+
+
 def ensure_demo_world() -> DemoWorld:
     """Create whatever of the demo shop is missing and return all of it."""
     created: dict[str, int] = {}
@@ -269,6 +300,7 @@ def ensure_demo_world() -> DemoWorld:
         default_funnel, wholesale_funnel = ensure_funnels()
         ensure_shop_setup(created)
         payment_types = ensure_payment_methods(created)
+        ensure_plans(created)
     guests = list(data.GUESTS)
     return DemoWorld(
         site=Site.objects.get_current(), admin=admin, operators=operators,
