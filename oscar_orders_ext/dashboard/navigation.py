@@ -24,6 +24,7 @@ def workspace_entries() -> list[dict[str, Any]]:
         {"label": _("Customer directory"), "url_name": f"{NS}:orders-customer-list"},
         {"label": _("Customer groups"), "url_name": f"{NS}:orders-customer-group-list"},
         {"label": _("Subscriptions"), "url_name": f"{NS}:orders-subscription-list"},
+        {"label": _("Plans"), "url_name": f"{NS}:orders-plan-list"},
         {"label": _("Webhooks"), "url_name": f"{NS}:orders-webhook-list"},
         {"label": _("API tokens"), "url_name": f"{NS}:orders-api-tokens"},
     ]

@@ -123,3 +123,8 @@ def describe_event(event: SubscriptionEvent) -> str:
     if kind == "resumed":
         return str(_("Resumed: renewals go on."))
     return kind
+
+
+def plans() -> QuerySet[Plan]:
+    """Every plan with its prices and products, by name."""
+    return Plan.objects.prefetch_related("prices", "products__product").order_by("name", "pk")

@@ -32,7 +32,8 @@ from oscar_orders_ext.constants import OrderType, PaymentStatus
 from oscar_orders_ext.display import format_money
 from oscar_orders_ext.exceptions import (ConditionNotMet, OrderWorkflowError,
                                          TransitionNotAllowed, TransitionPermissionDenied)
-from oscar_orders_ext.models import (EndReason, OrderProcess, Plan, ProductPlan, RenewalStatus,
+from oscar_orders_ext.models import (EndReason, OrderProcess, Plan, PlanPrice, ProductPlan,
+                                     RenewalStatus,
                                      Subscription, SubscriptionEvent, SubscriptionRenewal,
                                      WebhookEndpoint)
 from oscar_orders_ext.payments import service as payments
@@ -581,3 +582,25 @@ def _last_paid_order(sub: Subscription) -> Any:
 def describe_amount(sub: Subscription) -> str:
     """The price per period as money in the reader's language."""
     return format_money(sub.amount * sub.quantity, sub.currency)
+
+
+# --- Plans --------------------------------------------------------------------------------------
+
+def save_plan(*, name: str, interval_unit: str, interval_count: int, periods: int | None,
+              trial_days: int, currency: str, amount: Decimal, setup_fee: Decimal,
+              products: list[Any], plan: Plan | None = None, user: Any = None) -> Plan:
+    """Create (or update) a plan with its price in ``currency`` and sell ``products`` on it
+    (a product sold on another plan moves to this one; its subscriptions keep theirs)."""
+    _check(user)
+    if interval_count < 1:
+        raise SubscriptionProblem(_("Bill at least every 1 interval."))
+    with transaction.atomic():
+        plan = plan or Plan()
+        plan.name, plan.interval_unit, plan.interval_count = name, interval_unit, interval_count
+        plan.periods, plan.trial_days = periods, trial_days
+        plan.save()
+        PlanPrice.objects.update_or_create(plan=plan, currency=currency.upper(), defaults={
+            "amount": amount, "setup_fee": setup_fee})
+        for product in products:
+            ProductPlan.objects.update_or_create(product=product, defaults={"plan": plan})
+    return plan

@@ -43,6 +43,7 @@ WORKSPACE_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("customer-groups", _("Customer groups"), "orders-customer-group-list", "group",
               175),
     MenuEntry("subscriptions", _("Subscriptions"), "orders-subscription-list", "rotate", 180),
+    MenuEntry("plans", _("Plans"), "orders-plan-list", "calendar", 185),
     MenuEntry("funnels", _("Funnels"), "orders-funnel-list", "cogs", 10_000),
     MenuEntry("carriers", _("Carriers"), "orders-carrier-list", "globe", 10_100),
     MenuEntry("shop-identity", _("Shop identity"), "orders-document-identity", "site", 10_200),

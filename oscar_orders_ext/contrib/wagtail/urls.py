@@ -51,6 +51,7 @@ VIEWS = {
     "subscription-list": views.SubscriptionListView,
     "subscription-detail": views.SubscriptionDetailView,
     "subscription-action": views.SubscriptionActionView,
+    "plan-list": views.PlanListView,
     "jsi18n": views.JavaScriptCatalogView,
 }
 
