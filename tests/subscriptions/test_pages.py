@@ -167,3 +167,20 @@ def test_an_unknown_product_is_a_clear_error_and_saves_nothing(skin: str, manage
         "currency": "EUR", "amount": "10.00", "setup_fee": "0", "products": "NOPE-1"})
     assert answer.status_code == 400 and b"NOPE-1" in answer.content
     assert not Plan.objects.filter(name="Broken").exists()
+
+
+def test_renewal_orders_say_what_they_renew_on_the_order_page_and_in_the_table(
+        skin: str, three: list[Subscription], manager: Any) -> None:
+    renewal = three[1].renewals.get()
+    client = client_for(manager)
+    page = client.get(reverse(f"{skin}:orders-workspace-order",
+                              kwargs={"number": renewal.order.number}))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f"subscription #{three[1].pk} (period 2)" in html
+    first = client.get(reverse(f"{skin}:orders-workspace-order",
+                               kwargs={"number": three[1].order.number})).content.decode()
+    assert "ooe-started-subscription" in first
+    table = client.get(reverse(f"{skin}:orders-workspace"),
+                       {"order_type": "subscription", "columns": "number,order_type"})
+    assert f"Renewal of subscription #{three[1].pk} (period 2)" in table.content.decode()
