@@ -10,6 +10,7 @@ from .exceptions import OrderWorkflowError
 from .models import (ApiToken, CustomerGroup, CustomerTagRule, Funnel, OrderProcess, PriceList,
                      PriceListItem, Stage, Tag, TimelineEntry, WebhookAttempt, WebhookDelivery,
                      WebhookEndpoint)
+from .models import Plan, PlanPrice, ProductPlan, Subscription, SubscriptionRenewal
 from .services import api_tokens
 from .webhooks import service as webhooks
 
@@ -222,3 +223,51 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         for delivery in queryset:
             webhooks.redeliver(delivery)
+
+
+# --- Subscriptions (docs/subscriptions.md): plans are edited here; subscriptions are read-only
+# (their changes go through the workspace's subscription page and its service). -------------
+
+class PlanPriceInline(admin.TabularInline):
+    model = PlanPrice
+    extra = 1
+
+
+class ProductPlanInline(admin.TabularInline):
+    model = ProductPlan
+    extra = 1
+    raw_id_fields = ["product"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["name", "interval_count", "interval_unit", "periods", "trial_days",
+                    "is_active"]
+    list_filter = ["interval_unit", "is_active"]
+    search_fields = ["name"]
+    inlines = [PlanPriceInline, ProductPlanInline]
+
+
+class RenewalInline(admin.TabularInline):
+    model = SubscriptionRenewal
+    extra = 0
+    can_delete = False
+    readonly_fields = fields = ("period", "due_on", "order", "amount", "currency", "status",
+                                "reminders", "next_attempt_at", "paid_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["pk", "email", "product_title", "plan", "state", "next_renewal_on"]
+    list_filter = ["state", "plan"]
+    search_fields = ["email", "customer_name", "product_title", "order__number"]
+    inlines = [RenewalInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Subscription._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

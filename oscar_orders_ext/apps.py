@@ -117,5 +117,7 @@ class OrdersExtConfig(AppConfig):
                              dispatch_uid="oscar_orders_ext.subscription_type")
         _connect(post_save, receivers.settle_paid_renewal, sender=OrderProcess,
                           dispatch_uid="oscar_orders_ext.renewal_paid")
+        _connect(post_save, receivers.settle_installments, sender=OrderProcess,
+                          dispatch_uid="oscar_orders_ext.installments_paid")
         _connect(post_migrate, receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")

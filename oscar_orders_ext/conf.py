@@ -160,6 +160,8 @@ DEFAULTS: dict[str, Any] = {
     # A change of plan: "none" (new plan from the next renewal), "next_renewal" (now, with
     # the prorated difference on the next renewal) or "now" (charged or refunded at once).
     "SUBSCRIPTION_PRORATION": "next_renewal",
+    # Days between reminders (a fresh payment link) of an unpaid installment.
+    "INSTALLMENT_REMINDER_DAYS": 3,
     # Webhooks (docs/webhooks.md): allow endpoints on loopback, link-local and private
     # addresses (a local receiver in tests or the sandbox); refused by default.
     "WEBHOOKS_ALLOW_PRIVATE_URLS": False,

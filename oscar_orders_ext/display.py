@@ -29,6 +29,8 @@ from django.utils.translation import get_language, gettext, to_locale
 
 from .columns import labels_for
 from .constants import amount_due
+from .constants import OrderType
+from .models import SubscriptionRenewal
 from .workflow import get_workflow
 
 MoneyFormatter = Callable[[Decimal], str]
@@ -232,6 +234,17 @@ def prepare_cards(cards: Iterable[Any]) -> None:
         card.is_stale = bool(limit) and now - card.state_changed_at > limit
 
 
+def renewal_labels(order_ids: list[int]) -> dict[int, str]:
+    """"Renewal of #12 (period 3)" for the renewal orders among ``order_ids`` (one query,
+    none without subscription orders)."""
+    if not order_ids:
+        return {}
+    text = gettext("Renewal of subscription #%(subscription)s (period %(period)s)")
+    return {order_id: text % {"subscription": subscription, "period": period + 1}
+            for order_id, subscription, period in SubscriptionRenewal.objects.filter(
+                order_id__in=order_ids).values_list("order_id", "subscription_id", "period")}
+
+
 def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     """Give each table row the display strings of the ``columns`` (keys) shown, so the cells
     print them instead of running filters and translating labels row by row:
@@ -253,6 +266,9 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     state_labels = labels_for("state") if "state" in shown else {}
     payment_labels = labels_for("payment_status") if "payment_status" in shown else {}
     type_labels = labels_for("order_type") if "order_type" in shown else {}
+    rows = list(rows)
+    renewals = renewal_labels([row.order_id for row in rows
+                               if row.order_type == OrderType.SUBSCRIPTION]) if type_labels else {}
     ago, select = gettext("%(since)s ago"), gettext("Select order %(number)s")
     titles: dict[str, str] = {}  # products recur from row to row
     cancel_moves: dict[str, str] = {}  # per state: a row's Cancel button only where it works
@@ -268,7 +284,8 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
             row.placed_display = formatters.short_date(row.placed_at)
             row.placed_title = formatters.date_time(row.placed_at)
         if type_labels:
-            row.type_label = type_labels.get(row.order_type, row.order_type)
+            row.type_label = renewals.get(row.order_id) or type_labels.get(row.order_type,
+                                                                            row.order_type)
         if state_labels:
             row.state_label = state_labels.get(row.state, row.state)
             row.state_colour = state.colour if state is not None else ""

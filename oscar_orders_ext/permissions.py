@@ -193,6 +193,7 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-subscription-detail", VIEW_SUBSCRIPTIONS, reads_orders=True),
     _staff("orders-subscription-action", VIEW_SUBSCRIPTIONS, MANAGE_SUBSCRIPTIONS,
            reads_orders=True),
+    _staff("orders-plan-list", MANAGE_SUBSCRIPTIONS),
     # Webhooks and the user's own API tokens (docs/webhooks.md, docs/api.md).
     _staff("orders-webhook-list", MANAGE_WEBHOOKS),
     _staff("orders-webhook-detail", MANAGE_WEBHOOKS),

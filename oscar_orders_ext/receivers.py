@@ -24,6 +24,7 @@ from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
 from .services.transitions import follow_oscar_status
+from .subscriptions import installments
 from .subscriptions import service as subscriptions
 from .webhooks import events as webhook_events
 from .webhooks.service import any_active_endpoint, forget_active_endpoints
@@ -275,3 +276,13 @@ def settle_paid_renewal(sender: Any, instance: OrderProcess, raw: bool = False,
             and instance.payment_status == PaymentStatus.PAID):
         order_id = instance.order_id
         transaction.on_commit(lambda: subscriptions.settle_renewal(order_id))
+
+
+def settle_installments(sender: Any, instance: OrderProcess, raw: bool = False,
+                        **kwargs: Any) -> None:
+    """An installment order's payments changed: once committed, its installments follow
+    (oldest first, as far as the payments cover them)."""
+    if (not raw and instance.order_type == OrderType.INSTALLMENT
+            and instance.payment_status != PaymentStatus.UNPAID):
+        order_id = instance.order_id
+        transaction.on_commit(lambda: installments.settle(order_id))

@@ -40,6 +40,7 @@ from .imports import jobs as import_jobs
 from .models import TickRun
 from .payments import service as payment_service
 from .services import jobs as services_jobs
+from .subscriptions import installments
 from .subscriptions import service as subscriptions
 from .services import quotes as quote_service
 from .webhooks import service as webhooks_service
@@ -198,3 +199,9 @@ def renew_subscriptions() -> int:
 def chase_unpaid_renewals() -> int:
     """Dunning: unpaid renewals make their subscriptions past due, get reminders, then end."""
     return subscriptions.chase_unpaid()
+
+
+@register("send-installment-links", every=timedelta(hours=1))
+def send_installment_links() -> int:
+    """Installments falling due get their payment links; unpaid ones turn overdue, reminded."""
+    return installments.send_due_links()

@@ -178,7 +178,9 @@ class TestSetUp:
         # A second run must not reset stock that orders already used.
         assert dict(StockRecord.objects.values_list("pk", "num_in_stock")) == stock_before
 
-        assert before["products"] == len(data.PRODUCTS) == 20
+        # The catalogue, and the subscription product sold on the demo's monthly plan.
+        assert before["products"] == len(data.PRODUCTS) + 1 == 21
+        assert Product.objects.get(upc="DEMO-SUB-1").subscription_plan.plan.prices.count() >= 1
         assert before["categories"] == len(data.CATEGORIES)
         assert before["tags"] == len(data.TAGS)
         assert before["countries"] == 5

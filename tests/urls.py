@@ -15,6 +15,8 @@ urlpatterns = [
     path("pay/", include("oscar_orders_ext.storefront.payment_urls")),
     path("payments/", include("payments.urls")),
     path("", include("oscar_orders_ext.storefront.chat_urls")),
+    # The customer's subscriptions in the account pages (docs/subscriptions.md).
+    path("", include("oscar_orders_ext.storefront.subscription_urls")),
     # The JSON API and its OpenAPI schema (docs/api.md).
     path("api/orders/", include("oscar_orders_ext.api.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),

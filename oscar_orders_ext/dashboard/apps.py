@@ -84,6 +84,7 @@ VIEWS = {
     "subscription-list": ("subscription_list_view", _VIEWS + "SubscriptionListView"),
     "subscription-detail": ("subscription_detail_view", _VIEWS + "SubscriptionDetailView"),
     "subscription-action": ("subscription_action_view", _VIEWS + "SubscriptionActionView"),
+    "plan-list": ("plan_list_view", _VIEWS + "PlanListView"),
     "jsi18n": ("jsi18n_view", _VIEWS + "JavaScriptCatalogView"),
 }
 #: The document pages' views, by the key after ``document-`` in the route table.

@@ -385,5 +385,12 @@ class SubscriptionActionView(SubscriptionDetailView, subscriptions.SubscriptionA
     pass
 
 
+class PlanListView(DashboardMixin, subscriptions.PlanListView):
+    template_name = T + "subscriptions/plan_list.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("Plans")}
+
+
 class JavaScriptCatalogView(DashboardMixin, WorkspaceJavaScriptCatalog):
     pass

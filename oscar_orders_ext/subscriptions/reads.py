@@ -10,8 +10,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from oscar_orders_ext.models import (OrderProcess, Plan, Subscription, SubscriptionEvent,
-                                     SubscriptionRenewal)
+from oscar_orders_ext.constants import OrderType
+from oscar_orders_ext.models import (Installment, OrderProcess, Plan, Subscription,
+                                     SubscriptionEvent, SubscriptionRenewal)
 from oscar_orders_ext.workflow.subscriptions import SubscriptionWorkflow
 
 
@@ -123,3 +124,25 @@ def describe_event(event: SubscriptionEvent) -> str:
     if kind == "resumed":
         return str(_("Resumed: renewals go on."))
     return kind
+
+
+def plans() -> QuerySet[Plan]:
+    """Every plan with its prices and products, by name."""
+    return Plan.objects.prefetch_related("prices", "products__product").order_by("name", "pk")
+
+
+def order_page_context(process: OrderProcess) -> dict[str, Any]:
+    """What the order page shows of subscriptions and installments: the subscription a
+    renewal order renews, the subscriptions an order started, its installments (queries only
+    for orders of those types)."""
+    context: dict[str, Any] = {"renewal_of": None, "started_subscriptions": [],
+                               "installments": []}
+    if process.order_type == OrderType.SUBSCRIPTION:
+        context["renewal_of"] = SubscriptionRenewal.objects.filter(
+            order_id=process.order_id).first()
+        context["started_subscriptions"] = list(Subscription.objects.filter(
+            order_id=process.order_id))
+    elif process.order_type == OrderType.INSTALLMENT:
+        context["installments"] = list(Installment.objects.filter(
+            order_id=process.order_id).order_by("number"))
+    return context

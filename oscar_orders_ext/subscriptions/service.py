@@ -32,9 +32,13 @@ from oscar_orders_ext.constants import OrderType, PaymentStatus
 from oscar_orders_ext.display import format_money
 from oscar_orders_ext.exceptions import (ConditionNotMet, OrderWorkflowError,
                                          TransitionNotAllowed, TransitionPermissionDenied)
-from oscar_orders_ext.models import (EndReason, OrderProcess, Plan, ProductPlan, RenewalStatus,
-                                     Subscription, SubscriptionEvent, SubscriptionRenewal)
+from oscar_orders_ext.models import (EndReason, OrderProcess, Plan, PlanPrice, ProductPlan,
+                                     RenewalStatus,
+                                     Subscription, SubscriptionEvent, SubscriptionRenewal,
+                                     WebhookEndpoint)
 from oscar_orders_ext.payments import service as payments
+from oscar_orders_ext.webhooks import events as webhook_events
+from oscar_orders_ext.webhooks.service import emit as emit_webhook
 from oscar_orders_ext.services.edits import set_order_type
 from oscar_orders_ext.services.order_numbers import new_order_number
 from oscar_orders_ext.services.processes import order_source
@@ -87,12 +91,41 @@ def is_renewal(order: Any) -> bool:
 
 # --- Timeline and moves -------------------------------------------------------------------------
 
+#: Timeline kinds that are webhook events.
+WEBHOOK_EVENTS = {"created": webhook_events.SUBSCRIPTION_CREATED,
+                  "renewal": webhook_events.SUBSCRIPTION_RENEWED,
+                  "state": webhook_events.SUBSCRIPTION_STATE_CHANGED,
+                  "plan": webhook_events.SUBSCRIPTION_PLAN_CHANGED}
+
+
 def record(subscription: Subscription, kind: str, *, actor: Any = None,
            **data: Any) -> SubscriptionEvent:
-    """Add an entry to the subscription's timeline."""
-    return SubscriptionEvent.objects.create(
+    """Add an entry to the subscription's timeline (and send its webhook event, if it is
+    one, once committed)."""
+    event = SubscriptionEvent.objects.create(
         subscription=subscription, kind=kind, data=data,
         actor=actor if getattr(actor, "is_authenticated", False) else None)
+    if kind in WEBHOOK_EVENTS:
+        transaction.on_commit(partial(_emit, WEBHOOK_EVENTS[kind], subscription.pk, data))
+    return event
+
+
+def subscription_data(sub: Subscription) -> dict[str, Any]:
+    """The subscription as its webhook payloads describe it."""
+    return {"id": sub.pk, "state": sub.state, "plan": sub.plan.name, "email": sub.email,
+            "product": sub.product_title, "quantity": sub.quantity, "currency": sub.currency,
+            "amount": str(sub.amount), "periods_billed": sub.periods_billed,
+            "next_renewal_on": sub.next_renewal_on.isoformat() if sub.next_renewal_on else None,
+            "cancel_at_period_end": sub.cancel_at_period_end}
+
+
+def _emit(event: str, pk: int, change: dict[str, Any]) -> None:
+    if not WebhookEndpoint.objects.filter(is_active=True).exists():
+        return
+    sub = Subscription.objects.select_related("plan").get(pk=pk)
+    process = OrderProcess.objects.filter(order_id=sub.order_id).first()
+    if process is not None:
+        emit_webhook(event, process, subscription=subscription_data(sub), change=change)
 
 
 @contextmanager
@@ -424,11 +457,20 @@ def _chase(renewal: SubscriptionRenewal) -> None:
 
 # --- Staff and customer actions -----------------------------------------------------------------
 
+def _owned(sub: Subscription, customer: Any) -> None:
+    """A customer acts on their own subscriptions only."""
+    if customer is not None and sub.user_id != customer.pk:
+        raise TransitionPermissionDenied(_("This is not one of your subscriptions."))
+
+
 def cancel(subscription: Subscription | int, *, at_period_end: bool = False, user: Any = None,
-           expected_version: int | None = None) -> Subscription:
+           customer: Any = None, expected_version: int | None = None) -> Subscription:
     """Cancel now (inactive at once), or at the end of the period (renewed no more; resume
-    undoes it until then)."""
+    undoes it until then). ``user`` is staff (checked against the permission), ``customer``
+    the subscription's own customer in their account pages."""
     with locked(subscription, expected_version=expected_version) as sub:
+        _owned(sub, customer)
+        user = user if customer is None else None
         if at_period_end:
             _check(user)
             if sub.state == INACTIVE:
@@ -436,24 +478,27 @@ def cancel(subscription: Subscription | int, *, at_period_end: bool = False, use
             if sub.cancel_at_period_end:
                 raise SubscriptionProblem(_("This subscription already ends with its period."))
             sub.cancel_at_period_end = True
-            record(sub, "cancel_at_period_end", actor=user, until=str(sub.next_renewal_on))
+            record(sub, "cancel_at_period_end", actor=user or customer,
+                   until=str(sub.next_renewal_on), by_customer=customer is not None)
         else:
             sub.end_reason = EndReason.CANCELLED
-            _move(sub, "cancel", user=user)
+            _move(sub, "cancel", user=user, by_customer=customer is not None)
         _save(sub)
         return sub
 
 
-def resume(subscription: Subscription | int, *, user: Any = None,
+def resume(subscription: Subscription | int, *, user: Any = None, customer: Any = None,
            expected_version: int | None = None) -> Subscription:
-    """Undo a cancellation at the end of the period: renewals go on."""
+    """Undo a cancellation at the end of the period: renewals go on (staff ``user``, or the
+    subscription's own ``customer``)."""
     with locked(subscription, expected_version=expected_version) as sub:
-        _check(user)
+        _owned(sub, customer)
+        _check(user if customer is None else None)
         if not sub.cancel_at_period_end or sub.state == INACTIVE:
             raise SubscriptionProblem(_("Only a subscription cancelled at the end of its "
                                         "period can be resumed."))
         sub.cancel_at_period_end = False
-        record(sub, "resumed", actor=user)
+        record(sub, "resumed", actor=user or customer, by_customer=customer is not None)
         _save(sub)
         return sub
 
@@ -537,3 +582,25 @@ def _last_paid_order(sub: Subscription) -> Any:
 def describe_amount(sub: Subscription) -> str:
     """The price per period as money in the reader's language."""
     return format_money(sub.amount * sub.quantity, sub.currency)
+
+
+# --- Plans --------------------------------------------------------------------------------------
+
+def save_plan(*, name: str, interval_unit: str, interval_count: int, periods: int | None,
+              trial_days: int, currency: str, amount: Decimal, setup_fee: Decimal,
+              products: list[Any], plan: Plan | None = None, user: Any = None) -> Plan:
+    """Create (or update) a plan with its price in ``currency`` and sell ``products`` on it
+    (a product sold on another plan moves to this one; its subscriptions keep theirs)."""
+    _check(user)
+    if interval_count < 1:
+        raise SubscriptionProblem(_("Bill at least every 1 interval."))
+    with transaction.atomic():
+        plan = plan or Plan()
+        plan.name, plan.interval_unit, plan.interval_count = name, interval_unit, interval_count
+        plan.periods, plan.trial_days = periods, trial_days
+        plan.save()
+        PlanPrice.objects.update_or_create(plan=plan, currency=currency.upper(), defaults={
+            "amount": amount, "setup_fee": setup_fee})
+        for product in products:
+            ProductPlan.objects.update_or_create(product=product, defaults={"plan": plan})
+    return plan

@@ -62,6 +62,7 @@ WORKSPACE_MENU: tuple[MenuEntry, ...] = (
     MenuEntry("customer-tag-rules", _("Automatic customer tags"),
               "orders-customer-tag-rule-list", "tag", 177),
     MenuEntry("subscriptions", _("Subscriptions"), "orders-subscription-list", "rotate", 180),
+    MenuEntry("plans", _("Plans"), "orders-plan-list", "calendar", 185),
     MenuEntry("funnels", _("Funnels"), "orders-funnel-list", "cogs", 10_000),
     MenuEntry("carriers", _("Carriers"), "orders-carrier-list", "globe", 10_100),
     MenuEntry("shop-identity", _("Shop identity"), "orders-document-identity", "site", 10_200),

@@ -30,6 +30,7 @@ from oscar_orders_ext.services.transitions import notifies_by_default
 from oscar_orders_ext.services import conversations, edits, logistics, order_details, quotes
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
 
+from oscar_orders_ext.subscriptions import reads as subscription_reads
 from .payment_forms import payment_panel
 from .conversation_forms import MessageForm, QuoteForm
 from .order_forms import (CarrierForm, CustomerDetailsForm, NoteForm, ShipmentForm,
@@ -134,6 +135,7 @@ class OrderPageMixin:
             "issued": order_documents(order.pk),
             "order_page_base": self.page_base_template,
             **payment_panel(order, lines, process),
+            **subscription_reads.order_page_context(process),
             **permissions.flags(user, self.permission_check),
         }
         # A payment form sent back with its errors replaces the empty one.

@@ -117,6 +117,7 @@ ROUTES: tuple[Route, ...] = (
     Route("customer-detail", "customers/<int:pk>/", "orders-customer-detail"),
     Route("customer-update", "customers/<int:pk>/edit/", "orders-customer-update"),
     Route("subscription-list", "subscriptions/", "orders-subscription-list"),
+    Route("plan-list", "subscriptions/plans/", "orders-plan-list"),
     Route("subscription-detail", "subscriptions/<int:pk>/", "orders-subscription-detail"),
     Route("subscription-action", "subscriptions/<int:pk>/change/",
           "orders-subscription-action"),

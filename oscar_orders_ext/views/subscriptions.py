@@ -15,14 +15,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from oscar.core.loading import get_model
 
 from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.models import Plan, Subscription
+from oscar_orders_ext.models import IntervalUnit, Plan, Subscription
 from oscar_orders_ext.subscriptions import reads, service
 
 from .common import SkinMixin
+
+Product = get_model("catalogue", "Product")
 
 PER_PAGE = 50
 
@@ -143,3 +146,62 @@ class SubscriptionActionView(SubscriptionDetailView):
         except OrderWorkflowError as error:
             messages.error(request, error.message)
         return redirect(self.url("orders-subscription-detail", pk=pk))
+
+
+class PlanForm(forms.Form):
+    """A new plan, its price in one currency and the products sold on it."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=128)
+    interval_count = forms.IntegerField(label=gettext_lazy("Every"), min_value=1, initial=1)
+    interval_unit = forms.ChoiceField(label=gettext_lazy("Interval"),
+                                      choices=IntervalUnit.choices, initial=IntervalUnit.MONTH)
+    periods = forms.IntegerField(label=gettext_lazy("Number of periods"), min_value=1,
+                                 required=False,
+                                 help_text=gettext_lazy("Empty: renewed until cancelled."))
+    trial_days = forms.IntegerField(label=gettext_lazy("Trial days"), min_value=0, initial=0)
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=12, initial="EUR")
+    amount = forms.DecimalField(label=gettext_lazy("Price per period"), min_value=0,
+                                max_digits=12, decimal_places=2)
+    setup_fee = forms.DecimalField(label=gettext_lazy("Setup fee"), min_value=0,
+                                   max_digits=12, decimal_places=2, initial=0)
+    products = forms.CharField(
+        label=gettext_lazy("Products"), required=False,
+        help_text=gettext_lazy("UPCs of the products sold on this plan, separated by commas."))
+
+    def clean_products(self) -> list[Any]:
+        """The products named by UPC; an unknown one is a clear error."""
+        codes = [code.strip() for code in self.cleaned_data["products"].split(",")
+                 if code.strip()]
+        found = {product.upc: product for product in Product.objects.filter(upc__in=codes)}
+        missing = [code for code in codes if code not in found]
+        if missing:
+            raise forms.ValidationError(_("No product with the UPC %(codes)s.")
+                                        % {"codes": ", ".join(missing)})
+        return [found[code] for code in codes]
+
+
+class PlanListView(SubscriptionPageView):
+    """The plans with their prices and products, and the form for a new one."""
+
+    def get(self, request: HttpRequest, form: PlanForm | None = None,
+            status: int = 200) -> HttpResponse:
+        return self.page(request, {"plans": reads.plans(), "form": form or PlanForm()},
+                         status=status)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = PlanForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, form=form, status=400)
+        data = form.cleaned_data
+        try:
+            plan = service.save_plan(
+                name=data["name"], interval_unit=data["interval_unit"],
+                interval_count=data["interval_count"], periods=data["periods"],
+                trial_days=data["trial_days"], currency=data["currency"],
+                amount=data["amount"], setup_fee=data["setup_fee"],
+                products=data["products"], user=request.user)
+        except OrderWorkflowError as error:
+            form.add_error(None, error.message)
+            return self.get(request, form=form, status=400)
+        messages.success(request, _("Plan “%(plan)s” saved.") % {"plan": plan.name})
+        return redirect(self.url("orders-plan-list"))

@@ -31,11 +31,20 @@ QUOTE_ACCEPTED = "quote.accepted"
 QUOTE_REJECTED = "quote.rejected"
 QUOTE_WITHDRAWN = "quote.withdrawn"
 
+# Subscriptions (docs/subscriptions.md): ``data`` also holds ``subscription``; ``order`` is
+# the order that started it.
+SUBSCRIPTION_CREATED = "subscription.created"
+SUBSCRIPTION_RENEWED = "subscription.renewed"
+SUBSCRIPTION_STATE_CHANGED = "subscription.state_changed"
+SUBSCRIPTION_PLAN_CHANGED = "subscription.plan_changed"
+
 #: Every event an endpoint can subscribe to.
 EVENTS: tuple[str, ...] = (
     ORDER_CREATED, ORDER_STATE_CHANGED, ORDER_PAID, ORDER_REFUNDED,
     ORDER_PAYMENT_STATUS_CHANGED, ORDER_TAGS_CHANGED, ORDER_NOTE_ADDED, ORDER_OPERATOR_CHANGED,
     ORDER_MESSAGE, QUOTE_SENT, QUOTE_ACCEPTED, QUOTE_REJECTED, QUOTE_WITHDRAWN,
+    SUBSCRIPTION_CREATED, SUBSCRIPTION_RENEWED, SUBSCRIPTION_STATE_CHANGED,
+    SUBSCRIPTION_PLAN_CHANGED,
 )
 
 

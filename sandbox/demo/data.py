@@ -158,6 +158,8 @@ OPERATOR_PERMISSIONS: tuple[str, ...] = (
     "oscar_orders_ext.refund_order",
     "oscar_orders_ext.reopen_order",
     "oscar_orders_ext.bulk_edit_orders",
+    "oscar_orders_ext.view_subscription",
+    "oscar_orders_ext.manage_subscriptions",
     "order.view_order",
     "order.change_order",
 )

@@ -19,8 +19,8 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.models import (Carrier, Customer, CustomerGroup, Funnel, PriceList,
-                                     PriceListItem, ShopIdentity, Tag)
+from oscar_orders_ext.models import (Carrier, Customer, CustomerGroup, Funnel, Plan, PlanPrice,
+                                     PriceList, PriceListItem, ProductPlan, ShopIdentity, Tag)
 from oscar_orders_ext.services.customer_summaries import refresh_customers
 
 from . import data
@@ -285,6 +285,36 @@ def ensure_customer_groups(customers: list[tuple[Any, PersonSpec]],
         created["customer groups"] = 1
 
 
+#: The demo's subscription product (not among the products the order generator picks).
+PLAN_PRODUCT_UPC = "DEMO-SUB-1"
+
+
+def ensure_plans(created: dict[str, int]) -> Any:
+    """A monthly plan sold on "Coffee of the month" (docs/subscriptions.md): buy it, confirm
+    the order, and the tick bills it every month."""
+    product_class = ProductClass.objects.get(name=data.GIFT_CARD_CLASS)  # no stock, no shipping
+    product, was_created = Product.objects.get_or_create(
+        upc=PLAN_PRODUCT_UPC, defaults={
+            "title": "Coffee of the month", "product_class": product_class, "is_public": True,
+            "description": "<p>A bag of freshly roasted coffee every month.</p>"})
+    created["plan products"] = created.get("plan products", 0) + int(was_created)
+    plan, _ = Plan.objects.get_or_create(name="Monthly coffee club",
+                                         defaults={"interval_unit": "month"})
+    price_eur = Decimal("15.00")
+    for partner_spec in data.PARTNERS:
+        partner = Partner.objects.get(name=partner_spec.name)
+        for currency in partner_spec.currencies:
+            StockRecord.objects.get_or_create(
+                partner=partner, partner_sku=f"{partner_spec.sku_prefix}-SUB-1-{currency}",
+                defaults={"product": product, "price_currency": currency,
+                          "price": local_price(price_eur, currency), "num_in_stock": None})
+            PlanPrice.objects.get_or_create(
+                plan=plan, currency=currency,
+                defaults={"amount": local_price(price_eur, currency)})
+    ProductPlan.objects.get_or_create(product=product, defaults={"plan": plan})
+    return plan
+
+
 def ensure_demo_world() -> DemoWorld:
     """Create whatever of the demo shop is missing and return all of it."""
     created: dict[str, int] = {}
@@ -296,6 +326,7 @@ def ensure_demo_world() -> DemoWorld:
         default_funnel, wholesale_funnel = ensure_funnels()
         ensure_shop_setup(created)
         payment_types = ensure_payment_methods(created)
+        ensure_plans(created)
     ensure_customer_groups(customers, created)
     guests = list(data.GUESTS)
     return DemoWorld(

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.test import override_settings
 from oscar.test import factories
 
@@ -19,6 +21,7 @@ from oscar_orders_ext.constants import OrderType, PaymentStatus
 from oscar_orders_ext.models import (OrderProcess, PaymentLink, PaymentLinkStatus, RenewalStatus,
                                      Subscription, SubscriptionRenewal)
 from oscar_orders_ext.services.transitions import transition_order
+from oscar_orders_ext.subscriptions import service
 
 from .conftest import make_plan
 
@@ -235,3 +238,19 @@ def test_a_plan_of_three_periods_ends_after_the_third(
     sub.refresh_from_db()
     assert SubscriptionRenewal.objects.count() == 2
     assert sub.state == "inactive" and sub.end_reason == "ended"
+
+
+def test_a_renewal_costs_the_same_queries_however_many_are_due(
+        subscribe: Callable[..., Subscription], tick: Any) -> None:
+    def queries_for(count: int, day: date) -> int:
+        Subscription.objects.update(next_renewal_on=None)  # only the new ones are due
+        with time_machine.travel(at(day - timedelta(days=31)), tick=False):
+            for _ in range(count):
+                subscribe()
+        with time_machine.travel(at(day), tick=False), \
+                CaptureQueriesContext(connection) as captured:
+            assert service.renew_due(on=day) == count
+        return len(captured)
+
+    one, two, three = (queries_for(n, date(2026, 3 + n, 1)) for n in (1, 2, 3))
+    assert three - two == two - one > 0

@@ -5,7 +5,8 @@ the plan, cancelling and resuming from it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
-from oscar_orders_ext.models import Subscription
+from oscar_orders_ext.models import Plan, Subscription
 from oscar_orders_ext.subscriptions import service
 
 from ..conftest import wagtail_installed
@@ -139,3 +140,47 @@ def test_viewers_see_no_change_buttons_and_cannot_post(
     assert answer.status_code in {302, 403}
     sub.refresh_from_db()
     assert sub.state == "active"
+
+
+def test_the_merchant_creates_a_plan_and_sells_a_product_on_it(
+        skin: str, manager: Any, product: Any) -> None:
+    product.upc = "CUP-UPC-1"
+    product.save()
+    client = client_for(manager)
+    url = reverse(f"{skin}:orders-plan-list")
+    data = {"name": "Quarterly", "interval_count": 3, "interval_unit": "month", "periods": "",
+            "trial_days": 7, "currency": "EUR", "amount": "27.00", "setup_fee": "5.00",
+            "products": product.upc}
+    assert client.post(url, data).status_code == 302
+    plan = Plan.objects.get(name="Quarterly")
+    assert (plan.interval_count, plan.interval_unit, plan.periods, plan.trial_days) == (
+        3, "month", None, 7)
+    assert plan.price_for("EUR").setup_fee == Decimal("5.00")
+    assert product.subscription_plan.plan == plan
+    page = client.get(url)
+    assert b"Quarterly" in page.content
+
+
+def test_an_unknown_product_is_a_clear_error_and_saves_nothing(skin: str, manager: Any) -> None:
+    answer = client_for(manager).post(reverse(f"{skin}:orders-plan-list"), {
+        "name": "Broken", "interval_count": 1, "interval_unit": "month", "trial_days": 0,
+        "currency": "EUR", "amount": "10.00", "setup_fee": "0", "products": "NOPE-1"})
+    assert answer.status_code == 400 and b"NOPE-1" in answer.content
+    assert not Plan.objects.filter(name="Broken").exists()
+
+
+def test_renewal_orders_say_what_they_renew_on_the_order_page_and_in_the_table(
+        skin: str, three: list[Subscription], manager: Any) -> None:
+    renewal = three[1].renewals.get()
+    client = client_for(manager)
+    page = client.get(reverse(f"{skin}:orders-workspace-order",
+                              kwargs={"number": renewal.order.number}))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f"subscription #{three[1].pk} (period 2)" in html
+    first = client.get(reverse(f"{skin}:orders-workspace-order",
+                               kwargs={"number": three[1].order.number})).content.decode()
+    assert "ooe-started-subscription" in first
+    table = client.get(reverse(f"{skin}:orders-workspace"),
+                       {"order_type": "subscription", "columns": "number,order_type"})
+    assert f"Renewal of subscription #{three[1].pk} (period 2)" in table.content.decode()

@@ -66,6 +66,7 @@ VIEWS = {
     "subscription-list": views.SubscriptionListView,
     "subscription-detail": views.SubscriptionDetailView,
     "subscription-action": views.SubscriptionActionView,
+    "plan-list": views.PlanListView,
     "jsi18n": views.JavaScriptCatalogView,
 }
 

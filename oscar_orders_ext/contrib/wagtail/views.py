@@ -889,3 +889,12 @@ class SubscriptionDetailView(PermissionRequiredMixin,
 
 class SubscriptionActionView(SubscriptionDetailView, subscription_views.SubscriptionActionView):
     """Change the plan, cancel or resume (POST)."""
+
+
+class PlanListView(PermissionRequiredMixin, subscription_views.PlanListView):
+    """The plans, their prices and products, and a new plan."""
+
+    template_name = "oscar_orders_ext/wagtail/subscriptions/plan_list.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return page_chrome(_("Plans"), icon="calendar")
