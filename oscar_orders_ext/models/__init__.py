@@ -9,7 +9,8 @@ from .documents import (DocumentSequence, ImmutableDocumentError, IssuedDocument
                         issued_document_upload_to)
 from .funnels import Funnel, FunnelQuerySet, Stage
 from .integrations import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .jobs import BulkJob, ExportJob, ImportJob, TickRun, WorkerRun, export_upload_to, import_upload_to
+from .jobs import (BulkJob, ExportJob, ImportJob, TickRun, WorkerRun, export_upload_to,
+                   import_upload_to)
 from .logistics import TRACKING_CODE_PLACEHOLDER, Carrier, Shipment
 from .payments import GATEWAY_MAX_AMOUNT, OrderPayment, PaymentLink, PaymentLinkStatus
 from .preferences import BoardPreference, ColumnPreference, SavedView

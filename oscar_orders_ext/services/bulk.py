@@ -326,12 +326,13 @@ def start_bulk_job(user: Any, *, action: str, label: str = "", transition: str =
                    selected: Iterable[int] = ()) -> BulkJob:
     """Record a bulk action for the worker and enqueue it after commit; nothing is counted or
     read here, so the request answers at once whatever the number of orders."""
+    ticked = list(selected)
     params = {"action": action, "transition": transition, "tag": tag.pk if tag else None,
               "operator": operator.pk if operator is not None else None, "notify": notify,
-              "query": query, "select_all": select_all, "selected": list(selected),
+              "query": query, "select_all": select_all, "selected": ticked,
               "language": translation.get_language()}
     job = BulkJob.objects.create(user=user, params=params, label=label,
-                                 total=0 if select_all else len(params["selected"]))
+                                 total=0 if select_all else len(ticked))
     transaction.on_commit(lambda: run_bulk_task.enqueue(job.pk))
     return job
 
