@@ -60,7 +60,8 @@ def run_job(job_id: int) -> dict[str, Any]:
             "refused": job.refused, "per_second": job.total / seconds if seconds else 0}
 
 
-def bulk_cases(client: Any, user: Any, states: int) -> dict[str, Any]:
+def bulk_cases(client: Any, user: Any, states: int, only_states: bool = False
+               ) -> dict[str, Any]:
     """Every matching order: add/remove a tag, mark paid/unpaid; a state change on ``states``
     ticked orders; the old per-order path and Oscar's own bulk status change beside them."""
     from oscar.core.loading import get_model
@@ -71,7 +72,7 @@ def bulk_cases(client: Any, user: Any, states: int) -> dict[str, Any]:
 
     tag, _ = Tag.objects.get_or_create(name="bench-bulk")
     results: dict[str, Any] = {}
-    cases = [("add_tag", {"tag": str(tag.pk)}), ("remove_tag", {"tag": str(tag.pk)}),
+    cases = [] if only_states else [("add_tag", {"tag": str(tag.pk)}), ("remove_tag", {"tag": str(tag.pk)}),
              ("mark_paid", {}), ("mark_unpaid", {})]
     for action, extra in cases:
         log(f"bulk {action} on every order…")
@@ -87,7 +88,7 @@ def bulk_cases(client: Any, user: Any, states: int) -> dict[str, Any]:
     results["transition"] = {"request_ms": ms, **run_job(job_id)}
     # The old way of marking paid: one transaction and the edit service per order.
     sample = list(OrderProcess.objects.filter(payment_status="unpaid").order_by("pk")
-                  .values_list("pk", flat=True)[:2000])
+                  .values_list("pk", flat=True)[:states])
     log(f"per-order mark paid on {len(sample)} orders (the old path)…")
     started = time.perf_counter()
     run_bulk_action(sample, "mark_paid", lambda process, who: edits.set_payment_status(
@@ -98,10 +99,10 @@ def bulk_cases(client: Any, user: Any, states: int) -> dict[str, Any]:
     # Oscar's own bulk status change (its order list's action), with our receivers.
     order_model = get_model("order", "Order")
     status = next(s for s, targets in order_model.pipeline.items() if targets
-                  and order_model.objects.filter(status=s).count() >= 500)
+                  and order_model.objects.filter(status=s).count() >= states // 2)
     target = order_model.pipeline[status][0]
     ids = list(order_model.objects.filter(status=status).order_by("pk")
-               .values_list("pk", flat=True)[:500])
+               .values_list("pk", flat=True)[:states // 2])
     log(f"Oscar's bulk status change {status} -> {target} on {len(ids)} orders…")
     started = time.perf_counter()
     response = client.post("/dashboard/orders/", {"action": "change_order_statuses",
@@ -180,6 +181,7 @@ def main() -> None:
     parser.add_argument("--states", type=int, default=3000,
                         help="orders moved by the bulk state change")
     parser.add_argument("--skip-bulk", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated parts: pages,posts,bulk")
     options = parser.parse_args()
     from django.conf import settings
 
@@ -195,12 +197,26 @@ def main() -> None:
     client = Client()
     client.force_login(user)
     results: dict[str, Any] = {}
-    log("order pages…")
-    results["order_page"] = order_pages(client, options.repeat)
-    log("change-status POSTs…")
-    results["status_post"] = status_posts(client, options.repeat)
-    if not options.skip_bulk:
-        results["bulk"] = bulk_cases(client, user, options.states)
+    parts = set(options.only.split(",")) if options.only else {"pages", "posts", "bulk"}
+    if "pages" in parts:
+        log("order pages…")
+        results["order_page"] = order_pages(client, options.repeat)
+    if "posts" in parts:
+        log("change-status POSTs…")
+        results["status_post"] = status_posts(client, options.repeat)
+    if "requests" in parts:  # the request alone, for every matching order (the job not run)
+        from oscar_orders_ext.models import BulkJob
+
+        times = []
+        for _round in range(options.repeat):
+            ms, job_id = bulk_request(client, {"action": "mark_paid", "select_all": "1",
+                                               "query": ""})
+            times.append(ms)
+            BulkJob.objects.filter(pk=job_id).delete()
+        results["bulk_request"] = {"median_ms": statistics.median(times), "max_ms": max(times)}
+    if "bulk" in parts and not options.skip_bulk:
+        results["bulk"] = bulk_cases(client, user, options.states,
+                                     only_states="set-based" not in parts and bool(options.only))
     print(json.dumps(results))
 
 
