@@ -23,7 +23,7 @@ from .services.customer_tags import (apply_after_commit, process_became_paid,
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
-from .services.transitions import follow_oscar_status
+from .services.transitions import SKIP_RECOUNT, follow_oscar_status
 from .subscriptions import installments
 from .subscriptions import service as subscriptions
 from .webhooks import events as webhook_events
@@ -156,7 +156,8 @@ def recount_process_customer(sender: Any, instance: OrderProcess, raw: bool = Fa
     """After a process is saved or deleted (state, total, deletion of the order), recount its
     customer once committed."""
     if not raw:
-        refresh_after_commit(instance.customer_email)
+        if not instance.__dict__.pop(SKIP_RECOUNT, False):  # a move within counted states
+            refresh_after_commit(instance.customer_email)
         if kwargs.get("signal") is post_save and process_became_paid(instance):
             apply_after_commit([instance.order_id])
 

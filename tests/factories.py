@@ -38,3 +38,14 @@ def bulk_orders(count: int, *, prefix: str = "BULK", currency: str = "EUR",
 
 def numbers(rows: Iterable[Any]) -> set[str]:
     return {str(getattr(row, "number", row)) for row in rows}
+
+
+def opened_form(page: Any, key: str, field: str = "") -> Any:
+    """The order page's closed form ``key`` as the page's script fetches it when its panel
+    opens (``?form=<key>``), for the same user; its ``forms`` hold that form. A page drawn
+    with the form open (sent back with errors) holding ``field`` is returned as it is."""
+    if field and any(field in form.fields for form in page.forms.values()):
+        return page
+    user = page.request.environ.get("WEBTEST_USER")
+    return page.test_app.get(f"{page.request.path}?form={key}",
+                             extra_environ={"WEBTEST_USER": user} if user else None)

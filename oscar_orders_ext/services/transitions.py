@@ -173,6 +173,9 @@ def _finish_move(process: OrderProcess, *, transition: str, source: str, user: A
         stock_changes = apply_stock_effect(process, effect, user=user)
     process.state_changed_at = process.last_activity_at = now
     process.version += 1
+    # The customer directory counts orders by whether their state is excluded: a move that
+    # keeps the order counted (or not) changes nothing there, so its save recounts nobody.
+    process.__dict__[SKIP_RECOUNT] = _counts_for_customer(source) == _counts_for_customer(target)
     process.save()
     if mirror:
         mirror_oscar_status(process.order, target)
@@ -419,6 +422,11 @@ def follow_oscar_status(order: Any, new_status: str, *, user: Any = None
 
         transaction.on_commit(after_commit)
         return TransitionResult(process=process, transition="", source=source, target=target)
+
+
+#: Set on a process whose save changes nothing the customer directory counts (read once by the
+#: ``post_save`` receiver that recounts its customer).
+SKIP_RECOUNT = "_oscar_orders_ext_skip_recount"
 
 
 def _counts_for_customer(state: str) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, ProtectedError, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -67,6 +68,20 @@ def billing_text(order: Any) -> str:
     return "\n".join(str(line) for line in lines)
 
 
+#: The order page's forms that start closed: drawn only when their panel is opened (the page's
+#: script fetches ``?form=<key>``), or with the page when sent back with errors. Their widgets
+#: (country lists, operators, tags) are most of what drawing the page would cost otherwise.
+LAZY_FORMS = ("workflow_form", "customer_form", "shipment_form")
+#: The page's flag (``permissions.flags``) a user needs to be given each of them.
+LAZY_FORM_FLAGS = {"workflow_form": "can_edit", "customer_form": "can_edit_details",
+                   "shipment_form": "can_change_state"}
+
+
+def lazy_form_template(key: str) -> str:
+    """The partial that draws one of ``LAZY_FORMS`` alone."""
+    return f"oscar_orders_ext/shared/order/forms/{key}.html"
+
+
 class OrderPageMixin:
     """Loading the order the user may see, and drawing its page with any bound forms.
 
@@ -98,8 +113,12 @@ class OrderPageMixin:
         except OrderProcess.DoesNotExist:
             raise Http404(_("No order with this number is visible to you.")) from None
 
-    def page_context(self, process: OrderProcess, **forms: Any) -> dict[str, Any]:
+    def page_context(self, process: OrderProcess, *, draw: str = "", **forms: Any
+                     ) -> dict[str, Any]:
+        """Everything the order page draws; of ``LAZY_FORMS`` only the one sent back with
+        errors (``open_form``) or asked for (``draw``) is built."""
         order, user = process.order, self.request.user
+        drawn = {forms.get("open_form", ""), draw}
         lines = selectors.order_lines(order)
         notes = selectors.order_notes(order)
         left_to_ship = [line for line in lines if line.left_to_ship]
@@ -111,12 +130,14 @@ class OrderPageMixin:
         context = {
             "process": process, "order": order, "lines": lines,
             "transitions": transitions, "notify_enabled": notify_enabled,
-            "workflow_form": forms.get("workflow_form") or WorkflowFieldsForm.for_process(process),
-            "customer_form": forms.get("customer_form") or CustomerDetailsForm(
-                order, version=process.version),
-            "shipment_form": forms.get("shipment_form") or ShipmentForm(
+            "workflow_form": forms.get("workflow_form") or (
+                WorkflowFieldsForm.for_process(process) if "workflow_form" in drawn else None),
+            "customer_form": forms.get("customer_form") or (CustomerDetailsForm(
+                order, version=process.version) if "customer_form" in drawn else None),
+            "shipment_form": forms.get("shipment_form") or (ShipmentForm(
                 lines=left_to_ship, initial={"version": process.version,
-                                             **logistics.shipment_defaults(process)}),
+                                             **logistics.shipment_defaults(process)})
+                if "shipment_form" in drawn else None),
             "note_form": forms.get("note_form") or NoteForm(),
             "conversation": selectors.order_messages(order),
             "message_form": forms.get("message_form") or MessageForm(),
@@ -156,6 +177,12 @@ class OrderDetailView(OrderPageMixin, View):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         process = self.get_process()
+        key = request.GET.get("form", "")
+        if key in LAZY_FORMS:  # a closed form's panel was opened: that form alone
+            context = {**self.page_context(process, draw=key), **self.extra_page_context(process)}
+            if not context.get(LAZY_FORM_FLAGS[key]):
+                raise PermissionDenied
+            return render(request, lazy_form_template(key), context)
         # The page shows the conversation: the customer's messages are read now. The badge
         # still shows how many were new on this drawing.
         conversations.mark_read(process.order, by=MessageSide.STAFF)

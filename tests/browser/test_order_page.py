@@ -36,3 +36,20 @@ def test_copy_billing_details(live_server: Any, page: Any, make_staff: Any,
     assert copied.splitlines() == ["Ann Buyer", "1 Bill Street", "London", "N1 9GU",
                                    "United Kingdom", "ann@example.com"]
     assert button.inner_text() == "Copied"
+
+
+def test_a_closed_form_is_fetched_when_opened(live_server: Any, page: Any, make_staff: Any,
+                                              place_order: Any) -> None:
+    factories.CountryFactory(iso_3166_1_a2="GB", printable_name="United Kingdom")
+    order = place_order(guest_email="ann@example.com")
+    make_staff("opener", ORDER_MANAGER)
+    sign_in(page, live_server, "opener")
+    page.goto(live_server.url + page_url(order))
+    assert not page.locator("#ooe-customer-form form").count()
+    page.locator("#ooe-customer-form summary").click()
+    page.wait_for_selector("#ooe-customer-form select[name='billing-country']")
+    assert not page.locator("#ooe-customer-form .ooe-lazy-placeholder").count()
+    # Closed and opened again: fetched once.
+    page.locator("#ooe-customer-form summary").click()
+    page.locator("#ooe-customer-form summary").click()
+    assert page.locator("#ooe-customer-form form").count() == 1

@@ -69,6 +69,22 @@ def test_a_cancelled_order_leaves_the_customers_value(place_order: Any) -> None:
     assert stored() == full_recount()
 
 
+def test_a_move_between_counted_states_recounts_nobody(place_order: Any, monkeypatch: Any
+                                                        ) -> None:
+    order = place_order(guest_email="cy@example.com")
+    recounted: list[tuple[str, ...]] = []
+    monkeypatch.setattr("oscar_orders_ext.receivers.refresh_after_commit",
+                        lambda *emails: recounted.append(emails))
+    transition_order(order, "confirm")  # new -> processing: counted before and after
+    assert recounted == []
+    transition_order(order, "cancel")  # leaves the customer's value: recounted
+    assert recounted == [("cy@example.com",)]
+    # A later save of the same process (not a move) recounts as always.
+    process = OrderProcess.objects.get(order=order)
+    process.save()
+    assert len(recounted) == 2
+
+
 def test_a_changed_buyer_moves_the_order_between_customers(place_order: Any) -> None:
     order = place_order(quantity=1, guest_email="old@example.com")
     place_order(quantity=1, guest_email="stays@example.com")

@@ -13,6 +13,7 @@ from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE, PaymentStatus
 from oscar_orders_ext.models import Funnel, OrderProcess, Tag, TimelineEntry
 from oscar_orders_ext.services import edits
 
+from ..factories import opened_form
 from .conftest import page_url, version_of
 
 pytestmark = pytest.mark.django_db
@@ -119,11 +120,16 @@ def test_posts_need_a_csrf_token(django_app, editor, order):
 
 # --- Payment, type, operator, funnel, tags ----------------------------------------------------
 
+def workflow_form(page: Any) -> Any:
+    page = opened_form(page, "workflow_form", "payment_status")
+    return page.forms[next(i for i, f in page.forms.items() if "payment_status" in f.fields)]
+
+
 def test_the_workflow_form_saves_every_field_at_once(django_app, editor, order):
     vip = Tag.objects.create(name="VIP")
     other = Funnel.create_from_workflow("Wholesale", is_default=False)
     page = django_app.get(page_url(order), user=editor)
-    form = page.forms[next(i for i, f in page.forms.items() if "payment_status" in f.fields)]
+    form = workflow_form(page)
     form["payment_status"] = "paid"
     form["order_type"] = "quote"
     form["operator"] = str(editor.pk)
@@ -141,7 +147,7 @@ def test_the_workflow_form_saves_every_field_at_once(django_app, editor, order):
 
 def test_a_stale_workflow_form_changes_nothing(django_app, editor, operator, order):
     page = django_app.get(page_url(order), user=editor)
-    form = page.forms[next(i for i, f in page.forms.items() if "payment_status" in f.fields)]
+    form = workflow_form(page)
     edits.set_order_type(order, "subscription", user=operator)  # someone else, meanwhile
     form["payment_status"] = "paid"
     page = form.submit(status=409)
@@ -149,7 +155,7 @@ def test_a_stale_workflow_form_changes_nothing(django_app, editor, operator, ord
     process = process_of(order)
     assert process.payment_status == "unpaid" and process.order_type == "subscription"
     # The operator's choice is still in the form, now against the current order: save again.
-    form = page.forms[next(i for i, f in page.forms.items() if "payment_status" in f.fields)]
+    form = workflow_form(page)
     assert form["payment_status"].value == "paid"
     assert form["version"].value == str(process.version)
     form.submit().follow()
@@ -184,6 +190,7 @@ def test_a_refused_field_rolls_back_the_others(editor, order):
 # --- Buyer details and addresses --------------------------------------------------------------
 
 def customer_form(page: Any) -> Any:
+    page = opened_form(page, "customer_form", "billing-line1")
     return page.forms[next(i for i, f in page.forms.items() if "billing-line1" in f.fields)]
 
 
@@ -346,7 +353,7 @@ def test_a_funnel_without_a_stage_for_the_state_is_refused_with_the_reason(djang
     shipped_only = Funnel.objects.create(name="Returns", slug="returns")
     Stage.objects.create(funnel=shipped_only, name="Back", state="shipped", position=1)
     page = django_app.get(page_url(order), user=editor)
-    form = page.forms[next(i for i, f in page.forms.items() if "payment_status" in f.fields)]
+    form = workflow_form(page)
     form["funnel"] = str(shipped_only.pk)
     form["payment_status"] = "paid"
     page = form.submit().follow()

@@ -14,6 +14,7 @@ from oscar_orders_ext.services import edits
 from oscar_orders_ext.services.logistics import ShipmentError, record_shipment, tracking_links
 from oscar_orders_ext.services.transitions import bulk_transition, transition_order
 
+from ..factories import opened_form
 from .conftest import carrier_url, page_url, version_of
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,7 @@ def dhl(db: Any) -> Carrier:
 
 
 def shipment_form(page: Any) -> Any:
+    page = opened_form(page, "shipment_form", "tracking_code")
     return page.forms[next(i for i, f in page.forms.items() if "tracking_code" in f.fields)]
 
 
@@ -208,9 +210,11 @@ def test_a_manager_adds_edits_and_deletes_carriers(django_app, manager):
 
 def test_the_shipment_form_links_to_the_carriers_for_those_who_manage_them(django_app, manager,
                                                                          editor, order):
-    link = django_app.get(page_url(order), user=manager).pyquery("#ooe-manage-carriers")
+    link = opened_form(django_app.get(page_url(order), user=manager), "shipment_form").pyquery(
+        "#ooe-manage-carriers")
     assert link.attr("href") == carrier_url("orders-carrier-list")
-    assert not django_app.get(page_url(order), user=editor).pyquery("#ooe-manage-carriers")
+    assert not opened_form(django_app.get(page_url(order), user=editor), "shipment_form").pyquery(
+        "#ooe-manage-carriers")
 
 
 def test_a_bad_tracking_template_is_refused(django_app, manager):

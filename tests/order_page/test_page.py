@@ -159,3 +159,20 @@ def test_the_page_query_count_does_not_grow_with_lines_or_history(
         page = django_app.get(page_url(large), user=manager)
     assert len(page.pyquery(".ooe-line")) == 6 and len(page.pyquery(".ooe-shipment")) == 3
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_forms_that_start_closed_are_drawn_when_opened(django_app, manager, viewer, order,
+                                                       django_assert_max_num_queries):
+    page = django_app.get(page_url(order), user=manager)
+    for key, field in (("workflow_form", "payment_status"), ("customer_form", "billing-line1"),
+                       ("shipment_form", "tracking_code")):
+        panel = page.pyquery(f"details[data-ooe-lazy='?form={key}']")
+        assert panel and not panel.find("form")  # only its summary and a placeholder
+        assert not any(field in form.fields for form in page.forms.values())
+        opened = django_app.get(f"{page_url(order)}?form={key}", user=manager)
+        assert any(field in form.fields for form in opened.forms.values())
+        assert "<html" not in opened.text  # the form alone, inserted into the page
+    # No country list is drawn with the page (two address forms used to draw two).
+    assert not page.pyquery("select[name='billing-country']")
+    # A user who may not use a form does not get it.
+    django_app.get(f"{page_url(order)}?form=customer_form", user=viewer, status=403)

@@ -12,6 +12,7 @@ from oscar_orders_ext.models import Carrier
 from oscar_orders_ext.services.logistics import record_shipment
 
 from ..dashboard.conftest import WORKSPACE_VIEWER
+from ..factories import opened_form
 from ..order_page.conftest import country, order  # noqa: F401  (fixtures)
 from .conftest import wt_url
 
@@ -104,10 +105,10 @@ def test_a_carrier_used_by_shipments_is_kept(django_app, cms_carriers, dhl, orde
 def test_the_order_pages_carrier_choices_link_to_wagtails_carrier_settings(
         django_app, cms_carriers, make_wagtail_user, dhl, order):
     address = wt_url("orders-workspace-order", number=order.number)
-    page = django_app.get(address, user=cms_carriers)
-    choices = [option.text for option in page.pyquery("#ooe-shipment-form select[name=carrier] "
-                                                      "option")]
+    page = opened_form(django_app.get(address, user=cms_carriers), "shipment_form")
+    choices = [option.text for option in page.pyquery("select[name=carrier] option")]
     assert "DHL" in choices
     assert page.pyquery("#ooe-manage-carriers").attr("href") == wt_url("orders-carrier-list")
     shipper = make_wagtail_user("cms-shipper", [*WORKSPACE_VIEWER, "change_order_state"])
-    assert not django_app.get(address, user=shipper).pyquery("#ooe-manage-carriers")
+    assert not opened_form(django_app.get(address, user=shipper), "shipment_form").pyquery(
+        "#ooe-manage-carriers")

@@ -11,6 +11,7 @@ from oscar.core.loading import get_model
 from oscar_orders_ext.models import OrderProcess, Tag, TimelineEntry
 from oscar_orders_ext.services.transitions import transition_order
 
+from ..factories import opened_form
 from ..dashboard.conftest import WORKSPACE_EDITOR
 from ..order_page.conftest import country, order  # noqa: F401  (fixtures)
 from .conftest import wt_url
@@ -81,6 +82,7 @@ def test_a_stale_move_is_refused_and_changes_nothing(django_app, cms_operator, o
 def test_tags_and_a_buyer_note_are_saved(django_app, cms_operator, order):
     vip = Tag.objects.create(name="VIP")
     page = django_app.get(page_of(order), user=cms_operator)
+    page = opened_form(page, "workflow_form")
     form = page.forms[next(k for k, f in page.forms.items() if f.action.endswith("/workflow/"))]
     form["tags"] = [str(vip.pk)]
     page = form.submit().follow()

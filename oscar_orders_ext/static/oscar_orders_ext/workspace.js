@@ -468,7 +468,34 @@
         }, 1000);
     }
 
+    /* --- Order page: forms that start closed are fetched when their panel opens ------------- */
+    function lazyForms() {
+        document.querySelectorAll("details[data-ooe-lazy]").forEach(function (box) {
+            if (box.querySelector("form")) { box.dataset.loaded = "1"; }  // drawn with the page
+            box.addEventListener("toggle", function () {
+                if (!box.open || box.dataset.loaded) { return; }
+                box.dataset.loaded = "1";
+                fetch(box.dataset.ooeLazy, {credentials: "same-origin"})
+                    .then(function (response) {
+                        if (!response.ok) { throw new Error(response.statusText); }
+                        return response.text();
+                    })
+                    .then(function (html) {
+                        var placeholder = box.querySelector(".ooe-lazy-placeholder");
+                        if (placeholder) { placeholder.remove(); }
+                        box.insertAdjacentHTML("beforeend", html);
+                    })
+                    .catch(function () {
+                        delete box.dataset.loaded;  // the next opening tries again
+                        var placeholder = box.querySelector(".ooe-lazy-placeholder");
+                        if (placeholder) { placeholder.textContent = gettext("The form could not be loaded: close and open it again."); }
+                    });
+            });
+        });
+    }
+
     document.addEventListener("DOMContentLoaded", function () {
+        lazyForms();
         followExport();
         followImport();
         setUpBulkForm();

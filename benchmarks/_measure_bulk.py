@@ -1,0 +1,224 @@
+"""Child process of ``bulk.py``: bulk actions on the worker, Oscar's change-status POST with
+and without the app's receivers, the order page beside Oscar's order detail. One JSON object
+on stdout; progress on stderr. Needs ``DATABASE_URL`` of a database seeded by ``seed_demo``.
+
+Bulk actions are timed in two parts: the request (the form posted for every matching order,
+which records the job and enqueues it with the sandbox's ``django_tasks_db`` backend) and the
+job itself (``run_bulk_job``, what the worker's task runs once it has claimed the job).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def count_queries(run: Any) -> int:
+    """How many SQL statements ``run()`` executes (after-commit work included)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        run()
+    return len(queries)
+
+
+def bulk_request(client: Any, fields: dict[str, str]) -> tuple[float, int]:
+    """POST the bulk form; (milliseconds, job id)."""
+    from oscar_orders_ext.models import BulkJob
+
+    started = time.perf_counter()
+    response = client.post("/dashboard/workspace/bulk/", fields)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 302, response.status_code
+    return elapsed, BulkJob.objects.latest("pk").pk
+
+
+def run_job(job_id: int) -> dict[str, Any]:
+    """Run a job as the worker would; its counts and seconds."""
+    from oscar_orders_ext.services.bulk import run_bulk_job
+
+    started = time.perf_counter()
+    job = run_bulk_job(job_id)
+    seconds = time.perf_counter() - started
+    assert job.status == "done", job.error
+    return {"seconds": seconds, "total": job.total, "changed": job.changed,
+            "refused": job.refused, "per_second": job.total / seconds if seconds else 0}
+
+
+def bulk_cases(client: Any, user: Any, states: int, only_states: bool = False
+               ) -> dict[str, Any]:
+    """Every matching order: add/remove a tag, mark paid/unpaid; a state change on ``states``
+    ticked orders; the old per-order path and Oscar's own bulk status change beside them."""
+    from oscar.core.loading import get_model
+
+    from oscar_orders_ext.models import OrderProcess, Tag
+    from oscar_orders_ext.services import edits
+    from oscar_orders_ext.services.bulk import run_bulk_action
+
+    tag, _ = Tag.objects.get_or_create(name="bench-bulk")
+    results: dict[str, Any] = {}
+    cases = [] if only_states else [("add_tag", {"tag": str(tag.pk)}), ("remove_tag", {"tag": str(tag.pk)}),
+             ("mark_paid", {}), ("mark_unpaid", {})]
+    for action, extra in cases:
+        log(f"bulk {action} on every order…")
+        ms, job_id = bulk_request(client, {"action": action, "select_all": "1", "query": "",
+                                           **extra})
+        results[action] = {"request_ms": ms, **run_job(job_id)}
+    # State changes: the transition service order by order, on the worker.
+    new = list(OrderProcess.objects.filter(state="new").order_by("pk")
+               .values_list("pk", flat=True)[:states])
+    log(f"bulk transition 'confirm' on {len(new)} orders…")
+    ms, job_id = bulk_request(client, {"action": "transition", "transition": "confirm",
+                                       "selected": ",".join(map(str, new)), "notify": "no"})
+    results["transition"] = {"request_ms": ms, **run_job(job_id)}
+    # The old way of marking paid: one transaction and the edit service per order.
+    sample = list(OrderProcess.objects.filter(payment_status="unpaid").order_by("pk")
+                  .values_list("pk", flat=True)[:states])
+    log(f"per-order mark paid on {len(sample)} orders (the old path)…")
+    started = time.perf_counter()
+    run_bulk_action(sample, "mark_paid", lambda process, who: edits.set_payment_status(
+        process, "paid", user=who), user=user)
+    seconds = time.perf_counter() - started
+    results["mark_paid_per_order"] = {"seconds": seconds, "total": len(sample),
+                                      "per_second": len(sample) / seconds}
+    # Oscar's own bulk status change (its order list's action), with our receivers.
+    order_model = get_model("order", "Order")
+    status = next(s for s, targets in order_model.pipeline.items() if targets
+                  and order_model.objects.filter(status=s).count() >= states // 2)
+    target = order_model.pipeline[status][0]
+    ids = list(order_model.objects.filter(status=status).order_by("pk")
+               .values_list("pk", flat=True)[:states // 2])
+    log(f"Oscar's bulk status change {status} -> {target} on {len(ids)} orders…")
+    started = time.perf_counter()
+    response = client.post("/dashboard/orders/", {"action": "change_order_statuses",
+                                                  "selected_order": ids, "new_status": target})
+    seconds = time.perf_counter() - started
+    assert response.status_code == 302, response.status_code
+    results["oscar_bulk_status"] = {"seconds": seconds, "total": len(ids),
+                                    "per_second": len(ids) / seconds}
+    return results
+
+
+def status_posts(client: Any, repeat: int) -> dict[str, Any]:
+    """Oscar's change-status POST on its order detail page, with the app's receivers and
+    without them, alternating; medians and query counts."""
+    from oscar.core.loading import get_model
+
+    from oscar_orders_ext.apps import receivers_disconnected
+
+    order_model = get_model("order", "Order")
+    status = next(s for s, targets in order_model.pipeline.items() if targets
+                  and order_model.objects.filter(status=s).count() >= 4 * repeat)
+    target = order_model.pipeline[status][0]
+    orders = list(order_model.objects.filter(status=status).order_by("-pk")
+                  .values_list("number", flat=True)[:2 * repeat + 2])
+
+    def post(number: str) -> Any:
+        return client.post(f"/dashboard/orders/{number}/",
+                           {"order_action": "change_order_status", "new_status": target})
+
+    times: dict[str, list[float]] = {"with_app": [], "without_app": []}
+    queries = {"with_app": count_queries(lambda: post(orders.pop()))}
+    with receivers_disconnected():
+        queries["without_app"] = count_queries(lambda: post(orders.pop()))
+    for _round in range(repeat):
+        for key in times:
+            number = orders.pop()
+            started = time.perf_counter()
+            if key == "with_app":
+                post(number)
+            else:
+                with receivers_disconnected():
+                    post(number)
+            times[key].append((time.perf_counter() - started) * 1000)
+    return {key: {"median_ms": statistics.median(values), "min_ms": min(values),
+                  "queries": queries[key]} for key, values in times.items()}
+
+
+def order_pages(client: Any, repeat: int) -> dict[str, Any]:
+    """Our order page and Oscar's order detail of the same orders, in rounds."""
+    from oscar_orders_ext.models import OrderProcess
+
+    numbers = list(OrderProcess.objects.order_by("-placed_at").values_list("number", flat=True)
+                   [:repeat])
+    pages = {"ours": "/dashboard/workspace/orders/{}/", "oscar": "/dashboard/orders/{}/"}
+    times: dict[str, list[float]] = {key: [] for key in pages}
+    sizes: dict[str, float] = {}
+    for number in numbers[:2]:  # warm-up
+        for url in pages.values():
+            client.get(url.format(number))
+    for number in numbers:
+        for key, url in pages.items():
+            started = time.perf_counter()
+            response = client.get(url.format(number))
+            times[key].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            sizes[key] = len(response.content) / 1024
+    return {key: {"median_ms": statistics.median(values), "min_ms": min(values),
+                  "kilobytes": sizes[key],
+                  "queries": count_queries(lambda u=pages[key]: client.get(u.format(
+                      numbers[0])))} for key, values in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--states", type=int, default=3000,
+                        help="orders moved by the bulk state change")
+    parser.add_argument("--skip-bulk", action="store_true")
+    parser.add_argument("--only", default="", help="comma-separated parts: pages,posts,bulk")
+    options = parser.parse_args()
+    from django.conf import settings
+
+    settings.DEBUG = False
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["*"]
+    user = get_user_model().objects.get(username="demo")
+    client = Client()
+    client.force_login(user)
+    results: dict[str, Any] = {}
+    parts = set(options.only.split(",")) if options.only else {"pages", "posts", "bulk"}
+    if "pages" in parts:
+        log("order pages…")
+        results["order_page"] = order_pages(client, options.repeat)
+    if "posts" in parts:
+        log("change-status POSTs…")
+        results["status_post"] = status_posts(client, options.repeat)
+    if "requests" in parts:  # the request alone, for every matching order (the job not run)
+        from oscar_orders_ext.models import BulkJob
+
+        times = []
+        for _round in range(options.repeat):
+            ms, job_id = bulk_request(client, {"action": "mark_paid", "select_all": "1",
+                                               "query": ""})
+            times.append(ms)
+            BulkJob.objects.filter(pk=job_id).delete()
+        results["bulk_request"] = {"median_ms": statistics.median(times), "max_ms": max(times)}
+    if "bulk" in parts and not options.skip_bulk:
+        results["bulk"] = bulk_cases(client, user, options.states,
+                                     only_states="set-based" not in parts and bool(options.only))
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

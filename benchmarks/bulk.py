@@ -1,0 +1,76 @@
+"""Bulk actions on the worker, Oscar's change-status POST with and without the app, and the
+order page beside Oscar's order detail, on a seeded PostgreSQL database (issue 18).
+
+    .venv/bin/python benchmarks/bulk.py                       # 100,000 orders
+    .venv/bin/python benchmarks/bulk.py --keep --reuse        # seed once, then reuse
+
+The database ``ooe_bench_bulk_<N>`` is prepared as ``workspace.py`` prepares its own (bulk
+actions change its orders: reuse it only to re-measure). The measurements run in a child
+process (``_measure_bulk.py``) with the sandbox settings, logged in as the demo superuser.
+Prints figures and ratios with their targets beside them, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from workspace import PYTHON, ROOT, database_url, prepare, psql  # noqa: E402
+
+DB_PREFIX = "ooe_bench_bulk"
+
+
+def main() -> None:
+    """Prepare the database, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--states", type=int, default=3000)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true")
+    options = parser.parse_args()
+    name = prepare(options.orders, options.reuse, f"{DB_PREFIX}_{options.orders}")
+    try:
+        env = {**os.environ, "DATABASE_URL": database_url(name),
+               "DJANGO_SETTINGS_MODULE": "sandbox.settings"}
+        result = subprocess.run(
+            [PYTHON, str(ROOT / "benchmarks" / "_measure_bulk.py"), "--repeat",
+             str(options.repeat), "--states", str(options.states)],
+            env=env, check=True, stdout=subprocess.PIPE, text=True)
+    finally:
+        if not options.keep:
+            psql(f"DROP DATABASE IF EXISTS {name}")
+    data = json.loads(result.stdout)
+    print(f"\n{options.orders:,} orders (PostgreSQL)\n")
+    pages = data["order_page"]
+    ratio = pages["ours"]["median_ms"] / pages["oscar"]["median_ms"]
+    print(f"order page: ours {pages['ours']['median_ms']:.1f} ms ({pages['ours']['queries']} "
+          f"queries, {pages['ours']['kilobytes']:.0f} KB), Oscar's order detail "
+          f"{pages['oscar']['median_ms']:.1f} ms ({pages['oscar']['queries']} queries): "
+          f"{ratio:.2f}x, target <= 1.0x")
+    post = data["status_post"]
+    ratio = post["with_app"]["median_ms"] / post["without_app"]["median_ms"]
+    print(f"Oscar's change-status POST: {post['with_app']['median_ms']:.1f} ms with the app, "
+          f"{post['without_app']['median_ms']:.1f} ms without: {ratio:.2f}x (target <= 1.1x); "
+          f"queries {post['with_app']['queries']} vs {post['without_app']['queries']} "
+          f"(+{post['with_app']['queries'] - post['without_app']['queries']}, target <= +3)")
+    bulk = data.get("bulk")
+    if bulk:
+        print(f"\n{'bulk action':<34} {'request ms':>10} {'orders':>8} {'changed':>8} "
+              f"{'seconds':>8} {'orders/s':>9}")
+        for key, row in bulk.items():
+            print(f"{key:<34} {row.get('request_ms', 0):>10.1f} {row['total']:>8} "
+                  f"{row.get('changed', row['total']):>8} {row['seconds']:>8.1f} "
+                  f"{row['per_second']:>9.0f}")
+        print("targets: request < 200 ms; add/remove tag and mark paid on 100,000 orders "
+              "<= 10 s; state changes >= 300 orders/s")
+
+
+if __name__ == "__main__":
+    main()
