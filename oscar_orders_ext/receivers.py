@@ -258,8 +258,10 @@ def webhook_orders_imported(sender: Any, order_ids: list[int], **kwargs: Any) ->
 def start_subscriptions_on_confirmation(sender: Any, instance: OrderProcess, name: str,
                                         source: str, target: str, **kwargs: Any) -> None:
     """An order entering ``SUBSCRIPTION_CONFIRMED_STATE`` through the transition service
-    starts a subscription per plan line, in the same transaction as the move."""
-    if target == app_settings.SUBSCRIPTION_CONFIRMED_STATE and source != target:
+    starts a subscription per plan line, in the same transaction as the move. Only orders
+    marked as subscriptions at placement are read: other moves cost no query."""
+    if (target == app_settings.SUBSCRIPTION_CONFIRMED_STATE and source != target
+            and instance.order_type == OrderType.SUBSCRIPTION):
         subscriptions.create_for_order(instance.order)
 
 
