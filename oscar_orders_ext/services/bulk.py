@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone, translation
@@ -376,25 +375,6 @@ def _job_action(job: BulkJob) -> tuple[str, BatchAction | None, Action | None]:
                                     tag=tag, operator=operator, notify=params.get("notify"))
 
 
-@contextmanager
-def relaxed_commits() -> Iterator[None]:
-    """On PostgreSQL, let this connection's commits return before the WAL reaches the disk
-    (``synchronous_commit`` off while the block runs): a job of thousands of one-order
-    transactions no longer waits for a disk flush per order. A crash of the database server
-    may lose the last fraction of a second of the job's commits, each whole or not at all
-    (the job's progress with them); the worker's own crash loses nothing."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-
-
 def run_bulk_job(job_id: int) -> BulkJob:
     """Run a bulk job, batch by batch, reporting progress and refusals on the job as it goes."""
     job = BulkJob.objects.select_related("user").get(pk=job_id)
@@ -408,7 +388,7 @@ def run_bulk_job(job_id: int) -> BulkJob:
             refused=len(report.refused), refusals=refusals, heartbeat_at=timezone.now())
 
     try:
-        with translation.override(job.params.get("language")), relaxed_commits():
+        with translation.override(job.params.get("language")):
             pks = job_selection(job)
             job.total = len(pks)
             BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING,
