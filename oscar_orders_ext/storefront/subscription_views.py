@@ -24,7 +24,7 @@ class AccountSubscriptionsView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         return render(request, self.template_name, {
-            "page_title": _("Subscriptions"),
+            "page_title": _("Subscriptions"), "active_tab": "subscriptions",
             "subscriptions": reads.customer_subscriptions(request.user)})
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

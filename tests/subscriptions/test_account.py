@@ -52,3 +52,22 @@ def test_another_customer_cannot_touch_it(subscribe: Callable[..., Subscription]
 def test_guests_are_asked_to_sign_in() -> None:
     answer = Client().get(reverse(URL))
     assert answer.status_code == 302 and "login" in answer["Location"]
+
+
+def test_the_account_menu_entry_links_the_page_and_marks_it_open(
+        subscribe: Callable[..., Subscription], customer: Any) -> None:
+    from django.template import engines
+
+    # What a shop puts in its override of Oscar's account page (docs/subscriptions.md).
+    shop_page = engines["django"].from_string(
+        '{% extends "oscar/customer/baseaccountpage.html" %}{% block standard_tabs %}'
+        '{{ block.super }}{% include "oscar_orders_ext/storefront/account_tab.html" %}'
+        '{% endblock %}')
+    client = Client()
+    client.force_login(customer)
+    response = client.get(reverse(URL))
+    html = shop_page.render({"active_tab": response.context["active_tab"],
+                             "page_title": "Subscriptions"}, request=response.wsgi_request)
+    entry = html.split(f'href="{reverse(URL)}"')[1].split(">")[0]
+    assert 'class="nav-link active"' in entry
+    assert "Order History" in html  # Oscar's own entries stay
