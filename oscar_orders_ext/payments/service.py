@@ -38,6 +38,7 @@ from oscar_orders_ext.models import (GATEWAY_MAX_AMOUNT, OrderPayment, OrderProc
                                      PaymentLinkStatus)
 from oscar_orders_ext.models.payments import LINK_SALT
 from oscar_orders_ext.constants import amount_due
+from oscar_orders_ext.services.bulk import register_action
 from oscar_orders_ext.services.locking import OrderLike, lock_stock_records, locked_process
 from oscar_orders_ext.services.notifications import absolute_url, order_status_url
 from oscar_orders_ext.services.timeline import record
@@ -813,3 +814,9 @@ def send_payment_email(order_id: int, kind: str, detail: str) -> bool:
 def send_payment_email_task(order_id: int, kind: str, detail: str) -> bool:
     """Send one payment email (link, payment received, refund)."""
     return send_payment_email(order_id, kind, detail)
+
+
+# The bulk bar's "Send payment links": each order a link for what it owes, emailed; paid ones
+# are refused and listed (in the request or on the worker).
+register_action("send_payment_links",
+                lambda process, user: send_payment_link(process, user=user, notify=True))

@@ -29,7 +29,7 @@ from oscar_orders_ext.exceptions import LineEditError, OrderWorkflowError, Quote
 from oscar_orders_ext.i18n import in_order_language
 from oscar_orders_ext.models import MessageSide, Quote, QuoteStatus
 from oscar_orders_ext.permissions import OPERATIONS
-from oscar_orders_ext.signals import quote_accepted, quote_rejected
+from oscar_orders_ext.signals import quote_accepted, quote_rejected, quote_sent, quote_withdrawn
 from oscar_orders_ext.workflow import get_workflow
 
 from .conversations import add_message, check_attachment
@@ -146,6 +146,8 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
         # A shop's workflow without that state keeps the order where it is.
         if target and process.state != target and get_workflow().has_state(target):
             transition_to_state(locked, target, user=user)  # a refusal undoes the proposal
+        transaction.on_commit(lambda: quote_sent.send(sender=Quote, quote=quote, order=locked,
+                                                      user=user))
         return quote
 
 
@@ -179,6 +181,9 @@ def withdraw_quote(quote: Quote, *, user: Any = None) -> Quote:
         with in_order_language(process.order):
             text = _("Price proposal %(version)d was withdrawn.") % {"version": fresh.version}
         add_message(process, MessageSide.STAFF, text, user)
+        order = process.order
+        transaction.on_commit(lambda: quote_withdrawn.send(sender=Quote, quote=fresh,
+                                                           order=order, user=user))
         return fresh
 
 
