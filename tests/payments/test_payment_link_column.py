@@ -124,3 +124,20 @@ def test_the_export_reads_links_once_per_chunk(place_order: Any, orders: dict[st
         assert len(csv_rows(["number", "payment_link"])) == 1 + 9
     # 9 orders: three full chunks cost what the single one did, plus the read that finds no more.
     assert len(captured) == 3 * few + 1
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("it", {"Payment link": "Link di pagamento", "Expired": "Scaduto", "Paid": "Pagato",
+            "Superseded": "Sostituito", "Sent": "Inviato, valido fino al"}),
+    ("fr", {"Payment link": "Lien de paiement", "Expired": "Expiré", "Paid": "Payé",
+            "Superseded": "Remplacé", "Sent": "Envoyé, valable jusqu'au"})])
+def test_an_export_in_italian_or_french_says_it_in_that_language(
+        orders: dict[str, Any], language: str, words: dict[str, str]) -> None:
+    target = io.BytesIO()
+    exports.write_export(exports.ExportOptions(format="csv", columns=["number", "payment_link"],
+                                               language=language), None, target)
+    header, *lines = target.getvalue().decode("utf-8-sig").splitlines()
+    assert words["Payment link"] in header
+    text = "\n".join(lines)
+    for english in ("Expired", "Paid", "Superseded", "Sent"):
+        assert words[english] in text
