@@ -260,9 +260,9 @@ def payment_link_texts(order_ids: Iterable[int], now: Any = None) -> dict[int, s
     now = now or timezone.now()
     newest = PaymentLink.objects.filter(order_id=OuterRef("order_id")).order_by(
         "-created_at", "-pk").values("pk")[:1]
-    words = {PaymentLinkStatus.EXPIRED: gettext("Expired"),
-             PaymentLinkStatus.PAID: gettext("Paid"),
-             PaymentLinkStatus.SUPERSEDED: gettext("Superseded")}
+    words: dict[str, str] = {PaymentLinkStatus.EXPIRED: gettext("Expired"),
+                             PaymentLinkStatus.PAID: gettext("Paid"),
+                             PaymentLinkStatus.SUPERSEDED: gettext("Superseded")}
     texts: dict[int, str] = {}
     for order_id, status, expires_at in PaymentLink.objects.filter(
             order_id__in=list(order_ids), pk=Subquery(newest)).values_list(

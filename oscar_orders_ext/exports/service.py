@@ -331,8 +331,10 @@ def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
         if progress and done:
             progress(done)
 
+    # A chunk that needs a query of its own (lines, payment links) reads no page ahead.
+    prefetch = not (with_lines or with_payment_link) and _can_pipeline(queryset)
     pages = _pages(queryset.order_by("-placed_at", "-pk"), fields, chunk_size, key,
-                   prefetch=not (with_lines or with_payment_link) and _can_pipeline(queryset), on_fetch=on_fetch)
+                   prefetch=prefetch, on_fetch=on_fetch)
     for rows in pages:
         records = [ExportRecord(*row[:width]) for row in rows]
         for record in records:  # labels resolved once per chunk, not once per cell
