@@ -79,6 +79,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("amount_due", _("Amount due"), default=False,
            value=lambda p: amount_due(p.total, p.amount_paid, p.amount_refunded,
                                         p.payment_status)),
+    # The newest payment link in words ("Sent, until …", "Expired"): read in bulk.
+    Column("payment_link", _("Payment link"), default=False),
     Column("notes", _("Notes"), "notes_count", default=False, value=lambda p: p.notes_count),
     Column("unread", _("Unread messages"), "staff_unread", default=False,
            value=lambda p: p.staff_unread),

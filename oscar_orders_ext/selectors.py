@@ -26,6 +26,8 @@ from django.db.models import (Count, Exists, F, IntegerField, OuterRef, Prefetch
                               Subquery, Sum, Window)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
 
@@ -250,6 +252,35 @@ def filter_payment_link(processes: QuerySet[OrderProcess], value: str, now: Any 
         return processes.filter(link_status=PaymentLinkStatus.ACTIVE, link_expires__gt=now)
     return processes.filter(Q(link_status=PaymentLinkStatus.EXPIRED)
                             | Q(link_status=PaymentLinkStatus.ACTIVE, link_expires__lte=now))
+
+
+def payment_link_texts(order_ids: Iterable[int], now: Any = None) -> dict[int, str]:
+    """Each order's newest payment link in words ("Sent, until 12/05/2026", "Expired",
+    "Paid", "Superseded"), in one query; orders without a link are left out."""
+    now = now or timezone.now()
+    newest = PaymentLink.objects.filter(order_id=OuterRef("order_id")).order_by(
+        "-created_at", "-pk").values("pk")[:1]
+    words: dict[str, str] = {PaymentLinkStatus.EXPIRED: gettext("Expired"),
+                             PaymentLinkStatus.PAID: gettext("Paid"),
+                             PaymentLinkStatus.SUPERSEDED: gettext("Superseded")}
+    texts: dict[int, str] = {}
+    for order_id, status, expires_at in PaymentLink.objects.filter(
+            order_id__in=list(order_ids), pk=Subquery(newest)).values_list(
+            "order_id", "status", "expires_at"):
+        if status == PaymentLinkStatus.ACTIVE and expires_at > now:
+            texts[order_id] = gettext("Sent, until %(date)s") % {"date": date_format(
+                timezone.localtime(expires_at), "SHORT_DATE_FORMAT")}
+        else:  # an active link past its expiry is expired (as the filter counts it)
+            texts[order_id] = words.get(status, words[PaymentLinkStatus.EXPIRED])
+    return texts
+
+
+def attach_payment_links(processes: Iterable[OrderProcess]) -> None:
+    """Give each process ``payment_link_text``: its newest payment link in words, one query."""
+    processes = list(processes)
+    texts = payment_link_texts(p.order_id for p in processes)
+    for process in processes:
+        process.payment_link_text = texts.get(process.order_id, "")
 
 
 class OrderFilter(django_filters.FilterSet):

@@ -129,6 +129,8 @@ class ExportRecord:
     products: str = ""
     #: Parcels, "Carrier: CODE; CODE" (loaded only when the tracking column is exported).
     tracking: str = ""
+    #: The newest payment link in words (loaded only when its column is exported).
+    payment_link: str = ""
     state_label: str = ""
     payment_label: str = ""
     type_label: str = ""
@@ -301,13 +303,15 @@ def _pages(ordered: QuerySet[OrderProcess], fields: list[Any], chunk_size: int,
 
 def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
             with_tracking: bool = False, with_lines: bool = False,
+            with_payment_link: bool = False,
             progress: Callable[[int], None] | None = None) -> Iterator[list[ExportRecord]]:
     """Records newest first, a chunk at a time (keyset pagination: no OFFSET, no big cursor).
 
     On PostgreSQL a chunk is one query: tags, products and tracking codes come joined by
     correlated subqueries, and the next chunk is read while this one is written. Elsewhere
     each chunk adds a query apiece for them. ``with_lines`` adds the chunk's order lines
-    (the lines sheet), one more query. ``progress`` hears how many records were handed over,
+    (the lines sheet), one more query, and ``with_payment_link`` each order's newest
+    payment link in words, one more. ``progress`` hears how many records were handed over,
     as each chunk is read and at the end.
     """
     aggregated = connections[queryset.db].vendor == "postgresql"
@@ -327,8 +331,10 @@ def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
         if progress and done:
             progress(done)
 
+    # A chunk that needs a query of its own (lines, payment links) reads no page ahead.
+    prefetch = not (with_lines or with_payment_link) and _can_pipeline(queryset)
     pages = _pages(queryset.order_by("-placed_at", "-pk"), fields, chunk_size, key,
-                   prefetch=not with_lines and _can_pipeline(queryset), on_fetch=on_fetch)
+                   prefetch=prefetch, on_fetch=on_fetch)
     for rows in pages:
         records = [ExportRecord(*row[:width]) for row in rows]
         for record in records:  # labels resolved once per chunk, not once per cell
@@ -339,6 +345,10 @@ def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
             _attach_related(records, with_tracking=with_tracking)
         if with_lines:
             _attach_lines(records)
+        if with_payment_link:
+            links = selectors.payment_link_texts(record.order_id for record in records)
+            for record in records:
+                record.payment_link = links.get(record.order_id, "")
         yield records
         done += len(records)
     if progress:
@@ -394,7 +404,9 @@ def export_rows(queryset: QuerySet[OrderProcess], columns: Sequence[Column], *, 
                 progress: Callable[[int], None] | None = None) -> Iterator[list[Any]]:
     """Every order's cells, read chunk by chunk; ``progress`` hears the count per chunk."""
     row = row_maker(columns, money=money)
-    for chunk in chunked(queryset, with_tracking=any(c.key == "tracking" for c in columns),
+    keys = {column.key for column in columns}
+    for chunk in chunked(queryset, with_tracking="tracking" in keys,
+                         with_payment_link="payment_link" in keys,
                          progress=progress):
         yield from map(row, chunk)
 

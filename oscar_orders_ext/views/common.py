@@ -265,6 +265,8 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
     chosen = {column.key for column in columns}
     if "tracking" in chosen:  # one more query, only when the column is shown
         selectors.attach_tracking(rows)
+    if "payment_link" in chosen:  # likewise
+        selectors.attach_payment_links(rows)
     without_sort = query.copy()
     for name in ("sort", "page"):
         without_sort.pop(name, None)
