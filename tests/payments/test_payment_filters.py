@@ -76,7 +76,8 @@ def test_payment_link_filter(orders: dict[str, Any]) -> None:
                            ).is_valid()
 
 
-@pytest.mark.parametrize("namespace", ["oscar_orders_ext_dashboard", "oscar_orders_ext_wagtail"])
+@pytest.mark.parametrize("namespace", [
+    "oscar_orders_ext_dashboard", pytest.param("oscar_orders_ext_wagtail", marks=pytest.mark.wagtail)])
 def test_both_skins_offer_and_apply_the_money_filters(django_app: Any, viewer: Any,
                                                       orders: dict[str, Any], namespace: str,
                                                       make_staff: Any) -> None:

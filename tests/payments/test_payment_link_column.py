@@ -21,7 +21,8 @@ from oscar_orders_ext.payments import service
 
 pytestmark = pytest.mark.django_db
 
-NAMESPACES = ["oscar_orders_ext_dashboard", "oscar_orders_ext_wagtail"]
+NAMESPACES = ["oscar_orders_ext_dashboard",
+              pytest.param("oscar_orders_ext_wagtail", marks=pytest.mark.wagtail)]
 
 
 @pytest.fixture
