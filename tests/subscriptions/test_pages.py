@@ -60,6 +60,7 @@ def test_the_list_has_a_tab_per_state_with_counts_and_filters(
     url = reverse(f"{skin}:orders-subscription-list")
     page = client.get(url)
     assert page.status_code == 200
+    assert "Subscriptions" in page.content.decode().split("<title>")[1].split("</title>")[0]
     counts = {tab.code: tab.count for tab in page.context["tabs"]}
     assert counts == {"": 3, "active": 1, "scheduled": 0, "past_due": 1, "inactive": 1}
     past_due = client.get(url, {"state": "past_due"})
