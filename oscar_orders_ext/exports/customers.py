@@ -18,14 +18,11 @@ from django.utils.translation import gettext as _
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import Customer, ProcessTally
 
-from .writers import Money, csv_chunks, write_xlsx
+from .writers import DELIMITERS, Money, csv_chunks, settle_file_options, write_xlsx
 
 KIND = "customers"
-FORMATS = ("xlsx", "csv")
-DELIMITERS = {",": ",", ";": ";", "tab": "\t"}
 CHUNK = 2000
 
 
@@ -41,12 +38,7 @@ class CustomerExportOptions:
     kind: str = KIND
 
     def __post_init__(self) -> None:
-        self.language = self.language or translation.get_language() or settings.LANGUAGE_CODE
-        if self.format not in FORMATS:
-            raise OrderWorkflowError(_("Unknown export format “%(format)s”.")
-                                     % {"format": self.format})
-        if self.delimiter not in DELIMITERS:
-            raise OrderWorkflowError(_("Unknown delimiter."))
+        settle_file_options(self)
 
     @property
     def filename(self) -> str:

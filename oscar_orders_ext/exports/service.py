@@ -18,7 +18,6 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from django.conf import settings
 from django.core.files import File
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
@@ -36,19 +35,16 @@ from django_tasks import task
 from oscar_orders_ext import selectors
 from oscar_orders_ext.columns import Column, columns_for, labels_for
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.exceptions import OrderWorkflowError
 from oscar_orders_ext.models import ExportJob, OrderProcess
 from oscar_orders_ext.services import logistics
 from oscar_orders_ext.services.jobs import EXPORT_TEMP_PREFIX, run_claimed
 
 from . import customers as customer_exports
-from .writers import Money, csv_chunks, write_xlsx
+from .writers import DELIMITERS, Money, csv_chunks, settle_file_options, write_xlsx
 
 Line = get_model("order", "Line")
 OrderNote = get_model("order", "OrderNote")
 
-FORMATS = ("xlsx", "csv")
-DELIMITERS = {",": ",", ";": ";", "tab": "\t"}
 
 
 @dataclass
@@ -67,12 +63,7 @@ class ExportOptions:
     language: str = ""
 
     def __post_init__(self) -> None:
-        self.language = self.language or translation.get_language() or settings.LANGUAGE_CODE
-        if self.format not in FORMATS:
-            raise OrderWorkflowError(_("Unknown export format “%(format)s”.")
-                                     % {"format": self.format})
-        if self.delimiter not in DELIMITERS:
-            raise OrderWorkflowError(_("Unknown delimiter."))
+        settle_file_options(self)
 
     @property
     def filename(self) -> str:

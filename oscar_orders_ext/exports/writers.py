@@ -13,10 +13,29 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
+
+from oscar_orders_ext.exceptions import OrderWorkflowError
+
+FORMATS = ("xlsx", "csv")
+DELIMITERS = {",": ",", ";": ";", "tab": "\t"}
+
+
+def settle_file_options(options: Any) -> None:
+    """Give an export's options the current language when they name none, and refuse an
+    unknown format or delimiter (order and customer exports alike)."""
+    options.language = (options.language or translation.get_language()
+                        or settings.LANGUAGE_CODE)
+    if options.format not in FORMATS:
+        raise OrderWorkflowError(_("Unknown export format “%(format)s”.")
+                                 % {"format": options.format})
+    if options.delimiter not in DELIMITERS:
+        raise OrderWorkflowError(_("Unknown delimiter."))
 
 #: A spreadsheet reads a cell starting with one of these as a formula (CSV/formula injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
