@@ -25,6 +25,13 @@ class WorkerRun(models.Model):
         abstract = True
 
 
+def percent_done(done: int, total: int, *, finished: bool) -> int:
+    """A job's percentage done, 0–100 (100 once it is done, whatever the counters say)."""
+    if finished:
+        return 100
+    return min(100, int(100 * done / total)) if total else 0
+
+
 def export_upload_to(job: ExportJob, filename: str) -> str:
     return f"oscar_orders_ext/exports/{job.pk}/{filename}"
 
@@ -62,8 +69,7 @@ class ExportJob(WorkerRun):
     @property
     def progress(self) -> int:
         """Percentage done, 0–100."""
-        return 100 if self.status == self.Status.DONE else int(
-            100 * self.done / self.total) if self.total else 0
+        return percent_done(self.done, self.total, finished=self.status == self.Status.DONE)
 
     @property
     def expired(self) -> bool:
@@ -123,9 +129,7 @@ class ImportJob(WorkerRun):
     @property
     def progress(self) -> int:
         """Percentage done, 0–100."""
-        if self.status == self.Status.DONE:
-            return 100
-        return min(100, int(100 * self.done / self.total)) if self.total else 0
+        return percent_done(self.done, self.total, finished=self.status == self.Status.DONE)
 
     @property
     def expired(self) -> bool:
@@ -184,9 +188,7 @@ class BulkJob(WorkerRun):
     @property
     def progress(self) -> int:
         """Percentage done, 0–100."""
-        if self.status == self.Status.DONE:
-            return 100
-        return min(100, int(100 * self.done / self.total)) if self.total else 0
+        return percent_done(self.done, self.total, finished=self.status == self.Status.DONE)
 
     @property
     def finished(self) -> bool:
