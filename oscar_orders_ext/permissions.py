@@ -326,6 +326,13 @@ API_ACTIONS: dict[str, Action] = {entry.name: entry for entry in (
     _orders("api-orders-transition", CHANGE_STATE),
     _orders("api-orders-edit", CHANGE),
     _staff("api-orders-bulk", BULK_EDIT, reads_orders=True),
+    # The order's conversation: read by who may see the order, written with the edit
+    # permission (as the order page); price proposals, payment links and refunds: staff only.
+    _orders("api-orders-messages"),
+    _orders("api-orders-message", CHANGE),
+    _staff("api-orders-quote", EDIT_LINES, reads_orders=True),
+    _staff("api-orders-payment-link", SEND_PAYMENT_LINK, reads_orders=True),
+    _staff("api-orders-refund", REFUND, reads_orders=True),
     _staff("api-webhooks", MANAGE_WEBHOOKS),
 )}
 

@@ -44,6 +44,8 @@ def _customer_field(name: str) -> str:
 #: What the payments service's timeline entries say (``data["event"]``).
 PAYMENT_EVENTS = {
     "link": gettext_lazy("Payment link for %(amount)s %(currency)s created"),
+    "link_resent": gettext_lazy("Payment link for %(amount)s %(currency)s sent again"),
+    "link_cancelled": gettext_lazy("Payment link for %(amount)s %(currency)s cancelled"),
     "received": gettext_lazy("Payment of %(amount)s %(currency)s received (%(method)s)"),
     "refund": gettext_lazy("Refund of %(amount)s %(currency)s"),
     "authorised": gettext_lazy("Payment of %(amount)s %(currency)s authorised (%(method)s): "

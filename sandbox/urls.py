@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("oscar_orders_ext.storefront.chat_urls")),
     # The customer's subscriptions in the account pages (docs/subscriptions.md).
     path("", include("oscar_orders_ext.storefront.subscription_urls")),
+    # The customer's API tokens in the account pages (docs/api.md).
+    path("", include("oscar_orders_ext.storefront.token_urls")),
     # The JSON API and its OpenAPI schema (docs/api.md).
     path("api/orders/", include("oscar_orders_ext.api.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),

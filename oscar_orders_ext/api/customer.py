@@ -20,7 +20,7 @@ from oscar_orders_ext.views.orders import attachment_response
 
 from .errors import Problem
 from .schemas import (MessageIn, MessageOut, MyOrderDetailOut, MyOrderOut, MyPaymentOut,
-                      MyQuoteOut)
+                      MyQuoteOut, message_out, quote_out)
 
 router = Router(tags=["customer"])
 #: The guest's side: no login, the signed link's token is the key (as the storefront's page).
@@ -98,31 +98,23 @@ PDF = {"responses": {200: {"description": "The PDF", "content": {
     "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}}
 
 
-def _message(message: OrderMessage) -> dict[str, Any]:
-    return {"id": message.pk, "side": message.side, "body": message.body,
-            "created_at": message.created_at, "read_at": message.read_at,
-            "attachment": ({"name": message.attachment_name,
-                            "content_type": message.attachment_type}
-                           if message.attachment else None)}
-
-
 def _messages(order: Any) -> list[dict[str, Any]]:
     """The conversation, oldest first; reading it marks the shop's messages read, as opening
     the storefront's page does."""
-    listed = [_message(message) for message in selectors.order_messages(order)]
+    listed = [message_out(message) for message in selectors.order_messages(order)]
     conversations.mark_read(order, by=MessageSide.CUSTOMER)
     return listed
 
 
 def _post(order: Any, body: MessageIn, user: Any) -> Any:
     message = conversations.post_customer_message(order, body.body, user=user)
-    return Status(201, _message(message))
+    return Status(201, message_out(message))
 
 
 def _post_file(order: Any, body: str, upload: UploadedFile, user: Any) -> Any:
     """A message with an image or PDF (checked by its content, as on the page)."""
     message = conversations.post_customer_message(order, body, user=user, attachment=upload)
-    return Status(201, _message(message))
+    return Status(201, message_out(message))
 
 
 def _attachment(order: Any, message_id: int) -> Any:
@@ -137,25 +129,11 @@ ATTACHMENT = {"responses": {200: {"description": "The file, as its content was c
                                       "schema": {"type": "string", "format": "binary"}}}}}}
 
 
-def _quote(quote: Quote, latest: int) -> dict[str, Any]:
-    return {"version": quote.version, "status": quote.status,
-            "status_label": str(quote.get_status_display()),
-            "currency": quote.currency, "total": str(quote.total),
-            "old_total": str(quote.old_total), "shipping": str(quote.shipping),
-            "old_shipping": str(quote.old_shipping), "valid_until": quote.valid_until,
-            "message": quote.message, "created_at": quote.created_at,
-            "decided_at": quote.decided_at,
-            "can_decide": quote.is_open and quote.version == latest,
-            "lines": [{"title": entry["title"], "quantity": entry["quantity"],
-                       "old_unit_price": entry["old"], "new_unit_price": entry["new"]}
-                      for entry in quote.lines]}
-
-
 def _quotes(order: Any) -> list[dict[str, Any]]:
     """Every version of the order's price proposals, newest first."""
     found = list(Quote.objects.filter(order_id=order.pk).order_by("-version"))
     latest = found[0].version if found else 0
-    return [_quote(quote, latest) for quote in found]
+    return [quote_out(quote, latest) for quote in found]
 
 
 def _decide(order: Any, version: int, *, accept: bool, user: Any) -> dict[str, Any]:
@@ -163,7 +141,7 @@ def _decide(order: Any, version: int, *, accept: bool, user: Any) -> dict[str, A
     400 with the reason when it is no longer open)."""
     quote = Quote.objects.get(order_id=order.pk, version=version)
     decided = quotes.decide_quote(quote.pk, accept=accept, user=user)
-    return _quote(decided, decided.version)
+    return quote_out(decided, decided.version)
 
 
 def _payment(order: Any) -> dict[str, Any]:

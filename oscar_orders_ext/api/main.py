@@ -6,7 +6,7 @@ from typing import Any
 
 from ninja import NinjaAPI
 
-from . import customer, errors, manage, staff
+from . import customer, errors, manage, staff, staff_actions, subscriptions
 from .auth import AUTH
 
 #: The URL namespace (``reverse("oscar_orders_ext_api:staff-order-list")``).
@@ -32,6 +32,8 @@ api = OrdersApi(title="Order workspace API", version="1", urls_namespace=NAMESPA
                            "orders, the staff workspace, API tokens and webhooks.")
 errors.install(api)
 api.add_router("/staff", staff.router)
+api.add_router("/staff", staff_actions.router)
 api.add_router("/me", customer.router)
+api.add_router("/me", subscriptions.router)
 api.add_router("/guest", customer.guest_router)
 api.add_router("/", manage.router)

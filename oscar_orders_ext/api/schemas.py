@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 
 from oscar_orders_ext.display import person_name
-from oscar_orders_ext.models import OrderProcess
+from oscar_orders_ext.models import OrderMessage, OrderProcess, Quote
 
 
 class TagOut(Schema):
@@ -348,3 +349,134 @@ class DeliveryOut(Schema):
     last_error: str
     payload: dict[str, Any]
     attempt_log: list[AttemptOut]
+
+
+# --- The staff side: conversation, price proposals, payment links, refunds, bulk jobs -------
+
+#: An amount of money in a request: at least zero, two decimals.
+Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class StaffMessageOut(MessageOut):
+    """A message of the order's conversation, with who wrote it."""
+
+    author: str | None = Field(description="The writer's name (null for a guest)")
+
+
+class PostedMessageOut(StaffMessageOut):
+    """A message the shop wrote, and what it did to the order."""
+
+    order_state: str = Field(description="The order's state afterwards")
+    refusal: str = Field(description="Why the first message could not move the order")
+
+
+class QuoteIn(Schema):
+    """A price proposal: new unit prices (incl. tax) and shipping, or a new total."""
+
+    unit_prices: dict[str, Money] = Field(
+        default_factory=dict, description="{line id: new unit price incl. tax}; lines not "
+                                          "listed keep their price")
+    total: Money | None = Field(None, description="A new total, spread over the lines in "
+                                                  "proportion to their prices")
+    shipping: Money | None = Field(None, description="Incl. tax; null keeps the order's")
+    message: str = Field("", max_length=5000)
+    valid_until: date | None = Field(None, description="Null: the configured default")
+
+
+class StaffQuoteOut(MyQuoteOut):
+    id: int
+
+
+class PaymentLinkIn(Schema):
+    amount: Money | None = Field(None, description="Null: everything due")
+    notify: bool = Field(True, description="Email the link to the customer")
+
+
+class StaffPaymentLinkOut(Schema):
+    """A payment link of the order."""
+
+    id: int
+    url: str
+    amount: str
+    currency: str
+    status: str = Field(description="active, paid, expired, superseded or cancelled")
+    sent_to: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class RefundIn(Schema):
+    """A refund: everything paid (nothing given), an ``amount``, or line quantities."""
+
+    amount: Money | None = None
+    lines: dict[str, Annotated[int, Field(ge=0, le=1_000_000)]] = Field(
+        default_factory=dict, description="{line id: quantity to refund}")
+    include_shipping: bool = False
+    restock: bool = False
+    reason: str = Field("", max_length=500)
+    notify: bool = Field(True, description="Email the customer")
+
+
+class RefundOut(Schema):
+    amount: str
+    online: str = Field(description="The part refunded through the payment provider")
+    payment_status: str
+    credit_note: str | None = Field(description="The number of the credit note issued")
+
+
+class BulkJobIn(Schema):
+    """A bulk action for the worker, on the orders listed or on every order a filter matches."""
+
+    action: str = Field(min_length=1, max_length=50,
+                        description="As POST /staff/bulk (and send_payment_links)")
+    numbers: list[str] = Field(default_factory=list, max_length=100_000)
+    filter: str | None = Field(None, max_length=4000,
+                               description="The table's query string (state=new&tags=3): "
+                                           "every order it matches when the job runs")
+    transition: str = ""
+    tag: str = ""
+    operator_id: int | None = None
+    notify_customer: bool | None = None
+
+
+class BulkJobOut(Schema):
+    """A bulk action on the worker: its progress and its report."""
+
+    id: int
+    status: str = Field(description="pending, running, done or failed")
+    label: str
+    created_at: datetime
+    finished_at: datetime | None
+    total: int
+    done: int = Field(description="Orders looked at so far")
+    changed: int
+    emailed: int
+    refused: int
+    refusals: list[RefusalOut] = Field(description="The first refusals, order by order")
+    error: str
+    percent_done: int
+
+
+def message_out(message: OrderMessage) -> dict[str, Any]:
+    """A conversation message as ``MessageOut`` (and ``StaffMessageOut``: its author)."""
+    return {"id": message.pk, "side": message.side, "body": message.body,
+            "created_at": message.created_at, "read_at": message.read_at,
+            "author": (person_name(message.author) or None) if message.author_id else None,
+            "attachment": ({"name": message.attachment_name,
+                            "content_type": message.attachment_type}
+                           if message.attachment else None)}
+
+
+def quote_out(quote: Quote, latest: int) -> dict[str, Any]:
+    """A price proposal as ``MyQuoteOut`` (``latest``: the order's newest version)."""
+    return {"id": quote.pk, "version": quote.version, "status": quote.status,
+            "status_label": str(quote.get_status_display()),
+            "currency": quote.currency, "total": str(quote.total),
+            "old_total": str(quote.old_total), "shipping": str(quote.shipping),
+            "old_shipping": str(quote.old_shipping), "valid_until": quote.valid_until,
+            "message": quote.message, "created_at": quote.created_at,
+            "decided_at": quote.decided_at,
+            "can_decide": quote.is_open and quote.version == latest,
+            "lines": [{"title": entry["title"], "quantity": entry["quantity"],
+                       "old_unit_price": entry["old"], "new_unit_price": entry["new"]}
+                      for entry in quote.lines]}

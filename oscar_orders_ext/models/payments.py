@@ -36,6 +36,7 @@ class PaymentLinkStatus(models.TextChoices):
     PAID = "paid", _("Paid")
     EXPIRED = "expired", _("Expired")
     SUPERSEDED = "superseded", _("Replaced by a newer link")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class PaymentLink(models.Model):  # type: ignore[django-manager-missing]

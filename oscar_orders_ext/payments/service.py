@@ -481,6 +481,51 @@ def send_payment_link(order: OrderLike, *, amount: Any = None, user: Any = None,
         return link
 
 
+def _open_link(order_id: int) -> PaymentLink:
+    """The order's open link (active, not expired), or a refusal saying there is none."""
+    link = PaymentLink.objects.filter(order_id=order_id, status=PaymentLinkStatus.ACTIVE,
+                                      expires_at__gt=timezone.now()).first()
+    if link is None:
+        raise PaymentProblem(_("This order has no open payment link."))
+    return link
+
+
+def resend_payment_link(order: OrderLike, *, user: Any = None) -> PaymentLink:
+    """Email the order's open payment link to the customer again (same URL and amount)."""
+    _check(user, permissions.SEND_PAYMENT_LINK)
+    with locked_process(order) as process:
+        order_obj = process.order
+        if not order_obj.email:
+            raise PaymentProblem(_("Order %(number)s has no email address to send the link "
+                                   "to.") % {"number": order_obj.number})
+        link = _open_link(order_obj.pk)
+        link.sent_to = order_obj.email
+        link.save(update_fields=["sent_to"])
+        record(order_obj.pk, TimelineKind.PAYMENT, actor=user, data={
+            "event": "link_resent", "amount": str(link.amount), "currency": link.currency,
+            "link": link.pk, "notify": True})
+        transaction.on_commit(lambda: send_payment_email_task.enqueue(
+            order_obj.pk, "link", str(link.pk)))
+        return link
+
+
+def cancel_payment_link(order: OrderLike, *, user: Any = None) -> PaymentLink:
+    """Stop the order's open payment link working: its page then says the shop cancelled it."""
+    _check(user, permissions.SEND_PAYMENT_LINK)
+    with locked_process(order) as process:
+        link = _open_link(process.order_id)
+        link.status = PaymentLinkStatus.CANCELLED
+        link.save(update_fields=["status"])
+        now = timezone.now()
+        process.version += 1
+        process.last_activity_at = now
+        process.save(update_fields=["version", "last_activity_at"])
+        record(process.order_id, TimelineKind.PAYMENT, actor=user, at=now, data={
+            "event": "link_cancelled", "amount": str(link.amount), "currency": link.currency,
+            "link": link.pk})
+        return link
+
+
 def link_from_token(token: str) -> PaymentLink:
     """The payable link behind a pay page's token, or :class:`LinkUnavailable` saying why."""
     try:
@@ -495,6 +540,9 @@ def link_from_token(token: str) -> PaymentLink:
     if link.status == PaymentLinkStatus.PAID:
         raise LinkUnavailable("paid", _("This payment link has already been paid. Thank "
                                         "you!"), link)
+    if link.status == PaymentLinkStatus.CANCELLED:
+        raise LinkUnavailable("cancelled", _("The shop cancelled this payment link. Please ask "
+                                             "the shop how to pay."), link)
     if link.status == PaymentLinkStatus.SUPERSEDED:
         raise LinkUnavailable("superseded", _("This payment link was replaced by a newer one "
                                               "or the order is paid: please use the most "

@@ -22,7 +22,8 @@ from oscar_orders_ext.payments import service
 
 TEMPLATES = "oscar_orders_ext/storefront/pay/"
 #: HTTP status of the "cannot pay this link" page, by reason.
-UNAVAILABLE_STATUS = {"invalid": 404, "expired": 410, "superseded": 410, "paid": 200}
+UNAVAILABLE_STATUS = {"invalid": 404, "expired": 410, "superseded": 410, "cancelled": 410,
+                      "paid": 200}
 
 
 def unavailable(request: HttpRequest, problem: service.LinkUnavailable) -> HttpResponse:
