@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
+from oscar_orders_ext.exceptions import OrderConflict
 from oscar_orders_ext.models import Subscription
 from oscar_orders_ext.subscriptions import reads, service
 
@@ -83,9 +84,16 @@ def _mine(request: HttpRequest) -> Any:
         "order", "next_plan")
 
 
-def _one(request: HttpRequest, subscription_id: int) -> Subscription:
-    """One of the caller's subscriptions (404 for any other, whether it exists or not)."""
-    return _mine(request).get(pk=subscription_id)
+def _one(request: HttpRequest, subscription_id: int, version: int | None = None
+         ) -> Subscription:
+    """One of the caller's subscriptions (404 for any other, whether it exists or not); 409
+    if it is no longer at ``version``."""
+    sub: Subscription = _mine(request).get(pk=subscription_id)
+    # The service checks the version again under its lock (refusing then with a 400); this
+    # earlier check gives the API's usual 409 for the common case.
+    if version is not None and sub.version != version:
+        raise OrderConflict(_("The subscription changed meanwhile: read it again and retry."))
+    return sub
 
 
 def _fresh(request: HttpRequest, subscription_id: int) -> dict[str, Any]:
@@ -118,7 +126,7 @@ def my_subscription_plans(request: HttpRequest, subscription_id: int) -> Any:
              url_name="my-subscription-cancel")
 def my_subscription_cancel(request: HttpRequest, subscription_id: int, body: CancelIn) -> Any:
     """Cancel at the end of the period (resume undoes it until then), or now."""
-    sub = _one(request, subscription_id)
+    sub = _one(request, subscription_id, body.version)
     service.cancel(sub.pk, at_period_end=body.at_period_end,
                    customer=request.auth, expected_version=body.version)  # type: ignore
     return _fresh(request, subscription_id)
@@ -129,7 +137,7 @@ def my_subscription_cancel(request: HttpRequest, subscription_id: int, body: Can
              url_name="my-subscription-resume")
 def my_subscription_resume(request: HttpRequest, subscription_id: int, body: VersionIn) -> Any:
     """Keep a subscription that was to end with its period."""
-    sub = _one(request, subscription_id)
+    sub = _one(request, subscription_id, body.version)
     service.resume(sub.pk, customer=request.auth,  # type: ignore[attr-defined]
                    expected_version=body.version)
     return _fresh(request, subscription_id)
@@ -139,7 +147,7 @@ def my_subscription_resume(request: HttpRequest, subscription_id: int, body: Ver
              url_name="my-subscription-plan")
 def my_subscription_plan(request: HttpRequest, subscription_id: int, body: PlanChangeIn) -> Any:
     """Move to another plan on sale, under the shop's proration policy."""
-    sub = _one(request, subscription_id)
+    sub = _one(request, subscription_id, body.version)
     plan = reads.plans_for_change(sub).filter(pk=body.plan_id).first()
     if plan is None:
         raise BadRequest(_("This plan is not on offer for this subscription."))
