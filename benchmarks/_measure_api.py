@@ -168,6 +168,8 @@ def moves(repeat: int, receiver: Receiver) -> list[dict[str, Any]]:
         WebhookEndpoint.objects.update(is_active=False)
         if count:
             WebhookEndpoint.objects.filter(pk__in=groups[count]).update(is_active=True)
+        # update() sends no post_save: forget the cached endpoints as saving one does.
+        service.forget_active_endpoints()
 
     def move() -> None:
         state = OrderProcess.objects.filter(pk=process.pk).values_list("state", flat=True)[0]

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -166,39 +166,37 @@ def _hand_over(enqueue: Callable[[], Any]) -> None:
         transaction.on_commit(enqueue)
 
 
-def _enqueue(deliveries: list[WebhookDelivery]) -> None:
-    """Hand the deliveries to the workers, one task each."""
-    ids = [delivery.pk for delivery in deliveries]
-    _hand_over(lambda: [send_webhook_task.enqueue(pk) for pk in ids])
+#: Django cache key of the active endpoints (``active_endpoints``).
+ACTIVE_CACHE_KEY = "oscar_orders_ext:webhooks:active"
 
 
-#: Django cache key of "is any endpoint active" (``any_active_endpoint``).
-ACTIVE_CACHE_KEY = "oscar_orders_ext:webhooks:any-active"
-
-
-def any_active_endpoint() -> bool:
-    """Whether any endpoint is active, remembered in Django's cache for
-    ``WEBHOOK_ACTIVE_CACHE_SECONDS`` and forgotten whenever an endpoint is saved or deleted."""
+def active_endpoints() -> list[tuple[int, tuple[str, ...]]]:
+    """The active endpoints as (id, events wanted), remembered in Django's cache for
+    ``WEBHOOK_ACTIVE_CACHE_SECONDS`` and forgotten whenever an endpoint is saved or deleted:
+    recording an event then reads no endpoint row."""
     seconds = app_settings.WEBHOOK_ACTIVE_CACHE_SECONDS
     known = cache.get(ACTIVE_CACHE_KEY) if seconds else None
     if known is None:
-        known = WebhookEndpoint.objects.filter(is_active=True).exists()
+        known = [(pk, tuple(events or ())) for pk, events in WebhookEndpoint.objects.filter(
+            is_active=True).order_by("pk").values_list("pk", "events")]
         if seconds:
             cache.set(ACTIVE_CACHE_KEY, known, seconds)
-    return bool(known)
+    return list(known)
+
+
+def any_active_endpoint() -> bool:
+    """Whether any endpoint is active (from the cache of :func:`active_endpoints`)."""
+    return bool(active_endpoints())
 
 
 def forget_active_endpoints() -> None:
-    """Make the next ``any_active_endpoint`` ask the database (an endpoint changed)."""
+    """Make the next ``active_endpoints`` ask the database (an endpoint changed)."""
     cache.delete(ACTIVE_CACHE_KEY)
 
 
-def subscribed(event: str) -> list[WebhookEndpoint]:
-    """The active endpoints that want ``event`` (no query while none is active)."""
-    if not any_active_endpoint():
-        return []
-    return [endpoint for endpoint in WebhookEndpoint.objects.filter(is_active=True)
-            if endpoint.wants(event)]
+def subscribed(event: str) -> list[int]:
+    """The ids of the active endpoints that want ``event`` (no query while cached)."""
+    return [pk for pk, events in active_endpoints() if not events or event in events]
 
 
 def emit(event: str, process: OrderProcess, **extra: Any) -> list[WebhookDelivery]:
@@ -227,6 +225,23 @@ EMIT_BATCH = 1000
 TASK_BATCH = 50
 
 
+def _deliveries(event: str, endpoints: list[int], body: dict[str, Any], now: datetime
+                ) -> list[WebhookDelivery]:
+    return [WebhookDelivery(endpoint_id=pk, message_id=f"msg_{secrets.token_hex(16)}",
+                            event=event, payload=body, created_at=now, next_attempt_at=now)
+            for pk in endpoints]
+
+
+def _enqueue(deliveries: list[WebhookDelivery]) -> None:
+    """Hand deliveries to the workers: one task for one, one per :data:`TASK_BATCH` for more."""
+    ids = [delivery.pk for delivery in deliveries]
+    if len(ids) == 1:
+        _hand_over(lambda: send_webhook_task.enqueue(ids[0]))
+        return
+    batches = [ids[i:i + TASK_BATCH] for i in range(0, len(ids), TASK_BATCH)]
+    _hand_over(lambda: [send_webhooks_task.enqueue(batch) for batch in batches])
+
+
 def emit_many(event: str, order_ids: list[int]) -> int:
     """Record ``event`` for many orders at once (an import's ``order.created``): a few queries
     per thousand orders rather than several per order, and one worker task per
@@ -241,29 +256,35 @@ def emit_many(event: str, order_ids: list[int]) -> int:
         now = timezone.now()
         with transaction.atomic():
             deliveries = WebhookDelivery.objects.bulk_create(
-                [WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
-                                 event=event, payload=payload(event, process), created_at=now,
-                                 next_attempt_at=now)
-                 for process in processes for endpoint in endpoints],
+                [delivery for process in processes
+                 for delivery in _deliveries(event, endpoints, payload(event, process), now)],
                 batch_size=EMIT_BATCH)
-            ids = [delivery.pk for delivery in deliveries]
-            batches = [ids[i:i + TASK_BATCH] for i in range(0, len(ids), TASK_BATCH)]
-            _hand_over(lambda batches=batches: [  # type: ignore[misc]
-                send_webhooks_task.enqueue(batch) for batch in batches])
-        recorded += len(ids)
+            _enqueue(deliveries)
+        recorded += len(deliveries)
     return recorded
 
 
-def _record(event: str, endpoints: list[WebhookEndpoint], body: dict[str, Any]
-            ) -> list[WebhookDelivery]:
+def _record(event: str, endpoints: list[int], body: dict[str, Any]) -> list[WebhookDelivery]:
+    """One INSERT of the event's deliveries (the payload rendered once) and one worker task,
+    in one transaction: the same statements and one commit whatever the number of endpoints
+    (a worker never finds a task without its deliveries)."""
     now = timezone.now()
+    try:
+        return _insert(_deliveries(event, endpoints, body, now))
+    except IntegrityError:  # an endpoint deleted by another process, its cache not yet stale
+        forget_active_endpoints()
+        wanted = set(subscribed(event))
+        kept = [pk for pk in endpoints if pk in wanted]
+        return _insert(_deliveries(event, kept, body, now)) if kept else []
+
+
+def _insert(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
+    """Insert the deliveries and queue their task, in one transaction (a savepoint inside a
+    caller's: a refused insert does not break it)."""
     with transaction.atomic():
-        deliveries = WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(endpoint=endpoint, message_id=f"msg_{secrets.token_hex(16)}",
-                            event=event, payload=body, created_at=now, next_attempt_at=now)
-            for endpoint in endpoints)
-        _enqueue(deliveries)
-    return deliveries
+        inserted = WebhookDelivery.objects.bulk_create(deliveries)
+        _enqueue(inserted)
+    return inserted
 
 
 def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:

@@ -141,29 +141,38 @@ def test_a_replayed_request_is_refused_while_a_late_retry_verifies(receiver, pla
         Webhook(secret).verify(tampered, retry["headers"])
 
 
-def test_with_the_database_queue_an_event_commits_once_and_the_worker_sends_it(
+def test_with_the_database_queue_an_event_is_one_insert_and_one_task_then_the_worker_sends_it(
         receiver, place_order, make_staff, settings, monkeypatch):
-    """django-tasks-db: the deliveries of an event and their tasks are written in one
-    transaction (a worker never finds a task without its delivery, and the move pays one
-    commit); one worker then sends them, each signed with its endpoint's secret."""
+    """django-tasks-db: the deliveries of an event are one INSERT and their worker task one
+    more, whatever the number of endpoints (a worker never finds a task without its
+    deliveries); one worker then sends them, each signed with its endpoint's secret."""
     clerk = make_staff("clerk", QUOTER)
     order = place_order(guest_email="guest@example.com")
     settings.TASKS = DATABASE_BACKEND
     keys = [service.create_endpoint(receiver.url, events=["order.message"])[1]
             for _ in range(3)]
-    enqueued_in_transaction = []
+    enqueued = []
     enqueue = DatabaseBackend.enqueue
 
     def spy(backend: Any, task: Any, args: Any, kwargs: Any) -> Any:
-        if task.func is service.send_webhook_task.func:
-            enqueued_in_transaction.append(connection.in_atomic_block and WebhookDelivery
-                                           .objects.filter(pk=args[0]).exists())
+        if task.func in {service.send_webhook_task.func, service.send_webhooks_task.func}:
+            ids = args[0] if isinstance(args[0], list) else [args[0]]
+            enqueued.append(WebhookDelivery.objects.filter(pk__in=ids).count())
         return enqueue(backend, task, args, kwargs)
 
     monkeypatch.setattr(DatabaseBackend, "enqueue", spy)
+    service.active_endpoints()  # read once, then cached until an endpoint changes
+    with CaptureQueriesContext(connection) as queries:
+        service.emit_for_order("order.message", order.pk, message={"id": 0})
+    assert enqueued == [3]  # one task, after its three deliveries
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 2  # the deliveries, the task
+    assert not any("webhookendpoint" in q["sql"] for q in queries.captured_queries)
+    WebhookDelivery.objects.all().delete()
+    enqueued.clear()
     conversations.post_staff_message(order, "Shipped today.", user=clerk)
 
-    assert enqueued_in_transaction == [True, True, True]
+    assert enqueued == [3]
     assert receiver.requests == []  # queued for the worker, not sent in the request
     run_worker()
     assert WebhookDelivery.objects.filter(status="succeeded").count() == 3

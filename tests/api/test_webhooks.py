@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from oscar_orders_ext import tick
 from oscar_orders_ext.constants import PaymentStatus
 from oscar_orders_ext.exceptions import WebhookError
-from oscar_orders_ext.models import Tag, WebhookDelivery, WebhookEndpoint
+from oscar_orders_ext.models import OrderProcess, Tag, WebhookDelivery, WebhookEndpoint
 from oscar_orders_ext.services import edits
 from oscar_orders_ext.services.transitions import transition_order
 from oscar_orders_ext.webhooks import service
@@ -212,3 +212,20 @@ def test_the_tick_hands_due_retries_to_the_workers(receiver, place_order):
         [outcome] = tick.run_due(only="send-due-webhooks", force=True)
     assert outcome.result == "1" and not outcome.failed
     assert WebhookDelivery.objects.get().status == "succeeded"
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as after a move's commit
+def test_an_endpoint_deleted_elsewhere_does_not_lose_the_others_events(receiver,
+                                                                        place_order):
+    """A per-process cache may still list an endpoint another process deleted: the event is
+    recorded for the endpoints that remain."""
+    from django.core.cache import cache
+
+    order = place_order()
+    endpoint, _secret = service.create_endpoint(receiver.url)
+    cache.set(service.ACTIVE_CACHE_KEY, [(endpoint.pk + 1000, ()), (endpoint.pk, ())], 60)
+    process = OrderProcess.objects.get(order=order)
+    recorded = service.emit("order.state_changed", process, transition="hold",
+                            source="new", target="on_hold")
+    assert [d.endpoint_id for d in recorded] == [endpoint.pk]
+    assert service.active_endpoints() == [(endpoint.pk, ())]
