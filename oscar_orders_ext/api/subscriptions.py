@@ -1,5 +1,5 @@
-"""The customer's subscriptions: list them, see the plans they may move to, cancel (now or at
-the end of the period), resume, change plan. Only the subscriptions service's public
+"""The customer's subscriptions: list them, see the plans they may move to, cancel at the end
+of the period, resume, change plan. Only the subscriptions service's public
 functions are called; another customer's subscription is a 404."""
 
 from __future__ import annotations
@@ -46,11 +46,6 @@ class PlanOut(Schema):
     interval_unit: str
     interval_count: int
     amount: str = Field(description="Price per period in the subscription's currency")
-
-
-class CancelIn(Schema):
-    at_period_end: bool = Field(True, description="False: ends now")
-    version: int | None = None
 
 
 class VersionIn(Schema):
@@ -124,10 +119,11 @@ def my_subscription_plans(request: HttpRequest, subscription_id: int) -> Any:
 @router.post("/subscriptions/{subscription_id}/cancel", response={200: SubscriptionOut,
                                                                   **ERRORS},
              url_name="my-subscription-cancel")
-def my_subscription_cancel(request: HttpRequest, subscription_id: int, body: CancelIn) -> Any:
-    """Cancel at the end of the period (resume undoes it until then), or now."""
+def my_subscription_cancel(request: HttpRequest, subscription_id: int, body: VersionIn) -> Any:
+    """Cancel at the end of the current period (resume undoes it until then); as on the
+    account page, ending it at once is the shop's."""
     sub = _one(request, subscription_id, body.version)
-    service.cancel(sub.pk, at_period_end=body.at_period_end,
+    service.cancel(sub.pk, at_period_end=True,
                    customer=request.auth, expected_version=body.version)  # type: ignore
     return _fresh(request, subscription_id)
 

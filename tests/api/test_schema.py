@@ -51,7 +51,8 @@ def staff_key(keep_connection: Any, db: Any, make_staff: Any) -> str:
     Tag.objects.create(name="VIP")
     user = make_staff("fuzzer", ["view_orderprocess", "change_orderprocess",
                                  "change_order_state", "cancel_order", "bulk_edit_orders",
-                                 "change_webhookendpoint"])
+                                 "change_webhookendpoint", "edit_order_lines",
+                                 "send_payment_link", "refund_order", "record_payment"])
     return create_token(user, "fuzz")[1]
 
 
