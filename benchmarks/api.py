@@ -75,6 +75,8 @@ def report(results: dict[str, Any]) -> None:
         print(f"{move['endpoints']} endpoints: per delivery {each:.2f} ms on the move, "
               f"{alone:.2f} ms recording; the whole event {move['emit_median_ms']:.2f} ms "
               f"(target < {MOVE_TARGET_MS:.0f} ms: {verdict})")
+    print(f"one SELECT 1 round trip to PostgreSQL (the floor, same run): "
+          f"{base['round_trip_ms']:.2f} ms median")
     flow = results["throughput"]
     print(f"\nwebhook deliveries, one process: {flow['deliveries']} in {flow['seconds']:.2f} s "
           f"= {flow['per_second']:.0f}/s")

@@ -22,6 +22,7 @@ from oscar_orders_ext.views.common import bulk_action_label
 from oscar_orders_ext.views.orders import attachment_response
 
 from .auth import require
+from .customer import ATTACHMENT
 from .errors import BadRequest, Problem
 from .schemas import (BulkJobIn, BulkJobOut, MessageIn, PaymentLinkIn, PostedMessageOut,
                       QuoteIn, RefundIn, RefundOut, StaffMessageOut, StaffPaymentLinkOut,
@@ -30,12 +31,6 @@ from .schemas import (BulkJobIn, BulkJobOut, MessageIn, PaymentLinkIn, PostedMes
 router = Router(tags=["staff"])
 
 ERRORS: dict[int | tuple[int, ...], Any] = {(400, 401, 403, 404, 409): Problem}
-
-#: The schema of an attachment answer.
-ATTACHMENT = {"responses": {200: {"description": "The file, as its content was checked to be",
-                                  "content": {"application/octet-stream": {
-                                      "schema": {"type": "string", "format": "binary"}}}}}}
-
 
 def _order(user: Any, number: str) -> Any:
     """The order ``number`` if ``user`` may see it (404 for the others)."""

@@ -61,3 +61,20 @@ def test_my_orders_costs_the_same_for_1_or_12_orders(django_user_model, place_or
     first.get("/me/orders")
     second.get("/me/orders")
     assert queries(first, "/me/orders") == queries(second, "/me/orders") <= 3
+
+
+def test_the_staff_conversation_costs_the_same_for_1_or_16_messages(
+        operator, place_order, django_user_model):
+    from oscar_orders_ext.services import conversations
+
+    small, large = place_order(), place_order()
+    conversations.post_customer_message(small, "Hello")
+    for index in range(8):
+        conversations.post_customer_message(large, f"Message {index}")
+        conversations.post_staff_message(large, f"Answer {index}", user=operator)
+    api = Api(operator)
+    api.get("/staff/orders")
+    few = queries(api, f"/staff/orders/{small.number}/messages")
+    assert few == queries(api, f"/staff/orders/{large.number}/messages")
+    # the second reading: nothing left unread, the same queries
+    assert queries(api, f"/staff/orders/{large.number}/messages") <= few
