@@ -256,13 +256,14 @@ def filter_payment_link(processes: QuerySet[OrderProcess], value: str, now: Any 
 
 def payment_link_texts(order_ids: Iterable[int], now: Any = None) -> dict[int, str]:
     """Each order's newest payment link in words ("Sent, until 12/05/2026", "Expired",
-    "Paid", "Superseded"), in one query; orders without a link are left out."""
+    "Paid", "Superseded", "Cancelled"), in one query; orders without a link are left out."""
     now = now or timezone.now()
     newest = PaymentLink.objects.filter(order_id=OuterRef("order_id")).order_by(
         "-created_at", "-pk").values("pk")[:1]
     words: dict[str, str] = {PaymentLinkStatus.EXPIRED: gettext("Expired"),
                              PaymentLinkStatus.PAID: gettext("Paid"),
-                             PaymentLinkStatus.SUPERSEDED: gettext("Superseded")}
+                             PaymentLinkStatus.SUPERSEDED: gettext("Superseded"),
+                             PaymentLinkStatus.CANCELLED: gettext("Cancelled")}
     texts: dict[int, str] = {}
     for order_id, status, expires_at in PaymentLink.objects.filter(
             order_id__in=list(order_ids), pk=Subquery(newest)).values_list(

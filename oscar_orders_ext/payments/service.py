@@ -73,8 +73,8 @@ class PaymentProblem(OrderWorkflowError):
 
 
 class LinkUnavailable(OrderWorkflowError):
-    """A payment link that cannot be paid (tampered, expired, paid, superseded); ``reason``
-    is one of "invalid", "expired", "paid", "superseded"."""
+    """A payment link that cannot be paid (tampered, expired, paid, superseded, cancelled);
+    ``reason`` is one of "invalid", "expired", "paid", "superseded", "cancelled"."""
 
     def __init__(self, reason: str, message: str, link: PaymentLink | None = None) -> None:
         super().__init__(message)
