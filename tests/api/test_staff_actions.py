@@ -15,6 +15,7 @@ from django.test import Client
 
 from oscar_orders_ext.models import (BulkJob, MessageSide, OrderMessage, OrderProcess,
                                      PaymentLink, Quote, QuoteStatus)
+from oscar_orders_ext import selectors
 from oscar_orders_ext.payments import service as payments
 from oscar_orders_ext.services import conversations
 from tests.api.test_api import Api, problem
@@ -134,7 +135,9 @@ def test_a_payment_link_is_sent_resent_and_cancelled(boss, place_order,
     cancelled = api.send("post", f"/staff/orders/{order.number}/payment-links/cancel")
     assert cancelled.json()["status"] == "cancelled"
     # The customer's pay page says so, and nothing is left to resend or cancel.
-    assert Client().get(PaymentLink.objects.get().get_absolute_url()).status_code == 410
+    page = Client().get(PaymentLink.objects.get().get_absolute_url())
+    assert page.status_code == 410 and b"cancelled this payment link" in page.content
+    assert selectors.payment_link_texts([order.pk]) == {order.pk: "Cancelled"}  # the column
     problem(api.send("post", f"/staff/orders/{order.number}/payment-links/resend"), 400)
     problem(api.send("post", f"/staff/orders/{order.number}/payment-links/cancel"), 400)
     assert [x["status"] for x in api.get(f"/staff/orders/{order.number}/payment-links").json()
