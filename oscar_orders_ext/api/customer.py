@@ -138,14 +138,15 @@ ATTACHMENT = {"responses": {200: {"description": "The file, as its content was c
 
 
 def _quote(quote: Quote, latest: int) -> dict[str, Any]:
-    return {"version": quote.version, "status": quote.status,
-            "status_label": str(quote.get_status_display()),
+    # The outcome: a proposal past its date reads "expired" before the tick marks it so.
+    return {"version": quote.version, "status": quote.outcome,
+            "status_label": quote.outcome_label,
             "currency": quote.currency, "total": str(quote.total),
             "old_total": str(quote.old_total), "shipping": str(quote.shipping),
             "old_shipping": str(quote.old_shipping), "valid_until": quote.valid_until,
             "message": quote.message, "created_at": quote.created_at,
             "decided_at": quote.decided_at,
-            "can_decide": quote.is_open and quote.version == latest,
+            "can_decide": quote.can_decide and quote.version == latest,
             "lines": [{"title": entry["title"], "quantity": entry["quantity"],
                        "old_unit_price": entry["old"], "new_unit_price": entry["new"]}
                       for entry in quote.lines]}

@@ -249,7 +249,9 @@ class MyQuoteOut(Schema):
     """A price proposal: new unit prices and shipping for the order."""
 
     version: int
-    status: str = Field(description="sent, accepted, rejected, withdrawn, superseded, expired")
+    status: str = Field(description="What came of it: sent (awaiting the answer), accepted, "
+                        "rejected, withdrawn, superseded, expired (also from the day after "
+                        "valid_until, before the hourly tick records it)")
     status_label: str
     currency: str
     total: str
