@@ -3,11 +3,15 @@ skins), the customer accepts in their account or through the signed link."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.template import engines
 from django.urls import reverse
+from django.utils import timezone
+from pyquery import PyQuery
 
 from oscar_orders_ext.models import OrderProcess, Quote, QuoteStatus
 from oscar_orders_ext.services import conversations, quotes
@@ -141,10 +145,6 @@ def test_the_customer_sees_every_version_with_its_outcome(
 
 def test_the_signed_link_shows_the_history_and_an_expired_proposal_cannot_be_answered(
         django_app: Any, quoter: Any, guest_order: Any) -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     propose(guest_order, quoter, price="8.00")
     latest = propose(guest_order, quoter, price="9.00")
     Quote.objects.filter(pk=latest.pk).update(  # past its date, before the tick marks it
@@ -161,9 +161,6 @@ def test_the_signed_link_shows_the_history_and_an_expired_proposal_cannot_be_ans
 
 def test_oscars_account_order_page_shows_the_open_proposal_and_the_history(
         rf: Any, quoter: Any, customer: Any, customer_order: Any) -> None:
-    from django.template import engines
-    from pyquery import PyQuery
-
     propose(customer_order, quoter, price="8.00")
     propose(customer_order, quoter, price="9.00")
     template = engines["django"].from_string(
