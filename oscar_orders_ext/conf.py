@@ -138,9 +138,11 @@ DEFAULTS: dict[str, Any] = {
     # Largest attachment of a message (an image or a PDF), in bytes; 0 turns attachments off.
     "MESSAGE_ATTACHMENT_MAX_BYTES": 5 * 1024 * 1024,
     # The state a price proposal moves the order to (None: the state is left alone), and the
-    # state an accepted proposal moves it on to (None: left alone).
+    # states an accepted and a rejected proposal move it on to (None: left alone): the
+    # customer has answered, the shop confirms, re-quotes or rejects the order.
     "QUOTE_STATE": "awaiting_customer",
     "QUOTE_ACCEPTED_STATE": "processing",
+    "QUOTE_REJECTED_STATE": "processing",
     # Days a new price proposal stays valid unless the operator picks another date.
     "QUOTE_VALID_DAYS": 14,
     # An accepted proposal with an online payment method sends the customer a payment link for

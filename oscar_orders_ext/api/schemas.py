@@ -250,7 +250,9 @@ class MyQuoteOut(Schema):
     """A price proposal: new unit prices and shipping for the order."""
 
     version: int
-    status: str = Field(description="sent, accepted, rejected, withdrawn, superseded, expired")
+    status: str = Field(description="What came of it: sent (awaiting the answer), accepted, "
+                        "rejected, withdrawn, superseded, expired (also from the day after "
+                        "valid_until, before the hourly tick records it)")
     status_label: str
     currency: str
     total: str
@@ -469,14 +471,15 @@ def message_out(message: OrderMessage) -> dict[str, Any]:
 
 def quote_out(quote: Quote, latest: int) -> dict[str, Any]:
     """A price proposal as ``MyQuoteOut`` (``latest``: the order's newest version)."""
-    return {"id": quote.pk, "version": quote.version, "status": quote.status,
-            "status_label": str(quote.get_status_display()),
+    # The outcome: a proposal past its date reads "expired" before the tick marks it so.
+    return {"id": quote.pk, "version": quote.version, "status": quote.outcome,
+            "status_label": str(quote.outcome_label),
             "currency": quote.currency, "total": str(quote.total),
             "old_total": str(quote.old_total), "shipping": str(quote.shipping),
             "old_shipping": str(quote.old_shipping), "valid_until": quote.valid_until,
             "message": quote.message, "created_at": quote.created_at,
             "decided_at": quote.decided_at,
-            "can_decide": quote.is_open and quote.version == latest,
+            "can_decide": quote.can_decide and quote.version == latest,
             "lines": [{"title": entry["title"], "quantity": entry["quantity"],
                        "old_unit_price": entry["old"], "new_unit_price": entry["new"]}
                       for entry in quote.lines]}

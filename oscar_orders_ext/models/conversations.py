@@ -110,3 +110,21 @@ class Quote(models.Model):
     def is_open(self) -> bool:
         """Whether the customer may still accept or reject it."""
         return self.status == QuoteStatus.SENT
+
+    @property
+    def outcome(self) -> str:
+        """Its status as the customer reads it: ``expired`` from the day after its date,
+        before the hourly tick marks it so (it can no longer be accepted either way)."""
+        if self.status == QuoteStatus.SENT and self.valid_until < timezone.localdate():
+            return QuoteStatus.EXPIRED.value
+        return str(self.status)
+
+    @property
+    def outcome_label(self) -> str:
+        """The label of ``outcome``."""
+        return str(QuoteStatus(self.outcome).label)
+
+    @property
+    def can_decide(self) -> bool:
+        """Whether it is open and within its date (the service also checks it is the latest)."""
+        return self.outcome == QuoteStatus.SENT

@@ -5,7 +5,8 @@ Sending a proposal supersedes the open one (every version is kept), writes a mes
 order's conversation (which emails the customer with their link) and moves the order to
 ``OSCAR_ORDERS_EXT_QUOTE_STATE`` through the transition service. Accepting re-prices the order
 through the line-edit service (totals, tax, timeline), answers in the conversation (so the
-order comes back to the inbox, unread) and moves it to ``QUOTE_ACCEPTED_STATE``. Only the
+order comes back to the inbox, unread) and moves it to ``QUOTE_ACCEPTED_STATE`` (a rejection
+to ``QUOTE_REJECTED_STATE``, prices unchanged). Only the
 latest, open, unexpired version can be decided, once: anything else is refused and changes
 nothing. The tick expires proposals past their date.
 """
@@ -215,10 +216,11 @@ def decide_quote(quote_id: int, *, accept: bool, user: Any = None) -> Quote:
                 "version": quote.version, "total": format_money(quote.total, quote.currency)}
         add_message(process, MessageSide.CUSTOMER, text,
                     user if getattr(user, "is_authenticated", False) else None)
-        target = app_settings.QUOTE_ACCEPTED_STATE
-        if accept and target:
+        # The customer has answered either way: "awaiting customer response" no longer holds.
+        target = app_settings.QUOTE_ACCEPTED_STATE if accept else app_settings.QUOTE_REJECTED_STATE
+        if target and process.state != target and get_workflow().has_state(target):
             try:
-                with transaction.atomic():  # a refused move leaves the accepted prices
+                with transaction.atomic():  # a refused move leaves the decision recorded
                     transition_to_state(quote.order, target, user=None)
             except OrderWorkflowError:
                 pass

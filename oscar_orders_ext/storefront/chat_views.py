@@ -22,7 +22,7 @@ from oscar_orders_ext.exceptions import (ConversationLinkError, ConversationLink
                                          OrderWorkflowError)
 from oscar_orders_ext.models import MessageSide, OrderMessage, Quote
 from oscar_orders_ext.payments.service import active_link
-from oscar_orders_ext.selectors import order_messages
+from oscar_orders_ext.selectors import order_messages, order_quotes
 from oscar_orders_ext.services import conversations, quotes
 from oscar_orders_ext.views.conversation_forms import MessageForm
 from oscar_orders_ext.views.orders import attachment_response, quote_pdf_response
@@ -39,8 +39,11 @@ class ConversationPageMixin(View):
         raise NotImplementedError
 
     def render_page(self, order: Any, form: MessageForm, *, status: int = 200) -> HttpResponse:
+        proposals = order_quotes(order)  # every version, newest first, with its outcome
+        # Only the latest version, open and within its date, can be answered.
+        quote = proposals[0] if proposals and proposals[0].can_decide else None
         context = {"order": order, "conversation": order_messages(order), "form": form,
-                   "quote": quotes.open_quote(order), "payment_link": active_link(order),
+                   "quote": quote, "proposals": proposals, "payment_link": active_link(order),
                    "post_url": self.request.path, "guest": not self.request.user.is_authenticated
                    or order.user_id != self.request.user.pk}
         return render(self.request, self.template_name, context, status=status)
@@ -66,7 +69,6 @@ class ConversationPageMixin(View):
             return self.render_page(order, form, status=400)
         messages.success(request, _("Your message was sent to the shop."))
         return redirect(request.path)
-
 
     def decide(self, order: Any) -> HttpResponse:
         """Accept or reject a price proposal of this order (any other answers 404)."""

@@ -16,6 +16,7 @@ from django.utils.safestring import mark_safe
 
 from oscar_orders_ext.display import format_money, person_name
 from oscar_orders_ext.permissions import allows_in
+from oscar_orders_ext.selectors import order_quotes
 from oscar_orders_ext.services.notifications import order_email_context
 
 register = template.Library()
@@ -114,6 +115,12 @@ def choices_of(field: Any) -> list[tuple[Any, Any]]:
 def order_buyer_info(order: Any) -> dict[str, Any]:
     """``tracking_links`` and ``buyer_notes`` of an order, for a shop's customer pages."""
     return order_email_context(order)
+
+
+@register.simple_tag
+def order_proposals(order: Any) -> list[Any]:
+    """The order's price proposals, newest first, each with its ``outcome`` (customer pages)."""
+    return order_quotes(order)
 
 
 @register.filter

@@ -235,3 +235,19 @@ def test_a_customer_sends_a_photo_and_downloads_the_shop_s_files(alice, place_or
     close(guest)
     other = place_order(user=alice)
     problem(api.get(f"/me/orders/{other.number}/messages/{message['id']}/attachment"), 404)
+
+
+def test_the_history_tells_each_outcome_and_a_proposal_past_its_date_is_expired(
+        alice, place_order, quoter):
+    order = place_order(user=alice)
+    first = _propose(order, quoter, "8.00")
+    quotes.withdraw_quote(first, user=quoter)
+    second = _propose(order, quoter, "7.00")
+    second.valid_until = timezone.localdate() - timedelta(days=1)  # before the tick runs
+    second.save(update_fields=["valid_until"])
+    api = Api(alice)
+    versions = api.get(f"/me/orders/{order.number}/quotes").json()
+    assert [(q["version"], q["status"], q["can_decide"]) for q in versions] == [
+        (2, "expired", False), (1, "withdrawn", False)]
+    assert versions[1]["decided_at"] is not None
+    problem(api.send("post", f"/me/orders/{order.number}/quotes/2/accept"), 400)

@@ -15,19 +15,22 @@ from django.urls import reverse
 from oscar_orders_ext.models import Funnel, PaymentLink
 
 from ..conversations.test_quotes import QUOTER
+from ..wagtail.conftest import FRONT_ENDS, with_wagtail_access
 from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
 def test_customer_accepts_a_proposal_and_the_operator_sees_the_badge(
-        live_server: Any, page: Any, browser: Any, make_staff: Any, place_order: Any) -> None:
+        live_server: Any, page: Any, browser: Any, make_staff: Any, place_order: Any,
+        namespace: str) -> None:
     customer = get_user_model().objects.create_user(username="carla",
                                                     email="carla@example.com", password="pw")
     order = place_order(user=customer)
-    make_staff("quoter", QUOTER)
+    with_wagtail_access(make_staff("quoter", QUOTER))
     sign_in(page, live_server, "quoter")
-    page.goto(live_server.url + reverse("oscar_orders_ext_dashboard:orders-workspace-order",
+    page.goto(live_server.url + reverse(f"{namespace}:orders-workspace-order",
                                         kwargs={"number": order.number}))
     page.click("#ooe-quote-form-box summary")
     page.fill(f"#id_price_{order.lines.get().pk}", "8.00")
@@ -48,6 +51,8 @@ def test_customer_accepts_a_proposal_and_the_operator_sees_the_badge(
     customer_page.goto(live_server.url + reverse("oscar_orders_ext_chat:account-chat",
                                                  kwargs={"number": order.number}))
     assert "A better price for you" in customer_page.inner_text("#ooe-customer-quote")
+    assert customer_page.locator(
+        ".ooe-customer-quote-version[data-version='1']").get_attribute("data-outcome") == "sent"
     if os.environ.get("OOE_SCREENSHOTS"):
         customer_page.screenshot(path=os.path.join(os.environ["OOE_SCREENSHOTS"],
                                                    "customer_quote.png"), full_page=True)
@@ -59,7 +64,7 @@ def test_customer_accepts_a_proposal_and_the_operator_sees_the_badge(
     order.refresh_from_db()
     assert order.total_incl_tax == Decimal("16.00") + order.shipping_incl_tax
 
-    page.goto(live_server.url + reverse("oscar_orders_ext_dashboard:orders-workspace-kanban",
+    page.goto(live_server.url + reverse(f"{namespace}:orders-workspace-kanban",
                                         kwargs={"funnel": Funnel.objects.get_default().slug}))
     badge = page.locator(f".ooe-card[data-order='{order.pk}'] .ooe-unread-badge")
     assert badge.inner_text() == "1"

@@ -102,8 +102,9 @@ def test_the_inbox_lists_new_orders_and_unread_messages_only(
     assert numbers == {str(new.number), str(answered.number)}  # not the quiet one
 
 
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
 def test_partner_users_only_reach_their_own_orders_threads(
-        django_app: Any, place_order: Any, django_user_model: Any) -> None:
+        django_app: Any, place_order: Any, django_user_model: Any, namespace: str) -> None:
     from decimal import Decimal
 
     from django.contrib.auth.models import Permission
@@ -118,16 +119,20 @@ def test_partner_users_only_reach_their_own_orders_threads(
     conversations.post_customer_message(mine, "About my cups")
     conversations.post_customer_message(theirs, "About something else")
     user = django_user_model.objects.create_user(username="partner", password="x")
-    user.user_permissions.add(*Permission.objects.filter(codename__in=[
-        "dashboard_access", "change_orderprocess"]))
+    user.user_permissions.add(*Permission.objects.filter(codename__in=[  # Wagtail: + view
+        "dashboard_access", "view_orderprocess", "change_orderprocess"]))
+    user = with_wagtail_access(user)
     get_model("partner", "Partner").objects.get(
         stockrecords__product__title="Espresso cup").users.add(user)
-    dashboard = "oscar_orders_ext_dashboard"
-    page = django_app.get(url(dashboard, "orders-workspace-order", number=mine.number),
+    page = django_app.get(url(namespace, "orders-workspace-order", number=mine.number),
                           user=user)
     assert "About my cups" in page.pyquery("#ooe-chat").text()
-    django_app.get(url(dashboard, "orders-workspace-order", number=theirs.number), user=user,
+    django_app.get(url(namespace, "orders-workspace-order", number=theirs.number), user=user,
                    status=404)
-    django_app.post(url(dashboard, "orders-workspace-order-message", number=theirs.number),
+    django_app.post(url(namespace, "orders-workspace-order-message", number=theirs.number),
                     {"body": "Hi"}, user=user, status=404, expect_errors=True)
     assert not OrderMessage.objects.filter(order=theirs, side=MessageSide.STAFF).exists()
+    inbox = django_app.get(url(namespace, "orders-workspace-inbox"), user=user).follow()
+    numbers = {cell.text().lstrip("#")
+               for cell in inbox.pyquery("td.ooe-cell-number a").items()}
+    assert numbers == {str(mine.number)}  # the other partner's unread thread is not listed

@@ -3,11 +3,15 @@ skins), the customer accepts in their account or through the signed link."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.template import engines
 from django.urls import reverse
+from django.utils import timezone
+from pyquery import PyQuery
 
 from oscar_orders_ext.models import OrderProcess, Quote, QuoteStatus
 from oscar_orders_ext.services import conversations, quotes
@@ -110,3 +114,65 @@ def test_another_orders_proposal_cannot_be_decided_from_this_link(
                                "ooe-customer-chat-form"]["csrfmiddlewaretoken"].value},
                     status=404)
     assert quotes.open_quote(customer_order) is not None
+
+
+def outcomes(page: Any) -> list[tuple[str, str]]:
+    return [(row.attr("data-version"), row.attr("data-outcome"))
+            for row in page.pyquery(".ooe-customer-quote-version").items()]
+
+
+def test_the_customer_sees_every_version_with_its_outcome(
+        django_app: Any, quoter: Any, customer: Any, customer_order: Any) -> None:
+    first = propose(customer_order, quoter, price="8.00")
+    propose(customer_order, quoter, price="9.00")  # supersedes version 1
+    quotes.decide_quote(Quote.objects.get(order=customer_order, version=2).pk, accept=False)
+    third = propose(customer_order, quoter, price="8.50")
+    quotes.withdraw_quote(third, user=quoter)
+    propose(customer_order, quoter, price="7.00")
+    link = reverse("oscar_orders_ext_chat:account-chat", kwargs={"number": customer_order.number})
+    page = django_app.get(link, user=customer)
+    assert outcomes(page) == [("4", "sent"), ("3", "withdrawn"), ("2", "rejected"),
+                              ("1", "superseded")]
+    history = page.pyquery("#ooe-customer-quotes").text()
+    assert "Rejected" in history and "Withdrawn" in history and "Awaiting your answer" in history
+    pdf = page.pyquery(".ooe-customer-quote-version[data-version='1'] a").attr("href")
+    assert django_app.get(pdf, user=customer).content_type == "application/pdf"
+    page = page.forms["ooe-quote-accept"].submit().follow()
+    assert outcomes(page)[0] == ("4", "accepted")
+    assert not page.pyquery("#ooe-customer-quote")  # nothing left to answer
+    assert Quote.objects.get(pk=first.pk).status == QuoteStatus.SUPERSEDED
+
+
+def test_the_signed_link_shows_the_history_and_an_expired_proposal_cannot_be_answered(
+        django_app: Any, quoter: Any, guest_order: Any) -> None:
+    propose(guest_order, quoter, price="8.00")
+    latest = propose(guest_order, quoter, price="9.00")
+    Quote.objects.filter(pk=latest.pk).update(  # past its date, before the tick marks it
+        valid_until=timezone.localdate() - timedelta(days=1))
+    link = reverse("oscar_orders_ext_chat:guest-chat",
+                   kwargs={"token": conversations.conversation_token(guest_order)})
+    page = django_app.get(link)
+    assert outcomes(page) == [("2", "expired"), ("1", "superseded")]
+    assert not page.pyquery("#ooe-customer-quote")  # no Accept button
+    pdf = page.pyquery(".ooe-customer-quote-version[data-version='1'] a").attr("href")
+    assert pdf.startswith(link)
+    assert django_app.get(pdf).content_type == "application/pdf"
+
+
+def test_oscars_account_order_page_shows_the_open_proposal_and_the_history(
+        rf: Any, quoter: Any, customer: Any, customer_order: Any) -> None:
+    propose(customer_order, quoter, price="8.00")
+    propose(customer_order, quoter, price="9.00")
+    template = engines["django"].from_string(
+        '{% include "oscar_orders_ext/storefront/chat/account_link.html" %}')
+    request = rf.get("/")
+    request.user = customer
+    html = PyQuery(template.render({"order": customer_order}, request))
+    assert html("#ooe-account-quote-open").attr("data-version") == "2"
+    assert [(row.attr("data-version"), row.attr("data-outcome"))
+            for row in html(".ooe-customer-quote-version").items()] == [
+        ("2", "sent"), ("1", "superseded")]
+    quotes.decide_quote(Quote.objects.get(order=customer_order, version=2).pk, accept=True)
+    html = PyQuery(template.render({"order": customer_order}, request))
+    assert not html("#ooe-account-quote-open")
+    assert html(".ooe-customer-quote-version").eq(0).attr("data-outcome") == "accepted"

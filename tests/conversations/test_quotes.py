@@ -124,8 +124,19 @@ def test_rejecting_keeps_the_prices_and_tells_the_shop(guest_order: Any, quoter:
     quotes.decide_quote(quote.pk, accept=False)
     guest_order.refresh_from_db()
     assert guest_order.total_incl_tax == Decimal("20.00")
-    assert OrderProcess.objects.get(order=guest_order).staff_unread == 1
+    process = OrderProcess.objects.get(order=guest_order)
+    assert process.staff_unread == 1
+    # The customer answered: no longer "awaiting customer response", back to the shop.
+    assert process.state == "processing"
     assert Quote.objects.get(pk=quote.pk).status == QuoteStatus.REJECTED
+
+
+def test_the_setting_leaves_a_rejected_order_where_it_is(guest_order: Any, quoter: Any,
+                                                         settings: Any) -> None:
+    settings.OSCAR_ORDERS_EXT_QUOTE_REJECTED_STATE = None
+    quote = propose(guest_order, quoter)
+    quotes.decide_quote(quote.pk, accept=False)
+    assert OrderProcess.objects.get(order=guest_order).state == "awaiting_customer"
 
 
 def test_bad_proposals_are_refused_and_nothing_is_written(

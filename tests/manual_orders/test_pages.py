@@ -322,3 +322,27 @@ def test_the_cart_shows_line_prices_in_every_language(django_app, clerk, product
     page = form.submit("action", value="add", headers=italian)
     cells = [cell.text_content().strip() for cell in page.pyquery("tr[data-line] td")]
     assert cells[1] == "10,00\xa0€" and cells[4] == "20,00\xa0€"
+
+
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_a_quote_order_is_placed_from_the_screen_without_payment(
+        django_app, clerk, customer, product, country, namespace):
+    clerk = with_wagtail_access(clerk)
+    page = django_app.get(reverse(f"{namespace}:{CREATE}"), user=clerk)
+    form = page.forms["ooe-cart-form"]
+    form["sku"] = "CUP-1"
+    form["quantity"] = "3"
+    form = form.submit("action", value="add").forms["ooe-cart-form"]
+    form["customer"] = customer.pk
+    fill_billing(form, country)
+    form["order_type"] = "quote"
+    form["payment_method"] = "card"
+    form["paid"] = True  # ignored for a quote: the price is agreed later
+    form.submit("action", value="place", status=302)
+    order = Order.objects.get()
+    process = OrderProcess.objects.get(order=order)
+    assert (process.order_type, process.payment_status) == ("quote", "unpaid")
+    assert not get_model("payment", "Source").objects.filter(order=order).exists()
+    page = django_app.get(reverse(f"{namespace}:orders-workspace-order",
+                                  kwargs={"number": order.number}), user=clerk)
+    assert "ooe-quote-form" in page.forms  # a proposal can be sent from its page
