@@ -86,7 +86,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.db.models import Count
-    from django.db.models.signals import post_delete, post_save, pre_save
+    from django.db.models.signals import post_delete, post_init, post_save
     from django.test.utils import CaptureQueriesContext
     from oscar.apps.order.signals import order_placed
     from oscar.core.loading import get_model
@@ -100,12 +100,11 @@ def main() -> None:
     User = get_user_model()
     # (signal, receiver, sender, dispatch_uid) of the directory, as apps.py connects them.
     wiring = [
-        (pre_save, receivers.remember_order_email, Order, "oscar_orders_ext.customer_email"),
-        (post_save, receivers.recount_order_customers, Order,
-         "oscar_orders_ext.customer_order"),
-        (post_save, receivers.recount_process_customer, OrderProcess,
+        (post_init, receivers.remember_process_contribution, OrderProcess,
+         "oscar_orders_ext.customer_contribution"),
+        (post_save, receivers.count_process_change, OrderProcess,
          "oscar_orders_ext.customer_process"),
-        (post_delete, receivers.recount_process_customer, OrderProcess,
+        (post_delete, receivers.count_process_change, OrderProcess,
          "oscar_orders_ext.customer_process_deleted"),
         (post_save, receivers.recount_account_customer, User,
          "oscar_orders_ext.customer_account"),
