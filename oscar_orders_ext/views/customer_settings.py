@@ -10,15 +10,17 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
+from oscar_orders_ext import selectors
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.models import CustomerGroup, CustomerTagRule, PriceList, Tag
+from oscar_orders_ext.models import (CustomerGroup, CustomerTagRule, PriceList, PriceListItem,
+                                     Tag)
 from oscar_orders_ext.services import customer_profiles
 
 from .customer_forms import (GroupForm, MoveGroupForm, PriceListForm, PriceListItemFormSet,
@@ -155,13 +157,24 @@ class SettingsFormView(TemplateView):
         """The object's form and, for price lists, the formset of its prices."""
         instance = self.object or self.model()  # type: ignore[attr-defined]
         form = self.form_class(data, instance=instance)  # type: ignore[attr-defined]
+
+        def lookup_url(kind: str) -> str:
+            return self.url("orders-customer-catalogue-lookup",  # type: ignore[attr-defined]
+                            kind=kind)
+
         formset = None
         if getattr(self, "with_items", False):
-            formset = PriceListItemFormSet(data, instance=instance, prefix="items")
+            items = instance.items.select_related("product", "product__parent", "category") \
+                if instance.pk else PriceListItem.objects.none()
+            formset = PriceListItemFormSet(data, instance=instance, prefix="items",
+                                           queryset=items)
             for item_form in formset.forms + [formset.empty_form]:
+                item_form.set_lookup_urls(lookup_url)
                 for field in item_form.fields.values():
                     if not isinstance(field.widget, forms.CheckboxInput):
-                        field.widget.attrs.setdefault("class", "form-control form-control-sm")
+                        field.widget.attrs["class"] = "form-control form-control-sm"
+        elif hasattr(form, "set_lookup_urls"):
+            form.set_lookup_urls(lookup_url)
         return form, formset
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -217,6 +230,21 @@ class SettingsDeleteView(TemplateView):
         else:
             messages.success(request, _("“%(name)s” deleted.") % {"name": name})
         return redirect(self.list_url())  # type: ignore[attr-defined]
+
+
+class CatalogueLookupView(CustomerPageMixin, View):
+    """Products (by title, UPC or SKU) or categories (by name) matching ``?q=``, as JSON
+    ``{"results": [{"id", "text"}]}``: the price and tag rule forms' pickers."""
+
+    def get(self, request: HttpRequest, kind: str) -> HttpResponse:
+        text = request.GET.get("q", "")
+        if kind == "products":
+            found = selectors.search_products(text)
+        elif kind == "categories":
+            found = selectors.search_categories(text)
+        else:
+            raise Http404
+        return JsonResponse({"results": [{"id": obj.pk, "text": str(obj)} for obj in found]})
 
 
 # The views each skin subclasses (adding its mixin, templates and chrome).

@@ -860,6 +860,12 @@ class CustomerExportView(PermissionRequiredMixin, customer_views.CustomerExportV
     url_namespace = NAMESPACE
 
 
+class CatalogueLookupView(PermissionRequiredMixin, customer_settings.CatalogueLookupView):
+    """Products or categories as JSON, for the price and tag rule forms' pickers."""
+
+    url_namespace = NAMESPACE
+
+
 class JavaScriptCatalogView(PermissionRequiredMixin, common.WorkspaceJavaScriptCatalog):
     """The translations of the workspace's scripts."""
 
