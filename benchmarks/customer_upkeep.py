@@ -70,10 +70,12 @@ def main() -> None:
     parser.add_argument("--customer", choices=["heaviest", "new"], default="heaviest",
                         help="place the orders for the customer with the most orders, or "
                              "each for a new guest email")
+    parser.add_argument("--database", help="the scratch database's name (default: "
+                        "derived from the size)")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true")
     options = parser.parse_args()
-    name = f"ooe_bench_upkeep_{options.orders}"
+    name = options.database or f"ooe_bench_upkeep_{options.orders}"
     prepare(name, options.orders, options.reuse)
 
     os.environ["DATABASE_URL"] = f"{PG_SERVER}/{name}"

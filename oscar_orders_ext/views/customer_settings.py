@@ -44,6 +44,10 @@ class SettingsKind(CustomerPageMixin):
         """The list page of this kind, in the current skin."""
         return self.url(f"{self.route}-list")
 
+    def success_url(self, saved: Any, created: bool) -> str:
+        """Where a saved object's form leads: its kind's list."""
+        return self.list_url()
+
     def get_queryset(self) -> QuerySet[Any]:
         """The objects of this kind as the list shows them."""
         return self.model.objects.all()
@@ -83,6 +87,10 @@ class GroupKind(SettingsKind):
 
     def delete(self, obj: Any) -> None:
         customer_profiles.delete_group(obj, user=self.request.user)
+
+    def success_url(self, saved: Any, created: bool) -> str:
+        # A new group opens on its own page (its customers, moving them), as merchants expect.
+        return self.url(f"{self.route}-update", pk=saved.pk) if created else self.list_url()
 
 
 class PriceListKind(SettingsKind):
@@ -193,13 +201,14 @@ class SettingsFormView(TemplateView):
         form, formset = self.forms(request.POST)
         valid = form.is_valid() and (formset is None or formset.is_valid())
         if valid:
+            created = self.object is None
             try:
                 saved = self.save(form, formset)  # type: ignore[attr-defined]
             except OrderWorkflowError as error:
                 form.add_error(None, error.message)
             else:
                 messages.success(request, _("“%(name)s” saved.") % {"name": saved})
-                return redirect(self.list_url())  # type: ignore[attr-defined]
+                return redirect(self.success_url(saved, created))  # type: ignore[attr-defined]
         return self.render_to_response(self.get_context_data(form=form, formset=formset),
                                        status=400)
 

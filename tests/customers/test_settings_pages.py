@@ -63,6 +63,8 @@ def test_price_list_and_group_made_on_their_pages_price_the_members_basket(
     assert response.status_code == 302
     group = CustomerGroup.objects.get(name="Wholesale")
     assert list(group.price_lists.all()) == [price_list]
+    # A new group opens on its own page (Scontrino: "the group's detail card is shown").
+    assert response["Location"] == url(namespace, "orders-customer-group-update", pk=group.pk)
 
     rita, other = member("rita"), member("otto", group=None)
     page = manager.get(url(namespace, "orders-customer-group-update", pk=group.pk))

@@ -720,10 +720,12 @@ class CustomerDirectoryView(CustomerPageMixin, customer_views.CustomerDirectoryV
                                          {"url": "", "label": self.get_page_title()}]
 
     def get_header_buttons(self) -> list[HeaderButton]:
-        if not allows(self.request.user, "orders-customer-create"):
-            return []
-        return [HeaderButton(_("New customer"), url=url("orders-customer-create"),
-                             icon_name="plus", attrs={"id": "ooe-new-customer"})]
+        buttons = [HeaderButton(_("Customer groups"), url=url("orders-customer-group-list"),
+                                icon_name="group", attrs={"id": "ooe-customer-groups-link"})]
+        if allows(self.request.user, "orders-customer-create"):
+            buttons.append(HeaderButton(_("New customer"), url=url("orders-customer-create"),
+                                        icon_name="plus", attrs={"id": "ooe-new-customer"}))
+        return buttons
 
 
 class CustomerCreateView(CustomerPageMixin, customer_views.CustomerCreateView):
