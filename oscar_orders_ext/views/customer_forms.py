@@ -43,7 +43,7 @@ class LookupSelect(forms.Select):
         labels = dict(self.known)
         queryset = getattr(self.choices, "queryset", None)
         if missing and queryset is not None:
-            field = self.choices.field  # type: ignore[union-attr]
+            field = getattr(self.choices, "field")  # a ModelChoiceIterator's field
             labels.update((str(obj.pk), field.label_from_instance(obj))
                           for obj in queryset.filter(pk__in=missing))
         choices += [(item, labels[item]) for item in chosen if item in labels]
@@ -65,7 +65,7 @@ class CataloguePickerMixin:
         for name in ("product", "category"):
             field = self.fields[name]
             widget = LookupSelect(attrs=field.widget.attrs)
-            widget.choices = field.widget.choices  # type: ignore[attr-defined]
+            widget.choices = field.widget.choices
             field.widget = widget
             chosen = getattr(self.instance, f"{name}_id", None)
             if chosen is not None:
