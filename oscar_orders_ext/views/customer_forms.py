@@ -41,9 +41,10 @@ class LookupSelect(forms.Select):
         choices: list[tuple[Any, str]] = [("", "---------")]
         missing = [item for item in chosen if item not in self.known]
         labels = dict(self.known)
-        queryset = getattr(self.choices, "queryset", None)
+        iterator: Any = self.choices  # a ModelChoiceIterator: its queryset and field
+        queryset = getattr(iterator, "queryset", None)
         if missing and queryset is not None:
-            field = getattr(self.choices, "field")  # a ModelChoiceIterator's field
+            field = iterator.field
             labels.update((str(obj.pk), field.label_from_instance(obj))
                           for obj in queryset.filter(pk__in=missing))
         choices += [(item, labels[item]) for item in chosen if item in labels]
