@@ -249,7 +249,7 @@ def apply_deltas(deltas: Mapping[str, Delta]) -> None:
     keys = sorted(key for key in deltas if key)
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start:start + CHUNK]
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):  # no savepoint: two queries less
             rows = list(Customer.objects.select_for_update().filter(email__in=chunk)
                         .order_by("email"))
             found = {row.email for row in rows}
@@ -344,7 +344,7 @@ def sync_process_snapshot(order_id: int, snapshot: Mapping[str, Any]) -> int:
     """Write an order's new snapshot onto its process and apply the change of contribution
     (the process row is locked first, so concurrent edits of one order add up); returns the
     rows updated."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         before = (OrderProcess.objects.select_for_update().filter(order_id=order_id)
                   .values(*CONTRIBUTION_FIELDS).first())
         if before is None:
