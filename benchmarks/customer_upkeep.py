@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from customers import create_database  # the sibling benchmark script
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PYTHON = sys.executable
@@ -46,16 +48,16 @@ def manage(name: str, *args: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def prepare(name: str, orders: int, reuse: bool) -> None:
-    """A migrated database with ``orders`` seeded orders and the directory filled."""
+def prepare(name: str, orders: int, reuse: bool, template: str | None = None) -> None:
+    """A migrated database with ``orders`` seeded orders (or a copy of ``template``, seeded
+    the same way) and the directory filled."""
     if reuse and psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1":
         print(f"Reusing {name}.", flush=True)
         return
-    psql(f"DROP DATABASE IF EXISTS {name}")
-    psql(f"CREATE DATABASE {name}")
     started = time.perf_counter()
-    manage(name, "migrate", "--noinput")
-    manage(name, "seed_demo", "--orders", str(orders))
+    create_database(name, template)
+    if not template:
+        manage(name, "seed_demo", "--orders", str(orders))
     manage(name, "orders_backfill_customers")
     psql("VACUUM ANALYZE", name)
     print(f"Seeded {orders} orders in {time.perf_counter() - started:.0f} s", flush=True)
@@ -70,11 +72,15 @@ def main() -> None:
     parser.add_argument("--customer", choices=["heaviest", "new"], default="heaviest",
                         help="place the orders for the customer with the most orders, or "
                              "each for a new guest email")
+    parser.add_argument("--template", help="copy this seeded database (bench_tpl_100000) "
+                        "instead of seeding one")
+    parser.add_argument("--database", help="the scratch database's name (default: "
+                        "derived from the size)")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true")
     options = parser.parse_args()
-    name = f"ooe_bench_upkeep_{options.orders}"
-    prepare(name, options.orders, options.reuse)
+    name = options.database or f"ooe_bench_upkeep_{options.orders}"
+    prepare(name, options.orders, options.reuse, options.template)
 
     os.environ["DATABASE_URL"] = f"{PG_SERVER}/{name}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
@@ -86,7 +92,7 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.db.models import Count
-    from django.db.models.signals import post_delete, post_save, pre_save
+    from django.db.models.signals import post_delete, post_init, post_save
     from django.test.utils import CaptureQueriesContext
     from oscar.apps.order.signals import order_placed
     from oscar.core.loading import get_model
@@ -100,12 +106,11 @@ def main() -> None:
     User = get_user_model()
     # (signal, receiver, sender, dispatch_uid) of the directory, as apps.py connects them.
     wiring = [
-        (pre_save, receivers.remember_order_email, Order, "oscar_orders_ext.customer_email"),
-        (post_save, receivers.recount_order_customers, Order,
-         "oscar_orders_ext.customer_order"),
-        (post_save, receivers.recount_process_customer, OrderProcess,
+        (post_init, receivers.remember_process_contribution, OrderProcess,
+         "oscar_orders_ext.customer_contribution"),
+        (post_save, receivers.count_process_change, OrderProcess,
          "oscar_orders_ext.customer_process"),
-        (post_delete, receivers.recount_process_customer, OrderProcess,
+        (post_delete, receivers.count_process_change, OrderProcess,
          "oscar_orders_ext.customer_process_deleted"),
         (post_save, receivers.recount_account_customer, User,
          "oscar_orders_ext.customer_account"),

@@ -72,13 +72,13 @@ class OrdersExtConfig(AppConfig):
 
         _connect(post_init, receivers.remember_loaded_order, sender=order_model,
                           dispatch_uid="oscar_orders_ext.loaded_order")
-        _connect(pre_save, receivers.remember_order_email, sender=order_model,
+        _connect(pre_save, receivers.remember_order_columns, sender=order_model,
                          dispatch_uid="oscar_orders_ext.customer_email")
-        _connect(post_save, receivers.recount_order_customers, sender=order_model,
-                          dispatch_uid="oscar_orders_ext.customer_order")
-        _connect(post_save, receivers.recount_process_customer, sender=OrderProcess,
+        _connect(post_init, receivers.remember_process_contribution, sender=OrderProcess,
+                          dispatch_uid="oscar_orders_ext.customer_contribution")
+        _connect(post_save, receivers.count_process_change, sender=OrderProcess,
                           dispatch_uid="oscar_orders_ext.customer_process")
-        _connect(post_delete, receivers.recount_process_customer, sender=OrderProcess,
+        _connect(post_delete, receivers.count_process_change, sender=OrderProcess,
                             dispatch_uid="oscar_orders_ext.customer_process_deleted")
         _connect(post_save, receivers.recount_account_customer, sender=get_user_model(),
                           dispatch_uid="oscar_orders_ext.customer_account")

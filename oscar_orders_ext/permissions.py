@@ -188,6 +188,8 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
       for kind in ("customer-group", "price-list", "customer-tag-rule")
       for page in ("list", "create", "update", "delete")
       if f"{kind}-{page}" != "customer-group-list"),
+    # The product and category pickers of price lists and tag rules.
+    _staff("orders-customer-catalogue-lookup", VIEW_CUSTOMERS, MANAGE_CUSTOMERS),
     # Subscriptions (docs/subscriptions.md): they show orders, so need the view permission.
     _staff("orders-subscription-list", VIEW_SUBSCRIPTIONS, reads_orders=True),
     _staff("orders-subscription-detail", VIEW_SUBSCRIPTIONS, reads_orders=True),

@@ -16,14 +16,15 @@ from .middleware import current_user
 from .models import Customer, Funnel, OrderProcess
 from .payments import quotes as quote_payments
 from .payments import service as payment_service
-from .services.customer_summaries import refresh_after_commit
+from .services.customer_summaries import (process_changed, refresh_after_commit,
+                                          remember_contribution)
 from .services.edits import set_order_type
 from .services.customer_tags import (apply_after_commit, process_became_paid,
                                      rules_apply_on_placement)
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
-from .services.transitions import SKIP_RECOUNT, follow_oscar_status
+from .services.transitions import follow_oscar_status
 from .subscriptions import installments
 from .subscriptions import service as subscriptions
 from .webhooks import events as webhook_events
@@ -124,42 +125,32 @@ def settle_edited_order(sender: Any, process: Any, kind: str, user: Any = None,
 
 # --- The customer directory's aggregates (services.customer_summaries) ----------------------
 
-def remember_order_email(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    """Before an order is saved, note the email its process holds: if the save changes the
-    buyer, the previous customer is recounted too."""
+def remember_order_columns(sender: Any, instance: Any, raw: bool = False,
+                           **kwargs: Any) -> None:
+    """Before an order is saved, decide whether the save changes its snapshot columns (the
+    process's copy, and through it the customer directory, follow only then)."""
     if raw or instance.pk is None:
         return
     loaded, current = instance.__dict__.get(_LOADED), _columns(instance)
     instance.__dict__[_UNCHANGED] = loaded == current
     instance.__dict__[_LOADED] = current
-    if is_mirroring(instance) or loaded == current:
-        return  # no buyer changed (a status mirror: the process's save recounts)
-    update_fields = kwargs.get("update_fields")
-    if update_fields is not None and not {"guest_email", "user", "user_id"} & set(update_fields):
+
+
+def remember_process_contribution(sender: Any, instance: OrderProcess, **kwargs: Any) -> None:
+    """``post_init`` of a process: note what it contributes to its customer (no query)."""
+    remember_contribution(instance)
+
+
+def count_process_change(sender: Any, instance: OrderProcess, raw: bool = False,
+                         **kwargs: Any) -> None:
+    """After a process is saved or deleted (placement, state, total, deletion of the order),
+    apply its change to its customer's aggregates; a paid one may tag its customer."""
+    if raw:
         return
-    instance._oscar_orders_ext_previous_email = (
-        OrderProcess.objects.filter(order_id=instance.pk)
-        .values_list("customer_email", flat=True).first())
-
-
-def recount_order_customers(sender: Any, instance: Any, raw: bool = False,
-                            **kwargs: Any) -> None:
-    """After an order is saved, recount its customer (and a previous one) once committed."""
-    if raw or is_mirroring(instance) or snapshot_unchanged(instance):
-        return
-    refresh_after_commit(instance.email,
-                         getattr(instance, "_oscar_orders_ext_previous_email", None))
-
-
-def recount_process_customer(sender: Any, instance: OrderProcess, raw: bool = False,
-                             **kwargs: Any) -> None:
-    """After a process is saved or deleted (state, total, deletion of the order), recount its
-    customer once committed."""
-    if not raw:
-        if not instance.__dict__.pop(SKIP_RECOUNT, False):  # a move within counted states
-            refresh_after_commit(instance.customer_email)
-        if kwargs.get("signal") is post_save and process_became_paid(instance):
-            apply_after_commit([instance.order_id])
+    saved = kwargs.get("signal") is post_save
+    process_changed(instance, deleted=not saved, update_fields=kwargs.get("update_fields"))
+    if saved and process_became_paid(instance):
+        apply_after_commit([instance.order_id])
 
 
 def recount_account_customer(sender: Any, instance: Any, raw: bool = False,
@@ -171,7 +162,7 @@ def recount_account_customer(sender: Any, instance: Any, raw: bool = False,
         return
     # The row of the account's previous email too (a changed email moves the account).
     previous = Customer.objects.filter(user_id=instance.pk).values_list("email", flat=True)
-    refresh_after_commit(instance.email, *previous)
+    refresh_after_commit(instance.email, *previous, orders=False)
 
 
 def tag_customer_of_placed_order(sender: Any, order: Any, **kwargs: Any) -> None:

@@ -719,6 +719,18 @@ def search_products(text: str, limit: int = PICKER_LIMIT) -> QuerySet[Any]:
         "parent", "product_class", "parent__product_class").order_by("title", "pk")[:limit]
 
 
+def search_categories(text: str, limit: int = PICKER_LIMIT) -> QuerySet[Any]:
+    """Categories whose name contains every word of ``text``, in tree order."""
+    category_model = get_model("catalogue", "Category")
+    words = text.split()[:5]
+    if not words:
+        return category_model.objects.none()
+    categories = category_model.objects.all()
+    for word in words:
+        categories = categories.filter(name__icontains=word)
+    return categories.order_by("path")[:limit]
+
+
 # --- Shipments -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -81,6 +81,7 @@ VIEWS = {
     "customer-tag-rule-update": ("tag_rule_update_view", _VIEWS + "TagRuleUpdateView"),
     "customer-tag-rule-delete": ("tag_rule_delete_view", _VIEWS + "TagRuleDeleteView"),
     "customer-export": ("customer_export_view", _VIEWS + "CustomerExportView"),
+    "customer-catalogue-lookup": ("catalogue_lookup_view", _VIEWS + "CatalogueLookupView"),
     "subscription-list": ("subscription_list_view", _VIEWS + "SubscriptionListView"),
     "subscription-detail": ("subscription_detail_view", _VIEWS + "SubscriptionDetailView"),
     "subscription-action": ("subscription_action_view", _VIEWS + "SubscriptionActionView"),

@@ -342,6 +342,10 @@ class CustomerExportView(DashboardMixin, customers.CustomerExportView):
     """The directory's export (CSV/XLSX, large ones on the worker)."""
 
 
+class CatalogueLookupView(DashboardMixin, customer_settings.CatalogueLookupView):
+    """Products or categories as JSON, for the price and tag rule forms' pickers."""
+
+
 # --- Webhooks and API tokens --------------------------------------------------------------------
 
 class WebhookListView(DashboardMixin, integrations.WebhookListView):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.services.customer_summaries import refresh_customers_of_orders
+from oscar_orders_ext.services.customer_summaries import count_new_orders
 from oscar_orders_ext.services.customer_tags import apply_to_new_orders
 from oscar_orders_ext.signals import orders_imported
 
@@ -55,9 +55,9 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
         result.customers_created = writer.customers.created
         result.customers_updated = writer.customers.updated
         transaction.on_commit(selectors.forget_listed_values)
-        # Bulk writes send no signals: the directory recounts the imported orders' customers.
+        # Bulk writes send no signals: the new orders join their customers' aggregates here.
         order_ids = list(writer.order_ids)
-        transaction.on_commit(lambda: refresh_customers_of_orders(order_ids))
+        count_new_orders(order_ids)
         # And for webhooks (order.created, in bulk): receivers.webhook_orders_imported.
         transaction.on_commit(lambda: orders_imported.send(sender=None, order_ids=order_ids,
                                                            user=user))

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Greatest, Least
+from django.db.models.signals import post_init
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, Transition
@@ -143,8 +144,10 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             # varchar_pattern_ops lets PostgreSQL use the index for number-prefix searches.
             models.Index(fields=["number"], name="ooe_process_number",
                          opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["customer_email"], name="ooe_process_email",
-                         opclasses=["varchar_pattern_ops"]),
+            # Email prefix searches, and a customer's first and last orders read off the
+            # index (the directory's upkeep when one of them leaves the count).
+            models.Index(fields=["customer_email", "placed_at"], name="ooe_process_email_placed",
+                         opclasses=["varchar_pattern_ops", "timestamptz_ops"]),
             # The id closes the newest-first order (placed_at, then id): the first rows of a
             # state or stage are read straight off the index, so PostgreSQL never prefers
             # walking ooe_process_placed past thousands of newer orders of other states.
@@ -163,6 +166,12 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             models.Index(fields=["-placed_at", "-id"], name="ooe_process_staff_unread",
                          condition=models.Q(staff_unread__gt=0)),
         ]
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """Reload from the database; what was noted at loading (``post_init``: what the order
+        contributes to its customer) is noted again from the fresh values."""
+        super().refresh_from_db(*args, **kwargs)
+        post_init.send(sender=type(self), instance=self)
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.state}"

@@ -1,19 +1,24 @@
 """The customer directory's rows and their order aggregates, kept up to date.
 
 A customer is an email: the account with that email and every order placed with it (guest or
-not). Whenever an order or its process is saved or deleted, or an account is saved, the
-customers of the emails involved are recounted from their orders after the transaction
-commits (one indexed query per customer), so the directory never aggregates orders per page.
-Bulk paths (imports) call :func:`refresh_customers` themselves; the
+not). Each order *contributes* to its customer's row (email, currency, total, date) while its
+state counts; when an order is placed, edited, moved, deleted or imported, the difference
+between what it contributed and what it contributes now is applied to the row, inside the
+transaction that changed it (:func:`apply_deltas`), so the cost does not grow with the
+customer's orders. A full recount (:func:`refresh_customers`) runs only where a delta cannot be
+known: a customer's first row, the first or last order leaving the count, no order left, a
+process saved without the fields its contribution is made of. The
 ``orders_backfill_customers`` command recounts everyone.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
@@ -47,21 +52,24 @@ def counted_orders() -> Any:
     return OrderProcess.objects.exclude(state__in=list(app_settings.CUSTOMER_EXCLUDED_STATES))
 
 
-def refresh_customers(emails: Iterable[str]) -> int:
+def refresh_customers(emails: Iterable[str], *, orders: bool = True) -> int:
     """Recount the customers of ``emails`` from their orders and accounts; returns how many
     directory rows exist for them afterwards. Rows with neither orders nor an account nor
-    anything an operator wrote (company, notes) are removed."""
+    anything an operator wrote (company, notes) are removed. With ``orders=False`` (an account
+    saved: its orders did not change) existing rows keep their order aggregates."""
     keys = sorted({email_key(email) for email in emails} - {""})
     kept = 0
     for start in range(0, len(keys), CHUNK):
-        kept += _refresh_chunk(keys[start:start + CHUNK])
+        kept += _refresh_chunk(keys[start:start + CHUNK], orders=orders)
     return kept
 
 
-def _refresh_chunk(keys: list[str]) -> int:
+def _refresh_chunk(keys: list[str], *, orders: bool = True) -> int:
     totals: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     dates: dict[str, list[Any]] = {}
-    for row in (counted_orders().filter(customer_email__in=keys)
+    existing = Customer.objects.in_bulk(keys, field_name="email")
+    recounted = keys if orders else [key for key in keys if key not in existing]
+    for row in (counted_orders().filter(customer_email__in=recounted)
                 .values("customer_email", "currency")
                 .annotate(count=Count("id"), total=Sum("total"), first=Min("placed_at"),
                           last=Max("placed_at")).order_by()):
@@ -84,7 +92,6 @@ def _refresh_chunk(keys: list[str]) -> int:
     for account in (get_user_model().objects.annotate(key=Lower("email"))
                     .filter(key__in=keys).order_by("-is_active", "pk")):
         users.setdefault(account.key, account)
-    existing = Customer.objects.in_bulk(keys, field_name="email")
     now = timezone.now()
     rows: list[Customer] = []
     removed: list[int] = []
@@ -107,10 +114,11 @@ def _refresh_chunk(keys: list[str]) -> int:
             customer.first_name, customer.last_name = first_name[:150], last_name[:150]
         if last_order and last_order["customer_phone"]:
             customer.phone = last_order["customer_phone"]
-        customer_totals = totals.get(key, {})
-        customer.totals = customer_totals
-        customer.order_count = sum(value["count"] for value in customer_totals.values())
-        customer.first_order_at, customer.last_order_at = dates.get(key, [None, None])
+        if orders or not customer.pk:
+            customer_totals = totals.get(key, {})
+            customer.totals = customer_totals
+            customer.order_count = sum(value["count"] for value in customer_totals.values())
+            customer.first_order_at, customer.last_order_at = dates.get(key, [None, None])
         first_seen = last_order["placed_at"] if last_order else None
         if customer.first_order_at:
             first_seen = customer.first_order_at
@@ -134,23 +142,25 @@ def _refresh_chunk(keys: list[str]) -> int:
     return len(rows)
 
 
-def refresh_after_commit(*emails: str | None) -> None:
+def refresh_after_commit(*emails: str | None, orders: bool = True) -> None:
     """Recount these customers once the current transaction commits (at once outside one),
-    so the recount sees every order the transaction wrote.
+    so the recount sees every order the transaction wrote; ``orders=False`` when only their
+    accounts changed (see :func:`refresh_customers`).
 
-    Placing one order saves the order and its process several times; the customers asked
-    for during a transaction are recounted together, once, by the first of its commit
-    callbacks (the others find nothing left). Keys of a rolled-back transaction are recounted
-    at the next commit on the connection: a recount is always right, only extra work."""
+    The customers asked for during a transaction are recounted together, once, by the first
+    of its commit callbacks (the others find nothing left). Keys of a rolled-back transaction
+    are recounted at the next commit on the connection: a recount is always right, only extra
+    work."""
     keys = {email_key(email) for email in emails} - {""}
     if not keys:
         return
     connection = transaction.get_connection()
-    pending: set[str] | None = getattr(connection, PENDING, None)
+    pending: dict[str, bool] | None = getattr(connection, PENDING, None)
     if pending is None:
-        pending = set()
+        pending = {}
         setattr(connection, PENDING, pending)
-    pending.update(keys)
+    for key in keys:
+        pending[key] = pending.get(key, False) or orders
     transaction.on_commit(lambda: _refresh_pending(connection))
 
 
@@ -159,15 +169,211 @@ PENDING = "_oscar_orders_ext_customers_to_recount"
 
 
 def _refresh_pending(connection: Any) -> None:
-    pending: set[str] = getattr(connection, PENDING, None) or set()
+    pending: dict[str, bool] = getattr(connection, PENDING, None) or {}
     if pending:
-        keys = set(pending)
+        keys = dict(pending)
         pending.clear()
-        refresh_customers(keys)
+        refresh_customers([key for key, orders in keys.items() if orders])
+        refresh_customers([key for key, orders in keys.items() if not orders], orders=False)
+
+
+# --- Deltas: what one order adds to (or takes from) its customer's row ----------------------
+
+#: The process fields an order's contribution is made of.
+CONTRIBUTION_FIELDS = ("customer_email", "currency", "total", "placed_at", "state")
+DELTA_FIELDS = ["order_count", "totals", "first_order_at", "last_order_at", "registered_at",
+                "first_name", "last_name", "phone", "updated_at"]
+
+
+class Contribution(NamedTuple):
+    """What one counted order adds to its customer's row."""
+
+    email: str
+    currency: str
+    total: Decimal
+    placed_at: datetime
+
+
+def contribution(values: Mapping[str, Any]) -> Contribution | None:
+    """The contribution of an order with these process values (None: it counts for nobody)."""
+    key = email_key(values.get("customer_email"))
+    if not key or values.get("state") in app_settings.CUSTOMER_EXCLUDED_STATES:
+        return None
+    return Contribution(key, values.get("currency") or "",
+                        Decimal(str(values.get("total") or 0)).quantize(CENTS),
+                        values["placed_at"])
+
+
+@dataclass
+class Delta:
+    """The change to one customer's row: orders and value per currency, the dates of orders
+    that joined and left the count, and the newest joining order's name and phone."""
+
+    totals: dict[str, list[Any]] = field(default_factory=dict)
+    joined: list[datetime] = field(default_factory=list)
+    left: list[datetime] = field(default_factory=list)
+    newest: tuple[datetime, str, str] | None = None
+
+    def add(self, currency: str, count: int, total: Decimal, *dates: datetime) -> None:
+        """Count ``count`` orders worth ``total`` more (negative: fewer) in ``currency``."""
+        values = self.totals.setdefault(currency, [0, Decimal(0)])
+        values[0] += count
+        values[1] += total
+        (self.joined if count > 0 else self.left).extend(dates)
+
+    def offer_contact(self, placed_at: datetime, name: str, phone: str) -> None:
+        """The name and phone of a joining order; the newest one is kept."""
+        if self.newest is None or placed_at >= self.newest[0]:
+            self.newest = (placed_at, name, phone)
+
+
+def record_change(old: Contribution | None, new: Contribution | None, *, name: str = "",
+                  phone: str = "") -> None:
+    """One order's contribution changed from ``old`` to ``new``: apply the difference to its
+    customers' rows (both, if the buyer changed) in the current transaction."""
+    if old == new:
+        return
+    deltas: dict[str, Delta] = defaultdict(Delta)
+    if old is not None:
+        deltas[old.email].add(old.currency, -1, -old.total, old.placed_at)
+    if new is not None:
+        deltas[new.email].add(new.currency, 1, new.total, new.placed_at)
+        deltas[new.email].offer_contact(new.placed_at, name, phone)
+    apply_deltas(deltas)
+
+
+def apply_deltas(deltas: Mapping[str, Delta]) -> None:
+    """Apply each customer's delta to their row, locked in the current transaction (so
+    concurrent orders of one customer add up); customers without a row, or whose change a
+    delta cannot express, are recounted instead."""
+    keys = sorted(key for key in deltas if key)
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start:start + CHUNK]
+        with transaction.atomic(savepoint=False):  # no savepoint: two queries less
+            rows = list(Customer.objects.select_for_update().filter(email__in=chunk)
+                        .order_by("email"))
+            found = {row.email for row in rows}
+            recount = [key for key in chunk if key not in found]
+            changed = []
+            for row in rows:
+                if _apply(row, deltas[row.email]):
+                    changed.append(row)
+                else:
+                    recount.append(row.email)
+            if changed:
+                Customer.objects.bulk_update(changed, DELTA_FIELDS)
+            if recount:
+                refresh_customers(recount)
+
+
+def _apply(customer: Customer, delta: Delta) -> bool:
+    """Change the row by the delta; False when only a recount can tell (nothing counted left,
+    or counts gone negative: the row was already wrong)."""
+    totals = {currency: dict(values) for currency, values in customer.totals.items()}
+    for currency, (count, total) in delta.totals.items():
+        values = totals.setdefault(currency, {"count": 0, "total": "0.00"})
+        values["count"] = int(values["count"]) + count
+        values["total"] = str((Decimal(values["total"]) + total).quantize(CENTS))
+        if values["count"] < 0:
+            return False
+        if values["count"] == 0:
+            del totals[currency]
+    order_count = sum(int(values["count"]) for values in totals.values())
+    if order_count == 0:
+        return False
+    first, last = customer.first_order_at, customer.last_order_at
+    if first is None or last is None or any(
+            date <= first or date >= last for date in delta.left):
+        # The first or last order left the count: ask the index for the new ends.
+        orders = counted_orders().filter(customer_email=customer.email)
+        first = orders.order_by("placed_at").values_list("placed_at", flat=True).first()
+        last = orders.order_by("-placed_at").values_list("placed_at", flat=True).first()
+    else:
+        first = min([first, *delta.joined])
+        last = max([last, *delta.joined])
+    if delta.newest is not None and (customer.last_order_at is None
+                                     or delta.newest[0] >= customer.last_order_at):
+        _placed, name, phone = delta.newest
+        if phone:
+            customer.phone = phone[:64]
+        if customer.user_id is None and not (customer.first_name or customer.last_name):
+            customer.first_name, customer.last_name = (
+                part[:150] for part in split_name(name))
+    customer.totals, customer.order_count = totals, order_count
+    customer.first_order_at, customer.last_order_at = first, last
+    if customer.user_id is None:
+        customer.registered_at = first
+    customer.updated_at = timezone.now()
+    return True
+
+
+#: Where a process instance keeps the contribution it was read (or last saved) with.
+COUNTED = "_oscar_orders_ext_counted"
+
+
+def remember_contribution(process: Any) -> None:
+    """Note, in memory, what a process read from the database (or new) contributes, so that
+    saving or deleting it knows the difference without a query. A process read without some
+    of the fields gets no note (its saves cannot change them)."""
+    values = process.__dict__
+    if process.pk is None:
+        values[COUNTED] = None
+    elif all(name in values for name in CONTRIBUTION_FIELDS):
+        values[COUNTED] = contribution(values)
+    else:
+        values.pop(COUNTED, None)
+
+
+def process_changed(process: Any, *, deleted: bool = False,
+                    update_fields: Iterable[str] | None = None) -> None:
+    """A process was saved (or deleted, or updated in place by a service that read it first):
+    apply its change of contribution to the directory."""
+    if update_fields is not None and not set(update_fields) & set(CONTRIBUTION_FIELDS):
+        return
+    values = process.__dict__
+    if COUNTED not in values:
+        refresh_after_commit(values.get("customer_email"))
+        return
+    new = None if deleted else contribution(values)
+    record_change(values[COUNTED], new, name=values.get("customer_name") or "",
+                  phone=values.get("customer_phone") or "")
+    values[COUNTED] = new
+
+
+def sync_process_snapshot(order_id: int, snapshot: Mapping[str, Any]) -> int:
+    """Write an order's new snapshot onto its process and apply the change of contribution
+    (the process row is locked first, so concurrent edits of one order add up); returns the
+    rows updated."""
+    with transaction.atomic(savepoint=False):
+        before = (OrderProcess.objects.select_for_update().filter(order_id=order_id)
+                  .values(*CONTRIBUTION_FIELDS).first())
+        if before is None:
+            return 0
+        updated = OrderProcess.objects.filter(order_id=order_id).update(**snapshot)
+        record_change(contribution(before), contribution({**before, **snapshot}),
+                      name=snapshot.get("customer_name") or "",
+                      phone=snapshot.get("customer_phone") or "")
+    return updated
+
+
+def count_new_orders(order_ids: Iterable[int]) -> None:
+    """Add these newly written orders (imports, bulk writes) to their customers' rows: one
+    grouped read per chunk of orders, one locked read and one update per chunk of customers."""
+    ids = list(order_ids)
+    deltas: dict[str, Delta] = defaultdict(Delta)
+    for start in range(0, len(ids), CHUNK):
+        for row in (counted_orders().filter(order_id__in=ids[start:start + CHUNK])
+                    .values("customer_email", "currency")
+                    .annotate(count=Count("id"), total=Sum("total"), first=Min("placed_at"),
+                              last=Max("placed_at")).order_by()):
+            deltas[row["customer_email"]].add(row["currency"], row["count"],
+                                              Decimal(row["total"] or 0), row["first"],
+                                              row["last"])
+    apply_deltas(deltas)
 
 
 def refresh_customers_of_orders(order_ids: Iterable[int]) -> int:
-    """Recount the customers of these orders (after imports and other bulk writes)."""
+    """Recount the customers of these orders (after writes whose deltas are unknown)."""
     ids = list(order_ids)
     emails: set[str] = set()
     for start in range(0, len(ids), CHUNK):

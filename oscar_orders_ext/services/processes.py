@@ -18,6 +18,7 @@ from oscar_orders_ext.constants import (OrderType, PaymentStatus, StockEffect, S
                                         TimelineKind)
 from oscar_orders_ext.models import Funnel, OrderProcess, Stage, Tag, TimelineEntry
 from oscar_orders_ext.workflow import get_workflow
+from oscar_orders_ext.services.customer_summaries import sync_process_snapshot
 
 Order = get_model("order", "Order")
 
@@ -82,8 +83,9 @@ def payment_method_of(order: Any) -> str:
 
 
 def sync_snapshot(order: Any) -> int:
-    """Refresh the process's copy of the order's fields; returns rows updated (0 or 1)."""
-    return OrderProcess.objects.filter(order_id=order.pk).update(**order_snapshot(order))
+    """Refresh the process's copy of the order's fields, and its customer's aggregates by
+    the difference; returns rows updated (0 or 1)."""
+    return sync_process_snapshot(order.pk, order_snapshot(order))
 
 
 class StageLookup:

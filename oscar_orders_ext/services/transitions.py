@@ -29,7 +29,7 @@ from oscar_orders_ext.models import OrderProcess, Stage
 from oscar_orders_ext.signals import order_process_changed, order_state_changed
 from oscar_orders_ext.workflow import get_workflow
 
-from .customer_summaries import refresh_after_commit
+from .customer_summaries import process_changed
 from .locking import OrderLike, locked_process
 from .notifications import send_state_email_task
 from .oscar_status import mirror_oscar_status
@@ -173,9 +173,6 @@ def _finish_move(process: OrderProcess, *, transition: str, source: str, user: A
         stock_changes = apply_stock_effect(process, effect, user=user)
     process.state_changed_at = process.last_activity_at = now
     process.version += 1
-    # The customer directory counts orders by whether their state is excluded: a move that
-    # keeps the order counted (or not) changes nothing there, so its save recounts nobody.
-    process.__dict__[SKIP_RECOUNT] = _counts_for_customer(source) == _counts_for_customer(target)
     process.save()
     if mirror:
         mirror_oscar_status(process.order, target)
@@ -412,8 +409,7 @@ def follow_oscar_status(order: Any, new_status: str, *, user: Any = None
         process.__dict__["state"] = target  # bypasses FSMField protection on purpose
         process.version += 1
         process.state_changed_at = process.last_activity_at = now
-        if _counts_for_customer(source) != _counts_for_customer(target):
-            refresh_after_commit(process.customer_email)
+        process_changed(process)  # the customer's aggregates, by the difference
 
         def after_commit() -> None:
             order_state_changed.send(sender=OrderProcess, process=process, order=order,
@@ -422,16 +418,6 @@ def follow_oscar_status(order: Any, new_status: str, *, user: Any = None
 
         transaction.on_commit(after_commit)
         return TransitionResult(process=process, transition="", source=source, target=target)
-
-
-#: Set on a process whose save changes nothing the customer directory counts (read once by the
-#: ``post_save`` receiver that recounts its customer).
-SKIP_RECOUNT = "_oscar_orders_ext_skip_recount"
-
-
-def _counts_for_customer(state: str) -> bool:
-    """Whether an order in ``state`` counts in its customer's directory row."""
-    return state not in app_settings.CUSTOMER_EXCLUDED_STATES
 
 
 def _follow_fully(order: Any, new_status: str, *, user: Any) -> TransitionResult | None:

@@ -25,6 +25,63 @@ class BootstrapMixin:
                 field.widget.attrs.setdefault("class", "form-control")
 
 
+class LookupSelect(forms.Select):
+    """A select holding only its chosen option (never the whole catalogue); the page's script
+    (``lookup_select.js``) fills it from a JSON lookup as the operator types in the search
+    box it adds above. The field still accepts any object of its queryset."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Labels of chosen values already at hand (the form's instance), by value.
+        self.known: dict[str, str] = {}
+
+    def optgroups(self, name: str, value: list[Any], attrs: dict[str, Any] | None = None
+                  ) -> list[Any]:
+        chosen = [str(item) for item in value if item not in ("", None)]
+        choices: list[tuple[Any, str]] = [("", "---------")]
+        missing = [item for item in chosen if item not in self.known]
+        labels = dict(self.known)
+        iterator: Any = self.choices  # a ModelChoiceIterator: its queryset and field
+        queryset = getattr(iterator, "queryset", None)
+        if missing and queryset is not None:
+            field = iterator.field
+            labels.update((str(obj.pk), field.label_from_instance(obj))
+                          for obj in queryset.filter(pk__in=missing))
+        choices += [(item, labels[item]) for item in chosen if item in labels]
+        full, self.choices = self.choices, choices
+        try:
+            return super().optgroups(name, value, attrs)
+        finally:
+            self.choices = full
+
+
+class CataloguePickerMixin:
+    """Product and category as :class:`LookupSelect` boxes (catalogues of any size)."""
+
+    fields: dict[str, forms.Field]
+    instance: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("product", "category"):
+            field = self.fields[name]
+            widget = LookupSelect(attrs=field.widget.attrs)
+            widget.choices = field.widget.choices
+            field.widget = widget
+            chosen = getattr(self.instance, f"{name}_id", None)
+            if chosen is not None:
+                widget.known = {str(chosen): str(getattr(self.instance, name))}
+
+    def set_lookup_urls(self, url_for: Any) -> None:
+        """Point the boxes at their lookups; ``url_for(kind)`` is the skin's URL for one."""
+        placeholders = {"product": _("Search by title, UPC or SKU…"),
+                        "category": _("Search categories…")}
+        for name, kind in (("product", "products"), ("category", "categories")):
+            attrs = self.fields[name].widget.attrs
+            attrs["data-ooe-lookup"] = url_for(kind)
+            attrs["data-ooe-lookup-placeholder"] = str(placeholders[name])
+
+
 class NewCustomerForm(BootstrapMixin, forms.Form):
     """A customer added by hand: a password they can log in with, or an invitation email."""
 
@@ -116,7 +173,7 @@ class PriceListForm(BootstrapMixin, forms.ModelForm):
         return data
 
 
-class PriceListItemForm(BootstrapMixin, forms.ModelForm):
+class PriceListItemForm(CataloguePickerMixin, BootstrapMixin, forms.ModelForm):
     """One price: a product or a category, from a quantity, a fixed price or a percentage."""
 
     class Meta:
@@ -150,7 +207,7 @@ PriceListItemFormSet = forms.inlineformset_factory(
     PriceList, PriceListItem, form=PriceListItemForm, extra=3, can_delete=True)
 
 
-class TagRuleForm(BootstrapMixin, forms.ModelForm):
+class TagRuleForm(CataloguePickerMixin, BootstrapMixin, forms.ModelForm):
     """"Buying this product (or a product of this category) tags the customer with …"."""
 
     tag_name = forms.CharField(label=_("Tag"), max_length=64,

@@ -10,15 +10,17 @@ from typing import Any, ClassVar
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
+from oscar_orders_ext import selectors
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.models import CustomerGroup, CustomerTagRule, PriceList, Tag
+from oscar_orders_ext.models import (CustomerGroup, CustomerTagRule, PriceList, PriceListItem,
+                                     Tag)
 from oscar_orders_ext.services import customer_profiles
 
 from .customer_forms import (GroupForm, MoveGroupForm, PriceListForm, PriceListItemFormSet,
@@ -41,6 +43,10 @@ class SettingsKind(CustomerPageMixin):
     def list_url(self) -> str:
         """The list page of this kind, in the current skin."""
         return self.url(f"{self.route}-list")
+
+    def success_url(self, saved: Any, created: bool) -> str:
+        """Where a saved object's form leads: its kind's list."""
+        return self.list_url()
 
     def get_queryset(self) -> QuerySet[Any]:
         """The objects of this kind as the list shows them."""
@@ -81,6 +87,10 @@ class GroupKind(SettingsKind):
 
     def delete(self, obj: Any) -> None:
         customer_profiles.delete_group(obj, user=self.request.user)
+
+    def success_url(self, saved: Any, created: bool) -> str:
+        # A new group opens on its own page (its customers, moving them), as merchants expect.
+        return self.url(f"{self.route}-update", pk=saved.pk) if created else self.list_url()
 
 
 class PriceListKind(SettingsKind):
@@ -155,13 +165,24 @@ class SettingsFormView(TemplateView):
         """The object's form and, for price lists, the formset of its prices."""
         instance = self.object or self.model()  # type: ignore[attr-defined]
         form = self.form_class(data, instance=instance)  # type: ignore[attr-defined]
+
+        def lookup_url(kind: str) -> str:
+            return self.url("orders-customer-catalogue-lookup",  # type: ignore[attr-defined]
+                            kind=kind)
+
         formset = None
         if getattr(self, "with_items", False):
-            formset = PriceListItemFormSet(data, instance=instance, prefix="items")
+            items = instance.items.select_related("product", "product__parent", "category") \
+                if instance.pk else PriceListItem.objects.none()
+            formset = PriceListItemFormSet(data, instance=instance, prefix="items",
+                                           queryset=items)
             for item_form in formset.forms + [formset.empty_form]:
+                item_form.set_lookup_urls(lookup_url)
                 for field in item_form.fields.values():
                     if not isinstance(field.widget, forms.CheckboxInput):
-                        field.widget.attrs.setdefault("class", "form-control form-control-sm")
+                        field.widget.attrs["class"] = "form-control form-control-sm"
+        elif hasattr(form, "set_lookup_urls"):
+            form.set_lookup_urls(lookup_url)
         return form, formset
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -180,13 +201,14 @@ class SettingsFormView(TemplateView):
         form, formset = self.forms(request.POST)
         valid = form.is_valid() and (formset is None or formset.is_valid())
         if valid:
+            created = self.object is None
             try:
                 saved = self.save(form, formset)  # type: ignore[attr-defined]
             except OrderWorkflowError as error:
                 form.add_error(None, error.message)
             else:
                 messages.success(request, _("“%(name)s” saved.") % {"name": saved})
-                return redirect(self.list_url())  # type: ignore[attr-defined]
+                return redirect(self.success_url(saved, created))  # type: ignore[attr-defined]
         return self.render_to_response(self.get_context_data(form=form, formset=formset),
                                        status=400)
 
@@ -217,6 +239,21 @@ class SettingsDeleteView(TemplateView):
         else:
             messages.success(request, _("“%(name)s” deleted.") % {"name": name})
         return redirect(self.list_url())  # type: ignore[attr-defined]
+
+
+class CatalogueLookupView(CustomerPageMixin, View):
+    """Products (by title, UPC or SKU) or categories (by name) matching ``?q=``, as JSON
+    ``{"results": [{"id", "text"}]}``: the price and tag rule forms' pickers."""
+
+    def get(self, request: HttpRequest, kind: str) -> HttpResponse:
+        text = request.GET.get("q", "")
+        if kind == "products":
+            found = selectors.search_products(text)
+        elif kind == "categories":
+            found = selectors.search_categories(text)
+        else:
+            raise Http404
+        return JsonResponse({"results": [{"id": obj.pk, "text": str(obj)} for obj in found]})
 
 
 # The views each skin subclasses (adding its mixin, templates and chrome).

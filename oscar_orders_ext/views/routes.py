@@ -114,6 +114,8 @@ ROUTES: tuple[Route, ...] = (
     Route("customer-tag-rule-delete", "customers/tag-rules/<int:pk>/delete/",
           "orders-customer-tag-rule-delete"),
     Route("customer-export", "customers/export/", "orders-customer-export"),
+    Route("customer-catalogue-lookup", "customers/lookup/<slug:kind>/",
+          "orders-customer-catalogue-lookup"),
     Route("customer-detail", "customers/<int:pk>/", "orders-customer-detail"),
     Route("customer-update", "customers/<int:pk>/edit/", "orders-customer-update"),
     Route("subscription-list", "subscriptions/", "orders-subscription-list"),

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def full_recount() -> dict[str, dict[str, Any]]:
     """What every customer's aggregates should be, counted from scratch."""
-    expected: dict[str, dict[str, Any]] = defaultdict(lambda: {"totals": {}, "count": 0})
+    expected: dict[str, dict[str, Any]] = defaultdict(lambda: {"totals": {}, "count": 0,
+                                                               "dates": []})
     for process in OrderProcess.objects.exclude(
             state__in=["cancelled", "rejected", "refunded"]):
         row = expected[process.customer_email]
@@ -35,17 +36,39 @@ def full_recount() -> dict[str, dict[str, Any]]:
         values["count"] += 1
         values["total"] += process.total
         row["count"] += 1
+        row["dates"].append(process.placed_at)
     return {email: {"count": row["count"], "totals": {
         currency: {"count": v["count"], "total": str(v["total"].quantize(Decimal("0.01")))}
-        for currency, v in row["totals"].items()}} for email, row in expected.items()}
+        for currency, v in row["totals"].items()},
+        "first": min(row["dates"]), "last": max(row["dates"])}
+        for email, row in expected.items()}
 
 
 def stored() -> dict[str, dict[str, Any]]:
     """The directory's rows that have orders, in the same shape."""
     return {customer.email: {"count": customer.order_count, "totals": {
         currency: {"count": v["count"], "total": str(Decimal(v["total"]).quantize(
-            Decimal("0.01")))} for currency, v in customer.totals.items()}}
+            Decimal("0.01")))} for currency, v in customer.totals.items()},
+        "first": customer.first_order_at, "last": customer.last_order_at}
         for customer in Customer.objects.filter(order_count__gt=0)}
+
+
+@pytest.fixture
+def recounts(monkeypatch: Any) -> list[list[str]]:
+    """The emails of every full recount from now on (the upkeep's slow path)."""
+    from oscar_orders_ext.services import customer_summaries
+
+    calls: list[list[str]] = []
+    real = customer_summaries.refresh_customers
+
+    def spy(emails: Any, **kwargs: Any) -> int:
+        keys = sorted(emails)
+        if keys:
+            calls.append(keys)
+        return real(keys, **kwargs)
+
+    monkeypatch.setattr(customer_summaries, "refresh_customers", spy)
+    return calls
 
 
 def test_checkout_orders_add_up_per_currency_and_match_a_recount(place_order: Any) -> None:
@@ -69,20 +92,61 @@ def test_a_cancelled_order_leaves_the_customers_value(place_order: Any) -> None:
     assert stored() == full_recount()
 
 
-def test_a_move_between_counted_states_recounts_nobody(place_order: Any, monkeypatch: Any
-                                                        ) -> None:
-    order = place_order(guest_email="cy@example.com")
-    recounted: list[tuple[str, ...]] = []
-    monkeypatch.setattr("oscar_orders_ext.receivers.refresh_after_commit",
-                        lambda *emails: recounted.append(emails))
-    transition_order(order, "confirm")  # new -> processing: counted before and after
-    assert recounted == []
-    transition_order(order, "cancel")  # leaves the customer's value: recounted
-    assert recounted == [("cy@example.com",)]
-    # A later save of the same process (not a move) recounts as always.
-    process = OrderProcess.objects.get(order=order)
-    process.save()
-    assert len(recounted) == 2
+def test_changes_to_a_known_customer_are_deltas_that_match_a_recount(
+        place_order: Any, product: Any, recounts: list[list[str]]) -> None:
+    """Placement, a move within counted states, an edit, cancellation, refund, a changed
+    buyer, deletion and an import each change the row by a delta (no recount of the
+    customer's orders), and the row always equals a full recount."""
+    from oscar_orders_ext.constants import PaymentStatus
+    from oscar_orders_ext.services.edits import set_payment_status
+    from oscar_orders_ext.services.line_edits import apply_line_edit
+
+    first = place_order(quantity=1, guest_email="ada@example.com")
+    assert recounts == [["ada@example.com"]]  # a new customer's row is counted once
+    recounts.clear()
+    checks = []
+
+    def check(what: str) -> None:
+        checks.append((what, stored() == full_recount(), list(recounts)))
+
+    second = place_order(quantity=2, guest_email="ada@example.com")
+    check("placed")
+    transition_order(second, "confirm")  # counted before and after: no change at all
+    check("moved")
+    line = second.lines.get()
+    apply_line_edit(second, {line.pk: 3})
+    check("edited")
+    third = place_order(quantity=1, guest_email="ada@example.com")
+    transition_order(third, "cancel")  # the newest leaves: the last order is read again
+    check("cancelled")
+    set_payment_status(second, PaymentStatus.PAID)
+    transition_order(second, "cancel")
+    transition_order(second, "refund")
+    check("refunded")
+    commit_import(plan_import(csv_bytes([shopify_row("#1001")]), "orders_export.csv"))
+    check("imported")
+    first.delete()  # the first order goes: the first order is read again
+    check("deleted")
+    assert checks == [(what, True, []) for what, _same, _recounts in checks]
+    customer = Customer.objects.get(email="ada@example.com")
+    assert customer.order_count == 1 and set(customer.totals) == {"GBP"}
+    assert customer.first_order_at == customer.last_order_at == customer.registered_at
+
+
+def test_placing_an_order_for_a_customer_with_many_orders_reads_none_of_them(
+        place_order: Any) -> None:
+    """The upkeep of a placed order is the same few queries whatever the customer's orders:
+    no aggregate over the customer's orders."""
+    for _ in range(3):
+        place_order(quantity=1, guest_email="big@example.com")
+    with CaptureQueriesContext(connection) as queries:
+        place_order(quantity=1, guest_email="big@example.com")
+    ours = [q["sql"] for q in queries.captured_queries
+            if '"oscar_orders_ext_customer"' in q["sql"] and "customertagrule" not in q["sql"]]
+    assert len(ours) == 2  # the row, locked; its update
+    assert not [q["sql"] for q in queries.captured_queries
+                if "GROUP BY" in q["sql"] and "customer_email" in q["sql"]]
+    assert stored() == full_recount()
 
 
 def test_a_changed_buyer_moves_the_order_between_customers(place_order: Any) -> None:

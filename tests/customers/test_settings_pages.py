@@ -63,6 +63,8 @@ def test_price_list_and_group_made_on_their_pages_price_the_members_basket(
     assert response.status_code == 302
     group = CustomerGroup.objects.get(name="Wholesale")
     assert list(group.price_lists.all()) == [price_list]
+    # A new group opens on its own page (Scontrino: "the group's detail card is shown").
+    assert response["Location"] == url(namespace, "orders-customer-group-update", pk=group.pk)
 
     rita, other = member("rita"), member("otto", group=None)
     page = manager.get(url(namespace, "orders-customer-group-update", pk=group.pk))
@@ -238,3 +240,63 @@ def test_a_bad_export_format_is_refused_with_a_message(shop: dict[str, Any],
     assert response.status_code == 302
     assert response["Location"].endswith("?q=rossi")
     assert not ExportJob.objects.exists()
+
+
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_product_and_category_pickers_search_instead_of_listing_the_catalogue(
+        namespace: str, product: Any, client_for: Any) -> None:
+    """With a catalogue of thousands of products, the price list page lists none of them:
+    each row's product and category boxes hold only their choice, and the lookup finds a
+    product by title or UPC and a category by name; a found product saves as usual."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from oscar.core.loading import get_model
+
+    product_model = get_model("catalogue", "Product")
+    product_model.objects.bulk_create([
+        product_model(title=f"Bulk mug {number:04d}", upc=f"BULK{number:04d}",
+                      product_class=product.product_class, slug=f"bulk-mug-{number}")
+        for number in range(2000)])
+    manager = client_for(MANAGER)
+    page = manager.get(url(namespace, "orders-price-list-create"))
+    html = page.content.decode()
+    assert "Bulk mug" not in html
+    lookup = url(namespace, "orders-customer-catalogue-lookup", kind="products")
+    assert f'data-ooe-lookup="{lookup}"' in html and "lookup_select.js" in html
+
+    with CaptureQueriesContext(connection) as queries:
+        found = manager.get(lookup, {"q": "bulk mug 0042"}).json()["results"]
+    assert [row["id"] for row in found] == list(
+        product_model.objects.filter(upc="BULK0042").values_list("pk", flat=True))
+    assert len(queries) < 10
+    by_upc = manager.get(lookup, {"q": "BULK004"}).json()["results"]
+    assert len(by_upc) == 10
+    from oscar.test import factories
+
+    category = factories.CategoryFactory(name="Kitchenware")
+    categories = manager.get(url(namespace, "orders-customer-catalogue-lookup",
+                                 kind="categories"), {"q": "kitchen"}).json()
+    assert {"id": category.pk, "text": str(category)} in categories["results"]
+    assert manager.get(url(namespace, "orders-customer-catalogue-lookup", kind="pages"),
+                       {"q": "x"}).status_code == 404
+
+    chosen = found[0]["id"]
+    response = manager.post(url(namespace, "orders-price-list-create"), {
+        "name": "Mugs", "currency": "EUR", "priority": "0",
+        **items_data([{"product": chosen, "min_quantity": "1", "percent_off": "10"}])})
+    assert response.status_code == 302
+    price_list = PriceList.objects.get(name="Mugs")
+    with CaptureQueriesContext(connection) as queries:
+        edit = manager.get(url(namespace, "orders-price-list-update", pk=price_list.pk))
+    # The saved row shows its product (and only it) without a query per row.
+    assert edit.content.decode().count("Bulk mug") == 1
+    assert not [q for q in queries.captured_queries
+                if 'FROM "catalogue_product"' in q["sql"] and "LIMIT" not in q["sql"]]
+
+
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_readers_cannot_use_the_catalogue_lookup(namespace: str, client_for: Any) -> None:
+    reader = client_for(READER)
+    response = reader.get(url(namespace, "orders-customer-catalogue-lookup", kind="products"),
+                          {"q": "mug"})
+    assert response.status_code in (302, 403)

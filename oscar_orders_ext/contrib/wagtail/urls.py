@@ -63,6 +63,7 @@ VIEWS = {
     "customer-tag-rule-update": views.TagRuleUpdateView,
     "customer-tag-rule-delete": views.TagRuleDeleteView,
     "customer-export": views.CustomerExportView,
+    "customer-catalogue-lookup": views.CatalogueLookupView,
     "subscription-list": views.SubscriptionListView,
     "subscription-detail": views.SubscriptionDetailView,
     "subscription-action": views.SubscriptionActionView,

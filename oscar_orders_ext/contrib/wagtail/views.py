@@ -720,10 +720,12 @@ class CustomerDirectoryView(CustomerPageMixin, customer_views.CustomerDirectoryV
                                          {"url": "", "label": self.get_page_title()}]
 
     def get_header_buttons(self) -> list[HeaderButton]:
-        if not allows(self.request.user, "orders-customer-create"):
-            return []
-        return [HeaderButton(_("New customer"), url=url("orders-customer-create"),
-                             icon_name="plus", attrs={"id": "ooe-new-customer"})]
+        buttons = [HeaderButton(_("Customer groups"), url=url("orders-customer-group-list"),
+                                icon_name="group", attrs={"id": "ooe-customer-groups-link"})]
+        if allows(self.request.user, "orders-customer-create"):
+            buttons.append(HeaderButton(_("New customer"), url=url("orders-customer-create"),
+                                        icon_name="plus", attrs={"id": "ooe-new-customer"}))
+        return buttons
 
 
 class CustomerCreateView(CustomerPageMixin, customer_views.CustomerCreateView):
@@ -856,6 +858,12 @@ class TagRuleDeleteView(SettingsDeletePageMixin, customer_settings.TagRuleDelete
 
 class CustomerExportView(PermissionRequiredMixin, customer_views.CustomerExportView):
     """The directory's export (CSV/XLSX, large ones on the worker)."""
+
+    url_namespace = NAMESPACE
+
+
+class CatalogueLookupView(PermissionRequiredMixin, customer_settings.CatalogueLookupView):
+    """Products or categories as JSON, for the price and tag rule forms' pickers."""
 
     url_namespace = NAMESPACE
 
