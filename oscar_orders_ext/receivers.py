@@ -70,7 +70,7 @@ def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: 
         return
     if created:
         source = getattr(instance, "_oscar_orders_ext_source", "") or current_order_source()
-        ensure_process(instance, source=source, language=placement_language(source))
+        ensure_process(instance, source=source, language=placement_language(source), new=True)
     elif not is_mirroring(instance) and not snapshot_unchanged(instance):
         # A status mirror, or a save keeping the columns (Oscar's status change), changes
         # nothing the snapshot holds.
@@ -158,7 +158,8 @@ def recount_process_customer(sender: Any, instance: OrderProcess, raw: bool = Fa
     if not raw:
         if not instance.__dict__.pop(SKIP_RECOUNT, False):  # a move within counted states
             refresh_after_commit(instance.customer_email)
-        if kwargs.get("signal") is post_save and process_became_paid(instance):
+        if (kwargs.get("signal") is post_save and saves_payment(kwargs.get("update_fields"))
+                and process_became_paid(instance)):
             apply_after_commit([instance.order_id])
 
 
@@ -271,11 +272,22 @@ def mark_subscription_orders(sender: Any, order: Any, **kwargs: Any) -> None:
         set_order_type(order, OrderType.SUBSCRIPTION)
 
 
+#: Saves naming none of these fields (a bulk move saves only its own) change no payment.
+PAYMENT_FIELDS = frozenset({"payment_status", "amount_paid", "amount_refunded", "order_type"})
+
+
+def saves_payment(update_fields: Any) -> bool:
+    """Whether a save with these ``update_fields`` (None: every field) may change what the
+    customer paid."""
+    return update_fields is None or bool(PAYMENT_FIELDS & set(update_fields))
+
+
 def settle_paid_renewal(sender: Any, instance: OrderProcess, raw: bool = False,
                         **kwargs: Any) -> None:
     """A subscription order saved as paid (a link paid, a payment marked): once committed,
     its renewal is paid and its subscription active again (nothing for other orders)."""
-    if (not raw and instance.order_type == OrderType.SUBSCRIPTION
+    if (not raw and saves_payment(kwargs.get("update_fields"))
+            and instance.order_type == OrderType.SUBSCRIPTION
             and instance.payment_status == PaymentStatus.PAID):
         order_id = instance.order_id
         transaction.on_commit(lambda: subscriptions.settle_renewal(order_id))
@@ -285,7 +297,8 @@ def settle_installments(sender: Any, instance: OrderProcess, raw: bool = False,
                         **kwargs: Any) -> None:
     """An installment order's payments changed: once committed, its installments follow
     (oldest first, as far as the payments cover them)."""
-    if (not raw and instance.order_type == OrderType.INSTALLMENT
+    if (not raw and saves_payment(kwargs.get("update_fields"))
+            and instance.order_type == OrderType.INSTALLMENT
             and instance.payment_status != PaymentStatus.UNPAID):
         order_id = instance.order_id
         transaction.on_commit(lambda: installments.settle(order_id))

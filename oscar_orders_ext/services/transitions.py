@@ -596,17 +596,22 @@ def _finish_moves(moves: list[_Move], *, transition: str, user: Any,
                                           == _counts_for_customer(target))
         groups.setdefault((target, process.stage_id), []).append(process)
     processes = [move.process for move in moves]
-    for process in processes:
-        pre_save.send(sender=OrderProcess, instance=process, raw=False,
-                      using=process._state.db, update_fields=None)
+    for move in moves:
+        pre_save.send(sender=OrderProcess, instance=move.process, raw=False,
+                      using=move.process._state.db,
+                      update_fields=frozenset((*_MOVE_FIELDS, *move.changed)))
     for (target, stage_id), group in groups.items():
         OrderProcess.objects.filter(pk__in=[process.pk for process in group]).update(
             state=target, stage_id=stage_id, state_changed_at=now, last_activity_at=now,
             version=F("version") + 1)
     _save_body_changes(moves)
-    for process in processes:
-        post_save.send(sender=OrderProcess, instance=process, created=False, raw=False,
-                       using=process._state.db, update_fields=None)
+    for move in moves:
+        # The fields written, as save(update_fields=…) names them: receivers that follow
+        # payments (installments, renewals, tag rules) know a move changed none.
+        written = frozenset(("state", "stage", "state_changed_at", "last_activity_at",
+                             "version", *move.changed))
+        post_save.send(sender=OrderProcess, instance=move.process, created=False, raw=False,
+                       using=move.process._state.db, update_fields=written)
     for target, _stage in groups:
         mirror_oscar_statuses([process.order for process in processes
                                if process.state == target], target)
