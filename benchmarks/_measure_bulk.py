@@ -156,6 +156,64 @@ def status_posts(client: Any, repeat: int) -> dict[str, Any]:
                   "queries": queries[key]} for key, values in times.items()}
 
 
+def placements(repeat: int) -> dict[str, Any]:
+    """Checkout's order placement (Oscar's ``OrderCreator.place_order`` in a transaction, as
+    ``OrderPlacementMixin`` runs it, after-commit work included) with the app's receivers and
+    without them, alternating; a new guest each time. The basket is filled outside the timing."""
+    from django.db import transaction
+    from oscar.apps.checkout.calculators import OrderTotalCalculator
+    from oscar.apps.order.utils import OrderCreator
+    from oscar.apps.partner.strategy import Default
+    from oscar.apps.shipping.methods import Free
+    from oscar.core.loading import get_model
+
+    from oscar_orders_ext.apps import receivers_disconnected
+
+    basket_model = get_model("basket", "Basket")
+    record = (get_model("partner", "StockRecord").objects.filter(num_in_stock__gt=1000)
+              .select_related("product").first()
+              or get_model("partner", "StockRecord").objects.select_related("product").first())
+    record.num_in_stock = 10**6
+    record.save()
+    country = get_model("address", "Country").objects.first()
+    address_model = get_model("order", "ShippingAddress")
+
+    def place(index: int) -> float:
+        basket = basket_model.objects.create()
+        basket.strategy = Default()
+        basket.add_product(record.product, 1)
+        shipping = Free()
+        charge = shipping.calculate(basket)
+        total = OrderTotalCalculator().calculate(basket, charge)
+        address = address_model(first_name="Bench", last_name=f"Buyer {index}",
+                                line1="Via Roma 1", line4="Milano", postcode="20100",
+                                country=country)
+        started = time.perf_counter()
+        with transaction.atomic():  # checkout saves the address, then places the order
+            address.save()
+            OrderCreator().place_order(basket=basket, total=total, shipping_method=shipping,
+                                       shipping_charge=charge, shipping_address=address,
+                                       guest_email=f"bench.buyer.{index}.{started}@example.com")
+        return (time.perf_counter() - started) * 1000
+
+    def queries_of(index: int) -> int:
+        return count_queries(lambda: place(index))
+
+    place(0)  # warm-up
+    with receivers_disconnected():
+        place(1)
+    counts = {"with_app": queries_of(2)}
+    with receivers_disconnected():
+        counts["without_app"] = queries_of(3)
+    times: dict[str, list[float]] = {"with_app": [], "without_app": []}
+    for round_ in range(repeat):
+        times["with_app"].append(place(10 + 2 * round_))
+        with receivers_disconnected():
+            times["without_app"].append(place(11 + 2 * round_))
+    return {key: {"median_ms": statistics.median(values), "min_ms": min(values),
+                  "queries": counts[key]} for key, values in times.items()}
+
+
 def order_pages(client: Any, repeat: int) -> dict[str, Any]:
     """Our order page and Oscar's order detail of the same orders, in rounds."""
     from oscar_orders_ext.models import OrderProcess
@@ -213,6 +271,9 @@ def main() -> None:
     if "posts" in parts:
         log("change-status POSTs…")
         results["status_post"] = status_posts(client, options.repeat)
+    if "placements" in parts:
+        log("checkout placements…")
+        results["placements"] = placements(options.repeat)
     if "requests" in parts:  # the request alone, for every matching order (the job not run)
         from oscar_orders_ext.models import BulkJob
 
