@@ -798,7 +798,7 @@ def order_totals(order: Any, lines: Sequence[Any]) -> OrderTotals:
     basket = [d for d in discounts if d.category == d.BASKET]
     shipping = [d for d in discounts if d.category == d.SHIPPING]
     return OrderTotals(
-        items_before_discounts=sum((line.line_price_before_discounts_incl_tax or 0
+        items_before_discounts=sum((Decimal(line.line_price_before_discounts_incl_tax or 0)
                                     for line in lines), Decimal("0.00")),
         basket_discounts=basket,
         shipping_before_discounts=(order.shipping_incl_tax or Decimal("0.00"))
