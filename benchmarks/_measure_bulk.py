@@ -60,10 +60,10 @@ def run_job(job_id: int) -> dict[str, Any]:
             "refused": job.refused, "per_second": job.total / seconds if seconds else 0}
 
 
-def bulk_cases(client: Any, user: Any, states: int, only_states: bool = False
-               ) -> dict[str, Any]:
-    """Every matching order: add/remove a tag, mark paid/unpaid; a state change on ``states``
-    ticked orders; the old per-order path and Oscar's own bulk status change beside them."""
+def bulk_cases(client: Any, user: Any, states: int, parts: set[str]) -> dict[str, Any]:
+    """Every matching order: add/remove a tag, mark paid/unpaid (``set-based``); a state change
+    on ``states`` ticked orders (``states``); the old per-order path (``old-path``) and Oscar's
+    own bulk status change (``oscar-bulk``) beside them."""
     from oscar.core.loading import get_model
 
     from oscar_orders_ext.models import OrderProcess, Tag
@@ -72,45 +72,51 @@ def bulk_cases(client: Any, user: Any, states: int, only_states: bool = False
 
     tag, _ = Tag.objects.get_or_create(name="bench-bulk")
     results: dict[str, Any] = {}
-    cases = [] if only_states else [("add_tag", {"tag": str(tag.pk)}), ("remove_tag", {"tag": str(tag.pk)}),
-             ("mark_paid", {}), ("mark_unpaid", {})]
+    cases = [("add_tag", {"tag": str(tag.pk)}), ("remove_tag", {"tag": str(tag.pk)}),
+             ("mark_paid", {}), ("mark_unpaid", {})] if "set-based" in parts else []
     for action, extra in cases:
         log(f"bulk {action} on every order…")
         ms, job_id = bulk_request(client, {"action": action, "select_all": "1", "query": "",
                                            **extra})
         results[action] = {"request_ms": ms, **run_job(job_id)}
-    # State changes: the transition service order by order, on the worker.
-    new = list(OrderProcess.objects.filter(state="new").order_by("pk")
-               .values_list("pk", flat=True)[:states])
-    log(f"bulk transition 'confirm' on {len(new)} orders…")
-    ms, job_id = bulk_request(client, {"action": "transition", "transition": "confirm",
-                                       "selected": ",".join(map(str, new)), "notify": "no"})
-    results["transition"] = {"request_ms": ms, **run_job(job_id)}
-    # The old way of marking paid: one transaction and the edit service per order.
-    sample = list(OrderProcess.objects.filter(payment_status="unpaid").order_by("pk")
-                  .values_list("pk", flat=True)[:states])
-    log(f"per-order mark paid on {len(sample)} orders (the old path)…")
-    started = time.perf_counter()
-    run_bulk_action(sample, "mark_paid", lambda process, who: edits.set_payment_status(
-        process, "paid", user=who), user=user)
-    seconds = time.perf_counter() - started
-    results["mark_paid_per_order"] = {"seconds": seconds, "total": len(sample),
-                                      "per_second": len(sample) / seconds}
-    # Oscar's own bulk status change (its order list's action), with our receivers.
-    order_model = get_model("order", "Order")
-    status = next(s for s, targets in order_model.pipeline.items() if targets
-                  and order_model.objects.filter(status=s).count() >= states // 2)
-    target = order_model.pipeline[status][0]
-    ids = list(order_model.objects.filter(status=status).order_by("pk")
-               .values_list("pk", flat=True)[:states // 2])
-    log(f"Oscar's bulk status change {status} -> {target} on {len(ids)} orders…")
-    started = time.perf_counter()
-    response = client.post("/dashboard/orders/", {"action": "change_order_statuses",
-                                                  "selected_order": ids, "new_status": target})
-    seconds = time.perf_counter() - started
-    assert response.status_code == 302, response.status_code
-    results["oscar_bulk_status"] = {"seconds": seconds, "total": len(ids),
-                                    "per_second": len(ids) / seconds}
+        log(f"  {results[action]}")
+    if "states" in parts:
+        # State changes: the transition service, a batch at a time, on the worker.
+        new = list(OrderProcess.objects.filter(state="new").order_by("pk")
+                   .values_list("pk", flat=True)[:states])
+        log(f"bulk transition 'confirm' on {len(new)} orders…")
+        ms, job_id = bulk_request(client, {"action": "transition", "transition": "confirm",
+                                           "selected": ",".join(map(str, new)), "notify": "no"})
+        results["transition"] = {"request_ms": ms, **run_job(job_id)}
+        log(f"  {results['transition']}")
+    if "old-path" in parts:
+        # The old way of marking paid: one transaction and the edit service per order.
+        sample = list(OrderProcess.objects.filter(payment_status="unpaid").order_by("pk")
+                      .values_list("pk", flat=True)[:states])
+        log(f"per-order mark paid on {len(sample)} orders (the old path)…")
+        started = time.perf_counter()
+        run_bulk_action(sample, "mark_paid", lambda process, who: edits.set_payment_status(
+            process, "paid", user=who), user=user)
+        seconds = time.perf_counter() - started
+        results["mark_paid_per_order"] = {"seconds": seconds, "total": len(sample),
+                                          "per_second": len(sample) / seconds}
+    if "oscar-bulk" in parts:
+        # Oscar's own bulk status change (its order list's action), with our receivers.
+        order_model = get_model("order", "Order")
+        status = next(s for s, targets in order_model.pipeline.items() if targets
+                      and order_model.objects.filter(status=s).count() >= states // 2)
+        target = order_model.pipeline[status][0]
+        ids = list(order_model.objects.filter(status=status).order_by("pk")
+                   .values_list("pk", flat=True)[:states // 2])
+        log(f"Oscar's bulk status change {status} -> {target} on {len(ids)} orders…")
+        started = time.perf_counter()
+        response = client.post("/dashboard/orders/", {"action": "change_order_statuses",
+                                                      "selected_order": ids,
+                                                      "new_status": target})
+        seconds = time.perf_counter() - started
+        assert response.status_code == 302, response.status_code
+        results["oscar_bulk_status"] = {"seconds": seconds, "total": len(ids),
+                                        "per_second": len(ids) / seconds}
     return results
 
 
@@ -150,6 +156,64 @@ def status_posts(client: Any, repeat: int) -> dict[str, Any]:
                   "queries": queries[key]} for key, values in times.items()}
 
 
+def placements(repeat: int) -> dict[str, Any]:
+    """Checkout's order placement (Oscar's ``OrderCreator.place_order`` in a transaction, as
+    ``OrderPlacementMixin`` runs it, after-commit work included) with the app's receivers and
+    without them, alternating; a new guest each time. The basket is filled outside the timing."""
+    from django.db import transaction
+    from oscar.apps.checkout.calculators import OrderTotalCalculator
+    from oscar.apps.order.utils import OrderCreator
+    from oscar.apps.partner.strategy import Default
+    from oscar.apps.shipping.methods import Free
+    from oscar.core.loading import get_model
+
+    from oscar_orders_ext.apps import receivers_disconnected
+
+    basket_model = get_model("basket", "Basket")
+    record = (get_model("partner", "StockRecord").objects.filter(num_in_stock__gt=1000)
+              .select_related("product").first()
+              or get_model("partner", "StockRecord").objects.select_related("product").first())
+    record.num_in_stock = 10**6
+    record.save()
+    country = get_model("address", "Country").objects.first()
+    address_model = get_model("order", "ShippingAddress")
+
+    def place(index: int) -> float:
+        basket = basket_model.objects.create()
+        basket.strategy = Default()
+        basket.add_product(record.product, 1)
+        shipping = Free()
+        charge = shipping.calculate(basket)
+        total = OrderTotalCalculator().calculate(basket, charge)
+        address = address_model(first_name="Bench", last_name=f"Buyer {index}",
+                                line1="Via Roma 1", line4="Milano", postcode="20100",
+                                country=country)
+        started = time.perf_counter()
+        with transaction.atomic():  # checkout saves the address, then places the order
+            address.save()
+            OrderCreator().place_order(basket=basket, total=total, shipping_method=shipping,
+                                       shipping_charge=charge, shipping_address=address,
+                                       guest_email=f"bench.buyer.{index}.{started}@example.com")
+        return (time.perf_counter() - started) * 1000
+
+    def queries_of(index: int) -> int:
+        return count_queries(lambda: place(index))
+
+    place(0)  # warm-up
+    with receivers_disconnected():
+        place(1)
+    counts = {"with_app": queries_of(2)}
+    with receivers_disconnected():
+        counts["without_app"] = queries_of(3)
+    times: dict[str, list[float]] = {"with_app": [], "without_app": []}
+    for round_ in range(repeat):
+        times["with_app"].append(place(10 + 2 * round_))
+        with receivers_disconnected():
+            times["without_app"].append(place(11 + 2 * round_))
+    return {key: {"median_ms": statistics.median(values), "min_ms": min(values),
+                  "queries": counts[key]} for key, values in times.items()}
+
+
 def order_pages(client: Any, repeat: int) -> dict[str, Any]:
     """Our order page and Oscar's order detail of the same orders, in rounds."""
     from oscar_orders_ext.models import OrderProcess
@@ -181,7 +245,9 @@ def main() -> None:
     parser.add_argument("--states", type=int, default=3000,
                         help="orders moved by the bulk state change")
     parser.add_argument("--skip-bulk", action="store_true")
-    parser.add_argument("--only", default="", help="comma-separated parts: pages,posts,bulk")
+    parser.add_argument("--only", default="",
+                        help="comma-separated parts: pages, posts, placements, requests, "
+                             "set-based, states, old-path, oscar-bulk")
     options = parser.parse_args()
     from django.conf import settings
 
@@ -197,13 +263,17 @@ def main() -> None:
     client = Client()
     client.force_login(user)
     results: dict[str, Any] = {}
-    parts = set(options.only.split(",")) if options.only else {"pages", "posts", "bulk"}
+    parts = (set(options.only.split(",")) if options.only
+             else {"pages", "posts", "placements", "set-based", "states"})
     if "pages" in parts:
         log("order pages…")
         results["order_page"] = order_pages(client, options.repeat)
     if "posts" in parts:
         log("change-status POSTs…")
         results["status_post"] = status_posts(client, options.repeat)
+    if "placements" in parts:
+        log("checkout placements…")
+        results["placements"] = placements(options.repeat)
     if "requests" in parts:  # the request alone, for every matching order (the job not run)
         from oscar_orders_ext.models import BulkJob
 
@@ -214,9 +284,8 @@ def main() -> None:
             times.append(ms)
             BulkJob.objects.filter(pk=job_id).delete()
         results["bulk_request"] = {"median_ms": statistics.median(times), "max_ms": max(times)}
-    if "bulk" in parts and not options.skip_bulk:
-        results["bulk"] = bulk_cases(client, user, options.states,
-                                     only_states="set-based" not in parts and bool(options.only))
+    if not options.skip_bulk and parts & {"set-based", "states", "old-path", "oscar-bulk"}:
+        results["bulk"] = bulk_cases(client, user, options.states, parts)
     print(json.dumps(results))
 
 

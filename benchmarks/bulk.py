@@ -1,5 +1,6 @@
-"""Bulk actions on the worker, Oscar's change-status POST with and without the app, and the
-order page beside Oscar's order detail, on a seeded PostgreSQL database (issue 18).
+"""Bulk actions on the worker, Oscar's change-status POST and checkout's order placement with
+and without the app, and the order page beside Oscar's order detail, on a seeded PostgreSQL
+database (issue 18).
 
     .venv/bin/python benchmarks/bulk.py                       # 100,000 orders
     .venv/bin/python benchmarks/bulk.py --keep --reuse        # seed once, then reuse
@@ -60,6 +61,15 @@ def main() -> None:
           f"{post['without_app']['median_ms']:.1f} ms without: {ratio:.2f}x (target <= 1.1x); "
           f"queries {post['with_app']['queries']} vs {post['without_app']['queries']} "
           f"(+{post['with_app']['queries'] - post['without_app']['queries']}, target <= +3)")
+    placed = data.get("placements")
+    if placed:
+        ratio = placed["with_app"]["median_ms"] / placed["without_app"]["median_ms"]
+        print(f"checkout's order placement: {placed['with_app']['median_ms']:.1f} ms with the "
+              f"app, {placed['without_app']['median_ms']:.1f} ms without: {ratio:.2f}x "
+              f"(target <= 1.1x); queries {placed['with_app']['queries']} vs "
+              f"{placed['without_app']['queries']} (+"
+              f"{placed['with_app']['queries'] - placed['without_app']['queries']}, "
+              f"target <= +3)")
     bulk = data.get("bulk")
     if bulk:
         print(f"\n{'bulk action':<34} {'request ms':>10} {'orders':>8} {'changed':>8} "

@@ -71,7 +71,7 @@ def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: 
         return
     if created:
         source = getattr(instance, "_oscar_orders_ext_source", "") or current_order_source()
-        ensure_process(instance, source=source, language=placement_language(source))
+        ensure_process(instance, source=source, language=placement_language(source), new=True)
     elif not is_mirroring(instance) and not snapshot_unchanged(instance):
         # A status mirror, or a save keeping the columns (Oscar's status change), changes
         # nothing the snapshot holds.
@@ -149,7 +149,8 @@ def count_process_change(sender: Any, instance: OrderProcess, raw: bool = False,
         return
     saved = kwargs.get("signal") is post_save
     process_changed(instance, deleted=not saved, update_fields=kwargs.get("update_fields"))
-    if saved and process_became_paid(instance):
+    if (saved and saves_payment(kwargs.get("update_fields"))
+            and process_became_paid(instance)):
         apply_after_commit([instance.order_id])
 
 
@@ -262,11 +263,22 @@ def mark_subscription_orders(sender: Any, order: Any, **kwargs: Any) -> None:
         set_order_type(order, OrderType.SUBSCRIPTION)
 
 
+#: Saves naming none of these fields (a bulk move saves only its own) change no payment.
+PAYMENT_FIELDS = frozenset({"payment_status", "amount_paid", "amount_refunded", "order_type"})
+
+
+def saves_payment(update_fields: Any) -> bool:
+    """Whether a save with these ``update_fields`` (None: every field) may change what the
+    customer paid."""
+    return update_fields is None or bool(PAYMENT_FIELDS & set(update_fields))
+
+
 def settle_paid_renewal(sender: Any, instance: OrderProcess, raw: bool = False,
                         **kwargs: Any) -> None:
     """A subscription order saved as paid (a link paid, a payment marked): once committed,
     its renewal is paid and its subscription active again (nothing for other orders)."""
-    if (not raw and instance.order_type == OrderType.SUBSCRIPTION
+    if (not raw and saves_payment(kwargs.get("update_fields"))
+            and instance.order_type == OrderType.SUBSCRIPTION
             and instance.payment_status == PaymentStatus.PAID):
         order_id = instance.order_id
         transaction.on_commit(lambda: subscriptions.settle_renewal(order_id))
@@ -276,7 +288,8 @@ def settle_installments(sender: Any, instance: OrderProcess, raw: bool = False,
                         **kwargs: Any) -> None:
     """An installment order's payments changed: once committed, its installments follow
     (oldest first, as far as the payments cover them)."""
-    if (not raw and instance.order_type == OrderType.INSTALLMENT
+    if (not raw and saves_payment(kwargs.get("update_fields"))
+            and instance.order_type == OrderType.INSTALLMENT
             and instance.payment_status != PaymentStatus.UNPAID):
         order_id = instance.order_id
         transaction.on_commit(lambda: installments.settle(order_id))

@@ -794,6 +794,32 @@ def order_lines(order: Any) -> list[Any]:
     return lines
 
 
+@dataclass(frozen=True)
+class OrderTotals:
+    """Oscar's figures of the order page's totals: before discounts, and the discounts."""
+
+    items_before_discounts: Decimal
+    basket_discounts: list[Any]
+    shipping_before_discounts: Decimal
+    shipping_discounts: list[Any]
+
+
+def order_totals(order: Any, lines: Sequence[Any]) -> OrderTotals:
+    """The totals Oscar's order properties give (``basket_total_before_discounts_incl_tax``,
+    ``basket_discounts``, ``shipping_before_discounts_incl_tax``, ``shipping_discounts``),
+    from the lines already loaded and one query, where the properties ask four."""
+    discounts = list(order.discounts.all())
+    basket = [d for d in discounts if d.category == d.BASKET]
+    shipping = [d for d in discounts if d.category == d.SHIPPING]
+    return OrderTotals(
+        items_before_discounts=sum((Decimal(line.line_price_before_discounts_incl_tax or 0)
+                                    for line in lines), Decimal("0.00")),
+        basket_discounts=basket,
+        shipping_before_discounts=(order.shipping_incl_tax or Decimal("0.00"))
+        + sum((d.amount for d in shipping), Decimal("0.00")),
+        shipping_discounts=shipping)
+
+
 def order_notes(order: Any) -> list[Any]:
     """Every Oscar ``OrderNote`` of the order, newest first, with its author."""
     return list(OrderNote.objects.filter(order_id=order.pk).select_related("user")

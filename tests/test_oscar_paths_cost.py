@@ -1,5 +1,6 @@
-"""What the app costs Oscar's own change-status POST: the state follows (stage, timeline
-entry naming the operator) in at most three queries more than Oscar alone."""
+"""What the app costs Oscar's own paths: the change-status POST (the state follows, with its
+stage and a timeline entry naming the operator, in at most three queries more than Oscar
+alone) and checkout's order placement (the process, its snapshot and the customer row)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,31 @@ def test_a_status_change_with_a_stock_effect_still_applies_it(django_app, place_
     process = OrderProcess.objects.get(order=order)
     assert process.state == "cancelled"
     assert TimelineEntry.objects.filter(order=order, kind=TimelineKind.STOCK).exists()
+
+
+def placed_with_queries(place_order: Any, capture: Any) -> tuple[Any, list[str]]:
+    """Place an order as checkout does; the order and the SQL it ran (after-commit work
+    included)."""
+    with CaptureQueriesContext(connection) as queries, capture(execute=True):
+        order = place_order(quantity=1, guest_email="new.buyer@example.com")
+    return order, [query["sql"] for query in queries.captured_queries]
+
+
+#: What the app adds to checkout's placement now. The goal (issue 18) is 3: left are the
+#: default funnel and its stage (2), the process and its "created" entry (2), the plan lines
+#: (1), the customer tag rules (1) and the directory's recount of the buyer (7, after commit).
+PLACEMENT_EXTRA_QUERIES = 14
+
+
+def test_checkout_placement_costs_no_more_queries_than_measured(
+        place_order, django_capture_on_commit_callbacks):
+    place_order()  # the first order reads what later ones find cached (funnel, content types)
+    with receivers_disconnected():
+        place_order()
+        _order, alone = placed_with_queries(place_order, django_capture_on_commit_callbacks)
+    order, with_app = placed_with_queries(place_order, django_capture_on_commit_callbacks)
+    assert len(with_app) - len(alone) <= PLACEMENT_EXTRA_QUERIES, "\n".join(with_app)
+    # ... and the order has its process, its snapshot and its customer row.
+    process = OrderProcess.objects.get(order=order)
+    assert (process.state, process.number, process.customer_email) == (
+        "new", str(order.number), "new.buyer@example.com")

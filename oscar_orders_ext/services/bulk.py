@@ -45,7 +45,7 @@ from . import edits
 from .customer_tags import apply_tag_rules, rules_apply_on_placement
 from .jobs import run_claimed
 from .notifications import send_order_confirmation
-from .transitions import transition_order, will_notify
+from .transitions import transition_order, transition_orders, will_notify
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +169,34 @@ def run_bulk_action(process_pks: Iterable[int], action: str, apply: Action, *, u
             else:
                 report.done += 1
                 report.emailed += bool(getattr(outcome, "notified", False))
+        seen += len(chunk)
+        if progress is not None:
+            progress(report, seen)
+    return report
+
+
+def transition_of(action: str, transition: str = "") -> str:
+    """The workflow transition a bulk ``action`` makes ("" for actions that are not moves):
+    those run a batch at a time through :func:`run_transitions`."""
+    if action == "cancel":
+        return get_workflow().cancel_transition or ""
+    return transition if action == "transition" else ""
+
+
+def run_transitions(process_pks: Iterable[int], name: str, *, user: Any,
+                    notify: bool | None = None, batch_size: int | None = None,
+                    progress: Callable[[BulkReport, int], None] | None = None,
+                    action: str = "transition") -> BulkReport:
+    """Move the orders with the transition ``name``, a batch at a time through the
+    transition service (:func:`~.transitions.transition_orders`), refusals order by order."""
+    report = BulkReport(action=action)
+    seen = 0
+    for chunk in _chunks(process_pks, batch_size or app_settings.BULK_BATCH_SIZE):
+        outcome = transition_orders(chunk, name, user=user, notify_customer=notify)
+        report.done += len(outcome.moved)
+        report.emailed += sum(result.notified for result in outcome.moved)
+        report.refused.extend(Refusal(error.order_number or "", error.message)
+                              for error in outcome.refused)
         seen += len(chunk)
         if progress is not None:
             progress(report, seen)
@@ -394,7 +422,11 @@ def run_bulk_job(job_id: int) -> BulkJob:
             BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING,
                                                      total=job.total)
             kind, batch, apply = _job_action(job)
-            if batch is not None:
+            move = transition_of(job.params["action"], job.params.get("transition") or "")
+            if move:
+                run_transitions(pks, move, user=job.user, notify=job.params.get("notify"),
+                                progress=progress, action=job.params["action"])
+            elif batch is not None:
                 run_set_based(pks, job.params["action"], batch, kind=kind, user=job.user,
                               progress=progress)
             else:

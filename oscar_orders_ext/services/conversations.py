@@ -167,9 +167,12 @@ def post_customer_message(order: OrderLike, body: str, *, user: Any = None,
 
 def mark_read(order: OrderLike, *, by: str) -> int:
     """Mark the other side's messages read by ``by`` (a :class:`MessageSide`); how many were
-    unread. Costs one query when nothing is unread."""
+    unread. Costs one query when nothing is unread, none when ``order`` is a process just
+    read showing nothing unread (the order page)."""
     counter = "staff_unread" if by == MessageSide.STAFF else "customer_unread"
     other = MessageSide.CUSTOMER if by == MessageSide.STAFF else MessageSide.STAFF
+    if isinstance(order, OrderProcess) and not getattr(order, counter):
+        return 0
     if not OrderProcess.objects.filter(order_id=order_pk(order),
                                        **{f"{counter}__gt": 0}).exists():
         return 0

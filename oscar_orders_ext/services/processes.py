@@ -150,11 +150,22 @@ def _creation_entry(process: OrderProcess) -> TimelineEntry:
                          data={"state": process.state, "source": process.source})
 
 
-def ensure_process(order: Any, *, source: str = "", language: str = "") -> OrderProcess:
+def ensure_process(order: Any, *, source: str = "", language: str = "",
+                   new: bool = False) -> OrderProcess:
     """The order's process, created (with its timeline entry) if it does not exist yet;
-    ``language`` is the customer's (see ``i18n.placement_language``)."""
+    ``language`` is the customer's (see ``i18n.placement_language``). ``new`` says the order
+    was just inserted in the current transaction (its ``post_save``): nobody else can have
+    attached a process or a payment source to it yet, so nothing is looked up first."""
     if not isinstance(order, Order):
         order = Order.objects.get(pk=order)
+    if new:  # checkout: three queries fewer (the lookup and the savepoint around the insert)
+        process = build_process(ProcessSeed(order=order, source=source, language=language,
+                                            payment_method=""),
+                                default_funnel=Funnel.objects.get_default(),
+                                stage_for=StageLookup())
+        process.save()
+        _creation_entry(process).save()
+        return process
     existing = OrderProcess.objects.filter(order=order).first()
     if existing:
         return existing

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import Transition
@@ -25,14 +26,14 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import TimelineKind
 from oscar_orders_ext.exceptions import (ConditionNotMet, OrderWorkflowError,
                                          TransitionNotAllowed, TransitionPermissionDenied)
-from oscar_orders_ext.models import OrderProcess, Stage
+from oscar_orders_ext.models import OrderProcess, Stage, TimelineEntry
 from oscar_orders_ext.signals import order_process_changed, order_state_changed
 from oscar_orders_ext.workflow import get_workflow
 
 from .customer_summaries import process_changed
 from .locking import OrderLike, locked_process
 from .notifications import send_state_email_task
-from .oscar_status import mirror_oscar_status
+from .oscar_status import mirror_oscar_status, mirror_oscar_statuses
 from .stock import apply_stock_effect, stock_effect_for
 from .timeline import record
 
@@ -456,3 +457,170 @@ def bulk_transition(orders: Iterable[Any], name: str, *, user: Any = None, note:
         else:
             outcomes.append(BulkOutcome(number, True))
     return outcomes
+
+
+@dataclass
+class BatchTransition:
+    """What :func:`transition_orders` did: the moves made and the refusals, order by order."""
+
+    moved: list[TransitionResult] = field(default_factory=list)
+    refused: list[OrderWorkflowError] = field(default_factory=list)
+
+
+def transition_orders(process_pks: Iterable[int], name: str, *, user: Any = None,
+                      note: str = "", notify_customer: bool | None = None,
+                      customer_message: str = "") -> BatchTransition:
+    """Move a batch of orders with the transition ``name`` (bulk actions on the worker).
+
+    The same rules as :func:`transition_order`, order by order: each row locked, the state
+    machine, its conditions and the user's permission checked, refusals reported one by
+    one. What follows the moves is written for the batch at once, in one transaction: the
+    rows in one ``UPDATE`` per target stage, Oscar's status mirrored set-based, the timeline
+    entries in one insert, the signals and emails after commit. Orders whose move has a
+    stock effect (or a target decided at run time) take the one-order path, each in its own
+    transaction; so does the whole batch if a transition's body refuses an order.
+    """
+    pks = list(process_pks)
+    outcome = BatchTransition()
+    alone: list[int] = []
+    try:
+        with transaction.atomic():
+            moves = _start_moves(pks, name, user, outcome, alone)
+            outcome.moved = _finish_moves(moves, transition=name, user=user, note=note,
+                                          notify_customer=notify_customer,
+                                          customer_message=customer_message)
+    except OrderWorkflowError:  # a transition's body refused: every order on its own
+        outcome, alone = BatchTransition(), pks
+    for pk in alone:
+        try:
+            outcome.moved.append(transition_order(
+                OrderProcess.objects.filter(pk=pk).values_list("order_id", flat=True).get(),
+                name, user=user, note=note, notify_customer=notify_customer,
+                customer_message=customer_message))
+        except OrderWorkflowError as error:
+            outcome.refused.append(error)
+    return outcome
+
+
+def _start_moves(pks: list[int], name: str, user: Any, outcome: BatchTransition,
+                 alone: list[int]) -> list[_Move]:
+    """Lock the batch, check each order's move and make it in memory (django-fsm runs the
+    transition's body); refusals go to ``outcome``, orders needing the full path to
+    ``alone``. The (process, source state) pairs moved."""
+    # Lock first (in key order, as every writer locks), then read: see locked_process.
+    locked = list(OrderProcess.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+                  .values_list("pk", flat=True))
+    workflow = get_workflow()
+    moves = []
+    for process in OrderProcess.objects.filter(pk__in=locked).order_by("pk").select_related(
+            "order", "funnel", "stage"):
+        try:
+            transition = _declared_transition(process, name)
+            _check(process, transition, user)
+        except OrderWorkflowError as error:
+            outcome.refused.append(error)
+            continue
+        target = transition.target
+        if not isinstance(target, str) or not workflow.has_state(target) or stock_effect_for(
+                process, target):
+            alone.append(process.pk)
+            continue
+        source, before = process.state, _field_values(process)
+        getattr(process, name)()
+        after = _field_values(process)
+        moves.append(_Move(process, source, [column for column, value in after.items()
+                                             if value != before[column]
+                                             and column not in _MOVE_FIELDS]))
+    return moves
+
+
+@dataclass
+class _Move:
+    process: OrderProcess
+    source: str
+    #: Fields the transition's body changed, besides the state.
+    changed: list[str]
+
+
+def _field_values(process: OrderProcess) -> dict[str, Any]:
+    return {f.attname: getattr(process, f.attname) for f in process._meta.concrete_fields}
+
+
+def _save_body_changes(moves: list[_Move]) -> None:
+    """Save the fields transitions' bodies changed (rare: the default workflow's change
+    nothing), one ``bulk_update`` per set of fields."""
+    by_fields: dict[tuple[str, ...], list[OrderProcess]] = {}
+    for move in moves:
+        if move.changed:
+            by_fields.setdefault(tuple(sorted(move.changed)), []).append(move.process)
+    for fields, processes in by_fields.items():
+        OrderProcess.objects.bulk_update(processes, fields)
+
+
+#: What the transition service itself writes on a process; any other field a transition's
+#: body changes is saved too (``_finish_moves``).
+_MOVE_FIELDS = ("state", "stage_id", "state_changed_at", "last_activity_at", "version")
+
+
+def _finish_moves(moves: list[_Move], *, transition: str, user: Any,
+                  note: str, notify_customer: bool | None, customer_message: str
+                  ) -> list[TransitionResult]:
+    """``_finish_move`` for a batch of moves without stock effects, set-based."""
+    if not moves:
+        return []
+    now = timezone.now()
+    stages: dict[tuple[int, str], Stage | None] = {}
+    groups: dict[tuple[str, int | None], list[OrderProcess]] = {}
+    for move in moves:
+        process, target = move.process, move.process.state
+        if (process.funnel_id, target) not in stages:
+            stages[process.funnel_id, target] = process.funnel.stage_for_state(target)
+        process.stage = stages[process.funnel_id, target]
+        process.state_changed_at = process.last_activity_at = now
+        process.version += 1
+        groups.setdefault((target, process.stage_id), []).append(process)
+    processes = [move.process for move in moves]
+    for move in moves:
+        pre_save.send(sender=OrderProcess, instance=move.process, raw=False,
+                      using=move.process._state.db,
+                      update_fields=frozenset((*_MOVE_FIELDS, *move.changed)))
+    for (target, stage_id), group in groups.items():
+        OrderProcess.objects.filter(pk__in=[process.pk for process in group]).update(
+            state=target, stage_id=stage_id, state_changed_at=now, last_activity_at=now,
+            version=F("version") + 1)
+    _save_body_changes(moves)
+    for move in moves:
+        # The fields written, as save(update_fields=…) names them: receivers that follow
+        # payments (installments, renewals, tag rules) know a move changed none.
+        written = frozenset(("state", "stage", "state_changed_at", "last_activity_at",
+                             "version", *move.changed))
+        post_save.send(sender=OrderProcess, instance=move.process, created=False, raw=False,
+                       using=move.process._state.db, update_fields=written)
+    for target, _stage in groups:
+        mirror_oscar_statuses([process.order for process in processes
+                               if process.state == target], target)
+    actor = user if getattr(user, "is_authenticated", False) else None
+    TimelineEntry.objects.bulk_create(
+        TimelineEntry(order_id=move.process.order_id, kind=TimelineKind.STATE, actor=actor,
+                      note=note or "", created_at=now,
+                      data={"transition": transition, "from": move.source,
+                            "to": move.process.state})
+        for move in moves)
+    results = [TransitionResult(process=move.process, transition=transition,
+                                source=move.source, target=move.process.state,
+                                notified=will_notify(move.process, move.process.state,
+                                                     notify_customer))
+               for move in moves]
+
+    def after_commit() -> None:
+        for result in results:
+            order_state_changed.send(sender=OrderProcess, process=result.process,
+                                     order=result.process.order, transition=transition,
+                                     source=result.source, target=result.target, user=user,
+                                     note=note)
+            if result.notified:
+                send_state_email_task.enqueue(result.process.order_id, result.target,
+                                              customer_message)
+
+    transaction.on_commit(after_commit)
+    return results

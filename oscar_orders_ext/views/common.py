@@ -33,7 +33,7 @@ from oscar_orders_ext.models import ColumnPreference, Funnel, OrderProcess, Save
 from oscar_orders_ext.services import preferences
 from oscar_orders_ext.services.bulk import (SET_BASED_ACTIONS, SIMPLE_ACTIONS, BulkReport,
                                             resolve_action, run_bulk_action, run_set_based,
-                                            set_based_action)
+                                            run_transitions, set_based_action, transition_of)
 from oscar_orders_ext.services.transitions import move_to_stage, stage_move, transition_order
 
 PAGE_SIZES = (25, 50, 100)
@@ -365,6 +365,11 @@ def apply_bulk_action(request: HttpRequest, data: dict[str, Any], pks: list[int]
                                operator=data["operator"], notify=data.get("notify"))
     except OrderWorkflowError as error:
         return BulkOutcome(error=error.message)
+    move = transition_of(data["action"], data["transition"] or "")
+    if move:  # a state change: the transition service a batch at a time
+        return BulkOutcome(report=run_transitions(pks, move, user=request.user,
+                                                  notify=data.get("notify"),
+                                                  action=data["action"]))
     return BulkOutcome(report=run_bulk_action(pks, data["action"], apply, user=request.user))
 
 

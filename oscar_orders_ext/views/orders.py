@@ -129,6 +129,7 @@ class OrderPageMixin:
         internal_notes, buyer_notes = selectors.split_notes(notes)
         context = {
             "process": process, "order": order, "lines": lines,
+            "totals": selectors.order_totals(order, lines),
             "transitions": transitions, "notify_enabled": notify_enabled,
             "workflow_form": forms.get("workflow_form") or (
                 WorkflowFieldsForm.for_process(process) if "workflow_form" in drawn else None),
@@ -185,7 +186,7 @@ class OrderDetailView(OrderPageMixin, View):
             return render(request, lazy_form_template(key), context)
         # The page shows the conversation: the customer's messages are read now. The badge
         # still shows how many were new on this drawing.
-        conversations.mark_read(process.order, by=MessageSide.STAFF)
+        conversations.mark_read(process, by=MessageSide.STAFF)
         return self.render_page(process)
 
 

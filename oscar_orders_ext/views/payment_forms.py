@@ -89,12 +89,17 @@ def payment_panel(order: Any, lines: Any = (), process: Any = None) -> dict[str,
     invoiced = credit_left(invoice) if invoice is not None else None
     links = list(PaymentLink.objects.filter(order_id=order.pk)[:10])
     online = dict(service.online_methods())
+    payments = list(OrderPayment.objects.filter(order_id=order.pk)[:10])
+    # The ten payments read answer "any recorded?" unless there may be more (a query then).
+    has_online_payment = (any(payment.recorded_amount > 0 for payment in payments)
+                          if len(payments) < 10 else OrderPayment.objects.filter(
+                              order_id=order.pk, recorded_amount__gt=0).exists())
     return {
         "payment_balance": bal,
         "payment_links": [{"link": link, "url": service.link_url(link)} for link in links],
         "gateway_payments": [{"payment": payment, "method": online.get(payment.variant,
                                                                        payment.variant)}
-                             for payment in OrderPayment.objects.filter(order_id=order.pk)[:10]],
+                             for payment in payments],
         "payment_link_form": PaymentLinkForm(),
         "refund_form": RefundForm(lines=lines),
         "offline_payment_form": OfflinePaymentForm(),
@@ -105,6 +110,5 @@ def payment_panel(order: Any, lines: Any = (), process: Any = None) -> dict[str,
         # Paid by its status alone (imported, or set by hand): nothing is due, nothing recorded.
         "paid_by_status_only": bool(process is not None and bal.received <= 0
                                     and process.payment_status == PaymentStatus.PAID),
-        "has_online_payment": OrderPayment.objects.filter(
-            order_id=order.pk, recorded_amount__gt=0).exists(),
+        "has_online_payment": has_online_payment,
     }
