@@ -191,7 +191,7 @@ def filter_pages(processes: Any, newest_number: Any) -> list[Page]:
     if tag is not None:
         add("filter_tag", f"Ours: tag {tag.name}", {"tags": tag.pk}, processes.filter(tags=tag))
     add("filter_placed_30d", "Ours: placed in the last 30 days",
-        {"placed_after": since.isoformat()}, in_range)
+        {"placed_min": since.isoformat()}, in_range)
     add("filter_unpaid", "Ours: payment unpaid", {"payment_status": "unpaid"},
         processes.filter(payment_status="unpaid"))
     first = processes.first()
@@ -236,7 +236,7 @@ def filter_pages(processes: Any, newest_number: Any) -> list[Page]:
     if tag is not None:
         add("kanban_tag", f"Ours: Kanban, tag {tag.name}", {"tags": tag.pk},
             staged.filter(tags=tag), base=board)
-    add("kanban_placed_30d", "Ours: Kanban, last 30 days", {"placed_after": since.isoformat()},
+    add("kanban_placed_30d", "Ours: Kanban, last 30 days", {"placed_min": since.isoformat()},
         staged.filter(placed_at__gte=range_start), base=board)
     add("kanban_search", f"Ours: Kanban, q={surname}", {"q": surname},
         selectors.search(staged, surname), base=board)

@@ -154,20 +154,25 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
     The shape of the text picks the indexes: an email (or its start) searches emails; a phone
     as displayed searches phones; a number-like word searches order numbers by prefix, or,
     when no number starts with it, numbers containing it, phones and SKUs starting with it;
-    anything else searches names and product titles. On PostgreSQL, trigram indexes (migration
-    0011) serve the "contains" searches; prefixes use the btree pattern indexes.
+    anything else searches names and product titles. On PostgreSQL, trigram indexes
+    (migrations 0012 and 0021) serve the "contains" searches; prefixes use the btree pattern
+    indexes.
     """
+    return processes.filter(search_condition(processes, text))
+
+
+def search_condition(processes: QuerySet[OrderProcess], text: str) -> Q:
+    """The condition ``search`` filters ``processes`` with (a few index probes may run to
+    choose it: compute it once per request)."""
     text = text.strip()
     if not text:
-        return processes
+        return Q()
     if "@" in text:
-        return processes.filter(customer_email__startswith=text.lower())
+        return Q(customer_email__startswith=text.lower())
     if PHONE_LIKE.match(text) and not NUMBER_LIKE.match(text):
         phone = _phone_match(text)
         if phone is not None:
-            return processes.filter(phone)
-    products = Line.objects.filter(Q(title__icontains=text) | Q(partner_sku__istartswith=text)
-                                   | Q(upc__iexact=text))
+            return phone
     if NUMBER_LIKE.match(text):
         number = text.lstrip("#")
         by_number = Q(number__startswith=number)
@@ -176,32 +181,36 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
         # An order number is what people type most: when some number starts with the text,
         # search numbers alone, on their index; only otherwise look further.
         if processes.filter(by_number).exists():
-            return processes.filter(by_number)
+            return by_number
         others = Q(number__contains=number.upper())
         phone = _phone_match(text)
         if phone is not None:
             others |= phone
-        return _own_or_lines(processes, others,
-                             Line.objects.filter(partner_sku__istartswith=text))
+        return _own_or_lines(others, Line.objects.filter(partner_sku__istartswith=text))
     matches = Q(customer_name__icontains=text)
     if not any(char.isspace() for char in text):  # "claire.dubois": the start of an email
         matches |= Q(customer_email__startswith=text.lower())
-    return _own_or_lines(processes, matches, products)
+    return _own_or_lines(matches, Line.objects.filter(
+        Q(title__icontains=text) | Q(partner_sku__istartswith=text)))
 
 
-def _own_or_lines(processes: QuerySet[OrderProcess], own: Q, lines: QuerySet[Any]
-                  ) -> QuerySet[OrderProcess]:
+def _own_or_lines(own: Q, lines: QuerySet[Any]) -> Q:
     """Processes matching ``own`` (their own columns) or holding one of ``lines``.
 
-    On PostgreSQL as ``id IN (… UNION …)``: each half then reads its own indexes (the trigram
-    ones of migrations 0012 and 0021), where ``own OR order_id IN (lines)`` forced a scan of
-    every process row with a sub-plan per row (issue 18: 6× Oscar's list for a surname).
+    ``own OR order_id IN (lines)`` makes PostgreSQL scan every process row with a sub-plan per
+    row (issue 18: 6× Oscar's list for a surname). Two probes on the trigram indexes find
+    which side matches (usually one: a surname is no product title), so the filter reads that
+    side's index alone, or both through ``id IN (… UNION …)``.
     """
+    by_lines = Q(order_id__in=lines.values("order_id"))
     if connection.vendor != "postgresql":
-        return processes.filter(own | Q(order_id__in=lines.values("order_id")))
-    by_own = OrderProcess.objects.filter(own).values("pk")
-    by_lines = OrderProcess.objects.filter(order_id__in=lines.values("order_id")).values("pk")
-    return processes.filter(pk__in=by_own.union(by_lines))
+        return own | by_lines
+    if not lines.exists():
+        return own
+    if not OrderProcess.objects.filter(own).exists():
+        return by_lines
+    return Q(pk__in=OrderProcess.objects.filter(own).values("pk").union(
+        OrderProcess.objects.filter(by_lines).values("pk")))
 
 
 #: The largest primary key a (big) integer column holds.
@@ -345,7 +354,11 @@ class OrderFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet[OrderProcess], name: str, value: str
                       ) -> QuerySet[OrderProcess]:
-        return search(queryset, value)
+        # The summary applies the filters again (``without``): probe the indexes once.
+        conditions: dict[str, Q] = self.__dict__.setdefault("_search_conditions", {})
+        if value not in conditions:
+            conditions[value] = search_condition(self.queryset, value)
+        return queryset.filter(conditions[value])
 
     def filter_customer(self, queryset: QuerySet[OrderProcess], name: str, value: str
                         ) -> QuerySet[OrderProcess]:
@@ -497,7 +510,9 @@ def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
 
 def _narrow_tallies(tallies: QuerySet[Any], data: dict[str, Any], keys: tuple[str, ...]
                     ) -> QuerySet[Any]:
-    """``tallies`` narrowed by the funnel, stage and ``keys`` filters set in ``data``."""
+    """``tallies`` narrowed by the funnel, stage and ``keys`` filters set in ``data``; rows
+    emptied by orders moving away are left out (they would list a currency with no order)."""
+    tallies = tallies.filter(count__gt=0)
     if data.get("funnel"):
         tallies = tallies.filter(funnel_id=data["funnel"].pk)
     if is_set(data.get("stage")):

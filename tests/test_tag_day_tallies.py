@@ -103,12 +103,14 @@ def spread_orders() -> Tag:
 @pytest.mark.parametrize("timezone_name", ["UTC", "Europe/Rome", "Asia/Kolkata"])
 @pytest.mark.parametrize("query", [
     "tags={vip}", "tags={vip}&state=processing", "tags={vip}&currency=USD",
-    "placed_after={since}", "placed_before={until}", "placed_after={since}&placed_before={until}",
-    "placed_after={until}&placed_before={until}", "placed_after={since}&currency=EUR"])
+    "placed_min={since}", "placed_max={until}", "placed_min={since}&placed_max={until}",
+    "placed_min={until}&placed_max={until}", "placed_min={since}&currency=EUR"])
 def test_a_tag_or_a_date_range_reads_the_tallies_and_agrees_with_a_recount(
         query, timezone_name, django_assert_max_num_queries, settings):
     settings.TIME_ZONE = timezone_name
     vip = spread_orders()
+    # One local day off UTC holds no whole UTC day: it is counted live (a day of orders).
+    live_only = query.startswith("placed_min={until}") and timezone_name != "UTC"
     with timezone.override(timezone_name):
         today = timezone.localdate()
         query = query.format(vip=vip.pk, since=today - timedelta(days=12),
@@ -116,14 +118,16 @@ def test_a_tag_or_a_date_range_reads_the_tallies_and_agrees_with_a_recount(
         with django_assert_max_num_queries(3) as captured:  # the tag's key, tally, edges
             tallied = summary_of(query, OrderProcess.objects.all())
         sql = " ".join(q["sql"] for q in captured.captured_queries)
-        assert "tally" in sql and "GROUP BY" in sql
+        assert live_only or ("oscar_orders_ext_tagtally" if "tags" in query
+                             else "oscar_orders_ext_daytally") in sql
         # A base queryset with a condition of its own is always counted live.
         recount = summary_of(query, OrderProcess.objects.filter(pk__gt=0))
     assert tallied == recount
-    assert tallied[0]  # every query here matches some orders
+    matched = sum(count for _currency, _total, count in tallied[0])
+    assert 0 < matched < OrderProcess.objects.count()  # every query here narrows the orders
 
 
-@pytest.mark.parametrize("query", ["tags={vip}", "placed_after={since}"])
+@pytest.mark.parametrize("query", ["tags={vip}", "placed_min={since}"])
 def test_the_board_of_a_tag_or_a_range_agrees_with_a_recount(query):
     vip = spread_orders()
     funnel = Funnel.objects.get(is_default=True)
