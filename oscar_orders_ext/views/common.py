@@ -182,10 +182,19 @@ def filter_panel(order_filter: selectors.OrderFilter, query: QueryDict) -> Filte
     form = order_filter.form
     if query.get("filters") == "open" or bool(form.errors):
         return FilterPanel(open=True)
-    keys = [f"{name}{suffix}" for name, form_field in form.fields.items() if name != "q"
-            for suffix in getattr(form_field.widget, "widgets_names", [""])]
+    keys = [key for name, form_field in form.fields.items() if name != "q"
+            for key in widget_keys(name, form_field.widget)]
     return FilterPanel(open=False, kept=[(key, value) for key in keys
                                          for value in query.getlist(key) if value])
+
+
+def widget_keys(name: str, widget: forms.Widget) -> list[str]:
+    """The query keys a field's widget reads: ``total_min`` and ``total_max`` for django-filter's
+    range widgets (their ``suffixes``), the field's name otherwise."""
+    suffixes = getattr(widget, "suffixes", None)
+    if suffixes:
+        return [f"{name}_{suffix}" if suffix else name for suffix in suffixes]
+    return [name]
 
 
 def saved_views_for(user: Any) -> QuerySet[SavedView]:
