@@ -168,3 +168,33 @@ def test_a_search_by_name_title_or_sku_finds_orders_through_either_side(text, pl
     by_line = {str(order.number) for order in lined}
     assert found == (by_line if text in {"Mug", "SKU-7"} else by_name)
     assert summary_of(f"q={text}", OrderProcess.objects.all())[0][0][2] == len(found)
+
+
+@pytest.mark.parametrize("query", ["tags={vip}", "placed_min={since}", "q=Rossi", "q=Mug",
+                                   "sort=-total", "sort=state", "payment_status=unpaid"])
+def test_filtered_pages_cost_a_fixed_number_of_queries(query, django_app, place_order,
+                                                       django_assert_max_num_queries):
+    from django.contrib.auth import get_user_model
+
+    from .dashboard.conftest import ws_url
+
+    vip = spread_orders()
+    OrderProcess.objects.filter(number__startswith="E").update(customer_name="Marco Rossi")
+    for order in [place_order(), place_order()]:
+        order.lines.update(title="Blue Mug")
+    viewer = get_user_model().objects.create_superuser("boss", "boss@example.com", "pw")
+    url = f"{ws_url('orders-workspace')}?" + query.format(
+        vip=vip.pk, since=timezone.localdate() - timedelta(days=7))
+    board = f"{ws_url('orders-workspace-kanban', funnel=Funnel.objects.get_default().slug)}?" \
+        + query.format(vip=vip.pk, since=timezone.localdate() - timedelta(days=7))
+    django_app.get(url, user=viewer)  # warm the session and caches
+    with django_assert_max_num_queries(17) as few:
+        django_app.get(f"{url}&page_size=25", user=viewer)
+    with django_assert_max_num_queries(17) as many:
+        page = django_app.get(f"{url}&page_size=100", user=viewer)
+    assert len(few.captured_queries) == len(many.captured_queries)
+    assert page.pyquery(".ooe-chip") or "sort" in query  # the filter shows as a chip
+    assert not page.pyquery("#ooe-more-filters select")  # the panel is not drawn
+    django_app.get(board, user=viewer)
+    with django_assert_max_num_queries(17):
+        django_app.get(board, user=viewer)
