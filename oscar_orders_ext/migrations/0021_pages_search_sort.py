@@ -28,18 +28,16 @@ DAY_KEY = "day, funnel_id, stage_id, state, currency"
 #: A process row's key columns, in the tallies' order after the first one.
 ROW_KEY = "{p}.funnel_id, COALESCE({p}.stage_id, 0), {p}.state, {p}.currency"
 DAY = "({p}.placed_at AT TIME ZONE 'UTC')::date"
-#: What moves an order between tally rows (or changes its amount).
-CHANGED = ("(n.funnel_id, n.stage_id, n.state, n.currency, n.total, n.placed_at) IS DISTINCT FROM"
-           " (o.funnel_id, o.stage_id, o.state, o.currency, o.total, o.placed_at)")
 
 
 def upsert(tally: str, key: str, rows: str) -> str:
     """Add the signed ``rows`` (key columns, n, amount) to ``tally``, in key order (no
-    deadlock between concurrent statements), one row per key."""
+    deadlock between concurrent statements), one row per key; keys whose rows cancel out (an
+    UPDATE that moved nothing) are skipped."""
     return f"""
         INSERT INTO {tally} ({key}, count, total)
         SELECT {key}, SUM(n), SUM(amount) FROM ({rows}) AS delta ({key}, n, amount)
-        GROUP BY {key} ORDER BY {key}
+        GROUP BY {key} HAVING SUM(n) <> 0 OR SUM(amount) <> 0 ORDER BY {key}
         ON CONFLICT ({key}) DO UPDATE SET count = {tally}.count + EXCLUDED.count,
                                           total = {tally}.total + EXCLUDED.total;"""
 
@@ -55,9 +53,6 @@ def day_rows(table: str, sign: int, where: str = "") -> str:
 
 
 LINK_JOIN = f"l JOIN {PROCESS} p ON p.id = l.orderprocess_id"
-MOVED = f"new_rows n JOIN old_rows o ON o.id = n.id JOIN {LINKS} l ON l.orderprocess_id = n.id"
-CHANGED_ROWS = "(SELECT {side}.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE " + CHANGED \
-    + ") AS r"
 TRIGGERS = {  # name: (event, transition tables, body)
     "ooe_tag_tally_link_insert": (
         f"INSERT ON {LINKS}", "NEW TABLE AS new_rows",
@@ -71,15 +66,17 @@ TRIGGERS = {  # name: (event, transition tables, body)
     "ooe_day_tally_delete": (
         f"DELETE ON {PROCESS}", "OLD TABLE AS old_rows",
         upsert(DAY_TALLY, DAY_KEY, day_rows("old_rows r", -1))),
-    # Only the rows whose key or total changed: a bulk "mark paid" joins its rows and stops.
+    # New rows added, old rows taken away, grouped: no join of the two transition tables
+    # (unplanned tuplestores: a nested loop), and keys that cancel out are not written, so a
+    # bulk "mark paid" only groups its rows.
     "ooe_pages_tally_update": (
         f"UPDATE ON {PROCESS}", "OLD TABLE AS old_rows NEW TABLE AS new_rows",
         upsert(TAG_TALLY, TAG_KEY,
-               tag_rows(f"{MOVED} WHERE {CHANGED}", "n", 1) + " UNION ALL "
-               + tag_rows(f"{MOVED} WHERE {CHANGED}", "o", -1))
+               tag_rows(f"new_rows n JOIN {LINKS} l ON l.orderprocess_id = n.id", "n", 1)
+               + " UNION ALL "
+               + tag_rows(f"old_rows o JOIN {LINKS} l ON l.orderprocess_id = o.id", "o", -1))
         + upsert(DAY_TALLY, DAY_KEY,
-                 day_rows(CHANGED_ROWS.format(side="n"), 1) + " UNION ALL "
-                 + day_rows(CHANGED_ROWS.format(side="o"), -1))),
+                 day_rows("new_rows r", 1) + " UNION ALL " + day_rows("old_rows r", -1))),
 }
 FILL = [
     f"DELETE FROM {TAG_TALLY};",
