@@ -86,8 +86,9 @@ def pages_for(which: str) -> list[Page]:
     oscar_list = Page("oscar", "Oscar: order list", "/dashboard/orders/", [newest_number(orders)])
     table = Page("table", "Ours: table", "/dashboard/workspace/", [newest_number(processes)])
     searches = search_pages(processes, newest_number)
+    filters = filter_pages(processes, newest_number)
     if which == "scale":
-        return [oscar_list, table, *searches]
+        return [oscar_list, table, *searches, *filters]
 
     status, state = "Being processed", "processing"
     middle = orders.values_list("number", flat=True)[orders.count() // 2]
@@ -133,7 +134,113 @@ def pages_for(which: str) -> list[Page]:
         Page("kanban", f"Ours: Kanban /{funnel.slug}/",
              f"/dashboard/workspace/kanban/{funnel.slug}/", [funnel.name, card]),
         *searches,
+        *filters,
     ]
+
+
+#: Sorts timed besides the default (newest first): column key with its direction.
+SORTS = ("-total", "total", "number", "customer", "-last_activity", "state", "payment_status",
+         "operator")
+#: A deep page of the table (page size 25: offset 49,975).
+DEEP_PAGE = 2000
+
+
+def filter_pages(processes: Any, newest_number: Any) -> list[Page]:
+    """Every single filter of the panel, the other searches, the sorts, a deep page and the
+    Kanban with a tag and a date range: the cases issue 18 asks to keep at Oscar's cost."""
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+    from oscar.core.loading import get_model
+
+    from oscar_orders_ext import selectors
+    from oscar_orders_ext.columns import ordering_for
+    from oscar_orders_ext.models import Funnel, Tag
+
+    line_model = get_model("order", "Line")
+    pages: list[Page] = []
+
+    def add(key: str, label: str, query: dict[str, Any], matching: Any,
+            base: str = "/dashboard/workspace/") -> None:
+        pages.append(Page(key, label, f"{base}?{urlencode(query, doseq=True)}",
+                          [newest_number(matching)]))
+
+    named = processes.exclude(customer_name="").values_list("customer_name", flat=True)
+    full_name = named.first() or ""
+    surname = full_name.split()[-1] if full_name else ""
+    first_name = full_name.split()[0] if full_name else ""
+    line = (line_model.objects.exclude(partner_sku="").order_by("-pk")
+            .values_list("partner_sku", "title").first())
+    phone = processes.exclude(customer_phone="").values_list("customer_phone", flat=True).first()
+    email = processes.exclude(customer_email="").values_list("customer_email", flat=True).first()
+    number = processes.values_list("number", flat=True).first()
+    typed = {"search_name": full_name, "search_surname": surname,
+             "search_first_name": first_name, "search_email": email, "search_phone_e164": phone,
+             "search_sku": line and line[0],
+             "search_title": line and max(line[1].split(), key=len),  # its longest word
+             "search_number": number}
+    for key, text in typed.items():
+        if text:
+            add(key, f"Ours: q={text}", {"q": text}, selectors.search(processes, text))
+
+    tag = (Tag.objects.filter(name="VIP").first() or Tag.objects.order_by("pk").first())
+    today = timezone.localdate()
+    since = today - timedelta(days=30)
+    range_start = timezone.make_aware(datetime.combine(since, time.min))
+    in_range = processes.filter(placed_at__gte=range_start)
+    if tag is not None:
+        add("filter_tag", f"Ours: tag {tag.name}", {"tags": tag.pk}, processes.filter(tags=tag))
+    add("filter_placed_30d", "Ours: placed in the last 30 days",
+        {"placed_min": since.isoformat()}, in_range)
+    add("filter_unpaid", "Ours: payment unpaid", {"payment_status": "unpaid"},
+        processes.filter(payment_status="unpaid"))
+    first = processes.first()
+    singles: dict[str, tuple[dict[str, Any], Any]] = {
+        "order_type": ({"order_type": first.order_type},
+                       processes.filter(order_type=first.order_type)),
+        "total": ({"total_min": "100", "total_max": "200"},
+                  processes.filter(total__gte=100, total__lte=200)),
+        "currency": ({"currency": first.currency}, processes.filter(currency=first.currency)),
+        "payment_method": ({"payment_method": first.payment_method},
+                           processes.filter(payment_method=first.payment_method)),
+        "shipping_method": ({"shipping_method": first.shipping_method},
+                            processes.filter(shipping_method=first.shipping_method)),
+        "source": ({"source": first.source}, processes.filter(source=first.source)),
+        "operator_none": ({"operator": selectors.UNASSIGNED},
+                          processes.filter(operator__isnull=True)),
+        "amount_due": ({"amount_due": "due"}, selectors.filter_amount_due(processes, "due")),
+        "payment_link": ({"payment_link": "expired"},
+                         selectors.filter_payment_link(processes, "expired")),
+        "funnel": ({"funnel": first.funnel_id}, processes.filter(funnel_id=first.funnel_id)),
+        "customer": ({"customer": email}, processes.filter(customer_email=email)),
+    }
+    if first.operator_id:
+        singles["operator"] = ({"operator": first.operator_id},
+                               processes.filter(operator_id=first.operator_id))
+    if first.stage_id:
+        singles["stage"] = ({"stage": first.stage_id}, processes.filter(stage_id=first.stage_id))
+    for name, (query, matching) in singles.items():
+        if matching.exists():
+            add(f"filter_{name}", f"Ours: {urlencode(query)}", query, matching)
+    for sort in SORTS:
+        _key, order_by = ordering_for(sort)
+        add(f"sort_{sort}", f"Ours: sort={sort}", {"sort": sort},
+            processes.order_by(*order_by)[:1])
+    count = processes.count()
+    if count > DEEP_PAGE * 25:
+        deep = processes[(DEEP_PAGE - 1) * 25:(DEEP_PAGE - 1) * 25 + 1]
+        add("deep_page", f"Ours: page {DEEP_PAGE:,}", {"page": DEEP_PAGE}, deep)
+    funnel = Funnel.objects.get_default()
+    board = f"/dashboard/workspace/kanban/{funnel.slug}/"
+    staged = processes.filter(funnel=funnel, stage__isnull=False)
+    if tag is not None:
+        add("kanban_tag", f"Ours: Kanban, tag {tag.name}", {"tags": tag.pk},
+            staged.filter(tags=tag), base=board)
+    add("kanban_placed_30d", "Ours: Kanban, last 30 days", {"placed_min": since.isoformat()},
+        staged.filter(placed_at__gte=range_start), base=board)
+    add("kanban_search", f"Ours: Kanban, q={surname}", {"q": surname},
+        selectors.search(staged, surname), base=board)
+    return pages
 
 
 def search_pages(processes: Any, newest_number: Any) -> list[Page]:

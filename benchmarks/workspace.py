@@ -5,11 +5,18 @@
     .venv/bin/python benchmarks/workspace.py --explain 3             # + EXPLAIN ANALYZE
     .venv/bin/python benchmarks/workspace.py --scale                 # table: 1M vs 10k orders
     .venv/bin/python benchmarks/workspace.py --database my_bench     # a database of your own
+    .venv/bin/python benchmarks/workspace.py --scale --orders-small 100000 \
+        --orders-large 1000000 --database-small h_100k --database-large h_1m --reuse --keep
+                                                          # every page at 1M vs 100k orders
+    .venv/bin/python benchmarks/workspace.py --scale ... --template bench_tpl_{orders}
+                                                          # copies of seeded templates
 
 Each size gets a scratch database ``ooe_bench_workspace_<N>`` on 127.0.0.1:5432 (user
 postgres): dropped, created, migrated, seeded with ``seed_demo --orders N`` (bulk path),
 vacuumed and analysed, then dropped at the end unless ``--keep``. ``--reuse`` keeps an
 existing database that already holds N orders and only migrates it (use it with ``--keep``).
+``--template`` copies a seeded template database (``createdb -T``; ``{orders}`` in the name
+stands for the size) instead of seeding, then migrates the copy.
 The pages are timed in a child process (``_measure_pages.py``) with the sandbox settings,
 logged in as the demo superuser. Prints figures only: the targets are shown next to the
 ratios, never asserted.
@@ -41,6 +48,10 @@ RATIOS = [
     ("table + unread column / Oscar list", "table_unread", "oscar", 1.0),
 ]
 SCALE_TARGET = 1.2
+#: Pages of ``_measure_pages.filter_pages`` and ``search_pages`` by key prefix, each compared
+#: with Oscar's unfiltered list: (prefix, target ratio).
+FILTERED_TARGETS = (("search_", 1.0), ("filter_", 1.0), ("sort_", 1.0), ("deep_page", 1.0),
+                    ("kanban_", 1.5))
 
 
 def database_url(name: str) -> str:
@@ -75,9 +86,15 @@ def manage(args: list[str], name: str) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def prepare(orders: int, reuse: bool, name: str | None = None) -> str:
+def prepare(orders: int, reuse: bool, name: str | None = None, template: str = "") -> str:
     """A migrated, seeded and analysed database holding ``orders`` orders; its name."""
     name = name or f"{DB_PREFIX}_{orders}"
+    if template and not (reuse and order_count(name) == orders):
+        source = template.format(orders=orders)
+        print(f"Copying {source} to {name}…", flush=True)
+        psql(f"DROP DATABASE IF EXISTS {name}")
+        psql(f"CREATE DATABASE {name} TEMPLATE {source}")
+        reuse = True
     if reuse and order_count(name) == orders:
         print(f"Reusing {name} ({orders} orders); applying new migrations.", flush=True)
         manage(["migrate", "--noinput"], name)  # the app may have changed since it was seeded
@@ -123,6 +140,15 @@ def print_ratio(label: str, ours: dict[str, Any], theirs: dict[str, Any], target
           f"(mins: {fastest:.2f}x)")
 
 
+def print_filtered(pages: dict[str, Any]) -> None:
+    """Each filter, search, sort, deep page and filtered board against Oscar's list."""
+    for key, page in pages.items():
+        target = next((target for prefix, target in FILTERED_TARGETS if key.startswith(prefix)),
+                      None)
+        if target is not None:
+            print_ratio(page["label"][:40], page, pages["oscar"], target)
+
+
 def print_plans(results: dict[str, Any]) -> None:
     """The slowest queries of each page with their EXPLAIN ANALYZE."""
     for page in results.values():
@@ -147,6 +173,12 @@ def main() -> None:
     parser.add_argument("--database", default=None, metavar="NAME",
                         help="the scratch database's name (one size only; default "
                              f"{DB_PREFIX}_<orders>), so that two runs never share one")
+    parser.add_argument("--database-small", default=None, metavar="NAME",
+                        help="with --scale: the small size's database")
+    parser.add_argument("--database-large", default=None, metavar="NAME",
+                        help="with --scale: the large size's database")
+    parser.add_argument("--template", default="", metavar="NAME",
+                        help="copy this seeded database ({orders}: the size) instead of seeding")
     parser.add_argument("--explain", type=int, default=0, metavar="N",
                         help="print EXPLAIN ANALYZE of the N slowest queries of each page")
     options = parser.parse_args()
@@ -154,9 +186,10 @@ def main() -> None:
 
     names: list[str] = []
     try:
-        for orders in sizes:  # seed everything first, so the sizes are measured back to back
-            names.append(prepare(orders, options.reuse,
-                                 None if options.scale else options.database))
+        chosen = ([options.database_small, options.database_large] if options.scale
+                  else [options.database])
+        for orders, database in zip(sizes, chosen):  # seed first: sizes measured back to back
+            names.append(prepare(orders, options.reuse, database, options.template))
         results = {orders: measure(name, "scale" if options.scale else "main", options.repeat,
                                    options.warmup, options.explain)
                    for orders, name in zip(sizes, names)}
@@ -173,13 +206,20 @@ def main() -> None:
     if options.scale:
         small, large = results[options.orders_small], results[options.orders_large]
         label = f"{options.orders_large:,} / {options.orders_small:,} orders"
-        print_ratio(f"table: {label}", large["table"], small["table"], SCALE_TARGET)
+        print(f"At {label}:")
+        for key, page in large.items():
+            if key != "oscar" and key in small:
+                print_ratio(page["label"], page, small[key], SCALE_TARGET)
         ratio = large["oscar"]["median_ms"] / small["oscar"]["median_ms"]
         print(f"{'Oscar list: ' + label:<40} {ratio:>6.2f}x   (for comparison)")
+        for orders, pages in results.items():
+            print(f"\nAt {orders:,} orders, against Oscar's list:")
+            print_filtered(pages)
     else:
         pages = results[options.orders]
         for label, ours, theirs, target in RATIOS:
             print_ratio(label, pages[ours], pages[theirs], target)
+        print_filtered(pages)
     if options.explain:
         for pages in results.values():
             print_plans(pages)

@@ -12,7 +12,8 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from typing import Any
 
@@ -34,9 +35,9 @@ from oscar.core.loading import get_model
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
 from .display import person_name
-from .models import (BoardPreference, Customer, CustomerGroup, Funnel, OrderMessage,
-                     OrderProcess, PaymentLink, PaymentLinkStatus, PriceList, ProcessTally,
-                     Quote, Shipment, Stage, Tag, TimelineEntry)
+from .models import (BoardPreference, Customer, CustomerGroup, DayTally, Funnel,
+                     OrderMessage, OrderProcess, PaymentLink, PaymentLinkStatus, PriceList,
+                     ProcessTally, Quote, Shipment, Stage, Tag, TagTally, TimelineEntry)
 from .models.process import amount_due_expression
 from .workflow import State, get_workflow
 
@@ -153,20 +154,25 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
     The shape of the text picks the indexes: an email (or its start) searches emails; a phone
     as displayed searches phones; a number-like word searches order numbers by prefix, or,
     when no number starts with it, numbers containing it, phones and SKUs starting with it;
-    anything else searches names and product titles. On PostgreSQL, trigram indexes (migration
-    0011) serve the "contains" searches; prefixes use the btree pattern indexes.
+    anything else searches names and product titles. On PostgreSQL, trigram indexes
+    (migrations 0012 and 0021) serve the "contains" searches; prefixes use the btree pattern
+    indexes.
     """
+    return processes.filter(search_condition(processes, text))
+
+
+def search_condition(processes: QuerySet[OrderProcess], text: str) -> Q:
+    """The condition ``search`` filters ``processes`` with (a few index probes may run to
+    choose it: compute it once per request)."""
     text = text.strip()
     if not text:
-        return processes
+        return Q()
     if "@" in text:
-        return processes.filter(customer_email__startswith=text.lower())
+        return Q(customer_email__startswith=text.lower())
     if PHONE_LIKE.match(text) and not NUMBER_LIKE.match(text):
         phone = _phone_match(text)
         if phone is not None:
-            return processes.filter(phone)
-    products = Line.objects.filter(Q(title__icontains=text) | Q(partner_sku__istartswith=text)
-                                   | Q(upc__iexact=text))
+            return phone
     if NUMBER_LIKE.match(text):
         number = text.lstrip("#")
         by_number = Q(number__startswith=number)
@@ -175,17 +181,36 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
         # An order number is what people type most: when some number starts with the text,
         # search numbers alone, on their index; only otherwise look further.
         if processes.filter(by_number).exists():
-            return processes.filter(by_number)
-        others = Q(number__contains=number.upper()) | Q(order_id__in=Line.objects.filter(
-            partner_sku__istartswith=text).values("order_id"))
+            return by_number
+        others = Q(number__contains=number.upper())
         phone = _phone_match(text)
         if phone is not None:
             others |= phone
-        return processes.filter(others)
-    matches = Q(customer_name__icontains=text) | Q(order_id__in=products.values("order_id"))
+        return _own_or_lines(others, Line.objects.filter(partner_sku__istartswith=text))
+    matches = Q(customer_name__icontains=text)
     if not any(char.isspace() for char in text):  # "claire.dubois": the start of an email
         matches |= Q(customer_email__startswith=text.lower())
-    return processes.filter(matches)
+    return _own_or_lines(matches, Line.objects.filter(
+        Q(title__icontains=text) | Q(partner_sku__istartswith=text)))
+
+
+def _own_or_lines(own: Q, lines: QuerySet[Any]) -> Q:
+    """Processes matching ``own`` (their own columns) or holding one of ``lines``.
+
+    ``own OR order_id IN (lines)`` makes PostgreSQL scan every process row with a sub-plan per
+    row (issue 18: 6× Oscar's list for a surname). Two probes on the trigram indexes find
+    which side matches (usually one: a surname is no product title), so the filter reads that
+    side's index alone, or both through ``id IN (… UNION …)``.
+    """
+    by_lines = Q(order_id__in=lines.values("order_id"))
+    if connection.vendor != "postgresql":
+        return own | by_lines
+    if not lines.exists():
+        return own
+    if not OrderProcess.objects.filter(own).exists():
+        return by_lines
+    return Q(pk__in=OrderProcess.objects.filter(own).values("pk").union(
+        OrderProcess.objects.filter(by_lines).values("pk")))
 
 
 #: The largest primary key a (big) integer column holds.
@@ -330,7 +355,11 @@ class OrderFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet[OrderProcess], name: str, value: str
                       ) -> QuerySet[OrderProcess]:
-        return search(queryset, value)
+        # The summary applies the filters again (``without``): probe the indexes once.
+        conditions: dict[str, Q] = self.__dict__.setdefault("_search_conditions", {})
+        if value not in conditions:
+            conditions[value] = search_condition(self.queryset, value)
+        return queryset.filter(conditions[value])
 
     def filter_customer(self, queryset: QuerySet[OrderProcess], name: str, value: str
                         ) -> QuerySet[OrderProcess]:
@@ -427,6 +456,9 @@ class Summary:
 
 #: Filters the running tallies can answer: the columns of their key.
 TALLY_FILTERS = {"funnel", "stage", "state", "currency", "payment_status", "order_type"}
+#: Filters the tallies per tag (one tag) and per day (a date range) answer: their keys.
+TAG_TALLY_FILTERS = {"funnel", "stage", "state", "currency", "tags"}
+DAY_TALLY_FILTERS = {"funnel", "stage", "state", "currency", "placed"}
 
 
 def is_set(value: Any) -> bool:
@@ -439,53 +471,145 @@ def is_set(value: Any) -> bool:
 
 
 #: Rows of a grouped summary: the ``group_by`` columns, ``n`` (orders) and ``amount`` (total).
-SummaryRows = QuerySet[Any, dict[str, Any]]
+SummaryRows = list[dict[str, Any]]
 
 
 def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
-               every_state: bool = False, ignore: frozenset[str] = frozenset()
-               ) -> SummaryRows | None:
+               every_state: bool = False, ignore: frozenset[str] = frozenset(),
+               funnel: Funnel | None = None) -> SummaryRows | None:
     """The summary from PostgreSQL's running tallies when the filter allows it, else None.
 
-    Tallies exist per (funnel, stage, state, currency, payment status, order type): they answer
-    the unfiltered view, a funnel's board and filters on those columns in constant time,
-    whatever the number of orders. ``every_state`` ignores the state filter (the summary's
-    counts per state work as tabs); ``ignore`` names filters the caller answers itself.
+    Tallies exist per (funnel, stage, state, currency, payment status, order type), per tag
+    and per UTC day (with funnel, stage, state and currency): they answer the unfiltered view,
+    a funnel's board, filters on those columns, one tag, or a date range (whose edges, the
+    hours before its first whole UTC day and after its last, are counted live) in constant
+    time, whatever the number of orders. ``every_state`` ignores the state filter (the
+    summary's counts per state work as tabs); ``ignore`` names filters the caller answers
+    itself; ``funnel`` keeps that funnel's orders only.
     """
+    if _tally_kind(order_filter, ignore) == "day":
+        return _day_rows(order_filter, group_by, every_state=every_state, ignore=ignore,
+                         funnel=funnel)
+    query = tally_query(order_filter, group_by, every_state=every_state, ignore=ignore,
+                        funnel=funnel)
+    return None if query is None else list(query)
+
+
+def _tally_kind(order_filter: OrderFilter, ignore: frozenset[str]) -> str | None:
+    """Which tallies answer the filter: "process", "tag", "day", or None (count live)."""
     if connection.vendor != "postgresql" or order_filter.queryset.query.has_filters():
         return None
     data = order_filter.cleaned_data
-    if any(is_set(value) for name, value in data.items()
-           if name not in TALLY_FILTERS and name not in ignore):
+    narrowing = {name for name, value in data.items() if is_set(value) and name not in ignore}
+    if narrowing <= TALLY_FILTERS:
+        return "process"
+    if narrowing <= TAG_TALLY_FILTERS and len(data["tags"]) == 1:
+        return "tag"
+    if narrowing <= DAY_TALLY_FILTERS:
+        return "day"
+    return None
+
+
+def tally_query(order_filter: OrderFilter, group_by: tuple[str, ...], *,
+                every_state: bool = False, ignore: frozenset[str] = frozenset(),
+                funnel: Funnel | None = None) -> QuerySet[Any] | None:
+    """``tally_rows`` as one query, for the process and tag tallies (None otherwise)."""
+    kind = _tally_kind(order_filter, ignore)
+    data = order_filter.cleaned_data
+    keys: tuple[str, ...] = ("currency", *(() if every_state else ("state",)))
+    tallies: QuerySet[Any]
+    if kind == "process":
+        tallies = ProcessTally.objects.all()
+        keys += ("payment_status", "order_type")
+    elif kind == "tag":
+        tallies = TagTally.objects.filter(tag_id=data["tags"][0].pk)
+    else:
         return None
-    tallies = ProcessTally.objects.all()
+    if funnel is not None:
+        tallies = tallies.filter(funnel_id=funnel.pk)
+    return _narrow_tallies(tallies, data, keys).values(*group_by).annotate(
+        n=Sum("count"), amount=Sum("total")).order_by()
+
+
+def _narrow_tallies(tallies: QuerySet[Any], data: dict[str, Any], keys: tuple[str, ...]
+                    ) -> QuerySet[Any]:
+    """``tallies`` narrowed by the funnel, stage and ``keys`` filters set in ``data``; rows
+    emptied by orders moving away are left out (they would list a currency with no order)."""
+    tallies = tallies.filter(count__gt=0)
     if data.get("funnel"):
         tallies = tallies.filter(funnel_id=data["funnel"].pk)
     if is_set(data.get("stage")):
         tallies = tallies.filter(stage_id__in=[stage.pk for stage in data["stage"]])
-    for name in ("currency", "payment_status", "order_type", *(() if every_state else ("state",))):
+    for name in keys:
         if is_set(data.get(name)):
             tallies = tallies.filter(**{f"{name}__in": data[name]})
-    return tallies.values(*group_by).annotate(n=Sum("count"), amount=Sum("total")).order_by()
+    return tallies
+
+
+def _day_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *, every_state: bool,
+              ignore: frozenset[str], funnel: Funnel | None) -> SummaryRows:
+    """A date range's summary: its whole UTC days from the tallies per day, the hours at its
+    edges counted live (through the ``placed_at`` index; none when the shop's days start at
+    UTC midnight)."""
+    placed: slice = order_filter.cleaned_data["placed"]
+    start = placed.start.astimezone(dt_timezone.utc) if placed.start else None
+    # The range's end is inclusive (the last microsecond of its day): make it exclusive.
+    end = ((placed.stop + timedelta(microseconds=1)).astimezone(dt_timezone.utc)
+           if placed.stop else None)
+    first_day = None if start is None else (
+        start.date() if start.time() == time.min else start.date() + timedelta(days=1))
+    last_day = None if end is None else end.date()  # the first day not wholly inside
+    edges: list[tuple[datetime | None, datetime | None]] = []
+    tallies = DayTally.objects.all()
+    if first_day is not None and last_day is not None and first_day >= last_day:
+        edges.append((start, end))  # not one whole day: all live
+        tallies = tallies.none()
+    else:
+        if first_day is not None:
+            tallies = tallies.filter(day__gte=first_day)
+            edges.append((start, datetime.combine(first_day, time.min, dt_timezone.utc)))
+        if last_day is not None:
+            tallies = tallies.filter(day__lt=last_day)
+            edges.append((datetime.combine(last_day, time.min, dt_timezone.utc), end))
+    if funnel is not None:
+        tallies = tallies.filter(funnel_id=funnel.pk)
+    keys = ("currency", *(() if every_state else ("state",)))
+    rows = list(_narrow_tallies(tallies, order_filter.cleaned_data, keys).values(
+        *group_by).annotate(n=Sum("count"), amount=Sum("total")).order_by())
+    live = order_filter.without("placed", *ignore, *(("state",) if every_state else ()))
+    if funnel is not None:
+        live = live.filter(funnel_id=funnel.pk)
+    edge = Q(pk__in=[])
+    for low, high in edges:
+        if low is None or high is None or low < high:
+            edge |= Q(**({"placed_at__gte": low} if low else {}),
+                      **({"placed_at__lt": high} if high else {}))
+    rows += live.filter(edge).values(*group_by).annotate(n=Count("pk"), amount=Sum("total")
+                                                         ).order_by()
+    return rows
 
 
 def inbox_rows(order_filter: OrderFilter) -> list[dict[str, Any]] | None:
     """The inbox's summary rows without reading every new order: the running tallies of the
     workflow's initial state, plus the orders in other states with unread customer messages
     (few, through the partial index on ``staff_unread``); None when the filter is not the
-    inbox or the tallies cannot answer the rest of it. One query (``UNION ALL``)."""
+    inbox or the tallies cannot answer the rest of it. One query (``UNION ALL``) unless a
+    date range's edges are counted live."""
     if not is_set(order_filter.cleaned_data.get("inbox")):
-        return None
-    tallies = tally_rows(order_filter, ("state", "currency"), every_state=True,
-                         ignore=frozenset({"inbox"}))
-    if tallies is None:
         return None
     initial = get_workflow().initial_state
     unread = (order_filter.without("state", "inbox").filter(staff_unread__gt=0)
               .exclude(state=initial).values("state", "currency")
               .annotate(n=Count("pk"), amount=Sum("total")).order_by())
-    # One round trip: under load each query costs a scheduling wait more than its plan.
-    return list(tallies.filter(state=initial).union(unread, all=True))
+    ignore = frozenset({"inbox"})
+    query = tally_query(order_filter, ("state", "currency"), every_state=True, ignore=ignore)
+    if query is not None:
+        # One round trip: under load each query costs a scheduling wait more than its plan.
+        return list(query.filter(state=initial).union(unread, all=True))
+    tallies = tally_rows(order_filter, ("state", "currency"), every_state=True, ignore=ignore)
+    if tallies is None:
+        return None
+    return [*(row for row in tallies if row["state"] == initial), *unread]
 
 
 def summarize(order_filter: OrderFilter) -> Summary:
@@ -493,7 +617,7 @@ def summarize(order_filter: OrderFilter) -> Summary:
     currency for the current filter, from a single ``GROUP BY state, currency`` (or the
     running tallies, when the filter allows)."""
     selected = set(order_filter.cleaned_data.get("state") or [])
-    rows: SummaryRows | list[dict[str, Any]] | None = inbox_rows(order_filter)
+    rows: Iterable[dict[str, Any]] | None = inbox_rows(order_filter)
     if rows is None:
         rows = tally_rows(order_filter, ("state", "currency"), every_state=True)
     if rows is None:
@@ -636,10 +760,9 @@ def kanban(order_filter: OrderFilter, funnel: Funnel, *, per_stage: int = 20,
     counts: dict[int | None, int] = defaultdict(int)
     totals: dict[int | None, dict[str, list[Any]]] = defaultdict(
         lambda: defaultdict(lambda: [Decimal(0), 0]))
-    rows: SummaryRows | None = tally_rows(order_filter, ("stage_id", "currency"))
-    if rows is not None:
-        rows = rows.filter(funnel_id=funnel.pk)
-    else:
+    rows: Iterable[dict[str, Any]] | None = tally_rows(order_filter, ("stage_id", "currency"),
+                                                       funnel=funnel)
+    if rows is None:
         rows = in_funnel.values("stage_id", "currency").annotate(
             n=Count("pk"), amount=Sum("total")).order_by()
     for row in rows:

@@ -140,7 +140,8 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             ("manage_carriers", _("Can manage carriers")),
         ]
         indexes = [
-            models.Index(fields=["-placed_at"], name="ooe_process_placed"),
+            # The id closes the order, so deep pages are read off the index alone.
+            models.Index(fields=["-placed_at", "-id"], name="ooe_process_placed"),
             # varchar_pattern_ops lets PostgreSQL use the index for number-prefix searches.
             models.Index(fields=["number"], name="ooe_process_number",
                          opclasses=["varchar_pattern_ops"]),
@@ -158,10 +159,17 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             # Django adds a varchar_pattern_ops twin to each, which no query uses (no LIKE on
             # these columns) and every insert maintains (imports write 100,000s of rows).
             models.Index(fields=["order_type"], name="ooe_process_order_type"),
-            models.Index(fields=["payment_status"], name="ooe_process_payment_status"),
+            # Also sorts by payment status (columns.NEWEST_FIRST_WITHIN).
+            models.Index(fields=["payment_status", "-placed_at", "-id"],
+                         name="ooe_process_payment_status"),
             models.Index(fields=["source"], name="ooe_process_source"),
             models.Index(fields=["payment_method"], name="ooe_process_payment_method"),
             models.Index(fields=["shipping_method"], name="ooe_process_shipping_method"),
+            # The table's sorts (either way: read backwards for the other direction).
+            models.Index(fields=["-total", "-id"], name="ooe_process_total"),
+            models.Index(fields=["number", "id"], name="ooe_process_number_sort"),
+            models.Index(fields=["customer_name", "id"], name="ooe_process_customer_sort"),
+            models.Index(fields=["-last_activity_at", "-id"], name="ooe_process_activity"),
             # The inbox: the few orders with unread customer messages, newest first.
             models.Index(fields=["-placed_at", "-id"], name="ooe_process_staff_unread",
                          condition=models.Q(staff_unread__gt=0)),
@@ -231,6 +239,54 @@ class ProcessTally(models.Model):
     def __str__(self) -> str:
         return (f"{self.funnel_id}/{self.stage_id}/{self.state}/{self.currency}/"
                 f"{self.payment_status}/{self.order_type}: {self.count}")
+
+
+class TagTally(models.Model):
+    """Running counts and totals per (tag, funnel, stage, state, currency), kept by PostgreSQL
+    triggers on the tag links and on ``OrderProcess`` (migration 0021), so the summary and the
+    board of one tag read a few rows whatever the number of tagged orders."""
+
+    tag_id = models.BigIntegerField()
+    funnel_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField(help_text="0 when the order has no stage")
+    state = models.CharField(max_length=50)
+    currency = models.CharField(max_length=12)
+    count = models.BigIntegerField(default=0)
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("tally")
+        verbose_name_plural = _("tallies")
+        constraints = [models.UniqueConstraint(
+            fields=["tag_id", "funnel_id", "stage_id", "state", "currency"],
+            name="ooe_tag_tally_key")]
+
+    def __str__(self) -> str:
+        return f"tag {self.tag_id}/{self.funnel_id}/{self.stage_id}/{self.state}: {self.count}"
+
+
+class DayTally(models.Model):
+    """Running counts and totals per (UTC day placed, funnel, stage, state, currency), kept by
+    PostgreSQL triggers on ``OrderProcess`` (migration 0021): a date range's summary reads its
+    whole days here and counts only the hours at its edges live."""
+
+    day = models.DateField()
+    funnel_id = models.BigIntegerField()
+    stage_id = models.BigIntegerField(help_text="0 when the order has no stage")
+    state = models.CharField(max_length=50)
+    currency = models.CharField(max_length=12)
+    count = models.BigIntegerField(default=0)
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("tally")
+        verbose_name_plural = _("tallies")
+        constraints = [models.UniqueConstraint(
+            fields=["day", "funnel_id", "stage_id", "state", "currency"],
+            name="ooe_day_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day}/{self.funnel_id}/{self.stage_id}/{self.state}: {self.count}"
 
 
 # --- Documents ------------------------------------------------------------------------------

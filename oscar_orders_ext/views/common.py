@@ -40,9 +40,6 @@ PAGE_SIZES = (25, 50, 100)
 CARDS_PER_STAGE = 10
 #: Query parameters that steer the page rather than filter orders.
 NON_FILTER_PARAMS = ("page", "page_size", "sort", "view", "filters")
-#: Filters the page shows outside the filter panel (search box, state tabs, the inbox's menu
-#: entry and chip): setting them does not open the panel.
-OUTSIDE_PANEL = ("q", "state", "inbox")
 
 
 class SkinMixin:
@@ -178,18 +175,26 @@ class FilterPanel:
 
 
 def filter_panel(order_filter: selectors.OrderFilter, query: QueryDict) -> FilterPanel:
-    """The panel is drawn (a dozen fields, their choices and three queries) only when it shows
-    something: ``?filters=open``, a filter of its own set, or an error; otherwise the page's
-    script fetches it on first opening (``?filters=panel``)."""
+    """The panel is drawn (a dozen fields, their choices and three queries: a third of a
+    filtered page's time) only when asked, ``?filters=open``, or to show an error; otherwise
+    the page's script fetches it on first opening (``?filters=panel``), and the filters set
+    show as chips (``filter_chips``)."""
     form = order_filter.form
-    opened = (query.get("filters") == "open" or bool(form.errors)
-              or any(name not in OUTSIDE_PANEL for _label, name in active_filters(order_filter)))
-    if opened:
+    if query.get("filters") == "open" or bool(form.errors):
         return FilterPanel(open=True)
-    keys = [f"{name}{suffix}" for name, form_field in form.fields.items() if name != "q"
-            for suffix in getattr(form_field.widget, "widgets_names", [""])]
+    keys = [key for name, form_field in form.fields.items() if name != "q"
+            for key in widget_keys(name, form_field.widget)]
     return FilterPanel(open=False, kept=[(key, value) for key in keys
                                          for value in query.getlist(key) if value])
+
+
+def widget_keys(name: str, widget: forms.Widget) -> list[str]:
+    """The query keys a field's widget reads: ``total_min`` and ``total_max`` for django-filter's
+    range widgets (their ``suffixes``), the field's name otherwise."""
+    suffixes = getattr(widget, "suffixes", None)
+    if suffixes:
+        return [f"{name}_{suffix}" if suffix else name for suffix in suffixes]
+    return [name]
 
 
 def saved_views_for(user: Any) -> QuerySet[SavedView]:

@@ -71,6 +71,7 @@ class WorkspaceMixin(SkinMixin):
             "filter_form": self.order_filter.form,
             "filter_panel": common.filter_panel(self.order_filter, self.request.GET),
             "active_filters": common.active_filters(self.order_filter),
+            "filter_chips": common.filter_chips(self.order_filter, self.request.GET),
             "saved_views": common.saved_views_for(self.request.user),
             "saved_view_form": SavedViewForm(initial={"query": self.filter_query()}),
             "funnels": Funnel.objects.all(),

@@ -269,11 +269,6 @@ class KanbanView(PermissionRequiredMixin, WagtailAdminTemplateMixin, workspace.K
         return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
                                          {"url": "", "label": self.get_page_title()}]
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        context["filter_chips"] = common.filter_chips(self.order_filter, self.request.GET)
-        return context
-
 
 class StageCardsView(PermissionRequiredMixin, workspace.StageCardsView):
     """The next cards of a column ("load more"), as an HTML fragment."""
