@@ -16,7 +16,8 @@ monthly subscription due today (bulk insert). Then, in this process:
   must not grow with N), peak memory (the process' peak RSS before and after; Python's own
   allocations with ``--tracemalloc``, which slows the run);
 - **again**: ``renew_due()`` straight after, which must bill nothing;
-- **Oscar alone**: ``OrderCreator.place_order`` of the same one-line order, 200 times, with
+- **Oscar alone**: ``OrderCreator.place_order`` of the same one-line order, 200 times
+  (``--oscar-rounds``), with
   Oscar's own strategy: ms per order, the floor of a renewal.
 
 Prints figures only.
@@ -83,6 +84,8 @@ def main() -> None:
                         help='a seeded database to copy ("" to create and seed one)')
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also trace Python allocations (slower)")
+    parser.add_argument("--oscar-rounds", type=int, default=200,
+                        help="orders placed by Oscar alone for the comparison")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -175,7 +178,7 @@ def main() -> None:
     Selector = get_class("partner.strategy", "Selector")
     sample = Subscription.objects.select_related("line__product").first()
     assert sample is not None
-    rounds = 200
+    rounds = args.oscar_rounds
     started = time.perf_counter()
     for index in range(rounds):
         basket = Basket.objects.create(status=Basket.SAVED)
