@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -263,6 +264,9 @@ def _place_order(sub: Subscription, total: Decimal) -> Any:
             user=sub.user, order_number=new_order_number(basket), **extra)
     basket.submit()
     set_order_type(order, OrderType.SUBSCRIPTION)
+    # No customer placed it: its emails and documents speak the first order's language.
+    OrderProcess.objects.filter(order_id=order.pk).update(language=Subquery(
+        OrderProcess.objects.filter(order_id=sub.order_id).values("language")[:1]))
     return order
 
 

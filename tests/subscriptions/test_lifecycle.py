@@ -272,3 +272,17 @@ def test_a_renewal_costs_the_same_queries_however_many_are_due(
 
     one, two, three = (queries_for(n, date(2026, 3 + n, 1)) for n in (1, 2, 3))
     assert three - two == two - one > 0
+
+
+def test_a_renewal_speaks_the_language_of_the_first_order(
+        tick: Any, subscribe: Callable[..., Subscription], mailoutbox: Any) -> None:
+    with time_machine.travel(at(date(2026, 1, 10)), tick=False) as clock:
+        sub = subscribe()
+        OrderProcess.objects.filter(order_id=sub.order_id).update(language="it")
+        clock.move_to(at(date(2026, 2, 10)))
+        mailoutbox.clear()
+        tick()
+    renewal = sub.renewals.get()
+    assert OrderProcess.objects.get(order_id=renewal.order_id).language == "it"
+    assert [m.subject for m in mailoutbox] == [
+        f"Pagamento del tuo ordine {renewal.order.number}"]
