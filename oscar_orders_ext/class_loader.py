@@ -1,7 +1,9 @@
 """Oscar's class loader with the customer groups' pricing: name it in
 ``OSCAR_DYNAMIC_CLASS_LOADER = "oscar_orders_ext.class_loader.load_classes"`` and every
 ``get_class("partner.strategy", "Selector")`` (basket middleware, manual orders, alerts)
-returns :class:`oscar_orders_ext.pricing.Selector`.
+returns :class:`oscar_orders_ext.pricing.Selector`, and ``get_class("checkout.applicator",
+"SurchargeApplicator")`` the one adding plans' setup fees
+(:class:`oscar_orders_ext.subscriptions.surcharges.SurchargeApplicator`).
 
 It imports nothing of the app at import time: Oscar calls the loader while apps load.
 """
@@ -14,7 +16,10 @@ from django.utils.module_loading import import_string
 from oscar.core.loading import default_class_loader
 
 #: (module label, class name) → the class this loader returns instead of Oscar's.
-REPLACED = {("partner.strategy", "Selector"): "oscar_orders_ext.pricing.Selector"}
+REPLACED = {("partner.strategy", "Selector"): "oscar_orders_ext.pricing.Selector",
+            # A plan's setup fee is a surcharge on the order that starts the subscription.
+            ("checkout.applicator", "SurchargeApplicator"):
+                "oscar_orders_ext.subscriptions.surcharges.SurchargeApplicator"}
 
 
 def load_classes(module_label: str, classnames: list[str], module_prefix: str) -> list[Any]:

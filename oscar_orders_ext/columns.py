@@ -81,6 +81,9 @@ COLUMNS: tuple[Column, ...] = (
                                         p.payment_status)),
     # The newest payment link in words ("Sent, until …", "Expired"): read in bulk.
     Column("payment_link", _("Payment link"), default=False),
+    # What an installment order's installments ask for now (docs/subscriptions.md).
+    Column("installments_due", _("Installments due"), default=False,
+           value=lambda p: p.installments_due),
     Column("notes", _("Notes"), "notes_count", default=False, value=lambda p: p.notes_count),
     Column("unread", _("Unread messages"), "staff_unread", default=False,
            value=lambda p: p.staff_unread),

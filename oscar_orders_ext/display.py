@@ -223,10 +223,23 @@ class _Formatters:
 def prepare_cards(cards: Iterable[Any]) -> None:
     """Give each Kanban card its display strings: ``total_display`` (Oscar's ``currency``
     filter), ``placed_display`` (``date:"SHORT_DATE_FORMAT"``), ``time_in_stage``
-    (``timesince`` of ``state_changed_at``) and ``is_stale`` (over its stage's time limit)."""
+    (``timesince`` of ``state_changed_at``), ``is_stale`` (over its stage's time limit) and
+    ``type_badge`` ("Renewal of subscription #12 (period 3)" on renewal orders, "Subscription"
+    on the orders that started one; one query, none without subscription orders)."""
     formatters = _Formatters()
     now = formatters.now
+    cards = list(cards)
+    subscription_ids = [card.order_id for card in cards
+                        if getattr(card, "order_type", "") == OrderType.SUBSCRIPTION]
+    renewals = renewal_labels(subscription_ids)
+    subscription = str(OrderType.SUBSCRIPTION.label) if subscription_ids else ""
     for card in cards:
+        if card.order_id in renewals:
+            card.type_badge = renewals[card.order_id]
+        elif getattr(card, "order_type", "") == OrderType.SUBSCRIPTION:
+            card.type_badge = subscription
+        else:
+            card.type_badge = ""
         card.total_display = formatters.total(card)
         card.placed_display = formatters.short_date(card.placed_at)
         card.time_in_stage = timesince(card.state_changed_at, now)

@@ -161,6 +161,7 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _orders("orders-workspace-order-shipment", CHANGE_STATE),
     _orders("orders-workspace-order-note", CHANGE),
     _staff("orders-workspace-order-payment-link", SEND_PAYMENT_LINK, reads_orders=True),
+    _staff("orders-workspace-order-installments", SEND_PAYMENT_LINK, reads_orders=True),
     _staff("orders-workspace-order-refund", REFUND, reads_orders=True),
     _staff("orders-workspace-order-offline-payment", RECORD_PAYMENT, reads_orders=True),
     # Capture or release a pre-authorised gateway payment: taking or freeing the money.
@@ -196,6 +197,7 @@ ACTIONS: dict[str, Action] = {action.name: action for action in (
     _staff("orders-subscription-action", VIEW_SUBSCRIPTIONS, MANAGE_SUBSCRIPTIONS,
            reads_orders=True),
     _staff("orders-plan-list", MANAGE_SUBSCRIPTIONS),
+    _staff("orders-plan-update", MANAGE_SUBSCRIPTIONS),
     # Webhooks and the user's own API tokens (docs/webhooks.md, docs/api.md).
     _staff("orders-webhook-list", MANAGE_WEBHOOKS),
     _staff("orders-webhook-detail", MANAGE_WEBHOOKS),
@@ -243,6 +245,7 @@ FLAGS: dict[str, str] = {
     "can_send_invoice": "orders-document-email",
     "can_manage_identity": "orders-document-identity",
     "can_send_payment_link": "orders-workspace-order-payment-link",
+    "can_split_installments": "orders-workspace-order-installments",
     "can_refund": "orders-workspace-order-refund",
     "can_record_payment": "orders-workspace-order-offline-payment",
     "can_capture_payment": "orders-workspace-order-gateway-payment",

@@ -34,10 +34,11 @@ from oscar.core.loading import get_model
 
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
-from .display import person_name
-from .models import (BoardPreference, Customer, CustomerGroup, DayTally, Funnel,
-                     OrderMessage, OrderProcess, PaymentLink, PaymentLinkStatus, PriceList,
-                     ProcessTally, Quote, Shipment, Stage, Tag, TagTally, TimelineEntry)
+from .display import format_money, person_name
+from .models import (BoardPreference, Customer, CustomerGroup, DayTally, Funnel, Installment,
+                     InstallmentStatus, OrderMessage, OrderProcess, PaymentLink,
+                     PaymentLinkStatus, PriceList, ProcessTally, Quote, Shipment, Stage, Tag,
+                     TagTally, TimelineEntry)
 from .models.process import amount_due_expression
 from .workflow import State, get_workflow
 
@@ -307,6 +308,49 @@ def attach_payment_links(processes: Iterable[OrderProcess]) -> None:
     texts = payment_link_texts(p.order_id for p in processes)
     for process in processes:
         process.payment_link_text = texts.get(process.order_id, "")
+
+
+def installments_due_texts(order_ids: Iterable[int], today: Any = None) -> dict[int, str]:
+    """What each installment order owes in words, in one query: "20,00 € due (1 overdue)"
+    while something is due, "Next: 10,00 € on 28/02/2026" before that, "Paid" once all are;
+    orders without installments are left out."""
+    day = today or timezone.localdate()
+    rows: dict[int, list[tuple[Decimal, Any, str]]] = defaultdict(list)
+    currencies: dict[int, str] = {}
+    for order_id, amount, due_on, status, currency in Installment.objects.filter(
+            order_id__in=list(order_ids)).order_by("order_id", "number").values_list(
+            "order_id", "amount", "due_on", "status", "order__currency"):
+        rows[order_id].append((amount, due_on, status))
+        currencies[order_id] = currency
+    texts: dict[int, str] = {}
+    for order_id, installments in rows.items():
+        currency = currencies[order_id]
+        unpaid = [row for row in installments if row[2] != InstallmentStatus.PAID]
+        due = [row for row in unpaid if row[1] <= day]
+        overdue = sum(1 for row in unpaid if row[2] == InstallmentStatus.OVERDUE)
+        if due:
+            text = gettext("%(amount)s due") % {
+                "amount": format_money(sum((row[0] for row in due), Decimal("0")), currency)}
+            if overdue:
+                text += " " + gettext("(%(count)s overdue)") % {"count": overdue}
+        elif unpaid:
+            text = gettext("Next: %(amount)s on %(date)s") % {
+                "amount": format_money(unpaid[0][0], currency),
+                "date": date_format(unpaid[0][1], "SHORT_DATE_FORMAT")}
+        else:
+            text = gettext("Paid")
+        texts[order_id] = text
+    return texts
+
+
+def attach_installments_due(processes: Iterable[OrderProcess]) -> None:
+    """Give each process ``installments_due``: what its installments ask for now (one
+    query, none without installment orders on the page)."""
+    processes = list(processes)
+    ids = [p.order_id for p in processes if p.order_type == OrderType.INSTALLMENT]
+    texts = installments_due_texts(ids) if ids else {}
+    for process in processes:
+        process.installments_due = texts.get(process.order_id, "")
 
 
 class OrderFilter(django_filters.FilterSet):

@@ -47,6 +47,7 @@ VIEWS = {
     "order-note": ("order_note_view", _VIEWS + "NoteView"),
     "order-payment-link": ("order_payment_link_view", _VIEWS + "PaymentLinkView"),
     "order-refund": ("order_refund_view", _VIEWS + "RefundView"),
+    "order-installments": ("order_installments_view", _VIEWS + "InstallmentsView"),
     "order-offline-payment": ("order_offline_payment_view", _VIEWS + "OfflinePaymentView"),
     "order-gateway-payment": ("order_gateway_payment_view", _VIEWS + "GatewayPaymentView"),
     "order-message": ("order_message_view", _VIEWS + "MessageView"),
@@ -86,6 +87,7 @@ VIEWS = {
     "subscription-detail": ("subscription_detail_view", _VIEWS + "SubscriptionDetailView"),
     "subscription-action": ("subscription_action_view", _VIEWS + "SubscriptionActionView"),
     "plan-list": ("plan_list_view", _VIEWS + "PlanListView"),
+    "plan-update": ("plan_update_view", _VIEWS + "PlanUpdateView"),
     "jsi18n": ("jsi18n_view", _VIEWS + "JavaScriptCatalogView"),
 }
 #: The document pages' views, by the key after ``document-`` in the route table.

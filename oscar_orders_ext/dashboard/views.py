@@ -185,6 +185,10 @@ class RefundView(OrderPageMixin, payments.RefundView):
     pass
 
 
+class InstallmentsView(OrderPageMixin, payments.InstallmentsView):
+    pass
+
+
 class OfflinePaymentView(OrderPageMixin, payments.OfflinePaymentView):
     pass
 
@@ -394,6 +398,13 @@ class PlanListView(DashboardMixin, subscriptions.PlanListView):
 
     def extra_page_context(self) -> dict[str, Any]:
         return {"page_title": _("Plans")}
+
+
+class PlanUpdateView(DashboardMixin, subscriptions.PlanUpdateView):
+    template_name = T + "subscriptions/plan_form.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return {"page_title": _("Plan “%(plan)s”") % {"plan": self.plan.name}}
 
 
 class JavaScriptCatalogView(DashboardMixin, WorkspaceJavaScriptCatalog):

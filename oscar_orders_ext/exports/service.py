@@ -35,6 +35,7 @@ from django_tasks import task
 from oscar_orders_ext import selectors
 from oscar_orders_ext.columns import Column, columns_for, labels_for
 from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.constants import OrderType
 from oscar_orders_ext.models import ExportJob, OrderProcess
 from oscar_orders_ext.services import logistics
 from oscar_orders_ext.services.jobs import EXPORT_TEMP_PREFIX, run_claimed
@@ -122,6 +123,8 @@ class ExportRecord:
     tracking: str = ""
     #: The newest payment link in words (loaded only when its column is exported).
     payment_link: str = ""
+    #: What the installments ask for now (loaded only when its column is exported).
+    installments_due: str = ""
     state_label: str = ""
     payment_label: str = ""
     type_label: str = ""
@@ -294,7 +297,7 @@ def _pages(ordered: QuerySet[OrderProcess], fields: list[Any], chunk_size: int,
 
 def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
             with_tracking: bool = False, with_lines: bool = False,
-            with_payment_link: bool = False,
+            with_payment_link: bool = False, with_installments: bool = False,
             progress: Callable[[int], None] | None = None) -> Iterator[list[ExportRecord]]:
     """Records newest first, a chunk at a time (keyset pagination: no OFFSET, no big cursor).
 
@@ -302,7 +305,8 @@ def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
     correlated subqueries, and the next chunk is read while this one is written. Elsewhere
     each chunk adds a query apiece for them. ``with_lines`` adds the chunk's order lines
     (the lines sheet), one more query, and ``with_payment_link`` each order's newest
-    payment link in words, one more. ``progress`` hears how many records were handed over,
+    payment link in words, one more, ``with_installments`` what installment orders owe, one
+    more. ``progress`` hears how many records were handed over,
     as each chunk is read and at the end.
     """
     aggregated = connections[queryset.db].vendor == "postgresql"
@@ -323,7 +327,8 @@ def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
             progress(done)
 
     # A chunk that needs a query of its own (lines, payment links) reads no page ahead.
-    prefetch = not (with_lines or with_payment_link) and _can_pipeline(queryset)
+    prefetch = (not (with_lines or with_payment_link or with_installments)
+                and _can_pipeline(queryset))
     pages = _pages(queryset.order_by("-placed_at", "-pk"), fields, chunk_size, key,
                    prefetch=prefetch, on_fetch=on_fetch)
     for rows in pages:
@@ -340,6 +345,12 @@ def chunked(queryset: QuerySet[OrderProcess], chunk_size: int = 5000, *,
             links = selectors.payment_link_texts(record.order_id for record in records)
             for record in records:
                 record.payment_link = links.get(record.order_id, "")
+        if with_installments:
+            owed = selectors.installments_due_texts(
+                record.order_id for record in records
+                if record.order_type == OrderType.INSTALLMENT)
+            for record in records:
+                record.installments_due = owed.get(record.order_id, "")
         yield records
         done += len(records)
     if progress:
@@ -398,6 +409,7 @@ def export_rows(queryset: QuerySet[OrderProcess], columns: Sequence[Column], *, 
     keys = {column.key for column in columns}
     for chunk in chunked(queryset, with_tracking="tracking" in keys,
                          with_payment_link="payment_link" in keys,
+                         with_installments="installments_due" in keys,
                          progress=progress):
         yield from map(row, chunk)
 

@@ -38,16 +38,33 @@ def split_amount(total: Decimal, count: int) -> list[Decimal]:
     return [total - part * (count - 1)] + [part] * (count - 1)
 
 
+#: The intervals installments can be spaced by (a plan's, but years).
+UNITS = ("day", "week", "month")
+
+
+def due_dates(first_due: date, count: int, every: int = 1, unit: str = "month") -> list[date]:
+    """The due dates of ``count`` installments every ``every`` ``unit`` from ``first_due``,
+    always counted from the first (31 January, 28 February, 31 March)."""
+    steps = {"day": relativedelta(days=every), "week": relativedelta(weeks=every),
+             "month": relativedelta(months=every)}
+    return [first_due + steps[unit] * index for index in range(count)]
+
+
 def split_order(order: OrderLike, count: int, *, first_due: date | None = None,
-                months_apart: int = 1, user: Any = None) -> list[Installment]:
+                every: int = 1, unit: str = "month", user: Any = None) -> list[Installment]:
     """Split what is left to pay on the order into ``count`` installments, due every
-    ``months_apart`` months from ``first_due`` (today); the order becomes of type
-    installment. Refused if the order is already split or has nothing left to pay."""
+    ``every`` ``unit`` (days, weeks or months) from ``first_due`` (today); the order becomes
+    of type installment. Refused if the order is already split or has nothing left to pay."""
     if user is not None and not user.has_perm(permissions.SEND_PAYMENT_LINK):
         raise TransitionPermissionDenied(_("You may not send payment links."))
     if not 2 <= count <= 48:
         raise InstallmentProblem(_("Choose between 2 and 48 installments."))
+    if unit not in UNITS or not 1 <= every <= 366:
+        raise InstallmentProblem(_("Space the installments by 1 to 366 days, weeks or "
+                                   "months."))
     start = first_due or timezone.localdate()
+    if start < timezone.localdate():
+        raise InstallmentProblem(_("The first installment cannot be due in the past."))
     with locked_process(order) as process:
         if Installment.objects.filter(order_id=process.order_id).exists():
             raise InstallmentProblem(_("Order %(number)s is already paid in installments.")
@@ -58,8 +75,9 @@ def split_order(order: OrderLike, count: int, *, first_due: date | None = None,
                                      % {"number": process.number})
         rows = Installment.objects.bulk_create(
             Installment(order_id=process.order_id, number=index + 1, amount=amount,
-                        due_on=start + relativedelta(months=index * months_apart))
-            for index, amount in enumerate(split_amount(due, count)))
+                        due_on=due_on)
+            for index, (amount, due_on) in enumerate(zip(
+                split_amount(due, count), due_dates(start, count, every, unit), strict=True)))
         previous = process.order_type
         process.order_type = OrderType.INSTALLMENT
         process.version += 1
@@ -154,5 +172,5 @@ def is_installment_order(process: OrderProcess) -> bool:
     return process.order_type == OrderType.INSTALLMENT
 
 
-__all__ = ["InstallmentProblem", "due_summary", "send_due_links", "settle",
+__all__ = ["InstallmentProblem", "due_dates", "due_summary", "send_due_links", "settle",
            "split_amount", "split_order"]

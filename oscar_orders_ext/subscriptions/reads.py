@@ -11,6 +11,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from oscar_orders_ext.constants import OrderType
+from oscar_orders_ext.payments import service as payments
 from oscar_orders_ext.models import (Installment, OrderProcess, Plan, Subscription,
                                      SubscriptionEvent, SubscriptionRenewal)
 from oscar_orders_ext.workflow.subscriptions import SubscriptionWorkflow
@@ -143,6 +144,21 @@ def order_page_context(process: OrderProcess) -> dict[str, Any]:
         context["started_subscriptions"] = list(Subscription.objects.filter(
             order_id=process.order_id))
     elif process.order_type == OrderType.INSTALLMENT:
-        context["installments"] = list(Installment.objects.filter(
-            order_id=process.order_id).order_by("number"))
+        context["installments"] = installment_rows(process.order_id)
     return context
+
+
+@dataclass(frozen=True)
+class InstallmentRow:
+    """An installment on the order page, with its payment link's address while it is open."""
+
+    installment: Installment
+    link_url: str
+
+
+def installment_rows(order_id: int) -> list[InstallmentRow]:
+    """The order's installments in order, each with its open payment link (one query)."""
+    return [InstallmentRow(row, payments.link_url(row.link)
+                           if row.link is not None and row.link.is_open else "")
+            for row in Installment.objects.filter(order_id=order_id).select_related(
+                "link").order_by("number")]

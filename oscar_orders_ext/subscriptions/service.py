@@ -21,6 +21,7 @@ from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -263,6 +264,9 @@ def _place_order(sub: Subscription, total: Decimal) -> Any:
             user=sub.user, order_number=new_order_number(basket), **extra)
     basket.submit()
     set_order_type(order, OrderType.SUBSCRIPTION)
+    # No customer placed it: its emails and documents speak the first order's language.
+    OrderProcess.objects.filter(order_id=order.pk).update(language=Subquery(
+        OrderProcess.objects.filter(order_id=sub.order_id).values("language")[:1]))
     return order
 
 
@@ -601,6 +605,42 @@ def save_plan(*, name: str, interval_unit: str, interval_count: int, periods: in
         plan.save()
         PlanPrice.objects.update_or_create(plan=plan, currency=currency.upper(), defaults={
             "amount": amount, "setup_fee": setup_fee})
+        for product in products:
+            ProductPlan.objects.update_or_create(product=product, defaults={"plan": plan})
+    return plan
+
+
+def update_plan(plan: Plan, *, name: str, interval_unit: str, interval_count: int,
+                periods: int | None, trial_days: int, is_active: bool,
+                prices: dict[str, tuple[Decimal, Decimal]], products: list[Any],
+                user: Any = None) -> Plan:
+    """Edit a plan: its terms, its prices (``{currency: (amount, setup fee)}``, exactly these:
+    a currency left out loses its price) and the products sold on it (exactly these: a
+    product left out is no longer sold on a plan, one sold on another plan moves here).
+    Running subscriptions keep their price; a plan with running subscriptions keeps its
+    interval (its renewal dates would shift)."""
+    _check(user)
+    if interval_count < 1:
+        raise SubscriptionProblem(_("Bill at least every 1 interval."))
+    if not prices:
+        raise SubscriptionProblem(_("A plan needs a price in at least one currency."))
+    with transaction.atomic():
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        if ((plan.interval_unit, plan.interval_count) != (interval_unit, interval_count)
+                and plan.subscriptions.exclude(state=INACTIVE).exists()):
+            raise SubscriptionProblem(_(
+                "Subscriptions are running on this plan: its interval cannot change (their "
+                "renewal dates would shift). Create another plan and move them to it."))
+        plan.name, plan.interval_unit, plan.interval_count = name, interval_unit, interval_count
+        plan.periods, plan.trial_days, plan.is_active = periods, trial_days, is_active
+        plan.save()
+        codes = {currency.upper() for currency in prices}
+        plan.prices.exclude(currency__in=codes).delete()
+        for currency, (amount, setup_fee) in prices.items():
+            PlanPrice.objects.update_or_create(plan=plan, currency=currency.upper(), defaults={
+                "amount": amount, "setup_fee": setup_fee})
+        ProductPlan.objects.filter(plan=plan).exclude(
+            product__in=[product.pk for product in products]).delete()
         for product in products:
             ProductPlan.objects.update_or_create(product=product, defaults={"plan": plan})
     return plan

@@ -272,6 +272,8 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
         selectors.attach_tracking(rows)
     if "payment_link" in chosen:  # likewise
         selectors.attach_payment_links(rows)
+    if "installments_due" in chosen:  # likewise
+        selectors.attach_installments_due(rows)
     without_sort = query.copy()
     for name in ("sort", "page"):
         without_sort.pop(name, None)

@@ -24,6 +24,7 @@ from oscar_orders_ext.exceptions import (ManualOrderError, OrderConflict, OrderW
                                          TransitionPermissionDenied)
 from .common import form_errors, wants_json
 from oscar_orders_ext.services import manual_orders as manual
+from oscar_orders_ext.subscriptions import installments
 from oscar_orders_ext.services.line_edits import (LineEditPlan, apply_line_edit,
                                                   lines_locked_for, plan_line_edit)
 from oscar_orders_ext.templatetags.orders_workspace import order_detail_url
@@ -145,9 +146,22 @@ class OrderCreateView(View):
             except OrderWorkflowError as refusal:
                 error = refusal.message
             else:
+                self.split(order, form.installment_plan())
                 return self.placed(order, basket)
         return self.respond(form, basket=basket, customer=customer, error=error, status=400,
                             billing=billing, shipping=shipping)
+
+    def split(self, order: Any, plan: dict[str, Any] | None) -> None:
+        """Split the placed order into the installments asked for; a refusal is said, the
+        order stays placed (split it later from its page)."""
+        if plan is None:
+            return
+        try:
+            installments.split_order(order, plan["count"], first_due=plan["first_due"],
+                                     every=plan["every"], unit=plan["unit"],
+                                     user=self.request.user)
+        except OrderWorkflowError as refusal:
+            messages.warning(self.request, refusal.message)
 
     def placed(self, order: Any, basket: Any) -> HttpResponse:
         session = self.request.session

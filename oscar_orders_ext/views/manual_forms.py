@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -91,6 +92,18 @@ class ManualOrderForm(forms.Form):
                  (OrderType.QUOTE, _("Quote: the price is agreed later, no payment now"))])
     payment_method = forms.ChoiceField(label=_("Payment method"))
     paid = forms.BooleanField(label=_("Already paid"), required=False)
+    installments = forms.IntegerField(
+        label=_("Pay in installments"), required=False, min_value=2, max_value=48,
+        help_text=_("Empty: paid at once. A number splits the total into that many "
+                    "installments."))
+    installments_first_due = forms.DateField(
+        label=_("First installment due on"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}), help_text=_("Empty: today."))
+    installments_every = forms.IntegerField(label=_("Every"), required=False, min_value=1,
+                                            max_value=366, initial=1)
+    installments_unit = forms.ChoiceField(label=_("Interval"), required=False, initial="month",
+                                          choices=[("day", _("Days")), ("week", _("Weeks")),
+                                                   ("month", _("Months"))])
     initial_state = forms.ChoiceField(label=_("Initial state"))
     operator = OperatorChoiceField(label=_("Operator"), required=False)
     note = forms.CharField(label=_("Internal note"), required=False,
@@ -115,10 +128,29 @@ class ManualOrderForm(forms.Form):
         data = super().clean() or {}
         if not data.get("customer") and not data.get("email"):
             raise forms.ValidationError(_("Choose a customer or enter the email of a new one."))
+        if data.get("installments"):
+            if data.get("paid"):
+                self.add_error("installments", _("An order already paid is not paid in "
+                                                 "installments."))
+            if data.get("order_type") == OrderType.QUOTE:
+                self.add_error("installments", _("A quote is not paid in installments."))
+            first_due = data.get("installments_first_due")
+            if first_due is not None and first_due < timezone.localdate():
+                self.add_error("installments_first_due",
+                               _("The first installment cannot be due in the past."))
         if data.get("shipping_method") == MANUAL_SHIPPING and \
                 data.get("shipping_charge_excl_tax") is None:
             self.add_error("shipping_charge_excl_tax", _("Enter the shipping charge."))
         return data
+
+    def installment_plan(self) -> dict[str, Any] | None:
+        """The installments asked for (``split_order``'s arguments), None for none."""
+        data = self.cleaned_data
+        if not data.get("installments"):
+            return None
+        return {"count": data["installments"], "first_due": data.get("installments_first_due"),
+                "every": data.get("installments_every") or 1,
+                "unit": data.get("installments_unit") or "month"}
 
     def manual_order(self, basket_id: int, billing: dict[str, Any],
                      shipping: dict[str, Any] | None) -> ManualOrder:

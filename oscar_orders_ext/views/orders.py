@@ -163,7 +163,8 @@ class OrderPageMixin:
         # A payment form sent back with its errors replaces the empty one.
         context.update({key: forms[key] for key in ("payment_link_form", "refund_form",
                                                     "offline_payment_form",
-                                                    "gateway_payment_form")
+                                                    "gateway_payment_form",
+                                                    "installment_form")
                         if forms.get(key)})
         return context
 

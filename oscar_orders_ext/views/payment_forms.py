@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from oscar_orders_ext.constants import PaymentStatus
@@ -22,6 +23,29 @@ class PaymentLinkForm(forms.Form):
                                 help_text=_("Empty: the whole amount due."))
     notify = forms.BooleanField(label=_("Email the link to the customer"), required=False,
                                 initial=True)
+
+
+class InstallmentForm(forms.Form):
+    """Split what is left to pay into N installments: first due date and spacing."""
+
+    count = forms.IntegerField(label=_("Number of installments"), min_value=2, max_value=48,
+                               initial=3)
+    first_due = forms.DateField(label=_("First installment due on"),
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    every = forms.IntegerField(label=_("Every"), min_value=1, max_value=366, initial=1)
+    unit = forms.ChoiceField(label=_("Interval"), initial="month", choices=[
+        ("day", _("Days")), ("week", _("Weeks")), ("month", _("Months"))])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"first_due": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+
+    def clean_first_due(self) -> Any:
+        """Not in the past: the first link goes out when the installment falls due."""
+        first_due = self.cleaned_data["first_due"]
+        if first_due < timezone.localdate():
+            raise forms.ValidationError(_("The first installment cannot be due in the past."))
+        return first_due
 
 
 class RefundForm(forms.Form):
@@ -103,6 +127,7 @@ def payment_panel(order: Any, lines: Any = (), process: Any = None) -> dict[str,
         "payment_link_form": PaymentLinkForm(),
         "refund_form": RefundForm(lines=lines),
         "offline_payment_form": OfflinePaymentForm(),
+        "installment_form": InstallmentForm(),
         # An edit changed the total the open invoice bills: credit it and invoice again.
         "invoice_behind": ({"number": invoice.number, "amount": invoiced}
                            if invoice is not None and invoiced != order.total_incl_tax

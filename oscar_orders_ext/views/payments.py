@@ -4,16 +4,19 @@ does the work; a refusal comes back as an error message and nothing is written."
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.payments import service
+from oscar_orders_ext.subscriptions import installments
 
 from .orders import OrderActionView
-from .payment_forms import GatewayPaymentForm, OfflinePaymentForm, PaymentLinkForm, RefundForm
+from .payment_forms import (GatewayPaymentForm, InstallmentForm, OfflinePaymentForm,
+                            PaymentLinkForm, RefundForm)
 
 
 class PaymentLinkView(OrderActionView):
@@ -34,6 +37,23 @@ class PaymentLinkView(OrderActionView):
         if link.sent_to:
             text += " " + _("Emailed to %(email)s.") % {"email": link.sent_to}
         return text
+
+
+class InstallmentsView(OrderActionView):
+    """Split what is left to pay into installments (the first link goes out when due)."""
+
+    form_key = "installment_form"
+
+    def bind(self, process: OrderProcess) -> InstallmentForm:
+        return InstallmentForm(self.form_data())
+
+    def perform(self, process: OrderProcess, form: InstallmentForm) -> str:
+        data = form.cleaned_data
+        rows = installments.split_order(
+            process.order, cast(int, data["count"]), first_due=cast(date, data["first_due"]),
+            every=cast(int, data["every"]), unit=cast(str, data["unit"]),
+            user=self.request.user)
+        return _("Order split into %(count)s installments.") % {"count": len(rows)}
 
 
 class RefundView(OrderActionView):

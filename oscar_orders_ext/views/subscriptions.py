@@ -4,6 +4,7 @@ templates and ``extra_page_context``. Page bodies: ``shared/subscriptions/``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
@@ -170,14 +171,113 @@ class PlanForm(forms.Form):
 
     def clean_products(self) -> list[Any]:
         """The products named by UPC; an unknown one is a clear error."""
-        codes = [code.strip() for code in self.cleaned_data["products"].split(",")
-                 if code.strip()]
-        found = {product.upc: product for product in Product.objects.filter(upc__in=codes)}
-        missing = [code for code in codes if code not in found]
-        if missing:
-            raise forms.ValidationError(_("No product with the UPC %(codes)s.")
-                                        % {"codes": ", ".join(missing)})
-        return [found[code] for code in codes]
+        return products_by_upc(cast(str, self.cleaned_data["products"]))
+
+
+def products_by_upc(text: str) -> list[Any]:
+    """The products named by comma-separated UPCs; an unknown one is a clear error."""
+    codes = [code.strip() for code in text.split(",") if code.strip()]
+    found = {product.upc: product for product in Product.objects.filter(upc__in=codes)}
+    missing = [code for code in codes if code not in found]
+    if missing:
+        raise forms.ValidationError(_("No product with the UPC %(codes)s.")
+                                    % {"codes": ", ".join(missing)})
+    return [found[code] for code in codes]
+
+
+class PlanEditForm(forms.Form):
+    """An existing plan: its terms, a price and setup fee per currency (one may be removed,
+    one added) and the products sold on it."""
+
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=128)
+    interval_count = forms.IntegerField(label=gettext_lazy("Every"), min_value=1)
+    interval_unit = forms.ChoiceField(label=gettext_lazy("Interval"),
+                                      choices=IntervalUnit.choices)
+    periods = forms.IntegerField(label=gettext_lazy("Number of periods"), min_value=1,
+                                 required=False,
+                                 help_text=gettext_lazy("Empty: renewed until cancelled."))
+    trial_days = forms.IntegerField(label=gettext_lazy("Trial days"), min_value=0)
+    is_active = forms.BooleanField(label=gettext_lazy("On sale"), required=False)
+    products = forms.CharField(
+        label=gettext_lazy("Products"), required=False,
+        help_text=gettext_lazy("UPCs of the products sold on this plan, separated by commas: "
+                               "a product left out is no longer sold on a plan."))
+    new_currency = forms.CharField(label=gettext_lazy("Add a currency"), max_length=12,
+                                   required=False)
+    new_amount = forms.DecimalField(label=gettext_lazy("Price per period"), min_value=0,
+                                    max_digits=12, decimal_places=2, required=False)
+    new_setup_fee = forms.DecimalField(label=gettext_lazy("Setup fee"), min_value=0,
+                                       max_digits=12, decimal_places=2, required=False)
+
+    def __init__(self, *args: Any, plan: Plan, **kwargs: Any) -> None:
+        self.plan = plan
+        self.currencies = [price.currency for price in plan.prices.all()]
+        initial = {"name": plan.name, "interval_count": plan.interval_count,
+                   "interval_unit": plan.interval_unit, "periods": plan.periods,
+                   "trial_days": plan.trial_days, "is_active": plan.is_active,
+                   "products": ", ".join(link.product.upc for link in
+                                         plan.products.select_related("product")
+                                         if link.product.upc)}
+        for price in plan.prices.all():
+            initial[f"amount_{price.currency}"] = price.amount
+            initial[f"setup_fee_{price.currency}"] = price.setup_fee
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        for currency in self.currencies:
+            self.fields[f"amount_{currency}"] = forms.DecimalField(
+                label=_("Price per period (%(currency)s)") % {"currency": currency},
+                min_value=0, max_digits=12, decimal_places=2)
+            self.fields[f"setup_fee_{currency}"] = forms.DecimalField(
+                label=_("Setup fee (%(currency)s)") % {"currency": currency},
+                min_value=0, max_digits=12, decimal_places=2)
+            self.fields[f"remove_{currency}"] = forms.BooleanField(
+                label=_("Remove the %(currency)s price") % {"currency": currency},
+                required=False)
+
+    def price_rows(self) -> list[tuple[str, Any, Any, Any]]:
+        """Per currency: its bound amount, setup fee and remove fields."""
+        return [(currency, self[f"amount_{currency}"], self[f"setup_fee_{currency}"],
+                 self[f"remove_{currency}"]) for currency in self.currencies]
+
+    def plain_fields(self) -> list[Any]:
+        """The plan's own fields, without the prices'."""
+        return [self[name] for name in ("name", "interval_count", "interval_unit", "periods",
+                                        "trial_days", "is_active", "products")]
+
+    def new_price_fields(self) -> list[Any]:
+        """The fields adding a price in another currency."""
+        return [self[name] for name in ("new_currency", "new_amount", "new_setup_fee")]
+
+    def clean_products(self) -> list[Any]:
+        """The products named by UPC, and those on the plan without one (a UPC-less product
+        cannot be named here, so it is never dropped by accident)."""
+        named = products_by_upc(cast(str, self.cleaned_data["products"]))
+        return named + [link.product for link in self.plan.products.select_related("product")
+                        if not link.product.upc]
+
+    def clean(self) -> dict[str, Any]:
+        """The prices to keep, with the one added; a new currency needs its price."""
+        data = super().clean() or {}
+        prices: dict[str, tuple[Decimal, Decimal]] = {}
+        for currency in self.currencies:
+            amount = data.get(f"amount_{currency}")
+            if not data.get(f"remove_{currency}") and amount is not None:
+                prices[currency] = (amount, data.get(f"setup_fee_{currency}") or Decimal("0"))
+        currency = (data.get("new_currency") or "").strip().upper()
+        if currency:
+            if data.get("new_amount") is None:
+                self.add_error("new_amount", _("Give the price in %(currency)s.")
+                               % {"currency": currency})
+            elif currency in prices:
+                self.add_error("new_currency", _("The plan already has a price in "
+                                                 "%(currency)s.") % {"currency": currency})
+            else:
+                prices[currency] = (cast(Decimal, data["new_amount"]),
+                                    data.get("new_setup_fee") or Decimal("0"))
+        elif data.get("new_amount") is not None:
+            self.add_error("new_currency", _("Name the currency of the new price."))
+        data["prices"] = prices
+        return data
 
 
 class PlanListView(SubscriptionPageView):
@@ -203,5 +303,39 @@ class PlanListView(SubscriptionPageView):
         except OrderWorkflowError as error:
             form.add_error(None, error.message)
             return self.get(request, form=form, status=400)
+        messages.success(request, _("Plan “%(plan)s” saved.") % {"plan": plan.name})
+        return redirect(self.url("orders-plan-list"))
+
+
+class PlanUpdateView(SubscriptionPageView):
+    """Edit a plan: terms, prices per currency and products (the shop's own form, in both
+    skins)."""
+
+    plan: Plan
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.plan = get_object_or_404(Plan.objects.prefetch_related("prices"), pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, pk: int, form: PlanEditForm | None = None,
+            status: int = 200) -> HttpResponse:
+        return self.page(request, {"plan": self.plan,
+                                   "form": form or PlanEditForm(plan=self.plan)},
+                         status=status)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        form = PlanEditForm(request.POST, plan=self.plan)
+        if not form.is_valid():
+            return self.get(request, pk, form=form, status=400)
+        data = form.cleaned_data
+        try:
+            plan = service.update_plan(
+                self.plan, name=data["name"], interval_unit=data["interval_unit"],
+                interval_count=data["interval_count"], periods=data["periods"],
+                trial_days=data["trial_days"], is_active=data["is_active"],
+                prices=data["prices"], products=data["products"], user=request.user)
+        except OrderWorkflowError as error:
+            form.add_error(None, error.message)
+            return self.get(request, pk, form=form, status=400)
         messages.success(request, _("Plan “%(plan)s” saved.") % {"plan": plan.name})
         return redirect(self.url("orders-plan-list"))

@@ -290,8 +290,8 @@ PLAN_PRODUCT_UPC = "DEMO-SUB-1"
 
 
 def ensure_plans(created: dict[str, int]) -> Any:
-    """A monthly plan sold on "Coffee of the month" (docs/subscriptions.md): buy it, confirm
-    the order, and the tick bills it every month."""
+    """A monthly plan sold on "Coffee of the month" with a setup fee (docs/subscriptions.md):
+    buy it, confirm the order, and the tick bills it every month."""
     product_class = ProductClass.objects.get(name=data.GIFT_CARD_CLASS)  # no stock, no shipping
     product, was_created = Product.objects.get_or_create(
         upc=PLAN_PRODUCT_UPC, defaults={
@@ -310,7 +310,9 @@ def ensure_plans(created: dict[str, int]) -> Any:
                           "price": local_price(price_eur, currency), "num_in_stock": None})
             PlanPrice.objects.get_or_create(
                 plan=plan, currency=currency,
-                defaults={"amount": local_price(price_eur, currency)})
+                defaults={"amount": local_price(price_eur, currency),
+                          # Charged once, on the first order (Oscar's surcharge).
+                          "setup_fee": local_price(Decimal("5.00"), currency)})
     ProductPlan.objects.get_or_create(product=product, defaults={"plan": plan})
     return plan
 

@@ -97,6 +97,24 @@ def test_a_year_of_monthly_renewals_falls_on_month_ends(
     assert first.order.process.payment_status == PaymentStatus.PAID
 
 
+def test_a_leap_year_renews_on_29_february_and_a_yearly_plan_keeps_its_day(
+        tick: Any, pay: Any, subscribe: Callable[..., Subscription]) -> None:
+    with time_machine.travel(at(date(2028, 1, 31)), tick=False) as clock:
+        sub = subscribe()
+        for day, billed in ((date(2028, 2, 28), 0), (date(2028, 2, 29), 1),
+                            (date(2028, 3, 30), 0), (date(2028, 3, 31), 1)):
+            clock.move_to(at(day))
+            assert tick()[0] == billed, day
+            for renewal in SubscriptionRenewal.objects.filter(status=RenewalStatus.PENDING):
+                pay(renewal)
+    sub.refresh_from_db()
+    assert sub.next_renewal_on == date(2028, 4, 30)
+    yearly = make_plan("Yearly", unit="year")
+    # Counted from the anchor, a year from 29 February is 28 February, then 29 again.
+    assert [yearly.period_start(date(2028, 2, 29), k) for k in range(1, 5)] == [
+        date(2029, 2, 28), date(2030, 2, 28), date(2031, 2, 28), date(2032, 2, 29)]
+
+
 @override_settings(TIME_ZONE="Europe/Rome")
 def test_renewals_follow_the_shops_calendar_across_a_dst_change(
         tick: Any, pay: Any, subscribe: Callable[..., Subscription]) -> None:
@@ -254,3 +272,17 @@ def test_a_renewal_costs_the_same_queries_however_many_are_due(
 
     one, two, three = (queries_for(n, date(2026, 3 + n, 1)) for n in (1, 2, 3))
     assert three - two == two - one > 0
+
+
+def test_a_renewal_speaks_the_language_of_the_first_order(
+        tick: Any, subscribe: Callable[..., Subscription], mailoutbox: Any) -> None:
+    with time_machine.travel(at(date(2026, 1, 10)), tick=False) as clock:
+        sub = subscribe()
+        OrderProcess.objects.filter(order_id=sub.order_id).update(language="it")
+        clock.move_to(at(date(2026, 2, 10)))
+        mailoutbox.clear()
+        tick()
+    renewal = sub.renewals.get()
+    assert OrderProcess.objects.get(order_id=renewal.order_id).language == "it"
+    assert [m.subject for m in mailoutbox] == [
+        f"Pagamento del tuo ordine {renewal.order.number}"]

@@ -30,6 +30,7 @@ VIEWS = {
     "order-workflow": views.OrderWorkflowView, "order-customer": views.OrderCustomerView,
     "order-shipment": views.OrderShipmentView, "order-note": views.OrderNoteView,
     "order-payment-link": views.OrderPaymentLinkView, "order-refund": views.OrderRefundView,
+    "order-installments": views.OrderInstallmentsView,
     "order-offline-payment": views.OrderOfflinePaymentView,
     "order-gateway-payment": views.OrderGatewayPaymentView,
     "order-message": views.OrderMessageView, "inbox": views.InboxView,
@@ -67,7 +68,7 @@ VIEWS = {
     "subscription-list": views.SubscriptionListView,
     "subscription-detail": views.SubscriptionDetailView,
     "subscription-action": views.SubscriptionActionView,
-    "plan-list": views.PlanListView,
+    "plan-list": views.PlanListView, "plan-update": views.PlanUpdateView,
     "jsi18n": views.JavaScriptCatalogView,
 }
 

@@ -405,6 +405,10 @@ class OrderRefundView(OrderPageMixin, payment_views.RefundView):
     """Refund all, an amount, or chosen lines."""
 
 
+class OrderInstallmentsView(OrderPageMixin, payment_views.InstallmentsView):
+    """Split what is left to pay into installments."""
+
+
 class OrderOfflinePaymentView(OrderPageMixin, payment_views.OfflinePaymentView):
     """Mark the order paid by hand (bank transfer, cash on delivery, pay in store)."""
 
@@ -901,3 +905,14 @@ class PlanListView(PermissionRequiredMixin, subscription_views.PlanListView):
 
     def extra_page_context(self) -> dict[str, Any]:
         return page_chrome(_("Plans"), icon="calendar")
+
+
+class PlanUpdateView(PermissionRequiredMixin, subscription_views.PlanUpdateView):
+    """A plan: its interval, prices per currency and products."""
+
+    template_name = "oscar_orders_ext/wagtail/subscriptions/plan_form.html"
+
+    def extra_page_context(self) -> dict[str, Any]:
+        return page_chrome(_("Plan “%(plan)s”") % {"plan": self.plan.name},
+                           {"url": url("orders-plan-list"), "label": _("Plans")},
+                           icon="calendar")
