@@ -100,11 +100,21 @@ class OrderSpool(Collection[ImportedOrder]):
         if header.get("version") != SPOOL_VERSION:
             raise ValueError("This dry run was stored by another version; plan it again.")
         loads = json.loads
-        for line in self.handle:
+        # readline, not iteration: Django's File iterates from its start again.
+        for line in iter(self.handle.readline, b""):
             yield order_from_json(loads(line))
 
     def __len__(self) -> int:
         return self.count
+
+    def __getitem__(self, index: int) -> ImportedOrder:
+        """The order at ``index`` (read through the spool: for checks, not for loops)."""
+        if index < 0:
+            index += self.count
+        for position, order in enumerate(self):
+            if position == index:
+                return order
+        raise IndexError(index)
 
     def __contains__(self, item: object) -> bool:
         return any(order == item for order in self)
@@ -118,6 +128,10 @@ class OrderSpool(Collection[ImportedOrder]):
 
     def close(self) -> None:
         """Delete the spool's temporary file."""
+        self.handle.close()
+
+    def __del__(self) -> None:
+        # A plan dropped without close() (the API hands plans out) still deletes its file.
         self.handle.close()
 
 
