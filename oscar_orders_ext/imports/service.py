@@ -24,8 +24,8 @@ from .planning import (ImportCancelled, ImportCounts, ImportPlan, ImportRefused,
                        chunks, format_for, paused_gc, plan_import, read_orders)
 from .writing import BATCH_SIZE, ImportResult, OrderWriter, Progress, apply_updates
 
-__all__ = ["ImportCancelled", "ImportCounts", "ImportPlan", "ImportRefused", "ImportResult", "commit_import",
-           "format_for", "plan_import", "read_orders", "writer_class"]
+__all__ = ["ImportCancelled", "ImportCounts", "ImportPlan", "ImportRefused", "ImportResult",
+           "commit_import", "format_for", "plan_import", "read_orders", "writer_class"]
 
 
 def commit_import(plan: ImportPlan, *, user: Any = None, progress: Progress | None = None,

@@ -14,7 +14,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -405,7 +405,7 @@ class StreamedRows:
         self.count = 0
         self._text: io.TextIOWrapper | None = None
 
-    def _records(self) -> Iterator[list[str]]:
+    def _records(self) -> Generator[list[str], None, None]:
         """The file's records from its start (the header row included)."""
         self.handle.seek(0)
         text = io.TextIOWrapper(self.handle, encoding=self.encoding, newline="")
@@ -448,7 +448,7 @@ class StreamedRows:
         if text is None or not self.size:
             return 1.0
         try:
-            return min(1.0, text.buffer.tell() / self.size)
+            return min(1.0, self.handle.tell() / self.size)
         except (OSError, ValueError):
             return 0.0
 

@@ -34,6 +34,13 @@ def importer(make_staff: Any) -> Any:
     return make_staff("importer", ["view_orderprocess", "import_orders"])
 
 
+def small_batches(monkeypatch: Any) -> None:
+    """Batches of two orders, whichever writer the database uses (COPY or ORM)."""
+    monkeypatch.setattr(writing, "BATCH_SIZE", 2)
+    monkeypatch.setattr(service, "BATCH_SIZE", 2)
+    monkeypatch.setattr(service.writer_class(), "batch_size", 2)
+
+
 def many_orders(count: int, *, repeat_first: bool = False) -> bytes:
     rows = []
     for index in range(count):
@@ -75,8 +82,7 @@ def test_the_spool_gives_back_every_value():
 
 
 def test_the_commit_streams_batches_and_finds_customers_of_earlier_batches(monkeypatch):
-    monkeypatch.setattr(writing, "BATCH_SIZE", 2)
-    monkeypatch.setattr(service, "BATCH_SIZE", 2)
+    small_batches(monkeypatch)
     result = commit_import(plan_import(io.BytesIO(many_orders(7)), "orders_export.csv"))
     assert result.orders_created == 7 and result.customers_created == 3
     assert Order.objects.count() == 7
@@ -86,8 +92,7 @@ def test_the_commit_streams_batches_and_finds_customers_of_earlier_batches(monke
 
 
 def test_a_cancelled_commit_writes_nothing(monkeypatch):
-    monkeypatch.setattr(writing, "BATCH_SIZE", 2)
-    monkeypatch.setattr(service, "BATCH_SIZE", 2)
+    small_batches(monkeypatch)
     plan = plan_import(many_orders(7), "orders_export.csv")
     asked: list[int] = []
 
