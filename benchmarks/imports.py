@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from tests.imports.shopify_file import write_shopify_export  # noqa: E402
 
 DATABASE = "ooe_bench_imports"
+IN_MEMORY = "--in-memory" in sys.argv
 TARGET = 5000
 
 def cpu_seconds() -> float:
@@ -82,7 +83,8 @@ def child(orders: int, profile: str, path: str) -> dict[str, Any]:
     settings.OSCAR_ORDERS_EXT_IMPORT_MAX_ROWS = 3 * orders
     handle = open(path, "rb")  # noqa: SIM115 -- read again by the re-import below
     started, started_cpu, started_server = time.perf_counter(), cpu_seconds(), server_cpu_seconds()
-    plan = plan_import(handle, "orders_export.csv")
+    # --in-memory: the bytes, as before this branch (to benchmark an older tree's code).
+    plan = plan_import(handle.read() if IN_MEMORY else handle, "orders_export.csv")
     planned, planned_cpu, planned_server = time.perf_counter(), cpu_seconds(), server_cpu_seconds()
     if profile:
         import cProfile
@@ -97,7 +99,9 @@ def child(orders: int, profile: str, path: str) -> dict[str, Any]:
                                                   server_cpu_seconds())
     assert not plan.errors and result.orders_created == orders, (plan.errors[:3], result)
     again = time.perf_counter()
-    assert plan_import(handle, "orders_export.csv").counts.orders_to_create == 0
+    handle.seek(0)
+    assert plan_import(handle.read() if IN_MEMORY else handle,
+                       "orders_export.csv").counts.orders_to_create == 0
     replanned = time.perf_counter()
     handle.close()
     return {"orders": orders, "megabytes": size / 1e6, "plan": planned - started,
@@ -126,7 +130,7 @@ def run(orders: int, options: argparse.Namespace, template: str) -> dict[str, An
             env = dict(os.environ, DATABASE_URL=database_url(database),
                        DJANGO_SETTINGS_MODULE="sandbox.settings")
             command = [sys.executable, __file__, "--child", "--orders", str(orders),
-                       "--file", export.name]
+                       "--file", export.name, *(["--in-memory"] if IN_MEMORY else [])]
             if options.profile:
                 command += ["--profile", options.profile]
             output = subprocess.run(command, env=env, check=True, capture_output=True,
@@ -169,6 +173,11 @@ def main() -> None:
     parser.add_argument("--references", default="",
                         help="sizes imported first in the same run (default above 100,000 "
                              "orders: 10000,100000)")
+    parser.add_argument("--template", default="",
+                        help="copy this database (then migrate it) instead of migrating an "
+                             "empty one, e.g. bench_tpl_100000")
+    parser.add_argument("--in-memory", action="store_true",
+                        help="hand the file's bytes to plan_import (older trees' API)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", default="", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -181,7 +190,8 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     template = f"{options.database}_tpl"
     psql(f"DROP DATABASE IF EXISTS {template}")
-    psql(f"CREATE DATABASE {template}")
+    psql(f"CREATE DATABASE {template}" + (f" TEMPLATE {options.template}"
+                                          if options.template else ""))
     results: dict[int, dict[str, Any]] = {}
     try:
         manage(["migrate", "--noinput", "-v", "0"], template)
