@@ -659,7 +659,7 @@ def run_print_job(job_id: int) -> ExportJob:
     try:
         with translation.override(params.get("language")):  # the user's, in a worker too
             result = bulk_render(params["document"], params["selected"], delivery=delivery,
-                                 processes=parallel.print_processes(app_settings.PRINT_PROCESSES),
+                                 processes=_print_processes(len(params["selected"])),
                                  progress=_job_progress(job.pk))
         name = f"{params['document']}-{timezone.localtime():%Y%m%d-%H%M}.pdf"
         job.file.save(name, ContentFile(result.rendered.pdf), save=False)
@@ -677,6 +677,13 @@ def run_print_job(job_id: int) -> ExportJob:
         raise
     job.save()
     return job
+
+
+def _print_processes(count: int) -> int:
+    """Processes for a background print of ``count`` documents (one below PARALLEL_MIN)."""
+    if count < parallel.PARALLEL_MIN:
+        return 1
+    return parallel.print_processes(app_settings.PRINT_PROCESSES)
 
 
 def _job_progress(job_id: int) -> Callable[[int], None]:
