@@ -104,8 +104,20 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=11)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--bulk", type=int, default=0,
+                        help="only the bulk print of this many delivery notes: one process "
+                             "against one per core, alternated, in pages/s")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of --bulk")
+    parser.add_argument("--database", default="", help="scratch database name")
     options = parser.parse_args()
+    if options.database:
+        global DATABASE
+        DATABASE = options.database
     setup_django(options.keep)
+    if options.bulk:
+        bulk_on_every_core(options.bulk, options.rounds)
+        drop_database(options.keep)
+        return
 
     from weasyprint import HTML
 
@@ -187,14 +199,43 @@ def main() -> None:
     print(f"{n} separate renders (bare WeasyPrint): {separate_bare:5.2f} s   "
           f"ratio {one / separate_bare:.2f}")
 
-    if not options.keep:
-        from django.db import connections
+    drop_database(options.keep)
 
-        connections.close_all()
-        import psycopg
 
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
-            connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+def drop_database(keep: bool) -> None:
+    """Drop the scratch database unless asked to keep it."""
+    if keep:
+        return
+    from django.db import connections
+
+    connections.close_all()
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+
+
+def bulk_on_every_core(count: int, rounds: int) -> None:
+    """A bulk print of ``count`` delivery notes laid out by one process, then by one process
+    per core (documents/parallel.py), alternated; pages/s of each and the ratio."""
+    from oscar_orders_ext.documents import parallel, service
+
+    processes = parallel.print_processes(0)
+    pks = [order.pk for order in place_orders(count)]
+    times: dict[int, list[float]] = {1: [], processes: []}
+    pages = 0
+    for _round in range(rounds):
+        for workers in (1, processes):
+            load = os.getloadavg()[0]
+            started = time.perf_counter()
+            result = service.bulk_render("delivery_note", pks, processes=workers)
+            times[workers].append(time.perf_counter() - started)
+            pages = result.rendered.pages
+            print(f"{count} delivery notes, {workers} process(es): {times[workers][-1]:7.1f} s "
+                  f"({pages / times[workers][-1]:5.1f} pages/s), load average {load:.1f}")
+    one, every = statistics.median(times[1]), statistics.median(times[processes])
+    print(f"median: one process {pages / one:.1f} pages/s, {processes} processes "
+          f"{pages / every:.1f} pages/s: {one / every:.2f}× (target at least 1.7× on 2 cores)")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ orders, so WeasyPrint subsets fonts and writes the PDF once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -31,13 +31,14 @@ from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind, PaymentStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.i18n import in_order_language
+from oscar_orders_ext.i18n import in_order_language, order_language
 from oscar_orders_ext.models import ExportJob, IssuedDocument, OrderProcess
 from oscar_orders_ext.services.edits import check_permission
 from oscar_orders_ext.services.jobs import run_claimed
 from oscar_orders_ext.services.locking import OrderLike, locked_process, order_pk
 from oscar_orders_ext.services.timeline import record
 
+from . import parallel
 from .identity import Identity, get_identity
 from .numbering import format_number, series_for, take_next_number
 from .rendering import Rendered, document_html, document_stylesheet, render_pdf
@@ -337,14 +338,50 @@ class BulkResult:
     skipped: list[str] = field(default_factory=list)
 
 
+@dataclass
+class PrintBatch:
+    """What a bulk print lays out: one HTML fragment per document, each page's label, the
+    title, and the orders that had nothing to print."""
+
+    kind: str
+    fragments: list[str]
+    labels: list[str]
+    title: str
+    skipped: list[str] = field(default_factory=list)
+    #: A print of one order is in its customer's language throughout ("" for several).
+    language: str = ""
+
+
 def bulk_render(kind: str, order_pks: Iterable[int], *,
-                delivery: DeliveryDetails | None = None) -> BulkResult:
-    """One PDF holding ``kind`` for every order, laid out as one document."""
+                delivery: DeliveryDetails | None = None, processes: int = 1,
+                progress: Callable[[int], None] | None = None) -> BulkResult:
+    """One PDF holding ``kind`` for every order, laid out as one document, or in chunks by
+    ``processes`` worker processes and merged (``progress`` gets the documents done)."""
+    batch = print_batch(kind, order_pks, delivery=delivery)
+    count = len(batch.fragments)
+    fitted = kind in FITTED
+    if processes > 1 and count > parallel.MIN_CHUNK:
+        stylesheet = document_stylesheet(kind, fitted=fitted, several=True)
+        rendered = parallel.render_in_processes(
+            kind, batch.fragments, batch.labels, title=batch.title, stylesheet=stylesheet,
+            fitted=fitted, processes=processes, progress=progress)
+    else:
+        with translation.override(batch.language) if batch.language else nullcontext():
+            rendered = render_fragments(kind, batch.fragments, title=batch.title,
+                                        labels=batch.labels)
+        if progress is not None:
+            progress(count)
+    return BulkResult(rendered=rendered, count=count, skipped=batch.skipped)
+
+
+def print_batch(kind: str, order_pks: Iterable[int], *,
+                delivery: DeliveryDetails | None = None) -> PrintBatch:
+    """The documents of a bulk print, as HTML, each order's in its customer's language."""
     pks = list(order_pks)
-    identity = get_identity()
     if kind == DocumentKind.INVOICE:
-        return _bulk_invoices(pks, identity)
+        return _invoice_batch(pks)
     _check_printable(kind)
+    identity = get_identity()
     fragments = []
     orders = list(orders_for_documents(pks, payments=kind in RECEIPTS))
     if not orders:
@@ -360,13 +397,15 @@ def bulk_render(kind: str, order_pks: Iterable[int], *,
                                                                     identity=identity, **extra)))
             labels.append(f"{label} {order.number}")
     # One order: its customer's document throughout; several: the printing user's title.
-    with in_order_language(orders[0]) if len(orders) == 1 else nullcontext():
-        title = f"{label} {orders[0].number}" if len(orders) == 1 else str(label)
-        rendered = render_fragments(kind, fragments, title=title, labels=labels)
-    return BulkResult(rendered=rendered, count=len(orders))
+    if len(orders) == 1:
+        with in_order_language(orders[0]):
+            title = f"{label} {orders[0].number}"
+        return PrintBatch(kind=kind, fragments=fragments, labels=labels, title=title,
+                          language=order_language(orders[0]))
+    return PrintBatch(kind=kind, fragments=fragments, labels=labels, title=str(label))
 
 
-def _bulk_invoices(pks: list[int], identity: Identity) -> BulkResult:
+def _invoice_batch(pks: list[int]) -> PrintBatch:
     """The latest invoice of every order, from the HTML frozen when it was issued."""
     latest: dict[int, IssuedDocument] = {}
     for document in (IssuedDocument.objects.filter(order_id__in=pks,
@@ -379,12 +418,11 @@ def _bulk_invoices(pks: list[int], identity: Identity) -> BulkResult:
     documents = sorted(latest.values(), key=lambda d: (d.year, d.series, d.sequence))
     if not documents:
         raise DocumentError(_("None of the selected orders has an invoice."))
-    rendered = render_fragments(DocumentKind.INVOICE,
-                                [document.snapshot_html for document in documents],
-                                title=str(DocumentKind.INVOICE.label),
-                                labels=[f"{document.get_kind_display()} {document.number}"
-                                        for document in documents])
-    return BulkResult(rendered=rendered, count=len(documents), skipped=skipped)
+    return PrintBatch(kind=DocumentKind.INVOICE,
+                      fragments=[document.snapshot_html for document in documents],
+                      labels=[f"{document.get_kind_display()} {document.number}"
+                              for document in documents],
+                      title=str(DocumentKind.INVOICE.label), skipped=skipped)
 
 
 # --- Issuing ------------------------------------------------------------------------------------
@@ -620,7 +658,9 @@ def run_print_job(job_id: int) -> ExportJob:
                                   if key != "date"})
     try:
         with translation.override(params.get("language")):  # the user's, in a worker too
-            result = bulk_render(params["document"], params["selected"], delivery=delivery)
+            result = bulk_render(params["document"], params["selected"], delivery=delivery,
+                                 processes=_print_processes(len(params["selected"])),
+                                 progress=_job_progress(job.pk))
         name = f"{params['document']}-{timezone.localtime():%Y%m%d-%H%M}.pdf"
         job.file.save(name, ContentFile(result.rendered.pdf), save=False)
         job.status, job.done, job.error = ExportJob.Status.DONE, result.count, ""
@@ -637,6 +677,20 @@ def run_print_job(job_id: int) -> ExportJob:
         raise
     job.save()
     return job
+
+
+def _print_processes(count: int) -> int:
+    """Processes for a background print of ``count`` documents (one below PARALLEL_MIN)."""
+    if count < parallel.PARALLEL_MIN:
+        return 1
+    return parallel.print_processes(app_settings.PRINT_PROCESSES)
+
+
+def _job_progress(job_id: int) -> Callable[[int], None]:
+    def progress(done: int) -> None:
+        ExportJob.objects.filter(pk=job_id).update(done=done)
+
+    return progress
 
 
 @task()

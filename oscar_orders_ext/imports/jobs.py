@@ -1,9 +1,12 @@
 """Import jobs: an uploaded file, its dry run and its commit, in the request or in the
 background (django-tasks), with progress a job page can poll.
 
-The file is kept in Django storage so the commit imports exactly what was previewed; the
-commit plans the file again against the database as it is then (a re-import stays idempotent,
-a round trip compares with the orders' current values).
+The file is kept in Django storage; so are the orders its dry run read (a spool of JSON
+lines beside it), which the commit streams back instead of reading the file again. The commit
+still checks each batch against the database as it is then (a re-import stays idempotent); a
+round trip plans its file again (it compares with the orders' current values). Each phase
+reports its progress (rows read, then orders written) and can be cancelled; a cancelled commit
+is rolled back.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, connections, transaction
 from django.utils import timezone
@@ -24,7 +27,11 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.models import ImportJob
 from oscar_orders_ext.services.jobs import run_claimed
 
-from .service import ImportPlan, ImportRefused, commit_import, format_for, plan_import
+from .formats import reader_named
+from .planning import ImportCounts, PlanProgress
+from .service import (ImportCancelled, ImportPlan, ImportRefused, commit_import, format_for,
+                      plan_import)
+from .staging import OrderSpool
 from .sources import (ImportFileError, check_size, check_type, read_headers,
                       readable_in_request)
 
@@ -66,7 +73,13 @@ def start_import(upload: UploadedFile, user: Any) -> ImportJob:
         transaction.on_commit(lambda: _enqueue_plan(job.pk))
     else:
         store_plan(job, plan)
-        job.save()
+        try:
+            job.save()
+            keep_spool(job, plan)
+            job.save(update_fields=["plan"])
+        finally:
+            if isinstance(plan.orders, OrderSpool):
+                plan.orders.close()
     return job
 
 
@@ -97,20 +110,86 @@ def store_plan(job: ImportJob, plan: ImportPlan) -> None:
     }
 
 
+def spool_name(job: ImportJob) -> str:
+    """Where the orders of a job's dry run are kept: beside its file."""
+    return f"{job.file.name}.plan.jsonl"
+
+
+def keep_spool(job: ImportJob, plan: ImportPlan) -> None:
+    """Store the dry run's orders beside the job's file, for the commit (not saved)."""
+    if not isinstance(plan.orders, OrderSpool):
+        return
+    plan.orders.handle.flush()
+    plan.orders.handle.seek(0)
+    name = job.file.storage.save(spool_name(job), File(plan.orders.handle, name="plan.jsonl"))
+    job.plan["spool"] = name
+    job.plan["spool_orders"] = len(plan.orders)
+
+
+def delete_spool(job: ImportJob) -> None:
+    """Delete a job's stored dry run (after the commit, or with the job)."""
+    name = job.plan.get("spool") if job.plan else None
+    if name and job.file:
+        job.file.storage.delete(name)
+
+
+def cancelled(job_id: int) -> bool:
+    """Whether the job was cancelled (asked between chunks and batches)."""
+    return ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CANCELLED).exists()
+
+
+def cancel_job(job: ImportJob) -> bool:
+    """Cancel an import that is being read, waits for its commit or runs: a running commit
+    stops at its next batch and rolls back (nothing is written). False when it had ended."""
+    updated = ImportJob.objects.filter(pk=job.pk, status__in=(
+        ImportJob.Status.PLANNING, ImportJob.Status.PLANNED, ImportJob.Status.RUNNING)).update(
+        status=ImportJob.Status.CANCELLED, message=_("Cancelled."), finished_at=timezone.now())
+    job.refresh_from_db()
+    if updated and job.status == ImportJob.Status.CANCELLED and \
+            job.claimed_for != "commit":
+        delete_spool(job)
+    return bool(updated)
+
+
+def plan_progress(job_id: int) -> PlanProgress:
+    """Publishes the rows a dry run has read and the rows it will read (estimated from how
+    much of the file that was); stops the dry run when the job was cancelled."""
+
+    def progress(rows: int, fraction: float) -> None:
+        total = max(rows, int(rows / fraction)) if fraction > 0 else rows
+        ImportJob.objects.filter(pk=job_id).update(done=rows, total=total)
+        if cancelled(job_id):
+            raise ImportCancelled(_("The import was cancelled. Nothing was imported."))
+
+    return progress
+
+
 def run_plan(job_id: int) -> ImportJob:
     """The dry run of a stored file (the background half of start_import)."""
     job = ImportJob.objects.get(pk=job_id)
     try:
         with job.file.open("rb") as handle:
-            data = handle.read()
-        plan = plan_import(data, job.filename)
+            plan = plan_import(handle, job.filename, progress=plan_progress(job.pk))
+    except ImportCancelled:
+        job.refresh_from_db()
+        return job
     except ImportFileError as error:
         return _fail(job, error.message)
     except Exception as error:  # the job page must say it failed, whatever happened
         _fail(job, str(error))
         raise
-    store_plan(job, plan)
-    job.save()
+    try:
+        store_plan(job, plan)
+        keep_spool(job, plan)
+    finally:
+        if isinstance(plan.orders, OrderSpool):
+            plan.orders.close()
+    # Cancelled while the last chunk was read: the job stays cancelled.
+    if not ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PLANNING).update(
+            format=job.format, status=job.status, error_count=job.error_count,
+            errors=job.errors, total=job.total, done=0, plan=job.plan):
+        delete_spool(job)
+        job.refresh_from_db()
     return job
 
 
@@ -128,6 +207,8 @@ def commit_refusal(job: ImportJob) -> str:
         return _("This file has already been imported.")
     if job.status == ImportJob.Status.FAILED:
         return _("This import failed; upload the file again.")
+    if job.status == ImportJob.Status.CANCELLED:
+        return _("This import was cancelled; upload the file again.")
     if job.expired:
         return _("This dry run has expired; upload the file again.")
     if job.error_count:
@@ -190,19 +271,46 @@ class ProgressReporter:
             connections.close_all()
 
 
+def stored_plan(job: ImportJob) -> ImportPlan | None:
+    """The dry run kept with the job, its orders read from the stored spool (to be closed
+    by the caller); None when there is none (a round trip, or a job planned before)."""
+    name = job.plan.get("spool")
+    if not name or not job.file.storage.exists(name):
+        return None
+    handle = job.file.storage.open(name, "rb")
+    counts = ImportCounts(**job.plan.get("counts", {}))
+    return ImportPlan(filename=job.filename, reader=reader_named(job.format),
+                      orders=OrderSpool(handle, count=int(job.plan.get("spool_orders", 0))),
+                      rows=int(job.plan.get("rows", 0)), counts=counts)
+
+
 def run_commit(job_id: int) -> ImportJob:
-    """Import a claimed (running) job's file, recording the result or the failure."""
+    """Import a claimed (running) job's file, recording the result or the failure: the
+    orders its dry run stored, streamed; a round trip (or an older job) plans the file again."""
     job = ImportJob.objects.select_related("uploaded_by").get(pk=job_id)
+    if job.status != ImportJob.Status.RUNNING:  # cancelled before the worker took it
+        return job
+    plan = None
     try:
-        with job.file.open("rb") as handle:
-            data = handle.read()
-        plan = plan_import(data, job.filename)
-        result = commit_import(plan, user=job.uploaded_by, progress=ProgressReporter(job.pk))
+        plan = stored_plan(job)
+        if plan is None:
+            with job.file.open("rb") as handle:
+                plan = plan_import(handle, job.filename)
+        result = commit_import(plan, user=job.uploaded_by, progress=ProgressReporter(job.pk),
+                               cancelled=lambda: cancelled(job.pk))
+    except ImportCancelled:
+        job.refresh_from_db()
+        delete_spool(job)
+        return job
     except (ImportFileError, ImportRefused) as error:
         return _fail(job, error.message)
     except Exception as error:  # the job page must say it failed, whatever happened
         _fail(job, str(error))
         raise
+    finally:
+        if plan is not None and isinstance(plan.orders, OrderSpool):
+            plan.orders.close()
+    delete_spool(job)
     job.status, job.finished_at = ImportJob.Status.DONE, timezone.now()
     job.done = result.orders_created + result.orders_updated + len(result.refusals)
     job.total = max(job.total, job.done)
@@ -238,6 +346,7 @@ def purge_expired_imports() -> int:
     for job in ImportJob.objects.filter(expires_at__lte=timezone.now()).exclude(
             status=ImportJob.Status.RUNNING):
         if job.file:
+            delete_spool(job)
             job.file.delete(save=False)
         job.delete()
         count += 1

@@ -8,11 +8,11 @@ the second time.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -25,10 +25,12 @@ from oscar.core.loading import get_model
 from oscar_orders_ext.models import OrderProcess
 
 from .cells import RowProblem
-from .formats import EditedRow, FormatReader, ImportedOrder, RowError, detect_format
+from .formats import (EditedRow, FormatReader, ImportedOrder, ReadResult, RowError,
+                      detect_format)
 from .normalising import order_problems
 from .roundtrip import ROUND_TRIP_FIELDS, FieldChange, OrderUpdate, RoundTripContext
-from .sources import ImportFileError, read_table
+from .sources import ImportFileError, SourceTable, read_table
+from .staging import OrderSpool, PlanIndex
 
 Order = get_model("order", "Order")
 StockRecord = get_model("partner", "StockRecord")
@@ -37,6 +39,11 @@ StockRecord = get_model("partner", "StockRecord")
 LOOKUP_CHUNK = 900
 #: Unknown SKUs named in the plan's warning; the rest are counted.
 SKUS_LISTED = 20
+#: Orders the dry run checks against the database at a time (and holds in memory).
+PLAN_CHUNK = 10_000
+
+#: Told how many rows the dry run has read and which fraction of the file that is.
+PlanProgress = Callable[[int, float], None]
 
 T = TypeVar("T")
 
@@ -47,6 +54,10 @@ class ImportRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class ImportCancelled(ImportRefused):
+    """The import was cancelled while it ran: its transaction was rolled back."""
 
 
 @dataclass
@@ -67,11 +78,15 @@ class ImportCounts:
 
 @dataclass
 class ImportPlan:
-    """The dry run: the orders read, the row errors, warnings and counts. Nothing is written."""
+    """The dry run: the orders read, the row errors, warnings and counts. Nothing is written.
+
+    ``orders`` is a list, or (from ``plan_import``) an ``OrderSpool``: the orders kept on disk
+    and read back one by one.
+    """
 
     filename: str
     reader: FormatReader
-    orders: list[ImportedOrder]
+    orders: Collection[ImportedOrder]
     rows: int
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -188,6 +203,11 @@ class Lookups:
         return cls(imported=imported, taken_numbers=taken, customers=customers,
                    stockrecords=stockrecords)
 
+    @classmethod
+    def empty(cls) -> Lookups:
+        """Lookups of no order."""
+        return cls(imported={}, taken_numbers=set(), customers={}, stockrecords={})
+
 
 def prefixed_number(reader: FormatReader, number: str) -> str:
     """The order number used when the platform's number is taken by another order."""
@@ -235,11 +255,16 @@ def read_orders(file_bytes: bytes, filename: str) -> ImportPlan:
                       delimiter=table.delimiter, edits=result.edits)
 
 
-def unstorable_values(reader: FormatReader, orders: Sequence[ImportedOrder]) -> list[RowError]:
+def unstorable_values(reader: FormatReader, orders: Sequence[ImportedOrder], *,
+                      index: PlanIndex | None = None) -> list[RowError]:
     """Row errors for values the columns cannot hold and for order numbers the file repeats
-    (Shopify's "#1001" and "1001" are one order number)."""
+    (Shopify's "#1001" and "1001" are one order number); ``index`` remembers the numbers of
+    earlier chunks of the file."""
     errors: list[RowError] = []
     first_rows: dict[str, int] = {}
+    if index is not None:
+        first_rows = index.first_rows(
+            (order.number, order.rows[0] if order.rows else 0) for order in orders)
     for order in orders:
         errors.extend(order_problems(order, reader.name))
         row = order.rows[0] if order.rows else 0
@@ -255,57 +280,99 @@ def _error_order(error: RowError) -> tuple[int, str]:
     return error.row, error.column
 
 
-def plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
-    """The dry run: what importing the file would create or update, its errors and warnings."""
+def plan_import(data: bytes | BinaryIO, filename: str, *,
+                progress: PlanProgress | None = None) -> ImportPlan:
+    """The dry run: what importing the file would create or update, its errors and warnings.
+
+    ``data`` is the file's bytes or a binary file (read as a stream: a CSV is never held in
+    memory). The orders read are kept on disk (``plan.orders`` is an ``OrderSpool``), and
+    checked against the database PLAN_CHUNK at a time; ``progress`` is told the rows read.
+    """
     with paused_gc():
-        return _plan_import(file_bytes, filename)
+        return _plan_import(data, filename, progress)
 
 
-def _plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
-    plan = read_orders(file_bytes, filename)
-    if plan.reader.edits_orders:
+def _plan_import(data: bytes | BinaryIO, filename: str,
+                 progress: PlanProgress | None) -> ImportPlan:
+    table = read_table(data, filename)
+    reader = format_for(table.headers)
+    if reader.edits_orders:
+        result = reader.read(table)
+        plan = ImportPlan(filename=filename, reader=reader, orders=[], rows=len(table.rows),
+                          errors=sorted(result.errors, key=_error_order),
+                          warnings=table.warnings + result.warnings, encoding=table.encoding,
+                          delimiter=table.delimiter, edits=result.edits)
         _plan_edits(plan)
         return plan
-    lookups = Lookups.load(plan.reader, plan.orders)
-    counts = plan.counts
-    new_customers: set[str] = set()
-    updated_customers: set[str] = set()
-    unknown_skus: dict[str, None] = {}
-    collisions: list[RowError] = []
-    for order in plan.orders:
-        if order.number in lookups.imported:
-            counts.orders_already_imported += 1
-            continue
-        prefixed = prefixed_number(plan.reader, order.number)
-        if order.number in lookups.taken_numbers and prefixed in lookups.taken_numbers:
-            # Both the platform's number and its prefixed form belong to other orders.
-            collisions.append(RowError(
-                order.rows[0] if order.rows else 0, "number",
-                _("Order numbers “%(number)s” and “%(prefixed)s” both belong to other orders "
-                  "of the shop.") % {"number": order.number, "prefixed": prefixed}))
-            continue
-        counts.orders_to_create += 1
-        counts.lines_to_create += len(order.lines)
-        for line in order.lines:
-            if line.sku and line.sku in lookups.stockrecords:
-                counts.lines_matched_to_products += 1
-            else:
-                counts.lines_without_product += 1
-                if line.sku:
-                    unknown_skus.setdefault(line.sku, None)
-        if order.email:
-            user = lookups.customers.get(order.email)
-            if user is None:
-                new_customers.add(order.email)
-            elif _customer_needs_update(user, order):
-                updated_customers.add(order.email)
-    if collisions:
-        plan.errors = sorted(plan.errors + collisions, key=_error_order)
-    counts.customers_to_create = len(new_customers)
-    counts.customers_to_update = len(updated_customers)
+    spool = OrderSpool()
+    plan = ImportPlan(filename=filename, reader=reader, orders=spool, rows=0,
+                      encoding=table.encoding, delimiter=table.delimiter)
+    index = PlanIndex()
+    try:
+        _plan_orders(plan, table, spool, index, progress)
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        index.close()
+    return plan
+
+
+def _plan_orders(plan: ImportPlan, table: SourceTable, spool: OrderSpool, index: PlanIndex,
+                 progress: PlanProgress | None) -> None:
+    """Read the orders chunk by chunk: check, look up, count, and spool them."""
+    reader, counts = plan.reader, plan.counts
+    result = ReadResult()
+    errors: list[RowError] = []
+    rows = 0
+    for chunk in chunks(reader.iter_orders(table, result), PLAN_CHUNK):
+        errors.extend(unstorable_values(reader, chunk, index=index))
+        lookups = Lookups.load(reader, chunk)
+        new_customers: set[str] = set()
+        updated_customers: set[str] = set()
+        unknown_skus: dict[str, None] = {}
+        for order in chunk:
+            rows += len(order.rows)
+            if order.number in lookups.imported:
+                counts.orders_already_imported += 1
+                continue
+            prefixed = prefixed_number(reader, order.number)
+            if order.number in lookups.taken_numbers and prefixed in lookups.taken_numbers:
+                # Both the platform's number and its prefixed form belong to other orders.
+                errors.append(RowError(
+                    order.rows[0] if order.rows else 0, "number",
+                    _("Order numbers “%(number)s” and “%(prefixed)s” both belong to other "
+                      "orders of the shop.") % {"number": order.number, "prefixed": prefixed}))
+                continue
+            counts.orders_to_create += 1
+            counts.lines_to_create += len(order.lines)
+            for line in order.lines:
+                if line.sku and line.sku in lookups.stockrecords:
+                    counts.lines_matched_to_products += 1
+                else:
+                    counts.lines_without_product += 1
+                    if line.sku:
+                        unknown_skus.setdefault(line.sku, None)
+            if order.email:
+                user = lookups.customers.get(order.email)
+                if user is None:
+                    new_customers.add(order.email)
+                elif _customer_needs_update(user, order):
+                    updated_customers.add(order.email)
+        index.add("new_customers", new_customers)
+        index.add("updated_customers", updated_customers)
+        index.add("skus", unknown_skus)
+        spool.extend(chunk)
+        if progress is not None:
+            progress(rows, table.fraction_read())
+    plan.rows = len(table.rows) if isinstance(table.rows, list) else table.rows.count
+    plan.errors = sorted(result.errors + errors, key=_error_order)
+    plan.warnings = table.warnings + result.warnings
+    counts.customers_to_create = index.count("new_customers")
+    counts.customers_to_update = index.count("updated_customers")
     if counts.lines_without_product:
-        listed = ", ".join(list(unknown_skus)[:SKUS_LISTED])
-        more = len(unknown_skus) - SKUS_LISTED
+        listed = ", ".join(index.first_skus(SKUS_LISTED))
+        more = index.count("skus") - SKUS_LISTED
         message = ngettext(
             "%(count)d line matches no product of the shop (unknown or missing SKU); it is "
             "imported with its title and price and has no stock effect.",
@@ -320,8 +387,7 @@ def _plan_import(file_bytes: bytes, filename: str) -> ImportPlan:
     if counts.orders_already_imported:
         plan.warnings.append(
             _("%(count)d orders were imported before from %(source)s; they are left as they are.")
-            % {"count": counts.orders_already_imported, "source": plan.reader.label})
-    return plan
+            % {"count": counts.orders_already_imported, "source": reader.label})
 
 
 def _plan_edits(plan: ImportPlan) -> None:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
@@ -19,19 +20,21 @@ from oscar_orders_ext.services.customer_tags import apply_to_new_orders
 from oscar_orders_ext.signals import orders_imported
 
 from .pgcopy import CopyOrderWriter
-from .planning import (ImportCounts, ImportPlan, ImportRefused, Lookups, chunks, format_for,
-                       paused_gc, plan_import, read_orders)
+from .planning import (ImportCancelled, ImportCounts, ImportPlan, ImportRefused, Lookups,
+                       chunks, format_for, paused_gc, plan_import, read_orders)
 from .writing import BATCH_SIZE, ImportResult, OrderWriter, Progress, apply_updates
 
-__all__ = ["ImportCounts", "ImportPlan", "ImportRefused", "ImportResult", "commit_import",
-           "format_for", "plan_import", "read_orders", "writer_class"]
+__all__ = ["ImportCancelled", "ImportCounts", "ImportPlan", "ImportRefused", "ImportResult",
+           "commit_import", "format_for", "plan_import", "read_orders", "writer_class"]
 
 
-def commit_import(plan: ImportPlan, *, user: Any = None,
-                  progress: Progress | None = None) -> ImportResult:
+def commit_import(plan: ImportPlan, *, user: Any = None, progress: Progress | None = None,
+                  cancelled: Callable[[], bool] | None = None) -> ImportResult:
     """Write every new order of the plan in one transaction; refuse plans with row errors.
 
-    Our own export (round trip) applies its changes per order instead: see apply_updates.
+    ``cancelled`` is asked between batches; when it answers yes the transaction is rolled
+    back (``ImportCancelled``): nothing is written. Our own export (round trip) applies its
+    changes per order instead: see apply_updates.
     """
     if plan.errors:
         raise ImportRefused(
@@ -41,14 +44,29 @@ def commit_import(plan: ImportPlan, *, user: Any = None,
         return apply_updates(plan, user=user, progress=progress)
     result = ImportResult()
     with paused_gc(), transaction.atomic():
-        lookups = Lookups.load(plan.reader, plan.orders)
-        new_orders = [order for order in plan.orders if order.number not in lookups.imported]
-        result.orders_already_imported = len(plan.orders) - len(new_orders)
-        writer = writer_class()(plan, lookups, user=user)
-        for batch in chunks(new_orders, writer.batch_size or BATCH_SIZE):
-            writer.write(batch)
+        writer: OrderWriter | None = None
+        # Batch by batch, streamed from the dry run's spool: what exists is looked up per
+        # batch (orders imported meanwhile are skipped; customers created by earlier batches
+        # are found in the database), so memory stays flat whatever the file's size.
+        size = writer_class().batch_size or BATCH_SIZE
+        for batch in chunks(plan.orders, size):
+            if cancelled is not None and cancelled():
+                raise ImportCancelled(_("The import was cancelled. Nothing was imported."))
+            lookups = Lookups.load(plan.reader, batch)
+            if writer is None:
+                writer = writer_class()(plan, lookups, user=user)
+            else:
+                writer.use_lookups(lookups)
+            new_orders = [order for order in batch if order.number not in lookups.imported]
+            result.orders_already_imported += len(batch) - len(new_orders)
+            if new_orders:
+                writer.write(new_orders)
             if progress is not None:
                 progress(writer.orders_created)
+        if writer is None:
+            writer = writer_class()(plan, Lookups.empty(), user=user)
+        if cancelled is not None and cancelled():
+            raise ImportCancelled(_("The import was cancelled. Nothing was imported."))
         result.orders_created = writer.orders_created
         result.lines_created = writer.lines_created
         result.order_ids = writer.order_ids

@@ -9,14 +9,15 @@ of strings.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,6 +33,8 @@ DELIMITERS = (",", ";", "\t")
 RATIO_FLOOR = 1024 * 1024
 #: Most members an XLSX archive may hold (a workbook has a few dozen).
 MAX_MEMBERS = 10_000
+#: Bytes read at a time from a streamed file.
+STREAM_CHUNK = 1024 * 1024
 #: Text that only appears when UTF-8 was decoded as cp1252/latin-1 somewhere upstream.
 _MOJIBAKE = re.compile("[\u00c3\u00c2][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u017d"
                        "\u017e\u0178\u20ac\u2122]")
@@ -59,16 +62,30 @@ class SourceRow:
 
 @dataclass
 class SourceTable:
-    """The decoded file: normalised headers, rows, and what was detected on the way."""
+    """The decoded file: normalised headers, rows, and what was detected on the way.
+
+    ``rows`` is a list, or for a CSV file read from disk a ``StreamedRows`` that reads the
+    file again on each pass (a million-order file is never held in memory).
+    """
 
     headers: list[str]
-    rows: list[SourceRow]
+    rows: list[SourceRow] | StreamedRows
     original_headers: list[str] = field(default_factory=list)
     kind: str = "csv"
     encoding: str = ""
     delimiter: str = ""
     had_bom: bool = False
     warnings: list[str] = field(default_factory=list)
+
+    def values(self, column: str) -> Iterator[str]:
+        """The cells of one (normalised) column, row by row, without building the rows."""
+        if isinstance(self.rows, StreamedRows):
+            return self.rows.column(column)
+        return (row.get(column) for row in self.rows)
+
+    def fraction_read(self) -> float:
+        """How much of the file the current pass has read, 0–1 (1 for rows in memory)."""
+        return self.rows.fraction_read() if isinstance(self.rows, StreamedRows) else 1.0
 
 
 def normalise_header(header: str) -> str:
@@ -85,14 +102,30 @@ def check_size(size: int) -> None:
             % {"size": size, "limit": limit})
 
 
-def read_table(data: bytes, filename: str) -> SourceTable:
-    """Decode an uploaded CSV or XLSX file into a SourceTable, or raise ImportFileError."""
-    return _read_xlsx(data) if file_kind(data, filename) == "xlsx" else _read_csv(data)
+def read_table(data: bytes | BinaryIO, filename: str) -> SourceTable:
+    """Decode an uploaded CSV or XLSX file into a SourceTable, or raise ImportFileError.
+
+    Bytes are read at once; a binary file (seekable) holding a CSV is streamed: its rows are
+    read on each pass over ``rows`` and never all held (an XLSX is read into memory, within
+    the caps of its archive).
+    """
+    if isinstance(data, bytes):
+        return _read_xlsx(data) if file_kind(data, filename) == "xlsx" else _read_csv(data)
+    data.seek(0, io.SEEK_END)
+    size = data.tell()
+    data.seek(0)
+    check_size(size)
+    head = data.read(STREAM_CHUNK)
+    data.seek(0)
+    if file_kind(head, filename, size=size) == "xlsx":
+        return _read_xlsx(data.read())
+    return _stream_csv(data, size)
 
 
-def file_kind(data: bytes, filename: str) -> str:
-    """"xlsx" or "csv", from the name and the bytes; refuses empty, oversized and other files."""
-    check_size(len(data))
+def file_kind(data: bytes, filename: str, *, size: int | None = None) -> str:
+    """"xlsx" or "csv", from the name and the bytes (or the first of them, when the file's
+    ``size`` is given); refuses empty, oversized and other files."""
+    check_size(len(data) if size is None else size)
     if not data.strip():
         raise ImportFileError(_("The file is empty."))
     lower = filename.lower()
@@ -162,9 +195,43 @@ def decode_text(data: bytes) -> tuple[str, str, bool]:
         if "\x00" in text or _looks_binary(text):
             break
         return text, encoding, had_bom
-    raise ImportFileError(
+    raise _undecodable()
+
+
+def _undecodable() -> ImportFileError:
+    return ImportFileError(
         _("The file could not be decoded as text (UTF-8, UTF-16 or Windows-1252). "
           "Save it as CSV (UTF-8) and upload it again."))
+
+
+def detect_encoding(handle: BinaryIO) -> tuple[str, bool, bool]:
+    """(encoding, had_bom, looks double-encoded) of a CSV file read chunk by chunk, with the
+    rules of ``decode_text``: the whole file must decode."""
+    handle.seek(0)
+    start = handle.read(4)
+    if start.startswith(b"\xef\xbb\xbf"):
+        encodings: tuple[str, ...] = ("utf-8-sig",)
+    elif start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ("utf-16",)
+    else:
+        encodings = ("utf-8", "cp1252", "latin-1")
+    for encoding in encodings:
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        mojibake, first = False, True
+        try:
+            while chunk := handle.read(STREAM_CHUNK):
+                text = decoder.decode(chunk)
+                if "\x00" in text or (first and _looks_binary(text.lstrip("\ufeff"))):
+                    raise _undecodable()
+                first = False
+                mojibake = mojibake or bool(_MOJIBAKE.search(text))
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        handle.seek(0)
+        return encoding, encodings[0] != "utf-8", mojibake
+    raise _undecodable()
 
 
 def _looks_binary(text: str) -> bool:
@@ -278,24 +345,30 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _table_from_records(records: Iterator[list[str]], *, kind: str) -> SourceTable:
-    original: list[str] | None = None
+def _header(records: Iterator[list[str]]) -> list[str]:
+    """The first non-empty record (the header row), or ImportFileError."""
     for candidate in records:
         if any(cell.strip() for cell in candidate):
-            original = candidate
-            break
-    if original is None:
-        raise ImportFileError(_("The file has no header row."))
+            return candidate
+    raise ImportFileError(_("The file has no header row."))
+
+
+def _normalised_headers(original: list[str]) -> list[str]:
     headers = [normalise_header(header) for header in original]
     max_columns = int(app_settings.IMPORT_MAX_COLUMNS)
-    max_rows = int(app_settings.IMPORT_MAX_ROWS)
     if len(headers) > max_columns:
         raise ImportFileError(
             _("The file has %(count)d columns; at most %(limit)d are read.")
             % {"count": len(headers), "limit": max_columns})
-    rows = []
+    return headers
+
+
+def _rows(records: Iterator[list[str]], headers: list[str]) -> Iterator[SourceRow]:
+    """The records after the header as rows, blank lines skipped, within IMPORT_MAX_ROWS."""
+    max_rows = int(app_settings.IMPORT_MAX_ROWS)
     unnamed = "" in headers
     strip = str.strip
+    count = 0
     # Row numbers as a spreadsheet shows them: the header is row 1 (blank lines skipped).
     for number, record in enumerate(records, start=2):
         cells = dict(zip(headers, map(strip, record), strict=False))
@@ -303,10 +376,109 @@ def _table_from_records(records: Iterator[list[str]], *, kind: str) -> SourceTab
             cells.pop("", None)
         if not any(cells.values()) and not any(map(strip, record)):
             continue  # a blank line
-        rows.append(SourceRow(number=number, cells=cells))
-        if len(rows) > max_rows:
+        count += 1
+        if count > max_rows:
             raise ImportFileError(ngettext(
                 "The file has more than %(limit)d row; split it into smaller files.",
                 "The file has more than %(limit)d rows; split it into smaller files.",
                 max_rows) % {"limit": max_rows})
-    return SourceTable(headers=headers, rows=rows, original_headers=original, kind=kind)
+        yield SourceRow(number=number, cells=cells)
+
+
+def _table_from_records(records: Iterator[list[str]], *, kind: str) -> SourceTable:
+    original = _header(records)
+    headers = _normalised_headers(original)
+    return SourceTable(headers=headers, rows=list(_rows(records, headers)),
+                       original_headers=original, kind=kind)
+
+
+class StreamedRows:
+    """The rows of a CSV file on disk, read again on each pass: never all in memory.
+
+    ``count`` is the number of rows the last complete pass read.
+    """
+
+    def __init__(self, handle: BinaryIO, size: int, encoding: str, delimiter: str,
+                 headers: list[str]) -> None:
+        self.handle, self.size = handle, size
+        self.encoding, self.delimiter, self.headers = encoding, delimiter, headers
+        self.count = 0
+        self._text: io.TextIOWrapper | None = None
+
+    def _records(self) -> Generator[list[str], None, None]:
+        """The file's records from its start (the header row included)."""
+        self.handle.seek(0)
+        text = io.TextIOWrapper(self.handle, encoding=self.encoding, newline="")
+        self._text = text
+        try:
+            stripped = _strip_bom(text)
+            yield from csv.reader(stripped, delimiter=self.delimiter)
+        except csv.Error as error:
+            raise ImportFileError(
+                _("The CSV file is malformed: %(error)s") % {"error": error}) from error
+        finally:
+            self._text = None
+            text.detach()  # the handle belongs to the caller
+
+    def __iter__(self) -> Iterator[SourceRow]:
+        records = self._records()
+        _header(records)
+        count = 0
+        for row in _rows(records, self.headers):
+            count += 1
+            yield row
+        self.count = count
+
+    def __len__(self) -> int:
+        return sum(1 for _row in self)
+
+    def column(self, column: str) -> Iterator[str]:
+        """One column's stripped cells, row by row (blank lines included, as empty cells)."""
+        if column not in self.headers:
+            return
+        index = self.headers.index(column)
+        records = self._records()
+        _header(records)
+        for record in records:
+            yield record[index].strip() if index < len(record) else ""
+
+    def fraction_read(self) -> float:
+        """How far the current pass has read the file, 0–1."""
+        text = self._text
+        if text is None or not self.size:
+            return 1.0
+        try:
+            return min(1.0, self.handle.tell() / self.size)
+        except (OSError, ValueError):
+            return 0.0
+
+
+def _strip_bom(lines: Iterator[str]) -> Iterator[str]:
+    first = True
+    for line in lines:
+        if first:
+            line, first = line.lstrip("\ufeff"), False
+        yield line
+
+
+def _stream_csv(handle: BinaryIO, size: int) -> SourceTable:
+    encoding, had_bom, mojibake = detect_encoding(handle)
+    text = io.TextIOWrapper(handle, encoding=encoding, newline="")
+    try:
+        delimiter = sniff_delimiter(text.readline().lstrip("\ufeff"))
+    finally:
+        text.detach()
+    rows = StreamedRows(handle, size, encoding, delimiter, [])
+    records = rows._records()
+    try:
+        original = _header(records)
+    finally:
+        records.close()
+    rows.headers = _normalised_headers(original)
+    table = SourceTable(headers=rows.headers, rows=rows, original_headers=original, kind="csv",
+                        encoding=encoding, delimiter=delimiter, had_bom=had_bom)
+    if mojibake:
+        table.warnings.append(
+            _("Some text looks double-encoded (such as “Ã¶” for “ö”); it is imported as "
+              "written in the file."))
+    return table

@@ -197,6 +197,12 @@ class OrderWriter:
         self.lines_created = 0
         self.order_ids: list[int] = []
 
+    def use_lookups(self, lookups: Lookups) -> None:
+        """Write the next batches against these lookups (those of the batch): customers made
+        by earlier batches are in the database by now, and found there again."""
+        self.lookups = lookups
+        self.customers.customers = dict(lookups.customers)
+
     def customer_writer(self, existing: dict[str, Any]) -> CustomerWriter:
         """The writer of the import's new customers."""
         return CustomerWriter(existing)

@@ -93,6 +93,7 @@ class ImportJob(WorkerRun):
         RUNNING = "running", _("Importing")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                     related_name="+", verbose_name=_("uploaded by"))
@@ -134,6 +135,21 @@ class ImportJob(WorkerRun):
     @property
     def expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def seconds_left(self) -> int | None:
+        """An estimate of the seconds the running phase still needs (reading the file, or
+        importing), from its pace so far; None before there is a pace."""
+        if self.status not in (self.Status.PLANNING, self.Status.RUNNING) or \
+                not self.started_at or not self.done or self.total <= self.done:
+            return None
+        elapsed = (timezone.now() - self.started_at).total_seconds()
+        return max(1, int(elapsed * (self.total - self.done) / self.done))
+
+    @property
+    def can_cancel(self) -> bool:
+        """Being read, waiting for its commit, or importing."""
+        return self.status in (self.Status.PLANNING, self.Status.PLANNED, self.Status.RUNNING)
 
     @property
     def can_commit(self) -> bool:

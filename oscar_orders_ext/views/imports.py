@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from oscar_orders_ext.conf import app_settings
 from .common import wants_json
-from oscar_orders_ext.imports.jobs import commit_job, commit_refusal, start_import
+from oscar_orders_ext.imports.jobs import cancel_job, commit_job, commit_refusal, start_import
 from oscar_orders_ext.imports.service import ImportRefused
 from oscar_orders_ext.imports.sources import ImportFileError
 from oscar_orders_ext.models import ImportJob
@@ -142,8 +142,8 @@ class ImportUploadView(ImportPageMixin, View):
 def job_status(job: ImportJob) -> dict[str, Any]:
     """What the job page's progress bar polls."""
     return {"status": job.status, "progress": job.progress, "done": job.done,
-            "total": job.total, "message": job.message, "result": job.result,
-            "can_commit": job.can_commit}
+            "total": job.total, "seconds_left": job.seconds_left, "message": job.message,
+            "result": job.result, "can_commit": job.can_commit}
 
 
 #: The dry run's counts, in the order a page lists them: a round trip of our own export
@@ -194,6 +194,10 @@ class ImportCommitView(ImportJobView):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         job = self.job(request, pk)
+        if "cancel" in request.POST:
+            if cancel_job(job):
+                messages.info(request, _("The import was cancelled. Nothing was imported."))
+            return redirect(self.url("orders-import-job", pk=job.pk))
         try:
             job = commit_job(job)
         except ImportRefused as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 HEADERS = ["Name", "Email", "Financial Status", "Fulfillment Status", "Currency", "Subtotal",
            "Shipping", "Taxes", "Total", "Discount Code", "Discount Amount", "Created at",
@@ -21,7 +22,14 @@ FULFILMENT = ["fulfilled", "fulfilled", "unfulfilled", "partial"]
 def generated_shopify_export(orders: int, *, customers: int) -> bytes:
     """A Shopify export of ``orders`` orders with 1–3 lines each."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    write_shopify_export(buffer, orders, customers=customers)
+    return buffer.getvalue().encode()
+
+
+def write_shopify_export(handle: Any, orders: int, *, customers: int) -> None:
+    """Write the export of ``generated_shopify_export`` to a text file, row by row (a file of
+    a million orders is never held in memory)."""
+    writer = csv.writer(handle)
     writer.writerow(HEADERS)
     for index in range(orders):
         lines = index % 3 + 1
@@ -48,4 +56,3 @@ def generated_shopify_export(orders: int, *, customers: int) -> bytes:
                 "Leave at the door" if first and index % 5 == 0 else "",
                 "Shopify Payments" if first else "", "VIP" if first and index % 4 == 0 else "",
             ])
-    return buffer.getvalue().encode()

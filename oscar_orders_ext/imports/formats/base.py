@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone as dt_timezone
 from decimal import Decimal, InvalidOperation
@@ -158,6 +158,13 @@ class FormatReader:
 
     def read(self, table: SourceTable) -> ReadResult:
         """Turn the table's rows into orders and row errors."""
+        result = ReadResult()
+        result.orders = list(self.iter_orders(table, result))
+        return result
+
+    def iter_orders(self, table: SourceTable, result: ReadResult) -> Iterator[ImportedOrder]:
+        """The table's orders one by one, as they are read; row errors and warnings go to
+        ``result``."""
         raise NotImplementedError
 
 
@@ -360,18 +367,25 @@ class CellReader:
         self.errors.append(RowError(row.number, column, reason))
 
 
-def group_rows(rows: Iterable[SourceRow], column: str
-               ) -> tuple[dict[str, list[SourceRow]], list[RowError]]:
-    """Rows grouped by the order number in ``column``; rows without one are errors."""
-    groups: dict[str, list[SourceRow]] = {}
-    errors = []
+def grouped_rows(rows: Iterable[SourceRow], column: str, errors: list[RowError]
+                 ) -> Iterator[tuple[str, list[SourceRow]]]:
+    """Runs of consecutive rows with the same order number in ``column`` (platforms write an
+    order's rows together; the same number further down is another order, which the plan
+    reports as a repeated number). Rows without a number are errors."""
+    key: str | None = None
+    group: list[SourceRow] = []
     for row in rows:
-        key = row.get(column)
-        if not key:
+        number = row.get(column)
+        if not number:
             errors.append(RowError(row.number, column, _("The order number is missing.")))
             continue
-        groups.setdefault(key, []).append(row)
-    return groups, errors
+        if number != key:
+            if group and key is not None:
+                yield key, group
+            key, group = number, []
+        group.append(row)
+    if group and key is not None:
+        yield key, group
 
 
 def split_name(full_name: str) -> tuple[str, str]:
@@ -389,15 +403,14 @@ PARTIALLY_REFUNDED = PaymentStatus.PARTIALLY_REFUNDED.value
 
 
 def collect_orders(result: ReadResult, rows: Iterable[SourceRow], column: str,
-                   build: Callable[[str, list[SourceRow], CellReader], ImportedOrder]) -> None:
-    """Group ``rows`` by ``column`` and build one order per group into ``result``; an order
-    with cell errors is reported and left out."""
-    groups, errors = group_rows(rows, column)
-    result.errors.extend(errors)
-    for number, group in groups.items():
+                   build: Callable[[str, list[SourceRow], CellReader], ImportedOrder]
+                   ) -> Iterator[ImportedOrder]:
+    """Group ``rows`` by ``column`` and build one order per group, as they are read; an order
+    with cell errors is reported in ``result`` and left out."""
+    for number, group in grouped_rows(rows, column, result.errors):
         cells = CellReader()
         order = build(number, group, cells)
         if cells.errors:
             result.errors.extend(cells.errors)
         else:
-            result.orders.append(order)
+            yield order

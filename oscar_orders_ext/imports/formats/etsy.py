@@ -6,6 +6,7 @@ order holds a single one) and no customer account. Dates are US style (MM/DD/YY 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 from django.conf import settings
@@ -46,15 +47,12 @@ class EtsyReader(FormatReader):
     signature = (("sale date",), ("order id",), ("order value", "order total"))
     required = ("sale date", "order id")
 
-    def read(self, table: SourceTable) -> ReadResult:
+    def iter_orders(self, table: SourceTable, result: ReadResult) -> Iterator[ImportedOrder]:
         """One order per row (a row repeating an order id is a row error)."""
-        result = ReadResult()
-        day_first = slash_order((row.get("sale date") for row in table.rows),
-                                default_day_first=False)
-        collect_orders(result, table.rows, "order id",
-                       lambda number, rows, cells: self._order(number, rows, cells,
-                                                               day_first=day_first))
-        return result
+        day_first = slash_order(table.values("sale date"), default_day_first=False)
+        return collect_orders(result, table.rows, "order id",
+                              lambda number, rows, cells: self._order(number, rows, cells,
+                                                                      day_first=day_first))
 
     def _order(self, number: str, rows: list[SourceRow], cells: CellReader, *,
                day_first: bool) -> ImportedOrder:

@@ -6,6 +6,7 @@ Every header vintage is read by name (79, 75 and 71 columns, and files trimmed b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 from django.conf import settings
@@ -59,20 +60,17 @@ class ShopifyReader(FormatReader):
                  ("financial status", "fulfillment status", "created at"))
     required = ("name", "created at")
 
-    def read(self, table: SourceTable) -> ReadResult:
+    def iter_orders(self, table: SourceTable, result: ReadResult) -> Iterator[ImportedOrder]:
         """Group rows by order name and read each group."""
-        result = ReadResult()
         missing_prices = [column for column in PRICE_COLUMNS if column not in table.headers]
         if missing_prices:
             result.warnings.append(
                 _("The file has no %(columns)s column: amounts are imported as 0.")
                 % {"columns": ", ".join(f"“{column}”" for column in missing_prices)})
-        day_first = slash_order((row.get("created at") for row in table.rows),
-                                default_day_first=True)
-        collect_orders(result, table.rows, "name",
-                       lambda number, rows, cells: self._order(number, rows, cells,
-                                                               day_first=day_first))
-        return result
+        day_first = slash_order(table.values("created at"), default_day_first=True)
+        return collect_orders(result, table.rows, "name",
+                              lambda number, rows, cells: self._order(number, rows, cells,
+                                                                      day_first=day_first))
 
     def _order(self, name: str, rows: list[SourceRow], cells: CellReader, *,
                day_first: bool) -> ImportedOrder:

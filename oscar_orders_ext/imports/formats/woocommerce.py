@@ -6,7 +6,7 @@ Columns are WooCommerce's meta keys (``order_number``, ``billing_first_name``…
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 from django.conf import settings
@@ -77,17 +77,14 @@ class WooCommerceReader(FormatReader):
         return [ALIASES[key][0] for key in ("order_number", "order_date")
                 if not _column(present, key)]
 
-    def read(self, table: SourceTable) -> ReadResult:
+    def iter_orders(self, table: SourceTable, result: ReadResult) -> Iterator[ImportedOrder]:
         """Group rows by order number and read each group."""
         headers = set(table.headers)
         columns = {key: _column(headers, key) for key in ALIASES}
-        result = ReadResult()
-        day_first = slash_order((row.get(columns["order_date"]) for row in table.rows),
-                                default_day_first=False)
-        collect_orders(result, table.rows, columns["order_number"],
-                       lambda number, rows, cells: self._order(number, rows, columns, cells,
-                                                               day_first=day_first))
-        return result
+        day_first = slash_order(table.values(columns["order_date"]), default_day_first=False)
+        return collect_orders(result, table.rows, columns["order_number"],
+                              lambda number, rows, cells: self._order(
+                                  number, rows, columns, cells, day_first=day_first))
 
     def _order(self, number: str, rows: list[SourceRow], columns: dict[str, str],
                cells: CellReader, *, day_first: bool) -> ImportedOrder:

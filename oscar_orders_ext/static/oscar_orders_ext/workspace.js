@@ -6,6 +6,10 @@
     // Text this file writes itself comes from Django's JavaScript catalogue (the workspace's
     // jsi18n script); without it the English text is shown.
     function gettext(text) { return window.gettext ? window.gettext(text) : text; }
+    function interpolate(format, values, named) {
+        if (window.interpolate) { return window.interpolate(format, values, named); }
+        return format.replace(/%\((\w+)\)s/g, function (match, key) { return String(values[key]); });
+    }
 
     function csrfToken(scope) {
         var input = (scope || document).querySelector("input[name=csrfmiddlewaretoken]");
@@ -458,10 +462,22 @@
                 .then(function (response) { return response.json(); })
                 .then(function (job) {
                     if (job.status !== box.dataset.status) { window.location.reload(); return; }
-                    if (bar && job.status === "running") {
+                    // The phase's counts and estimate come with the page's words: redraw the
+                    // page when a count appears where there was none (the file being read).
+                    if (job.done && !box.querySelector(".progress-bar:not(.ooe-progress-busy)")) { window.location.reload(); return; }
+                    if (bar && job.done) {
                         bar.style.width = job.progress + "%";
                         bar.textContent = job.progress + "%";
                         bar.setAttribute("aria-valuenow", job.progress);
+                    }
+                    var phase = box.querySelector(".ooe-import-phase");
+                    if (phase && job.done) {
+                        var text = job.status === "planning"
+                            ? interpolate(gettext("Reading the file: %(done)s of about %(total)s rows."), job, true)
+                            : interpolate(gettext("%(done)s of %(total)s orders imported."), job, true);
+                        var eta = phase.querySelector(".ooe-import-eta");
+                        phase.firstChild.textContent = text + " ";
+                        if (eta) { eta.textContent = job.seconds_left ? interpolate(gettext("About %(left)s s left."), {left: job.seconds_left}, true) : ""; }
                     }
                     window.setTimeout(poll, 1500);
                 });
