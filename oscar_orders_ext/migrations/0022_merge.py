@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('oscar_orders_ext', '0021_api_payment_link_cancelled'),
         ('oscar_orders_ext', '0021_customers_email_placed_index'),
+        ('oscar_orders_ext', '0021_imports_cancelled'),
         ('oscar_orders_ext', '0021_pages_search_sort'),
     ]
 
