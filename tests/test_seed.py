@@ -15,11 +15,12 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.constants import PaymentStatus, StockStatus, TimelineKind
-from oscar_orders_ext.models import Funnel, OrderProcess, Tag, TimelineEntry
+from oscar_orders_ext.models import Customer, Funnel, OrderProcess, Tag, TimelineEntry
 from oscar_orders_ext.services.transitions import transition_order
 from oscar_orders_ext.workflow import get_workflow
 from sandbox.demo import data
 from sandbox.demo.setup import initial_stock
+from tests.customers.test_aggregates import full_recount, stored
 
 Category = get_model("catalogue", "Category")
 Country = get_model("address", "Country")
@@ -301,6 +302,9 @@ class TestBulkPath:
             assert process.stage is not None and process.stage.funnel_id == process.funnel_id
             assert process.stage.state == process.state
         assert_statuses_mirror_states()
+        # The customer directory counts the bulk orders as it counts placed ones.
+        assert Customer.objects.filter(order_count__gt=0).exists()
+        assert stored() == full_recount()
 
         states = set(OrderProcess.objects.values_list("state", flat=True))
         assert len(states) >= 4, states
