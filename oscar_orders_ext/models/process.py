@@ -241,12 +241,10 @@ class ProcessTally(models.Model):
                 f"{self.payment_status}/{self.order_type}: {self.count}")
 
 
-class TagTally(models.Model):
-    """Running counts and totals per (tag, funnel, stage, state, currency), kept by PostgreSQL
-    triggers on the tag links and on ``OrderProcess`` (migration 0021), so the summary and the
-    board of one tag read a few rows whatever the number of tagged orders."""
+class FunnelTally(models.Model):
+    """The columns the tag and day tallies share: a count and total per (funnel, stage, state,
+    currency) of whatever key the concrete tally adds."""
 
-    tag_id = models.BigIntegerField()
     funnel_id = models.BigIntegerField()
     stage_id = models.BigIntegerField(help_text="0 when the order has no stage")
     state = models.CharField(max_length=50)
@@ -255,8 +253,19 @@ class TagTally(models.Model):
     total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     class Meta:
+        abstract = True
         verbose_name = _("tally")
         verbose_name_plural = _("tallies")
+
+
+class TagTally(FunnelTally):
+    """Running counts and totals per (tag, funnel, stage, state, currency), kept by PostgreSQL
+    triggers on the tag links and on ``OrderProcess`` (migration 0021), so the summary and the
+    board of one tag read a few rows whatever the number of tagged orders."""
+
+    tag_id = models.BigIntegerField()
+
+    class Meta(FunnelTally.Meta):
         constraints = [models.UniqueConstraint(
             fields=["tag_id", "funnel_id", "stage_id", "state", "currency"],
             name="ooe_tag_tally_key")]
@@ -265,22 +274,14 @@ class TagTally(models.Model):
         return f"tag {self.tag_id}/{self.funnel_id}/{self.stage_id}/{self.state}: {self.count}"
 
 
-class DayTally(models.Model):
+class DayTally(FunnelTally):
     """Running counts and totals per (UTC day placed, funnel, stage, state, currency), kept by
     PostgreSQL triggers on ``OrderProcess`` (migration 0021): a date range's summary reads its
     whole days here and counts only the hours at its edges live."""
 
     day = models.DateField()
-    funnel_id = models.BigIntegerField()
-    stage_id = models.BigIntegerField(help_text="0 when the order has no stage")
-    state = models.CharField(max_length=50)
-    currency = models.CharField(max_length=12)
-    count = models.BigIntegerField(default=0)
-    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
-    class Meta:
-        verbose_name = _("tally")
-        verbose_name_plural = _("tallies")
+    class Meta(FunnelTally.Meta):
         constraints = [models.UniqueConstraint(
             fields=["day", "funnel_id", "stage_id", "state", "currency"],
             name="ooe_day_tally_key")]
