@@ -63,7 +63,7 @@ def main() -> None:
     post = data.get("status_post")
     if post:
         ratio = post["with_app"]["median_ms"] / post["without_app"]["median_ms"]
-            print(f"Oscar's change-status POST: {post['with_app']['median_ms']:.1f} ms with the "
+        print(f"Oscar's change-status POST: {post['with_app']['median_ms']:.1f} ms with the "
               f"app, {post['without_app']['median_ms']:.1f} ms without: {ratio:.2f}x (target "
               f"<= 1.1x); queries {post['with_app']['queries']} vs "
               f"{post['without_app']['queries']} (+"
@@ -77,6 +77,10 @@ def main() -> None:
               f"{placed['without_app']['queries']} (+"
               f"{placed['with_app']['queries'] - placed['without_app']['queries']}, "
               f"target <= +3)")
+        upkeep = placed.get("worker_upkeep")
+        if upkeep:
+            print(f"  then on the worker, per order: the buyer's recount and tag rules "
+                  f"{upkeep['median_ms']:.1f} ms (median of {upkeep['orders']})")
     bulk = data.get("bulk")
     if bulk:
         print(f"\n{'bulk action':<34} {'request ms':>10} {'orders':>8} {'changed':>8} "

@@ -19,5 +19,5 @@ from .services.notifications import send_state_email_task
 from .webhooks.service import send_webhook_task, send_webhooks_task
 
 __all__ = ["commit_import_task", "customer_upkeep_task", "plan_import_task", "run_export_task",
-           "run_print_task", "send_message_email_task", "send_payment_email_task", "send_state_email_task",
-           "send_webhook_task", "send_webhooks_task"]
+           "run_print_task", "send_message_email_task", "send_payment_email_task",
+           "send_state_email_task", "send_webhook_task", "send_webhooks_task"]

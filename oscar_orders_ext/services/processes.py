@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.db.models import Subquery
@@ -163,8 +163,8 @@ def _insert_new(process: OrderProcess) -> None:
                .values("pk")[:1])
     # Expressions assigned to the ids: Django's INSERT compiles them in place (its
     # ``save()`` would not read the resulting values back, hence ``_insert`` here).
-    process.funnel_id = Subquery(default)
-    process.stage_id = Subquery(Stage.objects.filter(
+    cast(Any, process).funnel_id = Subquery(default)
+    cast(Any, process).stage_id = Subquery(Stage.objects.filter(
         funnel_id=Subquery(default), state=process.state).order_by("position", "pk")
         .values("pk")[:1])
     meta = OrderProcess._meta

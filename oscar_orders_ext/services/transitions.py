@@ -462,8 +462,9 @@ def _follow_in_one_statement(order: Any, pk: int, new_status: str, *, user: Any
         f" FROM old WHERE p.id = old.id RETURNING {columns}, old.state AS ooe_source),"
         f" entry AS (INSERT INTO {_quote(TimelineEntry._meta.db_table)}"
         f" (order_id, kind, actor_id, created_at, data, note)"
-        f" SELECT order_id, %s, %s, %s,"
-        f" jsonb_build_object('transition', '', 'from', ooe_source, 'to', %s), '' FROM moved)"
+        f" SELECT order_id, %s::text, %s::bigint, %s::timestamptz,"
+        f" jsonb_build_object('transition', '', 'from', ooe_source, 'to', %s::text), ''"
+        f" FROM moved)"
         f" SELECT * FROM moved")
     params = [pk, target, *guard_params, target, target, now, now,
               TimelineKind.OSCAR_STATUS, actor, now, target]
@@ -474,10 +475,9 @@ def _follow_in_one_statement(order: Any, pk: int, new_status: str, *, user: Any
         return None
     process = OrderProcess.from_db(OrderProcess.objects.db, [f.attname for f in fields],
                                    row[:-1])
+    # No excluded state on either side: what the order contributes to its customer is
+    # unchanged, so the directory needs nothing (post_init noted the contribution).
     source = row[-1]
-    # What the order contributed before the move (post_init noted the new state).
-    # Its contribution to the customer is unchanged (no excluded state on either side).
-    process.__dict__[COUNTED] = contribution(process.__dict__)
 
     def after_commit() -> None:
         order_state_changed.send(sender=OrderProcess, process=process, order=order,
