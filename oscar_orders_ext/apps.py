@@ -115,6 +115,12 @@ class OrdersExtConfig(AppConfig):
                                 dispatch_uid="oscar_orders_ext.subscriptions_start")
         _connect(order_placed, receivers.mark_subscription_orders,
                              dispatch_uid="oscar_orders_ext.subscription_type")
+        _connect(post_save, receivers.note_order_line, sender=get_model("order", "Line"),
+                 dispatch_uid="oscar_orders_ext.subscription_lines")
+        for model_signal in (post_save, post_delete):
+            _connect(model_signal, receivers.plan_products_changed, sender=get_model(
+                "oscar_orders_ext", "ProductPlan"),
+                dispatch_uid=f"oscar_orders_ext.plan_products_{model_signal is post_save}")
         _connect(post_save, receivers.settle_paid_renewal, sender=OrderProcess,
                           dispatch_uid="oscar_orders_ext.renewal_paid")
         _connect(post_save, receivers.settle_installments, sender=OrderProcess,

@@ -166,6 +166,12 @@ DEFAULTS: dict[str, Any] = {
     # A change of plan: "none" (new plan from the next renewal), "next_renewal" (now, with
     # the prorated difference on the next renewal) or "now" (charged or refunded at once).
     "SUBSCRIPTION_PRORATION": "next_renewal",
+    # Seconds Django's cache remembers which products are sold on a plan, so that checkout
+    # decides from the basket's products, without a query, whether an order is a
+    # subscription; every save or deletion of a product's plan forgets it at once (in every
+    # process with a shared cache such as Redis; with a per-process cache, other processes
+    # notice within this time). 0: ask every time.
+    "PLAN_PRODUCTS_CACHE_SECONDS": 60,
     # Days between reminders (a fresh payment link) of an unpaid installment.
     "INSTALLMENT_REMINDER_DAYS": 3,
     # Webhooks (docs/webhooks.md): allow endpoints on loopback, link-local and private

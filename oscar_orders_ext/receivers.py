@@ -21,6 +21,7 @@ from .services.customer_summaries import (process_changed, refresh_after_commit,
 from .services.edits import set_order_type
 from .services.customer_tags import (apply_after_commit, process_became_paid,
                                      rules_apply_on_placement)
+from .services.customer_upkeep import queue_new_order_upkeep, upkeep_queued
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
@@ -70,6 +71,8 @@ def attach_process_to_new_order(sender: Any, instance: Any, created: bool, raw: 
     if raw:
         return
     if created:
+        # Its lines, written next, say whether it is a subscription (mark_subscription_orders).
+        subscriptions.watch_lines(instance)
         source = getattr(instance, "_oscar_orders_ext_source", "") or current_order_source()
         ensure_process(instance, source=source, language=placement_language(source), new=True)
     elif not is_mirroring(instance) and not snapshot_unchanged(instance):
@@ -148,7 +151,9 @@ def count_process_change(sender: Any, instance: OrderProcess, raw: bool = False,
     if raw:
         return
     saved = kwargs.get("signal") is post_save
-    process_changed(instance, deleted=not saved, update_fields=kwargs.get("update_fields"))
+    # A new order's buyer is recounted (and tagged) on the worker when there is one.
+    if not (saved and kwargs.get("created") and queue_new_order_upkeep(instance)):
+        process_changed(instance, deleted=not saved, update_fields=kwargs.get("update_fields"))
     if (saved and saves_payment(kwargs.get("update_fields"))
             and process_became_paid(instance)):
         apply_after_commit([instance.order_id])
@@ -169,7 +174,7 @@ def recount_account_customer(sender: Any, instance: Any, raw: bool = False,
 def tag_customer_of_placed_order(sender: Any, order: Any, **kwargs: Any) -> None:
     """Oscar's ``order_placed`` (checkout, manual orders, API packages): apply the customer tag
     rules to the order once committed, when they apply on placement."""
-    if rules_apply_on_placement():
+    if rules_apply_on_placement() and not upkeep_queued(order):
         apply_after_commit([order.pk])
 
 
@@ -259,8 +264,23 @@ def start_subscriptions_on_confirmation(sender: Any, instance: OrderProcess, nam
 
 def mark_subscription_orders(sender: Any, order: Any, **kwargs: Any) -> None:
     """An order placed with a product sold on a plan is of type subscription."""
-    if subscriptions.plan_lines(order):
+    if subscriptions.may_have_plan_lines(order) and subscriptions.plan_lines(order):
         set_order_type(order, OrderType.SUBSCRIPTION)
+
+
+def note_order_line(sender: Any, instance: Any, created: bool, raw: bool = False,
+                    **kwargs: Any) -> None:
+    """A line written for an order being placed: note its product on the order, in memory,
+    so that ``mark_subscription_orders`` needs no query for a basket without a plan."""
+    if created and not raw and type(instance).order.is_cached(instance):
+        subscriptions.note_line(instance.order, instance.product_id)
+
+
+def plan_products_changed(sender: Any, **kwargs: Any) -> None:
+    """A product's plan was saved or deleted: ask the database again which products have one
+    (now, and once committed, in case another request cached the old set meanwhile)."""
+    subscriptions.forget_plan_products()
+    transaction.on_commit(subscriptions.forget_plan_products)
 
 
 #: Saves naming none of these fields (a bulk move saves only its own) change no payment.

@@ -14,9 +14,10 @@ from .exports.service import run_export_task
 from .imports.jobs import commit_import_task, plan_import_task
 from .payments.service import send_payment_email_task
 from .services.conversations import send_message_email_task
+from .services.customer_upkeep import customer_upkeep_task
 from .services.notifications import send_state_email_task
 from .webhooks.service import send_webhook_task, send_webhooks_task
 
-__all__ = ["commit_import_task", "plan_import_task", "run_export_task", "run_print_task",
-           "send_message_email_task", "send_payment_email_task", "send_state_email_task",
-           "send_webhook_task", "send_webhooks_task"]
+__all__ = ["commit_import_task", "customer_upkeep_task", "plan_import_task", "run_export_task",
+           "run_print_task", "send_message_email_task", "send_payment_email_task",
+           "send_state_email_task", "send_webhook_task", "send_webhooks_task"]

@@ -8,9 +8,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from oscar.core.loading import get_model
 
@@ -122,19 +124,24 @@ class ProcessSeed:
     state_changed_at: datetime | None = None
 
 
-def build_process(seed: ProcessSeed, *, default_funnel: Funnel,
+def build_process(seed: ProcessSeed, *, default_funnel: Funnel | None,
                   stage_for: Callable[[Funnel, str], Stage | None]) -> OrderProcess:
-    """An unsaved OrderProcess for ``seed`` with every derived field filled in."""
+    """An unsaved OrderProcess for ``seed`` with every derived field filled in (without a
+    funnel and stage when neither the seed nor ``default_funnel`` names one: see
+    ``_insert_new``)."""
     order = seed.order
     state = seed.state or get_workflow().state_for_oscar_status(order.status)
     funnel = seed.funnel or default_funnel
+    if funnel is None:
+        funnel_fields: dict[str, Any] = {}
+    else:
+        funnel_fields = {"funnel": funnel, "stage": seed.stage or stage_for(funnel, state)}
     snapshot = order_snapshot(order)
     placed_at = snapshot["placed_at"]
     payment_method = (seed.payment_method if seed.payment_method is not None
                       else payment_method_of(order))
     return OrderProcess(
-        order=order, state=state, funnel=funnel,
-        stage=seed.stage or stage_for(funnel, state),
+        order=order, state=state, **funnel_fields,
         order_type=seed.order_type, payment_status=seed.payment_status,
         operator=seed.operator, source=seed.source, language=seed.language,
         payment_method=payment_method,
@@ -142,6 +149,34 @@ def build_process(seed: ProcessSeed, *, default_funnel: Funnel,
         state_changed_at=seed.state_changed_at or placed_at,
         last_activity_at=seed.state_changed_at or placed_at, **snapshot,
     )
+
+
+def _insert_new(process: OrderProcess) -> None:
+    """Insert a new order's process in one statement, its funnel (the default one) and stage
+    looked up inside the ``INSERT`` and returned by it: no lookup first, and nothing cached
+    that a funnel edit in another process could leave stale. ``save()``'s signals are sent
+    as it would send them (receivers keep the customer directory, webhooks and subscriptions).
+    """
+    manager = OrderProcess._base_manager
+    using = manager.db
+    default = (Funnel.objects.order_by("-is_default", "position", "pk")  # get_default's order
+               .values("pk")[:1])
+    # Expressions assigned to the ids: Django's INSERT compiles them in place (its
+    # ``save()`` would not read the resulting values back, hence ``_insert`` here).
+    cast(Any, process).funnel_id = Subquery(default)
+    cast(Any, process).stage_id = Subquery(Stage.objects.filter(
+        funnel_id=Subquery(default), state=process.state).order_by("position", "pk")
+        .values("pk")[:1])
+    meta = OrderProcess._meta
+    pre_save.send(sender=OrderProcess, instance=process, raw=False, using=using,
+                  update_fields=None)
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    returned = [meta.pk, meta.get_field("funnel"), meta.get_field("stage")]
+    rows = manager._insert([process], fields=fields, returning_fields=returned, using=using)
+    process.pk, process.funnel_id, process.stage_id = rows[0]
+    process._state.adding, process._state.db = False, using
+    post_save.send(sender=OrderProcess, instance=process, created=True, update_fields=None,
+                   raw=False, using=using)
 
 
 def _creation_entry(process: OrderProcess) -> TimelineEntry:
@@ -158,12 +193,11 @@ def ensure_process(order: Any, *, source: str = "", language: str = "",
     attached a process or a payment source to it yet, so nothing is looked up first."""
     if not isinstance(order, Order):
         order = Order.objects.get(pk=order)
-    if new:  # checkout: three queries fewer (the lookup and the savepoint around the insert)
+    if new:  # checkout: two statements, the process and its entry (see _insert_new)
         process = build_process(ProcessSeed(order=order, source=source, language=language,
                                             payment_method=""),
-                                default_funnel=Funnel.objects.get_default(),
-                                stage_for=StageLookup())
-        process.save()
+                                default_funnel=None, stage_for=StageLookup())
+        _insert_new(process)
         _creation_entry(process).save()
         return process
     existing = OrderProcess.objects.filter(order=order).first()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
@@ -34,7 +34,7 @@ from .customer_summaries import process_changed
 from .locking import OrderLike, locked_process
 from .notifications import send_state_email_task
 from .oscar_status import mirror_oscar_status, mirror_oscar_statuses
-from .stock import apply_stock_effect, stock_effect_for
+from .stock import EFFECT_STEPS, apply_stock_effect, stock_effect_for
 from .timeline import record
 
 
@@ -383,11 +383,18 @@ def follow_oscar_status(order: Any, new_status: str, *, user: Any = None
     The status change already happened, so the state machine is not consulted: the state
     follows, with its stage, stock effect and a timeline entry naming ``user`` (None: system).
 
-    It runs inside Oscar's own status change, so a move without a stock effect costs three
-    statements: the process row locked and read, one ``UPDATE`` (the stage looked up inside
-    it), the timeline entry. A move with a stock effect takes the full path.
+    It runs inside Oscar's own status change, so a move without a stock effect costs one
+    statement on PostgreSQL (the row locked, updated and its timeline entry written by one
+    data-modifying ``WITH``, atomic without a transaction of its own) and three elsewhere, in
+    the caller's transaction or a short one: the row locked and read, one ``UPDATE`` (the
+    stage looked up inside it), the timeline entry. A move with a stock effect, or one taking
+    the order out of (or back into) its customer's count, takes the full path.
     """
     pk = getattr(order, "pk", order)
+    if connections[OrderProcess.objects.db].vendor == "postgresql":
+        followed = _follow_in_one_statement(order, pk, new_status, user=user)
+        if followed is not None:
+            return followed
     # No savepoint of its own inside a caller's transaction: a failure here fails Oscar's
     # status change, which is what a savepoint would have let through half done.
     with transaction.atomic(savepoint=False):
@@ -419,6 +426,70 @@ def follow_oscar_status(order: Any, new_status: str, *, user: Any = None
 
         transaction.on_commit(after_commit)
         return TransitionResult(process=process, transition="", source=source, target=target)
+
+
+def _follow_in_one_statement(order: Any, pk: int, new_status: str, *, user: Any
+                             ) -> TransitionResult | None:
+    """``follow_oscar_status``'s move without a stock effect as one PostgreSQL statement: the
+    row locked, updated (its stage looked up inside) and its timeline entry written together,
+    so no transaction of its own is needed. None when it matched no row (no process, the
+    state already there, or a stock effect to apply): the caller takes the general path."""
+    target = get_workflow().state_for_oscar_status(new_status)
+    excluded = list(app_settings.CUSTOMER_EXCLUDED_STATES)
+    if target in excluded:
+        return None  # the order leaves the customer's count: the delta needs the transaction
+    effect = get_workflow().get_stock_effects().get(target)
+    # Neither a stock effect to apply (it applies from one stock status only) nor an order
+    # joining the customer's count again: those take the general path.
+    guard = ""
+    guard_params: list[Any] = []
+    if excluded:
+        guard, guard_params = " AND NOT (state = ANY(%s))", [excluded]
+    if effect in EFFECT_STEPS:
+        guard += " AND stock_status <> %s"
+        guard_params.append(EFFECT_STEPS[effect][0])
+    now = timezone.now()
+    actor = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    fields = list(OrderProcess._meta.concrete_fields)
+    columns = ", ".join(f"p.{_quote(f.column)}" for f in fields)
+    sql = (
+        f"WITH old AS (SELECT id, state FROM {_quote(OrderProcess._meta.db_table)}"
+        f" WHERE order_id = %s AND state <> %s{guard} FOR UPDATE),"
+        f" moved AS (UPDATE {_quote(OrderProcess._meta.db_table)} AS p SET state = %s,"
+        f" stage_id = (SELECT s.id FROM {_quote(Stage._meta.db_table)} AS s"
+        f" WHERE s.funnel_id = p.funnel_id AND s.state = %s ORDER BY s.position, s.id LIMIT 1),"
+        f" version = p.version + 1, state_changed_at = %s, last_activity_at = %s"
+        f" FROM old WHERE p.id = old.id RETURNING {columns}, old.state AS ooe_source),"
+        f" entry AS (INSERT INTO {_quote(TimelineEntry._meta.db_table)}"
+        f" (order_id, kind, actor_id, created_at, data, note)"
+        f" SELECT order_id, %s::text, %s::bigint, %s::timestamptz,"
+        f" jsonb_build_object('transition', '', 'from', ooe_source, 'to', %s::text), ''"
+        f" FROM moved)"
+        f" SELECT * FROM moved")
+    params = [pk, target, *guard_params, target, target, now, now,
+              TimelineKind.OSCAR_STATUS, actor, now, target]
+    with connections[OrderProcess.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    process = OrderProcess.from_db(OrderProcess.objects.db, [f.attname for f in fields],
+                                   row[:-1])
+    # No excluded state on either side: what the order contributes to its customer is
+    # unchanged, so the directory needs nothing (post_init noted the contribution).
+    source = row[-1]
+
+    def after_commit() -> None:
+        order_state_changed.send(sender=OrderProcess, process=process, order=order,
+                                 transition="", source=source, target=target,
+                                 user=user, note="")
+
+    transaction.on_commit(after_commit)
+    return TransitionResult(process=process, transition="", source=source, target=target)
+
+
+def _quote(name: str) -> str:
+    return connections[OrderProcess.objects.db].ops.quote_name(name)
 
 
 def _follow_fully(order: Any, new_status: str, *, user: Any) -> TransitionResult | None:

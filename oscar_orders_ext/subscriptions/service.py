@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Subquery
 from django.utils import timezone
@@ -83,6 +84,48 @@ def plan_lines(order: Any) -> list[tuple[Any, Plan]]:
     plans = {pp.product_id: pp.plan for pp in ProductPlan.objects.select_related("plan").filter(
         product_id__in=[line.product_id for line in lines if line.product_id])}
     return [(line, plans[line.product_id]) for line in lines if line.product_id in plans]
+
+
+#: Django cache key of the ids of the products sold on a plan (``plan_product_ids``).
+PLAN_PRODUCTS_CACHE_KEY = "oscar_orders_ext:subscriptions:plan_products"
+#: Where an order created in this process notes the products of the lines written for it.
+LINE_PRODUCTS = "_oscar_orders_ext_line_products"
+
+
+def plan_product_ids() -> frozenset[int]:
+    """The ids of the products sold on a plan, remembered in Django's cache for
+    ``PLAN_PRODUCTS_CACHE_SECONDS`` and forgotten whenever a product's plan changes."""
+    seconds = app_settings.PLAN_PRODUCTS_CACHE_SECONDS
+    known = cache.get(PLAN_PRODUCTS_CACHE_KEY) if seconds else None
+    if known is None:
+        known = frozenset(ProductPlan.objects.values_list("product_id", flat=True))
+        if seconds:
+            cache.set(PLAN_PRODUCTS_CACHE_KEY, known, seconds)
+    return frozenset(known)
+
+
+def forget_plan_products() -> None:
+    """Make the next ``plan_product_ids`` ask the database (a product's plan changed)."""
+    cache.delete(PLAN_PRODUCTS_CACHE_KEY)
+
+
+def watch_lines(order: Any) -> None:
+    """Start noting the products of the lines written for this new order (``note_line``)."""
+    order.__dict__[LINE_PRODUCTS] = set()
+
+
+def note_line(order: Any, product_id: int | None) -> None:
+    """A line of ``product_id`` was written for ``order`` (noted only if watched)."""
+    products = order.__dict__.get(LINE_PRODUCTS)
+    if products is not None and product_id is not None:
+        products.add(product_id)
+
+
+def may_have_plan_lines(order: Any) -> bool:
+    """Whether ``order`` may have lines sold on a plan: decided from the lines noted while it
+    was placed (no query while the plans are cached), else True (ask ``plan_lines``)."""
+    products = order.__dict__.get(LINE_PRODUCTS)
+    return products is None or bool(products & plan_product_ids())
 
 
 def is_renewal(order: Any) -> bool:
