@@ -127,3 +127,7 @@ class OrdersExtConfig(AppConfig):
                           dispatch_uid="oscar_orders_ext.installments_paid")
         _connect(post_migrate, receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")
+        from .services.processes import forget_funnel_check
+
+        _connect(post_delete, forget_funnel_check, sender=get_model("oscar_orders_ext", "Funnel"),
+                 dispatch_uid="oscar_orders_ext.funnel_deleted")

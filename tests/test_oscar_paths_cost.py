@@ -176,3 +176,14 @@ def test_an_order_of_a_product_sold_on_a_plan_is_a_subscription(place, product):
     assert OrderProcess.objects.get(order=place(product)).order_type == OrderType.SUBSCRIPTION
     club.delete()
     assert OrderProcess.objects.get(order=place(product)).order_type == OrderType.STANDARD
+
+
+def test_a_shop_whose_funnels_were_all_deleted_still_takes_orders(place_order):
+    from oscar_orders_ext.models import Funnel
+
+    place_order()  # the funnel check is remembered ...
+    OrderProcess.objects.all().delete()
+    Funnel.objects.all().delete()  # ... and forgotten when a funnel goes
+    order = place_order()
+    process = OrderProcess.objects.select_related("funnel").get(order=order)
+    assert process.funnel.is_default and Funnel.objects.count() == 1

@@ -179,6 +179,25 @@ def _insert_new(process: OrderProcess) -> None:
                    raw=False, using=using)
 
 
+_funnel_known_to_exist = False
+
+
+def _ensure_a_funnel_exists() -> None:
+    """Make sure the default funnel ``_insert_new`` reads exists, once per process: a shop
+    with no funnel (all deleted by hand) gets one created from the workflow instead of a
+    checkout failing on a NULL funnel."""
+    global _funnel_known_to_exist
+    if not _funnel_known_to_exist:
+        Funnel.objects.get_default()
+        _funnel_known_to_exist = True
+
+
+def forget_funnel_check(**kwargs: Any) -> None:
+    """Ask again after a funnel is deleted (connected to ``post_delete`` of ``Funnel``)."""
+    global _funnel_known_to_exist
+    _funnel_known_to_exist = False
+
+
 def _creation_entry(process: OrderProcess) -> TimelineEntry:
     return TimelineEntry(order_id=process.order_id, kind=TimelineKind.CREATED,
                          created_at=process.placed_at,
@@ -194,6 +213,7 @@ def ensure_process(order: Any, *, source: str = "", language: str = "",
     if not isinstance(order, Order):
         order = Order.objects.get(pk=order)
     if new:  # checkout: two statements, the process and its entry (see _insert_new)
+        _ensure_a_funnel_exists()
         process = build_process(ProcessSeed(order=order, source=source, language=language,
                                             payment_method=""),
                                 default_funnel=None, stage_for=StageLookup())
