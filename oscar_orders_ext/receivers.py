@@ -25,7 +25,7 @@ from .services.customer_upkeep import queue_new_order_upkeep, upkeep_queued
 from .services.oscar_status import is_mirroring
 from .services.processes import (current_order_source, ensure_process, payment_method_of,
                                  sync_snapshot)
-from .services.transitions import follow_oscar_status
+from .services.transitions import follow_oscar_status, starts_subscriptions
 from .subscriptions import installments
 from .subscriptions import service as subscriptions
 from .webhooks import events as webhook_events
@@ -257,8 +257,7 @@ def start_subscriptions_on_confirmation(sender: Any, instance: OrderProcess, nam
     """An order entering ``SUBSCRIPTION_CONFIRMED_STATE`` through the transition service
     starts a subscription per plan line, in the same transaction as the move. Only orders
     marked as subscriptions at placement are read: other moves cost no query."""
-    if (target == app_settings.SUBSCRIPTION_CONFIRMED_STATE and source != target
-            and instance.order_type == OrderType.SUBSCRIPTION):
+    if starts_subscriptions(instance, source, target):
         subscriptions.create_for_order(instance.order)
 
 

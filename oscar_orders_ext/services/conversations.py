@@ -42,7 +42,7 @@ from .edits import check_permission
 from .locking import OrderLike, locked_process, order_pk
 from .notifications import absolute_url
 from .timeline import record
-from .transitions import TransitionResult, transition_to_state
+from .transitions import TransitionResult, starts_subscriptions, transition_to_state
 
 CommunicationEventType = get_model("communication", "CommunicationEventType")
 OrderDispatcher = get_class("order.utils", "OrderDispatcher")
@@ -141,8 +141,11 @@ def post_staff_message(order: OrderLike, body: str, *, user: Any = None,
         posted = PostedMessage(message)
         target = app_settings.CHAT_FIRST_MESSAGE_STATE
         workflow = get_workflow()
+        # A subscription order is not confirmed by a chat: that move would start billing
+        # the customer (docs/conversations.md); the operator confirms it deliberately.
         if (first and target and process.state == workflow.initial_state
-                and workflow.has_state(target)):
+                and workflow.has_state(target)
+                and not starts_subscriptions(process, process.state, target)):
             try:
                 # A savepoint: a refused move rolls back alone and the message stays.
                 with transaction.atomic():

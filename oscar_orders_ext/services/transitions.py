@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django_fsm import Transition
 
 from oscar_orders_ext.conf import app_settings
-from oscar_orders_ext.constants import TimelineKind
+from oscar_orders_ext.constants import OrderType, TimelineKind
 from oscar_orders_ext.exceptions import (ConditionNotMet, OrderWorkflowError,
                                          TransitionNotAllowed, TransitionPermissionDenied)
 from oscar_orders_ext.models import OrderProcess, Stage, TimelineEntry
@@ -196,6 +196,14 @@ def _finish_move(process: OrderProcess, *, transition: str, source: str, user: A
     transaction.on_commit(after_commit)
     return TransitionResult(process=process, transition=transition, source=source,
                             target=target, stock_changes=stock_changes, notified=notify)
+
+
+def starts_subscriptions(process: OrderProcess, source: str, target: str) -> bool:
+    """Whether a move from ``source`` to ``target`` starts the subscriptions of the order of
+    ``process`` (and so starts billing the customer): a subscription order entering
+    ``SUBSCRIPTION_CONFIRMED_STATE``. Nothing else may make that move by itself."""
+    return (target == app_settings.SUBSCRIPTION_CONFIRMED_STATE and source != target
+            and process.order_type == OrderType.SUBSCRIPTION)
 
 
 def notifies_by_default(target: str) -> bool:

@@ -9,6 +9,7 @@ import pytest
 from django.core import mail, signing
 from django.test import override_settings
 
+from oscar_orders_ext.constants import OrderType
 from oscar_orders_ext.exceptions import (ConversationLinkError, ConversationLinkExpired,
                                          OrderWorkflowError)
 from oscar_orders_ext.models import MessageSide, OrderMessage, OrderProcess
@@ -47,6 +48,16 @@ def test_first_staff_message_moves_a_new_order_into_preparation_once(
     again = conversations.post_staff_message(guest_order, "Still on it.", user=clerk)
     assert again.transition is None
     assert process_of(guest_order).state == "processing"
+
+
+def test_the_first_message_does_not_confirm_a_subscription_order(guest_order: Any,
+                                                                clerk: Any) -> None:
+    # Confirming a subscription order starts billing the customer: a chat must not do it.
+    OrderProcess.objects.filter(order=guest_order).update(order_type=OrderType.SUBSCRIPTION)
+    posted = conversations.post_staff_message(guest_order, "Buongiorno!", user=clerk)
+    assert posted.transition is None and not posted.refusal
+    assert process_of(guest_order).state == "new"
+    assert process_of(guest_order).customer_unread == 1
 
 
 @override_settings(OSCAR_ORDERS_EXT_CHAT_FIRST_MESSAGE_STATE=None)
