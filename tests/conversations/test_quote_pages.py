@@ -193,3 +193,14 @@ def test_a_setup_fee_shows_as_a_row_so_the_proposal_adds_up(
         fee = page.find(".ooe-quote-surcharge")
         assert "Setup fee" in fee.text() and fee.text().count("5.00") == 2
         assert "23.00" in page.find(".ooe-quote-total").text()
+
+
+def test_the_pay_page_lists_a_setup_fee_so_its_summary_adds_up(
+        client: Any, guest_order: Any) -> None:
+    from oscar_orders_ext.payments import service as payments
+
+    guest_order.surcharges.create(name="Setup fee", code="setup-fee", excl_tax=Decimal("5.00"),
+                                  incl_tax=Decimal("5.00"))
+    link = payments.send_payment_link(guest_order, notify=False)
+    fee = PyQuery(client.get(link.get_absolute_url()).content.decode())(".ooe-pay-surcharge")
+    assert "Setup fee" in fee.text() and "5.00" in fee.text()
