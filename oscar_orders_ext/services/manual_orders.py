@@ -4,7 +4,8 @@ The cart being built is a real Oscar ``Basket`` with no owner and status "Saved"
 basket middleware only picks up open baskets, or saved ones by owner, so a draft never shows up
 as anyone's basket. Every price comes from the strategy of the customer being served
 (``Selector().strategy(user=customer)``), offers and vouchers from Oscar's ``Applicator``,
-shipping from Oscar's shipping ``Repository`` (or a charge typed by the operator), totals from
+shipping from Oscar's shipping ``Repository`` (or a charge typed by the operator), surcharges
+(a plan's setup fee) from Oscar's ``SurchargeApplicator``, totals from
 ``OrderTotalCalculator``: the numbers are what checkout would charge. ``place_manual_order``
 then places the order with Oscar's ``OrderCreator`` (which allocates stock as checkout does)
 and sets the workspace fields, all in one transaction.
@@ -51,6 +52,7 @@ OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
 Product = get_model("catalogue", "Product")
 Repository = get_class("shipping.repository", "Repository")
 Selector = get_class("partner.strategy", "Selector")
+SurchargeApplicator = get_class("checkout.applicator", "SurchargeApplicator")
 ShippingAddress = get_model("order", "ShippingAddress")
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
@@ -302,6 +304,8 @@ class Quote:
     basket_total_incl_tax: Decimal | None
     basket_total_excl_tax: Decimal
     errors: list[str] = field(default_factory=list)
+    #: Oscar's ``SurchargeList`` (a plan's setup fee, …), or None when nothing applies.
+    surcharges: Any = None
 
     @property
     def tax(self) -> Decimal | None:
@@ -325,6 +329,8 @@ class Quote:
             "shipping_incl_tax": text(self.shipping_charge.incl_tax
                                       if self.shipping_charge.is_tax_known else None),
             "shipping_excl_tax": text(self.shipping_charge.excl_tax),
+            "surcharges_incl_tax": text(self.surcharges.total.incl_tax
+                                        if self.surcharges else Decimal("0")),
             "tax": text(self.tax),
             "total_excl_tax": text(self.total.excl_tax),
             "total_incl_tax": text(self.total.incl_tax),
@@ -385,7 +391,10 @@ def quote(basket: Any, customer: Any, shipping: ShippingChoice) -> Quote:
     methods = available_shipping_methods(basket)
     method = shipping_method_for(basket, shipping, methods)
     charge = method.calculate(basket)
-    total = OrderTotalCalculator().calculate(basket, charge)
+    # The applicator checkout uses (``load_classes`` adds the plans' setup fees): one rule for
+    # both. A manual order has no customer's request to hand it.
+    surcharges = SurchargeApplicator().get_applicable_surcharges(basket, shipping_charge=charge)
+    total = OrderTotalCalculator().calculate(basket, charge, surcharges=surcharges)
     currency = basket.currency or settings.OSCAR_DEFAULT_CURRENCY
     lines = [_quote_line(line) for line in basket.all_lines()]
     vouchers = [{"code": voucher.code, "name": voucher.name,
@@ -399,7 +408,7 @@ def quote(basket: Any, customer: Any, shipping: ShippingChoice) -> Quote:
         shipping_methods=methods, shipping_method=method, shipping_charge=charge, total=total,
         lines_total_excl_discounts=lines_total, discount=basket.total_discount,
         basket_total_incl_tax=basket.total_incl_tax if basket.is_tax_known else None,
-        basket_total_excl_tax=basket.total_excl_tax,
+        basket_total_excl_tax=basket.total_excl_tax, surcharges=surcharges,
         errors=[f"{line.title}: {line.warning}" for line in lines if line.warning])
 
 
@@ -547,7 +556,8 @@ def place_manual_order(data: ManualOrder, *, user: Any = None) -> Any:
             with order_source(SOURCE):
                 order = OrderCreator().place_order(
                     basket=basket, total=priced.total, shipping_method=priced.shipping_method,
-                    shipping_charge=priced.shipping_charge, user=customer,
+                    shipping_charge=priced.shipping_charge, surcharges=priced.surcharges,
+                    user=customer,
                     shipping_address=shipping_address, billing_address=billing,
                     order_number=new_order_number(basket))
         except ValueError as error:  # Oscar's refusals (voucher used up, number taken)

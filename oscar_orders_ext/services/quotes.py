@@ -154,7 +154,8 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
 
 def _spread_over(order: Any, unit_prices: dict[Any, Any], shipping: Decimal | None,
                  total: Decimal) -> dict[Any, Decimal]:
-    """The unit prices that make ``order`` come to ``total`` with this shipping."""
+    """The unit prices that make ``order`` come to ``total`` with this shipping and its
+    surcharges."""
     shipping = order.shipping_incl_tax if shipping is None else shipping
     typed = {str(pk): price for pk, price in (unit_prices or {}).items()}
     lines = []
@@ -167,7 +168,9 @@ def _spread_over(order: Any, unit_prices: dict[Any, Any], shipping: Decimal | No
         except ArithmeticError:
             raise QuoteError(_("“%(value)s” is not a price.") % {"value": price}) from None
         lines.append((line.pk, line.quantity, price))
-    return spread_total(lines, Decimal(str(total)) - Decimal(str(shipping)))
+    # Surcharges (a plan's setup fee) stay on the order as they are: the goods get the rest.
+    surcharges = sum((s.incl_tax for s in order.surcharges.all()), Decimal("0"))
+    return spread_total(lines, Decimal(str(total)) - Decimal(str(shipping)) - surcharges)
 
 
 def withdraw_quote(quote: Quote, *, user: Any = None) -> Quote:

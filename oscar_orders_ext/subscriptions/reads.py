@@ -110,8 +110,11 @@ def describe_event(event: SubscriptionEvent) -> str:
         target = SubscriptionWorkflow.get_state(str(data.get("to", ""))).label
         return _("%(from)s → %(to)s") % {"from": source, "to": target}
     if kind == "renewal":
+        period = data.get("period", "")
+        # Stored from 0 (the order's own period); pages count from 1, as the renewals table.
         return _("Period %(period)s billed: order %(order)s.") % {
-            "period": data.get("period", ""), "order": data.get("order", "")}
+            "period": period + 1 if isinstance(period, int) else period,
+            "order": data.get("order", "")}
     if kind == "paid":
         return _("Renewal order %(order)s paid.") % {"order": data.get("order", "")}
     if kind == "reminder":

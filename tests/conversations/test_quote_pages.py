@@ -176,3 +176,31 @@ def test_oscars_account_order_page_shows_the_open_proposal_and_the_history(
     html = PyQuery(template.render({"order": customer_order}, request))
     assert not html("#ooe-account-quote-open")
     assert html(".ooe-customer-quote-version").eq(0).attr("data-outcome") == "accepted"
+
+
+@pytest.mark.parametrize("namespace", FRONT_ENDS)
+def test_a_setup_fee_shows_as_a_row_so_the_proposal_adds_up(
+        django_app: Any, quoter: Any, guest_order: Any, namespace: str) -> None:
+    guest_order.surcharges.create(name="Setup fee", code="setup-fee", excl_tax=Decimal("5.00"),
+                                  incl_tax=Decimal("5.00"))
+    propose(guest_order, quoter)  # 2 cups at 8.00, shipping 2.00, the fee: 23.00
+    staff = django_app.get(order_page(namespace, guest_order), user=quoter)
+    link = reverse("oscar_orders_ext_chat:guest-chat",
+                   kwargs={"token": conversations.conversation_token(guest_order)})
+    customer = django_app.get(link)
+    for page in (staff.pyquery(".ooe-quote[data-version='1']"),
+                 customer.pyquery("#ooe-customer-quote")):
+        fee = page.find(".ooe-quote-surcharge")
+        assert "Setup fee" in fee.text() and fee.text().count("5.00") == 2
+        assert "23.00" in page.find(".ooe-quote-total").text()
+
+
+def test_the_pay_page_lists_a_setup_fee_so_its_summary_adds_up(
+        client: Any, guest_order: Any) -> None:
+    from oscar_orders_ext.payments import service as payments
+
+    guest_order.surcharges.create(name="Setup fee", code="setup-fee", excl_tax=Decimal("5.00"),
+                                  incl_tax=Decimal("5.00"))
+    link = payments.send_payment_link(guest_order, notify=False)
+    fee = PyQuery(client.get(link.get_absolute_url()).content.decode())(".ooe-pay-surcharge")
+    assert "Setup fee" in fee.text() and "5.00" in fee.text()

@@ -57,3 +57,14 @@ def test_the_operator_proposes_a_new_total_from_the_page(
     assert "less than the shipping" in page.text
     assert page.forms["ooe-quote-form"]["total"].value == "1.00"  # what was typed is kept
     assert quotes.open_quote(guest_order).pk == quote.pk  # nothing else was sent
+
+
+@pytest.mark.django_db
+def test_a_new_total_keeps_the_orders_surcharges(make_staff: Any, guest_order: Any) -> None:
+    guest_order.surcharges.create(name="Setup fee", code="setup-fee", excl_tax=D("5.00"),
+                                  incl_tax=D("5.00"))
+    line = guest_order.lines.get()
+    quote = quotes.send_quote(guest_order, unit_prices={}, shipping=D("3.00"), total=D("20.00"),
+                              user=make_staff("quoter", QUOTER))
+    assert (quote.total, quote.lines[0]["new"]) == (D("20.00"), "6.00")  # 2 × 6 + 3 + 5
+    assert line.quantity == 2

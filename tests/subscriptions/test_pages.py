@@ -91,6 +91,9 @@ def test_the_page_shows_plan_next_renewal_renewals_and_timeline(
     assert 'id="ooe-next-renewal"' in html
     assert "Past due" in html and "Payment reminder 1 sent" in html
     assert 'id="ooe-change-plan"' in html
+    # The timeline numbers the period as the renewals table does (the order paid period 1).
+    assert f"Period 2 billed: order {renewal.order.number}." in html
+    assert '<tr data-period="1">\n                    <td>2</td>' in html
 
 
 def test_the_merchant_changes_plan_cancels_at_period_end_and_resumes(
