@@ -137,7 +137,9 @@ class PaymentStatusIn(Schema):
 
 
 class BulkIn(Schema):
-    numbers: list[str] = Field(min_length=1, max_length=1000)
+    """A bulk action on the orders listed (run by the worker: ``POST /staff/bulk-jobs``)."""
+
+    numbers: list[str] = Field(min_length=1, max_length=100_000)
     action: str = Field(description="transition, cancel, mark_paid, mark_unpaid, add_tag, "
                                     "remove_tag, assign_operator, resend_confirmation")
     transition: str = ""
@@ -149,11 +151,6 @@ class BulkIn(Schema):
 class RefusalOut(Schema):
     number: str
     message: str
-
-
-class BulkOut(Schema):
-    done: int
-    refused: list[RefusalOut]
 
 
 def order_out(process: OrderProcess) -> dict[str, Any]:

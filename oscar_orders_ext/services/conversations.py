@@ -121,8 +121,8 @@ def add_message(process: OrderProcess, side: str, body: str, author: Any,
     OrderProcess.objects.filter(pk=process.pk).update(
         **{counter: F(counter) + 1, "last_activity_at": message.created_at})
     transaction.on_commit(lambda: send_message_email_task.enqueue(message.pk))
-    transaction.on_commit(lambda: order_message_posted.send(
-        sender=OrderMessage, message=message, order_id=process.order_id))
+    order_message_posted.send_on_commit(sender=OrderMessage, message=message,
+                                        order_id=process.order_id)
     return message
 
 

@@ -147,8 +147,7 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
         # A shop's workflow without that state keeps the order where it is.
         if target and process.state != target and get_workflow().has_state(target):
             transition_to_state(locked, target, user=user)  # a refusal undoes the proposal
-        transaction.on_commit(lambda: quote_sent.send(sender=Quote, quote=quote, order=locked,
-                                                      user=user))
+        quote_sent.send_on_commit(sender=Quote, quote=quote, order=locked, user=user)
         return quote
 
 
@@ -183,8 +182,7 @@ def withdraw_quote(quote: Quote, *, user: Any = None) -> Quote:
             text = _("Price proposal %(version)d was withdrawn.") % {"version": fresh.version}
         add_message(process, MessageSide.STAFF, text, user)
         order = process.order
-        transaction.on_commit(lambda: quote_withdrawn.send(sender=Quote, quote=fresh,
-                                                           order=order, user=user))
+        quote_withdrawn.send_on_commit(sender=Quote, quote=fresh, order=order, user=user)
         return fresh
 
 
@@ -225,8 +223,7 @@ def decide_quote(quote_id: int, *, accept: bool, user: Any = None) -> Quote:
             except OrderWorkflowError:
                 pass
         signal = quote_accepted if accept else quote_rejected
-        transaction.on_commit(lambda: signal.send(sender=Quote, quote=quote, order=quote.order,
-                                                  user=user))
+        signal.send_on_commit(sender=Quote, quote=quote, order=quote.order, user=user)
         return quote
 
 
