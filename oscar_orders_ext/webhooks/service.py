@@ -203,6 +203,8 @@ def subscribed(event: str) -> list[int]:
 
 #: One event about one order: (event, the order's process, the event's own ``data`` fields).
 Event = tuple[str, OrderProcess, dict[str, Any]]
+#: One delivery to write: (endpoint id, message id, event, payload, the order's process id).
+_Row = tuple[int, str, str, dict[str, Any], int]
 
 
 def emit(event: str, process: OrderProcess, **extra: Any) -> list[int]:
@@ -258,7 +260,7 @@ def record_events(events: list[Event]) -> list[int]:
     cache was filled, and one task row with django-tasks-db (other queues: enqueued once the
     transaction commits). No query at all while no endpoint listens. The deliveries' ids."""
     now = timezone.now()
-    rows = []
+    rows: list[_Row] = []
     for event, process, extra in events:
         endpoints = subscribed(event)
         if not endpoints:
@@ -321,7 +323,7 @@ def _insert_sql(vendor: str) -> str | None:
     return None
 
 
-def _insert(rows: list[tuple[int, str, str, dict[str, Any], int]], now: datetime) -> list[int]:
+def _insert(rows: list[_Row], now: datetime) -> list[int]:
     """Write one batch of deliveries in one statement; their ids."""
     sql = _insert_sql(connection.vendor)
     when = connection.ops.adapt_datetimefield_value(now)
@@ -339,8 +341,7 @@ def _insert(rows: list[tuple[int, str, str, dict[str, Any], int]], now: datetime
         return [row[0] for row in cursor.fetchall()]
 
 
-def _insert_with_orm(rows: list[tuple[int, str, str, dict[str, Any], int]], now: datetime
-                     ) -> list[int]:
+def _insert_with_orm(rows: list[_Row], now: datetime) -> list[int]:
     """:func:`_insert` on another database: the tags and the live endpoints read, then
     ``bulk_create``."""
     tags: dict[int, list[str]] = {}
