@@ -209,11 +209,24 @@ class MyDocumentOut(Schema):
     currency: str
 
 
+class PublicEventOut(Schema):
+    """A step of the order's public timeline (no actor, no internal note)."""
+
+    at: datetime
+    kind: str = Field(description="created, state, payment or shipment")
+    label: str = Field(description="What happened, translated: the state or payment status "
+                                   "reached, or the kind of step")
+    state: str | None = Field(None, description="The state entered (created, state)")
+    payment_status: str | None = Field(None, description="The payment status reached")
+
+
 class MyOrderDetailOut(MyOrderOut):
     lines: list[MyLineOut]
     tracking: list[TrackingOut]
     notes: list[BuyerNoteOut]
     documents: list[MyDocumentOut]
+    timeline: list[PublicEventOut] = Field(description="What happened to the order, oldest "
+                                                       "first: placed, states, payments, parcels")
 
 
 class AttachmentOut(Schema):
