@@ -213,5 +213,6 @@ def test_a_bulk_action_answers_at_once_whatever_the_count(boss, settings):
             .values_list("pk", flat=True))
         return len(queries)
 
+    queue(2, "R")  # the first request reads what later ones find cached
     assert queue(3, "S") == queue(40, "T")
     assert set(OrderProcess.objects.values_list("payment_status", flat=True)) == {"unpaid"}

@@ -128,6 +128,7 @@ def test_a_batch_of_moves_records_its_events_in_one_insert(receiver, operator, s
             payload__data__order__number__startswith=prefix).count() == count
         return statements
 
+    batch(2, "W")  # the first batch reads what later ones find cached (stages)
     three, twelve = batch(3, "A"), batch(12, "B")
     assert len(three) == len(twelve)
     assert len([sql for sql in twelve if "INSERT INTO" in sql and "webhookdelivery" in sql]) == 1
