@@ -23,7 +23,7 @@ from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE
 from oscar_orders_ext.display import person_name
 from oscar_orders_ext.models import OrderProcess, Tag
 from oscar_orders_ext.selectors import OrderFilter
-from oscar_orders_ext.services import bulk, edits
+from oscar_orders_ext.services import edits
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
 
 from .auth import require

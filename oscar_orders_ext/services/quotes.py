@@ -141,13 +141,13 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
                    for edited in plan.lines if edited.line is not None],
             old_shipping=locked.shipping_incl_tax, shipping=plan.shipping[1],
             old_total=locked.total_incl_tax, total=plan.total_incl_tax)
-        message = add_message(process, MessageSide.STAFF, _summary(quote, locked), user,
+        summary = add_message(process, MessageSide.STAFF, _summary(quote, locked), user,
                               _attachment(quote, document), announce=False)
         target = app_settings.QUOTE_STATE
         # A shop's workflow without that state keeps the order where it is.
         if target and process.state != target and get_workflow().has_state(target):
             transition_to_state(locked, target, user=user)  # a refusal undoes the proposal
-        announce_message(message)  # after the move, as the order then is
+        announce_message(summary)  # after the move, as the order then is
         quote_sent.send_on_commit(sender=Quote, quote=quote, order=locked, user=user)
         return quote
 

@@ -5,8 +5,8 @@ Each call locks the order's process row, checks the django-fsm state machine, it
 and the user's permission, applies stock effects once, records the timeline, mirrors the state
 into Oscar's ``Order.status`` and sends ``order_state_changed`` (its ``in_transaction`` twin in
 the move's transaction, where the webhooks record their deliveries; the signal itself after
-commit) and schedules the customer email. A refused call raises an :class:`~oscar_orders_ext.exceptions.OrderWorkflowError`
-and writes nothing.
+commit) and schedules the customer email. A refused call raises an
+:class:`~oscar_orders_ext.exceptions.OrderWorkflowError` and writes nothing.
 """
 
 from __future__ import annotations

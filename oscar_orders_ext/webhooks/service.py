@@ -2,10 +2,11 @@
 
 Events are recorded as one ``WebhookDelivery`` per subscribed endpoint inside the transaction
 of the change they describe (the ``in_transaction`` twins of the app's signals), so they commit
-with it or not at all, then sent by a worker (``send_webhook_task``). A failed attempt is retried on the Standard Webhooks schedule
-(:data:`RETRY_SCHEDULE`), or later if the receiver's ``Retry-After`` asks; a 410 answer
-switches the endpoint off. Requests are signed per Standard Webhooks with the
-``standardwebhooks`` package: during a secret rotation's overlap, with both secrets.
+with it or not at all, then sent by a worker (``send_webhook_task``). A failed attempt is
+retried on the Standard Webhooks schedule (:data:`RETRY_SCHEDULE`), or later if the
+receiver's ``Retry-After`` asks; a 410 answer switches the endpoint off. Requests are signed
+per Standard Webhooks with the ``standardwebhooks`` package: during a secret rotation's
+overlap, with both secrets.
 """
 
 from __future__ import annotations
