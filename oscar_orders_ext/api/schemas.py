@@ -140,7 +140,8 @@ class BulkIn(Schema):
     """A bulk action on the orders listed (run by the worker: ``POST /staff/bulk-jobs``)."""
 
     numbers: list[str] = Field(min_length=1, max_length=100_000)
-    action: str = Field(description="transition, cancel, mark_paid, mark_unpaid, add_tag, "
+    action: str = Field(min_length=1, max_length=50,
+                        description="transition, cancel, mark_paid, mark_unpaid, add_tag, "
                                     "remove_tag, assign_operator, resend_confirmation")
     transition: str = ""
     tag: str = ""
