@@ -290,8 +290,8 @@ _COLUMNS = ("endpoint_id", "message_id", "event", "payload", "status", "created_
 
 def _insert_sql(vendor: str) -> str | None:
     """The ``INSERT … SELECT`` of deliveries for ``vendor`` (None: no such statement; the
-    rows are then written by the ORM). The payload's ``data.order.tags`` is filled from the
-    order's tags, sorted by code point as Python's ``sorted`` does."""
+    rows are then written by the ORM), in the rows' order. The payload's ``data.order.tags``
+    is filled from the order's tags, sorted by code point as Python's ``sorted`` does."""
     quote = connection.ops.quote_name
     delivery, endpoint = (quote(WebhookDelivery._meta.db_table),
                           quote(WebhookEndpoint._meta.db_table))
@@ -308,8 +308,9 @@ def _insert_sql(vendor: str) -> str | None:
             f"JOIN {link} l ON l.tag_id = t.id WHERE l.orderprocess_id = r.process_id), "
             "'[]'::jsonb)), 'pending', %s, %s, 0, '' "
             "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[]) "
-            "AS r(endpoint_id, message_id, event, payload, process_id) "
-            f"JOIN {endpoint} e ON e.id = r.endpoint_id AND e.is_active RETURNING id")
+            "WITH ORDINALITY AS r(endpoint_id, message_id, event, payload, process_id, n) "
+            f"JOIN {endpoint} e ON e.id = r.endpoint_id AND e.is_active ORDER BY r.n "
+            "RETURNING id")
     if vendor == "sqlite":
         return (
             f"INSERT INTO {delivery} ({columns}) "
@@ -320,7 +321,7 @@ def _insert_sql(vendor: str) -> str | None:
             "WHERE l.orderprocess_id = json_extract(r.value, '$[4]') ORDER BY t.name)))), "
             "'pending', %s, %s, 0, '' FROM json_each(%s) r "
             f"JOIN {endpoint} e ON e.id = json_extract(r.value, '$[0]') AND e.is_active "
-            "RETURNING id")
+            "ORDER BY r.key RETURNING id")
     return None
 
 
@@ -339,7 +340,8 @@ def _insert(rows: list[_Row], now: datetime) -> list[int]:
         params = [when, when, json.dumps([list(row) for row in rows], cls=DjangoJSONEncoder)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        # Ids follow the rows' order (ORDER BY): the events of a change are sent as they came.
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _insert_with_orm(rows: list[_Row], now: datetime) -> list[int]:
