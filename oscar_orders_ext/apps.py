@@ -91,22 +91,26 @@ class OrdersExtConfig(AppConfig):
             _connect(model_signal, receivers.endpoint_changed, sender=get_model(
                 "oscar_orders_ext", "WebhookEndpoint"),
                 dispatch_uid=f"oscar_orders_ext.webhook_endpoint_{model_signal is post_save}")
-        _connect(order_state_changed, receivers.webhook_state_changed,
-                                    dispatch_uid="oscar_orders_ext.webhook_state")
-        _connect(order_process_changed, receivers.webhook_process_changed,
-                                      dispatch_uid="oscar_orders_ext.webhook_changed")
+        # Recorded inside the change's transaction (the signals' in_transaction twins), so
+        # the deliveries commit with it: nothing for a rollback, nothing lost after a commit.
+        _connect(order_state_changed.in_transaction, receivers.webhook_state_changed,
+                 dispatch_uid="oscar_orders_ext.webhook_state")
+        _connect(order_process_changed.in_transaction, receivers.webhook_process_changed,
+                 dispatch_uid="oscar_orders_ext.webhook_changed")
         from . import signals as ext_signals
 
-        _connect(ext_signals.order_message_posted, receivers.webhook_message_posted,
-                                                 dispatch_uid="oscar_orders_ext.webhook_message")
+        _connect(ext_signals.order_message_posted.in_transaction,
+                 receivers.webhook_message_posted,
+                 dispatch_uid="oscar_orders_ext.webhook_message")
         for signal, receiver in (
                 (ext_signals.quote_sent, receivers.webhook_quote_sent),
                 (ext_signals.quote_accepted, receivers.webhook_quote_accepted),
                 (ext_signals.quote_rejected, receivers.webhook_quote_rejected),
                 (ext_signals.quote_withdrawn, receivers.webhook_quote_withdrawn)):
-            _connect(signal, receiver, dispatch_uid=f"oscar_orders_ext.{receiver.__name__}")
-        _connect(ext_signals.orders_imported, receivers.webhook_orders_imported,
-                                            dispatch_uid="oscar_orders_ext.webhook_imported")
+            _connect(signal.in_transaction, receiver,
+                     dispatch_uid=f"oscar_orders_ext.{receiver.__name__}")
+        _connect(ext_signals.orders_imported.in_transaction, receivers.webhook_orders_imported,
+                 dispatch_uid="oscar_orders_ext.webhook_imported")
         # Subscriptions (docs/subscriptions.md): started inside the confirming move's
         # transaction (django-fsm's post_transition runs in the transition service's lock).
         from django_fsm.signals import post_transition

@@ -29,9 +29,10 @@ from .services.transitions import follow_oscar_status, starts_subscriptions
 from .subscriptions import installments
 from .subscriptions import service as subscriptions
 from .webhooks import events as webhook_events
-from .webhooks.service import any_active_endpoint, forget_active_endpoints
+from .webhooks import service as webhook_service
+from .webhooks.service import forget_active_endpoints
 from .webhooks.service import emit as emit_webhook
-from .webhooks.service import emit_for_order, emit_many
+from .webhooks.service import emit_for_order, emit_many, record_events, subscribed
 
 
 #: The order columns the process's snapshot and the customer directory are made of
@@ -182,10 +183,10 @@ def tag_customer_of_placed_order(sender: Any, order: Any, **kwargs: Any) -> None
 
 def webhook_order_created(sender: Any, instance: OrderProcess, created: bool, raw: bool = False,
                           **kwargs: Any) -> None:
-    """``order.created`` once the new order's transaction commits (bulk imports send none);
-    nothing is scheduled while no endpoint listens."""
-    if created and not raw and any_active_endpoint():
-        transaction.on_commit(lambda: emit_webhook(webhook_events.ORDER_CREATED, instance))
+    """``order.created``, recorded in the new order's transaction (committed with it; bulk
+    imports record theirs through ``orders_imported``); no query while no endpoint listens."""
+    if created and not raw:
+        emit_webhook(webhook_events.ORDER_CREATED, instance)
 
 
 def endpoint_changed(sender: Any, **kwargs: Any) -> None:
@@ -193,11 +194,13 @@ def endpoint_changed(sender: Any, **kwargs: Any) -> None:
     forget_active_endpoints()
 
 
-def webhook_state_changed(sender: Any, process: OrderProcess, transition: str, source: str,
-                          target: str, **kwargs: Any) -> None:
-    """``order.state_changed`` (sent after commit by the transition service)."""
-    emit_webhook(webhook_events.ORDER_STATE_CHANGED, process, transition=transition,
-                 source=source, target=target)
+def webhook_state_changed(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
+    """``order.state_changed``, recorded in the move's transaction (``in_transaction`` of
+    ``order_state_changed``; a batch of moves at once)."""
+    if subscribed(webhook_events.ORDER_STATE_CHANGED):
+        record_events([(webhook_events.ORDER_STATE_CHANGED, item["process"],
+                        {"transition": item["transition"], "source": item["source"],
+                         "target": item["target"]}) for item in items])
 
 
 #: Timeline kinds of ``order_process_changed`` that are webhook events.
@@ -207,37 +210,45 @@ _CHANGE_EVENTS: dict[str, str] = {
     TimelineKind.OPERATOR: webhook_events.ORDER_OPERATOR_CHANGED,
     TimelineKind.PAYMENT: webhook_events.ORDER_PAYMENT_STATUS_CHANGED,
 }
+#: Payment statuses that send one more event after ``order.payment_status_changed``.
+_PAYMENT_FOLLOW_UPS: dict[str, str] = {PaymentStatus.PAID: webhook_events.ORDER_PAID,
+                                       PaymentStatus.REFUNDED: webhook_events.ORDER_REFUNDED}
 
 
-def webhook_process_changed(sender: Any, process: OrderProcess, kind: str, data: Any = None,
-                            **kwargs: Any) -> None:
-    """Tags, notes (for the buyer or internal), operator and payment status changes; a
-    change to paid or refunded also sends ``order.paid`` / ``order.refunded``."""
-    event = _CHANGE_EVENTS.get(kind)
-    if event is None:
-        return
-    change = dict(data or {})
-    change.pop("note_id", None)
-    emit_webhook(event, process, change=change)
-    if kind == TimelineKind.PAYMENT:
-        follow_ups: dict[str, str] = {PaymentStatus.PAID: webhook_events.ORDER_PAID,
-                                      PaymentStatus.REFUNDED: webhook_events.ORDER_REFUNDED}
-        follow_up = follow_ups.get(str(change.get("to")))
+def webhook_process_changed(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
+    """Tags, notes (for the buyer or internal), operator and payment status changes, recorded
+    in the change's transaction (a bulk batch at once); a change to paid or refunded also
+    sends ``order.paid`` / ``order.refunded``."""
+    recorded: list[webhook_service.Event] = []
+    for item in items:
+        event = _CHANGE_EVENTS.get(item["kind"])
+        if event is None:
+            continue
+        change = dict(item.get("data") or {})
+        change.pop("note_id", None)
+        recorded.append((event, item["process"], {"change": change}))
+        follow_up = (_PAYMENT_FOLLOW_UPS.get(str(change.get("to")))
+                     if item["kind"] == TimelineKind.PAYMENT else None)
         if follow_up:
-            emit_webhook(follow_up, process)
+            recorded.append((follow_up, item["process"], {}))
+    if recorded:
+        record_events(recorded)
 
 
-def webhook_message_posted(sender: Any, message: Any, order_id: int, **kwargs: Any) -> None:
+def webhook_message_posted(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
     """``order.message``: a message of the order's conversation, from either side."""
-    emit_for_order(webhook_events.ORDER_MESSAGE, order_id,
-                   message=webhook_events.message_data(message))
+    for item in items:
+        emit_for_order(webhook_events.ORDER_MESSAGE, item["order_id"],
+                       message=webhook_events.message_data(item["message"]))
 
 
 def _webhook_quote(event: str) -> Any:
-    def receiver(sender: Any, quote: Any, order: Any, **kwargs: Any) -> None:
-        emit_for_order(event, order.pk, quote=webhook_events.quote_data(quote))
+    def receiver(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
+        for item in items:
+            emit_for_order(event, item["order"].pk,
+                           quote=webhook_events.quote_data(item["quote"]))
     receiver.__name__ = "webhook_" + event.replace(".", "_")
-    receiver.__doc__ = f"``{event}`` with the price proposal."
+    receiver.__doc__ = f"``{event}`` with the price proposal, in its transaction."
     return receiver
 
 
@@ -247,9 +258,11 @@ webhook_quote_rejected = _webhook_quote(webhook_events.QUOTE_REJECTED)
 webhook_quote_withdrawn = _webhook_quote(webhook_events.QUOTE_WITHDRAWN)
 
 
-def webhook_orders_imported(sender: Any, order_ids: list[int], **kwargs: Any) -> None:
-    """``order.created`` for every order an import wrote, in bulk."""
-    emit_many(webhook_events.ORDER_CREATED, list(order_ids))
+def webhook_orders_imported(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
+    """``order.created`` for every order an import wrote, in bulk, in the import's
+    transaction."""
+    for item in items:
+        emit_many(webhook_events.ORDER_CREATED, list(item["order_ids"]))
 # --- Subscriptions (docs/subscriptions.md) ----------------------------------------------------
 
 def start_subscriptions_on_confirmation(sender: Any, instance: OrderProcess, name: str,

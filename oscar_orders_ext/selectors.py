@@ -1036,6 +1036,52 @@ def order_timeline(order: Any) -> list[TimelineItem]:
     return items
 
 
+@dataclass(frozen=True)
+class PublicEvent:
+    """One step of an order as its customer may see it: no actor, no internal note."""
+
+    at: Any
+    kind: str
+    label: str
+    state: str | None = None
+    payment_status: str | None = None
+
+
+#: Timeline kinds a customer sees (what happened to their order, not how it is worked).
+PUBLIC_KINDS = (TimelineKind.CREATED, TimelineKind.STATE, TimelineKind.OSCAR_STATUS,
+                TimelineKind.PAYMENT, TimelineKind.SHIPMENT)
+
+
+def public_timeline(order: Any) -> list[PublicEvent]:
+    """The order's public timeline, oldest first, in one query: placed, each state entered
+    (the workflow's label), each payment status reached, each parcel recorded."""
+    workflow, events = get_workflow(), []
+    payment_labels = dict(PaymentStatus.choices)
+    for entry in (TimelineEntry.objects.filter(order_id=getattr(order, "pk", order),
+                                               kind__in=PUBLIC_KINDS)
+                  .order_by("created_at", "pk").only("created_at", "kind", "data")):
+        data = entry.data if isinstance(entry.data, dict) else {}
+        if entry.kind == TimelineKind.CREATED:
+            events.append(PublicEvent(entry.created_at, entry.kind,
+                                      str(TimelineKind.CREATED.label), state=data.get("state")))
+        elif entry.kind in (TimelineKind.STATE, TimelineKind.OSCAR_STATUS):
+            target = str(data.get("to") or "")
+            if target and target != data.get("from"):
+                events.append(PublicEvent(entry.created_at, TimelineKind.STATE,
+                                          str(workflow.get_state(target).label), state=target))
+        elif entry.kind == TimelineKind.PAYMENT:
+            # Status changes only: gateway steps (authorised, released) stay the shop's.
+            status = str(data.get("to") or "")
+            if status and status != data.get("from"):
+                events.append(PublicEvent(entry.created_at, entry.kind,
+                                          str(payment_labels.get(status, status)),
+                                          payment_status=status))
+        else:
+            events.append(PublicEvent(entry.created_at, entry.kind,
+                                      str(TimelineKind.SHIPMENT.label)))
+    return events
+
+
 def split_notes(notes: list[Any]) -> tuple[list[Any], list[Any]]:
     """``order_notes`` as (internal notes, notes for the buyer)."""
     return ([note for note in notes if note.note_type != CUSTOMER_NOTE_TYPE],

@@ -76,6 +76,7 @@ def _detail(process: OrderProcess) -> dict[str, Any]:
     body["tracking"] = [vars(link) for link in selectors.tracking_links(order)]
     body["notes"] = [{"message": note.message, "created_at": note.date_created}
                      for note in selectors.buyer_notes(order)]
+    body["timeline"] = [vars(event) for event in selectors.public_timeline(order)]
     body["documents"] = [{"id": doc.pk, "kind": doc.kind, "kind_label": doc.get_kind_display(),
                           "number": doc.number, "issued_at": doc.issued_at,
                           "total": str(doc.total), "currency": doc.currency}

@@ -137,8 +137,11 @@ class PaymentStatusIn(Schema):
 
 
 class BulkIn(Schema):
-    numbers: list[str] = Field(min_length=1, max_length=1000)
-    action: str = Field(description="transition, cancel, mark_paid, mark_unpaid, add_tag, "
+    """A bulk action on the orders listed (run by the worker: ``POST /staff/bulk-jobs``)."""
+
+    numbers: list[str] = Field(min_length=1, max_length=100_000)
+    action: str = Field(min_length=1, max_length=50,
+                        description="transition, cancel, mark_paid, mark_unpaid, add_tag, "
                                     "remove_tag, assign_operator, resend_confirmation")
     transition: str = ""
     tag: str = ""
@@ -149,11 +152,6 @@ class BulkIn(Schema):
 class RefusalOut(Schema):
     number: str
     message: str
-
-
-class BulkOut(Schema):
-    done: int
-    refused: list[RefusalOut]
 
 
 def order_out(process: OrderProcess) -> dict[str, Any]:
@@ -212,11 +210,24 @@ class MyDocumentOut(Schema):
     currency: str
 
 
+class PublicEventOut(Schema):
+    """A step of the order's public timeline (no actor, no internal note)."""
+
+    at: datetime
+    kind: str = Field(description="created, state, payment or shipment")
+    label: str = Field(description="What happened, translated: the state or payment status "
+                                   "reached, or the kind of step")
+    state: str | None = Field(None, description="The state entered (created, state)")
+    payment_status: str | None = Field(None, description="The payment status reached")
+
+
 class MyOrderDetailOut(MyOrderOut):
     lines: list[MyLineOut]
     tracking: list[TrackingOut]
     notes: list[BuyerNoteOut]
     documents: list[MyDocumentOut]
+    timeline: list[PublicEventOut] = Field(description="What happened to the order, oldest "
+                                                       "first: placed, states, payments, parcels")
 
 
 class AttachmentOut(Schema):

@@ -23,13 +23,13 @@ from oscar_orders_ext.constants import CUSTOMER_NOTE_TYPE
 from oscar_orders_ext.display import person_name
 from oscar_orders_ext.models import OrderProcess, Tag
 from oscar_orders_ext.selectors import OrderFilter
-from oscar_orders_ext.services import bulk, edits
+from oscar_orders_ext.services import edits
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
 
 from .auth import require
 from .errors import BadRequest, Problem
-from .schemas import (BulkIn, BulkOut, NoteIn, NoteOut, OperatorIn, OrderDetailOut,
-                      OrderPageOut, PaymentStatusIn, TagsIn, TransitionIn, order_out)
+from .schemas import (NoteIn, NoteOut, OperatorIn, OrderDetailOut, OrderPageOut,
+                      PaymentStatusIn, TagsIn, TransitionIn, order_out)
 
 router = Router(tags=["staff"])
 
@@ -215,27 +215,3 @@ def set_payment_status(request: HttpRequest, number: str, body: PaymentStatusIn)
     edits.set_payment_status(process.order, body.status, user=user,
                              expected_version=body.version)
     return _detail(user, number)
-
-
-@router.post("/bulk", response={200: BulkOut, **ERRORS}, url_name="staff-order-bulk")
-def bulk_action(request: HttpRequest, body: BulkIn) -> Any:
-    """Apply one action to many orders, each in its own transaction; refusals are listed
-    (orders the caller cannot see are refused as unknown)."""
-    user = require(request, "api-orders-bulk")
-    tag = None
-    if body.tag:
-        tag = Tag.objects.filter(name=body.tag).first()
-        if tag is None:
-            raise BadRequest(_("Unknown tags: %(tags)s.") % {"tags": body.tag})
-    operator = (get_user_model().objects.filter(pk=body.operator_id).first()
-                if body.operator_id is not None else None)
-    apply = bulk.resolve_action(body.action, transition=body.transition, tag=tag,
-                                operator=operator, notify=body.notify_customer)
-    wanted = list(dict.fromkeys(body.numbers))
-    found = dict(selectors.visible_processes(user).filter(number__in=wanted)
-                 .values_list("number", "pk"))
-    report = bulk.run_bulk_action([found[n] for n in wanted if n in found], body.action,
-                                  apply, user=user)
-    refused = [{"number": n, "message": _("Not found.")} for n in wanted if n not in found]
-    refused += [{"number": r.order_number, "message": r.message} for r in report.refused]
-    return {"done": report.done, "refused": refused}

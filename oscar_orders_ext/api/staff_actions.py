@@ -24,7 +24,7 @@ from oscar_orders_ext.views.orders import attachment_response
 from .auth import require
 from .customer import ATTACHMENT
 from .errors import BadRequest, Problem
-from .schemas import (BulkJobIn, BulkJobOut, MessageIn, PaymentLinkIn, PostedMessageOut,
+from .schemas import (BulkIn, BulkJobIn, BulkJobOut, MessageIn, PaymentLinkIn, PostedMessageOut,
                       QuoteIn, RefundIn, RefundOut, StaffMessageOut, StaffPaymentLinkOut,
                       StaffQuoteOut, message_out, quote_out)
 
@@ -200,11 +200,24 @@ def _job(job: BulkJob) -> dict[str, Any]:
             "percent_done": job.progress}
 
 
+@router.post("/bulk", response={202: BulkJobOut, **ERRORS}, url_name="staff-order-bulk")
+def bulk_action(request: HttpRequest, body: BulkIn) -> Any:
+    """Apply one action to the orders listed: queued for the worker as the workspace's bulk
+    jobs are (202 at once, whatever the count); follow it at ``/staff/bulk-jobs/{id}`` for
+    the progress and the refusals, order by order."""
+    return _queue(require(request, "api-orders-bulk"), BulkJobIn(**body.model_dump()))
+
+
 @router.post("/bulk-jobs", response={202: BulkJobOut, **ERRORS}, url_name="staff-bulk-job-create")
 def bulk_job_create(request: HttpRequest, body: BulkJobIn) -> Any:
     """Queue a bulk action for the worker, on the orders listed (``numbers``) or on every
     order the table's ``filter`` matches when it runs; follow it at ``/staff/bulk-jobs/{id}``."""
-    user = require(request, "api-orders-bulk")
+    return _queue(require(request, "api-orders-bulk"), body)
+
+
+def _queue(user: Any, body: BulkJobIn) -> Any:
+    """Check a bulk action and its orders now (a 400 names what is wrong), then record the
+    job for the worker: 202 with the job."""
     if (body.filter is None) == (not body.numbers):
         raise BadRequest(_("Give either the orders' numbers or a filter."))
     tag = None

@@ -76,9 +76,9 @@ def commit_import(plan: ImportPlan, *, user: Any = None, progress: Progress | No
         # Bulk writes send no signals: the new orders join their customers' aggregates here.
         order_ids = list(writer.order_ids)
         count_new_orders(order_ids)
-        # And for webhooks (order.created, in bulk): receivers.webhook_orders_imported.
-        transaction.on_commit(lambda: orders_imported.send(sender=None, order_ids=order_ids,
-                                                           user=user))
+        # And for webhooks (order.created, in bulk, recorded in this transaction):
+        # receivers.webhook_orders_imported.
+        orders_imported.send_on_commit(sender=None, order_ids=order_ids, user=user)
         apply_to_new_orders(order_ids)
     return result
 

@@ -7,8 +7,9 @@ Two ways to apply an action:
 - set-based (tags, operator, paid/unpaid): a batch of orders at once, their rows locked in
   one statement, changed in one ``UPDATE`` (or one insert/delete of tag links), their
   timeline entries written with one ``bulk_create``. PostgreSQL's statement-level triggers
-  keep the tallies right whatever the statement; the webhooks, tag rules and the
-  ``orders_bulk_changed`` signal follow once each batch commits.
+  keep the tallies right whatever the statement; the webhooks' deliveries are recorded in
+  the batch's transaction (one insert), the tag rules and the ``orders_bulk_changed``
+  signal follow once each batch commits.
 
 Ticked rows up to ``BULK_SYNC_LIMIT`` run in the request (:func:`run_bulk_action`); larger
 selections and "every matching order" become a :class:`BulkJob` the worker runs
@@ -293,22 +294,27 @@ def set_based_action(action: str, *, user: Any, tag: Tag | None = None, operator
     raise OrderWorkflowError(_("Choose an action and what it applies."))
 
 
+def _announce_batch(kind: str, changes: dict[int, dict[str, Any]], user: Any) -> None:
+    """Inside the batch's transaction: the per-order ``order_process_changed`` the webhooks
+    (and any shop receiver) listen to, as the per-order services send it, only while an
+    endpoint listens (a shop without webhooks pays nothing per order). Its
+    ``in_transaction`` twin gets the whole batch at once, so the webhooks record every
+    delivery of the batch in one ``INSERT`` committed with the change."""
+    if not WebhookEndpoint.objects.filter(is_active=True).exists():
+        return
+    order_process_changed.send_many_on_commit(OrderProcess, [
+        {"process": process, "order": process.order, "kind": kind, "user": user,
+         "data": changes[process.order_id]}
+        for process in OrderProcess.objects.filter(order_id__in=list(changes))
+        .select_related("order").order_by("pk")])
+
+
 def _after_batch(kind: str, changes: dict[int, dict[str, Any]], user: Any) -> None:
-    """What follows a committed batch: ``orders_bulk_changed``, the webhook events of each
-    order (only while an endpoint listens), the customer tag rules of newly paid orders."""
+    """What follows a committed batch: ``orders_bulk_changed``, the customer tag rules of
+    newly paid orders."""
     order_ids = list(changes)
     orders_bulk_changed.send(sender=OrderProcess, kind=kind, order_ids=order_ids, user=user,
                              changes=changes)
-    if order_process_changed.has_listeners() and WebhookEndpoint.objects.filter(
-            is_active=True).exists():
-        # The per-order signal the webhooks (and any shop receiver) listen to, as the
-        # per-order services send it; only while an endpoint listens, so a shop without
-        # webhooks pays nothing per order.
-        for process in OrderProcess.objects.filter(order_id__in=order_ids).select_related(
-                "order"):
-            order_process_changed.send(sender=OrderProcess, process=process,
-                                       order=process.order, kind=kind, user=user,
-                                       data=changes[process.order_id])
     if kind == TimelineKind.PAYMENT and not rules_apply_on_placement():
         paid = [order_id for order_id, data in changes.items()
                 if data["to"] == PaymentStatus.PAID]
@@ -331,6 +337,8 @@ def run_set_based(process_pks: Iterable[int], action: str, apply: BatchAction, *
             TimelineEntry.objects.bulk_create(
                 TimelineEntry(order_id=order_id, kind=kind, actor=actor, data=data,
                               created_at=now) for order_id, data in changes.items())
+            if changes:
+                _announce_batch(kind, changes, user)
         report.done += len(changes)
         seen += len(chunk)
         if changes:

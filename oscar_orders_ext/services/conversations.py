@@ -107,10 +107,11 @@ def _clean(body: str, *, attachment: Any = None) -> str:
 
 
 def add_message(process: OrderProcess, side: str, body: str, author: Any,
-                attachment: Any = None) -> OrderMessage:
+                attachment: Any = None, *, announce: bool = True) -> OrderMessage:
     """Store one message and count it unread for the other side; the caller holds the
     process row locked (``locked_process``) and has checked who writes and the attachment
-    (:func:`check_attachment`)."""
+    (:func:`check_attachment`). ``announce`` False: the caller calls
+    :func:`announce_message` once the rest of its change (a move) is made."""
     message = OrderMessage(order_id=process.order_id, side=side, body=body, author=author)
     if attachment is not None:
         message.attachment_type = check_attachment(attachment)
@@ -121,9 +122,16 @@ def add_message(process: OrderProcess, side: str, body: str, author: Any,
     OrderProcess.objects.filter(pk=process.pk).update(
         **{counter: F(counter) + 1, "last_activity_at": message.created_at})
     transaction.on_commit(lambda: send_message_email_task.enqueue(message.pk))
-    transaction.on_commit(lambda: order_message_posted.send(
-        sender=OrderMessage, message=message, order_id=process.order_id))
+    if announce:
+        announce_message(message)
     return message
+
+
+def announce_message(message: OrderMessage) -> None:
+    """Send ``order_message_posted`` (its ``in_transaction`` twin now: the webhook's payload
+    tells the order as the change leaves it)."""
+    order_message_posted.send_on_commit(sender=OrderMessage, message=message,
+                                        order_id=message.order_id)
 
 
 def post_staff_message(order: OrderLike, body: str, *, user: Any = None,
@@ -137,7 +145,8 @@ def post_staff_message(order: OrderLike, body: str, *, user: Any = None,
     with locked_process(order) as process:
         first = not OrderMessage.objects.filter(order_id=process.order_id,
                                                 side=MessageSide.STAFF).exists()
-        message = add_message(process, MessageSide.STAFF, body, user, attachment)
+        message = add_message(process, MessageSide.STAFF, body, user, attachment,
+                              announce=False)
         posted = PostedMessage(message)
         target = app_settings.CHAT_FIRST_MESSAGE_STATE
         workflow = get_workflow()
@@ -152,6 +161,7 @@ def post_staff_message(order: OrderLike, body: str, *, user: Any = None,
                     posted.transition = transition_to_state(process.order, target, user=user)
             except OrderWorkflowError as error:
                 posted.refusal = error.message
+        announce_message(message)  # after the move: the event tells the order's new state
         return posted
 
 

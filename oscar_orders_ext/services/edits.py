@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_model
@@ -51,9 +50,9 @@ def edit_process(order: OrderLike, kind: str, change: Change, *, user: Any = Non
         process.save()
         record(process.order_id, kind, actor=user, note=note, data=data,
                at=process.last_activity_at)
-        transaction.on_commit(lambda: order_process_changed.send(
-            sender=OrderProcess, process=process, order=process.order, kind=kind, user=user,
-            data=data))
+        order_process_changed.send_on_commit(sender=OrderProcess, process=process,
+                                             order=process.order, kind=kind, user=user,
+                                             data=data)
         return process
 
 

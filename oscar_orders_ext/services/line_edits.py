@@ -25,7 +25,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -423,7 +422,7 @@ def apply_line_edit(order: OrderLike, quantities: dict[Any, Any] | None = None,
                 "total": {"from": str(old_total), "to": str(plan.total_incl_tax)}}
         record(process.order_id, TimelineKind.EDIT, actor=user, note=note, data=data, at=now)
         plan.order = locked_order
-        transaction.on_commit(lambda: order_process_changed.send(
-            sender=OrderProcess, process=process, order=locked_order, kind=TimelineKind.EDIT,
-            user=user, data=data))
+        order_process_changed.send_on_commit(sender=OrderProcess, process=process,
+                                             order=locked_order, kind=TimelineKind.EDIT,
+                                             user=user, data=data)
     return plan

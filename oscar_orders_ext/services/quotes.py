@@ -33,7 +33,7 @@ from oscar_orders_ext.permissions import OPERATIONS
 from oscar_orders_ext.signals import quote_accepted, quote_rejected, quote_sent, quote_withdrawn
 from oscar_orders_ext.workflow import get_workflow
 
-from .conversations import add_message, check_attachment
+from .conversations import add_message, announce_message, check_attachment
 from .edits import check_permission
 from .line_edits import apply_line_edit, plan_line_edit
 from .locking import OrderLike, locked_process, order_pk
@@ -141,14 +141,14 @@ def send_quote(order: OrderLike, *, unit_prices: dict[Any, Any],
                    for edited in plan.lines if edited.line is not None],
             old_shipping=locked.shipping_incl_tax, shipping=plan.shipping[1],
             old_total=locked.total_incl_tax, total=plan.total_incl_tax)
-        add_message(process, MessageSide.STAFF, _summary(quote, locked), user,
-                    _attachment(quote, document))
+        summary = add_message(process, MessageSide.STAFF, _summary(quote, locked), user,
+                              _attachment(quote, document), announce=False)
         target = app_settings.QUOTE_STATE
         # A shop's workflow without that state keeps the order where it is.
         if target and process.state != target and get_workflow().has_state(target):
             transition_to_state(locked, target, user=user)  # a refusal undoes the proposal
-        transaction.on_commit(lambda: quote_sent.send(sender=Quote, quote=quote, order=locked,
-                                                      user=user))
+        announce_message(summary)  # after the move, as the order then is
+        quote_sent.send_on_commit(sender=Quote, quote=quote, order=locked, user=user)
         return quote
 
 
@@ -186,8 +186,7 @@ def withdraw_quote(quote: Quote, *, user: Any = None) -> Quote:
             text = _("Price proposal %(version)d was withdrawn.") % {"version": fresh.version}
         add_message(process, MessageSide.STAFF, text, user)
         order = process.order
-        transaction.on_commit(lambda: quote_withdrawn.send(sender=Quote, quote=fresh,
-                                                           order=order, user=user))
+        quote_withdrawn.send_on_commit(sender=Quote, quote=fresh, order=order, user=user)
         return fresh
 
 
@@ -217,8 +216,9 @@ def decide_quote(quote_id: int, *, accept: bool, user: Any = None) -> Quote:
             text = (_("I accept price proposal %(version)d (total %(total)s).") if accept
                     else _("I reject price proposal %(version)d (total %(total)s).")) % {
                 "version": quote.version, "total": format_money(quote.total, quote.currency)}
-        add_message(process, MessageSide.CUSTOMER, text,
-                    user if getattr(user, "is_authenticated", False) else None)
+        message = add_message(process, MessageSide.CUSTOMER, text,
+                              user if getattr(user, "is_authenticated", False) else None,
+                              announce=False)
         # The customer has answered either way: "awaiting customer response" no longer holds.
         target = app_settings.QUOTE_ACCEPTED_STATE if accept else app_settings.QUOTE_REJECTED_STATE
         if target and process.state != target and get_workflow().has_state(target):
@@ -227,9 +227,9 @@ def decide_quote(quote_id: int, *, accept: bool, user: Any = None) -> Quote:
                     transition_to_state(quote.order, target, user=None)
             except OrderWorkflowError:
                 pass
+        announce_message(message)  # after the move, as the order then is
         signal = quote_accepted if accept else quote_rejected
-        transaction.on_commit(lambda: signal.send(sender=Quote, quote=quote, order=quote.order,
-                                                  user=user))
+        signal.send_on_commit(sender=Quote, quote=quote, order=quote.order, user=user)
         return quote
 
 

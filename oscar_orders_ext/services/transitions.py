@@ -3,9 +3,10 @@ management commands all call :func:`transition_order` (or :func:`move_to_stage`)
 
 Each call locks the order's process row, checks the django-fsm state machine, its conditions
 and the user's permission, applies stock effects once, records the timeline, mirrors the state
-into Oscar's ``Order.status`` and, after commit, sends ``order_state_changed`` and schedules the
-customer email. A refused call raises an :class:`~oscar_orders_ext.exceptions.OrderWorkflowError`
-and writes nothing.
+into Oscar's ``Order.status`` and sends ``order_state_changed`` (its ``in_transaction`` twin in
+the move's transaction, where the webhooks record their deliveries; the signal itself after
+commit) and schedules the customer email. A refused call raises an
+:class:`~oscar_orders_ext.exceptions.OrderWorkflowError` and writes nothing.
 """
 
 from __future__ import annotations
@@ -185,15 +186,14 @@ def _finish_move(process: OrderProcess, *, transition: str, source: str, user: A
 
     notify = will_notify(process, target, notify_customer)
     order_id = process.order_id
-
-    def after_commit() -> None:
-        order_state_changed.send(sender=OrderProcess, process=process, order=process.order,
-                                 transition=transition, source=source, target=target,
-                                 user=user, note=note)
-        if notify:
-            send_state_email_task.enqueue(order_id, target, customer_message)
-
-    transaction.on_commit(after_commit)
+    # In the move's transaction for what must share its commit (the webhooks' deliveries),
+    # then after commit for the shop's receivers.
+    order_state_changed.send_on_commit(sender=OrderProcess, process=process,
+                                       order=process.order, transition=transition,
+                                       source=source, target=target, user=user, note=note)
+    if notify:
+        transaction.on_commit(lambda: send_state_email_task.enqueue(order_id, target,
+                                                                    customer_message))
     return TransitionResult(process=process, transition=transition, source=source,
                             target=target, stock_changes=stock_changes, notified=notify)
 
@@ -377,9 +377,9 @@ def _change_stage(process: OrderProcess, stage: Stage, *, user: Any, note: str
     process.save(update_fields=["stage", "version", "state_changed_at", "last_activity_at"])
     data = {"from_stage": source_stage.name if source_stage else "", "to_stage": stage.name}
     record(process.order_id, TimelineKind.STAGE, actor=user, note=note, data=data)
-    transaction.on_commit(lambda: order_process_changed.send(
-        sender=OrderProcess, process=process, order=process.order, kind=TimelineKind.STAGE,
-        user=user, data=data))
+    order_process_changed.send_on_commit(sender=OrderProcess, process=process,
+                                         order=process.order, kind=TimelineKind.STAGE,
+                                         user=user, data=data)
     return TransitionResult(process=process, transition="", source=process.state,
                             target=process.state)
 
@@ -426,13 +426,9 @@ def follow_oscar_status(order: Any, new_status: str, *, user: Any = None
         process.version += 1
         process.state_changed_at = process.last_activity_at = now
         process_changed(process)  # the customer's aggregates, by the difference
-
-        def after_commit() -> None:
-            order_state_changed.send(sender=OrderProcess, process=process, order=order,
-                                     transition="", source=source, target=target,
-                                     user=user, note="")
-
-        transaction.on_commit(after_commit)
+        order_state_changed.send_on_commit(sender=OrderProcess, process=process, order=order,
+                                           transition="", source=source, target=target,
+                                           user=user, note="")
         return TransitionResult(process=process, transition="", source=source, target=target)
 
 
@@ -691,15 +687,16 @@ def _finish_moves(moves: list[_Move], *, transition: str, user: Any,
                                                      notify_customer))
                for move in moves]
 
-    def after_commit() -> None:
-        for result in results:
-            order_state_changed.send(sender=OrderProcess, process=result.process,
-                                     order=result.process.order, transition=transition,
-                                     source=result.source, target=result.target, user=user,
-                                     note=note)
-            if result.notified:
-                send_state_email_task.enqueue(result.process.order_id, result.target,
-                                              customer_message)
-
-    transaction.on_commit(after_commit)
+    # One in-transaction send for the batch (the webhooks record its deliveries in one
+    # INSERT), then the per-order signal after commit.
+    order_state_changed.send_many_on_commit(OrderProcess, [
+        {"process": result.process, "order": result.process.order, "transition": transition,
+         "source": result.source, "target": result.target, "user": user, "note": note}
+        for result in results])
+    emails = [(result.process.order_id, result.target) for result in results
+              if result.notified]
+    if emails:
+        transaction.on_commit(lambda: [send_state_email_task.enqueue(order_id, target,
+                                                                     customer_message)
+                                       for order_id, target in emails])
     return results

@@ -28,7 +28,7 @@ DELIVERIES_SHOWN = 50
 
 
 class EndpointForm(forms.Form):
-    """A new webhook endpoint."""
+    """A webhook endpoint: a new one, or one changed on its page."""
 
     url = forms.CharField(label=gettext_lazy("URL"), max_length=500)
     description = forms.CharField(label=gettext_lazy("Description"), max_length=200,
@@ -86,11 +86,15 @@ class WebhookListView(PageView):
 
 
 class WebhookDetailView(PageView):
-    """One endpoint: switch it on or off, rotate its secret, its deliveries (redeliver)."""
+    """One endpoint: change its URL, events and description, switch it on or off, rotate its
+    secret, its deliveries (redeliver)."""
 
-    def context(self, endpoint: WebhookEndpoint, **extra: Any) -> dict[str, Any]:
+    def context(self, endpoint: WebhookEndpoint, form: EndpointForm | None = None,
+                **extra: Any) -> dict[str, Any]:
         deliveries = endpoint.deliveries.prefetch_related("attempt_log")[:DELIVERIES_SHOWN]
-        return {"endpoint": endpoint, "deliveries": deliveries, **extra}
+        form = form or EndpointForm(initial={"url": endpoint.url, "events": endpoint.events,
+                                             "description": endpoint.description})
+        return {"endpoint": endpoint, "deliveries": deliveries, "form": form, **extra}
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         return self.page(request, self.context(get_object_or_404(WebhookEndpoint, pk=pk)))
@@ -98,6 +102,20 @@ class WebhookDetailView(PageView):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
         action = request.POST.get("action")
+        if action == "save":
+            form = EndpointForm(request.POST)
+            if form.is_valid():
+                try:
+                    webhooks.update_endpoint(endpoint, url=form.cleaned_data["url"],
+                                             events=form.cleaned_data["events"],
+                                             description=form.cleaned_data["description"])
+                except OrderWorkflowError as error:
+                    form.add_error("url", error.message)
+                else:
+                    messages.success(request, _("The endpoint is saved."))
+                    return redirect(self.url("orders-webhook-detail", pk=endpoint.pk))
+            endpoint.refresh_from_db()  # the page shows what is stored, the form what was sent
+            return self.page(request, self.context(endpoint, form), status=400)
         if action == "rotate":
             secret = webhooks.rotate_secret(endpoint)
             return self.page(request, self.context(endpoint, new_secret=secret))

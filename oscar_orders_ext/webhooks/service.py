@@ -1,11 +1,12 @@
 """Webhook endpoints and deliveries: every write about them, and the sending.
 
-Events are recorded as one ``WebhookDelivery`` per subscribed endpoint when the change they
-describe has committed (the app's signals are sent after commit), then sent by a worker
-(``send_webhook_task``). A failed attempt is retried on the Standard Webhooks schedule
-(:data:`RETRY_SCHEDULE`), or later if the receiver's ``Retry-After`` asks; a 410 answer
-switches the endpoint off. Requests are signed per Standard Webhooks with the
-``standardwebhooks`` package: during a secret rotation's overlap, with both secrets.
+Events are recorded as one ``WebhookDelivery`` per subscribed endpoint inside the transaction
+of the change they describe (the ``in_transaction`` twins of the app's signals), so they commit
+with it or not at all, then sent by a worker (``send_webhook_task``). A failed attempt is
+retried on the Standard Webhooks schedule (:data:`RETRY_SCHEDULE`), or later if the
+receiver's ``Retry-After`` asks; a 410 answer switches the endpoint off. Requests are signed
+per Standard Webhooks with the ``standardwebhooks`` package: during a secret rotation's
+overlap, with both secrets.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +38,8 @@ from standardwebhooks.webhooks import Webhook
 
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.exceptions import WebhookError
-from oscar_orders_ext.models import OrderProcess, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from oscar_orders_ext.models import (OrderProcess, Tag, WebhookAttempt, WebhookDelivery,
+                                     WebhookEndpoint)
 
 from .events import EVENTS, payload
 
@@ -199,42 +202,36 @@ def subscribed(event: str) -> list[int]:
     return [pk for pk, events in active_endpoints() if not events or event in events]
 
 
-def emit(event: str, process: OrderProcess, **extra: Any) -> list[WebhookDelivery]:
-    """Record ``event`` for every active endpoint subscribed to it and have them sent (after
-    the surrounding transaction commits, if any)."""
-    endpoints = subscribed(event)
-    if not endpoints:
-        return []
-    return _record(event, endpoints, payload(event, process, **extra))
+#: One event about one order: (event, the order's process, the event's own ``data`` fields).
+Event = tuple[str, OrderProcess, dict[str, Any]]
+#: One delivery to write: (endpoint id, message id, event, payload, the order's process id).
+_Row = tuple[int, str, str, dict[str, Any], int]
 
 
-def emit_for_order(event: str, order_id: int, **extra: Any) -> list[WebhookDelivery]:
+def emit(event: str, process: OrderProcess, **extra: Any) -> list[int]:
+    """Record ``event`` for every active endpoint subscribed to it, in the current transaction
+    (committed with the change it describes), and have it sent; the deliveries' ids."""
+    return record_events([(event, process, extra)])
+
+
+def emit_for_order(event: str, order_id: int, **extra: Any) -> list[int]:
     """:func:`emit` about the order ``order_id``, read only when an endpoint listens."""
-    endpoints = subscribed(event)
-    if not endpoints:
+    if not subscribed(event):
         return []
     process = OrderProcess.objects.filter(order_id=order_id).first()
     if process is None:  # an order without its companion row: nothing to describe
         return []
-    return _record(event, endpoints, payload(event, process, **extra))
+    return record_events([(event, process, extra)])
 
 
 #: Orders read, and deliveries written, per round of :func:`emit_many`.
 EMIT_BATCH = 1000
-#: Deliveries handed to one worker task by :func:`emit_many`.
+#: Deliveries handed to one worker task.
 TASK_BATCH = 50
 
 
-def _deliveries(event: str, endpoints: list[int], body: dict[str, Any], now: datetime
-                ) -> list[WebhookDelivery]:
-    return [WebhookDelivery(endpoint_id=pk, message_id=f"msg_{secrets.token_hex(16)}",
-                            event=event, payload=body, created_at=now, next_attempt_at=now)
-            for pk in endpoints]
-
-
-def _enqueue(deliveries: list[WebhookDelivery]) -> None:
+def _enqueue(ids: list[int]) -> None:
     """Hand deliveries to the workers: one task for one, one per :data:`TASK_BATCH` for more."""
-    ids = [delivery.pk for delivery in deliveries]
     if len(ids) == 1:
         _hand_over(lambda: send_webhook_task.enqueue(ids[0]))
         return
@@ -243,48 +240,127 @@ def _enqueue(deliveries: list[WebhookDelivery]) -> None:
 
 
 def emit_many(event: str, order_ids: list[int]) -> int:
-    """Record ``event`` for many orders at once (an import's ``order.created``): a few queries
-    per thousand orders rather than several per order, and one worker task per
-    :data:`TASK_BATCH` deliveries; how many deliveries were recorded."""
-    endpoints = subscribed(event)
-    if not endpoints or not order_ids:
+    """Record ``event`` for many orders at once (an import's ``order.created``), in the current
+    transaction: two statements per :data:`EMIT_BATCH` orders (the orders, the deliveries
+    with their tags) and one worker task per :data:`TASK_BATCH` deliveries; how many
+    deliveries were recorded."""
+    if not subscribed(event) or not order_ids:
         return 0
     recorded = 0
     for start in range(0, len(order_ids), EMIT_BATCH):
         processes = (OrderProcess.objects.filter(order_id__in=order_ids[start:start + EMIT_BATCH])
-                     .prefetch_related("tags").order_by("placed_at", "pk"))
-        now = timezone.now()
-        with transaction.atomic():
-            deliveries = WebhookDelivery.objects.bulk_create(
-                [delivery for process in processes
-                 for delivery in _deliveries(event, endpoints, payload(event, process), now)],
-                batch_size=EMIT_BATCH)
-            _enqueue(deliveries)
-        recorded += len(deliveries)
+                     .order_by("placed_at", "pk"))
+        recorded += len(record_events([(event, process, {}) for process in processes]))
     return recorded
 
 
-def _record(event: str, endpoints: list[int], body: dict[str, Any]) -> list[WebhookDelivery]:
-    """One INSERT of the event's deliveries (the payload rendered once) and one worker task,
-    in one transaction: the same statements and one commit whatever the number of endpoints
-    (a worker never finds a task without its deliveries)."""
+def record_events(events: list[Event]) -> list[int]:
+    """Record events as deliveries for the active endpoints subscribed to each, and queue
+    their worker tasks, in the current transaction (or one of their own): one ``INSERT … SELECT``
+    that also reads each order's tags and skips an endpoint deleted or switched off since the
+    cache was filled, and one task row with django-tasks-db (other queues: enqueued once the
+    transaction commits). No query at all while no endpoint listens. The deliveries' ids."""
     now = timezone.now()
-    try:
-        return _insert(_deliveries(event, endpoints, body, now))
-    except IntegrityError:  # an endpoint deleted by another process, its cache not yet stale
+    rows: list[_Row] = []
+    for event, process, extra in events:
+        endpoints = subscribed(event)
+        if not endpoints:
+            continue
+        # The tags are filled in by the INSERT (one statement, not a read per order).
+        body = payload(event, process, order_tags=(), **extra)
+        rows.extend((pk, f"msg_{secrets.token_hex(16)}", event, body, process.pk)
+                    for pk in endpoints)
+    if not rows:
+        return []
+    with transaction.atomic(savepoint=False):  # no statement of its own inside a caller's
+        ids: list[int] = []
+        for start in range(0, len(rows), EMIT_BATCH):
+            ids += _insert(rows[start:start + EMIT_BATCH], now)
+        if ids:
+            _enqueue(ids)
+    if len(ids) < len(rows):  # an endpoint deleted or switched off since the cache was filled
         forget_active_endpoints()
-        wanted = set(subscribed(event))
-        kept = [pk for pk in endpoints if pk in wanted]
-        return _insert(_deliveries(event, kept, body, now)) if kept else []
+    return ids
 
 
-def _insert(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
-    """Insert the deliveries and queue their task, in one transaction (a savepoint inside a
-    caller's: a refused insert does not break it)."""
-    with transaction.atomic():
-        inserted = WebhookDelivery.objects.bulk_create(deliveries)
-        _enqueue(inserted)
-    return inserted
+#: Columns of an inserted delivery, in the order of :func:`_insert`'s statements.
+_COLUMNS = ("endpoint_id", "message_id", "event", "payload", "status", "created_at",
+            "next_attempt_at", "attempts", "last_error")
+
+
+def _insert_sql(vendor: str) -> str | None:
+    """The ``INSERT … SELECT`` of deliveries for ``vendor`` (None: no such statement; the
+    rows are then written by the ORM), in the rows' order. The payload's ``data.order.tags``
+    is filled from the order's tags, sorted by code point as Python's ``sorted`` does."""
+    quote = connection.ops.quote_name
+    delivery, endpoint = (quote(WebhookDelivery._meta.db_table),
+                          quote(WebhookEndpoint._meta.db_table))
+    tag = quote(Tag._meta.db_table)
+    links = OrderProcess.tags.through._meta
+    link = quote(links.db_table)
+    columns = ", ".join(quote(column) for column in _COLUMNS)
+    if vendor == "postgresql":
+        return (
+            f"INSERT INTO {delivery} ({columns}) "
+            "SELECT r.endpoint_id, r.message_id, r.event, "
+            "jsonb_set(r.payload::jsonb, '{data,order,tags}', COALESCE(("
+            f"SELECT jsonb_agg(t.name ORDER BY t.name COLLATE \"C\") FROM {tag} t "
+            f"JOIN {link} l ON l.tag_id = t.id WHERE l.orderprocess_id = r.process_id), "
+            "'[]'::jsonb)), 'pending', %s, %s, 0, '' "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::bigint[]) "
+            "WITH ORDINALITY AS r(endpoint_id, message_id, event, payload, process_id, n) "
+            f"JOIN {endpoint} e ON e.id = r.endpoint_id AND e.is_active ORDER BY r.n "
+            "RETURNING id")
+    if vendor == "sqlite":
+        return (
+            f"INSERT INTO {delivery} ({columns}) "
+            "SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), "
+            "json_extract(r.value, '$[2]'), json_set(json_extract(r.value, '$[3]'), "
+            "'$.data.order.tags', json((SELECT json_group_array(name) FROM ("
+            f"SELECT t.name FROM {tag} t JOIN {link} l ON l.tag_id = t.id "
+            "WHERE l.orderprocess_id = json_extract(r.value, '$[4]') ORDER BY t.name)))), "
+            "'pending', %s, %s, 0, '' FROM json_each(%s) r "
+            f"JOIN {endpoint} e ON e.id = json_extract(r.value, '$[0]') AND e.is_active "
+            "ORDER BY r.key RETURNING id")
+    return None
+
+
+def _insert(rows: list[_Row], now: datetime) -> list[int]:
+    """Write one batch of deliveries in one statement; their ids."""
+    sql = _insert_sql(connection.vendor)
+    when = connection.ops.adapt_datetimefield_value(now)
+    if sql is None:
+        return _insert_with_orm(rows, now)
+    if connection.vendor == "postgresql":
+        params: list[Any] = [when, when, [row[0] for row in rows], [row[1] for row in rows],
+                             [row[2] for row in rows],
+                             [json.dumps(row[3], cls=DjangoJSONEncoder) for row in rows],
+                             [row[4] for row in rows]]
+    else:
+        params = [when, when, json.dumps([list(row) for row in rows], cls=DjangoJSONEncoder)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        # Ids follow the rows' order (ORDER BY): the events of a change are sent as they came.
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _insert_with_orm(rows: list[_Row], now: datetime) -> list[int]:
+    """:func:`_insert` on another database: the tags and the live endpoints read, then
+    ``bulk_create``."""
+    tags: dict[int, list[str]] = {}
+    links = OrderProcess.tags.through.objects.filter(
+        orderprocess_id__in={row[4] for row in rows}).values_list("orderprocess_id", "tag__name")
+    for process_pk, name in links:
+        tags.setdefault(process_pk, []).append(name)
+    live = set(WebhookEndpoint.objects.filter(pk__in={row[0] for row in rows}, is_active=True)
+               .values_list("pk", flat=True))
+    created = WebhookDelivery.objects.bulk_create([
+        WebhookDelivery(endpoint_id=pk, message_id=message_id, event=event, created_at=now,
+                        next_attempt_at=now,
+                        payload={**body, "data": {**body["data"], "order": {
+                            **body["data"]["order"], "tags": sorted(tags.get(process_pk, []))}}})
+        for pk, message_id, event, body, process_pk in rows if pk in live])
+    return [delivery.pk for delivery in created]
 
 
 def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
@@ -292,7 +368,7 @@ def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
     delivery.status = WebhookDelivery.Status.PENDING
     delivery.next_attempt_at = timezone.now()
     delivery.save(update_fields=["status", "next_attempt_at"])
-    _enqueue([delivery])
+    _enqueue([delivery.pk])
     return delivery
 
 

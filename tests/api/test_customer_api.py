@@ -251,3 +251,27 @@ def test_the_history_tells_each_outcome_and_a_proposal_past_its_date_is_expired(
         (2, "expired", False), (1, "withdrawn", False)]
     assert versions[1]["decided_at"] is not None
     problem(api.send("post", f"/me/orders/{order.number}/quotes/2/accept"), 400)
+
+
+def test_the_customer_reads_the_public_timeline_without_the_shop_s_internals(
+        alice, place_order, operator):
+    from oscar_orders_ext.models import Tag
+    from oscar_orders_ext.services import edits
+    from oscar_orders_ext.services.transitions import transition_order
+
+    order = place_order(user=alice)
+    edits.add_note(order, "Customer is difficult", user=operator)  # internal
+    edits.add_tags(order, [Tag.objects.create(name="Watch")], user=operator)
+    edits.assign_operator(order, operator, user=operator)
+    transition_order(order, "confirm", user=operator, note="checked the fraud score")
+    edits.set_payment_status(order, "paid", user=operator)
+
+    body = Api(alice).get(f"/me/orders/{order.number}").json()
+
+    steps = [(step["kind"], step["state"], step["payment_status"]) for step in body["timeline"]]
+    assert steps == [("created", "new", None), ("state", "processing", None),
+                     ("payment", None, "paid")]
+    assert [step["label"] for step in body["timeline"]][1:] == ["In preparation", "Paid"]
+    text = str(body["timeline"])
+    assert "fraud" not in text and "difficult" not in text and "Watch" not in text
+    assert "operator" not in text

@@ -96,3 +96,26 @@ def test_tokens_are_created_shown_once_and_revoked_by_their_owner(client, make_s
     client.post(base + "api-tokens/", {"action": "revoke", "token": token.pk})
     assert user_for_key(key) is None
     assert ApiToken.objects.get(pk=theirs.pk).revoked_at is None
+
+
+def test_an_endpoint_s_url_and_events_are_changed_on_its_page(client, manager, base,
+                                                                 settings):
+    endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/a", secret="whsec_x",
+                                              events=["order.created"])
+    client.force_login(manager)
+    page = base + f"webhooks/{endpoint.pk}/"
+    assert 'value="https://hooks.example.com/a"' in client.get(page).content.decode()
+
+    refused = client.post(page, {"action": "save", "url": "http://10.0.0.5/hook"})
+    assert refused.status_code == 400 and "private addresses" in refused.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.url == "https://hooks.example.com/a"
+
+    settings.OSCAR_ORDERS_EXT_WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    saved = client.post(page, {"action": "save", "url": "http://127.0.0.1:9/b",
+                               "description": "CRM", "events": ["order.paid", "quote.sent"]})
+    assert saved.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.url, endpoint.description, endpoint.events) == (
+        "http://127.0.0.1:9/b", "CRM", ["order.paid", "quote.sent"])
+    assert endpoint.secret == "whsec_x"  # the secret stays: receivers keep verifying

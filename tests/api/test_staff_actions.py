@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from oscar_orders_ext.models import (BulkJob, MessageSide, OrderMessage, OrderProcess,
                                      PaymentLink, Quote, QuoteStatus)
@@ -20,6 +22,7 @@ from oscar_orders_ext.payments import service as payments
 from oscar_orders_ext.services import conversations
 from tests.api.test_api import Api, problem
 from tests.factories import bulk_orders
+from tests.worker.test_worker import DATABASE_BACKEND
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +192,27 @@ def test_a_bulk_job_is_queued_and_followed(boss, make_staff,
     assert BulkJob.objects.count() == 2
     # Another user's job is not theirs to read.
     problem(Api(make_staff("other", EVERYTHING)).get(f"/staff/bulk-jobs/{job['id']}"), 404)
+
+
+def test_a_bulk_action_answers_at_once_whatever_the_count(boss, settings):
+    """``POST /staff/bulk`` records a job for the worker (as the workspace does) and answers
+    202 in the same queries for 3 or 40 orders: nothing is changed in the request."""
+    settings.TASKS = DATABASE_BACKEND  # the worker's queue: nothing runs inline
+    api = Api(boss)
+
+    def queue(count: int, prefix: str) -> int:
+        numbers = [process.number for process in bulk_orders(count, prefix=prefix)]
+        with CaptureQueriesContext(connection) as queries:
+            response = api.send("post", "/staff/bulk", {"action": "mark_paid",
+                                                        "numbers": numbers})
+        assert response.status_code == 202, response.content
+        job = response.json()
+        assert (job["status"], job["total"], job["done"]) == ("pending", count, 0)
+        assert BulkJob.objects.get(pk=job["id"]).params["selected"] == list(
+            OrderProcess.objects.filter(number__in=numbers).order_by("pk")
+            .values_list("pk", flat=True))
+        return len(queries)
+
+    queue(2, "R")  # the first request reads what later ones find cached
+    assert queue(3, "S") == queue(40, "T")
+    assert set(OrderProcess.objects.values_list("payment_status", flat=True)) == {"unpaid"}
