@@ -6,7 +6,7 @@ order's conversation (which emails the customer with their link) and moves the o
 ``OSCAR_ORDERS_EXT_QUOTE_STATE`` through the transition service. Accepting re-prices the order
 through the line-edit service (totals, tax, timeline), answers in the conversation (so the
 order comes back to the inbox, unread) and moves it to ``QUOTE_ACCEPTED_STATE`` (a rejection
-to ``QUOTE_REJECTED_STATE``, prices unchanged). Only the
+to ``QUOTE_REJECTED_STATE``, prices unchanged; a withdrawal too when nothing else waits). Only the
 latest, open, unexpired version can be decided, once: anything else is refused and changes
 nothing. The tick expires proposals past their date.
 """
@@ -28,7 +28,7 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.display import format_money
 from oscar_orders_ext.exceptions import LineEditError, OrderWorkflowError, QuoteError
 from oscar_orders_ext.i18n import in_order_language
-from oscar_orders_ext.models import MessageSide, Quote, QuoteStatus
+from oscar_orders_ext.models import MessageSide, OrderProcess, Quote, QuoteStatus
 from oscar_orders_ext.permissions import OPERATIONS
 from oscar_orders_ext.signals import quote_accepted, quote_rejected, quote_sent, quote_withdrawn
 from oscar_orders_ext.workflow import get_workflow
@@ -186,8 +186,21 @@ def withdraw_quote(quote: Quote, *, user: Any = None) -> Quote:
             text = _("Price proposal %(version)d was withdrawn.") % {"version": fresh.version}
         add_message(process, MessageSide.STAFF, text, user)
         order = process.order
+        if process.state == app_settings.QUOTE_STATE:  # nothing waits for the customer now
+            _leave_quote_state(process, app_settings.QUOTE_REJECTED_STATE, user=user)
         quote_withdrawn.send_on_commit(sender=Quote, quote=fresh, order=order, user=user)
         return fresh
+
+
+def _leave_quote_state(process: OrderProcess, target: str | None, *, user: Any) -> None:
+    """Move the order on to ``target`` once no proposal waits for the customer; a refused
+    move (a savepoint) leaves the decision or withdrawal recorded and the state as it was."""
+    if target and process.state != target and get_workflow().has_state(target):
+        try:
+            with transaction.atomic():
+                transition_to_state(process.order, target, user=user)
+        except OrderWorkflowError:
+            pass
 
 
 def decide_quote(quote_id: int, *, accept: bool, user: Any = None) -> Quote:
@@ -220,13 +233,8 @@ def decide_quote(quote_id: int, *, accept: bool, user: Any = None) -> Quote:
                               user if getattr(user, "is_authenticated", False) else None,
                               announce=False)
         # The customer has answered either way: "awaiting customer response" no longer holds.
-        target = app_settings.QUOTE_ACCEPTED_STATE if accept else app_settings.QUOTE_REJECTED_STATE
-        if target and process.state != target and get_workflow().has_state(target):
-            try:
-                with transaction.atomic():  # a refused move leaves the decision recorded
-                    transition_to_state(quote.order, target, user=None)
-            except OrderWorkflowError:
-                pass
+        _leave_quote_state(process, app_settings.QUOTE_ACCEPTED_STATE if accept
+                           else app_settings.QUOTE_REJECTED_STATE, user=None)
         announce_message(message)  # after the move, as the order then is
         signal = quote_accepted if accept else quote_rejected
         signal.send_on_commit(sender=Quote, quote=quote, order=quote.order, user=user)

@@ -104,6 +104,8 @@ def test_a_withdrawn_proposal_refuses(guest_order: Any, quoter: Any) -> None:
     with pytest.raises(QuoteError):
         quotes.decide_quote(quote.pk, accept=True)
     assert "withdrawn" in OrderMessage.objects.filter(order=guest_order).last().body
+    # Nothing waits for the customer any more: the order leaves "awaiting customer response".
+    assert OrderProcess.objects.get(order=guest_order).state == "processing"
 
 
 def test_an_expired_proposal_cannot_be_accepted_and_the_tick_expires_it(
