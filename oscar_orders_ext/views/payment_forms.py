@@ -107,7 +107,8 @@ class GatewayPaymentForm(forms.Form):
 
 
 def payment_panel(order: Any, lines: Any = (), process: Any = None) -> dict[str, Any]:
-    """The payments panel's context: balance, links, gateway payments and the forms."""
+    """The payments panel's context: balance, links, gateway payments (its forms start closed:
+    the order page builds them when opened)."""
     bal = service.balance(order)
     invoice = open_invoice(order.pk)
     invoiced = credit_left(invoice) if invoice is not None else None
@@ -124,10 +125,6 @@ def payment_panel(order: Any, lines: Any = (), process: Any = None) -> dict[str,
         "gateway_payments": [{"payment": payment, "method": online.get(payment.variant,
                                                                        payment.variant)}
                              for payment in payments],
-        "payment_link_form": PaymentLinkForm(),
-        "refund_form": RefundForm(lines=lines),
-        "offline_payment_form": OfflinePaymentForm(),
-        "installment_form": InstallmentForm(),
         # An edit changed the total the open invoice bills: credit it and invoice again.
         "invoice_behind": ({"number": invoice.number, "amount": invoiced}
                            if invoice is not None and invoiced != order.total_incl_tax
