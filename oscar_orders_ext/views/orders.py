@@ -25,7 +25,7 @@ from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.documents.quotes import quote_document, quote_filename, render_quote
-from oscar_orders_ext.documents.service import order_documents
+from oscar_orders_ext.documents.service import OrderDocuments, order_documents
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import Carrier, MessageSide, OrderMessage, OrderProcess, Quote
 from oscar_orders_ext.services.transitions import notifies_by_default
@@ -128,8 +128,12 @@ class OrderPageMixin:
         flags = permissions.flags(user, self.permission_check)
         drawn = {key for key in (forms.get("open_form", ""), draw)
                  if key in LAZY_FORMS and flags[LAZY_FORMS[key]]}
-        lines = selectors.order_lines(order)
-        notes = selectors.order_notes(order)
+        # The process says which tables hold rows for the order: empty panels ask nothing.
+        holds = selectors.holds
+        shipped = holds(process, "shipping_events")
+        lines = selectors.order_lines(order, shipped=shipped, keep=True)
+        notes = selectors.order_notes(order) if holds(process, "notes") else []
+        issued = order_documents(order.pk) if holds(process, "documents") else OrderDocuments([])
         left_to_ship = [line for line in lines if line.left_to_ship]
         notify_enabled = bool(app_settings.NOTIFY_CUSTOMERS)
         transitions = [{"choice": choice,
@@ -150,26 +154,29 @@ class OrderPageMixin:
         }
         context = {
             "process": process, "order": order, "lines": lines,
-            "totals": selectors.order_totals(order, lines),
+            "totals": selectors.order_totals(order, lines,
+                                             discounts=holds(process, "discounts")),
+            "surcharges": list(order.surcharges.all()) if holds(process, "surcharges") else [],
             "transitions": transitions, "notify_enabled": notify_enabled,
             **{key: build() if key in drawn else None for key, build in closed.items()},
             "note_form": NoteForm(),
-            "conversation": selectors.order_messages(order),
+            "conversation": selectors.order_messages(order) if holds(process, "messages") else [],
             "message_form": MessageForm(),
-            "quotes": selectors.order_quotes(order),
+            "quotes": selectors.order_quotes(order) if holds(process, "quotes") else [],
             "open_form": forms.get("open_form", ""),
-            "shipments": logistics.shipments_of(order),
+            "shipments": logistics.shipments_of(order) if shipped else [],
             "everything_shipped": bool(lines) and not left_to_ship,
             "internal_notes": internal_notes, "buyer_notes": buyer_notes,
-            "timeline": selectors.order_timeline(order),
+            "timeline": selectors.order_timeline(
+                order, payment_events=holds(process, "payment_events"), shipping_events=shipped),
             "billing_text": billing_text(order),
             "require_tracking": app_settings.REQUIRE_TRACKING_TO_SHIP,
             "oscar_order_url": dashboard_url("dashboard:order-detail", number=order.number),
             "customer_url": (dashboard_url("dashboard:user-detail", pk=order.user_id)
                              if order.user_id else ""),
-            "issued": order_documents(order.pk),
+            "issued": issued,
             "order_page_base": self.page_base_template,
-            **payment_panel(order, lines, process),
+            **payment_panel(order, lines, process, issued),
             **subscription_reads.order_page_context(process),
             **flags,
         }
