@@ -37,9 +37,9 @@ from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, Payme
                         TimelineKind)
 from .display import format_money, person_name
 from .models import (BoardPreference, Customer, CustomerGroup, DayTally, Funnel, Installment,
-                     InstallmentStatus, OrderMessage, OrderProcess, PaymentLink,
-                     PaymentLinkStatus, PriceList, ProcessTally, Quote, Shipment, Stage, Tag,
-                     TagTally, TimelineEntry)
+                     InstallmentStatus, IssuedDocument, OrderMessage, OrderPayment, OrderProcess,
+                     PaymentLink, PaymentLinkStatus, PriceList, ProcessTally, Quote, Shipment,
+                     Stage, Tag, TagTally, TimelineEntry)
 from .models.process import amount_due_expression
 from .workflow import State, get_workflow
 
@@ -946,8 +946,6 @@ def tracking_links_by_order(order_ids: Iterable[int]) -> dict[int, list[Tracking
 def _order_page_tables() -> list[tuple[str, Any, str]]:
     """(name, model, column naming the order) of each table the order page reads beside the
     process (``order_presence``); the tag links name the process instead."""
-    from .models import IssuedDocument, OrderPayment
-
     return [("tags", OrderProcess.tags.through, "orderprocess"),
             ("notes", OrderNote, "order"), ("discounts", OrderDiscount, "order"),
             ("surcharges", Surcharge, "order"), ("payment_events", PaymentEvent, "order"),
