@@ -215,3 +215,25 @@ def test_a_closed_form_asked_open_without_the_right_is_not_drawn(django_app, vie
     page = django_app.get(f"{page_url(order)}?open=workflow_form", user=viewer)
     assert not page.pyquery("#ooe-workflow-form")
     assert not any(form.action.endswith("/workflow/") for form in page.forms.values())
+
+
+def test_empty_panels_read_nothing(django_app, manager, order, django_assert_max_num_queries):
+    """A plain order (lines, nothing else yet) reads only the tables holding its rows: one
+    statement tells which hold any (issue 18); a note added is read and shown again."""
+    empty_tables = ("order_ordernote", "order_orderdiscount", "order_surcharge",
+                    "order_paymentevent", "order_shippingevent", "payment_source",
+                    "oscar_orders_ext_ordermessage", "oscar_orders_ext_quote",
+                    "oscar_orders_ext_issueddocument", "oscar_orders_ext_paymentlink",
+                    "oscar_orders_ext_orderpayment", "oscar_orders_ext_orderprocess_tags")
+    django_app.get(page_url(order), user=manager)
+    with django_assert_max_num_queries(14) as plain:
+        django_app.get(page_url(order), user=manager)
+    reads = [query["sql"] for query in plain.captured_queries
+             if not query["sql"].startswith("SELECT EXISTS")]
+    for table in empty_tables:
+        assert not any(f'FROM "{table}"' in sql for sql in reads), table
+    edits.add_note(order, "Call before delivery", user=manager)
+    with django_assert_max_num_queries(15) as noted:
+        page = django_app.get(page_url(order), user=manager)
+    assert "Call before delivery" in page.pyquery("#ooe-internal-notes").text()
+    assert len(noted.captured_queries) == len(plain.captured_queries) + 1
