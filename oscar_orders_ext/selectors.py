@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import django_filters
@@ -24,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet,
-                              Subquery, Sum, Window)
+                              Subquery, Sum, Window, prefetch_related_objects)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -36,9 +37,9 @@ from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, Payme
                         TimelineKind)
 from .display import format_money, person_name
 from .models import (BoardPreference, Customer, CustomerGroup, DayTally, Funnel, Installment,
-                     InstallmentStatus, OrderMessage, OrderProcess, PaymentLink,
-                     PaymentLinkStatus, PriceList, ProcessTally, Quote, Shipment, Stage, Tag,
-                     TagTally, TimelineEntry)
+                     InstallmentStatus, IssuedDocument, OrderMessage, OrderPayment, OrderProcess,
+                     PaymentLink, PaymentLinkStatus, PriceList, ProcessTally, Quote, Shipment,
+                     Stage, Tag, TagTally, TimelineEntry)
 from .models.process import amount_due_expression
 from .workflow import State, get_workflow
 
@@ -47,6 +48,9 @@ OrderNote = get_model("order", "OrderNote")
 PaymentEvent = get_model("order", "PaymentEvent")
 ShippingEvent = get_model("order", "ShippingEvent")
 ShippingEventQuantity = get_model("order", "ShippingEventQuantity")
+OrderDiscount = get_model("order", "OrderDiscount")
+Surcharge = get_model("order", "Surcharge")
+Source = get_model("payment", "Source")
 
 UNASSIGNED = "none"
 
@@ -939,24 +943,84 @@ def tracking_links_by_order(order_ids: Iterable[int]) -> dict[int, list[Tracking
 
 # --- The order page -----------------------------------------------------------------------------
 
+def _order_page_tables() -> list[tuple[str, Any, str]]:
+    """(name, model, column naming the order) of each table the order page reads beside the
+    process (``order_presence``); the tag links name the process instead."""
+    return [("tags", OrderProcess.tags.through, "orderprocess"),
+            ("notes", OrderNote, "order"), ("discounts", OrderDiscount, "order"),
+            ("surcharges", Surcharge, "order"), ("payment_events", PaymentEvent, "order"),
+            ("shipping_events", ShippingEvent, "order"), ("payment_sources", Source, "order"),
+            ("messages", OrderMessage, "order"), ("quotes", Quote, "order"),
+            ("documents", IssuedDocument, "order"), ("payment_links", PaymentLink, "order"),
+            ("gateway_payments", OrderPayment, "order")]
+
+
+@lru_cache(maxsize=4)
+def _presence_statement(vendor: str) -> tuple[str, tuple[str, ...]]:
+    """The ``order_presence`` statement (one ``EXISTS`` per table) and its column names,
+    written once per database vendor: as ``Exists()`` annotations, building and compiling
+    the dozen sub-queries cost more CPU than the queries they spare (issue 18)."""
+    quote = connection.ops.quote_name
+    tables = _order_page_tables()
+    probes = [f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} WHERE "
+              f"{quote(model._meta.get_field(column).column)} = %s)"
+              for _name, model, column in tables]
+    return "SELECT " + ", ".join(probes), tuple(name for name, _model, _column in tables)
+
+
+def order_presence(process: OrderProcess) -> frozenset[str]:
+    """Which of the tables of ``_order_page_tables`` hold rows for the process's order (its
+    tags, notes, discounts, messages, documents …), in one statement."""
+    statement, names = _presence_statement(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [process.pk if name == "tags" else process.order_id
+                                   for name in names])
+        row = cursor.fetchone()
+    return frozenset(name for name, found in zip(names, row, strict=True) if found)
+
+
 def order_page_process(user: Any, number: str) -> OrderProcess:
     """The process of order ``number`` with what its page shows, if ``user`` may see it.
 
+    Its ``present`` (``order_presence``, one statement) tells which related tables hold rows
+    for the order: the page reads only those (``holds``), so a panel with nothing to show
+    costs no query (most orders have no messages, documents, payment links …).
     Raises ``OrderProcess.DoesNotExist`` for unknown orders and for orders outside a partner
     user's scope alike, so the page answers 404 without telling which.
     """
-    return (visible_processes(user)
-            .select_related("order", "order__user", "order__billing_address__country",
-                            "order__shipping_address__country", "funnel", "stage", "operator")
-            .prefetch_related("tags").get(order__number=number))
+    process = (visible_processes(user)
+               .select_related("order", "order__user", "order__billing_address__country",
+                               "order__shipping_address__country", "funnel", "stage",
+                               "operator")
+               .get(order__number=number))
+    process.present = order_presence(process)
+    if "tags" in process.present:
+        prefetch_related_objects([process], "tags")
+    else:  # what the prefetch would have found, without asking
+        process._prefetched_objects_cache = {"tags": Tag.objects.none()}
+    return process
 
 
-def order_lines(order: Any) -> list[Any]:
-    """The order's lines with ``shipped`` (quantity shipped so far), in two queries."""
-    shipped = shipped_quantities(order)
-    lines = list(order.lines.order_by("pk"))
+def holds(process: Any, name: str) -> bool:
+    """Whether the order may have rows in table ``name`` of ``_order_page_tables``: False
+    only when ``order_page_process`` found none (any other process: True, ask)."""
+    present = getattr(process, "present", None)
+    return present is None or name in present
+
+
+def order_lines(order: Any, *, shipped: bool = True, keep: bool = False) -> list[Any]:
+    """The order's lines with ``shipped`` (quantity shipped so far), in two queries (one when
+    the caller knows nothing was shipped: ``shipped=False``). ``keep``: also keep them as the
+    order's prefetched ``lines`` (the workflow's "has lines" condition then asks nothing);
+    for pages that only read, as writers must read lines after locking the order."""
+    quantities = shipped_quantities(order) if shipped else {}
+    if keep:
+        prefetch_related_objects([order], Prefetch("lines", queryset=Line.objects.order_by("pk")))
+        lines = list(order.lines.all())
+    else:
+        lines = list(order.lines.order_by("pk"))
     for line in lines:
-        line.shipped = shipped.get(line.pk, 0)
+        line.shipped = quantities.get(line.pk, 0)
         line.left_to_ship = max(line.quantity - line.shipped, 0)
     return lines
 
@@ -971,13 +1035,14 @@ class OrderTotals:
     shipping_discounts: list[Any]
 
 
-def order_totals(order: Any, lines: Sequence[Any]) -> OrderTotals:
+def order_totals(order: Any, lines: Sequence[Any], *, discounts: bool = True) -> OrderTotals:
     """The totals Oscar's order properties give (``basket_total_before_discounts_incl_tax``,
     ``basket_discounts``, ``shipping_before_discounts_incl_tax``, ``shipping_discounts``),
-    from the lines already loaded and one query, where the properties ask four."""
-    discounts = list(order.discounts.all())
-    basket = [d for d in discounts if d.category == d.BASKET]
-    shipping = [d for d in discounts if d.category == d.SHIPPING]
+    from the lines already loaded and one query, where the properties ask four (none when
+    the caller knows the order has no discounts: ``discounts=False``)."""
+    applied = list(order.discounts.all()) if discounts else []
+    basket = [d for d in applied if d.category == d.BASKET]
+    shipping = [d for d in applied if d.category == d.SHIPPING]
     return OrderTotals(
         items_before_discounts=sum((Decimal(line.line_price_before_discounts_incl_tax or 0)
                                     for line in lines), Decimal("0.00")),
@@ -1011,8 +1076,10 @@ class TimelineItem:
     note: str = ""
 
 
-def order_timeline(order: Any) -> list[TimelineItem]:
-    """Everything that happened to the order, newest first, in three queries.
+def order_timeline(order: Any, *, payment_events: bool = True, shipping_events: bool = True
+                   ) -> list[TimelineItem]:
+    """Everything that happened to the order, newest first, in three queries (fewer when the
+    caller knows the order has no payment or no shipping events: ``False``).
 
     Our ``TimelineEntry`` rows, plus the Oscar payment events and the shipping events recorded
     outside the app (ours already have an entry), which no entry mirrors.
@@ -1021,13 +1088,14 @@ def order_timeline(order: Any) -> list[TimelineItem]:
                           actor=entry.actor, note=entry.note)
              for entry in TimelineEntry.objects.filter(order_id=order.pk)
              .select_related("actor")]
-    for event in PaymentEvent.objects.filter(order_id=order.pk).select_related("event_type"):
+    for event in (PaymentEvent.objects.filter(order_id=order.pk).select_related("event_type")
+                  if payment_events else []):
         text = _("Payment: %(type)s %(amount)s %(currency)s") % {
             "type": event.event_type.name, "amount": event.amount, "currency": order.currency}
         items.append(TimelineItem(at=event.date_created, kind=TimelineKind.PAYMENT,
                                   text=str(text), note=event.reference or ""))
     for event in (ShippingEvent.objects.filter(order_id=order.pk, shipment__isnull=True)
-                  .select_related("event_type")):
+                  .select_related("event_type") if shipping_events else []):
         items.append(TimelineItem(at=event.date_created, kind=TimelineKind.SHIPMENT,
                                   text=str(_("Shipping event: %(type)s")
                                            % {"type": event.event_type.name}),

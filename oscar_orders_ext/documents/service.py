@@ -451,8 +451,15 @@ class OrderDocuments:
     @property
     def has_open_invoice(self) -> bool:
         """Whether an invoice is not fully credited yet, so no new one can be issued."""
-        return any(document.kind == DocumentKind.INVOICE and (document.credit_left or 0) > 0
-                   for document in self.documents)
+        return self.open_invoice is not None
+
+    @property
+    def open_invoice(self) -> IssuedDocument | None:
+        """The invoice credit notes have not fully cancelled, if any (``open_invoice`` from
+        the documents read: no query)."""
+        return next((document for document in self.documents
+                     if document.kind == DocumentKind.INVOICE
+                     and (document.credit_left or 0) > 0), None)
 
 
 def order_documents(order_id: int) -> OrderDocuments:

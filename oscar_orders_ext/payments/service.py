@@ -117,10 +117,11 @@ class Balance:
         return max(self.paid, Decimal("0.00"))
 
 
-def balance(order: Any) -> Balance:
-    """The order's balance from Oscar's payment sources (one query)."""
+def balance(order: Any, *, recorded: bool = True) -> Balance:
+    """The order's balance from Oscar's payment sources (one query; none when the caller
+    knows the order has no payment source: ``recorded=False``)."""
     received = refunded = Decimal("0.00")
-    for source in Source.objects.filter(order_id=order.pk):
+    for source in Source.objects.filter(order_id=order.pk) if recorded else []:
         received += source.amount_debited or 0
         refunded += source.amount_refunded or 0
     return Balance(money(order.total_incl_tax), money(received), money(refunded))

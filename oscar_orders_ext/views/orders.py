@@ -9,6 +9,7 @@ nothing is written then), or with the page and the form's errors when the input 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -24,7 +25,7 @@ from django.views.generic import CreateView, ListView, TemplateView, UpdateView
 from oscar_orders_ext import permissions, selectors
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.documents.quotes import quote_document, quote_filename, render_quote
-from oscar_orders_ext.documents.service import order_documents
+from oscar_orders_ext.documents.service import OrderDocuments, order_documents
 from oscar_orders_ext.exceptions import OrderConflict, OrderWorkflowError
 from oscar_orders_ext.models import Carrier, MessageSide, OrderMessage, OrderProcess, Quote
 from oscar_orders_ext.services.transitions import notifies_by_default
@@ -32,7 +33,8 @@ from oscar_orders_ext.services import conversations, edits, logistics, order_det
 from oscar_orders_ext.services.transitions import transition_choices, transition_order
 
 from oscar_orders_ext.subscriptions import reads as subscription_reads
-from .payment_forms import payment_panel
+from .payment_forms import (InstallmentForm, OfflinePaymentForm, PaymentLinkForm, RefundForm,
+                            payment_panel)
 from .conversation_forms import MessageForm, QuoteForm
 from .order_forms import (CarrierForm, CustomerDetailsForm, NoteForm, ShipmentForm,
                           TransitionForm, WorkflowFieldsForm)
@@ -68,13 +70,17 @@ def billing_text(order: Any) -> str:
     return "\n".join(str(line) for line in lines)
 
 
-#: The order page's forms that start closed: drawn only when their panel is opened (the page's
-#: script fetches ``?form=<key>``), or with the page when sent back with errors. Their widgets
-#: (country lists, operators, tags) are most of what drawing the page would cost otherwise.
-LAZY_FORMS = ("workflow_form", "customer_form", "shipment_form")
-#: The page's flag (``permissions.flags``) a user needs to be given each of them.
-LAZY_FORM_FLAGS = {"workflow_form": "can_edit", "customer_form": "can_edit_details",
-                   "shipment_form": "can_change_state"}
+#: The order page's forms that start closed, each with the page's flag (``permissions.flags``)
+#: a user needs to be given it. They are drawn only when their panel is opened (the page's
+#: script fetches ``?form=<key>``, the form alone), when asked without the script
+#: (``?open=<key>``: the page with that form open), or sent back with errors. Their widgets
+#: (country lists, operators, tags, a field per line) are most of what drawing the page would
+#: cost otherwise (issue 18).
+LAZY_FORMS: dict[str, str] = {
+    "workflow_form": "can_edit", "customer_form": "can_edit_details",
+    "shipment_form": "can_change_state", "quote_form": "can_send_quote",
+    "payment_link_form": "can_send_payment_link", "installment_form": "can_split_installments",
+    "offline_payment_form": "can_record_payment", "refund_form": "can_refund"}
 
 
 def lazy_form_template(key: str) -> str:
@@ -116,56 +122,68 @@ class OrderPageMixin:
     def page_context(self, process: OrderProcess, *, draw: str = "", **forms: Any
                      ) -> dict[str, Any]:
         """Everything the order page draws; of ``LAZY_FORMS`` only the one sent back with
-        errors (``open_form``) or asked for (``draw``) is built."""
+        errors or asked open (``open_form``) or alone (``draw``) is built, if the user may
+        use it."""
         order, user = process.order, self.request.user
-        drawn = {forms.get("open_form", ""), draw}
-        lines = selectors.order_lines(order)
-        notes = selectors.order_notes(order)
+        flags = permissions.flags(user, self.permission_check)
+        drawn = {key for key in (forms.get("open_form", ""), draw)
+                 if key in LAZY_FORMS and flags[LAZY_FORMS[key]]}
+        # The process says which tables hold rows for the order: empty panels ask nothing.
+        holds = selectors.holds
+        shipped = holds(process, "shipping_events")
+        lines = selectors.order_lines(order, shipped=shipped, keep=True)
+        notes = selectors.order_notes(order) if holds(process, "notes") else []
+        issued = order_documents(order.pk) if holds(process, "documents") else OrderDocuments([])
         left_to_ship = [line for line in lines if line.left_to_ship]
         notify_enabled = bool(app_settings.NOTIFY_CUSTOMERS)
         transitions = [{"choice": choice,
                         "notify": notifies_by_default(choice.option.target)}
                        for choice in transition_choices(process, user)]
         internal_notes, buyer_notes = selectors.split_notes(notes)
+        closed: dict[str, Callable[[], Any]] = {
+            "workflow_form": lambda: WorkflowFieldsForm.for_process(process),
+            "customer_form": lambda: CustomerDetailsForm(order, version=process.version),
+            "shipment_form": lambda: ShipmentForm(
+                lines=left_to_ship, initial={"version": process.version,
+                                             **logistics.shipment_defaults(process)}),
+            "quote_form": lambda: QuoteForm(lines=lines, order=order),
+            "payment_link_form": PaymentLinkForm,
+            "refund_form": lambda: RefundForm(lines=lines),
+            "offline_payment_form": OfflinePaymentForm,
+            "installment_form": InstallmentForm,
+        }
         context = {
             "process": process, "order": order, "lines": lines,
-            "totals": selectors.order_totals(order, lines),
+            "totals": selectors.order_totals(order, lines,
+                                             discounts=holds(process, "discounts")),
+            "surcharges": list(order.surcharges.all()) if holds(process, "surcharges") else [],
             "transitions": transitions, "notify_enabled": notify_enabled,
-            "workflow_form": forms.get("workflow_form") or (
-                WorkflowFieldsForm.for_process(process) if "workflow_form" in drawn else None),
-            "customer_form": forms.get("customer_form") or (CustomerDetailsForm(
-                order, version=process.version) if "customer_form" in drawn else None),
-            "shipment_form": forms.get("shipment_form") or (ShipmentForm(
-                lines=left_to_ship, initial={"version": process.version,
-                                             **logistics.shipment_defaults(process)})
-                if "shipment_form" in drawn else None),
-            "note_form": forms.get("note_form") or NoteForm(),
-            "conversation": selectors.order_messages(order),
-            "message_form": forms.get("message_form") or MessageForm(),
-            "quotes": selectors.order_quotes(order),
-            "quote_form": forms.get("quote_form") or QuoteForm(lines=lines, order=order),
+            **{key: build() if key in drawn else None for key, build in closed.items()},
+            "note_form": NoteForm(),
+            "conversation": selectors.order_messages(order) if holds(process, "messages") else [],
+            "message_form": MessageForm(),
+            "quotes": selectors.order_quotes(order) if holds(process, "quotes") else [],
             "open_form": forms.get("open_form", ""),
-            "shipments": logistics.shipments_of(order),
+            "shipments": logistics.shipments_of(order) if shipped else [],
             "everything_shipped": bool(lines) and not left_to_ship,
             "internal_notes": internal_notes, "buyer_notes": buyer_notes,
-            "timeline": selectors.order_timeline(order),
+            "timeline": selectors.order_timeline(
+                order, payment_events=holds(process, "payment_events"), shipping_events=shipped),
             "billing_text": billing_text(order),
             "require_tracking": app_settings.REQUIRE_TRACKING_TO_SHIP,
             "oscar_order_url": dashboard_url("dashboard:order-detail", number=order.number),
             "customer_url": (dashboard_url("dashboard:user-detail", pk=order.user_id)
                              if order.user_id else ""),
-            "issued": order_documents(order.pk),
+            "issued": issued,
             "order_page_base": self.page_base_template,
-            **payment_panel(order, lines, process),
+            **payment_panel(order, lines, process, issued),
             **subscription_reads.order_page_context(process),
-            **permissions.flags(user, self.permission_check),
+            **flags,
         }
-        # A payment form sent back with its errors replaces the empty one.
-        context.update({key: forms[key] for key in ("payment_link_form", "refund_form",
-                                                    "offline_payment_form",
-                                                    "gateway_payment_form",
-                                                    "installment_form")
-                        if forms.get(key)})
+        # A form sent back with its errors (or bound again after a conflict) replaces the
+        # empty one.
+        context.update({key: form for key, form in forms.items()
+                        if key != "open_form" and form is not None})
         return context
 
     def render_page(self, process: OrderProcess, *, status: int = 200, **forms: Any
@@ -182,13 +200,15 @@ class OrderDetailView(OrderPageMixin, View):
         key = request.GET.get("form", "")
         if key in LAZY_FORMS:  # a closed form's panel was opened: that form alone
             context = {**self.page_context(process, draw=key), **self.extra_page_context(process)}
-            if not context.get(LAZY_FORM_FLAGS[key]):
+            if not context[LAZY_FORMS[key]]:
                 raise PermissionDenied
             return render(request, lazy_form_template(key), context)
         # The page shows the conversation: the customer's messages are read now. The badge
         # still shows how many were new on this drawing.
         conversations.mark_read(process, by=MessageSide.STAFF)
-        return self.render_page(process)
+        # Without the script, a closed form's link asks for the page with that form open.
+        opened = request.GET.get("open", "")
+        return self.render_page(process, open_form=opened if opened in LAZY_FORMS else "")
 
 
 class OrderActionView(OrderPageMixin, View):

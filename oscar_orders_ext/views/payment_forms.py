@@ -9,8 +9,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from oscar_orders_ext import selectors
 from oscar_orders_ext.constants import PaymentStatus
-from oscar_orders_ext.documents.service import credit_left, open_invoice
+from oscar_orders_ext.documents.service import OrderDocuments, credit_left, open_invoice
 from oscar_orders_ext.models import OrderPayment, PaymentLink
 from oscar_orders_ext.payments import service
 
@@ -106,14 +107,24 @@ class GatewayPaymentForm(forms.Form):
                                 help_text=_("Empty: all that was authorised."))
 
 
-def payment_panel(order: Any, lines: Any = (), process: Any = None) -> dict[str, Any]:
-    """The payments panel's context: balance, links, gateway payments and the forms."""
-    bal = service.balance(order)
-    invoice = open_invoice(order.pk)
-    invoiced = credit_left(invoice) if invoice is not None else None
-    links = list(PaymentLink.objects.filter(order_id=order.pk)[:10])
+def payment_panel(order: Any, lines: Any = (), process: Any = None,
+                  issued: OrderDocuments | None = None) -> dict[str, Any]:
+    """The payments panel's context: balance, links, gateway payments (its forms start closed:
+    the order page builds them when opened). A process from ``selectors.order_page_process``
+    spares the queries of tables it found empty; ``issued``, the order's documents already
+    read, the invoice's."""
+    bal = service.balance(order, recorded=selectors.holds(process, "payment_sources"))
+    if issued is not None:
+        invoice = issued.open_invoice
+        invoiced = invoice.credit_left if invoice is not None else None
+    else:
+        invoice = open_invoice(order.pk)
+        invoiced = credit_left(invoice) if invoice is not None else None
+    links = (list(PaymentLink.objects.filter(order_id=order.pk)[:10])
+             if selectors.holds(process, "payment_links") else [])
     online = dict(service.online_methods())
-    payments = list(OrderPayment.objects.filter(order_id=order.pk)[:10])
+    payments = (list(OrderPayment.objects.filter(order_id=order.pk)[:10])
+                if selectors.holds(process, "gateway_payments") else [])
     # The ten payments read answer "any recorded?" unless there may be more (a query then).
     has_online_payment = (any(payment.recorded_amount > 0 for payment in payments)
                           if len(payments) < 10 else OrderPayment.objects.filter(
@@ -124,10 +135,6 @@ def payment_panel(order: Any, lines: Any = (), process: Any = None) -> dict[str,
         "gateway_payments": [{"payment": payment, "method": online.get(payment.variant,
                                                                        payment.variant)}
                              for payment in payments],
-        "payment_link_form": PaymentLinkForm(),
-        "refund_form": RefundForm(lines=lines),
-        "offline_payment_form": OfflinePaymentForm(),
-        "installment_form": InstallmentForm(),
         # An edit changed the total the open invoice bills: credit it and invoice again.
         "invoice_behind": ({"number": invoice.number, "amount": invoiced}
                            if invoice is not None and invoiced != order.total_incl_tax

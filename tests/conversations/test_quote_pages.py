@@ -32,7 +32,7 @@ def order_page(namespace: str, order: Any) -> str:
 
 
 def send_from_page(app: Any, namespace: str, order: Any, user: Any, price: str) -> Any:
-    page = app.get(order_page(namespace, order), user=user)
+    page = app.get(order_page(namespace, order) + "?open=quote_form", user=user)
     form = page.forms["ooe-quote-form"]
     form[f"price_{order.lines.get().pk}"] = price
     form["message"] = "Special price"
@@ -68,8 +68,12 @@ def test_staff_without_line_edits_cannot_send(
         django_app: Any, make_staff: Any, guest_order: Any, namespace: str) -> None:
     clerk = with_wagtail_access(make_staff("clerk2", ["view_orderprocess",
                                                      "change_orderprocess"]))
-    page = django_app.get(order_page(namespace, guest_order), user=clerk)
+    page = django_app.get(order_page(namespace, guest_order) + "?open=quote_form", user=clerk)
     assert "ooe-quote-form" not in page.forms
+    # Refused (Wagtail's admin answers a refusal with a redirect and a message).
+    alone = django_app.get(order_page(namespace, guest_order) + "?form=quote_form",
+                           user=clerk, status=[302, 403])
+    assert "ooe-quote-form" not in alone.text
     assert not Quote.objects.exists()
 
 

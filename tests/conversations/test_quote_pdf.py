@@ -93,7 +93,7 @@ def test_a_guest_downloads_it_through_the_signed_link_and_a_forged_one_is_refuse
 
 def send_from_page(app: Any, order: Any, user: Any) -> Any:
     page = app.get(reverse("oscar_orders_ext_dashboard:orders-workspace-order",
-                           kwargs={"number": order.number}), user=user)
+                           kwargs={"number": order.number}) + "?open=quote_form", user=user)
     form = page.forms["ooe-quote-form"]
     form[f"price_{order.lines.get().pk}"] = "8.00"
     return form.submit().follow()

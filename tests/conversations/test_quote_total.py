@@ -40,8 +40,9 @@ def test_a_total_below_the_shipping_is_refused() -> None:
 def test_the_operator_proposes_a_new_total_from_the_page(
         django_app: Any, make_staff: Any, guest_order: Any) -> None:
     quoter = make_staff("quoter", QUOTER)
-    page = django_app.get(reverse("oscar_orders_ext_dashboard:orders-workspace-order",
-                                  kwargs={"number": guest_order.number}), user=quoter)
+    url = reverse("oscar_orders_ext_dashboard:orders-workspace-order",
+                  kwargs={"number": guest_order.number}) + "?open=quote_form"
+    page = django_app.get(url, user=quoter)
     form = page.forms["ooe-quote-form"]
     form["shipping"] = "3.00"
     form["total"] = "15.00"  # 2 cups: 6.00 each, + 3.00
@@ -50,7 +51,7 @@ def test_the_operator_proposes_a_new_total_from_the_page(
     quote = Quote.objects.get(order=guest_order)
     assert (quote.total, quote.shipping, quote.lines[0]["new"]) == (D("15.00"), D("3.00"),
                                                                    "6.00")
-    form = page.forms["ooe-quote-form"]
+    form = django_app.get(url, user=quoter).forms["ooe-quote-form"]
     form["shipping"] = "3.00"
     form["total"] = "1.00"
     page = form.submit(status=400)

@@ -344,5 +344,6 @@ def test_a_quote_order_is_placed_from_the_screen_without_payment(
     assert (process.order_type, process.payment_status) == ("quote", "unpaid")
     assert not get_model("payment", "Source").objects.filter(order=order).exists()
     page = django_app.get(reverse(f"{namespace}:orders-workspace-order",
-                                  kwargs={"number": order.number}), user=clerk)
+                                  kwargs={"number": order.number}) + "?open=quote_form",
+                          user=clerk)
     assert "ooe-quote-form" in page.forms  # a proposal can be sent from its page

@@ -12,7 +12,7 @@ from oscar_orders_ext.services import edits
 from oscar_orders_ext.services.transitions import transition_order
 
 from ..factories import bulk_orders
-from .conftest import page_url
+from .conftest import ORDER_MANAGER, page_url
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +179,61 @@ def test_forms_that_start_closed_are_drawn_when_opened(django_app, manager, view
     assert not page.pyquery("select[name='billing-country']")
     # A user who may not use a form does not get it.
     django_app.get(f"{page_url(order)}?form=customer_form", user=viewer, status=403)
+
+
+def test_every_closed_form_opens_with_its_link_without_the_script(django_app, make_staff,
+                                                                  order):
+    """The page draws none of its closed forms; each box's link (what a browser without the
+    script follows) draws the page with that form open, and the others still closed."""
+    from oscar_orders_ext.payments import service
+    from oscar_orders_ext.views.orders import LAZY_FORMS
+
+    staff = make_staff("everything", [*ORDER_MANAGER, "send_payment_link", "record_payment",
+                                      "refund_order", "edit_order_lines"])
+    service.record_offline_payment(order, "5.00", "Cash")  # a refund possible, 15.00 due
+    page = django_app.get(page_url(order), user=staff)
+    boxes = page.pyquery("details[data-ooe-lazy]")
+    assert {box.attr("data-ooe-lazy") for box in boxes.items()} == {
+        f"?form={key}" for key in LAZY_FORMS}
+    assert not boxes.find("form") and not boxes.filter("[open]")
+    for key, action in (("workflow_form", "/workflow/"), ("customer_form", "/customer/"),
+                        ("shipment_form", "/shipments/"), ("quote_form", "/quotes/"),
+                        ("payment_link_form", "/payment-link/"),
+                        ("installment_form", "/installments/"),
+                        ("offline_payment_form", "/offline-payment/"),
+                        ("refund_form", "/refund/")):
+        opened = page.click(href=f"open={key}")
+        box = opened.pyquery(f"details[data-ooe-lazy='?form={key}']")
+        assert box.attr("open") is not None, key
+        assert box.find("form").attr("action").endswith(action), key
+        assert len(opened.pyquery("details[data-ooe-lazy] form")) == 1, key
+        alone = django_app.get(f"{page_url(order)}?form={key}", user=staff)
+        assert alone.pyquery("form").attr("action").endswith(action), key
+
+
+def test_a_closed_form_asked_open_without_the_right_is_not_drawn(django_app, viewer, order):
+    page = django_app.get(f"{page_url(order)}?open=workflow_form", user=viewer)
+    assert not page.pyquery("#ooe-workflow-form")
+    assert not any(form.action.endswith("/workflow/") for form in page.forms.values())
+
+
+def test_empty_panels_read_nothing(django_app, manager, order, django_assert_max_num_queries):
+    """A plain order (lines, nothing else yet) reads only the tables holding its rows: one
+    statement tells which hold any (issue 18); a note added is read and shown again."""
+    empty_tables = ("order_ordernote", "order_orderdiscount", "order_surcharge",
+                    "order_paymentevent", "order_shippingevent", "payment_source",
+                    "oscar_orders_ext_ordermessage", "oscar_orders_ext_quote",
+                    "oscar_orders_ext_issueddocument", "oscar_orders_ext_paymentlink",
+                    "oscar_orders_ext_orderpayment", "oscar_orders_ext_orderprocess_tags")
+    django_app.get(page_url(order), user=manager)
+    with django_assert_max_num_queries(14) as plain:
+        django_app.get(page_url(order), user=manager)
+    reads = [query["sql"] for query in plain.captured_queries
+             if not query["sql"].startswith("SELECT EXISTS")]
+    for table in empty_tables:
+        assert not any(f'FROM "{table}"' in sql for sql in reads), table
+    edits.add_note(order, "Call before delivery", user=manager)
+    with django_assert_max_num_queries(15) as noted:
+        page = django_app.get(page_url(order), user=manager)
+    assert "Call before delivery" in page.pyquery("#ooe-internal-notes").text()
+    assert len(noted.captured_queries) == len(plain.captured_queries) + 1

@@ -41,6 +41,8 @@ def test_cashier_sends_a_link_the_customer_pays_then_a_partial_refund(
         django_app: Any, client: Any, skin: tuple[str, Any], guest_order: Any) -> None:
     namespace, cashier = skin
     page = django_app.get(url(namespace, guest_order), user=cashier)
+    # The form starts closed: its placeholder's link opens it (as without the script).
+    page = page.click(href="open=payment_link_form")
     due = page.pyquery(".ooe-amount-due").text()
     assert due and page.pyquery("#ooe-payments")
     form = page.forms[next(key for key, f in page.forms.items()
@@ -55,7 +57,7 @@ def test_cashier_sends_a_link_the_customer_pays_then_a_partial_refund(
     process = OrderProcess.objects.get(order=guest_order)
     assert process.payment_status == PaymentStatus.PARTIALLY_PAID
 
-    page = django_app.get(url(namespace, guest_order), user=cashier)
+    page = django_app.get(url(namespace, guest_order) + "?open=refund_form", user=cashier)
     form = page.forms[next(key for key, f in page.forms.items()
                            if f.action.endswith("/refund/"))]
     assert "payment provider" in page.pyquery(".ooe-refund-form").text()
@@ -69,7 +71,7 @@ def test_over_refund_from_the_page_is_refused_with_a_message(
         django_app: Any, skin: tuple[str, Any], guest_order: Any) -> None:
     namespace, cashier = skin
     service.record_offline_payment(guest_order, "4.00", "Cash")
-    page = django_app.get(url(namespace, guest_order), user=cashier)
+    page = django_app.get(url(namespace, guest_order) + "?open=refund_form", user=cashier)
     form = page.forms[next(key for key, f in page.forms.items()
                            if f.action.endswith("/refund/"))]
     assert "only recorded" in page.pyquery(".ooe-refund-form").text()
@@ -81,8 +83,12 @@ def test_over_refund_from_the_page_is_refused_with_a_message(
 
 def test_staff_without_the_permissions_see_no_payment_actions(
         django_app: Any, client: Any, viewer: Any, guest_order: Any) -> None:
-    page = django_app.get(url("oscar_orders_ext_dashboard", guest_order), user=viewer)
-    assert page.pyquery("#ooe-payments") and not page.pyquery(".ooe-payment-link-form")
+    page = django_app.get(url("oscar_orders_ext_dashboard", guest_order)
+                          + "?open=payment_link_form", user=viewer)
+    assert page.pyquery("#ooe-payments") and not page.pyquery("#ooe-payment-link-box")
+    assert not page.pyquery(".ooe-payment-link-form")
+    django_app.get(url("oscar_orders_ext_dashboard", guest_order) + "?form=payment_link_form",
+                   user=viewer, status=403)
     client.force_login(viewer)
     response = client.post(url("oscar_orders_ext_dashboard", guest_order, "payment-link"),
                            {"amount": ""})

@@ -485,12 +485,15 @@
     }
 
     /* --- Order page: forms that start closed are fetched when their panel opens ------------- */
+    /* (Without this script the placeholder's link draws the page with the form open.) */
     function lazyForms() {
         document.querySelectorAll("details[data-ooe-lazy]").forEach(function (box) {
             if (box.querySelector("form")) { box.dataset.loaded = "1"; }  // drawn with the page
             box.addEventListener("toggle", function () {
                 if (!box.open || box.dataset.loaded) { return; }
                 box.dataset.loaded = "1";
+                var waiting = box.querySelector(".ooe-lazy-placeholder");
+                if (waiting && waiting.dataset.loading) { waiting.textContent = waiting.dataset.loading; }
                 fetch(box.dataset.ooeLazy, {credentials: "same-origin"})
                     .then(function (response) {
                         if (!response.ok) { throw new Error(response.statusText); }
