@@ -781,11 +781,13 @@ def operator_sorted_ids(processes: QuerySet[OrderProcess], *, descending: bool, 
         groups.reverse()
     by_id = "-id" if descending else "id"
     if len(groups) == 1:  # nobody assigned yet
-        return list(processes.order_by(by_id).values_list("id", flat=True)[
-            offset:offset + limit])
+        return list(processes.order_by(f"{by_id[:-2]}operator_id", by_id).values_list(
+            "id", flat=True)[offset:offset + limit])
     parts = [(processes.filter(operator_id=pk) if pk is not None
               else processes.filter(operator__isnull=True))
-             .annotate(operator_rank=Value(rank)).order_by(by_id)
+             # (the operator, constant here, leads the order: PostgreSQL then reads
+             # ooe_process_operator_sort rather than walking the primary key)
+             .annotate(operator_rank=Value(rank)).order_by(f"{by_id[:-2]}operator_id", by_id)
              .values_list("id", "operator_rank")[:offset + limit]
              for rank, pk in enumerate(groups)]
     rows = parts[0].union(*parts[1:], all=True)

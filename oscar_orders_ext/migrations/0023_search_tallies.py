@@ -7,6 +7,8 @@ order; trigram indexes (like 0012's) serve the searches on the customer tally. O
 databases count live.
 """
 
+import django.db.models.deletion
+from django.conf import settings
 from django.db import migrations, models
 
 PROCESS = "oscar_orders_ext_orderprocess"
@@ -122,6 +124,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("oscar_orders_ext", "0022_merge"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -170,4 +173,16 @@ class Migration(migrations.Migration):
                                               opclasses=["varchar_pattern_ops"])]},
         ),
         migrations.RunPython(create_tallies, drop_tallies),
+        migrations.AlterField(
+            model_name="orderprocess",
+            name="operator",
+            field=models.ForeignKey(blank=True, db_index=False, null=True,
+                                    on_delete=django.db.models.deletion.SET_NULL,
+                                    related_name="+", to=settings.AUTH_USER_MODEL,
+                                    verbose_name="operator"),
+        ),
+        migrations.AddIndex(
+            model_name="orderprocess",
+            index=models.Index(fields=["operator", "id"], name="ooe_process_operator_sort"),
+        ),
     ]

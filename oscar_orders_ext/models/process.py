@@ -82,8 +82,10 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
     # (``amount_due()``), where a refund of goods or a goodwill refund owes the shop nothing.
     amount_refunded = models.DecimalField(_("amount refunded"), max_digits=12,
                                           decimal_places=2, default=0, db_default=0)
+    # No index of its own: ooe_process_operator_sort starts with it.
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                 blank=True, related_name="+", verbose_name=_("operator"))
+                                 blank=True, related_name="+", verbose_name=_("operator"),
+                                 db_index=False)
     source = models.CharField(_("source"), max_length=64, blank=True,
                               help_text=_("Where the order came from: web, phone, shopify…"))
     # The customer's language when they placed the order: their documents and emails use it
@@ -170,6 +172,9 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             models.Index(fields=["number", "id"], name="ooe_process_number_sort"),
             models.Index(fields=["customer_name", "id"], name="ooe_process_customer_sort"),
             models.Index(fields=["-last_activity_at", "-id"], name="ooe_process_activity"),
+            # Sorting by operator reads each operator's orders (and the unassigned ones) in id
+            # order (selectors.operator_sorted_ids); also the operator filter.
+            models.Index(fields=["operator", "id"], name="ooe_process_operator_sort"),
             # The inbox: the few orders with unread customer messages, newest first.
             models.Index(fields=["-placed_at", "-id"], name="ooe_process_staff_unread",
                          condition=models.Q(staff_unread__gt=0)),
