@@ -25,7 +25,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet,
-                              Subquery, Sum, Window, prefetch_related_objects)
+                              Subquery, Sum, Value, Window, prefetch_related_objects)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -36,10 +36,11 @@ from oscar.core.loading import get_model
 from .constants import (CUSTOMER_NOTE_TYPE, SHIPPED_EVENT_NAME, OrderType, PaymentStatus,
                         TimelineKind)
 from .display import format_money, person_name
-from .models import (BoardPreference, Customer, CustomerGroup, DayTally, Funnel, Installment,
-                     InstallmentStatus, IssuedDocument, OrderMessage, OrderPayment, OrderProcess,
-                     PaymentLink, PaymentLinkStatus, PriceList, ProcessTally, Quote, Shipment,
-                     Stage, Tag, TagTally, TimelineEntry)
+from .models import (TALLY_FACETS, BoardPreference, Customer, CustomerGroup, CustomerTally,
+                     DayTally, FacetTally, Funnel, Installment, InstallmentStatus, IssuedDocument,
+                     OrderMessage, OrderPayment, OrderProcess, PaymentLink, PaymentLinkStatus,
+                     PriceList, ProcessTally, Quote, Shipment, Stage, Tag, TagTally,
+                     TimelineEntry)
 from .models.process import amount_due_expression
 from .workflow import State, get_workflow
 
@@ -403,11 +404,16 @@ class OrderFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet[OrderProcess], name: str, value: str
                       ) -> QuerySet[OrderProcess]:
-        # The summary applies the filters again (``without``): probe the indexes once.
+        return queryset.filter(self.search_q(value))
+
+    def search_q(self, value: str) -> Q:
+        """``search_condition`` of ``value`` over this filter's orders, once per filter: the
+        summary applies the filters again (``without``) and reads the condition to pick a
+        tally; the index probes run once."""
         conditions: dict[str, Q] = self.__dict__.setdefault("_search_conditions", {})
         if value not in conditions:
             conditions[value] = search_condition(self.queryset, value)
-        return queryset.filter(conditions[value])
+        return conditions[value]
 
     def filter_customer(self, queryset: QuerySet[OrderProcess], name: str, value: str
                         ) -> QuerySet[OrderProcess]:
@@ -507,6 +513,8 @@ TALLY_FILTERS = {"funnel", "stage", "state", "currency", "payment_status", "orde
 #: Filters the tallies per tag (one tag) and per day (a date range) answer: their keys.
 TAG_TALLY_FILTERS = {"funnel", "stage", "state", "currency", "tags"}
 DAY_TALLY_FILTERS = {"funnel", "stage", "state", "currency", "placed"}
+#: Filters the tallies per facet answer with one of ``TALLY_FACETS`` (one facet at a time).
+FACET_TALLY_FILTERS = {"funnel", "stage", "state", "currency"}
 
 
 def is_set(value: Any) -> bool:
@@ -527,9 +535,11 @@ def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
                funnel: Funnel | None = None) -> SummaryRows | None:
     """The summary from PostgreSQL's running tallies when the filter allows it, else None.
 
-    Tallies exist per (funnel, stage, state, currency, payment status, order type), per tag
-    and per UTC day (with funnel, stage, state and currency): they answer the unfiltered view,
-    a funnel's board, filters on those columns, one tag, or a date range (whose edges, the
+    Tallies exist per (funnel, stage, state, currency, payment status, order type), per tag,
+    per UTC day, per facet value (payment or shipping method, source, operator, amount-due
+    class) and per customer (name, email, phone; all with funnel, stage, state and currency):
+    they answer the unfiltered view, a funnel's board, filters on those columns, one tag, one
+    facet, the customer filter or a search on customer columns, or a date range (whose edges, the
     hours before its first whole UTC day and after its last, are counted live) in constant
     time, whatever the number of orders. ``every_state`` ignores the state filter (the
     summary's counts per state work as tabs); ``ignore`` names filters the caller answers
@@ -544,18 +554,74 @@ def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
 
 
 def _tally_kind(order_filter: OrderFilter, ignore: frozenset[str]) -> str | None:
-    """Which tallies answer the filter: "process", "tag", "day", or None (count live)."""
+    """Which tallies answer the filter: "process", "tag", "day", "facet", or None (count
+    live)."""
     if connection.vendor != "postgresql" or order_filter.queryset.query.has_filters():
         return None
     data = order_filter.cleaned_data
-    narrowing = {name for name, value in data.items() if is_set(value) and name not in ignore}
+    narrowing = _narrowing(order_filter, ignore)
     if narrowing <= TALLY_FILTERS:
         return "process"
     if narrowing <= TAG_TALLY_FILTERS and len(data["tags"]) == 1:
         return "tag"
     if narrowing <= DAY_TALLY_FILTERS:
         return "day"
+    if _facet_of(data, narrowing) is not None:
+        return "facet"
+    if _customer_condition(order_filter, narrowing) is not None:
+        return "customer"
     return None
+
+
+def _narrowing(order_filter: OrderFilter, ignore: frozenset[str]) -> set[str]:
+    return {name for name, value in order_filter.cleaned_data.items()
+            if is_set(value) and name not in ignore}
+
+
+def _facet_of(data: dict[str, Any], narrowing: set[str]) -> tuple[str, Q] | None:
+    """The facet and the condition on ``FacetTally`` rows that answer the filter, if one
+    facet narrows it besides funnel, stage, state and currency."""
+    facets = narrowing.intersection(TALLY_FACETS)
+    if len(facets) != 1 or not narrowing - facets <= FACET_TALLY_FILTERS:
+        return None
+    name = facets.pop()
+    values = data[name] if isinstance(data[name], list | tuple) else [data[name]]
+    # One value per order and facet: summing the values of a multiple choice is exact.
+    return name, Q(value__in=[str(value) for value in values])
+
+
+#: Lookups a search or filter may use for ``CustomerTally`` to answer it: its columns are
+#: named as the process's.
+CUSTOMER_LOOKUPS = {"customer_name__icontains", "customer_email__startswith",
+                    "customer_phone__contains", "customer_email"}
+
+
+def on_customer_columns(condition: Q) -> bool:
+    """Whether ``condition`` reads only the customer columns ``CustomerTally`` shares."""
+    if condition.negated:
+        return False
+    return all(on_customer_columns(child) if isinstance(child, Q)
+               else isinstance(child, tuple) and child[0] in CUSTOMER_LOOKUPS
+               for child in condition.children)
+
+
+def _customer_condition(order_filter: OrderFilter, narrowing: set[str]) -> Q | None:
+    """The condition on ``CustomerTally`` rows answering the filter, if it narrows by the
+    customer filter or a search on customer columns alone (a name matching no product, the
+    start of an email, a phone) besides funnel, stage, state and currency."""
+    customer = narrowing & {"q", "customer"}
+    if not customer or not narrowing - customer <= FACET_TALLY_FILTERS:
+        return None
+    data = order_filter.cleaned_data
+    condition = Q()
+    if "customer" in customer:
+        condition &= Q(customer_email=data["customer"].strip().lower())
+    if "q" in customer:
+        search_q = order_filter.search_q(data["q"])
+        if not on_customer_columns(search_q):
+            return None
+        condition &= search_q
+    return condition
 
 
 def tally_query(order_filter: OrderFilter, group_by: tuple[str, ...], *,
@@ -571,6 +637,16 @@ def tally_query(order_filter: OrderFilter, group_by: tuple[str, ...], *,
         keys += ("payment_status", "order_type")
     elif kind == "tag":
         tallies = TagTally.objects.filter(tag_id=data["tags"][0].pk)
+    elif kind == "facet":
+        facet = _facet_of(data, _narrowing(order_filter, ignore))
+        if facet is None:  # (never: the kind says one facet narrows)
+            return None
+        tallies = FacetTally.objects.filter(facet[1], facet=facet[0])
+    elif kind == "customer":
+        condition = _customer_condition(order_filter, _narrowing(order_filter, ignore))
+        if condition is None:  # (never: the kind says so)
+            return None
+        tallies = CustomerTally.objects.filter(condition)
     else:
         return None
     if funnel is not None:
@@ -685,6 +761,48 @@ def summarize(order_filter: OrderFilter) -> Summary:
               for currency, (amount, n) in sorted(per_currency.items())]
     count = sum(total.count for total in totals)
     return Summary(count=count, totals=totals, states=states)
+
+
+def operator_sorted_ids(processes: QuerySet[OrderProcess], *, descending: bool, offset: int,
+                        limit: int) -> list[int] | None:
+    """The ids of a page of ``processes`` sorted by operator (username, then id; unassigned
+    orders last, first when ``descending``, as the database sorts NULLs), without sorting
+    every order: one ``LIMIT`` query per operator, in one ``UNION ALL``, each reading the
+    primary key in order. The operators come from the facet tallies (PostgreSQL); None
+    elsewhere, for deep pages or when there are many operators: sort in the database then."""
+    if connection.vendor != "postgresql" or offset + limit > MAX_SORTED_DEPTH:
+        return None
+    assigned = [int(value) for value in FacetTally.objects.filter(
+        facet="operator", count__gt=0).exclude(value=UNASSIGNED).values_list(
+        "value", flat=True).distinct()]
+    if len(assigned) > MAX_SORTED_OPERATORS:
+        return None
+    user_model = get_user_model()
+    names = dict(user_model.objects.filter(pk__in=assigned).values_list(
+        "pk", user_model.USERNAME_FIELD))
+    groups: list[int | None] = sorted(names, key=lambda pk: names[pk])
+    groups.append(None)  # NULL sorts last
+    if descending:
+        groups.reverse()
+    by_id = "-id" if descending else "id"
+    if len(groups) == 1:  # nobody assigned yet
+        return list(processes.order_by(f"{by_id[:-2]}operator_id", by_id).values_list(
+            "id", flat=True)[offset:offset + limit])
+    parts = [(processes.filter(operator_id=pk) if pk is not None
+              else processes.filter(operator__isnull=True))
+             # (the operator, constant here, leads the order: PostgreSQL then reads
+             # ooe_process_operator_sort rather than walking the primary key)
+             .annotate(operator_rank=Value(rank)).order_by(f"{by_id[:-2]}operator_id", by_id)
+             .values_list("id", "operator_rank")[:offset + limit]
+             for rank, pk in enumerate(groups)]
+    rows = parts[0].union(*parts[1:], all=True)
+    return [pk for pk, _rank in rows.order_by("operator_rank", by_id)[offset:offset + limit]]
+
+
+#: Beyond this many operators, or this deep into the table, sorting by operator sorts in the
+#: database (the queries per operator would read more than the sort).
+MAX_SORTED_OPERATORS = 50
+MAX_SORTED_DEPTH = 5_000
 
 
 # --- Loading the rows on screen ---------------------------------------------------------------

@@ -82,8 +82,10 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
     # (``amount_due()``), where a refund of goods or a goodwill refund owes the shop nothing.
     amount_refunded = models.DecimalField(_("amount refunded"), max_digits=12,
                                           decimal_places=2, default=0, db_default=0)
+    # No index of its own: ooe_process_operator_sort starts with it.
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                 blank=True, related_name="+", verbose_name=_("operator"))
+                                 blank=True, related_name="+", verbose_name=_("operator"),
+                                 db_index=False)
     source = models.CharField(_("source"), max_length=64, blank=True,
                               help_text=_("Where the order came from: web, phone, shopify…"))
     # The customer's language when they placed the order: their documents and emails use it
@@ -170,6 +172,9 @@ class OrderProcess(FSMModelMixin, get_workflow(), models.Model):  # type: ignore
             models.Index(fields=["number", "id"], name="ooe_process_number_sort"),
             models.Index(fields=["customer_name", "id"], name="ooe_process_customer_sort"),
             models.Index(fields=["-last_activity_at", "-id"], name="ooe_process_activity"),
+            # Sorting by operator reads each operator's orders (and the unassigned ones) in id
+            # order (selectors.operator_sorted_ids); also the operator filter.
+            models.Index(fields=["operator", "id"], name="ooe_process_operator_sort"),
             # The inbox: the few orders with unread customer messages, newest first.
             models.Index(fields=["-placed_at", "-id"], name="ooe_process_staff_unread",
                          condition=models.Q(staff_unread__gt=0)),
@@ -288,6 +293,54 @@ class DayTally(FunnelTally):
 
     def __str__(self) -> str:
         return f"{self.day}/{self.funnel_id}/{self.stage_id}/{self.state}: {self.count}"
+
+
+#: The filters ``FacetTally`` answers (its ``facet`` column): one value per order each, except
+#: ``amount_due``, whose "partly" orders are also "due".
+TALLY_FACETS = ("payment_method", "shipping_method", "source", "operator", "amount_due")
+
+
+class FacetTally(FunnelTally):
+    """Running counts and totals per (facet, value, funnel, stage, state, currency), kept by
+    PostgreSQL triggers on ``OrderProcess`` (migration 0023): the summary and the board of a
+    payment or shipping method, a source, an operator or an amount-due class read a few rows
+    whatever the number of matching orders. ``value`` is the column's value (the operator's
+    id, or "none"), or the amount-due class ("due", "partly", "paid", "owed")."""
+
+    facet = models.CharField(max_length=20)
+    value = models.CharField(max_length=254)
+
+    class Meta(FunnelTally.Meta):
+        constraints = [models.UniqueConstraint(
+            fields=["facet", "value", "funnel_id", "stage_id", "state", "currency"],
+            name="ooe_facet_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.facet}={self.value}/{self.funnel_id}/{self.stage_id}: {self.count}"
+
+
+class CustomerTally(FunnelTally):
+    """Running counts and totals per (customer name, email, phone, funnel, stage, state,
+    currency), kept by PostgreSQL triggers on ``OrderProcess`` (migration 0023). Its customer
+    columns are named as the process's, so a search on them (a name, the start of an email, a
+    phone) or the customer filter applies to it as it is: the summary reads a row per customer
+    and stage instead of every matching order. Trigram and pattern indexes serve the searches
+    when a shop has many customers."""
+
+    customer_name = models.CharField(max_length=255)
+    customer_email = models.CharField(max_length=254)
+    customer_phone = models.CharField(max_length=64)
+
+    class Meta(FunnelTally.Meta):
+        constraints = [models.UniqueConstraint(
+            fields=["customer_email", "customer_name", "customer_phone", "funnel_id",
+                    "stage_id", "state", "currency"],
+            name="ooe_customer_tally_key")]
+        indexes = [models.Index(fields=["customer_email"], name="ooe_customer_tally_email",
+                                opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_email}/{self.funnel_id}/{self.stage_id}: {self.count}"
 
 
 # --- Documents ------------------------------------------------------------------------------

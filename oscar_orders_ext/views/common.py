@@ -262,7 +262,12 @@ def table_page(order_filter: selectors.OrderFilter, query: QueryDict,
     # off an index alone (a rare state's newest orders may sit far down ooe_process_placed), and
     # the joins and note counts run for the rows shown only.
     page_rows = cast("QuerySet[OrderProcess]", page.object_list)  # a slice of ``processes``
-    shown = OrderProcess.objects.filter(pk__in=page_rows.values("pk"))
+    ids = None
+    if sort.lstrip("-") == "operator" and not errors:  # a join and a sort of every order
+        ids = selectors.operator_sorted_ids(processes, descending=sort.startswith("-"),
+                                            offset=(page.number - 1) * page_size,
+                                            limit=page_size)
+    shown = OrderProcess.objects.filter(pk__in=page_rows.values("pk") if ids is None else ids)
     rows = list(selectors.with_related(shown).order_by(*order_by))
     selectors.attach_lines(rows)
     columns = columns_for(column_keys)
