@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .constants import OrderType, PaymentStatus, amount_due
+from .constants import OrderType, PaymentStatus, amount_due, source_label
 from .workflow import get_workflow
 
 
@@ -72,7 +72,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("tags", pgettext_lazy("order column", "Tags")),
     Column("operator", _("Operator"), f"operator__{get_user_model().USERNAME_FIELD}",
            value=lambda p: p.operator_name),
-    Column("source", _("Source"), "source", default=False),
+    Column("source", _("Source"), "source", default=False,
+           value=lambda p: source_label(p.source)),
     Column("tracking", _("Tracking"), default=False),
     Column("total", _("Total"), "total", value=lambda p: p.total),
     # What the customer still owes (negative: a refund is owed); docs/payments.md.

@@ -94,3 +94,25 @@ def amount_due(total: Any, paid: Any, refunded: Any, status: str = "") -> Any:
     if status == PaymentStatus.PAID and not paid and not refunded:
         return zero
     return min(total - paid, max(total - paid - refunded, zero))
+
+
+#: The sources the app writes itself, as a merchant reads them; a shop's own (web, phone...)
+#: show as written.
+SOURCE_LABELS = {
+    "manual": _("Manual order"),
+    "subscription": _("Subscription renewal"),
+    "backfill": _("Existing order"),
+}
+#: The import formats' names, for "import:<format>" sources.
+IMPORT_FORMAT_NAMES = {"shopify": "Shopify", "woocommerce": "WooCommerce", "etsy": "Etsy",
+                       "native": "CSV"}
+
+
+def source_label(source: str) -> str:
+    """An order's source as the workspace shows it ("Import (Shopify)" for "import:shopify")."""
+    if source in SOURCE_LABELS:
+        return str(SOURCE_LABELS[source])
+    kind, _colon, name = source.partition(":")
+    if kind == "import" and name:
+        return str(_("Import (%(format)s)") % {"format": IMPORT_FORMAT_NAMES.get(name, name)})
+    return source

@@ -14,12 +14,19 @@ from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
+from oscar_orders_ext.constants import source_label
 from oscar_orders_ext.display import format_money, person_name
 from oscar_orders_ext.permissions import allows_in
 from oscar_orders_ext.selectors import order_quotes
 from oscar_orders_ext.services.notifications import order_email_context
 
 register = template.Library()
+
+
+@register.filter
+def order_source(source: str) -> str:
+    """An order's source as merchants read it (``constants.source_label``)."""
+    return source_label(source or "")
 
 
 @register.filter
