@@ -49,15 +49,26 @@ def bulk_request(client: Any, fields: dict[str, str]) -> tuple[float, int]:
 
 
 def run_job(job_id: int) -> dict[str, Any]:
-    """Run a job as the worker would; its counts and seconds."""
+    """Run a job as the worker would; its counts, seconds and SQL statements."""
+    from django.db import connection
+
     from oscar_orders_ext.services.bulk import run_bulk_job
 
+    statements = 0
+
+    def counted(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
     started = time.perf_counter()
-    job = run_bulk_job(job_id)
+    with connection.execute_wrapper(counted):
+        job = run_bulk_job(job_id)
     seconds = time.perf_counter() - started
     assert job.status == "done", job.error
     return {"seconds": seconds, "total": job.total, "changed": job.changed,
-            "refused": job.refused, "per_second": job.total / seconds if seconds else 0}
+            "refused": job.refused, "per_second": job.total / seconds if seconds else 0,
+            "statements": statements}
 
 
 def bulk_cases(client: Any, user: Any, states: int, parts: set[str]) -> dict[str, Any]:
