@@ -76,6 +76,14 @@ def main() -> None:
               f"{placed['without_app']['queries']} (+"
               f"{placed['with_app']['queries'] - placed['without_app']['queries']}, "
               f"target <= +3)")
+    compare = data.get("set_based_compare")
+    if compare:
+        print(f"\n{'set-based, side by side':<24} {'previous s':>10} {'now s':>8} "
+              f"{'ratio':>6} {'changed':>8} {'statements (previous / now)':>28}")
+        for key, row in compare.items():
+            print(f"{key:<24} {row['previous']['seconds']:>10.2f} {row['now']['seconds']:>8.2f} "
+                  f"{row['ratio']:>5.1f}x {row['now']['changed']:>8} "
+                  f"{row['previous']['statements']:>13} / {row['now']['statements']}")
     bulk = data.get("bulk")
     if bulk:
         print(f"\n{'bulk action':<34} {'request ms':>10} {'orders':>8} {'changed':>8} "

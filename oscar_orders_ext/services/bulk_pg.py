@@ -44,7 +44,7 @@ def lock(pks: list[int]) -> int:
 def _run(sql: str, params: dict[str, Any]) -> dict[int, str | None]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return dict(cursor.fetchall())
+        return {row[0]: row[1] for row in cursor.fetchall()}
 
 
 def set_field(pks: list[int], column: str, value: Any, *, kind: str, actor: int | None,
@@ -65,7 +65,7 @@ def set_field(pks: list[int], column: str, value: Any, *, kind: str, actor: int 
                                       last_activity_at = %(now)s
             FROM (SELECT id, {column} AS previous FROM {PROCESS}
                   WHERE id = ANY(%(pks)s) AND {column} IS DISTINCT FROM %(value)s) AS old
-            WHERE p.id = old.id
+            WHERE p.id = old.id AND p.id = ANY(%(pks)s)
             RETURNING p.order_id, old.previous)
         {_TIMELINE.format(data=data)}"""
     return _run(sql, {"pks": pks, "value": value, "kind": kind, "actor": actor, "now": now,
@@ -81,7 +81,7 @@ def change_tag(pks: list[int], tag_id: int, add: bool, *, kind: str, actor: int 
         # ON CONFLICT: a link another writer added since this statement's snapshot is kept.
         change = f"""
             INSERT INTO {LINKS} (orderprocess_id, tag_id)
-            SELECT id, %(tag)s FROM {PROCESS} WHERE id = ANY(%(pks)s) ORDER BY id
+            SELECT id, %(tag)s FROM batch ORDER BY id
             ON CONFLICT (orderprocess_id, tag_id) DO NOTHING
             RETURNING orderprocess_id"""
     else:
@@ -89,9 +89,10 @@ def change_tag(pks: list[int], tag_id: int, add: bool, *, kind: str, actor: int 
             DELETE FROM {LINKS} WHERE tag_id = %(tag)s AND orderprocess_id = ANY(%(pks)s)
             RETURNING orderprocess_id"""
     sql = f"""
-        WITH links AS ({change}),
-        changed AS (SELECT p.order_id FROM links JOIN {PROCESS} AS p
-                    ON p.id = links.orderprocess_id)
+        WITH batch AS (SELECT id, order_id FROM {PROCESS} WHERE id = ANY(%(pks)s)),
+        links AS ({change}),
+        changed AS (SELECT batch.order_id FROM links
+                    JOIN batch ON batch.id = links.orderprocess_id)
         {_TIMELINE.format(data="%(data)s::jsonb")}"""
     return list(_run(sql, {"pks": pks, "tag": tag_id, "kind": kind, "actor": actor,
                            "now": now, "data": json.dumps(data)}))
