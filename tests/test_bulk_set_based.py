@@ -100,9 +100,10 @@ def test_each_batch_costs_the_same_statements_whatever_its_size(editor, make_sta
         OrderProcess.objects.update(payment_status="unpaid")
     counts = []
     for processes in (small, large):
+        kind, batch = set_based_action(action, user=editor, **target)
         with CaptureQueriesContext(connection) as queries:
-            done = run(action, [p.pk for p in processes], editor,
-                       batch_size=len(processes) // 2, **target)
+            done = run_set_based([p.pk for p in processes], action, batch, kind=kind,
+                                 user=editor, batch_size=len(processes) // 2).done
         assert done == len(processes)
         counts.append(len(queries))
     assert counts[0] == counts[1]  # two batches each

@@ -81,18 +81,19 @@ def change_tag(pks: list[int], tag_id: int, add: bool, *, kind: str, actor: int 
         # ON CONFLICT: a link another writer added since this statement's snapshot is kept.
         change = f"""
             INSERT INTO {LINKS} (orderprocess_id, tag_id)
-            SELECT id, %(tag)s FROM batch ORDER BY id
+            SELECT id, %(tag)s FROM {PROCESS} WHERE id = ANY(%(pks)s) ORDER BY id
             ON CONFLICT (orderprocess_id, tag_id) DO NOTHING
             RETURNING orderprocess_id"""
     else:
         change = f"""
             DELETE FROM {LINKS} WHERE tag_id = %(tag)s AND orderprocess_id = ANY(%(pks)s)
             RETURNING orderprocess_id"""
+    # Each changed link's order id by its primary key: the planner cannot guess how many
+    # links change, and a join back to the batch planned for one row rescans it per link.
     sql = f"""
-        WITH batch AS (SELECT id, order_id FROM {PROCESS} WHERE id = ANY(%(pks)s)),
-        links AS ({change}),
-        changed AS (SELECT batch.order_id FROM links
-                    JOIN batch ON batch.id = links.orderprocess_id)
+        WITH links AS ({change}),
+        changed AS (SELECT (SELECT p.order_id FROM {PROCESS} AS p
+                            WHERE p.id = links.orderprocess_id) AS order_id FROM links)
         {_TIMELINE.format(data="%(data)s::jsonb")}"""
     return list(_run(sql, {"pks": pks, "tag": tag_id, "kind": kind, "actor": actor,
                            "now": now, "data": json.dumps(data)}))
