@@ -85,9 +85,12 @@ def change_tag(pks: list[int], tag_id: int, add: bool, *, kind: str, actor: int 
             ON CONFLICT (orderprocess_id, tag_id) DO NOTHING
             RETURNING orderprocess_id"""
     else:
+        # One probe of the (order, tag) key per order of the batch: the tag's own index
+        # would walk every link of the tag (and its dead ones) for each batch.
         change = f"""
-            DELETE FROM {LINKS} WHERE tag_id = %(tag)s AND orderprocess_id = ANY(%(pks)s)
-            RETURNING orderprocess_id"""
+            DELETE FROM {LINKS} AS link USING unnest(%(pks)s::bigint[]) AS batch (id)
+            WHERE link.orderprocess_id = batch.id AND link.tag_id = %(tag)s
+            RETURNING link.orderprocess_id"""
     # Each changed link's order id by its primary key: the planner cannot guess how many
     # links change, and a join back to the batch planned for one row rescans it per link.
     sql = f"""
