@@ -49,15 +49,26 @@ def bulk_request(client: Any, fields: dict[str, str]) -> tuple[float, int]:
 
 
 def run_job(job_id: int) -> dict[str, Any]:
-    """Run a job as the worker would; its counts and seconds."""
+    """Run a job as the worker would; its counts, seconds and SQL statements."""
+    from django.db import connection
+
     from oscar_orders_ext.services.bulk import run_bulk_job
 
+    statements = 0
+
+    def counted(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
     started = time.perf_counter()
-    job = run_bulk_job(job_id)
+    with connection.execute_wrapper(counted):
+        job = run_bulk_job(job_id)
     seconds = time.perf_counter() - started
     assert job.status == "done", job.error
     return {"seconds": seconds, "total": job.total, "changed": job.changed,
-            "refused": job.refused, "per_second": job.total / seconds if seconds else 0}
+            "refused": job.refused, "per_second": job.total / seconds if seconds else 0,
+            "statements": statements}
 
 
 def bulk_cases(client: Any, user: Any, states: int, parts: set[str]) -> dict[str, Any]:
@@ -117,6 +128,86 @@ def bulk_cases(client: Any, user: Any, states: int, parts: set[str]) -> dict[str
         assert response.status_code == 302, response.status_code
         results["oscar_bulk_status"] = {"seconds": seconds, "total": len(ids),
                                         "per_second": len(ids) / seconds}
+    return results
+
+
+def previous_set_based(action: str, tag: Any, user: Any) -> Any:
+    """The set-based batch as main ran it before issue 18's PostgreSQL statements (copied
+    here to be measured beside them): lock, read, an ``UPDATE`` of the rows (for tags too:
+    version and last activity), the timeline entries built in Python."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from oscar_orders_ext.models import OrderProcess, TimelineEntry
+
+    links, now = OrderProcess.tags.through, timezone.now()
+    status = "paid" if action == "mark_paid" else "unpaid"
+    kind = "tags" if "tag" in action else "payment"
+
+    def apply(pks: list[int]) -> dict[int, dict[str, Any]]:
+        rows = list(OrderProcess.objects.select_for_update().filter(pk__in=pks).order_by("pk")
+                    .values_list("pk", "order_id", "payment_status"))
+        if kind == "payment":
+            rows = [row for row in rows if row[2] != status]
+            changes = {order_id: {"from": was, "to": status} for _pk, order_id, was in rows}
+            changed_pks, extra = [pk for pk, _o, _w in rows], {"payment_status": status}
+        else:
+            add = action == "add_tag"
+            tagged = set(links.objects.filter(tag_id=tag.pk, orderprocess_id__in=pks)
+                         .values_list("orderprocess_id", flat=True))
+            rows = [row for row in rows if (row[0] in tagged) != add]
+            changed_pks, extra = [pk for pk, _o, _w in rows], {}
+            if add:
+                links.objects.bulk_create([links(orderprocess_id=pk, tag_id=tag.pk)
+                                           for pk in changed_pks])
+            else:
+                links.objects.filter(tag_id=tag.pk, orderprocess_id__in=changed_pks).delete()
+            data = {"added": [tag.name] if add else [], "removed": [] if add else [tag.name]}
+            changes = {order_id: data for _pk, order_id, _was in rows}
+        OrderProcess.objects.filter(pk__in=changed_pks).update(
+            version=F("version") + 1, last_activity_at=now, **extra)
+        TimelineEntry.objects.bulk_create(
+            TimelineEntry(order_id=order_id, kind=kind, actor=user, data=data,
+                          created_at=timezone.now()) for order_id, data in changes.items())
+        return changes
+    return kind, apply
+
+
+def compare_set_based(user: Any, count: int) -> dict[str, Any]:
+    """Side by side in one run: each set-based action on ``count`` orders by the previous
+    path (batches of 1,000) and by today's (PostgreSQL statements, its own batch size), on
+    two disjoint samples, alternating; seconds and statements of each."""
+    from django.db import connection
+
+    from oscar_orders_ext.models import OrderProcess, Tag
+    from oscar_orders_ext.services.bulk import run_set_based, set_based_action
+
+    tag, _ = Tag.objects.get_or_create(name="bench-compare")
+    pks = list(OrderProcess.objects.order_by("pk").values_list("pk", flat=True)[:2 * count])
+    samples = {"previous": pks[:count], "now": pks[count:]}
+    results: dict[str, Any] = {}
+    for action in ("add_tag", "remove_tag", "mark_paid", "mark_unpaid"):
+        row: dict[str, Any] = {}
+        for path, sample in samples.items():
+            target = {"tag": tag} if "tag" in action else {}
+            kind, batch = (previous_set_based(action, tag, user) if path == "previous"
+                           else set_based_action(action, user=user, **target))
+            statements = 0
+
+            def counted(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+                nonlocal statements
+                statements += 1
+                return execute(sql, params, many, context)
+
+            started = time.perf_counter()
+            with connection.execute_wrapper(counted):
+                report = run_set_based(sample, action, batch, kind=kind, user=user,
+                                       batch_size=1000 if path == "previous" else None)
+            row[path] = {"seconds": time.perf_counter() - started, "changed": report.done,
+                         "statements": statements}
+        row["ratio"] = row["previous"]["seconds"] / row["now"]["seconds"]
+        log(f"  {action}: {row}")
+        results[action] = row
     return results
 
 
@@ -266,7 +357,7 @@ def main() -> None:
     parser.add_argument("--skip-bulk", action="store_true")
     parser.add_argument("--only", default="",
                         help="comma-separated parts: pages, posts, placements, requests, "
-                             "set-based, states, old-path, oscar-bulk")
+                             "set-based, compare, states, old-path, oscar-bulk")
     options = parser.parse_args()
     from django.conf import settings
 
@@ -303,6 +394,9 @@ def main() -> None:
             times.append(ms)
             BulkJob.objects.filter(pk=job_id).delete()
         results["bulk_request"] = {"median_ms": statistics.median(times), "max_ms": max(times)}
+    if "compare" in parts:  # the set-based actions, previous path beside today's
+        log(f"set-based actions, previous path beside today's, {options.states} orders each…")
+        results["set_based_compare"] = compare_set_based(user, options.states)
     if not options.skip_bulk and parts & {"set-based", "states", "old-path", "oscar-bulk"}:
         results["bulk"] = bulk_cases(client, user, options.states, parts)
     print(json.dumps(results))

@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--only", default="",
                         help="parts to measure, as _measure_bulk.py takes them "
-                             "(e.g. posts,placements)")
+                             "(e.g. posts,placements or compare,set-based)")
     options = parser.parse_args()
     name = prepare(options.orders, options.reuse, f"{DB_PREFIX}_{options.orders}")
     try:
@@ -81,14 +81,22 @@ def main() -> None:
         if upkeep:
             print(f"  then on the worker, per order: the buyer's recount and tag rules "
                   f"{upkeep['median_ms']:.1f} ms (median of {upkeep['orders']})")
+    compare = data.get("set_based_compare")
+    if compare:
+        print(f"\n{'set-based, side by side':<24} {'previous s':>10} {'now s':>8} "
+              f"{'ratio':>6} {'changed':>8} {'statements (previous / now)':>28}")
+        for key, row in compare.items():
+            print(f"{key:<24} {row['previous']['seconds']:>10.2f} {row['now']['seconds']:>8.2f} "
+                  f"{row['ratio']:>5.1f}x {row['now']['changed']:>8} "
+                  f"{row['previous']['statements']:>13} / {row['now']['statements']}")
     bulk = data.get("bulk")
     if bulk:
         print(f"\n{'bulk action':<34} {'request ms':>10} {'orders':>8} {'changed':>8} "
-              f"{'seconds':>8} {'orders/s':>9}")
+              f"{'seconds':>8} {'orders/s':>9} {'statements':>10}")
         for key, row in bulk.items():
             print(f"{key:<34} {row.get('request_ms', 0):>10.1f} {row['total']:>8} "
                   f"{row.get('changed', row['total']):>8} {row['seconds']:>8.1f} "
-                  f"{row['per_second']:>9.0f}")
+                  f"{row['per_second']:>9.0f} {row.get('statements', ''):>10}")
         print("targets: request < 200 ms; add/remove tag and mark paid on 100,000 orders "
               "<= 10 s; state changes >= 300 orders/s")
 

@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "BULK_SYNC_LIMIT": 100,
     # Orders per batch (one transaction each) of a bulk action on the worker.
     "BULK_BATCH_SIZE": 1000,
+    # Orders per batch of a set-based bulk action (tags, operator, paid/unpaid): a few
+    # statements each, whatever the size, so larger batches than the per-order ones.
+    "BULK_SET_BATCH_SIZE": 10000,
     # Refusals a bulk action stores order by order (the report counts them all).
     "BULK_REFUSALS_STORED": 5000,
     # Seconds between the heartbeats of a job running in a worker.

@@ -5,11 +5,12 @@ Two ways to apply an action:
 - per order (state changes, cancel, emails, payment links): each order in its own
   transaction through the service that owns the change (the transition service for moves);
 - set-based (tags, operator, paid/unpaid): a batch of orders at once, their rows locked in
-  one statement, changed in one ``UPDATE`` (or one insert/delete of tag links), their
-  timeline entries written with one ``bulk_create``. PostgreSQL's statement-level triggers
-  keep the tallies right whatever the statement; the webhooks' deliveries are recorded in
-  the batch's transaction (one insert), the tag rules and the ``orders_bulk_changed``
-  signal follow once each batch commits.
+  one statement, changed in one ``UPDATE`` (or one insert/delete of tag links, the rows
+  themselves left alone), their timeline entries written with it: on PostgreSQL in the same
+  statement (``bulk_pg``), elsewhere with one ``bulk_create``. PostgreSQL's statement-level
+  triggers keep the tallies right whatever the statement; the webhooks' deliveries are
+  recorded in the batch's transaction (one insert), the tag rules and the
+  ``orders_bulk_changed`` signal follow once each batch commits.
 
 Ticked rows up to ``BULK_SYNC_LIMIT`` run in the request (:func:`run_bulk_action`); larger
 selections and "every matching order" become a :class:`BulkJob` the worker runs
@@ -25,7 +26,7 @@ from itertools import islice
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone, translation
@@ -42,7 +43,7 @@ from oscar_orders_ext.models import BulkJob, OrderProcess, Tag, TimelineEntry, W
 from oscar_orders_ext.signals import order_process_changed, orders_bulk_changed
 from oscar_orders_ext.workflow import get_workflow
 
-from . import edits
+from . import bulk_pg, edits
 from .customer_tags import apply_tag_rules, rules_apply_on_placement
 from .jobs import run_claimed
 from .notifications import send_order_confirmation
@@ -210,9 +211,14 @@ def run_transitions(process_pks: Iterable[int], name: str, *, user: Any,
 SET_BASED_ACTIONS = frozenset({"mark_paid", "mark_unpaid", "add_tag", "remove_tag",
                                "assign_operator"})
 
-#: A set-based action on one batch of process ids: the order ids it changed and the timeline
-#: data of each (written by the caller in one ``bulk_create``).
+#: A set-based action on one batch of process ids, inside the batch's transaction: it locks
+#: the rows, changes them, writes their timeline entries and returns the changed orders' ids
+#: with the timeline data of each.
 BatchAction = Callable[[list[int]], dict[int, dict[str, Any]]]
+
+
+def _on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
 
 
 def _locked(pks: list[int], *fields: str) -> list[tuple[Any, ...]]:
@@ -228,18 +234,43 @@ def _touch(pks: list[int], now: Any, **changes: Any) -> None:
         version=F("version") + 1, last_activity_at=now, **changes)
 
 
-def _payment_batch(status: str, now: Any) -> BatchAction:
+def _record(changes: dict[int, dict[str, Any]], kind: str, actor: Any, now: Any) -> None:
+    """The batch's timeline entries in one ``bulk_create`` (the ORM path)."""
+    TimelineEntry.objects.bulk_create(
+        TimelineEntry(order_id=order_id, kind=kind, actor=actor, data=data, created_at=now)
+        for order_id, data in changes.items())
+
+
+def _payment_batch(status: str, kind: str, actor: Any) -> BatchAction:
     def apply(pks: list[int]) -> dict[int, dict[str, Any]]:
+        now = timezone.now()
+        if _on_postgresql():
+            bulk_pg.lock(pks)
+            previous = bulk_pg.set_field(pks, "payment_status", status, kind=kind,
+                                         actor=getattr(actor, "pk", None), now=now)
+            return {order_id: {"from": was, "to": status} for order_id, was in previous.items()}
         rows = [row for row in _locked(pks, "payment_status") if row[2] != status]
         _touch([pk for pk, _order, _previous in rows], now, payment_status=status)
-        return {order_id: {"from": previous, "to": status} for _pk, order_id, previous in rows}
+        changes = {order_id: {"from": was, "to": status} for _pk, order_id, was in rows}
+        _record(changes, kind, actor, now)
+        return changes
     return apply
 
 
-def _tag_batch(tag: Tag, add: bool, now: Any) -> BatchAction:
+def _tag_batch(tag: Tag, add: bool, kind: str, actor: Any) -> BatchAction:
+    """Tag links only: the process rows keep their version and last activity (a tag is no
+    field a form saves over someone else's change; docs/architecture.md, "Bulk actions")."""
     links = OrderProcess.tags.through
+    data: dict[str, Any] = {"added": [tag.name] if add else [],
+                            "removed": [] if add else [tag.name]}
 
     def apply(pks: list[int]) -> dict[int, dict[str, Any]]:
+        now = timezone.now()
+        if _on_postgresql():
+            bulk_pg.lock(pks)
+            return dict.fromkeys(bulk_pg.change_tag(pks, tag.pk, add, kind=kind,
+                                                    actor=getattr(actor, "pk", None), now=now,
+                                                    data=data), data)
         rows = _locked(pks)
         tagged = set(links.objects.filter(tag_id=tag.pk, orderprocess_id__in=pks)
                      .values_list("orderprocess_id", flat=True))
@@ -250,23 +281,39 @@ def _tag_batch(tag: Tag, add: bool, now: Any) -> BatchAction:
                                        for pk in changed_pks])
         else:
             links.objects.filter(tag_id=tag.pk, orderprocess_id__in=changed_pks).delete()
-        _touch(changed_pks, now)
-        data = {"added": [tag.name] if add else [], "removed": [] if add else [tag.name]}
-        return {order_id: data for _pk, order_id in changed}
+        changes = dict.fromkeys((order_id for _pk, order_id in changed), data)
+        _record(changes, kind, actor, now)
+        return changes
     return apply
 
 
-def _operator_batch(operator: Any, now: Any) -> BatchAction:
+def _operator_names(user_ids: Iterable[int]) -> dict[int, str]:
+    return {user.pk: person_name(user)
+            for user in get_user_model().objects.filter(pk__in=set(user_ids))}
+
+
+def _operator_batch(operator: Any, kind: str, actor: Any) -> BatchAction:
     target = operator.pk if operator is not None else None
     to_name = person_name(operator)
 
     def apply(pks: list[int]) -> dict[int, dict[str, Any]]:
+        now = timezone.now()
+        if _on_postgresql():
+            bulk_pg.lock(pks)
+            names = _operator_names(
+                OrderProcess.objects.filter(pk__in=pks, operator__isnull=False)
+                .values_list("operator_id", flat=True).distinct())
+            previous = bulk_pg.set_field(
+                pks, "operator_id", target, kind=kind, actor=getattr(actor, "pk", None),
+                now=now, names={str(pk): name for pk, name in names.items()}, to_name=to_name)
+            return {order_id: {"from": was, "to": to_name} for order_id, was in previous.items()}
         rows = [row for row in _locked(pks, "operator_id") if row[2] != target]
-        previous = {user.pk: person_name(user) for user in get_user_model().objects.filter(
-            pk__in={operator_id for _pk, _order, operator_id in rows if operator_id})}
+        names = _operator_names(operator_id for _pk, _order, operator_id in rows if operator_id)
         _touch([pk for pk, _order, _previous in rows], now, operator_id=target)
-        return {order_id: {"from": previous.get(operator_id, ""), "to": to_name}
-                for _pk, order_id, operator_id in rows}
+        changes = {order_id: {"from": names.get(operator_id, ""), "to": to_name}
+                   for _pk, order_id, operator_id in rows}
+        _record(changes, kind, actor, now)
+        return changes
     return apply
 
 
@@ -281,16 +328,17 @@ def set_based_action(action: str, *, user: Any, tag: Tag | None = None, operator
     order at once) a user without the permission to edit orders or an operator who is not
     staff, as the per-order services do."""
     edits.check_permission(user)
-    now = timezone.now()
+    # Who the timeline names: a signed-in user; the system (None) otherwise.
+    actor = user if getattr(user, "is_authenticated", False) else None
     if action in {"mark_paid", "mark_unpaid"}:
         status = PaymentStatus.PAID if action == "mark_paid" else PaymentStatus.UNPAID
-        return _KINDS[action], _payment_batch(status, now)
+        return _KINDS[action], _payment_batch(status, _KINDS[action], actor)
     if action in {"add_tag", "remove_tag"} and tag is not None:
-        return _KINDS[action], _tag_batch(tag, action == "add_tag", now)
+        return _KINDS[action], _tag_batch(tag, action == "add_tag", _KINDS[action], actor)
     if action == "assign_operator":
         if operator is not None and not operator.is_staff:
             raise OrderWorkflowError(_("Only staff members can be assigned to orders."))
-        return _KINDS[action], _operator_batch(operator, now)
+        return _KINDS[action], _operator_batch(operator, _KINDS[action], actor)
     raise OrderWorkflowError(_("Choose an action and what it applies."))
 
 
@@ -328,15 +376,13 @@ def run_set_based(process_pks: Iterable[int], action: str, apply: BatchAction, *
     """Apply a set-based action batch by batch, each batch in one transaction: its rows
     locked, changed and its timeline entries written in a handful of statements."""
     report = BulkReport(action=action)
-    actor = user if getattr(user, "is_authenticated", False) else None
     seen = 0
-    for chunk in _chunks(process_pks, batch_size or app_settings.BULK_BATCH_SIZE):
+    # PostgreSQL takes the ids as one array parameter; the ORM path binds an IN list.
+    size = batch_size or (app_settings.BULK_SET_BATCH_SIZE if _on_postgresql()
+                          else app_settings.BULK_BATCH_SIZE)
+    for chunk in _chunks(process_pks, size):
         with transaction.atomic():
             changes = apply(chunk)
-            now = timezone.now()
-            TimelineEntry.objects.bulk_create(
-                TimelineEntry(order_id=order_id, kind=kind, actor=actor, data=data,
-                              created_at=now) for order_id, data in changes.items())
             if changes:
                 _announce_batch(kind, changes, user)
         report.done += len(changes)
