@@ -126,11 +126,17 @@ def _change_tags(order: OrderLike, *, user: Any, expected_version: int | None,
 
 
 def set_tags(order: OrderLike, tags: Iterable[Tag], *, user: Any = None,
-             expected_version: int | None = None) -> OrderProcess:
-    """Replace the order's tags."""
+             expected_version: int | None = None, shown: set[int] | None = None
+             ) -> OrderProcess:
+    """Replace the order's tags; with ``shown`` (the tag ids a form showed), apply only what
+    was ticked or unticked there, keeping tags changed meanwhile by others."""
     wanted = {tag.pk for tag in tags}
+    if shown is None:
+        return _change_tags(order, user=user, expected_version=expected_version,
+                            compute=lambda current: wanted)
+    added, removed = wanted - shown, shown - wanted
     return _change_tags(order, user=user, expected_version=expected_version,
-                        compute=lambda current: wanted)
+                        compute=lambda current: (current - removed) | added)
 
 
 def add_tags(order: OrderLike, tags: Iterable[Tag], *, user: Any = None) -> OrderProcess:

@@ -149,11 +149,13 @@ def update_workflow_fields(order: OrderLike, *, user: Any = None,
                            expected_version: int | None = None,
                            payment_status: str = _UNSET, order_type: str = _UNSET,
                            operator: Any = _UNSET, funnel: Funnel = _UNSET,
-                           tags: Iterable[Tag] = _UNSET) -> OrderProcess:
+                           tags: Iterable[Tag] = _UNSET,
+                           shown_tags: set[int] | None = None) -> OrderProcess:
     """Save payment status, order type, operator, funnel and tags from one form, all or nothing.
 
     Each changed field gets its own timeline entry, as when it is changed alone; fields not
-    passed are left as they are.
+    passed are left as they are. ``shown_tags`` (the tag ids the form showed) makes the tags
+    a difference: only those ticked or unticked change.
     """
     edits.check_permission(user)
     with transaction.atomic():
@@ -169,5 +171,5 @@ def update_workflow_fields(order: OrderLike, *, user: Any = None,
         if funnel is not _UNSET:
             process = edits.move_to_funnel(process, funnel, user=user)
         if tags is not _UNSET:
-            process = edits.set_tags(process, tags, user=user)
+            process = edits.set_tags(process, tags, user=user, shown=shown_tags)
     return process

@@ -54,6 +54,19 @@ class WorkflowFieldsForm(VersionedForm):
     tags = forms.ModelMultipleChoiceField(label=_("Tags"), required=False,
                                           queryset=Tag.objects.all(),
                                           widget=forms.CheckboxSelectMultiple)
+    # The tags the operator saw: only what they ticked or unticked is applied, so a bulk tag
+    # change made meanwhile (which takes no version) is kept.
+    shown_tags = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_shown_tags(self) -> set[int] | None:
+        """The tag ids drawn on the form; None when the form did not say (apply the set)."""
+        raw = self.cleaned_data.get("shown_tags") or ""
+        if "shown_tags" not in self.data:
+            return None
+        try:
+            return {int(pk) for pk in raw.split(",") if pk.strip()}
+        except ValueError:
+            raise forms.ValidationError(_("The form is out of date: reload the page.")) from None
 
     @classmethod
     def for_process(cls, process: Any) -> WorkflowFieldsForm:
@@ -61,7 +74,8 @@ class WorkflowFieldsForm(VersionedForm):
         return cls(initial={"version": process.version, "payment_status": process.payment_status,
                             "order_type": process.order_type, "operator": process.operator_id,
                             "funnel": process.funnel_id,
-                            "tags": [tag.pk for tag in process.tags.all()]})
+                            "tags": (tags := [tag.pk for tag in process.tags.all()]),
+                            "shown_tags": ",".join(map(str, tags))})
 
 
 class BuyerForm(VersionedForm):

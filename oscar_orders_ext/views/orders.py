@@ -307,7 +307,8 @@ class WorkflowFieldsView(OrderActionView):
         order_details.update_workflow_fields(
             process.order, user=self.request.user, expected_version=data["version"],
             payment_status=data["payment_status"], order_type=data["order_type"],
-            operator=data["operator"], funnel=data["funnel"], tags=data["tags"])
+            operator=data["operator"], funnel=data["funnel"], tags=data["tags"],
+            shown_tags=data["shown_tags"])
         return _("Order details saved.")
 
 

@@ -162,6 +162,19 @@ def test_a_stale_workflow_form_changes_nothing(django_app, editor, operator, ord
     assert process_of(order).payment_status == "paid"
 
 
+def test_a_bulk_tag_change_made_meanwhile_survives_the_form(django_app, editor, operator,
+                                                             order):
+    vip, late = Tag.objects.create(name="VIP"), Tag.objects.create(name="Late")
+    page = django_app.get(page_url(order), user=editor)
+    form = workflow_form(page)
+    # A bulk "add tag" meanwhile: set-based, it takes no version (docs/architecture.md).
+    process = process_of(order)
+    process.tags.add(late)
+    form["tags"] = [str(vip.pk)]  # the operator ticks VIP only
+    form.submit().follow()
+    assert set(process_of(order).tags.values_list("name", flat=True)) == {"VIP", "Late"}
+
+
 def test_a_bad_choice_is_a_form_error(raw_app, editor, order):
     page = raw_app.post(page_url(order, "workflow"),
                            {"version": version_of(order), "payment_status": "stolen",
