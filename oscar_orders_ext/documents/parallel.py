@@ -281,7 +281,7 @@ def render_in_processes(kind: str, documents: Iterable[tuple[str, str]], count: 
     merger, merged, done, failed = PdfMerger(), 0, 0, True
     try:
         build()  # before starting workers: a print that cannot be built starts none
-        for _ in range(min(processes, len(sizes))):
+        while len(workers) < min(processes, len(sizes)):
             workers.append(_start_worker(context, method, settings_module, workers))
         handed = 0
         while merged < len(sizes):

@@ -16,7 +16,7 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.documents import parallel, rendering, service
 from oscar_orders_ext.documents.service import (DeliveryDetails, bulk_render, issue_invoice,
                                                 issued_pdf, run_print_job, start_print_job)
-from oscar_orders_ext.models import ExportJob, IssuedDocument
+from oscar_orders_ext.models import ExportJob, IssuedDocument, OrderProcess
 
 from .conftest import pdf_pages
 
@@ -54,13 +54,16 @@ def test_delivery_notes_laid_out_by_two_processes_match_one_process(make_order):
     assert seen == sorted(seen) and seen[-1] == SHARED and len(seen) == 4
 
 
-def test_a_shared_print_in_italian_matches_one_process(make_order):
+def test_each_customers_language_is_kept_when_shared(make_order):
     pks = [make_order().pk for _ in range(SHARED)]
-    with translation.override("it"):
+    OrderProcess.objects.filter(order_id__in=pks[::2]).update(language="it")
+    OrderProcess.objects.filter(order_id__in=pks[1::2]).update(language="fr")
+    with translation.override("fr"):  # the printing user's
         alone = bulk_render("order_summary", pks)
         shared = bulk_render("order_summary", pks, processes=2)
-    assert page_texts(shared.rendered.pdf) == page_texts(alone.rendered.pdf)
-    assert "Riepilogo" in page_texts(shared.rendered.pdf)[0]
+    texts = page_texts(shared.rendered.pdf)
+    assert texts == page_texts(alone.rendered.pdf)
+    assert "Riepilogo ordine" in texts[0] and "Récapitulatif de commande" in texts[1]
 
 
 def test_fitted_80mm_receipts_keep_their_heights_when_shared(make_order):
