@@ -40,6 +40,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, cast
 
 import django
+from django.db import connections
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -184,8 +185,6 @@ def _set_up_worker(method: str, settings_module: str, parent_ends: Sequence[Conn
         end.close()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers itself
-    from django.db import connections
-
     for connection in connections.all(initialized_only=True):
         _inherited_connections.append(connection.connection)
         connection.execute_wrappers.append(_refuse_queries)
