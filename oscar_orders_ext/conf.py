@@ -104,10 +104,9 @@ DEFAULTS: dict[str, Any] = {
     "DOCUMENT_NUMBER_DIGITS": 5,
     # Bulk prints up to this many orders download at once; larger ones run in the background.
     "PRINT_SYNC_LIMIT": 50,
-    # Worker processes laying out a background bulk print (0: one per core); chunks of the
-    # print are laid out side by side and merged. 1 (one process) until the gain is measured
-    # on a quiet machine: see docs/benchmarks.md.
-    "PRINT_PROCESSES": 1,
+    # Worker processes laying out a background bulk print (0: one per core, so one on a
+    # one-core machine; 1: off); chunks of the print are laid out side by side and merged.
+    "PRINT_PROCESSES": 0,
     # CommunicationEventType code of the email that sends an invoice to the customer.
     "INVOICE_EMAIL_EVENT_CODE": "INVOICE",
     # Payments (docs/payments.md). Hours a payment link stays payable; the tick expires it.

@@ -10,7 +10,7 @@ orders, so WeasyPrint subsets fonts and writes the PDF once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -357,55 +357,84 @@ def bulk_render(kind: str, order_pks: Iterable[int], *,
                 progress: Callable[[int], None] | None = None) -> BulkResult:
     """One PDF holding ``kind`` for every order, laid out as one document, or in chunks by
     ``processes`` worker processes and merged (``progress`` gets the documents done)."""
-    batch = print_batch(kind, order_pks, delivery=delivery)
-    count = len(batch.fragments)
+    source = print_source(kind, order_pks, delivery=delivery)
     fitted = kind in FITTED
-    if processes > 1 and count > parallel.MIN_CHUNK:
+    if processes > 1 and source.count > parallel.MIN_CHUNK:
         stylesheet = document_stylesheet(kind, fitted=fitted, several=True)
         rendered = parallel.render_in_processes(
-            kind, batch.fragments, batch.labels, title=batch.title, stylesheet=stylesheet,
+            kind, source.documents, source.count, title=source.title, stylesheet=stylesheet,
             fitted=fitted, processes=processes, progress=progress)
     else:
-        with translation.override(batch.language) if batch.language else nullcontext():
-            rendered = render_fragments(kind, batch.fragments, title=batch.title,
-                                        labels=batch.labels)
+        pairs = list(source.documents)
+        with translation.override(source.language) if source.language else nullcontext():
+            rendered = render_fragments(kind, [fragment for fragment, _label in pairs],
+                                        title=source.title,
+                                        labels=[label for _fragment, label in pairs])
         if progress is not None:
-            progress(count)
-    return BulkResult(rendered=rendered, count=count, skipped=batch.skipped)
+            progress(source.count)
+    return BulkResult(rendered=rendered, count=source.count, skipped=source.skipped)
+
+
+@dataclass
+class PrintSource:
+    """What a bulk print lays out: ``count`` documents as (HTML fragment, footer label) pairs,
+    each built when it is read, the title, and the orders that had nothing to print."""
+
+    kind: str
+    count: int
+    documents: Iterator[tuple[str, str]]
+    title: str
+    skipped: list[str] = field(default_factory=list)
+    #: A print of one order is in its customer's language throughout ("" for several).
+    language: str = ""
 
 
 def print_batch(kind: str, order_pks: Iterable[int], *,
                 delivery: DeliveryDetails | None = None) -> PrintBatch:
     """The documents of a bulk print, as HTML, each order's in its customer's language."""
+    source = print_source(kind, order_pks, delivery=delivery)
+    pairs = list(source.documents)
+    return PrintBatch(kind=source.kind, fragments=[fragment for fragment, _label in pairs],
+                      labels=[label for _fragment, label in pairs], title=source.title,
+                      skipped=source.skipped, language=source.language)
+
+
+def print_source(kind: str, order_pks: Iterable[int], *,
+                 delivery: DeliveryDetails | None = None) -> PrintSource:
+    """The documents of a bulk print, read from the database at once and turned into HTML one
+    by one as they are consumed (so that a parallel print builds while it lays out)."""
     pks = list(order_pks)
     if kind == DocumentKind.INVOICE:
-        return _invoice_batch(pks)
+        return _invoice_source(pks)
     _check_printable(kind)
     identity = get_identity()
-    fragments = []
     orders = list(orders_for_documents(pks, payments=kind in RECEIPTS))
     if not orders:
         raise DocumentError(_("No orders to print."))
     label = DocumentKind(kind).label
-    labels = []
-    for order in orders:  # each in its customer's language
-        extra: dict[str, Any] = {}
-        if kind == DocumentKind.DELIVERY_NOTE:
-            extra["delivery"] = (delivery or DeliveryDetails()).for_order(order)
-        with in_order_language(order):
-            fragments.append(render_fragment(kind, document_context(kind, order,
-                                                                    identity=identity, **extra)))
-            labels.append(f"{label} {order.number}")
+
+    def documents() -> Iterator[tuple[str, str]]:
+        for order in orders:  # each in its customer's language
+            extra: dict[str, Any] = {}
+            if kind == DocumentKind.DELIVERY_NOTE:
+                extra["delivery"] = (delivery or DeliveryDetails()).for_order(order)
+            with in_order_language(order):  # left before yielding: no language leaks out
+                document = (render_fragment(kind, document_context(kind, order,
+                                                                   identity=identity,
+                                                                   **extra)),
+                            f"{label} {order.number}")
+            yield document
+
     # One order: its customer's document throughout; several: the printing user's title.
     if len(orders) == 1:
         with in_order_language(orders[0]):
             title = f"{label} {orders[0].number}"
-        return PrintBatch(kind=kind, fragments=fragments, labels=labels, title=title,
-                          language=order_language(orders[0]))
-    return PrintBatch(kind=kind, fragments=fragments, labels=labels, title=str(label))
+        return PrintSource(kind=kind, count=1, documents=documents(), title=title,
+                           language=order_language(orders[0]))
+    return PrintSource(kind=kind, count=len(orders), documents=documents(), title=str(label))
 
 
-def _invoice_batch(pks: list[int]) -> PrintBatch:
+def _invoice_source(pks: list[int]) -> PrintSource:
     """The latest invoice of every order, from the HTML frozen when it was issued."""
     latest: dict[int, IssuedDocument] = {}
     for document in (IssuedDocument.objects.filter(order_id__in=pks,
@@ -418,11 +447,11 @@ def _invoice_batch(pks: list[int]) -> PrintBatch:
     documents = sorted(latest.values(), key=lambda d: (d.year, d.series, d.sequence))
     if not documents:
         raise DocumentError(_("None of the selected orders has an invoice."))
-    return PrintBatch(kind=DocumentKind.INVOICE,
-                      fragments=[document.snapshot_html for document in documents],
-                      labels=[f"{document.get_kind_display()} {document.number}"
-                              for document in documents],
-                      title=str(DocumentKind.INVOICE.label), skipped=skipped)
+    return PrintSource(kind=DocumentKind.INVOICE, count=len(documents),
+                       documents=iter([(document.snapshot_html,
+                                        f"{document.get_kind_display()} {document.number}")
+                                       for document in documents]),
+                       title=str(DocumentKind.INVOICE.label), skipped=skipped)
 
 
 # --- Issuing ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -36,6 +37,10 @@ def pdf_pages(pdf: bytes) -> list[Any]:
     return list(PdfReader(io.BytesIO(pdf)).pages)
 
 
+#: Unique SKUs: ``id(basket)`` was reused once a basket was freed (duplicate stock records).
+SKUS = itertools.count(1)
+
+
 @pytest.fixture
 def make_order(db: Any) -> Callable[..., Any]:
     """An order placed through Oscar with a shipping address and ``lines`` distinct products."""
@@ -45,7 +50,7 @@ def make_order(db: Any) -> Callable[..., Any]:
         for index in range(lines):
             product = factories.create_product(title=f"Espresso cup {index + 1}",
                                                price=Decimal(price), num_in_stock=100,
-                                               partner_sku=f"CUP-{index + 1}-{id(basket)}")
+                                               partner_sku=f"CUP-{index + 1}-{next(SKUS)}")
             basket.add_product(product, quantity)
         address = factories.ShippingAddressFactory(first_name="Maria", last_name="Bianchi",
                                                    line1="Corso Como 5", line4="Milano",

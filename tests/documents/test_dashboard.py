@@ -205,6 +205,25 @@ def test_a_large_bulk_print_runs_in_the_background(django_app, editor, make_orde
     assert len(pdf_pages(download.body)) == 3
 
 
+def test_a_large_bulk_print_answers_at_once_and_the_job_page_follows_it(
+        django_app, editor, make_order, settings, django_capture_on_commit_callbacks):
+    settings.OSCAR_ORDERS_EXT_PRINT_SYNC_LIMIT = 2
+    orders = [make_order() for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = bulk_print(django_app, editor, orders, "delivery_note")
+    # The request laid nothing out: the print waits for the worker.
+    job = ExportJob.objects.get()
+    assert response.status_code == 302 and (job.status, job.done, job.file) == ("pending", 0, "")
+    assert "Waiting for the worker to start the print…" in response.follow().text
+    (enqueue,) = callbacks
+    enqueue()  # the worker's turn (the immediate backend runs it here)
+    page = django_app.get(ws_url("orders-export-job", pk=job.pk), user=editor)
+    assert "3 of 3 orders printed." in page.text
+    ExportJob.objects.filter(pk=job.pk).update(status="failed", error="No orders to print.")
+    page = django_app.get(ws_url("orders-export-job", pk=job.pk), user=editor)
+    assert "The print failed: No orders to print." in page.text
+
+
 def test_bulk_printing_invoices_without_any_says_so(django_app, editor, make_order):
     response = bulk_print(django_app, editor, [make_order()], "invoice").follow()
     assert "None of the selected orders has an invoice." in response.text
