@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.core import UnknownLocaleError
+from babel.numbers import format_decimal
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
@@ -55,6 +59,16 @@ PAYMENT_EVENTS = {
 }
 
 
+def _amount(value: Any) -> str:
+    """An amount stored as text ("15.00") written as the reader writes numbers ("15,00")."""
+    try:
+        number = Decimal(str(value))
+        return format_decimal(number, format="#,##0.00",
+                              locale=to_locale(get_language() or "en"))
+    except (InvalidOperation, ValueError, UnknownLocaleError):
+        return str(value)
+
+
 def describe(kind: str, data: Mapping[str, Any] | None) -> str:
     """One line saying what a timeline entry of ``kind`` with ``data`` records, in the reader's
     language."""
@@ -86,7 +100,7 @@ def describe(kind: str, data: Mapping[str, Any] | None) -> str:
         return text
     if kind == TimelineKind.PAYMENT and data.get("event") in PAYMENT_EVENTS:
         text = str(PAYMENT_EVENTS[data["event"]]) % {
-            "amount": data.get("amount", ""), "currency": data.get("currency", ""),
+            "amount": _amount(data.get("amount", "")), "currency": data.get("currency", ""),
             "method": data.get("method", "")}
         if data.get("to") and data.get("from") != data.get("to"):
             text += " · " + str(_label(PaymentStatus, data["to"]))
