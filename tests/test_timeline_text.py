@@ -20,3 +20,13 @@ def test_an_amount_that_is_not_a_number_is_shown_as_stored() -> None:
     with translation.override("fr"):
         assert "n/a EUR" in describe(TimelineKind.PAYMENT, {"event": "refund", "amount": "n/a",
                                                              "currency": "EUR"})
+
+
+def test_a_plan_says_how_often_it_bills() -> None:
+    from oscar_orders_ext.models import Plan
+
+    with translation.override("it"):
+        assert Plan(interval_unit="month", interval_count=1).frequency == "ogni mese"
+        assert Plan(interval_unit="week", interval_count=3).frequency == "ogni 3 settimane"
+    with translation.override("fr"):
+        assert Plan(interval_unit="year", interval_count=2).frequency == "tous les 2 ans"

@@ -20,6 +20,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_fsm import FSMField, FSMModelMixin
 
 from ..workflow.subscriptions import SubscriptionWorkflow
@@ -60,6 +61,19 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def frequency(self) -> str:
+        """How often the plan bills, as people say it: "every month", "every 3 weeks"."""
+        count = self.interval_count
+        texts = {
+            IntervalUnit.DAY: ngettext("every day", "every %(count)d days", count),
+            IntervalUnit.WEEK: ngettext("every week", "every %(count)d weeks", count),
+            IntervalUnit.MONTH: ngettext("every month", "every %(count)d months", count),
+            IntervalUnit.YEAR: ngettext("every year", "every %(count)d years", count),
+        }
+        text = texts.get(self.interval_unit)
+        return text % {"count": count} if text else f"{count} × {self.interval_unit}"
 
     def step(self, periods: int) -> relativedelta:
         """The time ``periods`` periods of this plan span (calendar-correct)."""
