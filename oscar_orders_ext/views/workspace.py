@@ -110,11 +110,17 @@ class OrderTableView(WorkspaceMixin, TemplateView):
         return context
 
 
+def is_inbox(query: QueryDict) -> bool:
+    """Whether the table's address is the inbox's (its page says "Inbox", not "Orders")."""
+    return query.get("inbox") == "true"
+
+
 def table_context(table: common.TablePage, page_query: QueryDict) -> dict[str, Any]:
     """What the shared table partials draw, in both skins: the rows, summary, sorting, pages
     (``page_query``: the table's query) and the bulk bar's choices."""
     return {
         "filter_errors": table.errors,
+        "is_inbox": is_inbox(page_query),
         "summary": table.summary,
         "page_obj": table.page,
         "paginator": table.paginator,

@@ -100,6 +100,7 @@ def test_the_inbox_lists_new_orders_and_unread_messages_only(
     numbers = {cell.text().lstrip("#")
                for cell in inbox.pyquery("td.ooe-cell-number a").items()}
     assert numbers == {str(new.number), str(answered.number)}  # not the quiet one
+    assert inbox.pyquery("h1").text().strip().startswith("Inbox")  # not "Orders"
 
 
 @pytest.mark.parametrize("namespace", FRONT_ENDS)

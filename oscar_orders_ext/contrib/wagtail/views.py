@@ -153,6 +153,9 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
     index_url_name = f"{NAMESPACE}:orders-workspace"
     index_results_url_name = f"{NAMESPACE}:orders-workspace-results"
     page_title = gettext_lazy("Orders")
+
+    def get_page_title(self) -> str:
+        return _("Inbox") if workspace.is_inbox(self.request.GET) else str(self.page_title)
     verbose_name_plural = gettext_lazy("orders")
     header_icon = "list-ul"
     is_searchable = True
