@@ -96,8 +96,19 @@ def child(orders: int, profile: str, path: str, tree: Path = ROOT, reimport: boo
     settings.OSCAR_ORDERS_EXT_IMPORT_MAX_ROWS = 3 * orders
     handle = open(path, "rb")  # noqa: SIM115 -- read again by the re-import below
     started, started_cpu, started_server = time.perf_counter(), cpu_seconds(), server_cpu_seconds()
+    log = sys.stderr if trace or profile else open(os.devnull, "w")  # noqa: SIM115
+    if os.environ.get("BENCH_IMPORTS_LOG"):  # a long run's progress, with the peak so far
+        log = open(os.environ["BENCH_IMPORTS_LOG"], "a")  # noqa: SIM115
+
+    def show(phase: str, done: int) -> None:
+        print(f"{orders} orders, {phase}: {done} after {time.perf_counter() - started:.0f} s, "
+              f"peak RSS {peak_mb():.0f} MB, load {os.getloadavg()[0]:.1f}", file=log,
+              flush=True)
+
     # --in-memory: the bytes, as before this branch (to benchmark an older tree's code).
-    plan = plan_import(handle.read() if IN_MEMORY else handle, "orders_export.csv")
+    plan = plan_import(handle.read() if IN_MEMORY else handle, "orders_export.csv",
+                       **({} if IN_MEMORY else {"progress": lambda rows, _part: show(
+                           "rows read", rows)}))
     planned, planned_cpu, planned_server = time.perf_counter(), cpu_seconds(), server_cpu_seconds()
     planned_peak = peak_mb()
     if trace:
@@ -114,7 +125,8 @@ def child(orders: int, profile: str, path: str, tree: Path = ROOT, reimport: boo
         result = profiler.runcall(commit_import, plan)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats(profile).print_stats(60)
     else:
-        result = commit_import(plan)
+        result = commit_import(plan, **({} if IN_MEMORY else {
+            "progress": lambda done: show("orders written", done)}))
     committed, committed_cpu, committed_server = (time.perf_counter(), cpu_seconds(),
                                                   server_cpu_seconds())
     committed_peak = peak_mb()

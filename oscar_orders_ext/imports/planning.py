@@ -136,6 +136,19 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def resumed_gc() -> Iterator[None]:
+    """Let the collector run again inside ``paused_gc``, for a phase that holds few objects
+    but makes reference cycles (their garbage would otherwise pile up until the end)."""
+    paused = not gc.isenabled()
+    gc.enable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.disable()
+
+
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Successive lists of at most ``size`` items."""
     iterator = iter(items)

@@ -24,7 +24,7 @@ from oscar_orders_ext.signals import orders_imported
 from .pgcopy import CopyOrderWriter
 from .planning import (ImportCancelled, ImportCounts, ImportPlan, ImportRefused, Lookups,
                        chunks, forget_queries, format_for, paused_gc, plan_import, read_orders,
-                       value_chunks)
+                       resumed_gc, value_chunks)
 from .staging import CustomerTally
 from .writing import BATCH_SIZE, ImportResult, OrderWriter, Progress, apply_updates
 
@@ -92,8 +92,11 @@ def _commit_batches(plan: ImportPlan, result: ImportResult, tally: CustomerTally
     result.customers_created = writer.customers.created
     result.customers_updated = writer.customers.updated
     transaction.on_commit(selectors.forget_listed_values)
-    # Bulk writes send no signals: the new orders join their customers' aggregates here.
-    apply_tally(tally)
+    # Bulk writes send no signals: the new orders join their customers' aggregates here. The
+    # collector runs meanwhile: a customer's row and its account refer to each other (a
+    # one-to-one), and 300,000 such pairs were kept until the end (+60 MB at 100,000 orders).
+    with resumed_gc():
+        apply_tally(tally)
     # And for webhooks (order.created, in bulk): receivers.webhook_orders_imported. The ids
     # are an array (8 bytes each), handed on without copies.
     order_ids = writer.order_ids
