@@ -6,7 +6,10 @@
 
 With ``--orders`` above 100,000 the same run first imports 10,000 and 100,000 orders (each
 into a fresh copy of the migrated database) and prints the ratios the flat-memory target
-reads: peak RSS at N minus peak RSS at 10,000, and time at N over 10 × the time at 100,000.
+reads: peak RSS at N minus peak RSS at 10,000, and time at N over the time at 100,000.
+``--baseline-tree PATH`` also imports 100,000 orders with another checkout's code (into a
+copy of the same migrated template, the file's bytes handed to ``plan_import`` as that code
+took them) in the same run, and prints this tree's throughput over that one's.
 The file is written to disk row by row and the child reads it as the dashboard's job does
 (``plan_import`` on the open file: streamed, the dry run's orders spooled to disk), then
 commits the spooled plan.
@@ -45,6 +48,11 @@ DATABASE = "ooe_bench_imports"
 IN_MEMORY = "--in-memory" in sys.argv
 TARGET = 5000
 
+
+def peak_mb() -> float:
+    """This process's peak RSS so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
 def cpu_seconds() -> float:
     """CPU time of this process (the machine is shared: wall time includes waiting for it)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -64,10 +72,15 @@ def server_cpu_seconds() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def child(orders: int, profile: str, path: str) -> dict[str, Any]:
+def child(orders: int, profile: str, path: str, tree: Path = ROOT, reimport: bool = True,
+          trace: bool = False) -> dict[str, Any]:
     """Runs in the child process: dry run of the file at ``path``, commit; the figures."""
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "sandbox"))
+    sys.path.insert(0, str(tree))
+    sys.path.insert(0, str(tree / "sandbox"))
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start(8)
     import django
 
     django.setup()
@@ -83,9 +96,27 @@ def child(orders: int, profile: str, path: str) -> dict[str, Any]:
     settings.OSCAR_ORDERS_EXT_IMPORT_MAX_ROWS = 3 * orders
     handle = open(path, "rb")  # noqa: SIM115 -- read again by the re-import below
     started, started_cpu, started_server = time.perf_counter(), cpu_seconds(), server_cpu_seconds()
+    log = sys.stderr if trace or profile else open(os.devnull, "w")  # noqa: SIM115
+    if os.environ.get("BENCH_IMPORTS_LOG"):  # a long run's progress, with the peak so far
+        log = open(os.environ["BENCH_IMPORTS_LOG"], "a")  # noqa: SIM115
+
+    def show(phase: str, done: int) -> None:
+        print(f"{orders} orders, {phase}: {done} after {time.perf_counter() - started:.0f} s, "
+              f"peak RSS {peak_mb():.0f} MB, load {os.getloadavg()[0]:.1f}", file=log,
+              flush=True)
+
     # --in-memory: the bytes, as before this branch (to benchmark an older tree's code).
-    plan = plan_import(handle.read() if IN_MEMORY else handle, "orders_export.csv")
+    plan = plan_import(handle.read() if IN_MEMORY else handle, "orders_export.csv",
+                       **({} if IN_MEMORY else {"progress": lambda rows, _part: show(
+                           "rows read", rows)}))
     planned, planned_cpu, planned_server = time.perf_counter(), cpu_seconds(), server_cpu_seconds()
+    planned_peak = peak_mb()
+    if trace:
+        import gc
+
+        before_commit = tracemalloc.take_snapshot()
+        gc.collect()
+        gc.disable()  # the cyclic garbage the commit leaves (its gc is paused) is counted below
     if profile:
         import cProfile
         import pstats
@@ -94,32 +125,48 @@ def child(orders: int, profile: str, path: str) -> dict[str, Any]:
         result = profiler.runcall(commit_import, plan)
         pstats.Stats(profiler, stream=sys.stderr).sort_stats(profile).print_stats(60)
     else:
-        result = commit_import(plan)
+        result = commit_import(plan, **({} if IN_MEMORY else {
+            "progress": lambda done: show("orders written", done)}))
     committed, committed_cpu, committed_server = (time.perf_counter(), cpu_seconds(),
                                                   server_cpu_seconds())
+    committed_peak = peak_mb()
+    if trace:
+        print(f"cyclic garbage left by the commit: {gc.collect()} objects", file=sys.stderr)
+        gc.enable()
+        # What the commit left behind, by where it was allocated (transient peaks are gone).
+        stats = tracemalloc.take_snapshot().compare_to(before_commit, "traceback")
+        for stat in stats[:12]:
+            print(stat, *stat.traceback.format()[-6:], sep="\n  ", file=sys.stderr)
+        current, peak = tracemalloc.get_traced_memory()
+        print(f"tracemalloc: {current / 1e6:.0f} MB now, peak {peak / 1e6:.0f} MB",
+              file=sys.stderr)
     assert not plan.errors and result.orders_created == orders, (plan.errors[:3], result)
+    lines, customers = result.lines_created, result.customers_created
+    del result  # its order ids: a caller keeps the job's counts, not the ids
     again = time.perf_counter()
-    handle.seek(0)
-    assert plan_import(handle.read() if IN_MEMORY else handle,
-                       "orders_export.csv").counts.orders_to_create == 0
+    if reimport:
+        handle.seek(0)
+        assert plan_import(handle.read() if IN_MEMORY else handle,
+                           "orders_export.csv").counts.orders_to_create == 0
     replanned = time.perf_counter()
     handle.close()
     return {"orders": orders, "megabytes": size / 1e6, "plan": planned - started,
-            "commit": committed - planned, "replan": replanned - again,
+            "commit": committed - planned, "replan": replanned - again if reimport else None,
+            "plan_peak_mb": planned_peak, "commit_peak_mb": committed_peak,
             "plan_cpu": planned_cpu - started_cpu, "commit_cpu": committed_cpu - planned_cpu,
             "plan_server": _difference(planned_server, started_server),
             "commit_server": _difference(committed_server, planned_server),
-            "lines": result.lines_created, "customers": result.customers_created,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "lines": lines, "customers": customers, "peak_mb": peak_mb()}
 
 
 def _difference(after: float | None, before: float | None) -> float | None:
     return None if after is None or before is None else after - before
 
 
-def run(orders: int, options: argparse.Namespace, template: str) -> dict[str, Any]:
+def run(orders: int, options: argparse.Namespace, template: str, *,
+        tree: Path | None = None, reimport: bool = True) -> dict[str, Any]:
     """Import ``orders`` generated orders in a child process, into a fresh copy of
-    ``template``; the child's figures."""
+    ``template``; the child's figures. ``tree``: another checkout's code, given the bytes."""
     database = f"{options.database}_run"
     psql(f"DROP DATABASE IF EXISTS {database}")
     psql(f"CREATE DATABASE {database} TEMPLATE {template}")
@@ -129,13 +176,23 @@ def run(orders: int, options: argparse.Namespace, template: str) -> dict[str, An
         try:
             env = dict(os.environ, DATABASE_URL=database_url(database),
                        DJANGO_SETTINGS_MODULE="sandbox.settings")
+            if tree is not None:  # before the editable install of this tree
+                env["PYTHONPATH"] = f"{tree}:{tree / 'sandbox'}"
             command = [sys.executable, __file__, "--child", "--orders", str(orders),
-                       "--file", export.name, *(["--in-memory"] if IN_MEMORY else [])]
+                       "--file", export.name]
+            if IN_MEMORY or tree is not None:
+                command.append("--in-memory")
+            if tree is not None:
+                command += ["--tree", str(tree)]
+            if not reimport:
+                command.append("--no-reimport")
             if options.profile:
                 command += ["--profile", options.profile]
+            if options.tracemalloc:
+                command.append("--tracemalloc")
             output = subprocess.run(command, env=env, check=True, capture_output=True,
-                                    text=True, cwd=ROOT)
-            if options.profile:
+                                    text=True, cwd=tree or ROOT)
+            if options.profile or options.tracemalloc:
                 print(output.stderr)
             figures: dict[str, Any] = json.loads(output.stdout.strip().splitlines()[-1])
         finally:
@@ -160,8 +217,11 @@ def report(figures: dict[str, Any]) -> None:
         print(f"{label:9} {wall:7.1f} s  {orders / wall:8.0f} orders/s   "
               f"(Python CPU {cpu:5.1f} s: {orders / cpu:6.0f} orders per CPU-second"
               f"{server_text})")
-    print(f"re-import dry run {figures['replan']:.1f} s; peak RSS {figures['peak_mb']:.0f} MB; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    replan = "not run" if figures["replan"] is None else f"{figures['replan']:.1f} s"
+    print(f"re-import dry run {replan}; peak RSS after the dry run "
+          f"{figures.get('plan_peak_mb', 0):.0f} MB, after the commit "
+          f"{figures.get('commit_peak_mb', 0):.0f} MB, overall {figures['peak_mb']:.0f} MB; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def main() -> None:
@@ -178,11 +238,22 @@ def main() -> None:
                              "empty one, e.g. bench_tpl_100000")
     parser.add_argument("--in-memory", action="store_true",
                         help="hand the file's bytes to plan_import (older trees' API)")
+    parser.add_argument("--baseline-tree", default="",
+                        help="another checkout (e.g. a worktree of the code before the "
+                             "streamed imports): import 100,000 orders with it too, in the "
+                             "same run, for the throughput comparison")
+    parser.add_argument("--no-reimport", action="store_true",
+                        help="skip the re-import dry run after each commit")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="print what the commit left allocated, by traceback")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--tree", default="", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
-        print(json.dumps(child(options.orders, options.profile, options.file)))
+        print(json.dumps(child(options.orders, options.profile, options.file,
+                               Path(options.tree) if options.tree else ROOT,
+                               reimport=not options.no_reimport, trace=options.tracemalloc)))
         return
 
     references = [int(size) for size in options.references.split(",") if size] or (
@@ -193,10 +264,18 @@ def main() -> None:
     psql(f"CREATE DATABASE {template}" + (f" TEMPLATE {options.template}"
                                           if options.template else ""))
     results: dict[int, dict[str, Any]] = {}
+    baseline: dict[str, Any] | None = None
+    baseline_size = 100_000 if options.orders >= 100_000 else options.orders
     try:
         manage(["migrate", "--noinput", "-v", "0"], template)
         for orders in [*references, options.orders]:
-            results[orders] = figures = run(orders, options, template)
+            if options.baseline_tree and orders == baseline_size:  # right before ours
+                baseline = run_baseline(Path(options.baseline_tree).resolve(), baseline_size,
+                                        options, template)
+            print(f"this tree, {orders} orders:", flush=True)
+            results[orders] = figures = run(
+                orders, options, template,
+                reimport=not options.no_reimport or orders != options.orders)
             report(figures)
             print()
     finally:
@@ -205,16 +284,43 @@ def main() -> None:
           f"{os.getloadavg()[0]:.1f} after ({os.cpu_count()} CPUs)")
     largest = results[options.orders]
     if 10_000 in results and options.orders != 10_000:
-        growth = largest["peak_mb"] - results[10_000]["peak_mb"]
+        small = results[10_000]
+        growth = largest["peak_mb"] - small["peak_mb"]
         print(f"peak RSS at {options.orders} orders: {largest['peak_mb']:.0f} MB, "
-              f"{growth:+.0f} MB over 10,000 orders (target: at most +150 MB)")
+              f"{growth:+.0f} MB over 10,000 orders (target: at most +150 MB); after the dry "
+              f"run {largest['plan_peak_mb'] - small['plan_peak_mb']:+.0f} MB, after the "
+              f"commit {largest['commit_peak_mb'] - small['commit_peak_mb']:+.0f} MB")
+        for size in sorted(results):
+            print(f"  {size:>9} orders: peak RSS {results[size]['peak_mb']:.0f} MB")
+
+    def wall(figures: dict[str, Any]) -> float:
+        return float(figures["plan"] + figures["commit"])
+
     if 100_000 in results and options.orders > 100_000:
-        def wall(figures: dict[str, Any]) -> float:
-            return float(figures["plan"] + figures["commit"])
         ratio = wall(largest) / wall(results[100_000])
         print(f"time at {options.orders} orders: {ratio:.2f} × the time at 100,000 "
               f"(linear: {options.orders / 100_000:.1f}; target at most "
-              f"{options.orders / 100_000 * 1.05:.1f})")
+              f"{options.orders / 100_000 * 1.05:.1f}); dry run "
+              f"{largest['plan'] / results[100_000]['plan']:.2f} ×, commit "
+              f"{largest['commit'] / results[100_000]['commit']:.2f} ×")
+    if baseline is not None and baseline_size in results:
+        ours = results[baseline_size]
+        print(f"throughput at {baseline_size} orders: {baseline_size / wall(ours):.0f} orders/s "
+              f"here, {baseline_size / wall(baseline):.0f} orders/s with the baseline tree "
+              f"({wall(baseline) / wall(ours):.2f} ×; target at least 1); peak RSS "
+              f"{ours['peak_mb']:.0f} vs {baseline['peak_mb']:.0f} MB")
+
+
+def run_baseline(tree: Path, orders: int, options: argparse.Namespace,
+                 template: str) -> dict[str, Any]:
+    """Import ``orders`` orders with another checkout's code into a copy of the same template
+    (migrated by this tree: the same indexes and triggers; the older code must not need what
+    it lacks)."""
+    print(f"baseline tree {tree}, {orders} orders (in memory):", flush=True)
+    figures = run(orders, options, template, tree=tree)
+    report(figures)
+    print()
+    return figures
 
 
 if __name__ == "__main__":

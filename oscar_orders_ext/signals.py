@@ -21,7 +21,8 @@ Quote class; kwargs ``quote``, ``order``, ``user`` (the staff user).
 OrderMessage class; kwargs ``message``, ``order_id``.
 
 ``orders_imported``: an import created orders in bulk (no ``post_save`` for them); sender is
-None; kwargs ``order_ids`` (Oscar order ids), ``user``.
+None; kwargs ``order_ids`` (a sequence of Oscar order ids: an ``array`` for imports, where a
+million ids as a list would take 40 MB), ``user``.
 
 Each of them (but ``orders_bulk_changed``) is a :class:`CommitSignal`: beside the signal sent
 after commit, its ``in_transaction`` twin is sent at once, inside the transaction that makes

@@ -41,6 +41,11 @@ PLAIN_FIELDS = {models.AutoField, models.BigAutoField, models.CharField, models.
                 models.ForeignKey, models.OneToOneField, FSMField}
 
 
+#: Distinct values a cache of prepared values holds before it starts again: files repeat
+#: their postcodes and phone numbers, but a million customers' would otherwise all be kept.
+CACHE_LIMIT = 50_000
+
+
 def _prepared(field: models.Field) -> Callable[[Any], Any]:
     """``field.get_db_prep_save`` remembered per distinct (hashable) value."""
     if type(field) is models.JSONField and field.encoder is None:
@@ -53,6 +58,8 @@ def _prepared(field: models.Field) -> Callable[[Any], Any]:
         try:
             return cache[value]
         except KeyError:
+            if len(cache) >= CACHE_LIMIT:
+                cache.clear()
             prepared = cache[value] = prep(value, connection)
             return prepared
         except TypeError:  # unhashable: JSON
@@ -379,5 +386,7 @@ class CopyOrderWriter(OrderWriter):
             return ""
         text = self.phone_text.get(phone)
         if text is None:
+            if len(self.phone_text) >= CACHE_LIMIT:
+                self.phone_text.clear()
             text = self.phone_text[phone] = str(self.phone_field.to_python(phone) or "")
         return text

@@ -1,7 +1,8 @@
 """What a dry run keeps on disk instead of in memory, so an import of any size runs in flat
 memory: the orders it read (``OrderSpool``, JSON lines the commit streams back) and what it
 must remember across the whole file (``PlanIndex``, a temporary SQLite database: numbers
-already seen, customers counted, unknown SKUs).
+already seen, customers counted, unknown SKUs); and what a commit adds to each customer's
+aggregates (``CustomerTally``), summed on disk batch by batch.
 
 The spool holds plain JSON values, never pickles: a job's spool is kept in Django storage
 beside the uploaded file, and loading it must not run anything.
@@ -13,8 +14,8 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Collection, Iterable, Iterator
-from datetime import datetime
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
@@ -175,6 +176,58 @@ class PlanIndex:
         """The first ``limit`` unknown SKUs, in the order the file gives them."""
         return [sku for (sku,) in self.db.execute(
             "SELECT sku FROM skus ORDER BY rowid LIMIT ?", [limit])]
+
+    def close(self) -> None:
+        """Delete the database."""
+        self.db.close()
+        os.unlink(self.path)
+
+
+#: Microseconds since this instant: the customer tally keeps dates as exact integers.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class CustomerTally:
+    """What the orders a commit wrote add to each customer (orders, value per currency, first
+    and last date), summed in a temporary SQLite database as batches are written: a million
+    orders of 300,000 customers are never held in memory as one dict of deltas."""
+
+    def __init__(self) -> None:
+        handle, self.path = tempfile.mkstemp(prefix="ooe-import-tally-", suffix=".sqlite3")
+        os.close(handle)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript(
+            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8000;"
+            "CREATE TABLE tally (email TEXT, currency TEXT, count INTEGER, cents INTEGER,"
+            " first INTEGER, last INTEGER, PRIMARY KEY (email, currency)) WITHOUT ROWID;")
+
+    def add(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Add (email, currency, orders, total, first date, last date) rows."""
+        self.db.executemany(
+            "INSERT INTO tally VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email, currency) DO UPDATE"
+            " SET count = count + excluded.count, cents = cents + excluded.cents,"
+            " first = min(first, excluded.first), last = max(last, excluded.last)",
+            [(email, currency, count, int((Decimal(total or 0) * 100).to_integral_value()),
+              (first - _EPOCH) // _MICROSECOND, (last - _EPOCH) // _MICROSECOND)
+             for email, currency, count, total, first, last in rows])
+
+    def customers(self) -> Iterator[tuple[str, list[tuple[str, int, Decimal, datetime,
+                                                              datetime]]]]:
+        """Each customer's email and rows (currency, orders, total, first, last), by email."""
+        email: str | None = None
+        rows: list[tuple[str, int, Decimal, datetime, datetime]] = []
+        for key, currency, count, cents, first, last in self.db.execute(
+                "SELECT email, currency, count, cents, first, last FROM tally "
+                "ORDER BY email, currency"):
+            if key != email:
+                if email is not None:
+                    yield email, rows
+                email, rows = key, []
+            rows.append((currency, count, Decimal(cents).scaleb(-2),
+                         _EPOCH + first * _MICROSECOND, _EPOCH + last * _MICROSECOND))
+        if email is not None:
+            yield email, rows
 
     def close(self) -> None:
         """Delete the database."""

@@ -7,7 +7,8 @@ rows with PostgreSQL's ``COPY``. Both run inside ``service.commit_import``'s tra
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +56,8 @@ class ImportResult:
     customers_created: int = 0
     customers_updated: int = 0
     lines_created: int = 0
-    order_ids: list[int] = field(default_factory=list)
+    #: The orders written (an ``array`` of ids for a large import: 8 bytes each).
+    order_ids: MutableSequence[int] = field(default_factory=list)
     #: Round trip: orders changed, and the ones refused ({"number", "row", "field", "message"}).
     orders_updated: int = 0
     refusals: list[dict[str, Any]] = field(default_factory=list)
@@ -195,7 +197,8 @@ class OrderWriter:
         self._statuses: dict[str, str] = {}
         self.orders_created = 0
         self.lines_created = 0
-        self.order_ids: list[int] = []
+        # An array rather than a list: a million ids take 8 MB, not 40.
+        self.order_ids: array[int] = array("q")
 
     def use_lookups(self, lookups: Lookups) -> None:
         """Write the next batches against these lookups (those of the batch): customers made

@@ -5,7 +5,7 @@ orders, imports, the ``orders_apply_customer_tags`` command)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -47,8 +47,10 @@ def apply_tag_rules(order_ids: Iterable[int], *, paid_only: bool = False) -> int
     paid ones only."""
     rules = list(CustomerTagRule.objects.filter(is_active=True).select_related("category"))
     category_paths = {rule.pk: rule.category.path for rule in rules if rule.category}
-    ids = list(order_ids)
-    if not rules or not ids:
+    if not rules:
+        return 0
+    ids = _as_sequence(order_ids)
+    if not ids:
         return 0
     line_model = get_model("order", "Line")
     added = 0
@@ -97,9 +99,14 @@ def _tag_customers(wanted: set[tuple[str, int]]) -> int:
 
 def apply_after_commit(order_ids: Iterable[int], *, paid_only: bool = False) -> None:
     """Apply the rules to these orders once the current transaction commits."""
-    ids = list(order_ids)
+    ids = _as_sequence(order_ids)
     if ids:
         transaction.on_commit(lambda: apply_tag_rules(ids, paid_only=paid_only))
+
+
+def _as_sequence(order_ids: Iterable[int]) -> Sequence[int]:
+    """The ids as a sequence, not copied when they are one (an import's million ids)."""
+    return order_ids if isinstance(order_ids, Sequence) else list(order_ids)
 
 
 def apply_to_new_orders(order_ids: Iterable[int]) -> None:

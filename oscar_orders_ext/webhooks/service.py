@@ -20,7 +20,7 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -239,7 +239,7 @@ def _enqueue(ids: list[int]) -> None:
     _hand_over(lambda: [send_webhooks_task.enqueue(batch) for batch in batches])
 
 
-def emit_many(event: str, order_ids: list[int]) -> int:
+def emit_many(event: str, order_ids: Sequence[int]) -> int:
     """Record ``event`` for many orders at once (an import's ``order.created``), in the current
     transaction: two statements per :data:`EMIT_BATCH` orders (the orders, the deliveries
     with their tags) and one worker task per :data:`TASK_BATCH` deliveries; how many
