@@ -66,7 +66,7 @@ class Plan(models.Model):
     def frequency(self) -> str:
         """How often the plan bills, as people say it: "every month", "every 3 weeks"."""
         count = self.interval_count
-        texts = {
+        texts: dict[str, str] = {
             IntervalUnit.DAY: ngettext("every day", "every %(count)d days", count),
             IntervalUnit.WEEK: ngettext("every week", "every %(count)d weeks", count),
             IntervalUnit.MONTH: ngettext("every month", "every %(count)d months", count),
