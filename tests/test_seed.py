@@ -43,6 +43,14 @@ def seed(**options: Any) -> str:
     return out.getvalue()
 
 
+def planned_orders() -> Any:
+    """The orders the seed planned: all but the subscription order it adds on the checkout
+    path (``place_due_subscription``)."""
+    from oscar_orders_ext.models import Subscription
+
+    return Order.objects.exclude(pk__in=Subscription.objects.values("order"))
+
+
 def order_story(orders: Any) -> list[tuple[Any, ...]]:
     """What a merchant would compare between two runs: state, money and goods of each order."""
     return [(order.process.state, order.currency, order.total_incl_tax, order.guest_email,
@@ -75,13 +83,13 @@ class TestCheckoutPath:
     def test_orders_are_placed_by_oscar_and_worked_through_the_workflow(self) -> None:
         output = seed(orders=30, seed=11)
 
-        orders = Order.objects.all()
+        orders = planned_orders()
         assert orders.count() == 30
         assert "Added 30 orders" in output
         # Oscar numbered them (100000 + basket id) and each got its companion process.
         for order in orders:
             assert order.number == str(100000 + order.basket_id)
-        assert OrderProcess.objects.count() == 30
+        assert OrderProcess.objects.filter(order__in=orders).count() == 30
         assert not orders.filter(process__isnull=True).exists()
 
         states = Counter(OrderProcess.objects.values_list("state", flat=True))
@@ -120,6 +128,21 @@ class TestCheckoutPath:
         assert set(OrderProcess.objects.values_list("funnel__name", flat=True)) == {
             Funnel.objects.get_default().name, data.WHOLESALE_FUNNEL}
 
+    def test_a_subscription_is_due_so_the_tick_bills_it_at_once(self) -> None:
+        from oscar_orders_ext.models import Subscription, SubscriptionRenewal
+        from oscar_orders_ext.subscriptions.service import renew_due
+
+        seed(orders=3)
+        [sub] = Subscription.objects.all()
+        assert (sub.email, sub.state, sub.periods_billed) == (
+            "giulia.bianchi@example.com", "active", 1)
+        assert sub.next_renewal_on == timezone.localdate()
+        assert renew_due() == 1  # what `orders_tick` runs: the renewal order and its link
+        renewal = SubscriptionRenewal.objects.get(subscription=sub)
+        assert renewal.order is not None and renewal.order.payment_links.exists()
+        seed(orders=1)  # a second run adds no second subscription
+        assert Subscription.objects.count() == 1
+
     def test_stock_is_allocated_consumed_and_restocked_like_in_the_shop(self) -> None:
         seed(orders=30, seed=11)
 
@@ -150,10 +173,10 @@ class TestCheckoutPath:
 
     def test_same_seed_gives_the_same_orders(self) -> None:
         seed(orders=12, seed=5)
-        first = order_story(Order.objects.all())
+        first = order_story(planned_orders())
         seed(orders=12, seed=5)
-        second = order_story(Order.objects.exclude(pk__in=Order.objects.order_by("pk")[:12]
-                                                   .values_list("pk", flat=True)))
+        second = order_story(planned_orders().exclude(
+            pk__in=planned_orders().order_by("pk")[:12].values_list("pk", flat=True)))
         assert len(first) == len(second) == 12
         assert first == second
 
@@ -265,9 +288,9 @@ class TestSetUp:
 
         seed(orders=12, seed=5)  # through Oscar's checkout
         seed(orders=20, bulk_threshold=5, batch_size=10, seed=6)  # bulk inserts
-        processes = OrderProcess.objects.all()
-        assert processes.count() == 32 and not processes.filter(payment_method="").exists()
-        assert get_model("payment", "Source").objects.count() == 32
+        processes = OrderProcess.objects.all()  # with the due subscription's order
+        assert processes.count() == 33 and not processes.filter(payment_method="").exists()
+        assert get_model("payment", "Source").objects.count() == 33
         forget_listed_values()
         assert "Card" in distinct_values("payment_method")
         wholesale = processes.filter(funnel__name=data.WHOLESALE_FUNNEL)
@@ -358,7 +381,7 @@ class TestBulkPath:
                     for p in OrderProcess.objects.filter(order__in=orders).select_related(
                         "order").order_by("order__date_placed", "pk")]
 
-        checkout = workspace(Order.objects.exclude(number__startswith="D"))
+        checkout = workspace(planned_orders().exclude(number__startswith="D"))
         bulk = workspace(Order.objects.filter(number__startswith="D"))
         assert len(checkout) == len(bulk) == 25
         assert checkout == bulk

@@ -9,22 +9,25 @@ operator would, then dated back to when it "happened".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from dateutil.relativedelta import relativedelta
 
 from django.db import transaction
 from django.db.models import F
 from oscar.core.loading import get_class, get_model
 
-from oscar_orders_ext.constants import TimelineKind
-from oscar_orders_ext.models import OrderProcess, TimelineEntry
+from oscar_orders_ext.constants import OrderType, PaymentStatus, TimelineKind
+from oscar_orders_ext.models import OrderProcess, Subscription, TimelineEntry
 from oscar_orders_ext.services import edits
 from oscar_orders_ext.services.transitions import transition_order
 
 from .planning import OrderPlan, Step, delivery_for
-from .setup import DemoWorld
+from .setup import PLAN_PRODUCT_UPC, DemoWorld
 
 Basket = get_model("basket", "Basket")
+Product = get_model("catalogue", "Product")
 BillingAddress = get_model("order", "BillingAddress")
 OrderStatusChange = get_model("order", "OrderStatusChange")
 ShippingAddress = get_model("order", "ShippingAddress")
@@ -167,3 +170,37 @@ def create_orders_with_oscar(plans: Iterable[OrderPlan], world: DemoWorld, *,
         if progress:
             progress(done)
     return done
+
+
+#: The demo customer whose subscription is due when the demo shop is seeded.
+SUBSCRIBER = "giulia.bianchi"
+
+
+def place_due_subscription(world: DemoWorld, run_started: datetime) -> Any:
+    """Giulia's "Coffee of the month", bought and confirmed a month ago: its second month is
+    due today, so the tick (``orders_tick``, or the worker's) bills it at once, a renewal order
+    with its payment link, for a merchant to find without waiting a month
+    (docs/subscriptions.md). Nothing when the shop already has a subscription."""
+    if Subscription.objects.exists():
+        return None
+    customer, person = next((user, spec) for user, spec in world.customers
+                            if spec.username == SUBSCRIBER)
+    placed_at = run_started - relativedelta(months=1)
+    plan = OrderPlan(
+        placed_at=placed_at, customer=customer, person=person, currency="EUR",
+        items=[(Product.objects.get(upc=PLAN_PRODUCT_UPC), 1)], funnel=world.default_funnel,
+        state="processing", payment_status=PaymentStatus.PAID, operator=None,
+        order_type=OrderType.SUBSCRIPTION, source="web",
+        steps=[Step("payment", placed_at + timedelta(minutes=5), PaymentStatus.PAID),
+               Step("transition", placed_at + timedelta(hours=2), "confirm")])
+    with transaction.atomic():
+        order = place_with_oscar(plan, world)
+        plan.payment_source(order, world).save()
+        play_history(order, plan, world, run_started)  # the confirmation starts it ...
+        for sub in Subscription.objects.filter(order=order).select_related("plan"):
+            # ... today: it started a month ago, with the order.
+            anchor = (placed_at + timedelta(hours=2)).date()
+            Subscription.objects.filter(pk=sub.pk).update(
+                anchor=anchor, created_at=placed_at + timedelta(hours=2),
+                next_renewal_on=sub.plan.period_start(anchor, sub.periods_billed))
+    return order

@@ -18,7 +18,7 @@ from oscar_orders_ext.services.customer_summaries import backfill_customers
 
 from ... import data
 from ...bulk import create_orders_in_bulk
-from ...checkout import create_orders_with_oscar
+from ...checkout import create_orders_with_oscar, place_due_subscription
 from ...planning import check_workflow, placement_ages, plan_order
 from ...setup import ensure_demo_world
 
@@ -119,6 +119,7 @@ class Command(BaseCommand):
             try:
                 done = create_orders_with_oscar(plans, world, run_started=now,
                                                 progress=progress)
+                place_due_subscription(world, now)
             except OrderWorkflowError as error:
                 raise CommandError(error.message) from error
         elapsed = max(time.monotonic() - started, 1e-6)
