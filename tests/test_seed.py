@@ -137,6 +137,8 @@ class TestCheckoutPath:
         assert (sub.email, sub.state, sub.periods_billed) == (
             "giulia.bianchi@example.com", "active", 1)
         assert sub.next_renewal_on == timezone.localdate()
+        # Its history says it started a month ago, with its order.
+        assert sub.events.get().created_at < timezone.now() - timedelta(days=27)
         assert renew_due() == 1  # what `orders_tick` runs: the renewal order and its link
         renewal = SubscriptionRenewal.objects.get(subscription=sub)
         assert renewal.order is not None and renewal.order.payment_links.exists()

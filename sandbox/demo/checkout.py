@@ -19,7 +19,8 @@ from django.db.models import F
 from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext.constants import OrderType, PaymentStatus, TimelineKind
-from oscar_orders_ext.models import OrderProcess, Subscription, TimelineEntry
+from oscar_orders_ext.models import (OrderProcess, Subscription, SubscriptionEvent,
+                                     TimelineEntry)
 from oscar_orders_ext.services import edits
 from oscar_orders_ext.services.transitions import transition_order
 
@@ -203,4 +204,6 @@ def place_due_subscription(world: DemoWorld, run_started: datetime) -> Any:
             Subscription.objects.filter(pk=sub.pk).update(
                 anchor=anchor, created_at=placed_at + timedelta(hours=2),
                 next_renewal_on=sub.plan.period_start(anchor, sub.periods_billed))
+            SubscriptionEvent.objects.filter(subscription=sub).update(
+                created_at=placed_at + timedelta(hours=2))
     return order
