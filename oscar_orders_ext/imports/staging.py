@@ -136,21 +136,36 @@ class OrderSpool(Collection[ImportedOrder]):
         self.handle.close()
 
 
-class PlanIndex:
+class _ScratchDatabase:
+    """A temporary SQLite database of one import, deleted by ``close()``: fast and unsafe
+    on purpose (no journal, no sync), as nothing in it outlives the import."""
+
+    prefix = "ooe-import-"
+    schema = ""
+
+    def __init__(self) -> None:
+        handle, self.path = tempfile.mkstemp(prefix=self.prefix, suffix=".sqlite3")
+        os.close(handle)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+                              "PRAGMA cache_size=-8000;" + self.schema)
+
+    def close(self) -> None:
+        """Delete the database."""
+        self.db.close()
+        os.unlink(self.path)
+
+
+class PlanIndex(_ScratchDatabase):
     """What a dry run remembers across the whole file, in a temporary SQLite database:
     each order number's first row, the customers it would create or update, the unknown SKUs
     (in the order first met)."""
 
-    def __init__(self) -> None:
-        handle, self.path = tempfile.mkstemp(prefix="ooe-import-index-", suffix=".sqlite3")
-        os.close(handle)
-        self.db = sqlite3.connect(self.path)
-        self.db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8000;"
-            "CREATE TABLE numbers (number TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID;"
-            "CREATE TABLE new_customers (email TEXT PRIMARY KEY) WITHOUT ROWID;"
-            "CREATE TABLE updated_customers (email TEXT PRIMARY KEY) WITHOUT ROWID;"
-            "CREATE TABLE skus (sku TEXT UNIQUE);")
+    prefix = "ooe-import-index-"
+    schema = ("CREATE TABLE numbers (number TEXT PRIMARY KEY, row INTEGER) WITHOUT ROWID;"
+              "CREATE TABLE new_customers (email TEXT PRIMARY KEY) WITHOUT ROWID;"
+              "CREATE TABLE updated_customers (email TEXT PRIMARY KEY) WITHOUT ROWID;"
+              "CREATE TABLE skus (sku TEXT UNIQUE);")
 
     def first_rows(self, numbers: Iterable[tuple[str, int]]) -> dict[str, int]:
         """Record (number, first row) pairs; return the first row of every number of them
@@ -177,30 +192,20 @@ class PlanIndex:
         return [sku for (sku,) in self.db.execute(
             "SELECT sku FROM skus ORDER BY rowid LIMIT ?", [limit])]
 
-    def close(self) -> None:
-        """Delete the database."""
-        self.db.close()
-        os.unlink(self.path)
-
 
 #: Microseconds since this instant: the customer tally keeps dates as exact integers.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-class CustomerTally:
+class CustomerTally(_ScratchDatabase):
     """What the orders a commit wrote add to each customer (orders, value per currency, first
     and last date), summed in a temporary SQLite database as batches are written: a million
     orders of 300,000 customers are never held in memory as one dict of deltas."""
 
-    def __init__(self) -> None:
-        handle, self.path = tempfile.mkstemp(prefix="ooe-import-tally-", suffix=".sqlite3")
-        os.close(handle)
-        self.db = sqlite3.connect(self.path)
-        self.db.executescript(
-            "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8000;"
-            "CREATE TABLE tally (email TEXT, currency TEXT, count INTEGER, cents INTEGER,"
-            " first INTEGER, last INTEGER, PRIMARY KEY (email, currency)) WITHOUT ROWID;")
+    prefix = "ooe-import-tally-"
+    schema = ("CREATE TABLE tally (email TEXT, currency TEXT, count INTEGER, cents INTEGER,"
+              " first INTEGER, last INTEGER, PRIMARY KEY (email, currency)) WITHOUT ROWID;")
 
     def add(self, rows: Iterable[Sequence[Any]]) -> None:
         """Add (email, currency, orders, total, first date, last date) rows."""
@@ -228,8 +233,3 @@ class CustomerTally:
                          _EPOCH + first * _MICROSECOND, _EPOCH + last * _MICROSECOND))
         if email is not None:
             yield email, rows
-
-    def close(self) -> None:
-        """Delete the database."""
-        self.db.close()
-        os.unlink(self.path)
