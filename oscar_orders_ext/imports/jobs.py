@@ -32,8 +32,8 @@ from .planning import ImportCounts, PlanProgress
 from .service import (ImportCancelled, ImportPlan, ImportRefused, commit_import, format_for,
                       plan_import)
 from .staging import OrderSpool
-from .sources import (ImportFileError, check_size, check_type, read_headers,
-                      readable_in_request)
+from .sources import (STREAM_CHUNK, ImportFileError, check_size, check_type, file_kind,
+                      read_headers, readable_in_request)
 
 #: Per-order changes of a round trip kept with the job (and shown); the rest are counted.
 UPDATES_STORED = 1000
@@ -55,8 +55,14 @@ def read_upload(upload: UploadedFile) -> bytes:
 def start_import(upload: UploadedFile, user: Any) -> ImportJob:
     """Store an upload and make its dry run: now for small files, in the background for large
     ones (their header is checked first). ImportFileError means nothing was stored."""
-    data = read_upload(upload)
     filename = (upload.name or "orders.csv").rsplit("/", 1)[-1]
+    check_size(upload.size or 0)
+    check_type(filename)
+    if (upload.size or 0) > app_settings.IMPORT_SYNC_BYTES:
+        head = _head(upload)
+        if file_kind(head, filename, size=upload.size) == "csv":
+            return _start_streamed(upload, filename, head, user)
+    data = read_upload(upload)
     # An XLSX expanding beyond what a request may inflate is read in the background only.
     readable_now = readable_in_request(data, filename)
     background = len(data) > app_settings.IMPORT_SYNC_BYTES or not readable_now
@@ -80,6 +86,34 @@ def start_import(upload: UploadedFile, user: Any) -> ImportJob:
         finally:
             if isinstance(plan.orders, OrderSpool):
                 plan.orders.close()
+    return job
+
+
+def _head(upload: UploadedFile) -> bytes:
+    """The upload's first bytes (its header row), the upload rewound."""
+    upload.seek(0)
+    head = upload.read(STREAM_CHUNK)
+    upload.seek(0)
+    return head
+
+
+def _start_streamed(upload: UploadedFile, filename: str, head: bytes, user: Any) -> ImportJob:
+    """A large CSV: its header checked, then copied to storage chunk by chunk (Django keeps
+    such an upload in a temporary file): a file of a million orders never sits in memory."""
+    # Up to the last whole line: a multi-byte character cut at the end must not change how
+    # the header row decodes.
+    complete = head[:head.rfind(b"\n") + 1] or head
+    format_for(read_headers(complete, filename))
+    job = ImportJob(uploaded_by=user, filename=filename[:255], size=upload.size or 0,
+                    expires_at=_expiry())
+    job.file.save(filename, upload, save=False)
+    if job.file.size > int(app_settings.IMPORT_MAX_BYTES):  # the declared size can lie
+        size = job.file.size
+        job.file.delete(save=False)
+        check_size(size)
+    job.size = job.file.size
+    job.save()
+    transaction.on_commit(lambda: _enqueue_plan(job.pk))
     return job
 
 

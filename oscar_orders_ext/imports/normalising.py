@@ -12,7 +12,8 @@ from babel import Locale
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.models import OrderProcess, Tag
-from oscar_orders_ext.services.bounds import (amount_problem, date_problem, order_number_problem,
+from oscar_orders_ext.services.bounds import (amount_fits, amount_problem, date_problem,
+                                              max_order_quantity, order_number_problem,
                                               quantity_problem, text_problem)
 
 from .formats import ImportedAddress, ImportedOrder, RowError
@@ -138,43 +139,67 @@ def number_limit(reader_name: str) -> int:
     return ORDER_NUMBER_LENGTH - len(reader_name) - 1
 
 
+#: (row error column, ImportedAddress attribute, the column's length) of both addresses:
+#: computed once, as the dry run checks every address of a file of millions of orders.
+ADDRESS_CHECKS = tuple(
+    (f"{kind} {attribute.replace('_', ' ')}", source, attribute,
+     _length(ShippingAddress, field_name))
+    for kind, source in (("billing", "billing"), ("shipping", "shipping_address"))
+    for attribute, field_name in ADDRESS_TEXTS.items())
+
+
 def order_problems(order: ImportedOrder, reader_name: str) -> list[RowError]:
     """Every value of the order that the database, the pages or the URLs cannot hold, as row
     errors: amounts beyond 12 digits (or not finite), quantities beyond Oscar's basket bounds,
     dates out of range, order numbers too long or unfit for a URL, texts longer than their
     column (nothing is cut short on the way in)."""
+    # Run for every order of the file: the bounds' functions (which word the errors) are
+    # called only for a value that fails its cheap comparison here.
     first_row = order.rows[0] if order.rows else 0
     problems: list[RowError] = []
+    add = problems.append
 
     def check(row: int, column: str, problem: str) -> None:
         if problem:
-            problems.append(RowError(row, column, problem))
+            add(RowError(row, column, problem))
 
     check(first_row, "number", order_number_problem(order.number, number_limit(reader_name)))
     check(first_row, "date", date_problem(order.placed_at))
-    check(first_row, "email", text_problem(order.email, EMAIL_LENGTH))
+    if len(order.email) > EMAIL_LENGTH:
+        check(first_row, "email", text_problem(order.email, EMAIL_LENGTH))
     for column, amount in (("total", order.total), ("subtotal", order.subtotal),
                            ("shipping", order.shipping), ("discount", order.discount),
                            ("tax", order.tax), ("total", order.total - order.tax)):
-        check(first_row, column, amount_problem(amount))
+        if not amount_fits(amount):
+            check(first_row, column, amount_problem(amount))
     for column, attribute, limit in ORDER_TEXTS:
-        check(first_row, column, text_problem(getattr(order, attribute), limit))
-    for kind, address in (("billing", order.billing), ("shipping", order.shipping_address)):
-        for attribute, field_name in ADDRESS_TEXTS.items():
-            check(first_row, f"{kind} {attribute.replace('_', ' ')}", text_problem(
-                getattr(address, attribute), _length(ShippingAddress, field_name)))
+        value = getattr(order, attribute)
+        if len(value) > limit:
+            check(first_row, column, text_problem(value, limit))
+    for column, source, attribute, limit in ADDRESS_CHECKS:
+        value = getattr(getattr(order, source), attribute)
+        if len(value) > limit:
+            check(first_row, column, text_problem(value, limit))
     for tag in order.tags:
-        check(first_row, "tags", text_problem(tag, TAG_LENGTH))
+        if len(tag) > TAG_LENGTH:
+            check(first_row, "tags", text_problem(tag, TAG_LENGTH))
+    quantity_limit = max_order_quantity()
     for line in order.lines:
         row = line.row or first_row
         for column, attribute, limit in LINE_TEXTS:
-            check(row, column, text_problem(getattr(line, attribute), limit))
-        check(row, "quantity", quantity_problem(line.quantity))
-        check(row, "price", amount_problem(line.unit_price))
-        if not amount_problem(line.unit_price):
+            value = getattr(line, attribute)
+            if len(value) > limit:
+                check(row, column, text_problem(value, limit))
+        if line.quantity > quantity_limit:
+            check(row, "quantity", quantity_problem(line.quantity))
+        if not amount_fits(line.unit_price):
+            check(row, "price", amount_problem(line.unit_price))
+        elif not amount_fits(line.total):
             check(row, "price", amount_problem(line.total))
-    if not any(error.column == "quantity" for error in problems):
+    if (not any(error.column == "quantity" for error in problems)
+            and sum(line.quantity for line in order.lines) > quantity_limit):
         check(first_row, "quantity", quantity_problem(
             0, order_items=sum(line.quantity for line in order.lines)))
     # One message per cell: "total" is checked twice (with and without tax).
     return list(dict.fromkeys(problems))
+

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, BinaryIO, TypeVar
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models.expressions import RawSQL
@@ -24,6 +23,7 @@ from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.models import OrderProcess
+from oscar_orders_ext.services.batches import forget_queries
 
 from .cells import RowProblem
 from .formats import (EditedRow, FormatReader, ImportedOrder, ReadResult, RowError,
@@ -169,14 +169,6 @@ def value_chunks(values: Iterable[Any], sql_type: str = "text") -> Iterator[Any]
             yield RawSQL(f"SELECT unnest(%s::{sql_type}[])", [values])
         return
     yield from chunks(values, LOOKUP_CHUNK)
-
-
-def forget_queries() -> None:
-    """Forget the queries DEBUG logged so far, between chunks of a bulk phase (as Django does
-    at each request): the lookups of a large file carry arrays of thousands of values, and
-    Django keeps 9,000 queries. Left alone while a test counts queries."""
-    if settings.DEBUG and not connection.force_debug_cursor:
-        connection.queries_log.clear()
 
 
 @dataclass

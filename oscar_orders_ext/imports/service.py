@@ -127,6 +127,7 @@ def apply_tally(tally: CustomerTally) -> None:
         if len(deltas) >= CHUNK:
             apply_deltas(deltas)
             deltas = {}
+            forget_queries()
     if deltas:
         apply_deltas(deltas)
 

@@ -93,16 +93,20 @@ def amount_limit(field: models.DecimalField) -> Decimal:
 MONEY_LIMIT = amount_limit(Order._meta.get_field("total_incl_tax"))
 
 
+def amount_fits(value: Decimal | None) -> bool:
+    """Whether Oscar's money columns hold the amount (no words: a check run on every amount
+    of an import)."""
+    return value is None or (value.is_finite() and -MONEY_LIMIT < value < MONEY_LIMIT)
+
+
 def amount_problem(value: Decimal | None) -> str:
     """Why an amount cannot be stored in Oscar's money columns, or ""."""
-    if value is None:
+    if value is None or amount_fits(value):
         return ""
     if not value.is_finite():
         return _("“%(value)s” is not an amount.") % {"value": value}
-    if abs(value) >= MONEY_LIMIT:
-        return _("%(value)s is too large: amounts must stay below %(limit)s.") % {
-            "value": value, "limit": f"{MONEY_LIMIT:,}"}
-    return ""
+    return _("%(value)s is too large: amounts must stay below %(limit)s.") % {
+        "value": value, "limit": f"{MONEY_LIMIT:,}"}
 
 
 def check_amounts(amounts: Iterable[Decimal]) -> None:

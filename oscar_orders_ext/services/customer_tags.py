@@ -14,6 +14,7 @@ from oscar.core.loading import get_model
 from ..conf import app_settings
 from ..constants import PaymentStatus
 from ..models import Customer, CustomerTagRule, OrderProcess
+from .batches import forget_queries
 from .customer_summaries import refresh_customers
 
 #: Orders read per round of queries.
@@ -74,6 +75,7 @@ def apply_tag_rules(order_ids: Iterable[int], *, paid_only: bool = False) -> int
                         prefix and any(path.startswith(prefix) for path in paths)):
                     wanted.add((emails[order_id], rule.tag_id))
         added += _tag_customers(wanted)
+        forget_queries()
     return added
 
 

@@ -8,10 +8,12 @@ import io
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.imports import jobs, planning, service, writing
 from oscar_orders_ext.imports.service import ImportCancelled, commit_import, plan_import
+from oscar_orders_ext.imports.sources import ImportFileError
 from oscar_orders_ext.imports.staging import OrderSpool, order_from_json, order_to_json
 from oscar_orders_ext.models import ImportJob, OrderProcess
 
@@ -170,3 +172,43 @@ def test_a_commit_cancelled_before_the_worker_took_it_does_nothing(importer):
                                    status=ImportJob.Status.CANCELLED)
     assert jobs.run_commit(job.pk).status == "cancelled"
     assert not Order.objects.exists()
+
+
+def test_a_large_csv_upload_goes_to_storage_without_being_read_into_memory(
+        importer, settings, monkeypatch):
+    settings.OSCAR_ORDERS_EXT_IMPORT_SYNC_BYTES = 100
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    data = many_orders(40)
+
+    def read_whole(upload: Any) -> bytes:
+        raise AssertionError("a large CSV was read into memory")
+
+    monkeypatch.setattr(jobs, "read_upload", read_whole)
+    job = jobs.start_import(SimpleUploadedFile("orders_export.csv", data), importer)
+    assert job.status == "planning" and job.size == len(data)
+    with job.file.open("rb") as stored:
+        assert stored.read() == data
+    job = jobs.run_plan(job.pk)
+    assert job.status == "planned" and job.plan["counts"]["orders_to_create"] == 40
+
+
+def test_a_large_upload_lying_about_its_size_is_refused_and_not_kept(importer, settings):
+    settings.OSCAR_ORDERS_EXT_IMPORT_SYNC_BYTES = 100
+    data = many_orders(40)
+    settings.OSCAR_ORDERS_EXT_IMPORT_MAX_BYTES = len(data) - 1
+    upload_ = SimpleUploadedFile("orders_export.csv", data)
+    upload_.size = 1000  # what the client declared
+    with pytest.raises(ImportFileError, match="too large"):
+        jobs.start_import(upload_, importer)
+    assert not ImportJob.objects.exists()
+    assert not list(settings.MEDIA_ROOT.rglob("*.csv"))
+
+
+def test_a_large_upload_that_is_no_csv_of_orders_is_refused_before_it_is_stored(
+        importer, settings):
+    settings.OSCAR_ORDERS_EXT_IMPORT_SYNC_BYTES = 100
+    data = b"Colour,Size\r\n" + b"red,12\r\n" * 100
+    with pytest.raises(ImportFileError):
+        jobs.start_import(SimpleUploadedFile("orders_export.csv", data), importer)
+    assert not ImportJob.objects.exists()
+    assert not list(settings.MEDIA_ROOT.rglob("*.csv"))
