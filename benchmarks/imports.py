@@ -73,7 +73,7 @@ def server_cpu_seconds() -> float | None:
 
 
 def child(orders: int, profile: str, path: str, tree: Path = ROOT, reimport: bool = True,
-          trace: bool = False) -> dict[str, Any]:
+          trace: bool = False, jobs: bool = False) -> dict[str, Any]:
     """Runs in the child process: dry run of the file at ``path``, commit; the figures."""
     sys.path.insert(0, str(tree))
     sys.path.insert(0, str(tree / "sandbox"))
@@ -105,6 +105,8 @@ def child(orders: int, profile: str, path: str, tree: Path = ROOT, reimport: boo
               f"peak RSS {peak_mb():.0f} MB, load {os.getloadavg()[0]:.1f}", file=log,
               flush=True)
 
+    if jobs:  # the dashboard's path: the upload stored, the dry-run job, the commit job
+        return job_path(orders, path, size, show, started, started_cpu, started_server)
     # --in-memory: the bytes, as before this branch (to benchmark an older tree's code).
     plan = plan_import(handle.read() if IN_MEMORY else handle, "orders_export.csv",
                        **({} if IN_MEMORY else {"progress": lambda rows, _part: show(
@@ -159,6 +161,44 @@ def child(orders: int, profile: str, path: str, tree: Path = ROOT, reimport: boo
             "lines": lines, "customers": customers, "peak_mb": peak_mb()}
 
 
+def job_path(orders: int, path: str, size: int, show: Any, started: float, started_cpu: float,
+             started_server: float | None) -> dict[str, Any]:
+    """The import as the dashboard runs it, with whichever tree's ``jobs`` module is loaded:
+    ``start_import`` with the upload (Django keeps a large one in a temporary file), the
+    dry-run job (``run_plan``), then the commit job (``run_commit``: an older tree plans the
+    stored file again there; this one streams the stored dry run back)."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import UploadedFile
+
+    from oscar_orders_ext.imports import jobs
+    from oscar_orders_ext.models import ImportJob
+
+    settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="ooe-bench-media-")
+    user = get_user_model().objects.filter(is_superuser=True).first()
+    with open(path, "rb") as handle:
+        job = jobs.start_import(UploadedFile(handle, name="orders_export.csv", size=size), user)
+    if job.status == ImportJob.Status.PLANNING:
+        job = jobs.run_plan(job.pk)
+    planned, planned_cpu, planned_server = time.perf_counter(), cpu_seconds(), server_cpu_seconds()
+    planned_peak = peak_mb()
+    assert job.status == ImportJob.Status.PLANNED and not job.error_count, job.errors[:3]
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
+    job = jobs.run_commit(job.pk)
+    committed, committed_cpu, committed_server = (time.perf_counter(), cpu_seconds(),
+                                                  server_cpu_seconds())
+    assert job.status == ImportJob.Status.DONE, job.message
+    assert job.result["orders_created"] == orders, job.result
+    return {"orders": orders, "megabytes": size / 1e6, "plan": planned - started,
+            "commit": committed - planned, "replan": None,
+            "plan_peak_mb": planned_peak, "commit_peak_mb": peak_mb(),
+            "plan_cpu": planned_cpu - started_cpu, "commit_cpu": committed_cpu - planned_cpu,
+            "plan_server": _difference(planned_server, started_server),
+            "commit_server": _difference(committed_server, planned_server),
+            "lines": job.result["lines_created"], "customers": job.result["customers_created"],
+            "peak_mb": peak_mb()}
+
+
 def _difference(after: float | None, before: float | None) -> float | None:
     return None if after is None or before is None else after - before
 
@@ -186,6 +226,8 @@ def run(orders: int, options: argparse.Namespace, template: str, *,
                 command += ["--tree", str(tree)]
             if not reimport:
                 command.append("--no-reimport")
+            if options.jobs:
+                command.append("--jobs")
             if options.profile:
                 command += ["--profile", options.profile]
             if options.tracemalloc:
@@ -246,6 +288,10 @@ def main() -> None:
                         help="skip the re-import dry run after each commit")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="print what the commit left allocated, by traceback")
+    parser.add_argument("--jobs", action="store_true",
+                        help="import as the dashboard does: the upload stored, then the "
+                             "dry-run job and the commit job (an older tree plans the file "
+                             "again in its commit job)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", default="", help=argparse.SUPPRESS)
     parser.add_argument("--tree", default="", help=argparse.SUPPRESS)
@@ -253,7 +299,8 @@ def main() -> None:
     if options.child:
         print(json.dumps(child(options.orders, options.profile, options.file,
                                Path(options.tree) if options.tree else ROOT,
-                               reimport=not options.no_reimport, trace=options.tracemalloc)))
+                               reimport=not options.no_reimport, trace=options.tracemalloc,
+                               jobs=options.jobs)))
         return
 
     references = [int(size) for size in options.references.split(",") if size] or (
