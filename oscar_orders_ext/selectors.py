@@ -25,9 +25,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import (Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet,
-                              Subquery, Sum, Value, Window, prefetch_related_objects)
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import (Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q,
+                              QuerySet, Subquery, Sum, Value, Window, prefetch_related_objects)
+from django.db.models.functions import Coalesce, Concat, RowNumber
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -237,12 +237,16 @@ def _own_or_lines(own: Q, text: str, lookups: dict[str, str]) -> SearchPlan:
         return SearchPlan(own | by_lines)
     values = reduce(operator.or_, (Q(facet=LINE_FACETS[column], **{f"value__{lookup}": text})
                                    for column, lookup in lookups.items()))
-    matched = list(ProductTally.objects.filter(values, count__gt=0).values_list(
-        "facet", "value").distinct().order_by()[:2])
-    if not matched:
+    # One aggregate over the matching rows (no DISTINCT … LIMIT, which PostgreSQL would read
+    # off the key index in order, filtering every row before the first match).
+    matched = ProductTally.objects.filter(values, count__gt=0).aggregate(
+        n=Count(Concat("facet", Value("/"), "value"), distinct=True), facet=Min("facet"),
+        value=Min("value"))
+    if not matched["n"]:
         return SearchPlan(own)
     if not OrderProcess.objects.filter(own).exists():
-        product = (Q(facet=matched[0][0], value=matched[0][1]) if len(matched) == 1 else None)
+        product = (Q(facet=matched["facet"], value=matched["value"]) if matched["n"] == 1
+                   else None)
         return SearchPlan(by_lines, product)
     return SearchPlan(Q(pk__in=OrderProcess.objects.filter(own).values("pk").union(
         OrderProcess.objects.filter(by_lines).values("pk"))))
