@@ -358,6 +358,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--explain", type=int, default=0, metavar="N",
                         help="EXPLAIN ANALYZE the N slowest queries of each page")
+    parser.add_argument("--only", default="", metavar="KEYS",
+                        help="comma-separated page key prefixes to time (Oscar's list always)")
     parser.add_argument("--debug", action="store_true",
                         help="keep the sandbox's DEBUG=True (slower: it logs every query)")
     options = parser.parse_args()
@@ -369,6 +371,9 @@ def main() -> None:
     client = Client()
     client.force_login(get_user_model().objects.get(username="demo"))
     pages = pages_for(options.pages)
+    if options.only:
+        prefixes = ("oscar", *options.only.split(","))
+        pages = [page for page in pages if page.key == "oscar" or page.key.startswith(prefixes)]
     times = time_pages(client, pages, options.repeat, max(options.warmup, 1))
     results = [asdict(profile_queries(client, page, times[page.key], options.explain))
                for page in pages]

@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/workspace.py                         # 100,000 orders
     .venv/bin/python benchmarks/workspace.py --keep --reuse          # seed once, then reuse
     .venv/bin/python benchmarks/workspace.py --explain 3             # + EXPLAIN ANALYZE
+    .venv/bin/python benchmarks/workspace.py --only search_sku,table # some pages (+ Oscar's)
     .venv/bin/python benchmarks/workspace.py --scale                 # table: 1M vs 10k orders
     .venv/bin/python benchmarks/workspace.py --database my_bench     # a database of your own
     .venv/bin/python benchmarks/workspace.py --scale --orders-small 100000 \
@@ -111,12 +112,14 @@ def prepare(orders: int, reuse: bool, name: str | None = None, template: str = "
     return name
 
 
-def measure(name: str, pages: str, repeat: int, warmup: int, explain: int) -> dict[str, Any]:
+def measure(name: str, pages: str, repeat: int, warmup: int, explain: int, only: str = ""
+            ) -> dict[str, Any]:
     """Time the pages in a child process; its results by page key."""
     env = {**os.environ, "DATABASE_URL": database_url(name),
            "DJANGO_SETTINGS_MODULE": "sandbox.settings"}
     command = [PYTHON, str(ROOT / "benchmarks" / "_measure_pages.py"), "--pages", pages,
-               "--repeat", str(repeat), "--warmup", str(warmup), "--explain", str(explain)]
+               "--repeat", str(repeat), "--warmup", str(warmup), "--explain", str(explain),
+               "--only", only]
     result = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True)
     return {page["key"]: page for page in json.loads(result.stdout)["pages"]}
 
@@ -181,6 +184,9 @@ def main() -> None:
                         help="copy this seeded database ({orders}: the size) instead of seeding")
     parser.add_argument("--explain", type=int, default=0, metavar="N",
                         help="print EXPLAIN ANALYZE of the N slowest queries of each page")
+    parser.add_argument("--only", default="", metavar="KEYS",
+                        help="time only the pages whose key starts with one of these "
+                             "(comma-separated, e.g. search_sku,search_title), beside Oscar's list")
     options = parser.parse_args()
     sizes = [options.orders_small, options.orders_large] if options.scale else [options.orders]
 
@@ -191,7 +197,7 @@ def main() -> None:
         for orders, database in zip(sizes, chosen):  # seed first: sizes measured back to back
             names.append(prepare(orders, options.reuse, database, options.template))
         results = {orders: measure(name, "scale" if options.scale else "main", options.repeat,
-                                   options.warmup, options.explain)
+                                   options.warmup, options.explain, options.only)
                    for orders, name in zip(sizes, names)}
     finally:
         for name in names if not options.keep else []:
@@ -218,7 +224,8 @@ def main() -> None:
     else:
         pages = results[options.orders]
         for label, ours, theirs, target in RATIOS:
-            print_ratio(label, pages[ours], pages[theirs], target)
+            if ours in pages and theirs in pages:  # (--only may leave them out)
+                print_ratio(label, pages[ours], pages[theirs], target)
         print_filtered(pages)
     if options.explain:
         for pages in results.values():

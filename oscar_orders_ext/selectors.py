@@ -8,6 +8,7 @@ queries, whatever the page size or the columns chosen.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import Any
 
 import django_filters
@@ -24,9 +25,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import (Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet,
-                              Subquery, Sum, Value, Window, prefetch_related_objects)
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import (Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q,
+                              QuerySet, Subquery, Sum, Value, Window, prefetch_related_objects)
+from django.db.models.functions import Coalesce, Concat, RowNumber
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -39,8 +40,8 @@ from .display import format_money, person_name
 from .models import (TALLY_FACETS, BoardPreference, Customer, CustomerGroup, CustomerTally,
                      DayTally, FacetTally, Funnel, Installment, InstallmentStatus, IssuedDocument,
                      OrderMessage, OrderPayment, OrderProcess, PaymentLink, PaymentLinkStatus,
-                     PriceList, ProcessTally, Quote, Shipment, Stage, Tag, TagTally,
-                     TimelineEntry)
+                     PriceList, ProcessTally, ProductTally, Quote, Shipment, Stage, Tag,
+                     TagTally, TimelineEntry)
 from .models.process import amount_due_expression
 from .workflow import State, get_workflow
 
@@ -167,18 +168,37 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
     return processes.filter(search_condition(processes, text))
 
 
+@dataclass(frozen=True)
+class SearchPlan:
+    """What a search filters the orders with, and what answers its summary."""
+
+    condition: Q
+    #: On ``ProductTally``: the one SKU or title every matching order holds, when only order
+    #: lines match and they hold one value (PostgreSQL); None otherwise.
+    product: Q | None = None
+
+
 def search_condition(processes: QuerySet[OrderProcess], text: str) -> Q:
     """The condition ``search`` filters ``processes`` with (a few index probes may run to
     choose it: compute it once per request)."""
+    return search_plan(processes, text).condition
+
+
+#: The line columns a search reads and their facet in ``ProductTally``.
+LINE_FACETS = {"partner_sku": "sku", "title": "title"}
+
+
+def search_plan(processes: QuerySet[OrderProcess], text: str) -> SearchPlan:
+    """``search_condition`` with what answers its summary (see ``SearchPlan``)."""
     text = text.strip()
     if not text:
-        return Q()
+        return SearchPlan(Q())
     if "@" in text:
-        return Q(customer_email__startswith=text.lower())
+        return SearchPlan(Q(customer_email__startswith=text.lower()))
     if PHONE_LIKE.match(text) and not NUMBER_LIKE.match(text):
         phone = _phone_match(text)
         if phone is not None:
-            return phone
+            return SearchPlan(phone)
     if NUMBER_LIKE.match(text):
         number = text.lstrip("#")
         by_number = Q(number__startswith=number)
@@ -187,36 +207,49 @@ def search_condition(processes: QuerySet[OrderProcess], text: str) -> Q:
         # An order number is what people type most: when some number starts with the text,
         # search numbers alone, on their index; only otherwise look further.
         if processes.filter(by_number).exists():
-            return by_number
+            return SearchPlan(by_number)
         others = Q(number__contains=number.upper())
         phone = _phone_match(text)
         if phone is not None:
             others |= phone
-        return _own_or_lines(others, Line.objects.filter(partner_sku__istartswith=text))
+        return _own_or_lines(others, text, {"partner_sku": "istartswith"})
     matches = Q(customer_name__icontains=text)
     if not any(char.isspace() for char in text):  # "claire.dubois": the start of an email
         matches |= Q(customer_email__startswith=text.lower())
-    return _own_or_lines(matches, Line.objects.filter(
-        Q(title__icontains=text) | Q(partner_sku__istartswith=text)))
+    return _own_or_lines(matches, text, {"title": "icontains", "partner_sku": "istartswith"})
 
 
-def _own_or_lines(own: Q, lines: QuerySet[Any]) -> Q:
-    """Processes matching ``own`` (their own columns) or holding one of ``lines``.
+def _own_or_lines(own: Q, text: str, lookups: dict[str, str]) -> SearchPlan:
+    """Processes matching ``own`` (their own columns) or holding a line whose column matches
+    ``text`` by one of ``lookups`` (line column: lookup).
 
     ``own OR order_id IN (lines)`` makes PostgreSQL scan every process row with a sub-plan per
-    row (issue 18: 6× Oscar's list for a surname). Two probes on the trigram indexes find
-    which side matches (usually one: a surname is no product title), so the filter reads that
-    side's index alone, or both through ``id IN (… UNION …)``.
+    row (issue 18: 6× Oscar's list for a surname). Two probes find which side matches (usually
+    one: a surname is no product title), so the filter reads that side's index alone, or both
+    through ``id IN (… UNION …)``. The lines' probe reads the product tally's few rows (the
+    distinct SKUs and titles) rather than every matching line: it also tells whether the
+    matches hold one value, whose tally rows then answer the summary.
     """
-    by_lines = Q(order_id__in=lines.values("order_id"))
+    by_lines = Q(order_id__in=Line.objects.filter(reduce(operator.or_, (
+        Q(**{f"{column}__{lookup}": text}) for column, lookup in lookups.items()))
+    ).values("order_id"))
     if connection.vendor != "postgresql":
-        return own | by_lines
-    if not lines.exists():
-        return own
+        return SearchPlan(own | by_lines)
+    values = reduce(operator.or_, (Q(facet=LINE_FACETS[column], **{f"value__{lookup}": text})
+                                   for column, lookup in lookups.items()))
+    # One aggregate over the matching rows (no DISTINCT … LIMIT, which PostgreSQL would read
+    # off the key index in order, filtering every row before the first match).
+    matched = ProductTally.objects.filter(values, count__gt=0).aggregate(
+        n=Count(Concat("facet", Value("/"), "value"), distinct=True), facet=Min("facet"),
+        value=Min("value"))
+    if not matched["n"]:
+        return SearchPlan(own)
     if not OrderProcess.objects.filter(own).exists():
-        return by_lines
-    return Q(pk__in=OrderProcess.objects.filter(own).values("pk").union(
-        OrderProcess.objects.filter(by_lines).values("pk")))
+        product = (Q(facet=matched["facet"], value=matched["value"]) if matched["n"] == 1
+                   else None)
+        return SearchPlan(by_lines, product)
+    return SearchPlan(Q(pk__in=OrderProcess.objects.filter(own).values("pk").union(
+        OrderProcess.objects.filter(by_lines).values("pk"))))
 
 
 #: The largest primary key a (big) integer column holds.
@@ -407,13 +440,17 @@ class OrderFilter(django_filters.FilterSet):
         return queryset.filter(self.search_q(value))
 
     def search_q(self, value: str) -> Q:
-        """``search_condition`` of ``value`` over this filter's orders, once per filter: the
-        summary applies the filters again (``without``) and reads the condition to pick a
-        tally; the index probes run once."""
-        conditions: dict[str, Q] = self.__dict__.setdefault("_search_conditions", {})
-        if value not in conditions:
-            conditions[value] = search_condition(self.queryset, value)
-        return conditions[value]
+        """``search_condition`` of ``value`` over this filter's orders."""
+        return self.search_plan(value).condition
+
+    def search_plan(self, value: str) -> SearchPlan:
+        """``search_plan`` of ``value`` over this filter's orders, once per filter: the
+        summary applies the filters again (``without``) and reads the plan to pick a tally;
+        the index probes run once."""
+        plans: dict[str, SearchPlan] = self.__dict__.setdefault("_search_plans", {})
+        if value not in plans:
+            plans[value] = search_plan(self.queryset, value)
+        return plans[value]
 
     def filter_customer(self, queryset: QuerySet[OrderProcess], name: str, value: str
                         ) -> QuerySet[OrderProcess]:
@@ -537,11 +574,12 @@ def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
 
     Tallies exist per (funnel, stage, state, currency, payment status, order type), per tag,
     per UTC day, per facet value (payment or shipping method, source, operator, amount-due
-    class) and per customer (name, email, phone; all with funnel, stage, state and currency):
-    they answer the unfiltered view, a funnel's board, filters on those columns, one tag, one
-    facet, the customer filter or a search on customer columns, or a date range (whose edges, the
-    hours before its first whole UTC day and after its last, are counted live) in constant
-    time, whatever the number of orders. ``every_state`` ignores the state filter (the
+    class), per customer (name, email, phone) and per product (a line's SKU or title; all with
+    funnel, stage, state and currency): they answer the unfiltered view, a funnel's board,
+    filters on those columns, one tag, one facet, the customer filter or a search on customer
+    columns, a search matching one SKU or title alone, or a date range (whose edges, the hours
+    before its first whole UTC day and after its last, are counted live) in constant time,
+    whatever the number of orders. ``every_state`` ignores the state filter (the
     summary's counts per state work as tabs); ``ignore`` names filters the caller answers
     itself; ``funnel`` keeps that funnel's orders only.
     """
@@ -554,8 +592,8 @@ def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
 
 
 def _tally_kind(order_filter: OrderFilter, ignore: frozenset[str]) -> str | None:
-    """Which tallies answer the filter: "process", "tag", "day", "facet", or None (count
-    live)."""
+    """Which tallies answer the filter: "process", "tag", "day", "facet", "customer",
+    "product", or None (count live)."""
     if connection.vendor != "postgresql" or order_filter.queryset.query.has_filters():
         return None
     data = order_filter.cleaned_data
@@ -570,6 +608,8 @@ def _tally_kind(order_filter: OrderFilter, ignore: frozenset[str]) -> str | None
         return "facet"
     if _customer_condition(order_filter, narrowing) is not None:
         return "customer"
+    if _product_condition(order_filter, narrowing) is not None:
+        return "product"
     return None
 
 
@@ -624,6 +664,15 @@ def _customer_condition(order_filter: OrderFilter, narrowing: set[str]) -> Q | N
     return condition
 
 
+def _product_condition(order_filter: OrderFilter, narrowing: set[str]) -> Q | None:
+    """The condition on ``ProductTally`` rows answering the filter, if it narrows by a search
+    that matches order lines holding one SKU or title alone (see ``search_plan``) besides
+    funnel, stage, state and currency."""
+    if "q" not in narrowing or not narrowing - {"q"} <= FACET_TALLY_FILTERS:
+        return None
+    return order_filter.search_plan(order_filter.cleaned_data["q"]).product
+
+
 def tally_query(order_filter: OrderFilter, group_by: tuple[str, ...], *,
                 every_state: bool = False, ignore: frozenset[str] = frozenset(),
                 funnel: Funnel | None = None) -> QuerySet[Any] | None:
@@ -647,6 +696,11 @@ def tally_query(order_filter: OrderFilter, group_by: tuple[str, ...], *,
         if condition is None:  # (never: the kind says so)
             return None
         tallies = CustomerTally.objects.filter(condition)
+    elif kind == "product":
+        product = _product_condition(order_filter, _narrowing(order_filter, ignore))
+        if product is None:  # (never: the kind says so)
+            return None
+        tallies = ProductTally.objects.filter(product)
     else:
         return None
     if funnel is not None:

@@ -10,10 +10,11 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 from oscar.test import factories
 
-from oscar_orders_ext.models import OrderProcess
+from oscar_orders_ext.models import OrderProcess, ProductTally
 from oscar_orders_ext.services.processes import ProcessSeed, bulk_attach_processes
 from oscar_orders_ext.workflow import get_workflow
 
+Line = get_model("order", "Line")
 Order = get_model("order", "Order")
 
 
@@ -34,6 +35,29 @@ def bulk_orders(count: int, *, prefix: str = "BULK", currency: str = "EUR",
     saved = Order.objects.filter(number__in=[o.number for o in orders])
     bulk_attach_processes(ProcessSeed(order=o, state=state, **seed_fields) for o in saved)
     return list(OrderProcess.objects.filter(order__in=saved).order_by("-placed_at"))
+
+
+def product_recount() -> dict[tuple, tuple]:
+    """What ``ProductTally`` should hold, counted from the lines: per (facet, value, funnel,
+    stage, state, currency), the orders holding that SKU or title once each, and their total."""
+    values: dict[int, set[tuple[str, str]]] = {}
+    for order_id, sku, title in Line.objects.values_list("order_id", "partner_sku", "title"):
+        values.setdefault(order_id, set()).update(
+            (facet, value) for facet, value in (("sku", sku), ("title", title)) if value)
+    totals: dict[tuple, tuple] = {}
+    for process in OrderProcess.objects.all():
+        for facet, value in values.get(process.order_id, ()):
+            key = (facet, value, process.funnel_id, process.stage_id or 0, process.state,
+                   process.currency)
+            n, amount = totals.get(key, (0, Decimal(0)))
+            totals[key] = (n + 1, amount + process.total)
+    return totals
+
+
+def product_tallied() -> dict[tuple, tuple]:
+    """``ProductTally``'s rows, as ``product_recount`` keys them (rows emptied left out)."""
+    return {(t.facet, t.value, t.funnel_id, t.stage_id, t.state, t.currency): (t.count, t.total)
+            for t in ProductTally.objects.exclude(count=0, total=0)}
 
 
 def numbers(rows: Iterable[Any]) -> set[str]:

@@ -343,4 +343,26 @@ class CustomerTally(FunnelTally):
         return f"{self.customer_email}/{self.funnel_id}/{self.stage_id}: {self.count}"
 
 
+class ProductTally(FunnelTally):
+    """Running counts and totals of orders per (facet, value, funnel, stage, state, currency),
+    where the facet is "sku" or "title" and the value one of the order's lines' SKUs or titles:
+    an order counts once per distinct value, however many of its lines hold it. Kept by
+    PostgreSQL triggers on Oscar's order lines and on ``OrderProcess`` (migration 0024), so
+    every path that writes lines (checkout, imports' COPY, manual orders, line edits, the
+    seed's bulk path) keeps it without code of its own. A product search matching one value
+    (a SKU, its start, a word of one product's title) reads its summary here; a search matching
+    two values is counted live, since an order holding both would be counted twice."""
+
+    facet = models.CharField(max_length=5)
+    value = models.CharField(max_length=255)
+
+    class Meta(FunnelTally.Meta):
+        constraints = [models.UniqueConstraint(
+            fields=["facet", "value", "funnel_id", "stage_id", "state", "currency"],
+            name="ooe_product_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.facet}={self.value}/{self.funnel_id}/{self.stage_id}: {self.count}"
+
+
 # --- Documents ------------------------------------------------------------------------------

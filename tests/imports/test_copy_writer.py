@@ -18,6 +18,7 @@ from oscar_orders_ext.imports.pgcopy import CopyOrderWriter
 from oscar_orders_ext.imports.service import commit_import, plan_import
 from oscar_orders_ext.models import OrderProcess, ProcessTally, TimelineEntry
 
+from ..factories import product_recount, product_tallied
 from .test_real_files import export_bytes
 from .shopify_file import generated_shopify_export
 
@@ -102,6 +103,7 @@ def import_with(writer: type, data: bytes, filename: str, user: Any) -> tuple[An
             with transaction.atomic():
                 result = commit_import(plan, user=user)
                 assert_tally_counts_the_processes()
+                assert product_tallied() == product_recount()  # the lines' triggers
                 taken = snapshot()
                 raise Rolledback
         except Rolledback:
