@@ -16,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import translation
 from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext.constants import OrderType, PaymentStatus, TimelineKind
@@ -175,6 +176,7 @@ def create_orders_with_oscar(plans: Iterable[OrderPlan], world: DemoWorld, *,
 
 #: The demo customer whose subscription is due when the demo shop is seeded.
 SUBSCRIBER = "giulia.bianchi"
+SUBSCRIBER_LANGUAGE = "it"
 
 
 def place_due_subscription(world: DemoWorld, run_started: datetime) -> Any:
@@ -194,7 +196,8 @@ def place_due_subscription(world: DemoWorld, run_started: datetime) -> Any:
         order_type=OrderType.SUBSCRIPTION, source="web",
         steps=[Step("payment", placed_at + timedelta(minutes=5), PaymentStatus.PAID),
                Step("transition", placed_at + timedelta(hours=2), "confirm")])
-    with transaction.atomic():
+    # Giulia shops in Italian: her order, and so its renewals, emails and documents, speak it.
+    with transaction.atomic(), translation.override(SUBSCRIBER_LANGUAGE):
         order = place_with_oscar(plan, world)
         plan.payment_source(order, world).save()
         play_history(order, plan, world, run_started)  # the confirmation starts it ...
