@@ -52,6 +52,14 @@ class SetupFee(surcharges.BaseSurcharge):
         return prices.Price(currency=basket.currency, excl_tax=fee, incl_tax=fee)
 
 
+def surcharge_name(charge: Any) -> str:
+    """The name of an order's surcharge (``order.surcharges``) in the active language when it
+    is the setup fee; any other as Oscar stored it (in the language of the placement)."""
+    if getattr(charge, "code", "") == SetupFee.code:
+        return str(SetupFee.name)
+    return str(getattr(charge, "name", ""))
+
+
 class SurchargeApplicator(applicator.SurchargeApplicator):
     """Oscar's applicator with the plans' setup fee, where the basket has one."""
 
