@@ -142,6 +142,9 @@ class TestCheckoutPath:
         assert renew_due() == 1  # what `orders_tick` runs: the renewal order and its link
         renewal = SubscriptionRenewal.objects.get(subscription=sub)
         assert renewal.order is not None and renewal.order.payment_links.exists()
+        # Giulia shops in Italian: her renewal order is written in Italian, as her first.
+        assert OrderProcess.objects.get(order=sub.order).language == "it"
+        assert renewal.order.shipping_method == "Spedizione non richiesta"
         seed(orders=1)  # a second run adds no second subscription
         assert Subscription.objects.count() == 1
 
@@ -403,3 +406,21 @@ class TestBulkPath:
             start, start + 20)])) for start in (1, 21, 41)]
         assert runs[0] == runs[1]
         assert runs[0] != runs[2]
+
+
+@pytest.mark.django_db
+def test_demo_site_points_the_shops_links_at_the_served_port() -> None:
+    from django.contrib.sites.models import Site
+
+    from oscar_orders_ext.services.notifications import absolute_url
+
+    seed(orders=0)
+    out = StringIO()
+    call_command("demo_site", "127.0.0.1:8031", stdout=out)
+    assert Site.objects.get_current().domain == "127.0.0.1:8031"
+    assert absolute_url("/accounts/") == "http://127.0.0.1:8031/accounts/"
+    assert "http://127.0.0.1:8031/" in out.getvalue()
+    Site.objects.update(domain="shop.example.org")  # set by hand: not the demo's to change
+    Site.objects.clear_cache()
+    call_command("demo_site", "127.0.0.1:8032", stdout=StringIO())
+    assert Site.objects.get_current().domain == "shop.example.org"
