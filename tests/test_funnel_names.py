@@ -91,3 +91,17 @@ def test_a_name_typed_over_the_translation_is_the_funnels_name(django_app: Any,
     assert funnel.name == "Ordini del negozio"
     with translation.override("fr"):
         assert funnel.display_name == "Ordini del negozio"
+
+
+def test_a_funnel_created_from_the_italian_screen_names_its_stages_for_every_reader(
+        django_app: Any, manager: Any) -> None:
+    page = django_app.get(reverse("oscar_orders_ext_dashboard:orders-funnel-create"),
+                          user=manager, headers=ITALIAN)
+    form = page.forms["funnel_create_form"]
+    form["name"] = "Fiere"
+    form["stages"] = "workflow"
+    form.submit(headers=ITALIAN)
+    funnel = Funnel.objects.get(name="Fiere")
+    assert stage(funnel, "new").name == "New"  # stored as the code names the state
+    with translation.override("fr"):
+        assert stage(funnel, "new").display_name == "Nouveau"

@@ -73,8 +73,10 @@ class Funnel(models.Model):
             slug = f"{base}-{suffix}"
         funnel = cls.objects.create(name=name, slug=slug, is_default=is_default)
         Stage.objects.bulk_create(
-            Stage(funnel=funnel, name=str(state.label), state=state.code, colour=state.colour,
-                  position=position)
+            # Named as the code names the state, so each reader sees it in their language
+            # (Stage.display_name), whatever language the manager who created it spoke.
+            Stage(funnel=funnel, name=untranslated_state_label(state.code), state=state.code,
+                  colour=state.colour, position=position)
             for position, state in enumerate(get_workflow().get_states())
         )
         return funnel
