@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from babel.core import UnknownLocaleError
@@ -37,17 +38,20 @@ def funnel_name_shown(name: str) -> str:
     return _(default) if name == default else name
 
 
+@lru_cache(maxsize=1)
+def _states_by_untranslated_label() -> dict[str, str]:
+    """Workflow state codes by their label as written in the code (the workflow is fixed at
+    start-up)."""
+    with translation.override(None):
+        return {str(state.label): state.code for state in get_workflow().get_states()}
+
+
 def stage_name_shown(name: str) -> str:
     """A stage's name recorded in an entry, as ``Stage.display_name`` shows it: still named
     after a workflow state (as funnels create them), that state's label in the reader's
     language."""
-    states = get_workflow().get_states()
-    with translation.override(None):
-        untranslated = [(str(state.label), state) for state in states]
-    for label, state in untranslated:
-        if name == label:
-            return str(state.label)
-    return name
+    code = _states_by_untranslated_label().get(name)
+    return _state(code) if code else name
 
 
 def _label(choices: type[PaymentStatus] | type[OrderType], value: str) -> str:
