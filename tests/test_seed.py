@@ -301,6 +301,24 @@ class TestSetUp:
         wholesale = processes.filter(funnel__name=data.WHOLESALE_FUNNEL)
         assert set(wholesale.values_list("payment_method", flat=True)) <= {"Bank transfer"}
 
+    def test_customers_shop_in_their_countrys_language_on_both_paths(self) -> None:
+        # Giulia in Milan got a proposal and emails in English on her demo orders.
+        seed(orders=12, seed=5)  # through Oscar's checkout
+        seed(orders=20, bulk_threshold=5, batch_size=10, seed=6)  # bulk inserts
+        country = {spec.email: spec.country for spec in (*data.CUSTOMERS, *data.GUESTS)}
+        shipping = {"it": {"Spese di spedizione gratuite", "Spese di spedizione fisse",
+                           "Spedizione non richiesta"},
+                    "fr": {"Livraison gratuite", "Prix de livraison fixe",
+                           "Aucune livraison nécessaire"}}
+        seen = set()
+        for process in OrderProcess.objects.select_related("order"):
+            expected = data.SHOP_LANGUAGES.get(country[process.order.email], "en-gb")
+            assert process.language == expected, process.order.number
+            if expected in shipping:
+                assert process.order.shipping_method in shipping[expected]
+            seen.add(expected)
+        assert seen == {"it", "fr", "en-gb"}
+
 
 class TestBulkPath:
     """Above --bulk-threshold orders are bulk-inserted with their processes attached."""

@@ -115,6 +115,11 @@ class PersonSpec:
     def email(self) -> str:
         return f"{self.username}@example.com"
 
+    @property
+    def language(self) -> str:
+        """The language they shop in: their country's, where the sandbox speaks it."""
+        return SHOP_LANGUAGES.get(self.country, "en-gb")
+
 
 CUSTOMERS: tuple[PersonSpec, ...] = (
     PersonSpec("alice.johnson", "Alice", "Johnson", "GB", "12 Baker Street", "London",
@@ -207,5 +212,8 @@ CARRIERS = (
 VOUCHER_CODE = "WELCOME10"
 VOUCHER_OFFER_NAME = "Welcome: 10% off"
 VOUCHER_PERCENT = 10
+#: Countries whose customers shop in a language of the sandbox's other than English
+#: (``settings.LANGUAGES``): their orders, emails and documents speak it.
+SHOP_LANGUAGES = {"IT": "it", "FR": "fr"}
 #: The runserver address of ``make run``: links in the demo's emails point there.
 SITE_DOMAIN = "127.0.0.1:8000"
