@@ -143,8 +143,8 @@ def customer_order(order: Any) -> Any:
 
 @register.filter
 def surcharge_name(charge: Any) -> str:
-    """An order's surcharge (``order.surcharges``) named in the reader's language when it is
-    one of the app's (the setup fee), as stored otherwise."""
+    """An order's surcharge (``order.surcharges``, or a document's frozen copy of one) named in
+    the reader's language when it is one of the app's (the setup fee), as stored otherwise."""
     return _surcharge_name(charge)
 
 
