@@ -201,7 +201,7 @@ SHOP_IDENTITY = {
     "vat_number": "IT01234567890", "tax_code": "01234567890",
     "email": "shop@example.com", "phone": "+39 02 1234 5678", "website": "shop.example.com",
     "bank_details": "IBAN IT60 X054 2811 1010 0000 0123 456",
-    "footer": "Bottega Demo srl · share capital €10,000 · REA MI-1234567",
+    "footer": "Bottega Demo srl · capitale sociale 10.000 € i.v. · REA MI-1234567",
 }
 #: Carriers offered when recording a shipment: (name, tracking URL template).
 CARRIERS = (
