@@ -105,3 +105,11 @@ def test_a_funnel_created_from_the_italian_screen_names_its_stages_for_every_rea
     assert stage(funnel, "new").name == "New"  # stored as the code names the state
     with translation.override("fr"):
         assert stage(funnel, "new").display_name == "Nouveau"
+
+
+def test_the_boards_switcher_names_the_default_funnel_in_italian(django_app: Any,
+                                                                 manager: Any) -> None:
+    page = django_app.get(reverse("oscar_orders_ext_dashboard:orders-workspace"),
+                          user=manager, headers=ITALIAN)
+    switcher = page.pyquery(".ooe-switcher").text()
+    assert "Ordini" in switcher and "Orders" not in switcher
