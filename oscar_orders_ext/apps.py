@@ -66,6 +66,9 @@ class OrdersExtConfig(AppConfig):
         # An accepted price proposal asks for the amount due (payment link or a note).
         _connect(quote_accepted, receivers.collect_accepted_quote,
                                dispatch_uid="oscar_orders_ext.collect_accepted_quote")
+        # ... and the subscriptions the order started bill that price from then on.
+        _connect(quote_accepted.in_transaction, receivers.reprice_subscriptions,
+                 dispatch_uid="oscar_orders_ext.reprice_subscriptions")
         # The customer directory's aggregates follow orders, processes and accounts.
         from django.contrib.auth import get_user_model
 

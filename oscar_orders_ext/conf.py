@@ -51,8 +51,9 @@ DEFAULTS: dict[str, Any] = {
     # A running job without a heartbeat for this many seconds is failed by the tick's sweep
     # (its worker died); keep it several heartbeats long.
     "JOB_STALE_SECONDS": 300,
-    # Name of the funnel created after migrate when a shop has none.
-    "DEFAULT_FUNNEL_NAME": "Orders",
+    # Name of the funnel created after migrate when a shop has none: stored as written here,
+    # shown translated (Funnel.display_name) while the shop keeps that name.
+    "DEFAULT_FUNNEL_NAME": _("Orders"),
     # Refuse the "ship" transition until a shipment with a tracking code is recorded.
     "REQUIRE_TRACKING_TO_SHIP": False,
     # Largest order file (CSV or XLSX) the importer accepts, in bytes.

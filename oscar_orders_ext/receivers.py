@@ -119,6 +119,13 @@ def collect_accepted_quote(sender: Any, quote: Any, order: Any, user: Any = None
         quote_payments.collect_accepted_quote(quote)
 
 
+def reprice_subscriptions(sender: Any, items: list[dict[str, Any]], **kwargs: Any) -> None:
+    """A price proposal was accepted (inside its transaction): subscriptions the order has
+    started bill the accepted price from their next renewal."""
+    for item in items:
+        subscriptions.reprice_from_quote(item["quote"])
+
+
 def settle_edited_order(sender: Any, process: Any, kind: str, user: Any = None,
                         **kwargs: Any) -> None:
     """The lines of an order changed: its payment status follows the new total (amount due

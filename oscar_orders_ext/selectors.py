@@ -29,7 +29,9 @@ from django.db.models import (Count, Exists, F, IntegerField, Min, OuterRef, Pre
                               QuerySet, Subquery, Sum, Value, Window, prefetch_related_objects)
 from django.db.models.functions import Coalesce, Concat, RowNumber
 from django.utils import timezone
+from django.forms.utils import pretty_name
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
@@ -1375,6 +1377,23 @@ def is_only_funnel(funnel: Funnel) -> bool:
 
 # --- The customer directory and profiles -----------------------------------------------------
 
+def _descending_label(label: Any) -> str:
+    return str(django_filters.OrderingFilter.descending_fmt) % label
+
+
+class OrderingFilter(django_filters.OrderingFilter):
+    """django-filter's ``OrderingFilter`` whose "… (descending)" choices are translated when
+    drawn: its own are formatted once, when the filter set is defined, in English."""
+
+    def build_choices(self, fields: Any, labels: Any) -> list[tuple[str, Any]]:
+        """Each field ascending, then descending with a lazy label."""
+        ascending = [(param, labels.get(field, _(pretty_name(param))))
+                     for field, param in fields.items()]
+        descending = [(f"-{param}", labels.get(f"-{param}", lazy(_descending_label, str)(label)))
+                      for param, label in ascending]
+        return [choice for pair in zip(ascending, descending, strict=True) for choice in pair]
+
+
 class CustomerFilter(django_filters.FilterSet):
     """The customer directory's search, filters and sorting (surname first by default)."""
 
@@ -1392,7 +1411,7 @@ class CustomerFilter(django_filters.FilterSet):
     idle_days = django_filters.NumberFilter(
         method="filter_idle_days", label=_("No order for (days)"), min_value=1,
         max_value=36500)
-    sort = django_filters.OrderingFilter(
+    sort = OrderingFilter(
         label=_("Sort by"),
         fields=(("last_name", "name"), ("order_count", "orders"),
                 ("last_order_at", "last_order"), ("registered_at", "registered")),

@@ -4,21 +4,54 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from babel.core import UnknownLocaleError
 from babel.numbers import format_decimal
+from django.utils import translation
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
+from .conf import app_settings
 from .constants import DocumentKind, OrderType, PaymentStatus, StockEffect, TimelineKind
 from .workflow import get_workflow
 
 
 def _state(code: str) -> str:
     return str(get_workflow().get_state(code).label) if code else ""
+
+
+def untranslated_default_funnel_name() -> str:
+    """``DEFAULT_FUNNEL_NAME`` as written in the code: the name ``migrate`` gives the funnel
+    it creates (and stores), whatever the language of the shop or of the command."""
+    with translation.override(None):
+        return str(app_settings.DEFAULT_FUNNEL_NAME)
+
+
+def funnel_name_shown(name: str) -> str:
+    """A funnel's name as the reader sees it: still the name ``migrate`` gave the default
+    funnel, that name in the reader's language; a name the shop typed, as typed."""
+    default = untranslated_default_funnel_name()
+    return _(default) if name == default else name
+
+
+@lru_cache(maxsize=1)
+def _states_by_untranslated_label() -> dict[str, str]:
+    """Workflow state codes by their label as written in the code (the workflow is fixed at
+    start-up)."""
+    with translation.override(None):
+        return {str(state.label): state.code for state in get_workflow().get_states()}
+
+
+def stage_name_shown(name: str) -> str:
+    """A stage's name recorded in an entry, as ``Stage.display_name`` shows it: still named
+    after a workflow state (as funnels create them), that state's label in the reader's
+    language."""
+    code = _states_by_untranslated_label().get(name)
+    return _state(code) if code else name
 
 
 def _label(choices: type[PaymentStatus] | type[OrderType], value: str) -> str:
@@ -87,16 +120,20 @@ def describe(kind: str, data: Mapping[str, Any] | None) -> str:
     if kind == TimelineKind.STAGE:
         if "to_stage" in data and data.get("to"):
             text = _("Moved to stage “%(stage)s” of funnel “%(funnel)s”") % {
-                "stage": data["to_stage"], "funnel": data["to"]}
+                "stage": stage_name_shown(data["to_stage"]),
+                "funnel": funnel_name_shown(data["to"])}
         elif "to_stage" in data:
-            text = _("Moved to stage “%(stage)s”") % {"stage": data["to_stage"]}
+            text = _("Moved to stage “%(stage)s”") % {"stage": stage_name_shown(data["to_stage"])}
         else:
-            text = _("Moved to funnel “%(funnel)s”") % {"funnel": data.get("to", "")}
+            text = _("Moved to funnel “%(funnel)s”") % {
+                "funnel": funnel_name_shown(data.get("to", ""))}
         # Written by services.funnels when a stage or funnel was deleted with orders in it.
         if data.get("reason") == "stage_deleted":
-            text += " " + _("(stage “%(stage)s” was deleted)") % {"stage": data.get("from_stage")}
+            text += " " + _("(stage “%(stage)s” was deleted)") % {
+                "stage": stage_name_shown(data.get("from_stage") or "")}
         elif data.get("reason") == "funnel_deleted":
-            text += " " + _("(funnel “%(funnel)s” was deleted)") % {"funnel": data.get("from")}
+            text += " " + _("(funnel “%(funnel)s” was deleted)") % {
+                "funnel": funnel_name_shown(data.get("from") or "")}
         return text
     if kind == TimelineKind.PAYMENT and data.get("event") in PAYMENT_EVENTS:
         text = str(PAYMENT_EVENTS[data["event"]]) % {

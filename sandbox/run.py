@@ -35,6 +35,17 @@ def commands(port: int, *, worker: bool, tick: bool) -> dict[str, list[str]]:
     return chosen
 
 
+def point_links_at(port: int, env: dict[str, str]) -> None:
+    """Make the demo shop's links (emails, payment links) lead to this port, whichever
+    process builds them (``demo_site``); a shop not migrated yet is left to ``make run``."""
+    result = subprocess.run([sys.executable, MANAGE, "demo_site", f"127.0.0.1:{port}"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, check=False)
+    if result.stdout.strip():
+        print(result.stdout.strip() if result.returncode == 0 else
+              f"Links keep their address (demo_site failed):\n{result.stdout.strip()}")
+
+
 def _relay(name: str, stream: object) -> None:
     """Print a child's output with its name in front, line by line."""
     for line in iter(stream.readline, ""):  # type: ignore[attr-defined]
@@ -49,7 +60,10 @@ def main() -> int:
     parser.add_argument("--no-worker", action="store_true")
     parser.add_argument("--no-tick", action="store_true")
     options = parser.parse_args()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # SANDBOX_ADDRESS: the address settings.py gives Wagtail's admin links.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "SANDBOX_ADDRESS": f"127.0.0.1:{options.port}"}
+    point_links_at(options.port, env)
     children: dict[str, subprocess.Popen[str]] = {}
     # Handled here before the children start: they begin with the default handlers (a shell
     # that started this script in the background may have ignored SIGINT).

@@ -236,13 +236,16 @@ OSCAR_ORDERS_EXT_WEBHOOKS_ALLOW_PRIVATE_URLS = True
 
 # --- Wagtail ---------------------------------------------------------------------------------
 WAGTAIL_SITE_NAME = "Oscar Orders Ext sandbox"
-WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
+# The address sandbox/run.py serves (its --port); links in emails follow the Site's domain,
+# which run.py points at the same address (the demo_site command).
+WAGTAILADMIN_BASE_URL = f"http://{os.environ.get('SANDBOX_ADDRESS', '127.0.0.1:8000')}"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "txt", "xlsx", "zip"]
 
 # Payments (docs/payments.md): django-payments with our payment model; the dummy provider
 # lets you pay (or fail, or go through a 3-D Secure redirect) without a gateway.
 PAYMENT_MODEL = "oscar_orders_ext.OrderPayment"
-PAYMENT_HOST = os.environ.get("PAYMENT_HOST", "127.0.0.1:8000")
+# Empty: django-payments builds its addresses from the Site's domain, the served address.
+PAYMENT_HOST = os.environ.get("PAYMENT_HOST", "")
 PAYMENT_USES_SSL = False
 PAYMENT_VARIANTS = {"dummy": ("payments.dummy.DummyProvider", {})}

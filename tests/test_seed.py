@@ -144,6 +144,9 @@ class TestCheckoutPath:
         assert renew_due() == 1  # what `orders_tick` runs: the renewal order and its link
         renewal = SubscriptionRenewal.objects.get(subscription=sub)
         assert renewal.order is not None and renewal.order.payment_links.exists()
+        # Giulia shops in Italian: her renewal order is written in Italian, as her first.
+        assert OrderProcess.objects.get(order=sub.order).language == "it"
+        assert renewal.order.shipping_method == "Spedizione non richiesta"
         seed(orders=1)  # a second run adds no second subscription
         assert Subscription.objects.count() == 1
 
@@ -300,6 +303,24 @@ class TestSetUp:
         wholesale = processes.filter(funnel__name=data.WHOLESALE_FUNNEL)
         assert set(wholesale.values_list("payment_method", flat=True)) <= {"Bank transfer"}
 
+    def test_customers_shop_in_their_countrys_language_on_both_paths(self) -> None:
+        # Giulia in Milan got a proposal and emails in English on her demo orders.
+        seed(orders=12, seed=5)  # through Oscar's checkout
+        seed(orders=20, bulk_threshold=5, batch_size=10, seed=6)  # bulk inserts
+        country = {spec.email: spec.country for spec in (*data.CUSTOMERS, *data.GUESTS)}
+        shipping = {"it": {"Spese di spedizione gratuite", "Spese di spedizione fisse",
+                           "Spedizione non richiesta"},
+                    "fr": {"Livraison gratuite", "Prix de livraison fixe",
+                           "Aucune livraison nécessaire"}}
+        seen = set()
+        for process in OrderProcess.objects.select_related("order"):
+            expected = data.SHOP_LANGUAGES.get(country[process.order.email], "en-gb")
+            assert process.language == expected, process.order.number
+            if expected in shipping:
+                assert process.order.shipping_method in shipping[expected]
+            seen.add(expected)
+        assert seen == {"it", "fr", "en-gb"}
+
 
 class TestBulkPath:
     """Above --bulk-threshold orders are bulk-inserted with their processes attached."""
@@ -407,3 +428,21 @@ class TestBulkPath:
             start, start + 20)])) for start in (1, 21, 41)]
         assert runs[0] == runs[1]
         assert runs[0] != runs[2]
+
+
+@pytest.mark.django_db
+def test_demo_site_points_the_shops_links_at_the_served_port() -> None:
+    from django.contrib.sites.models import Site
+
+    from oscar_orders_ext.services.notifications import absolute_url
+
+    seed(orders=0)
+    out = StringIO()
+    call_command("demo_site", "127.0.0.1:8031", stdout=out)
+    assert Site.objects.get_current().domain == "127.0.0.1:8031"
+    assert absolute_url("/accounts/") == "http://127.0.0.1:8031/accounts/"
+    assert "http://127.0.0.1:8031/" in out.getvalue()
+    Site.objects.update(domain="shop.example.org")  # set by hand: not the demo's to change
+    Site.objects.clear_cache()
+    call_command("demo_site", "127.0.0.1:8032", stdout=StringIO())
+    assert Site.objects.get_current().domain == "shop.example.org"

@@ -183,9 +183,15 @@ def order_content(order: Any) -> dict[str, Any]:
         "incl_tax": _money(order.total_incl_tax),
     }
     totals["tax"] = totals["incl_tax"] - totals["excl_tax"]
-    # Negative: what the totals lack against goods plus shipping (discounts not in the lines).
+    # Oscar's surcharges (a plan's setup fee): rows of their own, part of the total.
+    surcharges = [{"name": charge.name, "code": charge.code,
+                   "excl_tax": _money(charge.excl_tax), "incl_tax": _money(charge.incl_tax)}
+                  for charge in order.surcharges.all()]
+    # Negative: what the totals lack against goods, shipping and surcharges (discounts not in
+    # the lines).
     totals["discount_incl_tax"] = (totals["incl_tax"] - totals["lines_incl_tax"]
-                                   - totals["shipping_incl_tax"])
+                                   - totals["shipping_incl_tax"]
+                                   - sum((c["incl_tax"] for c in surcharges), Decimal("0.00")))
     discounts = order_discounts(order)
     goods_off = -sum((d["amount"] for d in discounts if d["category"] != "Shipping"),
                      Decimal("0.00"))
@@ -201,7 +207,7 @@ def order_content(order: Any) -> dict[str, Any]:
     totals["shipping_before_discounts_incl_tax"] = totals["shipping_incl_tax"] + shipping_off
     return _with_tax_summary({"lines": lines, "totals": totals, "currency": order.currency,
                               "shipping_method": order.shipping_method,
-                              "discounts": discounts})
+                              "discounts": discounts, "surcharges": surcharges})
 
 
 def order_discounts(order: Any) -> list[dict[str, Any]]:
@@ -240,7 +246,7 @@ def _from_json(content: dict[str, Any]) -> dict[str, Any]:
     """Frozen content back with Decimals; content issued before tax summaries existed has
     none (``"tax_summary"`` missing) and its lines no ``rate``."""
     money = {"unit_excl_tax", "unit_incl_tax", "total_excl_tax", "total_incl_tax", "tax",
-             "taxable", "total", "rate"}
+             "taxable", "total", "rate", "excl_tax", "incl_tax"}
 
     def decimals(item: dict[str, Any]) -> dict[str, Any]:
         return {key: Decimal(value) if key in money and value is not None else value
@@ -249,6 +255,7 @@ def _from_json(content: dict[str, Any]) -> dict[str, Any]:
     loaded = {**content, "lines": [decimals(line) for line in content.get("lines", [])],
               "discounts": [{**discount, "amount": Decimal(discount["amount"])}
                             for discount in content.get("discounts", [])],
+              "surcharges": [decimals(charge) for charge in content.get("surcharges", [])],
               "totals": {key: Decimal(value)
                          for key, value in content.get("totals", {}).items()}}
     if "tax_summary" in content:
@@ -264,6 +271,7 @@ def _negated(content: dict[str, Any]) -> dict[str, Any]:
 
     reversed_content = {**content, "lines": [negated(line) for line in content["lines"]],
                         "discounts": [negated(d) for d in content.get("discounts", [])],
+                        "surcharges": [negated(c) for c in content.get("surcharges", [])],
                         "totals": {key: -value for key, value in content["totals"].items()}}
     if "tax_summary" in content:
         reversed_content["tax_summary"] = [negated(group) for group in content["tax_summary"]]
@@ -289,6 +297,7 @@ def document_context(kind: str, order: Any, *, identity: Identity,
         "lines": content["lines"], "totals": content["totals"],
         "tax_summary": content.get("tax_summary", []),
         "discounts": content.get("discounts", []),
+        "surcharges": content.get("surcharges", []),
         "currency": content.get("currency") or order.currency,
         "shipping_method": content.get("shipping_method", order.shipping_method),
         "customer_name": customer_name(order), "customer_email": order.email,
@@ -630,7 +639,9 @@ def _partial_credit(issued: dict[str, Any], amount: Decimal, reason: str,
     excl = sum((group["taxable"] for group in summary), Decimal("0.00"))
     tax = sum((group["tax"] for group in summary), Decimal("0.00"))
     zero = Decimal("0.00")
-    return {**issued, "lines": lines, "tax_summary": summary, "totals": {
+    # One line per rate says it all: no rows of the invoice's discounts or surcharges.
+    return {**issued, "lines": lines, "tax_summary": summary, "discounts": [],
+            "surcharges": [], "totals": {
         "lines_excl_tax": excl, "lines_incl_tax": -amount,
         "shipping_excl_tax": zero, "shipping_incl_tax": zero, "discount_incl_tax": zero,
         "excl_tax": excl, "tax": tax, "incl_tax": -amount}}

@@ -11,7 +11,7 @@ from django.utils.text import slugify
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import app_settings
+from ..timeline import funnel_name_shown, untranslated_default_funnel_name
 from ..workflow import State, get_workflow
 
 
@@ -53,12 +53,19 @@ class Funnel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name shown: a funnel still named as ``migrate`` named it ("Orders") shows that
+        name in the reader's language, so an Italian shop's operators read "Ordini" and a
+        French colleague "Commandes"; a name the shop gave it stays as typed."""
+        return funnel_name_shown(self.name)
 
     @classmethod
     def create_from_workflow(cls, name: str | None = None, *, is_default: bool = True) -> Funnel:
         """A funnel with one stage per workflow state, in workflow order."""
-        name = name or str(app_settings.DEFAULT_FUNNEL_NAME)
+        name = name or untranslated_default_funnel_name()
         slug = base = slugify(name) or "funnel"
         suffix = 1
         while cls.objects.filter(slug=slug).exists():
@@ -66,8 +73,10 @@ class Funnel(models.Model):
             slug = f"{base}-{suffix}"
         funnel = cls.objects.create(name=name, slug=slug, is_default=is_default)
         Stage.objects.bulk_create(
-            Stage(funnel=funnel, name=str(state.label), state=state.code, colour=state.colour,
-                  position=position)
+            # Named as the code names the state, so each reader sees it in their language
+            # (Stage.display_name), whatever language the manager who created it spoke.
+            Stage(funnel=funnel, name=untranslated_state_label(state.code), state=state.code,
+                  colour=state.colour, position=position)
             for position, state in enumerate(get_workflow().get_states())
         )
         return funnel
@@ -99,7 +108,7 @@ class Stage(models.Model):
         verbose_name_plural = _("stages")
 
     def __str__(self) -> str:
-        return f"{self.funnel} / {self.name}"
+        return f"{self.funnel} / {self.display_name}"
 
     def clean(self) -> None:
         if not get_workflow().has_state(self.state):

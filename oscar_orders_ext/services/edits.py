@@ -169,7 +169,8 @@ def move_to_funnel(order: OrderLike, funnel: Funnel, *, user: Any = None,
             raise OrderWorkflowError(_(
                 "“%(funnel)s” has no stage for the state “%(state)s”: the order would show on "
                 "no board. Add such a stage to the funnel, or choose another funnel.")
-                % {"funnel": funnel.name, "state": get_workflow().get_state(process.state).label})
+                % {"funnel": funnel.display_name,
+                   "state": get_workflow().get_state(process.state).label})
         previous = process.funnel
         process.funnel = funnel
         process.stage = stage

@@ -95,7 +95,8 @@ def check_stage_state_change(stage: Stage, state: str) -> None:
             "stage (its orders move to another stage) before mapping it to another state.",
             "“%(stage)s” holds %(count)d orders in the state “%(state)s”: move them or delete "
             "the stage (its orders move to another stage) before mapping it to another state.",
-            count) % {"stage": stage.name, "count": count, "state": _state_label(stage.state)})
+            count) % {"stage": stage.display_name, "count": count,
+                      "state": _state_label(stage.state)})
 
 
 def reorder_stages(funnel: Funnel, stage_ids: Sequence[int | str]) -> list[Stage]:
@@ -118,7 +119,7 @@ def reorder_stages(funnel: Funnel, stage_ids: Sequence[int | str]) -> list[Stage
             raise FunnelError(ngettext(
                 "Stage %(ids)s does not belong to the funnel “%(funnel)s”.",
                 "Stages %(ids)s do not belong to the funnel “%(funnel)s”.", len(foreign))
-                % {"ids": ", ".join(map(str, foreign)), "funnel": funnel.name})
+                % {"ids": ", ".join(map(str, foreign)), "funnel": funnel.display_name})
         listed = set(wanted)
         ordered = [by_pk[pk] for pk in wanted] + [s for s in stages if s.pk not in listed]
         changed = []
@@ -151,7 +152,7 @@ def delete_stage(stage: Stage, *, move_to: Stage | None = None, user: Any = None
                 raise FunnelError(ngettext(
                     "“%(stage)s” holds %(count)d order: choose the stage it moves to.",
                     "“%(stage)s” holds %(count)d orders: choose the stage they move to.",
-                    len(held)) % {"stage": stage.name, "count": len(held)})
+                    len(held)) % {"stage": stage.display_name, "count": len(held)})
             target = _existing_stage(move_to)
             _check_stage_target(stage, target, states={state for _order_id, state in held})
             now = timezone.now()
@@ -175,7 +176,7 @@ def delete_funnel(funnel: Funnel, *, move_to: Funnel | None = None, user: Any = 
         funnel = Funnel.objects.select_for_update().get(pk=funnel.pk)
         if not Funnel.objects.exclude(pk=funnel.pk).exists():
             raise FunnelError(_("“%(funnel)s” is the only funnel, and every order needs one: "
-                                "create another funnel first.") % {"funnel": funnel.name})
+                                "create another funnel first.") % {"funnel": funnel.display_name})
         if move_to is not None and move_to.pk == funnel.pk:
             raise FunnelError(_("Choose a funnel other than the one being deleted."))
         held = list(OrderProcess.objects.select_for_update().filter(funnel=funnel)
@@ -185,10 +186,10 @@ def delete_funnel(funnel: Funnel, *, move_to: Funnel | None = None, user: Any = 
                 raise FunnelError(ngettext(
                     "“%(funnel)s” holds %(count)d order: choose the funnel it moves to.",
                     "“%(funnel)s” holds %(count)d orders: choose the funnel they move to.",
-                    len(held)) % {"funnel": funnel.name, "count": len(held)})
+                    len(held)) % {"funnel": funnel.display_name, "count": len(held)})
             if funnel.is_default:
                 raise FunnelError(_("“%(funnel)s” is the default funnel: choose the funnel that "
-                                    "becomes the default.") % {"funnel": funnel.name})
+                                    "becomes the default.") % {"funnel": funnel.display_name})
         if move_to is not None:
             move_to = Funnel.objects.filter(pk=move_to.pk).first()
             if move_to is None:
@@ -222,7 +223,7 @@ def _move_funnel_orders(funnel: Funnel, target: Funnel,
             "another funnel.",
             "“%(funnel)s” has no stage for the states %(states)s: add them there, or choose "
             "another funnel.", len(absent))
-            % {"funnel": target.name, "states": _quoted_states(absent)})
+            % {"funnel": target.display_name, "states": _quoted_states(absent)})
     now = timezone.now()
     for state in states:  # one UPDATE per state in use, whatever the number of orders
         OrderProcess.objects.filter(funnel=funnel, state=state).update(
@@ -266,7 +267,7 @@ def _check_stage_target(stage: Stage, target: Stage, *, states: set[str]) -> Non
             "“%(target)s” holds orders in the state “%(target_state)s”, but the orders to move "
             "are in the states %(states)s. Orders change state only through the workflow: "
             "choose a stage mapped to the same state.", len(other_states))
-            % {"target": f"{target.funnel.name} › {target.name}",
+            % {"target": f"{target.funnel.display_name} › {target.display_name}",
                "target_state": _state_label(target.state),
                "states": _quoted_states(other_states)})
 

@@ -4,6 +4,7 @@ and what a subscription's page shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -11,6 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from oscar_orders_ext.constants import OrderType
+from oscar_orders_ext.display import format_money
 from oscar_orders_ext.payments import service as payments
 from oscar_orders_ext.models import (Installment, OrderProcess, Plan, Subscription,
                                      SubscriptionEvent, SubscriptionRenewal)
@@ -123,6 +125,11 @@ def describe_event(event: SubscriptionEvent) -> str:
     if kind == "plan":
         return _("Plan changed from “%(from)s” to “%(to)s”.") % {
             "from": data.get("from", ""), "to": data.get("to", "")}
+    if kind == "price":
+        amounts = {key: format_money(Decimal(str(data.get(key, "0"))), data.get("currency"))
+                   for key in ("from", "to")}
+        return _("Price proposal %(version)s accepted: each period now costs %(to)s "
+                 "(was %(from)s).") % {"version": data.get("quote", ""), **amounts}
     if kind == "cancel_at_period_end":
         return str(_("Set to end with the current period."))
     if kind == "resumed":

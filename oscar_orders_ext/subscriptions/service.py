@@ -32,10 +32,11 @@ from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import OrderType, PaymentStatus
 from oscar_orders_ext.display import format_money
+from oscar_orders_ext.i18n import in_order_language
 from oscar_orders_ext.exceptions import (ConditionNotMet, OrderWorkflowError,
                                          TransitionNotAllowed, TransitionPermissionDenied)
 from oscar_orders_ext.models import (EndReason, OrderProcess, Plan, PlanPrice, ProductPlan,
-                                     RenewalStatus,
+                                     Quote, QuoteStatus, RenewalStatus,
                                      Subscription, SubscriptionEvent, SubscriptionRenewal,
                                      WebhookEndpoint)
 from oscar_orders_ext.payments import service as payments
@@ -228,11 +229,13 @@ def create_for_order(order: Any, *, on: date | None = None) -> list[Subscription
         return []
     start = on or today()
     created = []
+    agreed = quoted_unit_prices(order)
     for line, plan in plan_lines(order):
         if Subscription.objects.filter(line=line).exists():
             continue
         price = plan.price_for(order.currency)
-        amount = price.amount if price else (line.unit_price_incl_tax or Decimal("0.00"))
+        amount: Decimal = agreed[line.pk] if line.pk in agreed else (
+            price.amount if price else (line.unit_price_incl_tax or Decimal("0.00")))
         trial = plan.trial_days > 0
         anchor = start + timedelta(days=plan.trial_days)
         billed = 0 if trial else 1
@@ -251,6 +254,36 @@ def create_for_order(order: Any, *, on: date | None = None) -> list[Subscription
         record(sub, "created", order=order.number, plan=plan.name, state=sub.state)
         created.append(sub)
     return created
+
+
+def quoted_unit_prices(order: Any) -> dict[int, Decimal]:
+    """The unit prices (incl. tax, by line id) of the price proposal the customer accepted
+    last on ``order``: what they agreed to pay, so what their subscription bills."""
+    quote = Quote.objects.filter(order_id=getattr(order, "pk", order),
+                                 status=QuoteStatus.ACCEPTED).order_by("-version").first()
+    if quote is None:
+        return {}
+    return {int(entry["line"]): Decimal(str(entry["new"])) for entry in quote.lines or ()
+            if entry.get("line") is not None}
+
+
+def reprice_from_quote(quote: Quote) -> list[Subscription]:
+    """The customer accepted ``quote`` on an order whose subscriptions have started: each
+    bills the accepted unit price from its next renewal (recorded on its timeline)."""
+    prices = quoted_unit_prices(quote.order_id)
+    changed = []
+    subscriptions = Subscription.objects.filter(order_id=quote.order_id, line_id__in=list(prices))
+    for pk in subscriptions.exclude(state=INACTIVE).values_list("pk", flat=True):
+        with locked(pk) as sub:
+            amount = prices[sub.line_id]
+            if sub.amount == amount:
+                continue
+            record(sub, "price", **{"from": str(sub.amount), "to": str(amount)},
+                   currency=sub.currency, quote=quote.version)
+            sub.amount = amount
+            _save(sub)
+            changed.append(sub)
+    return changed
 
 
 def _customer_name(order: Any) -> str:
@@ -301,7 +334,9 @@ def _place_order(sub: Subscription, total: Decimal) -> Any:
     charge = method.calculate(basket)
     order_total = OrderTotalCalculator().calculate(basket, charge)
     extra = {} if sub.user_id else {"guest_email": sub.email}
-    with order_source(SOURCE):
+    # Oscar stores the shipping method's name as text, in the language active when the order
+    # is placed: the customer's at checkout, so the first order's here (not the tick's).
+    with order_source(SOURCE), in_order_language(sub.order):
         order = OrderCreator().place_order(
             basket=basket, total=order_total, shipping_method=method, shipping_charge=charge,
             user=sub.user, order_number=new_order_number(basket), **extra)

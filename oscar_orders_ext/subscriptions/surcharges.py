@@ -11,6 +11,7 @@ without surcharges: the fee is charged on the first order only.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,16 @@ class SetupFee(surcharges.BaseSurcharge):
         """The basket's setup fees as a price."""
         fee = setup_fee(basket)
         return prices.Price(currency=basket.currency, excl_tax=fee, incl_tax=fee)
+
+
+def surcharge_name(charge: Any) -> str:
+    """The name of an order's surcharge (``order.surcharges``, or a document's frozen copy: a
+    dict) in the active language when it is the setup fee; any other as Oscar stored it (in
+    the language of the placement)."""
+    get = charge.get if isinstance(charge, dict) else partial(getattr, charge)
+    if get("code", "") == SetupFee.code:
+        return str(SetupFee.name)
+    return str(get("name", ""))
 
 
 class SurchargeApplicator(applicator.SurchargeApplicator):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import quote
@@ -16,9 +17,11 @@ from django.utils.safestring import mark_safe
 
 from oscar_orders_ext.constants import source_label
 from oscar_orders_ext.display import format_money, person_name
+from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.permissions import allows_in
 from oscar_orders_ext.selectors import order_quotes
 from oscar_orders_ext.services.notifications import order_email_context
+from oscar_orders_ext.subscriptions.surcharges import surcharge_name as _surcharge_name
 
 register = template.Library()
 
@@ -122,6 +125,27 @@ def choices_of(field: Any) -> list[tuple[Any, Any]]:
 def order_buyer_info(order: Any) -> dict[str, Any]:
     """``tracking_links`` and ``buyer_notes`` of an order, for a shop's customer pages."""
     return order_email_context(order)
+
+
+@register.simple_tag
+def customer_order(order: Any) -> Any:
+    """The order as its customer's pages print it: a copy (never saved) whose ``status`` is
+    the order's workflow state in the reader's language. Oscar stores its status as plain
+    text ("Being processed") and its account pages print it as stored, untranslated."""
+    pk = getattr(order, "pk", None)
+    process = OrderProcess.objects.filter(order_id=pk).only("state").first() if pk else None
+    if process is None:
+        return order
+    shown = copy.copy(order)
+    shown.status = str(process.state_info.label)
+    return shown
+
+
+@register.filter
+def surcharge_name(charge: Any) -> str:
+    """An order's surcharge (``order.surcharges``, or a document's frozen copy of one) named in
+    the reader's language when it is one of the app's (the setup fee), as stored otherwise."""
+    return _surcharge_name(charge)
 
 
 @register.simple_tag

@@ -77,6 +77,22 @@ class FunnelCreateForm(forms.Form):
                  (EMPTY, _("Start empty and add stages yourself"))])
 
 
+def show_name_translated(form: forms.ModelForm[Any]) -> None:
+    """Fill the name field of a funnel or stage still named as the app named it ("Orders", a
+    state's label) with the name as its pages show it: in the reader's language."""
+    instance = form.instance
+    if instance.pk and instance.display_name != instance.name:
+        form.initial["name"] = instance.display_name
+
+
+def kept_name(form: forms.ModelForm[Any]) -> str:
+    """The typed name, or the stored one when the translated name came back untouched: it
+    goes on showing in each reader's language."""
+    name: str = form.cleaned_data["name"]
+    instance = form.instance
+    return instance.name if instance.pk and name == instance.display_name else name
+
+
 class FunnelForm(forms.ModelForm):
     """A funnel's name, slug and whether it is the default."""
 
@@ -91,6 +107,11 @@ class FunnelForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["is_default"].initial = self.instance.is_default
+        show_name_translated(self)
+
+    def clean_name(self) -> str:
+        """The stored name when its translation came back untouched."""
+        return kept_name(self)
 
     def clean_is_default(self) -> bool:
         """The shop always has a default funnel: it changes by choosing another one."""
@@ -119,6 +140,7 @@ class StageForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        show_name_translated(self)
         choices = [(code, str(label)) for code, label in get_workflow().state_choices()]
         current = self.instance.state if self.instance.pk else ""
         if current and not get_workflow().has_state(current):
@@ -129,6 +151,10 @@ class StageForm(forms.ModelForm):
             # The browser submits the first option anyway; as the initial value, an untouched
             # extra row counts as empty instead of failing validation.
             self.fields["state"].initial = choices[0][0]
+
+    def clean_name(self) -> str:
+        """The stored name when its translation came back untouched."""
+        return kept_name(self)
 
     def clean(self) -> dict[str, Any]:
         """Refuse remapping a stage that holds orders to another workflow state."""
@@ -176,7 +202,8 @@ class StageDeleteForm(forms.Form):
         # service and gets its explanation; only same-state stages are offered.
         field.queryset = Stage.objects.exclude(pk=stage.pk).select_related("funnel")
         self.targets = list(stage_move_targets(stage)) if order_count else []
-        field.widget.choices = [(target.pk, f"{target.funnel.name} › {target.name}")
+        field.widget.choices = [(target.pk,
+                                 f"{target.funnel.display_name} › {target.display_name}")
                                 for target in self.targets]
         field.required = bool(order_count)
         if self.targets:

@@ -160,7 +160,7 @@ class StageDeleteView(FunnelUrlsMixin, FormView):
         except FunnelError as error:
             form.add_error("move_to" if self.order_count else None, error.message)
             return self.form_invalid(form)
-        text = _("Stage “%(stage)s” deleted.") % {"stage": self.stage.name}
+        text = _("Stage “%(stage)s” deleted.") % {"stage": self.stage.display_name}
         if moved:
             text += " " + ngettext("%(count)d order moved to “%(target)s”.",
                                    "%(count)d orders moved to “%(target)s”.", moved) % {
@@ -208,13 +208,14 @@ class FunnelDeleteView(FunnelUrlsMixin, FormView):
             form.add_error("move_to" if form.fields["move_to"].required else None,
                            error.message)
             return self.form_invalid(form)
-        text = _("Funnel “%(funnel)s” deleted.") % {"funnel": self.funnel.name}
+        text = _("Funnel “%(funnel)s” deleted.") % {"funnel": self.funnel.display_name}
         if moved:
             text += " " + ngettext("%(count)d order moved to “%(target)s”.",
                                    "%(count)d orders moved to “%(target)s”.", moved) % {
-                "count": moved, "target": target.name}
+                "count": moved, "target": target.display_name}
         if self.funnel.is_default:
-            text += " " + _("“%(target)s” is now the default funnel.") % {"target": target.name}
+            text += " " + _("“%(target)s” is now the default funnel.") % {
+                "target": target.display_name}
         messages.success(self.request, text)
         return HttpResponseRedirect(self.url("orders-funnel-list"))
 

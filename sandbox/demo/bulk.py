@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import translation
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.constants import StockStatus
@@ -129,8 +130,9 @@ def _write_batch(plans: list[OrderPlan], world: DemoWorld, first_number: int,
         stock_status = stock_after(plan)
         lines = _lines(plan, world, stock_status, allocated)
         subtotal = sum((line.line_price_incl_tax for line in lines), Decimal("0.00"))
-        delivery = delivery_for(plan.currency, subtotal,
-                                any(p.pk in world.shipped_product_ids for p, __ in plan.items))
+        with translation.override(plan.person.language):  # as checkout stores its name
+            delivery = delivery_for(plan.currency, subtotal, any(
+                p.pk in world.shipped_product_ids for p, __ in plan.items))
         orders.append(Order(
             number=f"{NUMBER_PREFIX}{first_number + offset:0{NUMBER_DIGITS}d}",
             site=world.site, user=plan.customer,
@@ -160,7 +162,8 @@ def _write_batch(plans: list[OrderPlan], world: DemoWorld, first_number: int,
                          order_type=plan.order_type, payment_status=plan.payment_status,
                          operator=plan.operator, source=plan.source, tags=plan.tags,
                          payment_method=world.payment_types[plan.payment_method].name,
-                         stock_status=stock_status, state_changed_at=plan.state_changed_at)
+                         stock_status=stock_status, state_changed_at=plan.state_changed_at,
+                         language=plan.person.language)
              for order, plan, (__, stock_status) in zip(orders, plans, order_lines,
                                                         strict=True)),
             batch_size=len(orders))

@@ -16,6 +16,7 @@ from dateutil.relativedelta import relativedelta
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import translation
 from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext.constants import OrderType, PaymentStatus, TimelineKind
@@ -101,18 +102,21 @@ def _fill_basket(plan: OrderPlan) -> Any:
 
 
 def place_with_oscar(plan: OrderPlan, world: DemoWorld) -> Any:
-    """Place the planned order through Oscar's checkout machinery; returns the order."""
-    basket = _fill_basket(plan)
-    method = _shipping_method(basket)
-    charge = method.calculate(basket)
-    surcharges = SurchargeApplicator().get_applicable_surcharges(basket)
-    total = OrderTotalCalculator().calculate(basket, charge, surcharges)
-    extra = {"guest_email": plan.person.email} if plan.customer is None else {}
-    order = OrderCreator().place_order(
-        basket=basket, total=total, shipping_method=method, shipping_charge=charge,
-        user=plan.customer, shipping_address=_address(ShippingAddress, plan, world),
-        billing_address=_address(BillingAddress, plan, world), surcharges=surcharges,
-        date_placed=plan.placed_at, **extra)
+    """Place the planned order through Oscar's checkout machinery; returns the order. In the
+    customer's language, as their browser would at checkout: the order records it, and Oscar
+    stores the shipping method's and surcharges' names in it."""
+    with translation.override(plan.person.language):
+        basket = _fill_basket(plan)
+        method = _shipping_method(basket)
+        charge = method.calculate(basket)
+        surcharges = SurchargeApplicator().get_applicable_surcharges(basket)
+        total = OrderTotalCalculator().calculate(basket, charge, surcharges)
+        extra = {"guest_email": plan.person.email} if plan.customer is None else {}
+        order = OrderCreator().place_order(
+            basket=basket, total=total, shipping_method=method, shipping_charge=charge,
+            user=plan.customer, shipping_address=_address(ShippingAddress, plan, world),
+            billing_address=_address(BillingAddress, plan, world), surcharges=surcharges,
+            date_placed=plan.placed_at, **extra)
     basket.set_as_submitted()
     return order
 
@@ -194,6 +198,7 @@ def place_due_subscription(world: DemoWorld, run_started: datetime) -> Any:
         order_type=OrderType.SUBSCRIPTION, source="web",
         steps=[Step("payment", placed_at + timedelta(minutes=5), PaymentStatus.PAID),
                Step("transition", placed_at + timedelta(hours=2), "confirm")])
+    # Giulia shops in Italian (place_with_oscar): so do her renewals, emails and documents.
     with transaction.atomic():
         order = place_with_oscar(plan, world)
         plan.payment_source(order, world).save()

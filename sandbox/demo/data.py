@@ -115,6 +115,11 @@ class PersonSpec:
     def email(self) -> str:
         return f"{self.username}@example.com"
 
+    @property
+    def language(self) -> str:
+        """The language they shop in: their country's, where the sandbox speaks it."""
+        return SHOP_LANGUAGES.get(self.country, "en-gb")
+
 
 CUSTOMERS: tuple[PersonSpec, ...] = (
     PersonSpec("alice.johnson", "Alice", "Johnson", "GB", "12 Baker Street", "London",
@@ -196,7 +201,7 @@ SHOP_IDENTITY = {
     "vat_number": "IT01234567890", "tax_code": "01234567890",
     "email": "shop@example.com", "phone": "+39 02 1234 5678", "website": "shop.example.com",
     "bank_details": "IBAN IT60 X054 2811 1010 0000 0123 456",
-    "footer": "Bottega Demo srl · share capital €10,000 · REA MI-1234567",
+    "footer": "Bottega Demo srl · capitale sociale 10.000 € i.v. · REA MI-1234567",
 }
 #: Carriers offered when recording a shipment: (name, tracking URL template).
 CARRIERS = (
@@ -207,5 +212,8 @@ CARRIERS = (
 VOUCHER_CODE = "WELCOME10"
 VOUCHER_OFFER_NAME = "Welcome: 10% off"
 VOUCHER_PERCENT = 10
+#: Countries whose customers shop in a language of the sandbox's other than English
+#: (``settings.LANGUAGES``): their orders, emails and documents speak it.
+SHOP_LANGUAGES = {"IT": "it", "FR": "fr"}
 #: The runserver address of ``make run``: links in the demo's emails point there.
 SITE_DOMAIN = "127.0.0.1:8000"

@@ -282,4 +282,6 @@ def delivery_for(currency: str, subtotal: Decimal, requires_shipping: bool) -> D
         return Delivery("no-shipping-required", gettext("No shipping required"), Decimal("0.00"))
     if subtotal >= FREE_SHIPPING_OVER:
         return Delivery("free-shipping", gettext("Free shipping"), Decimal("0.00"))
-    return Delivery("standard-delivery", gettext("Standard delivery"), SHIPPING_CHARGE[currency])
+    # Oscar's FixedPrice method's own name, which Oscar's catalogues translate.
+    return Delivery("standard-delivery", gettext("Fixed price shipping"),
+                    SHIPPING_CHARGE[currency])

@@ -249,6 +249,21 @@ def ensure_shop_setup(created: dict[str, int]) -> None:
         site.save()
 
 
+def serve_links_at(address: str) -> bool:
+    """Point the demo's Site at ``address`` ("127.0.0.1:8031"), the address the sandbox is
+    served on: Oscar's emails, the app's links and django-payments' return addresses are built
+    from it. Only a demo address (Django's placeholder, 127.0.0.1 or localhost) is replaced:
+    a domain set by hand stays. True when it changed."""
+    site = Site.objects.get_current()
+    host = site.domain.rsplit(":", 1)[0]
+    if site.domain == address or (site.domain != "example.com"
+                                  and host not in ("127.0.0.1", "localhost")):
+        return False
+    site.domain = address
+    site.save(update_fields=["domain"])
+    return True
+
+
 def ensure_payment_methods(created: dict[str, int]) -> dict[str, Any]:
     """Oscar payment source types for the app's payment methods (``PAYMENT_METHODS``: cash,
     bank transfer, card, cash on delivery), which demo orders are paid with."""

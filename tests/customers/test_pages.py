@@ -241,3 +241,13 @@ def test_profile_and_directory_cost_the_same_queries_with_more_orders_and_custom
     for customer in Customer.objects.all():
         customer.tags.set(tags)
     assert (queries(profile), queries(directory)) == before
+
+
+def test_the_sort_choices_read_in_the_users_language(shop: dict[str, Any],
+                                                     client_for: Any) -> None:
+    # django-filter formats its "(descending)" labels once, at import, in English.
+    page = client_for(READER).get(url("oscar_orders_ext_dashboard", "orders-customer-list"),
+                                  headers={"Accept-Language": "it"})
+    text = page.content.decode()
+    assert "Cognome (decrescente)" in text and "Ordini (decrescente)" in text
+    assert "(descending)" not in text

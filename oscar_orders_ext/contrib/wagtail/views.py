@@ -266,7 +266,7 @@ class KanbanView(PermissionRequiredMixin, WagtailAdminTemplateMixin, workspace.K
             self.request, hidden=self.filter_fields_hidden))
 
     def get_page_title(self) -> str:
-        return _("Board: %(funnel)s") % {"funnel": self.funnel.name}
+        return _("Board: %(funnel)s") % {"funnel": self.funnel.display_name}
 
     def get_breadcrumbs_items(self) -> list[dict[str, Any]]:
         return self.breadcrumbs_items + [{"url": url("orders-workspace"), "label": _("Orders")},
@@ -329,7 +329,7 @@ class FunnelUpdateView(FunnelPageMixin, funnel_views.FunnelUpdateView):
     template_name = "oscar_orders_ext/wagtail/funnels/funnel_form.html"
 
     def get_page_title(self) -> str:
-        return self.funnel.name
+        return self.funnel.display_name
 
 
 class FunnelDeleteView(FunnelPageMixin, funnel_views.FunnelDeleteView):
@@ -338,7 +338,7 @@ class FunnelDeleteView(FunnelPageMixin, funnel_views.FunnelDeleteView):
     template_name = "oscar_orders_ext/wagtail/funnels/funnel_delete.html"
 
     def get_page_title(self) -> str:
-        return _("Delete funnel “%(name)s”?") % {"name": self.funnel.name}
+        return _("Delete funnel “%(name)s”?") % {"name": self.funnel.display_name}
 
 
 class StageDeleteView(FunnelPageMixin, funnel_views.StageDeleteView):
@@ -347,7 +347,7 @@ class StageDeleteView(FunnelPageMixin, funnel_views.StageDeleteView):
     template_name = "oscar_orders_ext/wagtail/funnels/stage_delete.html"
 
     def get_page_title(self) -> str:
-        return _("Delete stage “%(name)s”?") % {"name": self.stage.name}
+        return _("Delete stage “%(name)s”?") % {"name": self.stage.display_name}
 
 
 class StageReorderView(PermissionRequiredMixin, funnel_views.StageReorderView):

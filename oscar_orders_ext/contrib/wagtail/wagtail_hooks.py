@@ -61,7 +61,7 @@ class OrdersMenu(Menu):
                 continue
             for position, funnel in enumerate(Funnel.objects.all()):
                 items.append(WorkspaceMenuItem(
-                    funnel.name, reverse(f"{NAMESPACE}:orders-workspace-kanban",
+                    funnel.display_name, reverse(f"{NAMESPACE}:orders-workspace-kanban",
                                          kwargs={"funnel": funnel.slug}),
                     name=f"orders-board-{funnel.slug}", icon_name=entry.icon,
                     order=entry.order + position, action="orders-workspace-kanban"))
