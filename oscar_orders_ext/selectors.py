@@ -984,7 +984,10 @@ def kanban(order_filter: OrderFilter, funnel: Funnel, *, per_stage: int = 20,
         counts[row["stage_id"]] += row["n"]
         totals[row["stage_id"]][row["currency"]][0] += row["amount"] or 0
         totals[row["stage_id"]][row["currency"]][1] += row["n"]
-    cards = first_cards(in_funnel, stages, per_stage)
+    # A stage without a matching order is left out: its LIMIT query would walk every card
+    # of the stage looking for one.
+    cards = first_cards(in_funnel, [stage for stage in stages if counts.get(stage.pk)],
+                        per_stage)
     return [KanbanColumn(stage=stage, count=counts.get(stage.pk, 0),
                          totals=[CurrencyTotal(c or "?", a, n) for c, (a, n)
                                  in sorted(totals.get(stage.pk, {}).items())],
