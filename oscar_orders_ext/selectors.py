@@ -537,16 +537,16 @@ def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
                funnel: Funnel | None = None) -> SummaryRows | None:
     """The summary from PostgreSQL's running tallies when the filter allows it, else None.
 
-    Tallies exist per (funnel, stage, state, currency, payment status, order type), per tag,
-    per UTC day, per order-total bucket, per facet value (payment or shipping method, source,
+    Tallies exist per (funnel, stage, state, currency, payment status, order type), per tag, per
+    UTC day, per order-total bucket, per facet value (payment or shipping method, source,
     operator, amount-due class) and per customer (name, email, phone; all with funnel, stage,
-    state and currency): they answer the unfiltered view, a funnel's board, filters on those columns, one tag, one
-    facet, the customer filter or a search on customer columns, a date range (whose edges, the
-    hours before its first whole UTC day and after its last, are counted live) or a total
-    range (whose edges, the orders in buckets it does not wholly cover, are counted live) in
-    constant time, whatever the number of orders. ``every_state`` ignores the state filter (the
-    summary's counts per state work as tabs); ``ignore`` names filters the caller answers
-    itself; ``funnel`` keeps that funnel's orders only.
+    state and currency): they answer the unfiltered view, a funnel's board, filters on those
+    columns, one tag, one facet, the customer filter or a search on customer columns, a date
+    range (whose edges, the hours before its first whole UTC day and after its last, are counted
+    live) or a total range (whose edges, the orders in buckets it does not wholly cover, are
+    counted live) in constant time, whatever the number of orders. ``every_state`` ignores the
+    state filter (the summary's counts per state work as tabs); ``ignore`` names filters the
+    caller answers itself; ``funnel`` keeps that funnel's orders only.
     """
     kind = _tally_kind(order_filter, ignore)
     if kind == "day":
