@@ -921,12 +921,23 @@ def first_cards(processes: QuerySet[OrderProcess], stages: Sequence[Stage], per_
                 ) -> dict[int, list[OrderProcess]]:
     """The newest ``per_stage`` cards of each stage, in one query.
 
-    On PostgreSQL a UNION ALL of per-stage ``LIMIT`` queries walks the (funnel, stage,
-    placed_at) index once per stage; elsewhere a window function ranks the cards.
+    On PostgreSQL an array of each stage's first card ids, a ``LIMIT`` sub-query per stage
+    that walks the (funnel, stage, placed_at) index; elsewhere a UNION ALL of those queries or
+    a window function ranking the cards.
     """
     if not stages:
         return {}
-    if connection.features.supports_slicing_ordering_in_compound:
+    if connection.vendor == "postgresql":
+        # (imported here: django.contrib.postgres needs psycopg, which SQLite shops lack)
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        # One sub-query, compiled once, run per stage: a UNION ALL compiled the filter (a tag's
+        # EXISTS, a search) once per stage, as long as running them all.
+        firsts = ArraySubquery(processes.filter(stage_id=OuterRef("pk")).order_by(
+            *CARD_ORDER).values("pk")[:per_stage])
+        pks = [pk for _stage, ids in Stage.objects.filter(pk__in=[s.pk for s in stages])
+               .values_list("pk", firsts) for pk in ids]
+    elif connection.features.supports_slicing_ordering_in_compound:
         parts = [processes.filter(stage=stage).order_by(*CARD_ORDER)[:per_stage]
                  for stage in stages]
         rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
