@@ -929,7 +929,7 @@ def first_cards(processes: QuerySet[OrderProcess], stages: Sequence[Stage], per_
         return {}
     if connection.vendor == "postgresql":
         # (imported here: django.contrib.postgres needs psycopg, which SQLite shops lack)
-        from django.contrib.postgres.expressions import ArraySubquery
+        from django.contrib.postgres.expressions import ArraySubquery  # noqa: PLC0415
 
         # One sub-query, compiled once, run per stage: a UNION ALL compiled the filter (a tag's
         # EXISTS, a search) once per stage, as long as running them all.
