@@ -216,7 +216,9 @@ class _Formatters:
 
     def __init__(self) -> None:
         self.now = timezone.now()
-        self.time_strings = {unit: _TimeChunk(text) for unit, text in TIME_STRINGS.items()}
+        # (typed loosely: Django's stubs want strings, and only ``%`` is ever applied to them)
+        self.time_strings: dict[str, Any] = {unit: _TimeChunk(text)
+                                             for unit, text in TIME_STRINGS.items()}
         self.short_date = _DateFormatter("SHORT_DATE_FORMAT")
         self.date_time = _DateFormatter("DATETIME_FORMAT")
         self.money: dict[str, MoneyFormatter] = {}
