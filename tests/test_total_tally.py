@@ -103,7 +103,7 @@ def summary_of(query: str, processes) -> tuple:
     ("total_min=7.25", True), ("total_max=150", True), ("total_min=0.50", True),
     ("total_min=100&total_max=200&currency=USD", True),
     ("total_min=100&total_max=200&state=processing", True),
-    ("total_min=101&total_max=108", False),     # inside one bucket: all live
+    ("total_min=100.005&total_max=109.99", False),  # inside one bucket: all live
     ("total_min=199.99&total_max=200.01", False),
     ("total_min=200&total_max=200", False),
 ])
