@@ -147,7 +147,8 @@ DEEP_PAGE = 2000
 
 def filter_pages(processes: Any, newest_number: Any) -> list[Page]:
     """Every single filter of the panel, the other searches, the sorts, a deep page and the
-    Kanban with a tag and a date range: the cases issue 18 asks to keep at Oscar's cost."""
+    Kanban with a tag, a date range, a search and a total range: the cases issue 18 asks to
+    keep at Oscar's cost."""
     from datetime import datetime, time, timedelta
 
     from django.utils import timezone
@@ -240,6 +241,8 @@ def filter_pages(processes: Any, newest_number: Any) -> list[Page]:
         staged.filter(placed_at__gte=range_start), base=board)
     add("kanban_search", f"Ours: Kanban, q={surname}", {"q": surname},
         selectors.search(staged, surname), base=board)
+    add("kanban_total", "Ours: Kanban, total 100-200", {"total_min": "100", "total_max": "200"},
+        staged.filter(total__gte=100, total__lte=200), base=board)
     return pages
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
 from django.utils.formats import get_format
 from django.utils.text import Truncator
-from django.utils.timesince import timesince
+from django.utils.timesince import TIME_STRINGS, timesince
 from django.utils.translation import get_language, gettext, to_locale
 
 from .columns import labels_for
@@ -195,11 +195,30 @@ class _DateFormatter:
         return "".join(texts)
 
 
+class _TimeChunk:
+    """One unit of ``timesince`` ("3 days") translated once per number on a page, not once
+    per card (Django formats a lazy plural each time)."""
+
+    def __init__(self, text: Any) -> None:
+        self.text = text
+        self.done: dict[int, str] = {}
+
+    def __mod__(self, params: dict[str, int]) -> str:
+        number = params["num"]
+        done = self.done.get(number)
+        if done is None:
+            done = self.done[number] = str(self.text % params)
+        return done
+
+
 class _Formatters:
     """The formatters one page needs, built once for all its rows or cards."""
 
     def __init__(self) -> None:
         self.now = timezone.now()
+        # (typed loosely: Django's stubs want strings, and only ``%`` is ever applied to them)
+        self.time_strings: dict[str, Any] = {unit: _TimeChunk(text)
+                                             for unit, text in TIME_STRINGS.items()}
         self.short_date = _DateFormatter("SHORT_DATE_FORMAT")
         self.date_time = _DateFormatter("DATETIME_FORMAT")
         self.money: dict[str, MoneyFormatter] = {}
@@ -242,7 +261,8 @@ def prepare_cards(cards: Iterable[Any]) -> None:
             card.type_badge = ""
         card.total_display = formatters.total(card)
         card.placed_display = formatters.short_date(card.placed_at)
-        card.time_in_stage = timesince(card.state_changed_at, now)
+        card.time_in_stage = timesince(card.state_changed_at, now,
+                                       time_strings=formatters.time_strings)
         limit = card.stage.time_limit if card.stage_id else None
         card.is_stale = bool(limit) and now - card.state_changed_at > limit
 
@@ -320,5 +340,6 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
                                 row.payment_status))
         if "last_activity" in shown:
             row.last_activity_display = ago % {
-                "since": timesince(row.last_activity_at, formatters.now)}
+                "since": timesince(row.last_activity_at, formatters.now,
+                                   time_strings=formatters.time_strings)}
             row.last_activity_title = formatters.date_time(row.last_activity_at)

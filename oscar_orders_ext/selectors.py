@@ -43,7 +43,7 @@ from .models import (TALLY_FACETS, BoardPreference, Customer, CustomerGroup, Cus
                      DayTally, FacetTally, Funnel, Installment, InstallmentStatus, IssuedDocument,
                      OrderMessage, OrderPayment, OrderProcess, PaymentLink, PaymentLinkStatus,
                      PriceList, ProcessTally, ProductTally, Quote, Shipment, Stage, Tag,
-                     TagTally, TimelineEntry)
+                     TagTally, TimelineEntry, TotalTally, next_total_bucket, total_bucket)
 from .models.process import amount_due_expression
 from .workflow import State, get_workflow
 
@@ -552,6 +552,8 @@ TALLY_FILTERS = {"funnel", "stage", "state", "currency", "payment_status", "orde
 #: Filters the tallies per tag (one tag) and per day (a date range) answer: their keys.
 TAG_TALLY_FILTERS = {"funnel", "stage", "state", "currency", "tags"}
 DAY_TALLY_FILTERS = {"funnel", "stage", "state", "currency", "placed"}
+#: Filters the tallies per order-total bucket answer (a total range): their keys.
+TOTAL_TALLY_FILTERS = {"funnel", "stage", "state", "currency", "total"}
 #: Filters the tallies per facet answer with one of ``TALLY_FACETS`` (one facet at a time).
 FACET_TALLY_FILTERS = {"funnel", "stage", "state", "currency"}
 
@@ -575,27 +577,32 @@ def tally_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *,
     """The summary from PostgreSQL's running tallies when the filter allows it, else None.
 
     Tallies exist per (funnel, stage, state, currency, payment status, order type), per tag,
-    per UTC day, per facet value (payment or shipping method, source, operator, amount-due
-    class), per customer (name, email, phone) and per product (a line's SKU or title; all with
-    funnel, stage, state and currency): they answer the unfiltered view, a funnel's board,
-    filters on those columns, one tag, one facet, the customer filter or a search on customer
-    columns, a search matching one SKU or title alone, or a date range (whose edges, the hours
-    before its first whole UTC day and after its last, are counted live) in constant time,
-    whatever the number of orders. ``every_state`` ignores the state filter (the
-    summary's counts per state work as tabs); ``ignore`` names filters the caller answers
+    per UTC day, per order-total bucket, per facet value (payment or shipping method, source,
+    operator, amount-due class), per customer (name, email, phone) and per product (a line's SKU
+    or title; all with funnel, stage, state and currency): they answer the unfiltered view, a
+    funnel's board, filters on those columns, one tag, one facet, the customer filter or a
+    search on customer columns, a search matching one SKU or title alone, a date range (whose
+    edges, the hours before its first whole UTC day and after its last, are counted live) or a
+    total range (whose edges, the orders in buckets it does not wholly cover, are counted live)
+    in constant time, whatever the number of orders. ``every_state`` ignores the state filter
+    (the summary's counts per state work as tabs); ``ignore`` names filters the caller answers
     itself; ``funnel`` keeps that funnel's orders only.
     """
-    if _tally_kind(order_filter, ignore) == "day":
+    kind = _tally_kind(order_filter, ignore)
+    if kind == "day":
         return _day_rows(order_filter, group_by, every_state=every_state, ignore=ignore,
                          funnel=funnel)
+    if kind == "total":
+        return _total_rows(order_filter, group_by, every_state=every_state, ignore=ignore,
+                           funnel=funnel)
     query = tally_query(order_filter, group_by, every_state=every_state, ignore=ignore,
                         funnel=funnel)
     return None if query is None else list(query)
 
 
 def _tally_kind(order_filter: OrderFilter, ignore: frozenset[str]) -> str | None:
-    """Which tallies answer the filter: "process", "tag", "day", "facet", "customer",
-    "product", or None (count live)."""
+    """Which tallies answer the filter: "process", "tag", "day", "total", "facet",
+    "customer", "product", or None (count live)."""
     if connection.vendor != "postgresql" or order_filter.queryset.query.has_filters():
         return None
     data = order_filter.cleaned_data
@@ -606,6 +613,8 @@ def _tally_kind(order_filter: OrderFilter, ignore: frozenset[str]) -> str | None
         return "tag"
     if narrowing <= DAY_TALLY_FILTERS:
         return "day"
+    if narrowing <= TOTAL_TALLY_FILTERS:
+        return "total"
     if _facet_of(data, narrowing) is not None:
         return "facet"
     if _customer_condition(order_filter, narrowing) is not None:
@@ -751,22 +760,62 @@ def _day_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *, every_sta
         if last_day is not None:
             tallies = tallies.filter(day__lt=last_day)
             edges.append((datetime.combine(last_day, time.min, dt_timezone.utc), end))
-    if funnel is not None:
-        tallies = tallies.filter(funnel_id=funnel.pk)
-    keys = ("currency", *(() if every_state else ("state",)))
-    rows = list(_narrow_tallies(tallies, order_filter.cleaned_data, keys).values(
-        *group_by).annotate(n=Sum("count"), amount=Sum("total")).order_by())
-    live = order_filter.without("placed", *ignore, *(("state",) if every_state else ()))
-    if funnel is not None:
-        live = live.filter(funnel_id=funnel.pk)
     edge = Q(pk__in=[])
     for low, high in edges:
         if low is None or high is None or low < high:
             edge |= Q(**({"placed_at__gte": low} if low else {}),
                       **({"placed_at__lt": high} if high else {}))
-    rows += live.filter(edge).values(*group_by).annotate(n=Count("pk"), amount=Sum("total")
-                                                         ).order_by()
-    return rows
+    return _tallied_and_live(order_filter, "placed", tallies, edge, group_by,
+                             every_state=every_state, ignore=ignore, funnel=funnel)
+
+
+def _total_rows(order_filter: OrderFilter, group_by: tuple[str, ...], *, every_state: bool,
+                ignore: frozenset[str], funnel: Funnel | None) -> SummaryRows:
+    """A total range's summary: the buckets it wholly covers from the tallies per total
+    bucket, the orders in the buckets at its edges counted live (through ``ooe_process_total``;
+    none when its ends are bucket boundaries, as 100 and 200 are, but the orders of exactly
+    its highest total)."""
+    total: slice = order_filter.cleaned_data["total"]
+    low, high = total.start, total.stop
+    # The lowest boundary at or above ``low``, the highest at or below ``high``: the buckets
+    # in between lie wholly inside the range.
+    first = None if low is None else (
+        low if total_bucket(low) == low else next_total_bucket(total_bucket(low)))
+    last = None if high is None else total_bucket(high)
+    tallies = TotalTally.objects.all()
+    if first is not None and last is not None and first >= last:
+        tallies = tallies.none()  # inside one or two buckets: all live
+        edge = Q(total__gte=low, total__lte=high)
+    else:
+        edge = Q(pk__in=[])
+        if first is not None:
+            tallies = tallies.filter(bucket__gte=first)
+            if low < first:
+                edge |= Q(total__gte=low, total__lt=first)
+        if last is not None:
+            tallies = tallies.filter(bucket__lt=last)
+            edge |= Q(total__gte=last, total__lte=high)
+    return _tallied_and_live(order_filter, "total", tallies, edge, group_by,
+                             every_state=every_state, ignore=ignore, funnel=funnel)
+
+
+def _tallied_and_live(order_filter: OrderFilter, name: str, tallies: QuerySet[Any], edge: Q,
+                      group_by: tuple[str, ...], *, every_state: bool, ignore: frozenset[str],
+                      funnel: Funnel | None) -> SummaryRows:
+    """The rows of a range filter ``name``: the ``tallies`` rows it wholly covers, plus the
+    orders matching ``edge`` (and the other filters) counted live, in one query."""
+    if funnel is not None:
+        tallies = tallies.filter(funnel_id=funnel.pk)
+    keys = ("currency", *(() if every_state else ("state",)))
+    tallied = _narrow_tallies(tallies, order_filter.cleaned_data, keys).values(
+        *group_by).annotate(n=Sum("count"), amount=Sum("total")).order_by()
+    live = order_filter.without(name, *ignore, *(("state",) if every_state else ()))
+    if funnel is not None:
+        live = live.filter(funnel_id=funnel.pk)
+    counted = live.filter(edge).values(*group_by).annotate(
+        n=Count("pk"), amount=Sum("total")).order_by()
+    # One round trip: under load each query costs a scheduling wait more than its plan.
+    return list(tallied.union(counted, all=True))
 
 
 def inbox_rows(order_filter: OrderFilter) -> list[dict[str, Any]] | None:
@@ -928,12 +977,23 @@ def first_cards(processes: QuerySet[OrderProcess], stages: Sequence[Stage], per_
                 ) -> dict[int, list[OrderProcess]]:
     """The newest ``per_stage`` cards of each stage, in one query.
 
-    On PostgreSQL a UNION ALL of per-stage ``LIMIT`` queries walks the (funnel, stage,
-    placed_at) index once per stage; elsewhere a window function ranks the cards.
+    On PostgreSQL an array of each stage's first card ids, a ``LIMIT`` sub-query per stage
+    that walks the (funnel, stage, placed_at) index; elsewhere a UNION ALL of those queries or
+    a window function ranking the cards.
     """
     if not stages:
         return {}
-    if connection.features.supports_slicing_ordering_in_compound:
+    if connection.vendor == "postgresql":
+        # (imported here: django.contrib.postgres needs psycopg, which SQLite shops lack)
+        from django.contrib.postgres.expressions import ArraySubquery  # noqa: PLC0415
+
+        # One sub-query, compiled once, run per stage: a UNION ALL compiled the filter (a tag's
+        # EXISTS, a search) once per stage, as long as running them all.
+        firsts = ArraySubquery(processes.filter(stage_id=OuterRef("pk")).order_by(
+            *CARD_ORDER).values("pk")[:per_stage])
+        pks = [pk for _stage, ids in Stage.objects.filter(pk__in=[s.pk for s in stages])
+               .values_list("pk", firsts) for pk in ids]
+    elif connection.features.supports_slicing_ordering_in_compound:
         parts = [processes.filter(stage=stage).order_by(*CARD_ORDER)[:per_stage]
                  for stage in stages]
         rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
@@ -991,7 +1051,10 @@ def kanban(order_filter: OrderFilter, funnel: Funnel, *, per_stage: int = 20,
         counts[row["stage_id"]] += row["n"]
         totals[row["stage_id"]][row["currency"]][0] += row["amount"] or 0
         totals[row["stage_id"]][row["currency"]][1] += row["n"]
-    cards = first_cards(in_funnel, stages, per_stage)
+    # A stage without a matching order is left out: its LIMIT query would walk every card
+    # of the stage looking for one.
+    cards = first_cards(in_funnel, [stage for stage in stages if counts.get(stage.pk)],
+                        per_stage)
     return [KanbanColumn(stage=stage, count=counts.get(stage.pk, 0),
                          totals=[CurrencyTotal(c or "?", a, n) for c, (a, n)
                                  in sorted(totals.get(stage.pk, {}).items())],

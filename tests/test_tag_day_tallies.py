@@ -171,7 +171,8 @@ def test_a_search_by_name_title_or_sku_finds_orders_through_either_side(text, pl
 
 
 @pytest.mark.parametrize("query", ["tags={vip}", "placed_min={since}", "q=Rossi", "q=Mug",
-                                   "sort=-total", "sort=state", "payment_status=unpaid"])
+                                   "sort=-total", "sort=state", "payment_status=unpaid",
+                                   "total_min=6&total_max=20"])
 def test_filtered_pages_cost_a_fixed_number_of_queries(query, django_app, place_order,
                                                        django_assert_max_num_queries):
     from django.contrib.auth import get_user_model

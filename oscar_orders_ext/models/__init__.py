@@ -16,7 +16,7 @@ from .payments import GATEWAY_MAX_AMOUNT, OrderPayment, PaymentLink, PaymentLink
 from .preferences import BoardPreference, ColumnPreference, SavedView
 from .process import (ORDER_MODEL, TALLY_FACETS, CustomerTally, DayTally, FacetTally,
                       OrderProcess, OrderProcessQuerySet, ProcessTally, ProductTally, Tag,
-                      TagTally)
+                      TagTally, TotalTally, next_total_bucket, total_bucket)
 from .subscriptions import (EndReason, Installment, InstallmentStatus, IntervalUnit, Plan,
                             PlanPrice, ProductPlan, RenewalStatus, Subscription,
                             SubscriptionEvent, SubscriptionRenewal)
@@ -30,11 +30,13 @@ __all__ = [
     "ImportJob", "IssuedDocument", "MessageSide", "OrderMessage", "OrderPayment", "OrderProcess",
     "OrderProcessQuerySet", "PaymentLink", "PaymentLinkStatus", "PriceList", "PriceListItem",
     "ProcessTally", "TagTally", "DayTally", "FacetTally", "CustomerTally", "ProductTally",
+    "TotalTally",
     "TALLY_FACETS",
     "Quote", "QuoteStatus", "SavedView", "Shipment", "ShopIdentity", "Stage",
     "Tag", "TickRun", "TimelineEntry", "WebhookAttempt", "WebhookDelivery", "WebhookEndpoint",
     "WorkerRun", "EndReason", "Installment", "InstallmentStatus", "IntervalUnit", "Plan",
     "PlanPrice", "ProductPlan", "RenewalStatus", "Subscription", "SubscriptionEvent",
     "SubscriptionRenewal",
-    "export_upload_to", "import_upload_to", "issued_document_upload_to",
+    "export_upload_to", "import_upload_to", "issued_document_upload_to", "next_total_bucket",
+    "total_bucket",
 ]

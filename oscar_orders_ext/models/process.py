@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_DOWN, ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -366,3 +367,37 @@ class ProductTally(FunnelTally):
 
 
 # --- Documents ------------------------------------------------------------------------------
+
+
+def total_bucket(total: Decimal) -> Decimal:
+    """The lowest total of the ``TotalTally`` bucket holding ``total``: whole units below 100,
+    then two significant digits (100, 110, …, 990, 1000, 1100, …), so every bucket is at most
+    a tenth of its lowest total wide. Migration 0024's triggers compute the same in SQL."""
+    if total < 100:
+        return total.to_integral_value(rounding=ROUND_FLOOR)
+    unit = Decimal(10) ** (len(str(int(total))) - 2)
+    return (total / unit).to_integral_value(rounding=ROUND_DOWN) * unit
+
+
+def next_total_bucket(bucket: Decimal) -> Decimal:
+    """The lowest total of the bucket after the one starting at ``bucket``."""
+    if bucket < 100:
+        return bucket + 1
+    return bucket + Decimal(10) ** (len(str(int(bucket))) - 2)
+
+
+class TotalTally(FunnelTally):
+    """Running counts and totals per (order-total bucket, funnel, stage, state, currency),
+    kept by PostgreSQL triggers on ``OrderProcess`` (migration 0024): a total range's summary
+    and board read its whole buckets here (``total_bucket``) and count only the orders in the
+    buckets at its edges live."""
+
+    bucket = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta(FunnelTally.Meta):
+        constraints = [models.UniqueConstraint(
+            fields=["bucket", "funnel_id", "stage_id", "state", "currency"],
+            name="ooe_total_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}/{self.funnel_id}/{self.stage_id}/{self.state}: {self.count}"

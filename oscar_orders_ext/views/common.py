@@ -150,8 +150,16 @@ def filter_chips(order_filter: selectors.OrderFilter, params: QueryDict) -> list
     for label, name in active_filters(order_filter):
         field = form.fields[name]
         choices = getattr(field, "choices", None)  # (django-filter's lists have no truth value)
-        names = ({str(value): str(text) for value, text in choices}
-                 if choices is not None else {})
+        if isinstance(field, forms.ModelChoiceField):
+            # The chosen rows, already loaded by the form: listing the choices would read
+            # every tag (or stage, funnel) again.
+            chosen = order_filter.cleaned_data[name]
+            names = {str(field.prepare_value(row)): str(field.label_from_instance(row))
+                     for row in (chosen if isinstance(field, forms.ModelMultipleChoiceField)
+                                 else [chosen])}
+        else:
+            names = ({str(value): str(text) for value, text in choices}
+                     if choices is not None else {})
         keys = [key for key in params if key == name or key.startswith(f"{name}_")]
         values = [value for value in params.getlist(name) if value]
         if isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField):

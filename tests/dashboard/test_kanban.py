@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from oscar_orders_ext.views.common import CARDS_PER_STAGE
-from oscar_orders_ext.models import Funnel, OrderProcess, TimelineEntry
+from oscar_orders_ext.models import Funnel, OrderProcess, Tag, TimelineEntry
 from oscar_orders_ext.services.transitions import transition_order
 
 from ..factories import bulk_orders
@@ -81,6 +81,24 @@ def test_filters_apply_to_the_board(django_app, viewer):
     bulk_orders(2, prefix="US", currency="USD")
     page = board(django_app, viewer, "?currency=USD")
     assert column(page, "new").find(".ooe-count").text() == "2"
+
+
+def test_a_filtered_board_shows_the_newest_matching_cards_of_each_column(django_app, viewer):
+    per = CARDS_PER_STAGE
+    vip = Tag.objects.create(name="VIP")
+    new = bulk_orders(per * 2 + 2, prefix="N")  # newest first
+    processing = bulk_orders(4, prefix="P", state="processing")
+    links = OrderProcess.tags.through
+    links.objects.bulk_create([links(orderprocess_id=p.pk, tag_id=vip.pk)
+                               for p in [*new[::2], processing[3]]])
+    page = board(django_app, viewer, f"?tags={vip.pk}")
+    cards = [c.attr("data-number") for c in column(page, "new").find(".ooe-card").items()]
+    assert cards == [p.number for p in new[::2]][:per]
+    assert column(page, "new").find(".ooe-count").text() == str(per + 1)
+    assert [c.attr("data-number") for c in column(page, "processing").find(".ooe-card").items()
+            ] == [processing[3].number]
+    empty = column(page, "shipped")
+    assert empty.find(".ooe-count").text() == "0" and not empty.find(".ooe-card")
 
 
 def test_wip_limits_and_stale_cards_are_marked(django_app, viewer):
