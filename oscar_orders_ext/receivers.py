@@ -325,3 +325,21 @@ def settle_installments(sender: Any, instance: OrderProcess, raw: bool = False,
             and instance.payment_status != PaymentStatus.UNPAID):
         order_id = instance.order_id
         transaction.on_commit(lambda: installments.settle(order_id))
+
+
+def settle_bulk_payments(sender: Any, kind: str, changes: dict[int, dict[str, Any]],
+                         **kwargs: Any) -> None:
+    """A set-based "mark paid" (or unpaid) batch, committed: its subscription orders now paid
+    settle their renewals and its installment orders not unpaid their installments, as a
+    save of each order would (one query finds them; other orders cost nothing more)."""
+    if kind != TimelineKind.PAYMENT or not changes:
+        return
+    for order_id, order_type, status in (
+            OrderProcess.objects.filter(order_id__in=list(changes), order_type__in=[
+                OrderType.SUBSCRIPTION, OrderType.INSTALLMENT])
+            .order_by("order_id").values_list("order_id", "order_type", "payment_status")):
+        if order_type == OrderType.SUBSCRIPTION and status == PaymentStatus.PAID:
+            subscriptions.settle_renewal(order_id)
+        elif order_type == OrderType.INSTALLMENT and status != PaymentStatus.UNPAID:
+            installments.settle(order_id)
+
