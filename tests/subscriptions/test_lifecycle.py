@@ -20,6 +20,7 @@ from oscar.test import factories
 from oscar_orders_ext.constants import OrderType, PaymentStatus
 from oscar_orders_ext.models import (OrderProcess, PaymentLink, PaymentLinkStatus, RenewalStatus,
                                      Subscription, SubscriptionRenewal)
+from oscar_orders_ext.services.bulk import run_set_based, set_based_action
 from oscar_orders_ext.services.transitions import transition_order
 from oscar_orders_ext.subscriptions import service
 
@@ -291,8 +292,6 @@ def test_a_renewal_speaks_the_language_of_the_first_order(
 def test_a_bulk_mark_paid_brings_a_past_due_subscription_back(
         tick: Any, subscribe: Callable[..., Subscription]) -> None:
     """The set-based "mark paid" saves no process, yet settles the renewal as a save would."""
-    from oscar_orders_ext.services.bulk import run_set_based, set_based_action
-
     with time_machine.travel(at(date(2026, 1, 10)), tick=False) as clock:
         sub = subscribe()
         clock.move_to(at(date(2026, 2, 10)))
