@@ -383,12 +383,13 @@ def _apply_batch(apply: BatchAction, chunk: list[int], kind: str,
     return changes
 
 
-def set_based_connections() -> int:
+def set_based_connections(wanted: int | None = None) -> int:
     """How many batches of a set-based action run at once, each on its own connection:
-    ``BULK_SET_CONNECTIONS`` on PostgreSQL outside a transaction, else one."""
+    ``wanted`` (``BULK_SET_CONNECTIONS``) on PostgreSQL outside a transaction, else one (a
+    caller's transaction must hold every batch, and SQLite writes one at a time)."""
     if not _on_postgresql() or connection.in_atomic_block:
         return 1
-    return max(1, app_settings.BULK_SET_CONNECTIONS)
+    return max(1, app_settings.BULK_SET_CONNECTIONS if wanted is None else wanted)
 
 
 def _batches_in_threads(apply: BatchAction, chunks: Iterator[list[int]], kind: str, user: Any,
@@ -451,7 +452,7 @@ def run_set_based(process_pks: Iterable[int], action: str, apply: BatchAction, *
     # PostgreSQL takes the ids as one array parameter; the ORM path binds an IN list.
     size = batch_size or (app_settings.BULK_SET_BATCH_SIZE if _on_postgresql()
                           else app_settings.BULK_BATCH_SIZE)
-    threads = set_based_connections() if connections is None else connections
+    threads = set_based_connections(connections)
     chunks = _chunks(process_pks, size)
     batches = (_batches_in_threads(apply, chunks, kind, user, threads) if threads > 1
                else ((chunk, _apply_batch(apply, chunk, kind, user)) for chunk in chunks))
