@@ -132,6 +132,9 @@ class OrdersExtConfig(AppConfig):
                           dispatch_uid="oscar_orders_ext.renewal_paid")
         _connect(post_save, receivers.settle_installments, sender=OrderProcess,
                           dispatch_uid="oscar_orders_ext.installments_paid")
+        # A set-based bulk "mark paid" saves no process: its batches settle the same way.
+        _connect(ext_signals.orders_bulk_changed, receivers.settle_bulk_payments,
+                 sender=OrderProcess, dispatch_uid="oscar_orders_ext.bulk_payments")
         _connect(post_migrate, receivers.create_default_funnel, sender=self,
                              dispatch_uid="oscar_orders_ext.default_funnel")
         from .services.processes import forget_funnel_check

@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     # Orders per batch of a set-based bulk action (tags, operator, paid/unpaid): a few
     # statements each, whatever the size, so larger batches than the per-order ones.
     "BULK_SET_BATCH_SIZE": 10000,
+    # Batches of a set-based bulk action that run at once on PostgreSQL, each on its own
+    # database connection (the worker opens this many more while the job runs).
+    "BULK_SET_CONNECTIONS": 2,
     # Refusals a bulk action stores order by order (the report counts them all).
     "BULK_REFUSALS_STORED": 5000,
     # Seconds between the heartbeats of a job running in a worker.

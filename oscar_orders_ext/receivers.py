@@ -13,7 +13,8 @@ from .conf import app_settings
 from .constants import OrderType, PaymentStatus, TimelineKind
 from .i18n import placement_language
 from .middleware import current_user
-from .models import Customer, Funnel, OrderProcess
+from .models import (Customer, Funnel, Installment, OrderProcess, RenewalStatus,
+                     SubscriptionRenewal)
 from .payments import quotes as quote_payments
 from .payments import service as payment_service
 from .services.customer_summaries import (process_changed, refresh_after_commit,
@@ -332,3 +333,27 @@ def settle_installments(sender: Any, instance: OrderProcess, raw: bool = False,
             and instance.payment_status != PaymentStatus.UNPAID):
         order_id = instance.order_id
         transaction.on_commit(lambda: installments.settle(order_id))
+
+
+def settle_bulk_payments(sender: Any, kind: str, changes: dict[int, dict[str, Any]],
+                         **kwargs: Any) -> None:
+    """A set-based "mark paid" (or unpaid) batch, committed: what a save of each order would
+    settle (``settle_paid_renewal``, ``settle_installments``). The shop's unpaid renewals and
+    open installments are few beside a batch of 10,000 orders: two queries read them, and
+    only the batch's orders among them are settled."""
+    if kind != TimelineKind.PAYMENT or not changes:
+        return
+    paid = {order_id for order_id, data in changes.items()
+            if data.get("to") == PaymentStatus.PAID}
+    not_unpaid = {order_id for order_id, data in changes.items()
+                  if data.get("to") != PaymentStatus.UNPAID}
+    if paid:
+        for order_id in sorted(paid.intersection(SubscriptionRenewal.objects.filter(
+                order__process__order_type=OrderType.SUBSCRIPTION)
+                .exclude(status=RenewalStatus.PAID).values_list("order_id", flat=True))):
+            subscriptions.settle_renewal(order_id)
+    if not_unpaid:
+        for order_id in sorted(not_unpaid.intersection(Installment.objects.filter(
+                status__in=installments.OPEN, order__process__order_type=OrderType.INSTALLMENT)
+                .values_list("order_id", flat=True))):
+            installments.settle(order_id)

@@ -17,6 +17,11 @@ from oscar_orders_ext.models import (OrderProcess, Tag, TimelineEntry, WebhookDe
 from oscar_orders_ext.services.bulk import run_set_based, set_based_action
 
 from .factories import bulk_orders
+from .test_facet_tally import live as live_facets
+from .test_facet_tally import live_customers, tallied_customers
+from .test_facet_tally import tallied as tallied_facets
+from .test_tag_day_tallies import live_days, live_tags, tallied_days, tallied_tags
+from .test_tally import live, tallied
 
 pytestmark = pytest.mark.django_db
 
@@ -124,17 +129,11 @@ def test_webhook_events_for_every_changed_order_while_an_endpoint_listens(editor
 
 @pytest.mark.postgres
 def test_the_tallies_equal_a_recount_after_every_action(editor, make_staff):
-    from .test_tag_day_tallies import live_days, live_tags, tallied_days, tallied_tags
-    from .test_tally import live, tallied
-
     processes = bulk_orders(30, prefix="T") + bulk_orders(12, prefix="U", currency="USD")
     pks = [p.pk for p in processes]
     vip, gift = Tag.objects.create(name="VIP"), Tag.objects.create(name="Gift")
     processes[0].tags.add(vip, gift)
     ann = make_staff("ann")
-
-    def recounted() -> bool:
-        return (tallied(), tallied_tags(), tallied_days()) == (live(), live_tags(), live_days())
 
     for action, chosen, target in [
             ("add_tag", pks[:25], {"tag": vip}), ("add_tag", pks[10:], {"tag": gift}),
@@ -146,3 +145,59 @@ def test_the_tallies_equal_a_recount_after_every_action(editor, make_staff):
     assert OrderProcess.objects.filter(tags=vip).count() == 5
     assert not OrderProcess.objects.filter(tags=gift).exists()
     assert OrderProcess.objects.filter(payment_status="paid").count() == 5
+
+
+def recounted() -> bool:
+    """Every tally (process, tag, day, facet, customer) equals a recount of the orders."""
+    return ((tallied(), tallied_tags(), tallied_days(), tallied_facets(), tallied_customers())
+            == (live(), live_tags(), live_days(), live_facets(), live_customers()))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_batches_on_two_connections_change_every_order_once(editor, make_staff):
+    """On PostgreSQL a job's batches run two at a time, each on its own connection: every
+    order changes once, gets one entry, the tallies stay exact and the progress adds up."""
+    processes = bulk_orders(45, prefix="P") + bulk_orders(8, prefix="Q", currency="USD")
+    pks = [p.pk for p in processes]
+    vip, ann = Tag.objects.create(name="VIP"), make_staff("ann")
+    for action, target in [("add_tag", {"tag": vip}), ("mark_paid", {}),
+                           ("assign_operator", {"operator": ann}), ("remove_tag", {"tag": vip}),
+                           ("mark_unpaid", {})]:
+        kind, batch = set_based_action(action, user=editor, **target)
+        seen: list[int] = []
+        report = run_set_based(pks, action, batch, kind=kind, user=editor, batch_size=6,
+                               connections=2,
+                               progress=lambda _report, n, seen=seen: seen.append(n))
+        assert report.done == 53, action
+        # Batches end in any order: the count after each one, up to every order.
+        assert len(seen) == 9 and seen == sorted(set(seen)) and seen[-1] == 53, action
+        assert recounted(), action
+    assert TimelineEntry.objects.filter(kind="tags").count() == 2 * 53
+    assert TimelineEntry.objects.filter(kind="payment").count() == 2 * 53
+    assert TimelineEntry.objects.filter(kind="operator", actor=editor).count() == 53
+    assert not OrderProcess.objects.filter(tags=vip).exists()
+    assert OrderProcess.objects.filter(operator=ann, payment_status="unpaid").count() == 53
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_batch_fails_the_job_and_the_committed_ones_stay(editor):
+    processes = bulk_orders(30, prefix="F")
+    pks = [p.pk for p in processes]
+    vip = Tag.objects.create(name="VIP")
+    kind, tag_batch = set_based_action("add_tag", user=editor, tag=vip)
+
+    def batch(chunk: list[int]) -> dict[int, dict[str, Any]]:
+        if pks[12] in chunk:
+            raise RuntimeError("the database went away")
+        return tag_batch(chunk)
+
+    with pytest.raises(RuntimeError, match="went away"):
+        run_set_based(pks, "add_tag", batch, kind=kind, user=editor, batch_size=6,
+                      connections=2)
+    tagged = set(OrderProcess.objects.filter(tags=vip).values_list("pk", flat=True))
+    assert not tagged & set(pks[12:18])  # the failed batch wrote nothing
+    assert set(pks[:12]) <= tagged  # the batches before it committed
+    assert TimelineEntry.objects.filter(kind="tags").count() == len(tagged)
+    assert recounted()

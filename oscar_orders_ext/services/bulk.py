@@ -20,6 +20,8 @@ selections and "every matching order" become a :class:`BulkJob` the worker runs
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -27,6 +29,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db import connections as db_connections
 from django.db.models import F
 from django.http import QueryDict
 from django.utils import timezone, translation
@@ -370,21 +373,90 @@ def _after_batch(kind: str, changes: dict[int, dict[str, Any]], user: Any) -> No
             apply_tag_rules(paid, paid_only=True)
 
 
+def _apply_batch(apply: BatchAction, chunk: list[int], kind: str,
+                 user: Any) -> dict[int, dict[str, Any]]:
+    """One batch in its own transaction: changed, its timeline written, webhooks recorded."""
+    with transaction.atomic():
+        changes = apply(chunk)
+        if changes:
+            _announce_batch(kind, changes, user)
+    return changes
+
+
+def set_based_connections(wanted: int | None = None) -> int:
+    """How many batches of a set-based action run at once, each on its own connection:
+    ``wanted`` (``BULK_SET_CONNECTIONS``) on PostgreSQL outside a transaction, else one (a
+    caller's transaction must hold every batch, and SQLite writes one at a time)."""
+    if not _on_postgresql() or connection.in_atomic_block:
+        return 1
+    return max(1, app_settings.BULK_SET_CONNECTIONS if wanted is None else wanted)
+
+
+def _batches_in_threads(apply: BatchAction, chunks: Iterator[list[int]], kind: str, user: Any,
+                        threads: int) -> Iterator[tuple[list[int], dict[int, dict[str, Any]]]]:
+    """Run the batches on ``threads`` threads, each with its own connection; yield each
+    committed batch (its ids, its changes) as it ends. The batches lock disjoint rows in key
+    order and the tally triggers upsert in key order, so they cannot deadlock each other."""
+    pending: Iterator[list[int]] = chunks
+    lock, results = threading.Lock(), queue.Queue[tuple[Any, ...]]()
+    stop = threading.Event()
+    language = translation.get_language()
+
+    def work() -> None:
+        try:
+            with translation.override(language):
+                while not stop.is_set():
+                    with lock:
+                        chunk = next(pending, None)
+                    if chunk is None:
+                        break
+                    results.put(("batch", chunk, _apply_batch(apply, chunk, kind, user)))
+        except BaseException as error:  # handed to the caller, who raises it
+            stop.set()
+            results.put(("error", error))
+        finally:
+            db_connections.close_all()  # this thread's own connection
+            results.put(("end",))
+
+    workers = [threading.Thread(target=work, name=f"bulk-{n}", daemon=True)
+               for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    ended, error = 0, None
+    try:
+        while ended < threads:
+            item = results.get()
+            if item[0] == "end":
+                ended += 1
+            elif item[0] == "error":
+                error = error or item[1]
+            else:  # committed, even after another batch failed: what follows it still runs
+                yield item[1], item[2]
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    if error is not None:
+        raise error
+
+
 def run_set_based(process_pks: Iterable[int], action: str, apply: BatchAction, *, kind: str,
-                  user: Any, batch_size: int | None = None,
+                  user: Any, batch_size: int | None = None, connections: int | None = None,
                   progress: Callable[[BulkReport, int], None] | None = None) -> BulkReport:
     """Apply a set-based action batch by batch, each batch in one transaction: its rows
-    locked, changed and its timeline entries written in a handful of statements."""
+    locked, changed and its timeline entries written in a handful of statements. On
+    PostgreSQL ``connections`` (``BULK_SET_CONNECTIONS``) batches run at once, each on its
+    own connection; what follows a batch (signals, tag rules, progress) runs here."""
     report = BulkReport(action=action)
     seen = 0
     # PostgreSQL takes the ids as one array parameter; the ORM path binds an IN list.
     size = batch_size or (app_settings.BULK_SET_BATCH_SIZE if _on_postgresql()
                           else app_settings.BULK_BATCH_SIZE)
-    for chunk in _chunks(process_pks, size):
-        with transaction.atomic():
-            changes = apply(chunk)
-            if changes:
-                _announce_batch(kind, changes, user)
+    threads = set_based_connections(connections)
+    chunks = _chunks(process_pks, size)
+    batches = (_batches_in_threads(apply, chunks, kind, user, threads) if threads > 1
+               else ((chunk, _apply_batch(apply, chunk, kind, user)) for chunk in chunks))
+    for chunk, changes in batches:
         report.done += len(changes)
         seen += len(chunk)
         if changes:

@@ -22,6 +22,9 @@ from oscar_orders_ext.models import OrderProcess, TimelineEntry
 PROCESS = OrderProcess._meta.db_table
 LINKS = OrderProcess.tags.through._meta.db_table
 TIMELINE = TimelineEntry._meta.db_table
+#: Names, for one ``UPDATE``, the column it changes (the payment status, the operator): the
+#: tally triggers then skip the tallies it cannot move (migration 0024).
+UNKEYED = "ooe.unkeyed_update"
 
 #: The timeline rows of a batch, from the rows a data-modifying CTE ``changed`` returns.
 _TIMELINE = f"""
@@ -68,8 +71,16 @@ def set_field(pks: list[int], column: str, value: Any, *, kind: str, actor: int 
             WHERE p.id = old.id AND p.id = ANY(%(pks)s)
             RETURNING p.order_id, old.previous)
         {_TIMELINE.format(data=data)}"""
-    return _run(sql, {"pks": pks, "value": value, "kind": kind, "actor": actor, "now": now,
-                      "names": json.dumps(names or {}), "to_name": to_name})
+    with connection.cursor() as cursor:
+        # The tally triggers read which column this one statement changes (migration 0024):
+        # no key of the tag, day and customer tallies, one facet of the facet tally.
+        # (A failed statement rolls the setting back with it.)
+        cursor.execute("SELECT set_config(%s, %s, true)", [UNKEYED, column])
+        previous = _run(sql, {"pks": pks, "value": value, "kind": kind, "actor": actor,
+                              "now": now, "names": json.dumps(names or {}),
+                              "to_name": to_name})
+        cursor.execute("SELECT set_config(%s, '', true)", [UNKEYED])
+    return previous
 
 
 def change_tag(pks: list[int], tag_id: int, add: bool, *, kind: str, actor: int | None,

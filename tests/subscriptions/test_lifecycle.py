@@ -20,6 +20,7 @@ from oscar.test import factories
 from oscar_orders_ext.constants import OrderType, PaymentStatus
 from oscar_orders_ext.models import (OrderProcess, PaymentLink, PaymentLinkStatus, RenewalStatus,
                                      Subscription, SubscriptionRenewal)
+from oscar_orders_ext.services.bulk import run_set_based, set_based_action
 from oscar_orders_ext.services.transitions import transition_order
 from oscar_orders_ext.subscriptions import service
 
@@ -286,3 +287,26 @@ def test_a_renewal_speaks_the_language_of_the_first_order(
     assert OrderProcess.objects.get(order_id=renewal.order_id).language == "it"
     assert [m.subject for m in mailoutbox] == [
         f"Pagamento del tuo ordine {renewal.order.number}"]
+
+
+def test_a_bulk_mark_paid_brings_a_past_due_subscription_back(
+        tick: Any, subscribe: Callable[..., Subscription]) -> None:
+    """The set-based "mark paid" saves no process, yet settles the renewal as a save would."""
+    with time_machine.travel(at(date(2026, 1, 10)), tick=False) as clock:
+        sub = subscribe()
+        clock.move_to(at(date(2026, 2, 10)))
+        tick()
+        clock.move_to(at(date(2026, 2, 12)))
+        tick()
+        sub.refresh_from_db()
+        assert sub.state == "past_due"
+        renewal = SubscriptionRenewal.objects.get()
+        pks = list(OrderProcess.objects.filter(order_id=renewal.order_id)
+                   .values_list("pk", flat=True))
+        kind, batch = set_based_action("mark_paid", user=None)
+        assert run_set_based(pks, "mark_paid", batch, kind=kind, user=None).done == 1
+    sub.refresh_from_db()
+    renewal.refresh_from_db()
+    assert sub.state == "active"
+    assert renewal.status == RenewalStatus.PAID
+    assert sub.events.filter(kind="paid").count() == 1
