@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
@@ -22,8 +22,9 @@ from oscar.test import factories
 from oscar_orders_ext.apps import receivers_disconnected
 from oscar_orders_ext.constants import OrderType, TimelineKind
 from oscar_orders_ext.models import (Customer, CustomerTagRule, OrderProcess, Plan, PlanPrice,
-                                     ProductPlan, Tag, TimelineEntry)
+                                     ProductPlan, Tag, TimelineEntry, WebhookDelivery)
 from oscar_orders_ext.services.transitions import transition_order
+from oscar_orders_ext.webhooks.service import create_endpoint
 
 from .customers.test_aggregates import full_recount, stored
 from .worker.test_worker import DATABASE_BACKEND, run_worker
@@ -73,6 +74,42 @@ def test_oscars_change_status_costs_one_statement_more_on_postgresql(
     assert entry.data == {"transition": "", "from": "new", "to": "processing"}
     # Without the receivers nothing followed.
     assert OrderProcess.objects.get(order=alone_order).state == "new"
+
+
+def test_an_endpoint_hears_of_a_status_changed_in_oscars_dashboard(
+        django_app, place_order, django_user_model, settings):
+    """The move that follows Oscar's status records ``order.state_changed`` in its commit, on
+    PostgreSQL's one-statement path too; the delivery names the operator's move."""
+    settings.OSCAR_ORDERS_EXT_WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
+    order = place_order()
+    endpoint, _secret = create_endpoint("http://127.0.0.1:9/hook",
+                                        events=["order.state_changed"])
+    change_status(django_app, admin, order, "Being processed")
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.endpoint_id, delivery.event) == (endpoint.pk, "order.state_changed")
+    data = delivery.payload["data"]
+    assert (data["transition"], data["source"], data["target"]) == ("", "new", "processing")
+    assert data["order"]["version"] == OrderProcess.objects.get(order=order).version == 2
+
+
+def test_a_followed_status_and_its_delivery_roll_back_together(place_order, settings):
+    """Inside a transaction that fails (a script, a request with ``ATOMIC_REQUESTS``), neither
+    the move nor its delivery stays; without endpoints the move alone rolls back too."""
+    settings.OSCAR_ORDERS_EXT_WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    listened, alone = place_order(), place_order()
+    for order, listening in ((alone, False), (listened, True)):
+        if listening:
+            create_endpoint("http://127.0.0.1:9/hook", events=["order.state_changed"])
+        with pytest.raises(RuntimeError), transaction.atomic():
+            order.set_status("Being processed")
+            assert OrderProcess.objects.get(order=order).state == "processing"
+            assert WebhookDelivery.objects.count() == int(listening)
+            raise RuntimeError("the script failed after the status change")
+        assert OrderProcess.objects.get(order=order).state == "new"
+        assert not WebhookDelivery.objects.exists()
+        assert not TimelineEntry.objects.filter(order=order,
+                                                kind=TimelineKind.OSCAR_STATUS).exists()
 
 
 def test_a_status_change_with_a_stock_effect_still_applies_it(django_app, place_order,
