@@ -37,9 +37,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 #: inside ``BEGIN``/``COMMIT`` of their own (Oscar's status change runs in no transaction).
 STATUS_EXTRA = {"postgresql": 1, "sqlite": 5}
 #: Statements the app adds to checkout's placement with a task worker: the process (its
-#: default funnel and stage looked up inside the ``INSERT``), its "created" entry, and the one
-#: queued task that recounts the buyer and applies the tag rules on the worker.
-PLACEMENT_EXTRA = 3
+#: default funnel and stage looked up inside the ``INSERT``) with its "created" entry (one
+#: data-modifying ``WITH`` on PostgreSQL, two statements elsewhere), and the one queued task
+#: that recounts the buyer and applies the tag rules on the worker.
+PLACEMENT_EXTRA = {"postgresql": 2, "sqlite": 3}
 
 
 def change_status(django_app: Any, admin: Any, order: Any, status: str) -> list[str]:
@@ -145,14 +146,14 @@ def espresso_fan(product: Any) -> Tag:
     return tag
 
 
-def test_checkout_placement_costs_at_most_three_statements_more(place_order, on_a_worker,
+def test_checkout_placement_costs_at_most_two_statements_more_on_postgresql(place_order, on_a_worker,
                                                                 espresso_fan):
     place_order()  # the first order reads what later ones find cached (webhooks, plans)
     with receivers_disconnected():
         place_order()
         _order, alone = placed_with_queries(place_order, guest_email="alone@example.com")
     order, with_app = placed_with_queries(place_order, guest_email="new.buyer@example.com")
-    assert len(with_app) - len(alone) <= PLACEMENT_EXTRA, "\n".join(with_app)
+    assert len(with_app) - len(alone) <= PLACEMENT_EXTRA[connection.vendor], "\n".join(with_app)
     # ... and the order has its process (default funnel, its stage), its "created" entry and
     # its upkeep queued.
     process = OrderProcess.objects.select_related("funnel", "stage").get(order=order)

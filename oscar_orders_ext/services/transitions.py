@@ -452,18 +452,23 @@ def _follow_in_one_statement(order: Any, pk: int, new_status: str, *, user: Any
     now = timezone.now()
     actor = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     using = OrderProcess.objects.db
-    sql, attnames = _follow_statement(using, bool(excluded), effect in EFFECT_STEPS)
+    connection = connections[using]
+    # Outside a transaction the statement commits alone, after Oscar's order UPDATE and before
+    # its OrderStatusChange INSERT: that commit need not wait for its own WAL flush, the
+    # INSERT's commit, next in set_status(), flushes both (see _follow_statement).
+    sql, attnames = _follow_statement(using, bool(excluded), effect in EFFECT_STEPS,
+                                      connection.get_autocommit())
     params = [pk, target, *guard_params, target, target, now, now,
               str(TimelineKind.OSCAR_STATUS), actor, now, target]
-    with connections[using].cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    process = OrderProcess.from_db(using, attnames, row[:-1])
+    process = OrderProcess.from_db(using, attnames, row[:len(attnames)])
     # No excluded state on either side: what the order contributes to its customer is
     # unchanged, so the directory needs nothing (post_init noted the contribution).
-    source = row[-1]
+    source = row[len(attnames)]
     # In this statement's transaction (the caller's, if any) for what must share its commit
     # (the webhooks' deliveries), then after commit for the shop's receivers.
     order_state_changed.send_on_commit(sender=OrderProcess, process=process, order=order,
@@ -472,13 +477,23 @@ def _follow_in_one_statement(order: Any, pk: int, new_status: str, *, user: Any
     return TransitionResult(process=process, transition="", source=source, target=target)
 
 
-@lru_cache(maxsize=16)
-def _follow_statement(using: str, excluded: bool, stock_guard: bool
+@lru_cache(maxsize=32)
+def _follow_statement(using: str, excluded: bool, stock_guard: bool, alone: bool
                       ) -> tuple[str, list[str]]:
     """The SQL of :func:`_follow_in_one_statement` (made once per shape: with the guard on
-    excluded states, on the stock status) and the process fields its row returns, in order.
-    Parameters: order id, target, [excluded states], [stock status], target, target, now, now,
-    the entry's kind, actor id, time, target."""
+    excluded states, on the stock status, committing alone) and the process fields its row
+    returns, in order, before the source state. Parameters: order id, target, [excluded
+    states], [stock status], target, target, now, now, the entry's kind, actor id, time,
+    target.
+
+    ``alone``: the statement is its own transaction (autocommit, Oscar's status change), so
+    it sets ``synchronous_commit`` off for that transaction only: its commit returns without
+    waiting for the disk (a few milliseconds, most of what following cost Oscar's POST), and
+    becomes durable with the next synchronous commit, which ``set_status()`` makes at once
+    (its ``OrderStatusChange``) and which flushes the log up to itself. A crash in between
+    loses the move together with that row, as a crash just before the statement would have:
+    Oscar's status change is not atomic either. Inside a caller's transaction the setting
+    would be that transaction's, so it is never used there."""
     quote = connections[using].ops.quote_name
     guard = (" AND NOT (state = ANY(%s))" if excluded else "") + (
         " AND stock_status <> %s" if stock_guard else "")
@@ -498,7 +513,9 @@ def _follow_statement(using: str, excluded: bool, stock_guard: bool
         f" SELECT order_id, %s::text, %s::bigint, %s::timestamptz,"
         f" jsonb_build_object('transition', '', 'from', ooe_source, 'to', %s::text), ''"
         f" FROM moved)"
-        f" SELECT * FROM moved")
+        f" SELECT moved.*"
+        + (", set_config('synchronous_commit', 'off', true)" if alone else "")
+        + " FROM moved")
     return sql, [f.attname for f in fields]
 
 
