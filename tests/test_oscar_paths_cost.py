@@ -113,6 +113,33 @@ def test_a_followed_status_and_its_delivery_roll_back_together(place_order, sett
                                                 kind=TimelineKind.OSCAR_STATUS).exists()
 
 
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's one statement")
+def test_only_the_follow_committing_alone_skips_waiting_for_the_disk(place_order):
+    """Outside a transaction the follow's own commit does not wait for its WAL flush (Oscar's
+    next commit flushes it); the connection's later transactions, and a caller's transaction
+    around the status change, keep the database's setting."""
+    alone, inside = place_order(), place_order()
+    before = _synchronous_commit()
+    with CaptureQueriesContext(connection) as queries:
+        alone.set_status("Being processed")
+    [follow] = [q["sql"] for q in queries.captured_queries if "WITH old AS" in q["sql"]]
+    assert "synchronous_commit" in follow
+    assert _synchronous_commit() == before
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        inside.set_status("Being processed")
+        assert _synchronous_commit() == before
+    [follow] = [q["sql"] for q in queries.captured_queries if "WITH old AS" in q["sql"]]
+    assert "synchronous_commit" not in follow
+    assert [p.state for p in OrderProcess.objects.filter(order__in=[alone, inside])] == [
+        "processing", "processing"]
+
+
 def test_a_status_change_with_a_stock_effect_still_applies_it(django_app, place_order,
                                                               django_user_model):
     admin = django_user_model.objects.create_superuser("boss", "boss@example.com", "pw")
