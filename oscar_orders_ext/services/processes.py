@@ -235,13 +235,14 @@ def _insert_statement(using: str) -> tuple[str, list[Any], bool] | None:
         values = ", ".join(["%s"] * len(fields))
         insert = (f"INSERT INTO {quote(meta.db_table)} ({columns}) "
                   f"VALUES ({values}, ({funnel_sql}), ({stage_sql}))")
-        returned = ", ".join(quote(meta.get_field(name).column)
-                             for name in ("id", "funnel", "stage"))
+        column = {f.name: f.column for f in meta.concrete_fields}
+        returned = ", ".join(quote(column[name]) for name in ("id", "funnel", "stage"))
         with_entry = connection.vendor == "postgresql"
         if with_entry:  # one data-modifying WITH: the process, then its entry
-            order = quote(meta.get_field("order").column)
+            order = quote(column["order"])
             entries = TimelineEntry._meta
-            entry_columns = ", ".join(quote(entries.get_field(name).column) for name in (
+            entry_column = {f.name: f.column for f in entries.concrete_fields}
+            entry_columns = ", ".join(quote(entry_column[name]) for name in (
                 "order", "kind", "created_at", "data", "note"))
             sql = (f"WITH process AS ({insert} RETURNING {returned}, {order}), "
                    f"entry AS (INSERT INTO {quote(entries.db_table)} ({entry_columns}) "
