@@ -10,11 +10,15 @@ job itself (``run_bulk_job``, what the worker's task runs once it has claimed th
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,98 @@ def count_queries(run: Any) -> int:
     with CaptureQueriesContext(connection) as queries:
         run()
     return len(queries)
+
+
+class SqlClock:
+    """Milliseconds spent in the database driver (``execute`` of each statement), so that a
+    request's time splits into the database's share and Python's."""
+
+    def __init__(self) -> None:
+        self.ms = 0.0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.ms += (time.perf_counter() - started) * 1000
+
+
+def timed(run: Callable[[], Any]) -> tuple[float, float]:
+    """(wall ms, ms in the database) of ``run()``."""
+    from django.db import connection
+
+    clock = SqlClock()
+    started = time.perf_counter()
+    with connection.execute_wrapper(clock):
+        run()
+    return (time.perf_counter() - started) * 1000, clock.ms
+
+
+def summary(walls: list[float], sqls: list[float], queries: int) -> dict[str, Any]:
+    """Medians of a side's rounds: wall, database, and the rest (Python's share)."""
+    return {"median_ms": statistics.median(walls), "min_ms": min(walls), "queries": queries,
+            "sql_ms": statistics.median(sqls),
+            "python_ms": statistics.median(w - q for w, q in zip(walls, sqls, strict=True))}
+
+
+#: Where ``--profile`` writes its cProfile statistics (one file per path and side).
+PROFILE_DIR = Path(os.environ.get("OOE_PROFILE_DIR", "/tmp"))
+
+
+class StatementLog:
+    """Each statement's SQL and milliseconds, for ``--profile``'s per-statement medians."""
+
+    def __init__(self) -> None:
+        self.runs: list[list[tuple[str, float]]] = []
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.runs[-1].append((" ".join(sql.split())[:110],
+                                  (time.perf_counter() - started) * 1000))
+
+    def print_medians(self) -> None:
+        """The median time of each statement, by its position in the run (the path is the
+        same each time; a run of another length is left out)."""
+        length = statistics.mode(len(run) for run in self.runs)
+        runs = [run for run in self.runs if len(run) == length]
+        for position in range(length):
+            ms = statistics.median(run[position][1] for run in runs)
+            log(f"  {ms:7.3f} ms  {runs[0][position][0]}")
+        log(f"  {sum(statistics.median(run[p][1] for run in runs) for p in range(length)):7.3f}"
+            f" ms  in all, {length} statements ({len(runs)} runs of {len(self.runs)})")
+
+
+def profile_sides(name: str, rounds: int, top: int, run: Callable[[int], Any]) -> None:
+    """cProfile ``rounds`` runs of a path with the app's receivers and as many without, in one
+    process, then as many again timing each statement; the top functions of each side and the
+    statements' medians on stderr, the statistics in ``PROFILE_DIR``."""
+    from django.db import connection
+
+    from oscar_orders_ext.apps import receivers_disconnected
+
+    sides: dict[str, Callable[[], AbstractContextManager[Any]]] = {
+        "with_app": nullcontext, "without_app": receivers_disconnected}
+    for side, context in sides.items():
+        profiler = cProfile.Profile()
+        for index in range(rounds):
+            with context():
+                profiler.runcall(run, 2 * index)
+        path = PROFILE_DIR / f"ooe_{name}_{side}.prof"
+        profiler.dump_stats(str(path))
+        log(f"\n== {name}, {side}: {rounds} runs, statistics in {path}")
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(top)
+    for side, context in sides.items():
+        statements = StatementLog()
+        for index in range(rounds):
+            statements.runs.append([])
+            with context(), connection.execute_wrapper(statements):
+                run(2 * index + 1)
+        log(f"\n== {name}, {side}: each statement's median")
+        statements.print_medians()
 
 
 def bulk_request(client: Any, fields: dict[str, str]) -> tuple[float, int]:
@@ -211,48 +307,52 @@ def compare_set_based(user: Any, count: int) -> dict[str, Any]:
     return results
 
 
-def status_posts(client: Any, repeat: int) -> dict[str, Any]:
+def status_posts(client: Any, repeat: int, profile: int = 0, top: int = 40) -> dict[str, Any]:
     """Oscar's change-status POST on its order detail page, with the app's receivers and
-    without them, alternating; medians and query counts."""
+    without them, alternating; medians (wall, in the database, the rest) and query counts.
+    ``profile`` runs more of each side under cProfile afterwards."""
     from oscar.core.loading import get_model
 
     from oscar_orders_ext.apps import receivers_disconnected
 
     order_model = get_model("order", "Order")
+    needed = 2 * repeat + 3 + 4 * profile
     status = next(s for s, targets in order_model.pipeline.items() if targets
-                  and order_model.objects.filter(status=s).count() >= 4 * repeat)
+                  and order_model.objects.filter(status=s).count() >= 2 * needed)
     target = order_model.pipeline[status][0]
     orders = list(order_model.objects.filter(status=status).order_by("-pk")
-                  .values_list("number", flat=True)[:2 * repeat + 3])
+                  .values_list("number", flat=True)[:needed])
 
     def post(number: str) -> Any:
-        return client.post(f"/dashboard/orders/{number}/",
-                           {"order_action": "change_order_status", "new_status": target})
+        response = client.post(f"/dashboard/orders/{number}/",
+                               {"order_action": "change_order_status", "new_status": target})
+        assert response.status_code == 302, response.status_code
+        return response
 
-    times: dict[str, list[float]] = {"with_app": [], "without_app": []}
+    walls: dict[str, list[float]] = {"with_app": [], "without_app": []}
+    sqls: dict[str, list[float]] = {"with_app": [], "without_app": []}
     post(orders.pop())  # warm-up: what a running shop has cached (the active webhooks)
     queries = {"with_app": count_queries(lambda: post(orders.pop()))}
     with receivers_disconnected():
         queries["without_app"] = count_queries(lambda: post(orders.pop()))
     for _round in range(repeat):
-        for key in times:
+        for key in walls:
             number = orders.pop()
-            started = time.perf_counter()
-            if key == "with_app":
-                post(number)
-            else:
-                with receivers_disconnected():
-                    post(number)
-            times[key].append((time.perf_counter() - started) * 1000)
-    return {key: {"median_ms": statistics.median(values), "min_ms": min(values),
-                  "queries": queries[key]} for key, values in times.items()}
+            with receivers_disconnected() if key == "without_app" else nullcontext():
+                wall, sql = timed(lambda n=number: post(n))
+            walls[key].append(wall)
+            sqls[key].append(sql)
+    if profile:
+        profile_sides("status_post", profile, top, lambda _index: post(orders.pop()))
+    return {key: summary(walls[key], sqls[key], queries[key]) for key in walls}
 
 
-def placements(repeat: int) -> dict[str, Any]:
+def placements(repeat: int, profile: int = 0, top: int = 40) -> dict[str, Any]:
     """Checkout's order placement (Oscar's ``OrderCreator.place_order`` in a transaction, as
     ``OrderPlacementMixin`` runs it, after-commit work included) with the app's receivers and
-    without them, alternating; a new guest each time. The basket is filled outside the timing."""
-    from django.db import transaction
+    without them, alternating; a new guest each time. The basket is filled outside the timing.
+    ``profile`` runs more of each side under cProfile afterwards."""
+    from django.db import connection, transaction
     from oscar.apps.checkout.calculators import OrderTotalCalculator
     from oscar.apps.order.utils import OrderCreator
     from oscar.apps.partner.strategy import Default
@@ -271,6 +371,7 @@ def placements(repeat: int) -> dict[str, Any]:
     address_model = get_model("order", "ShippingAddress")
 
     placed: list[tuple[str, int]] = []  # (buyer, order id) of the orders placed with the app
+    sql_clock = SqlClock()
 
     def place(index: int) -> float:
         basket = basket_model.objects.create()
@@ -284,11 +385,12 @@ def placements(repeat: int) -> dict[str, Any]:
                                 country=country)
         started = time.perf_counter()
         email = f"bench.buyer.{index}.{started}@example.com"
-        with transaction.atomic():  # checkout saves the address, then places the order
-            address.save()
-            order = OrderCreator().place_order(
-                basket=basket, total=total, shipping_method=shipping, shipping_charge=charge,
-                shipping_address=address, guest_email=email)
+        with connection.execute_wrapper(sql_clock):
+            with transaction.atomic():  # checkout saves the address, then places the order
+                address.save()
+                order = OrderCreator().place_order(
+                    basket=basket, total=total, shipping_method=shipping,
+                    shipping_charge=charge, shipping_address=address, guest_email=email)
         elapsed = (time.perf_counter() - started) * 1000
         placed.append((email, order.pk))
         return elapsed
@@ -303,20 +405,29 @@ def placements(repeat: int) -> dict[str, Any]:
     with receivers_disconnected():
         counts["without_app"] = queries_of(3)
     times: dict[str, list[float]] = {"with_app": [], "without_app": []}
+    sqls: dict[str, list[float]] = {"with_app": [], "without_app": []}
     del placed[:]
+
+    def round_of(key: str, index: int) -> None:
+        sql_clock.ms = 0.0
+        times[key].append(place(index))
+        sqls[key].append(sql_clock.ms)
+
     for round_ in range(repeat):
-        times["with_app"].append(place(10 + 2 * round_))
+        round_of("with_app", 10 + 2 * round_)
         with receivers_disconnected():
-            times["without_app"].append(place(11 + 2 * round_))
-    result: dict[str, Any] = {
-        key: {"median_ms": statistics.median(values), "min_ms": min(values),
-              "queries": counts[key]} for key, values in times.items()}
+            round_of("without_app", 11 + 2 * round_)
+    result: dict[str, Any] = {key: summary(times[key], sqls[key], counts[key])
+                              for key in times}
+    upkept = placed[::2]
+    if profile:
+        profile_sides("placement", profile, top, lambda index: place(10 ** 6 + index))
     # What the worker then does per order placed with the app (the buyer's recount and the
     # tag rules, issue 18), run here as its task would run it.
     from oscar_orders_ext.services.customer_upkeep import customer_upkeep_task
 
     upkeep = []
-    for email, order_id in placed[::2]:
+    for email, order_id in upkept:
         started = time.perf_counter()
         customer_upkeep_task.call([email], [order_id])
         upkeep.append((time.perf_counter() - started) * 1000)
@@ -355,6 +466,12 @@ def main() -> None:
     parser.add_argument("--states", type=int, default=3000,
                         help="orders moved by the bulk state change")
     parser.add_argument("--skip-bulk", action="store_true")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="then run N more of each side of posts and placements under "
+                             "cProfile: their costliest functions on stderr, the statistics "
+                             "in $OOE_PROFILE_DIR (default /tmp)")
+    parser.add_argument("--top", type=int, default=40,
+                        help="functions printed per profiled side")
     parser.add_argument("--only", default="",
                         help="comma-separated parts: pages, posts, placements, requests, "
                              "set-based, compare, states, old-path, oscar-bulk")
@@ -380,10 +497,11 @@ def main() -> None:
         results["order_page"] = order_pages(client, options.repeat)
     if "posts" in parts:
         log("change-status POSTs…")
-        results["status_post"] = status_posts(client, options.repeat)
+        results["status_post"] = status_posts(client, options.repeat, options.profile,
+                                              options.top)
     if "placements" in parts:
         log("checkout placements…")
-        results["placements"] = placements(options.repeat)
+        results["placements"] = placements(options.repeat, options.profile, options.top)
     if "requests" in parts:  # the request alone, for every matching order (the job not run)
         from oscar_orders_ext.models import BulkJob
 

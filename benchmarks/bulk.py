@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--states", type=int, default=3000)
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="then profile N more runs of each side of posts and placements "
+                             "(cProfile, printed on stderr; see _measure_bulk.py)")
     parser.add_argument("--only", default="",
                         help="parts to measure, as _measure_bulk.py takes them "
                              "(e.g. posts,placements or compare,set-based)")
@@ -46,7 +49,8 @@ def main() -> None:
         result = subprocess.run(
             [PYTHON, str(ROOT / "benchmarks" / "_measure_bulk.py"), "--repeat",
              str(options.repeat), "--states", str(options.states),
-             *(["--only", options.only] if options.only else [])],
+             *(["--only", options.only] if options.only else []),
+             *(["--profile", str(options.profile)] if options.profile else [])],
             env=env, check=True, stdout=subprocess.PIPE, text=True)
     finally:
         if not options.keep:
@@ -60,23 +64,23 @@ def main() -> None:
               f"({pages['ours']['queries']} queries, {pages['ours']['kilobytes']:.0f} KB), "
               f"Oscar's order detail {pages['oscar']['median_ms']:.1f} ms "
               f"({pages['oscar']['queries']} queries): {ratio:.2f}x, target <= 1.0x")
-    post = data.get("status_post")
-    if post:
-        ratio = post["with_app"]["median_ms"] / post["without_app"]["median_ms"]
-        print(f"Oscar's change-status POST: {post['with_app']['median_ms']:.1f} ms with the "
-              f"app, {post['without_app']['median_ms']:.1f} ms without: {ratio:.2f}x (target "
-              f"<= 1.1x); queries {post['with_app']['queries']} vs "
-              f"{post['without_app']['queries']} (+"
-              f"{post['with_app']['queries'] - post['without_app']['queries']}, target <= +3)")
+    for key, label in (("status_post", "Oscar's change-status POST"),
+                       ("placements", "checkout's order placement")):
+        sides = data.get(key)
+        if not sides:
+            continue
+        with_app, alone = sides["with_app"], sides["without_app"]
+        ratio = with_app["median_ms"] / alone["median_ms"]
+        print(f"{label}: {with_app['median_ms']:.1f} ms with the app, "
+              f"{alone['median_ms']:.1f} ms without: {ratio:.2f}x (target <= 1.1x); queries "
+              f"{with_app['queries']} vs {alone['queries']} "
+              f"(+{with_app['queries'] - alone['queries']}, target <= +3)")
+        if "sql_ms" in with_app:
+            print(f"  in the database {with_app['sql_ms']:.1f} vs {alone['sql_ms']:.1f} ms, "
+                  f"the rest (Python) {with_app['python_ms']:.1f} vs "
+                  f"{alone['python_ms']:.1f} ms (medians)")
     placed = data.get("placements")
     if placed:
-        ratio = placed["with_app"]["median_ms"] / placed["without_app"]["median_ms"]
-        print(f"checkout's order placement: {placed['with_app']['median_ms']:.1f} ms with the "
-              f"app, {placed['without_app']['median_ms']:.1f} ms without: {ratio:.2f}x "
-              f"(target <= 1.1x); queries {placed['with_app']['queries']} vs "
-              f"{placed['without_app']['queries']} (+"
-              f"{placed['with_app']['queries'] - placed['without_app']['queries']}, "
-              f"target <= +3)")
         upkeep = placed.get("worker_upkeep")
         if upkeep:
             print(f"  then on the worker, per order: the buyer's recount and tag rules "

@@ -94,9 +94,17 @@ def record_payment_method(sender: Any, instance: Any, raw: bool = False, **kwarg
 def follow_status_changed_elsewhere(sender: Any, order: Any, old_status: str, new_status: str,
                                     **kwargs: Any) -> None:
     """When Oscar's own dashboard (or any code) sets a status, let the workflow state follow."""
-    if app_settings.FOLLOW_OSCAR_STATUS and not is_mirroring(order):
-        # The signal names no user: the operator is the one of the request (CurrentUserMiddleware).
-        follow_oscar_status(order, new_status, user=current_user())
+    if not app_settings.FOLLOW_OSCAR_STATUS or is_mirroring(order):
+        return
+    # The signal names no user: the operator is the one of the request (CurrentUserMiddleware).
+    user = current_user()
+    if subscribed(webhook_events.ORDER_STATE_CHANGED):
+        # Oscar's status change has no transaction: the move and its deliveries get one, so
+        # they commit together (without endpoints the move is one statement, atomic alone).
+        with transaction.atomic(savepoint=False):
+            follow_oscar_status(order, new_status, user=user)
+    else:
+        follow_oscar_status(order, new_status, user=user)
 
 
 def create_default_funnel(sender: Any, **kwargs: Any) -> None:

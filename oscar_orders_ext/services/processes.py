@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -10,7 +11,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Subquery
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
@@ -151,32 +152,107 @@ def build_process(seed: ProcessSeed, *, default_funnel: Funnel | None,
     )
 
 
-def _insert_new(process: OrderProcess) -> None:
+def _insert_new(process: OrderProcess) -> bool:
     """Insert a new order's process in one statement, its funnel (the default one) and stage
     looked up inside the ``INSERT`` and returned by it: no lookup first, and nothing cached
-    that a funnel edit in another process could leave stale. ``save()``'s signals are sent
-    as it would send them (receivers keep the customer directory, webhooks and subscriptions).
+    that a funnel edit in another process could leave stale. On PostgreSQL the same statement
+    also writes the process's "created" timeline entry (True then; False: the caller writes
+    it). ``save()``'s signals are sent as it would send them (receivers keep the customer
+    directory, webhooks and subscriptions).
     """
     manager = OrderProcess._base_manager
     using = manager.db
-    default = (Funnel.objects.order_by("-is_default", "position", "pk")  # get_default's order
-               .values("pk")[:1])
-    # Expressions assigned to the ids: Django's INSERT compiles them in place (its
-    # ``save()`` would not read the resulting values back, hence ``_insert`` here).
-    cast(Any, process).funnel_id = Subquery(default)
-    cast(Any, process).stage_id = Subquery(Stage.objects.filter(
-        funnel_id=Subquery(default), state=process.state).order_by("position", "pk")
-        .values("pk")[:1])
+    connection = connections[using]
     meta = OrderProcess._meta
     pre_save.send(sender=OrderProcess, instance=process, raw=False, using=using,
                   update_fields=None)
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
-    returned = [meta.pk, meta.get_field("funnel"), meta.get_field("stage")]
-    rows = manager._insert([process], fields=fields, returning_fields=returned, using=using)
-    process.pk, process.funnel_id, process.stage_id = rows[0]
+    statement = _insert_statement(using)
+    if statement is None:  # no INSERT … RETURNING: Django's own, with the sub-selects
+        with_entry = False
+        cast(Any, process).funnel_id = Subquery(_default_funnel())
+        cast(Any, process).stage_id = Subquery(_stage_of_default_funnel(process.state))
+        fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+        returned = [meta.pk, meta.get_field("funnel"), meta.get_field("stage")]
+        row = manager._insert([process], fields=fields, returning_fields=returned,
+                              using=using)[0]
+    else:
+        sql, fields, with_entry = statement
+        params = [f.get_db_prep_save(f.pre_save(process, True), connection) for f in fields]
+        params.append(process.state)  # the stage's state, in the sub-select
+        if with_entry:
+            entry = _creation_entry(process)
+            params += [str(entry.kind), TimelineEntry._meta.get_field("created_at")
+                       .get_db_prep_save(entry.created_at, connection), json.dumps(entry.data)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    process.pk, process.funnel_id, process.stage_id = row
     process._state.adding, process._state.db = False, using
     post_save.send(sender=OrderProcess, instance=process, created=True, update_fields=None,
                    raw=False, using=using)
+    return with_entry
+
+
+def _default_funnel() -> Any:
+    """The default funnel's id, as a one-row query (``Funnel.objects.get_default``'s order)."""
+    return Funnel.objects.order_by("-is_default", "position", "pk").values("pk")[:1]
+
+
+def _stage_of_default_funnel(state: str) -> Any:
+    """The first stage of the default funnel holding ``state``, as a one-row query."""
+    return (Stage.objects.filter(funnel_id=Subquery(_default_funnel()), state=state)
+            .order_by("position", "pk").values("pk")[:1])
+
+
+#: ``_insert_new``'s statement per database alias: (SQL, the fields whose values it takes,
+#: whether it writes the "created" entry too), or None where an ``INSERT`` cannot return
+#: columns. Made once: Django compiling the two sub-selects cost about a millisecond an order.
+_INSERT_STATEMENTS: dict[str, tuple[str, list[Any], bool] | None] = {}
+#: Stands for the state in the compiled stage sub-select (its one parameter).
+_STATE_PARAMETER = "ooe-state"
+
+
+def _insert_statement(using: str) -> tuple[str, list[Any], bool] | None:
+    """The statement inserting a new process (with its "created" entry on PostgreSQL), made
+    from Django's own compilation of the sub-selects; parameters: the fields' values, the
+    state, then on PostgreSQL the entry's kind, time and data."""
+    if using in _INSERT_STATEMENTS:
+        return _INSERT_STATEMENTS[using]
+    connection = connections[using]
+    statement = None
+    meta = OrderProcess._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field
+              and f.attname not in {"funnel_id", "stage_id"}]
+    funnel_sql, funnel_params = _default_funnel().query.get_compiler(using).as_sql()
+    stage_sql, stage_params = (_stage_of_default_funnel(_STATE_PARAMETER).query
+                               .get_compiler(using).as_sql())
+    plain = not any(hasattr(field, "get_placeholder") for field in fields)
+    if (connection.features.can_return_columns_from_insert and plain and not funnel_params
+            and list(stage_params) == [_STATE_PARAMETER]):
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in [*fields, meta.get_field("funnel"),
+                                                      meta.get_field("stage")])
+        values = ", ".join(["%s"] * len(fields))
+        insert = (f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+                  f"VALUES ({values}, ({funnel_sql}), ({stage_sql}))")
+        column = {f.name: f.column for f in meta.concrete_fields}
+        returned = ", ".join(quote(column[name]) for name in ("id", "funnel", "stage"))
+        with_entry = connection.vendor == "postgresql"
+        if with_entry:  # one data-modifying WITH: the process, then its entry
+            order = quote(column["order"])
+            entries = TimelineEntry._meta
+            entry_column = {f.name: f.column for f in entries.concrete_fields}
+            entry_columns = ", ".join(quote(entry_column[name]) for name in (
+                "order", "kind", "created_at", "data", "note"))
+            sql = (f"WITH process AS ({insert} RETURNING {returned}, {order}), "
+                   f"entry AS (INSERT INTO {quote(entries.db_table)} ({entry_columns}) "
+                   f"SELECT {order}, %s, %s, %s::jsonb, '' FROM process) "
+                   f"SELECT {returned} FROM process")
+        else:
+            sql = f"{insert} RETURNING {returned}"
+        statement = (sql, fields, with_entry)
+    _INSERT_STATEMENTS[using] = statement
+    return statement
 
 
 _funnel_known_to_exist = False
@@ -212,13 +288,13 @@ def ensure_process(order: Any, *, source: str = "", language: str = "",
     attached a process or a payment source to it yet, so nothing is looked up first."""
     if not isinstance(order, Order):
         order = Order.objects.get(pk=order)
-    if new:  # checkout: two statements, the process and its entry (see _insert_new)
+    if new:  # checkout: the process and its entry, one statement on PostgreSQL (_insert_new)
         _ensure_a_funnel_exists()
         process = build_process(ProcessSeed(order=order, source=source, language=language,
                                             payment_method=""),
                                 default_funnel=None, stage_for=StageLookup())
-        _insert_new(process)
-        _creation_entry(process).save()
+        if not _insert_new(process):
+            _creation_entry(process).save()
         return process
     existing = OrderProcess.objects.filter(order=order).first()
     if existing:

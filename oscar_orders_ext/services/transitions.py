@@ -438,62 +438,85 @@ def _follow_in_one_statement(order: Any, pk: int, new_status: str, *, user: Any
     row locked, updated (its stage looked up inside) and its timeline entry written together,
     so no transaction of its own is needed. None when it matched no row (no process, the
     state already there, or a stock effect to apply): the caller takes the general path."""
-    target = get_workflow().state_for_oscar_status(new_status)
+    workflow = get_workflow()
+    target = workflow.state_for_oscar_status(new_status)
     excluded = list(app_settings.CUSTOMER_EXCLUDED_STATES)
     if target in excluded:
         return None  # the order leaves the customer's count: the delta needs the transaction
-    effect = get_workflow().get_stock_effects().get(target)
+    effect = workflow.get_stock_effects().get(target)
     # Neither a stock effect to apply (it applies from one stock status only) nor an order
     # joining the customer's count again: those take the general path.
-    guard = ""
-    guard_params: list[Any] = []
-    if excluded:
-        guard, guard_params = " AND NOT (state = ANY(%s))", [excluded]
+    guard_params: list[Any] = [excluded] if excluded else []
     if effect in EFFECT_STEPS:
-        guard += " AND stock_status <> %s"
         guard_params.append(EFFECT_STEPS[effect][0])
     now = timezone.now()
     actor = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
-    fields = list(OrderProcess._meta.concrete_fields)
-    columns = ", ".join(f"p.{_quote(f.column)}" for f in fields)
-    sql = (
-        f"WITH old AS (SELECT id, state FROM {_quote(OrderProcess._meta.db_table)}"
-        f" WHERE order_id = %s AND state <> %s{guard} FOR UPDATE),"
-        f" moved AS (UPDATE {_quote(OrderProcess._meta.db_table)} AS p SET state = %s,"
-        f" stage_id = (SELECT s.id FROM {_quote(Stage._meta.db_table)} AS s"
-        f" WHERE s.funnel_id = p.funnel_id AND s.state = %s ORDER BY s.position, s.id LIMIT 1),"
-        f" version = p.version + 1, state_changed_at = %s, last_activity_at = %s"
-        f" FROM old WHERE p.id = old.id RETURNING {columns}, old.state AS ooe_source),"
-        f" entry AS (INSERT INTO {_quote(TimelineEntry._meta.db_table)}"
-        f" (order_id, kind, actor_id, created_at, data, note)"
-        f" SELECT order_id, %s::text, %s::bigint, %s::timestamptz,"
-        f" jsonb_build_object('transition', '', 'from', ooe_source, 'to', %s::text), ''"
-        f" FROM moved)"
-        f" SELECT * FROM moved")
+    using = OrderProcess.objects.db
+    connection = connections[using]
+    # Outside a transaction the statement commits alone, after Oscar's order UPDATE and before
+    # its OrderStatusChange INSERT: that commit need not wait for its own WAL flush, the
+    # INSERT's commit, next in set_status(), flushes both (see _follow_statement).
+    sql, attnames = _follow_statement(using, bool(excluded), effect in EFFECT_STEPS,
+                                      connection.get_autocommit())
     params = [pk, target, *guard_params, target, target, now, now,
-              TimelineKind.OSCAR_STATUS, actor, now, target]
-    with connections[OrderProcess.objects.db].cursor() as cursor:
+              str(TimelineKind.OSCAR_STATUS), actor, now, target]
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    process = OrderProcess.from_db(OrderProcess.objects.db, [f.attname for f in fields],
-                                   row[:-1])
+    process = OrderProcess.from_db(using, attnames, row[:len(attnames)])
     # No excluded state on either side: what the order contributes to its customer is
     # unchanged, so the directory needs nothing (post_init noted the contribution).
-    source = row[-1]
-
-    def after_commit() -> None:
-        order_state_changed.send(sender=OrderProcess, process=process, order=order,
-                                 transition="", source=source, target=target,
-                                 user=user, note="")
-
-    transaction.on_commit(after_commit)
+    source = row[len(attnames)]
+    # In this statement's transaction (the caller's, if any) for what must share its commit
+    # (the webhooks' deliveries), then after commit for the shop's receivers.
+    order_state_changed.send_on_commit(sender=OrderProcess, process=process, order=order,
+                                       transition="", source=source, target=target,
+                                       user=user, note="")
     return TransitionResult(process=process, transition="", source=source, target=target)
 
 
-def _quote(name: str) -> str:
-    return connections[OrderProcess.objects.db].ops.quote_name(name)
+@lru_cache(maxsize=32)
+def _follow_statement(using: str, excluded: bool, stock_guard: bool, alone: bool
+                      ) -> tuple[str, list[str]]:
+    """The SQL of :func:`_follow_in_one_statement` (made once per shape: with the guard on
+    excluded states, on the stock status, committing alone) and the process fields its row
+    returns, in order, before the source state. Parameters: order id, target, [excluded
+    states], [stock status], target, target, now, now, the entry's kind, actor id, time,
+    target.
+
+    ``alone``: the statement is its own transaction (autocommit, Oscar's status change), so
+    it sets ``synchronous_commit`` off for that transaction only: its commit returns without
+    waiting for the disk (a few milliseconds, most of what following cost Oscar's POST), and
+    becomes durable with the next synchronous commit, which ``set_status()`` makes at once
+    (its ``OrderStatusChange``) and which flushes the log up to itself. A crash in between
+    loses the move together with that row, as a crash just before the statement would have:
+    Oscar's status change is not atomic either. Inside a caller's transaction the setting
+    would be that transaction's, so it is never used there."""
+    quote = connections[using].ops.quote_name
+    guard = (" AND NOT (state = ANY(%s))" if excluded else "") + (
+        " AND stock_status <> %s" if stock_guard else "")
+    fields = list(OrderProcess._meta.concrete_fields)
+    columns = ", ".join(f"p.{quote(f.column)}" for f in fields)
+    process_table = quote(OrderProcess._meta.db_table)
+    sql = (
+        f"WITH old AS (SELECT id, state FROM {process_table}"
+        f" WHERE order_id = %s AND state <> %s{guard} FOR UPDATE),"
+        f" moved AS (UPDATE {process_table} AS p SET state = %s,"
+        f" stage_id = (SELECT s.id FROM {quote(Stage._meta.db_table)} AS s"
+        f" WHERE s.funnel_id = p.funnel_id AND s.state = %s ORDER BY s.position, s.id LIMIT 1),"
+        f" version = p.version + 1, state_changed_at = %s, last_activity_at = %s"
+        f" FROM old WHERE p.id = old.id RETURNING {columns}, old.state AS ooe_source),"
+        f" entry AS (INSERT INTO {quote(TimelineEntry._meta.db_table)}"
+        f" (order_id, kind, actor_id, created_at, data, note)"
+        f" SELECT order_id, %s::text, %s::bigint, %s::timestamptz,"
+        f" jsonb_build_object('transition', '', 'from', ooe_source, 'to', %s::text), ''"
+        f" FROM moved)"
+        f" SELECT moved.*"
+        + (", set_config('synchronous_commit', 'off', true)" if alone else "")
+        + " FROM moved")
+    return sql, [f.attname for f in fields]
 
 
 def _follow_fully(order: Any, new_status: str, *, user: Any) -> TransitionResult | None:

@@ -260,10 +260,13 @@ def record_events(events: list[Event]) -> list[int]:
     that also reads each order's tags and skips an endpoint deleted or switched off since the
     cache was filled, and one task row with django-tasks-db (other queues: enqueued once the
     transaction commits). No query at all while no endpoint listens. The deliveries' ids."""
+    active = active_endpoints()  # one cache read for the batch
+    if not active:
+        return []
     now = timezone.now()
     rows: list[_Row] = []
     for event, process, extra in events:
-        endpoints = subscribed(event)
+        endpoints = [pk for pk, wanted in active if not wanted or event in wanted]
         if not endpoints:
             continue
         # The tags are filled in by the INSERT (one statement, not a read per order).
