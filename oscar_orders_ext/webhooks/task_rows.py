@@ -108,9 +108,10 @@ def task_rows(task: Task[Any, Any]) -> TaskRows | None:
 def _derive(task: Task[Any, Any], backend: Any) -> TaskRows:
     """Build the row ``_task_to_db_task`` would save for ``task``, without saving it, and read
     its columns' database values as the ORM's ``INSERT`` would."""
-    # Through the app registry: django-tasks-db is an optional dependency (the "worker" extra),
-    # installed whenever its backend is the one in use.
-    model = apps.get_model("django_tasks_db", "DBTaskResult")
+    # Through the app registry (by the app's module: its label is django_tasks_database):
+    # django-tasks-db is an optional dependency, installed whenever its backend is in use.
+    [app] = [config for config in apps.get_app_configs() if config.name == "django_tasks_db"]
+    model = app.get_model("DBTaskResult")
     backend.validate_task(task)  # what enqueue checks first
     row = model(args_kwargs=normalize_json({"args": [[]], "kwargs": {}}),
                 priority=task.priority, task_path=task.module_path,
