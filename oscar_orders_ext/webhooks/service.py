@@ -12,6 +12,7 @@ overlap, with both secrets.
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import json
 import logging
@@ -292,10 +293,12 @@ _COLUMNS = ("endpoint_id", "message_id", "event", "payload", "status", "created_
             "next_attempt_at", "attempts", "last_error")
 
 
+@functools.cache
 def _insert_sql(vendor: str) -> str | None:
     """The ``INSERT … SELECT`` of deliveries for ``vendor`` (None: no such statement; the
     rows are then written by the ORM), in the rows' order. The payload's ``data.order.tags``
-    is filled from the order's tags, sorted by code point as Python's ``sorted`` does."""
+    is filled from the order's tags, sorted by code point as Python's ``sorted`` does. Built
+    once per vendor (the tables' names do not change)."""
     quote = connection.ops.quote_name
     delivery, endpoint = (quote(WebhookDelivery._meta.db_table),
                           quote(WebhookEndpoint._meta.db_table))

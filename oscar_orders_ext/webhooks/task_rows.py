@@ -16,11 +16,12 @@ and has ``db_worker`` run it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
 from django.db import connection
+from django.db.models import Expression
 from django.db.models.signals import pre_save
 from django_tasks.base import Task
 from django_tasks.utils import normalize_json
@@ -52,10 +53,18 @@ class TaskRows:
     values: tuple[Any, ...]
     id_type: str
     id_field: Any
+    #: The statements built so far, by (source, per_task): built once, not per event.
+    built: dict[tuple[str, int], str] = field(default_factory=dict, compare=False)
 
     def insert_sql(self, source: str, per_task: int) -> str:
         """``INSERT`` of one task row per ``per_task`` ids of the CTE ``source`` (column
         ``id``, in their order), each task called with the list of its ids."""
+        sql = self.built.get((source, per_task))
+        if sql is None:
+            sql = self.built[source, per_task] = self._insert_sql(source, per_task)
+        return sql
+
+    def _insert_sql(self, source: str, per_task: int) -> str:
         quote = connection.ops.quote_name
         parts = []
         for value in self.values:
@@ -86,23 +95,24 @@ class TaskRows:
         return params
 
 
-_known: dict[tuple[Any, ...], TaskRows] = {}
+_known: dict[tuple[Any, ...], tuple[Any, TaskRows | None]] = {}
 
 
 def task_rows(task: Task[Any, Any]) -> TaskRows | None:
     """How rows of ``task`` are written, when its backend is django-tasks-db's and the database
     PostgreSQL (None otherwise: enqueue it the usual way); derived once per backend."""
-    backend = task.get_backend()
+    backend: Any = task.get_backend()
     if (connection.vendor != "postgresql"
             or not type(backend).__module__.startswith("django_tasks_db")):
         return None
     key = (connection.alias, backend.alias, task.module_path, task.priority, task.queue_name,
            task.run_after)
     known = _known.get(key)
-    if known is not None and known.backend is backend:  # TASKS changed: a new backend
-        return known
-    _known[key] = known = _derive(task, backend)
-    return known
+    if known is None or known[0] is not backend:  # TASKS changed: a new backend
+        # An id function giving a database expression (Django 6) cannot fill an array.
+        plain = not isinstance(backend._get_id(), Expression)
+        known = _known[key] = (backend, _derive(task, backend) if plain else None)
+    return known[1]
 
 
 def _derive(task: Task[Any, Any], backend: Any) -> TaskRows:
@@ -121,18 +131,20 @@ def _derive(task: Task[Any, Any], backend: Any) -> TaskRows:
     pre_save.send(sender=model, instance=row, raw=False, using=connection.alias,
                   update_fields=None)
     columns, values = [], []
-    for field in model._meta.local_concrete_fields:
-        if getattr(field, "generated", False):
+    for model_field in model._meta.local_concrete_fields:
+        if getattr(model_field, "generated", False):
             continue
-        columns.append(field.column)
-        if field.primary_key:
+        columns.append(model_field.column)
+        if model_field.primary_key:
             values.append(ID)
-        elif field.name == ARGS_FIELD:
+        elif model_field.name == ARGS_FIELD:
             values.append(ARGS)
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        elif getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add",
+                                                                False):
             values.append(NOW)
         else:
-            values.append(field.get_db_prep_save(field.pre_save(row, add=True), connection))
+            values.append(model_field.get_db_prep_save(model_field.pre_save(row, add=True),
+                                                       connection))
     pk = model._meta.pk
     return TaskRows(backend=backend, table=model._meta.db_table, columns=tuple(columns),
-                    values=tuple(values), id_type=pk.db_type(connection), id_field=pk)
+                    values=tuple(values), id_type=str(pk.db_type(connection)), id_field=pk)
