@@ -175,11 +175,11 @@ def task_writing(how: str) -> Any:
 def moves(repeat: int, receiver: Receiver) -> list[dict[str, Any]]:
     """One order put on hold and confirmed again with 0, 1 and 5 endpoints listening, and
     with the task written each way of :data:`VARIANTS`, all interleaved (so a busy machine's
-    drift falls on all alike; their order drawn anew each round), and the recording of the event alone inside an open transaction
-    (``emit``, as the move runs it: after the move's first statements, before its commit,
-    which it shares); deliveries are recorded and queued for the worker, as in production.
-    Each round's move with endpoints minus the same round's move without gives the overhead
-    on the move (the median of those differences)."""
+    drift falls on all alike; their order drawn anew each round), and the recording of the
+    event alone inside an open transaction (``emit``, as the move runs it: after the move's
+    first statements, before its commit, which it shares); deliveries are recorded and queued
+    for the worker, as in production. Each round's move with endpoints minus the same
+    round's move without gives the overhead on the move (the median of those differences)."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext

@@ -7,9 +7,10 @@
 Compares, in one run: the staff list endpoint with our table page and Oscar's order list; one
 order through the API with our order page and Oscar's order detail; the customer's "my orders"
 endpoint with Oscar's account order list; a workflow move with 0, 1 and 5 webhook endpoints
-listening (the overhead each delivery adds to a transition: target under 2 ms); and one
-process's webhook delivery throughput to a local receiver (``--only webhooks``: those two
-alone, a minute on a seeded database). The database is prepared as
+listening (the overhead each delivery adds to a transition: target under 2 ms), the task
+written by the deliveries' statement, by django-tasks-db's ``enqueue`` (as before) or not at
+all, in the same rounds; and one process's webhook delivery throughput to a local receiver
+(``--only webhooks``: those two alone, a minute on a seeded database). The database is prepared as
 ``benchmarks/workspace.py`` does (``--reuse`` keeps one already seeded); the requests run in a
 child process (``_measure_api.py``) with the sandbox settings. Prints figures only: the targets
 are shown next to the ratios, never asserted.
