@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import sys
 import threading
@@ -140,13 +141,45 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
 
 
+#: The ways of recording a move's event compared in one run: (key, endpoints listening, label,
+#: how the deliveries' worker task is written). "fused": the task row written by the
+#: deliveries' own statement (the shipped path on PostgreSQL with django-tasks-db);
+#: "enqueue": as before issue 23's fourth pass, django-tasks-db's ``enqueue`` writing it
+#: through the ORM (a second statement); "none": no task at all (the floor a "no task while a
+#: wake-up is pending" scheme could reach; its deliveries wait for the tick).
+VARIANTS: list[tuple[str, int, str, str]] = [
+    ("0", 0, "0", "fused"),
+    ("1", 1, "1", "fused"),
+    ("5", 5, "5", "fused"),
+    ("1-enqueue", 1, "1, task by enqueue (before)", "enqueue"),
+    ("5-enqueue", 5, "5, task by enqueue (before)", "enqueue"),
+    ("1-none", 1, "1, no task (floor)", "none"),
+]
+
+
+def task_writing(how: str) -> Any:
+    """A context in which the webhooks write their worker task ``how`` (see VARIANTS)."""
+    from contextlib import ExitStack
+    from unittest import mock
+
+    from oscar_orders_ext.webhooks import service
+
+    stack = ExitStack()
+    if how in {"enqueue", "none"}:
+        stack.enter_context(mock.patch.object(service, "task_rows", return_value=None))
+    if how == "none":
+        stack.enter_context(mock.patch.object(service, "_enqueue", return_value=None))
+    return stack
+
+
 def moves(repeat: int, receiver: Receiver) -> list[dict[str, Any]]:
-    """One order put on hold and confirmed again with 0, 1 and 5 endpoints listening, the
-    three interleaved (so a busy machine's drift falls on all three alike), and the recording
-    of the event alone inside an open transaction (``emit``, as the move runs it: before the
-    move's own commit, which it shares); deliveries are recorded and queued for the worker,
-    as in production. Each round's move with endpoints minus the same round's move without
-    gives the overhead on the move (the median of those differences)."""
+    """One order put on hold and confirmed again with 0, 1 and 5 endpoints listening, and
+    with the task written each way of :data:`VARIANTS`, all interleaved (so a busy machine's
+    drift falls on all alike; their order drawn anew each round), and the recording of the
+    event alone inside an open transaction (``emit``, as the move runs it: after the move's
+    first statements, before its commit, which it shares); deliveries are recorded and queued
+    for the worker, as in production. Each round's move with endpoints minus the same
+    round's move without gives the overhead on the move (the median of those differences)."""
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
@@ -181,57 +214,64 @@ def moves(repeat: int, receiver: Receiver) -> list[dict[str, Any]]:
         service.emit(events.ORDER_STATE_CHANGED, process, transition="hold",
                      source="processing", target="on_hold")
 
+    def round_trip() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
     def emit_in_transaction() -> float:
         """Milliseconds of ``emit`` alone inside an open transaction (rolled back after)."""
         with transaction.atomic():
-            connection.ensure_connection()
+            # The transaction's BEGIN goes with its first statement: a move has sent it
+            # before its event is recorded, so it is sent here before the timing too.
+            round_trip()
             started = time.perf_counter()
             emit()
             elapsed = (time.perf_counter() - started) * 1000
             transaction.set_rollback(True)
         return elapsed
 
-    def round_trip() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-
-    moved: dict[int, list[float]] = {0: [], 1: [], 5: []}
-    emitted: dict[int, list[float]] = {0: [], 1: [], 5: []}
-    # The same event in a transaction of its own (as it was recorded before issue 23's last
-    # pass, after the move's commit): the commit the move now shares, measured alongside.
-    alone: dict[int, list[float]] = {0: [], 1: [], 5: []}
+    keys = [key for key, *_ in VARIANTS]
+    moved: dict[str, list[float]] = {key: [] for key in keys}
+    emitted: dict[str, list[float]] = {key: [] for key in keys}
+    # The same event in a transaction of its own (as it was recorded before issue 23's third
+    # pass, after the move's commit), measured alongside.
+    alone: dict[str, list[float]] = {key: [] for key in keys}
     # The machine's floor: one statement's round trip to PostgreSQL, measured alongside.
     trips: list[float] = []
+    order_of = random.Random(23)  # a fixed seed: the same orders on every run
     for round_ in range(repeat + 3):
-        for count in (0, 1, 5):
+        # A new order each round: no variant always runs first, or right after another.
+        for key, count, _label, how in order_of.sample(VARIANTS, len(VARIANTS)):
             listen(count)
             service.active_endpoints()  # as in a running shop: read once, then cached
-            move_ms, emit_ms = timed(move, 1, 0)[0], emit_in_transaction()
-            own_ms = timed(emit, 1, 0)[0]
+            with task_writing(how):
+                move_ms, emit_ms = timed(move, 1, 0)[0], emit_in_transaction()
+                own_ms = timed(emit, 1, 0)[0]
             trip_ms = timed(round_trip, 1, 0)[0]
             if round_ >= 3:  # warm-up rounds
-                moved[count].append(move_ms)
-                emitted[count].append(emit_ms)
-                alone[count].append(own_ms)
+                moved[key].append(move_ms)
+                emitted[key].append(emit_ms)
+                alone[key].append(own_ms)
                 trips.append(trip_ms)
     log(f"  one SELECT 1 round trip: {statistics.median(trips):.2f} ms median")
     results = []
-    for count in (0, 1, 5):
+    for key, count, label, how in VARIANTS:
         listen(count)
-        with CaptureQueriesContext(connection) as captured:
+        with task_writing(how), CaptureQueriesContext(connection) as captured:
             move()
         # Paired by round: the drift of a busy machine falls on both moves of a pair.
-        added = [with_ - without for with_, without in zip(moved[count], moved[0], strict=True)]
-        log(f"  a move with {count} endpoints: {statistics.median(moved[count]):.2f} ms "
+        added = [with_ - without for with_, without in zip(moved[key], moved["0"], strict=True)]
+        log(f"  a move with {label} endpoints: {statistics.median(moved[key]):.2f} ms "
             f"({len(captured)} queries), {statistics.median(added):+.2f} ms on the move; "
             f"recording the event in the transaction: "
-            f"{statistics.median(emitted[count]):.2f} ms")
-        results.append({"endpoints": count, "median_ms": statistics.median(moved[count]),
-                        "min_ms": min(moved[count]), "queries": len(captured),
+            f"{statistics.median(emitted[key]):.2f} ms")
+        results.append({"key": key, "label": label, "task": how, "endpoints": count,
+                        "median_ms": statistics.median(moved[key]),
+                        "min_ms": min(moved[key]), "queries": len(captured),
                         "added_median_ms": statistics.median(added),
-                        "emit_median_ms": statistics.median(emitted[count]),
-                        "emit_min_ms": min(emitted[count]),
-                        "own_commit_median_ms": statistics.median(alone[count]),
+                        "emit_median_ms": statistics.median(emitted[key]),
+                        "emit_min_ms": min(emitted[key]),
+                        "own_commit_median_ms": statistics.median(alone[key]),
                         "round_trip_ms": statistics.median(trips)})
     WebhookEndpoint.objects.update(is_active=False)
     return results

@@ -7,9 +7,10 @@
 Compares, in one run: the staff list endpoint with our table page and Oscar's order list; one
 order through the API with our order page and Oscar's order detail; the customer's "my orders"
 endpoint with Oscar's account order list; a workflow move with 0, 1 and 5 webhook endpoints
-listening (the overhead each delivery adds to a transition: target under 2 ms); and one
-process's webhook delivery throughput to a local receiver (``--only webhooks``: those two
-alone, a minute on a seeded database). The database is prepared as
+listening (the overhead each delivery adds to a transition: target under 2 ms), the task
+written by the deliveries' statement, by django-tasks-db's ``enqueue`` (as before) or not at
+all, in the same rounds; and one process's webhook delivery throughput to a local receiver
+(``--only webhooks``: those two alone, a minute on a seeded database). The database is prepared as
 ``benchmarks/workspace.py`` does (``--reuse`` keeps one already seeded); the requests run in a
 child process (``_measure_api.py``) with the sandbox settings. Prints figures only: the targets
 are shown next to the ratios, never asserted.
@@ -65,22 +66,23 @@ def report(results: dict[str, Any]) -> None:
         print()
         for label, ours, theirs, target in RATIOS:
             workspace.print_ratio(label, pages[ours], pages[theirs], target)
-    print(f"\n{'endpoints listening':<20} {'move median ms':>15} {'min ms':>8} {'queries':>8} "
+    print(f"\n{'endpoints listening':<30} {'move median ms':>15} {'min ms':>8} {'queries':>8} "
           f"{'added ms':>9} {'recording ms':>13} {'recording min':>14} {'own commit ms':>14}")
     for move in results["moves"]:
-        print(f"{move['endpoints']:<20} {move['median_ms']:>15.2f} {move['min_ms']:>8.2f} "
+        print(f"{move['label']:<30} {move['median_ms']:>15.2f} {move['min_ms']:>8.2f} "
               f"{move['queries']:>8} {move['added_median_ms']:>+9.2f} "
               f"{move['emit_median_ms']:>13.2f} {move['emit_min_ms']:>14.2f} "
               f"{move['own_commit_median_ms']:>14.2f}")
     base = results["moves"][0]
     print("(added: the move minus the same round's move without endpoints, median; recording:"
           " the event's deliveries and task inside the transaction, before the shared commit;"
-          " own commit: the same in a transaction of its own, as before)")
+          " own commit: the same in a transaction of its own; 'task by enqueue': the task row"
+          " written by django-tasks-db's enqueue, as before; 'no task': deliveries alone)")
     for move in results["moves"][1:]:
         # The event's cost on the move: what one more event with its deliveries adds.
         whole = max(move["added_median_ms"], move["emit_median_ms"] - base["emit_median_ms"])
         verdict = "met" if whole < MOVE_TARGET_MS else "NOT met"
-        print(f"{move['endpoints']} endpoint(s): the event adds {move['added_median_ms']:.2f} ms "
+        print(f"{move['label']} endpoint(s): the event adds {move['added_median_ms']:.2f} ms "
               f"to the move ({move['queries'] - base['queries']:+d} queries), its recording "
               f"{move['emit_median_ms']:.2f} ms; per delivery "
               f"{whole / move['endpoints']:.2f} ms (target: a delivery adds < "

@@ -12,6 +12,7 @@ overlap, with both secrets.
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import json
 import logging
@@ -42,6 +43,7 @@ from oscar_orders_ext.models import (OrderProcess, Tag, WebhookAttempt, WebhookD
                                      WebhookEndpoint)
 
 from .events import EVENTS, payload
+from .task_rows import TaskRows, task_rows
 
 logger = logging.getLogger(__name__)
 
@@ -258,9 +260,11 @@ def record_events(events: list[Event]) -> list[int]:
     """Record events as deliveries for the active endpoints subscribed to each, and queue
     their worker tasks, in the current transaction (or one of their own): one ``INSERT … SELECT``
     that also reads each order's tags and skips an endpoint deleted or switched off since the
-    cache was filled, and one task row with django-tasks-db (other queues: enqueued once the
-    transaction commits). No query at all while no endpoint listens. The deliveries' ids."""
-    active = active_endpoints()  # one cache read for the batch
+    cache was filled. With django-tasks-db on PostgreSQL that same statement writes the task
+    rows (one per :data:`TASK_BATCH` deliveries); on another database they are one more
+    statement, and other queues (RQ) are handed the tasks once the transaction commits. No
+    query at all while no endpoint listens. The deliveries' ids."""
+    active = active_endpoints()  # one read of the cache for every event of the batch
     if not active:
         return []
     now = timezone.now()
@@ -275,11 +279,12 @@ def record_events(events: list[Event]) -> list[int]:
                     for pk in endpoints)
     if not rows:
         return []
+    tasks = task_rows(send_webhooks_task)
     with transaction.atomic(savepoint=False):  # no statement of its own inside a caller's
         ids: list[int] = []
         for start in range(0, len(rows), EMIT_BATCH):
-            ids += _insert(rows[start:start + EMIT_BATCH], now)
-        if ids:
+            ids += _insert(rows[start:start + EMIT_BATCH], now, tasks)
+        if ids and tasks is None:
             _enqueue(ids)
     if len(ids) < len(rows):  # an endpoint deleted or switched off since the cache was filled
         forget_active_endpoints()
@@ -291,10 +296,12 @@ _COLUMNS = ("endpoint_id", "message_id", "event", "payload", "status", "created_
             "next_attempt_at", "attempts", "last_error")
 
 
+@functools.cache
 def _insert_sql(vendor: str) -> str | None:
     """The ``INSERT … SELECT`` of deliveries for ``vendor`` (None: no such statement; the
     rows are then written by the ORM), in the rows' order. The payload's ``data.order.tags``
-    is filled from the order's tags, sorted by code point as Python's ``sorted`` does."""
+    is filled from the order's tags, sorted by code point as Python's ``sorted`` does. Built
+    once per vendor (the tables' names do not change)."""
     quote = connection.ops.quote_name
     delivery, endpoint = (quote(WebhookDelivery._meta.db_table),
                           quote(WebhookEndpoint._meta.db_table))
@@ -328,17 +335,28 @@ def _insert_sql(vendor: str) -> str | None:
     return None
 
 
-def _insert(rows: list[_Row], now: datetime) -> list[int]:
-    """Write one batch of deliveries in one statement; their ids."""
+def _insert(rows: list[_Row], now: datetime, tasks: TaskRows | None = None) -> list[int]:
+    """Write one batch of deliveries in one statement, with their task rows when ``tasks``
+    says how (PostgreSQL); their ids."""
     sql = _insert_sql(connection.vendor)
     when = connection.ops.adapt_datetimefield_value(now)
     if sql is None:
         return _insert_with_orm(rows, now)
     if connection.vendor == "postgresql":
+        # An event's payload is the same for each of its endpoints: serialised once.
+        texts: dict[int, str] = {}
+        for row in rows:
+            if id(row[3]) not in texts:
+                texts[id(row[3])] = json.dumps(row[3], cls=DjangoJSONEncoder)
         params: list[Any] = [when, when, [row[0] for row in rows], [row[1] for row in rows],
-                             [row[2] for row in rows],
-                             [json.dumps(row[3], cls=DjangoJSONEncoder) for row in rows],
+                             [row[2] for row in rows], [texts[id(row[3])] for row in rows],
                              [row[4] for row in rows]]
+        if tasks is not None:
+            # One statement: the deliveries, then a task row per TASK_BATCH of them, built from
+            # the ids they were given (a worker never finds a task without its deliveries).
+            sql = (f"WITH d AS ({sql}), t AS ({tasks.insert_sql('d', TASK_BATCH)}) "
+                   "SELECT id FROM d")
+            params += tasks.params(now, len(rows), TASK_BATCH)
     else:
         params = [when, when, json.dumps([list(row) for row in rows], cls=DjangoJSONEncoder)]
     with connection.cursor() as cursor:

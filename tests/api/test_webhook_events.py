@@ -12,7 +12,6 @@ import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_tasks_db import DatabaseBackend
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from oscar_orders_ext.imports.service import commit_import, plan_import
@@ -141,40 +140,36 @@ def test_a_replayed_request_is_refused_while_a_late_retry_verifies(receiver, pla
         Webhook(secret).verify(tampered, retry["headers"])
 
 
-def test_with_the_database_queue_an_event_is_one_insert_and_one_task_then_the_worker_sends_it(
-        receiver, place_order, make_staff, settings, monkeypatch):
-    """django-tasks-db: the deliveries of an event are one INSERT and their worker task one
-    more, whatever the number of endpoints (a worker never finds a task without its
-    deliveries); one worker then sends them, each signed with its endpoint's secret."""
+def test_with_the_database_queue_an_event_is_written_with_its_task_then_the_worker_sends_it(
+        receiver, place_order, make_staff, settings):
+    """django-tasks-db: the deliveries of an event and their one worker task are written
+    together, whatever the number of endpoints (one statement on PostgreSQL, two elsewhere: a
+    worker never finds a task without its deliveries); one worker then sends them, each
+    signed with its endpoint's secret."""
+    from django_tasks_db.models import DBTaskResult
+
     clerk = make_staff("clerk", QUOTER)
     order = place_order(guest_email="guest@example.com")
     settings.TASKS = DATABASE_BACKEND
     keys = [service.create_endpoint(receiver.url, events=["order.message"])[1]
             for _ in range(3)]
-    enqueued = []
-    enqueue = DatabaseBackend.enqueue
-
-    def spy(backend: Any, task: Any, args: Any, kwargs: Any) -> Any:
-        if task.func in {service.send_webhook_task.func, service.send_webhooks_task.func}:
-            ids = args[0] if isinstance(args[0], list) else [args[0]]
-            enqueued.append(WebhookDelivery.objects.filter(pk__in=ids).count())
-        return enqueue(backend, task, args, kwargs)
-
-    monkeypatch.setattr(DatabaseBackend, "enqueue", spy)
     service.active_endpoints()  # read once, then cached until an endpoint changes
     with CaptureQueriesContext(connection) as queries:
-        service.emit_for_order("order.message", order.pk, message={"id": 0})
-    assert enqueued == [3]  # one task, after its three deliveries
-    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 2  # the deliveries, the task
-    selects = [q["sql"] for q in queries.captured_queries
-               if q["sql"].startswith("SELECT") and "__count" not in q["sql"]]  # not the spy's
+        ids = service.emit_for_order("order.message", order.pk, message={"id": 0})
+    webhook_tasks = DBTaskResult.objects.filter(task_path=service.send_webhooks_task.module_path)
+    [task] = webhook_tasks
+    assert task.args_kwargs == {"args": [ids], "kwargs": {}} and len(ids) == 3
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].startswith(("INSERT", "WITH"))]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 2)
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert len(selects) == 1 and "webhookendpoint" not in selects[0]  # the order alone
     WebhookDelivery.objects.all().delete()
-    enqueued.clear()
+    DBTaskResult.objects.all().delete()
     conversations.post_staff_message(order, "Shipped today.", user=clerk)
 
-    assert enqueued == [3]
+    [task] = webhook_tasks.all()
+    assert len(task.args_kwargs["args"][0]) == 3
     assert receiver.requests == []  # queued for the worker, not sent in the request
     run_worker()
     assert WebhookDelivery.objects.filter(status="succeeded").count() == 3

@@ -19,7 +19,7 @@ from oscar_orders_ext.services.bulk import run_set_based, set_based_action
 from oscar_orders_ext.services.transitions import transition_order, transition_orders
 from oscar_orders_ext.webhooks import service
 from tests.factories import bulk_orders
-from tests.worker.test_worker import DATABASE_BACKEND
+from tests.worker.test_worker import DATABASE_BACKEND, run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -73,10 +73,11 @@ def test_a_rolled_back_move_leaves_no_delivery_and_no_task(receiver, place_order
     assert DBTaskResult.objects.count() == tasks
 
 
-def test_an_event_adds_two_statements_to_a_move_whatever_the_endpoints(
+def test_an_event_adds_one_statement_to_a_move_on_postgresql_whatever_the_endpoints(
         receiver, place_order, operator, settings):
     """With django-tasks-db: the deliveries (one INSERT … SELECT reading the tags) and their
-    task row, in the move's own transaction; no endpoint read (cached), no second commit."""
+    task row, in the move's own transaction; on PostgreSQL one statement writes both (two
+    elsewhere); no endpoint read (cached), no second commit."""
     settings.TASKS = DATABASE_BACKEND
     order = place_order()
 
@@ -94,16 +95,87 @@ def test_an_event_adds_two_statements_to_a_move_whatever_the_endpoints(
         service.create_endpoint(receiver.url)
     with_five = confirm()
 
-    assert len(with_one) == len(alone) + 2
+    fused = connection.vendor == "postgresql"
+    assert len(with_one) == len(alone) + (1 if fused else 2)
     assert len(with_five) == len(with_one)
     assert not any("webhook" in sql or "dbtaskresult" in sql for sql in alone)
     deliveries = [sql for sql in with_one if "webhookdelivery" in sql]
     tasks = [sql for sql in with_one if "dbtaskresult" in sql]
     assert len(deliveries) == len(tasks) == 1
-    assert deliveries[0].startswith("INSERT") and "_tag" in deliveries[0]
-    assert tasks[0].startswith("INSERT")
+    assert deliveries[0].startswith("WITH" if fused else "INSERT") and "_tag" in deliveries[0]
+    assert tasks[0].startswith("WITH" if fused else "INSERT")
+    assert (deliveries == tasks) is fused
     assert WebhookDelivery.objects.filter(endpoint=one).count() == 4
     assert WebhookDelivery.objects.count() == 4 + 4 * 2
+    # Each move's deliveries have one task: the move with five endpoints, one for five.
+    sizes = sorted(len(args[0]) if isinstance(args[0], list) else 1 for args in (
+        task.args_kwargs["args"] for task in _webhook_tasks()))
+    assert sizes == [1, 1, 5, 5]
+
+
+def _webhook_tasks() -> list[Any]:
+    """django-tasks-db's rows of the webhook tasks, oldest first."""
+    from django_tasks_db.models import DBTaskResult
+
+    return list(DBTaskResult.objects.filter(task_path__in=[
+        service.send_webhook_task.module_path, service.send_webhooks_task.module_path,
+    ]).order_by("enqueued_at", "args_kwargs"))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_task_row_written_with_the_deliveries_is_enqueue_s_and_the_worker_sends_it(
+        receiver, place_order, operator, settings):
+    """PostgreSQL: the task row the deliveries' statement writes is, column for column, the
+    one django-tasks-db's ``enqueue`` writes for the same deliveries (but its id and time),
+    and ``db_worker`` runs it: the receiver gets the event once."""
+    from django_tasks_db.models import DBTaskResult
+
+    order = place_order()
+    settings.TASKS = DATABASE_BACKEND
+    _endpoint, secret = service.create_endpoint(receiver.url, events=["order.state_changed"])
+    transition_order(order, "hold", user=operator)
+
+    [delivery] = WebhookDelivery.objects.all()
+    [written] = _webhook_tasks()
+    by_enqueue = service.send_webhooks_task.enqueue([delivery.pk]).db_result
+    by_enqueue.refresh_from_db()
+    written.refresh_from_db()
+    for field in DBTaskResult._meta.concrete_fields:
+        if field.name not in {"id", "enqueued_at"}:
+            assert getattr(written, field.attname) == getattr(by_enqueue, field.attname), field
+    assert delivery.created_at == written.enqueued_at <= by_enqueue.enqueued_at
+    assert written.task_result.args == [[delivery.pk]]
+    by_enqueue.delete()
+
+    run_worker()
+
+    written.refresh_from_db()
+    assert (written.status, written.return_value) == ("SUCCESSFUL", 1)
+    [request] = receiver.requests
+    assert Webhook(secret).verify(request["body"], request["headers"])["type"] == (
+        "order.state_changed")
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("succeeded", 1)
+
+
+def test_a_batch_s_deliveries_go_to_the_workers_in_tasks_of_fifty(receiver, settings):
+    """40 orders for 3 endpoints are 120 deliveries and 3 tasks (50, 50, 20 of them, in their
+    order, each once); on PostgreSQL all written by one statement."""
+    ids = [process.order_id for process in bulk_orders(40, prefix="T")]
+    settings.TASKS = DATABASE_BACKEND
+    for _ in range(3):
+        service.create_endpoint(receiver.url, events=["order.created"])
+    service.active_endpoints()
+
+    statements = _statements(lambda: service.emit_many("order.created", ids))
+
+    writes = [sql for sql in statements if "webhookdelivery" in sql or "dbtaskresult" in sql]
+    assert len(writes) == (1 if connection.vendor == "postgresql" else 1 + 3)
+    tasks = [task.args_kwargs["args"][0] for task in _webhook_tasks()]
+    assert sorted(len(batch) for batch in tasks) == [20, 50, 50]
+    deliveries = list(WebhookDelivery.objects.order_by("pk").values_list("pk", flat=True))
+    assert sorted(tasks) == [deliveries[:50], deliveries[50:100], deliveries[100:]]
 
 
 def test_no_endpoint_listening_costs_a_move_nothing(receiver, place_order, operator):
