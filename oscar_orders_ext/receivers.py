@@ -98,7 +98,7 @@ def follow_status_changed_elsewhere(sender: Any, order: Any, old_status: str, ne
         return
     # The signal names no user: the operator is the one of the request (CurrentUserMiddleware).
     user = current_user()
-    if subscribed(webhook_events.ORDER_STATE_CHANGED):
+    if webhook_service.subscribed(webhook_events.ORDER_STATE_CHANGED):
         # Oscar's status change has no transaction: the move and its deliveries get one, so
         # they commit together (without endpoints the move is one statement, atomic alone).
         with transaction.atomic(savepoint=False):
