@@ -70,8 +70,9 @@ def main() -> int:
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    for name, command in commands(options.port, worker=not options.no_worker,
-                                  tick=not options.no_tick).items():
+    # SANDBOX_TASKS=immediate runs tasks in the request: there is no queue for a worker to read.
+    worker = not options.no_worker and os.environ.get("SANDBOX_TASKS") != "immediate"
+    for name, command in commands(options.port, worker=worker, tick=not options.no_tick).items():
         # Own process group: the terminal's Ctrl-C reaches this script only, which then stops
         # each child in order rather than all of them at once mid-write.
         child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
