@@ -29,7 +29,7 @@ from oscar.core.loading import get_model
 from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from oscar_orders_ext import selectors
@@ -388,8 +388,9 @@ def row_maker(columns: Sequence[Column], *, money: bool
     return row
 
 
-LINE_LABELS = (_lazy("Number"), _lazy("SKU"), _lazy("Product"), _lazy("Quantity"),
-               _lazy("Unit price"), _lazy("Line total"), _lazy("Currency"))
+LINE_LABELS = (gettext_lazy("Number"), gettext_lazy("SKU"), gettext_lazy("Product"),
+               gettext_lazy("Quantity"), gettext_lazy("Unit price"), gettext_lazy("Line total"),
+               gettext_lazy("Currency"))
 
 
 def line_rows(records: Iterable[ExportRecord]) -> Iterator[list[Any]]:

@@ -23,7 +23,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.columns import BY_KEY
@@ -295,18 +295,19 @@ def _prefetch_tracking(processes: Sequence[OrderProcess]) -> None:
 
 #: The round-trip fields, in the order their changes are applied. Extend by appending.
 ROUND_TRIP_FIELDS: list[RoundTripField] = [
-    RoundTripField(name="tags", label=_lazy("Tags"), column="tags", current=_current_tags,
+    RoundTripField(name="tags", label=gettext_lazy("Tags"), column="tags", current=_current_tags,
                    parse=_parse_tags, show=_show_tags, apply=_apply_tags,
                    prefetch=_prefetch_tags),
-    RoundTripField(name="operator", label=_lazy("Operator"), column="operator",
+    RoundTripField(name="operator", label=gettext_lazy("Operator"), column="operator",
                    current=_current_operator, parse=_parse_operator, show=_show_operator,
                    apply=_apply_operator),
     # Before the state: a shop may require a tracking code to ship.
-    RoundTripField(name="tracking", label=_lazy("Tracking"), column="tracking",
+    RoundTripField(name="tracking", label=gettext_lazy("Tracking"), column="tracking",
                    headers=("tracking code", "tracking codes"), current=_current_tracking,
                    parse=_parse_tracking, show=_show_tracking, apply=_apply_tracking,
                    predict_refusal=_predict_tracking_refusal, prefetch=_prefetch_tracking),
-    RoundTripField(name="state", label=_lazy("State"), column="state", current=lambda p, c: p.state,
+    RoundTripField(name="state", label=gettext_lazy("State"), column="state",
+                   current=lambda p, c: p.state,
                    parse=_parse_state, show=_show_state, apply=_apply_state,
                    predict_refusal=_predict_state_refusal, emails=_state_emails),
 ]

@@ -17,7 +17,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -36,8 +36,8 @@ RECENT_JOBS = 10
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label=_lazy("Order file"),
-        help_text=_lazy("CSV or XLSX: a Shopify, WooCommerce or Etsy order export, or an "
+        label=gettext_lazy("Order file"),
+        help_text=gettext_lazy("CSV or XLSX: a Shopify, WooCommerce or Etsy order export, or an "
                         "export of this workspace with edited states, tags or operators."),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,.xlsx"}))
 
@@ -148,15 +148,16 @@ def job_status(job: ImportJob) -> dict[str, Any]:
 
 #: The dry run's counts, in the order a page lists them: a round trip of our own export
 #: updates orders, any other file creates them.
-UPDATE_COUNTS = (("orders_to_update", _lazy("Orders to update")),
-                 ("orders_unchanged", _lazy("Orders unchanged")))
-CREATE_COUNTS = (("orders_to_create", _lazy("Orders to create")),
-                 ("orders_already_imported", _lazy("Orders already imported (left as they are)")),
-                 ("customers_to_create", _lazy("Customers to create")),
-                 ("customers_to_update", _lazy("Customers to update")),
-                 ("lines_to_create", _lazy("Lines to create")),
-                 ("lines_matched_to_products", _lazy("Lines matched to products")),
-                 ("lines_without_product", _lazy("Lines without product")))
+UPDATE_COUNTS = (("orders_to_update", gettext_lazy("Orders to update")),
+                 ("orders_unchanged", gettext_lazy("Orders unchanged")))
+CREATE_COUNTS = (("orders_to_create", gettext_lazy("Orders to create")),
+                 ("orders_already_imported",
+                  gettext_lazy("Orders already imported (left as they are)")),
+                 ("customers_to_create", gettext_lazy("Customers to create")),
+                 ("customers_to_update", gettext_lazy("Customers to update")),
+                 ("lines_to_create", gettext_lazy("Lines to create")),
+                 ("lines_matched_to_products", gettext_lazy("Lines matched to products")),
+                 ("lines_without_product", gettext_lazy("Lines without product")))
 
 
 def count_rows(job: ImportJob) -> list[dict[str, Any]]:

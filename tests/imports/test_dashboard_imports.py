@@ -245,3 +245,14 @@ def test_a_number_taken_in_both_forms_is_a_row_error_not_a_crash():
     plan = plan_import(csv_bytes(two_orders()), "orders_export.csv")
     assert [(error.row, error.column) for error in plan.errors] == [(2, "number")]
     assert "both belong to other orders" in plan.errors[0].reason
+
+
+def test_the_import_pages_speak_the_merchants_language(django_app, importer):
+    page = django_app.get(ws_url("orders-import"), user=importer,
+                          headers={"Accept-Language": "it"})
+    assert "File degli ordini" in page.text and "Order file" not in page.text
+    form = page.forms[next(key for key, form in page.forms.items() if "file" in form.fields)]
+    form["file"] = Upload("orders_export.csv", csv_bytes(two_orders()), "text/csv")
+    dry_run = form.submit(headers={"Accept-Language": "it"}).follow(
+        headers={"Accept-Language": "it"})
+    assert "Ordini da creare" in dry_run.text and "Orders to create" not in dry_run.text

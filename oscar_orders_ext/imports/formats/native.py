@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from oscar_orders_ext.columns import BY_KEY, COLUMNS
 from oscar_orders_ext.i18n import in_every_language
@@ -34,7 +34,7 @@ def column_headers() -> set[str]:
 
 class NativeReader(FormatReader):
     name = "native"
-    label = _lazy("this shop's export")
+    label = gettext_lazy("this shop's export")
     edits_orders = True
 
     def matches(self, headers: Iterable[str]) -> bool:
