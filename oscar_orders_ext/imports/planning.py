@@ -14,16 +14,15 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, BinaryIO, TypeVar
 
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from oscar.core.loading import get_model
 
 from oscar_orders_ext.models import OrderProcess
 from oscar_orders_ext.services.batches import forget_queries
+from oscar_orders_ext.services.customers import accounts_by_email
 
 from .cells import RowProblem
 from .formats import (EditedRow, FormatReader, ImportedOrder, ReadResult, RowError,
@@ -203,10 +202,7 @@ class Lookups:
         emails = {order.email for order in orders if order.email}
         customers: dict[str, Any] = {}
         for chunk in value_chunks(emails):
-            users = get_user_model().objects.annotate(email_lower=Lower("email")).filter(
-                email_lower__in=chunk).order_by("-is_active", "pk")
-            for user in users:
-                customers.setdefault(user.email_lower, user)
+            customers.update(accounts_by_email(chunk))
         skus = {line.sku for order in orders for line in order.lines if line.sku}
         stockrecords: dict[str, Any] = {}
         for chunk in value_chunks(skus):

@@ -23,11 +23,11 @@ from typing import Any, NamedTuple
 from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 from django.db.models import Count, Max, Min, Sum
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from ..conf import app_settings
 from ..models import Customer, OrderProcess
+from .customers import accounts_by_email
 
 CENTS = Decimal("0.01")
 #: Emails recounted per round of queries (an ``IN (…)`` list each).
@@ -88,10 +88,7 @@ def _refresh_chunk(keys: list[str], *, orders: bool = True) -> int:
         newest = newest.distinct("customer_email")
     for row in newest:
         latest.setdefault(row["customer_email"], row)
-    users: dict[str, Any] = {}
-    for account in (get_user_model().objects.annotate(key=Lower("email"))
-                    .filter(key__in=keys).order_by("-is_active", "pk")):
-        users.setdefault(account.key, account)
+    users = accounts_by_email(keys)
     now = timezone.now()
     rows: list[Customer] = []
     removed: list[int] = []

@@ -4,12 +4,13 @@ created without a usable password, never duplicated."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db.models import Field
+from django.db.models import Expression, Field
+from django.db.models.functions import Lower
 from oscar.apps.customer.utils import normalise_email
 
 #: Values per ``IN (…)`` when checking which usernames are taken.
@@ -19,11 +20,21 @@ NAME_LENGTH = 150
 
 def customer_by_email(email: str) -> Any:
     """The account with this email (case-insensitive; active and oldest first), or None."""
-    email = normalise_email(email or "")
-    if not email:
-        return None
-    return get_user_model().objects.filter(email__iexact=email).order_by(
-        "-is_active", "pk").first()
+    key = normalise_email(email or "").lower()
+    return accounts_by_email([key]).get(key) if key else None
+
+
+def accounts_by_email(keys: Collection[str] | Expression) -> dict[str, Any]:
+    """The account of each lower-case email in ``keys`` that has one (active and oldest
+    first when several share it). Compares ``LOWER(email)``, which migration 0026 indexes:
+    without it every lookup read the whole user table (a million-order import looked up
+    333,000 customers 500 at a time). ``keys`` may be a sub-query (``value_chunks``)."""
+    accounts: dict[str, Any] = {}
+    if keys:
+        for account in (get_user_model().objects.annotate(email_key=Lower("email"))
+                        .filter(email_key__in=keys).order_by("-is_active", "pk")):
+            accounts.setdefault(account.email_key, account)
+    return accounts
 
 
 def unsaved_customer(email: str, first_name: str = "", last_name: str = "") -> Any:
