@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from oscar.core.loading import get_model
 
@@ -41,7 +41,7 @@ def _not_negative(value: str) -> int:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = _(
         "Create the demo catalogue, customers, operators, tags and funnels (once), then add "
         "N orders spread over the last year. Up to --bulk-threshold orders go through "
         "Oscar's checkout code; more are written in bulk.")
