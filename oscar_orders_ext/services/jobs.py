@@ -6,6 +6,7 @@ forever, so each job task:
 - claims its phase of the job in one conditional UPDATE: a second delivery of the same task
   (two workers, an operator's re-enqueue) finds it claimed and does nothing;
 - keeps a heartbeat on the job while it runs (a thread with its own connection);
+- runs in the language of whoever started the job (``WorkerRun.language``), not the worker's;
 - and the tick's sweep (``fail_stale_jobs``) fails jobs whose heartbeat stopped, with a message
   the job page shows, and deletes what they had half written.
 """
