@@ -1,10 +1,13 @@
-"""Languages: the customer's for what an order sends them, every shop language for what we read.
+"""Languages: the customer's for what an order sends them, the starter's for what a background
+job writes, every shop language for what we read.
 
 Documents and customer emails are written in the order's language (``OrderProcess.language``,
 recorded when the customer placed the order), not in the language of the operator who clicks;
 an order without one (entered by staff, imported, placed before it was recorded) uses
-``settings.LANGUAGE_CODE``. Files we read back (our own exports) may come from a user of any
-language, so their headers and labels are recognised in all of them.
+``settings.LANGUAGE_CODE``. A background job (export, print, import, bulk action) records the
+language of the request that started it, and its worker writes in it. Files we read back (our
+own exports) may come from a user of any language, so their headers and labels are recognised
+in all of them.
 """
 
 from __future__ import annotations
@@ -53,6 +56,23 @@ def order_language(order: Any) -> str:
 def in_order_language(order: Any) -> AbstractContextManager[None]:
     """Translate and format (amounts, dates) in the order's customer's language."""
     return translation.override(order_language(order))
+
+
+def starting_language() -> str:
+    """The active language, to record on a background job started now ("" when none is)."""
+    return supported_language(translation.get_language())
+
+
+def job_language(code: str) -> str:
+    """The language a background job recorded with ``code`` writes in: its starter's, else
+    the shop's (``settings.LANGUAGE_CODE``, for "" or a language the shop dropped)."""
+    return supported_language(code) or settings.LANGUAGE_CODE
+
+
+def in_job_language(job: Any) -> AbstractContextManager[None]:
+    """Translate what a worker writes for a job (warnings, reports, errors) in the language
+    of the person who started it, whatever language the worker runs in."""
+    return translation.override(job_language(job.language))
 
 
 @lru_cache(maxsize=1)

@@ -31,7 +31,8 @@ from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind, PaymentStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.i18n import in_order_language, order_language
+from oscar_orders_ext.i18n import (in_job_language, in_order_language, order_language,
+                                   starting_language)
 from oscar_orders_ext.models import ExportJob, IssuedDocument, OrderProcess
 from oscar_orders_ext.services.edits import check_permission
 from oscar_orders_ext.services.jobs import run_claimed
@@ -689,9 +690,9 @@ def start_print_job(kind: str, order_pks: Sequence[int], user: Any, *,
     if kind not in BULK_PRINTABLE:
         raise DocumentError(_("This document cannot be printed in bulk."))
     params = {"format": "pdf", "document": kind, "selected": list(order_pks),
-              "delivery": asdict(delivery or DeliveryDetails()),
-              "language": translation.get_language()}
-    job = ExportJob.objects.create(user=user, params=params, total=len(order_pks))
+              "delivery": asdict(delivery or DeliveryDetails())}
+    job = ExportJob.objects.create(user=user, params=params, total=len(order_pks),
+                                   language=starting_language())
     transaction.on_commit(lambda: run_print_task.enqueue(job.pk))
     return job
 
@@ -703,25 +704,27 @@ def run_print_job(job_id: int) -> ExportJob:
     params = job.params
     delivery = DeliveryDetails(**{key: value for key, value in params["delivery"].items()
                                   if key != "date"})
-    try:
-        with translation.override(params.get("language")):  # the user's, in a worker too
+    # The user's language, in a worker too: the documents' own words (several orders) and
+    # what the job page shows (the skipped orders, the error).
+    with in_job_language(job):
+        try:
             result = bulk_render(params["document"], params["selected"], delivery=delivery,
                                  processes=_print_processes(len(params["selected"])),
                                  progress=_job_progress(job.pk))
-        name = f"{params['document']}-{timezone.localtime():%Y%m%d-%H%M}.pdf"
-        job.file.save(name, ContentFile(result.rendered.pdf), save=False)
-        job.status, job.done, job.error = ExportJob.Status.DONE, result.count, ""
-        if result.skipped:
-            job.error = _("Skipped (no invoice): %(numbers)s") % {
-                "numbers": ", ".join(result.skipped)}
-        job.expires_at = timezone.now() + timedelta(hours=app_settings.EXPORT_EXPIRY_HOURS)
-    except Exception as error:  # the job page must say it failed, whatever happened
-        job.status = ExportJob.Status.FAILED
-        job.error = error.message if isinstance(error, OrderWorkflowError) else str(error)
-        job.save()
-        if isinstance(error, OrderWorkflowError):
-            return job
-        raise
+            name = f"{params['document']}-{timezone.localtime():%Y%m%d-%H%M}.pdf"
+            job.file.save(name, ContentFile(result.rendered.pdf), save=False)
+            job.status, job.done, job.error = ExportJob.Status.DONE, result.count, ""
+            if result.skipped:
+                job.error = _("Skipped (no invoice): %(numbers)s") % {
+                    "numbers": ", ".join(result.skipped)}
+            job.expires_at = timezone.now() + timedelta(hours=app_settings.EXPORT_EXPIRY_HOURS)
+        except Exception as error:  # the job page must say it failed, whatever happened
+            job.status = ExportJob.Status.FAILED
+            job.error = error.message if isinstance(error, OrderWorkflowError) else str(error)
+            job.save()
+            if isinstance(error, OrderWorkflowError):
+                return job
+            raise
     job.save()
     return job
 

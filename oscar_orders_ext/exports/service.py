@@ -36,6 +36,7 @@ from oscar_orders_ext import selectors
 from oscar_orders_ext.columns import Column, columns_for, labels_for
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import OrderType
+from oscar_orders_ext.i18n import supported_language
 from oscar_orders_ext.models import ExportJob, OrderProcess
 from oscar_orders_ext.services import logistics
 from oscar_orders_ext.services.jobs import EXPORT_TEMP_PREFIX, run_claimed
@@ -484,7 +485,8 @@ def exceeds_sync_limit(options: ExportOptions, user: Any) -> bool:
 
 def start_export(options: ExportOptions, user: Any) -> ExportJob:
     """Create a background export job and schedule it after the transaction commits."""
-    job = ExportJob.objects.create(user=user, params=asdict(options))
+    job = ExportJob.objects.create(user=user, params=asdict(options),
+                                   language=supported_language(options.language))
     transaction.on_commit(lambda: run_export_task.enqueue(job.pk))
     return job
 
@@ -493,7 +495,8 @@ def start_customer_export(options: customer_exports.CustomerExportOptions, user:
                           ) -> ExportJob:
     """A background export of the customer directory, run by the same task after the
     transaction commits."""
-    job = ExportJob.objects.create(user=user, params=asdict(options))
+    job = ExportJob.objects.create(user=user, params=asdict(options),
+                                   language=supported_language(options.language))
     transaction.on_commit(lambda: run_export_task.enqueue(job.pk))
     return job
 

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from oscar_orders_ext.conf import app_settings
+from oscar_orders_ext.i18n import starting_language
 from oscar_orders_ext.models import ImportJob
 from oscar_orders_ext.services.jobs import run_claimed
 
@@ -71,7 +72,7 @@ def start_import(upload: UploadedFile, user: Any) -> ImportJob:
     elif not background:
         plan = plan_import(data, filename)
     job = ImportJob(uploaded_by=user, filename=filename[:255], size=len(data),
-                    expires_at=_expiry())
+                    expires_at=_expiry(), language=starting_language())
     job.file.save(filename, ContentFile(data), save=False)
     if plan is None:
         job.save()
@@ -104,7 +105,7 @@ def _start_streamed(upload: UploadedFile, filename: str, head: bytes, user: Any)
     complete = head[:head.rfind(b"\n") + 1] or head
     format_for(read_headers(complete, filename))
     job = ImportJob(uploaded_by=user, filename=filename[:255], size=upload.size or 0,
-                    expires_at=_expiry())
+                    expires_at=_expiry(), language=starting_language())
     job.file.save(filename, upload, save=False)
     if job.file.size > int(app_settings.IMPORT_MAX_BYTES):  # the declared size can lie
         size = job.file.size

@@ -20,6 +20,11 @@ class WorkerRun(models.Model):
     claimed_for = models.CharField(_("claimed for"), max_length=16, blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    #: The language of the person who started the job (active in their request); the worker
+    #: writes the job's messages, warnings and reports in it. "" means ``LANGUAGE_CODE``.
+    #: db_default: a process still running the previous release inserts jobs without it.
+    language = models.CharField(_("language"), max_length=15, blank=True, default="",
+                                db_default="")
 
     class Meta:
         abstract = True

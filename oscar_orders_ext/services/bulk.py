@@ -42,6 +42,7 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import PaymentStatus, TimelineKind
 from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exceptions import OrderWorkflowError
+from oscar_orders_ext.i18n import in_job_language, starting_language
 from oscar_orders_ext.models import BulkJob, OrderProcess, Tag, TimelineEntry, WebhookEndpoint
 from oscar_orders_ext.signals import order_process_changed, orders_bulk_changed
 from oscar_orders_ext.workflow import get_workflow
@@ -484,10 +485,10 @@ def start_bulk_job(user: Any, *, action: str, label: str = "", transition: str =
     params: dict[str, Any] = {
         "action": action, "transition": transition, "tag": tag.pk if tag else None,
         "operator": operator.pk if operator is not None else None, "notify": notify,
-        "query": query, "select_all": select_all, "selected": chosen,
-        "language": translation.get_language()}
+        "query": query, "select_all": select_all, "selected": chosen}
     job = BulkJob.objects.create(user=user, params=params, label=label,
-                                 total=0 if select_all else len(chosen))
+                                 total=0 if select_all else len(chosen),
+                                 language=starting_language())
     transaction.on_commit(lambda: run_bulk_task.enqueue(job.pk))
     return job
 
@@ -542,7 +543,7 @@ def run_bulk_job(job_id: int) -> BulkJob:
             refused=len(report.refused), refusals=refusals, heartbeat_at=timezone.now())
 
     try:
-        with translation.override(job.params.get("language")):
+        with in_job_language(job):
             pks = job_selection(job)
             job.total = len(pks)
             BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING,

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core import mail, signing
 from django.db import transaction
 from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
@@ -282,9 +283,12 @@ def _email_staff(message: OrderMessage) -> bool:
         return False
     context = {"order": order, "message": message,
                "order_url": absolute_url(staff_conversation_path(order))}
-    subject = render_to_string("oscar_orders_ext/emails/staff_message_subject.txt",
-                               context).strip()
-    body = render_to_string("oscar_orders_ext/emails/staff_message_body.txt", context)
+    # The shop's language: the active one is the writing customer's when the task runs in
+    # their request, the worker's on a worker; neither is the staff's.
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = render_to_string("oscar_orders_ext/emails/staff_message_subject.txt",
+                                   context).strip()
+        body = render_to_string("oscar_orders_ext/emails/staff_message_body.txt", context)
     mail.send_mail(subject, body, None, [recipient])
     return True
 

@@ -6,6 +6,7 @@ forever, so each job task:
 - claims its phase of the job in one conditional UPDATE: a second delivery of the same task
   (two workers, an operator's re-enqueue) finds it claimed and does nothing;
 - keeps a heartbeat on the job while it runs (a thread with its own connection);
+- runs in the language of whoever started the job (``WorkerRun.language``), not the worker's;
 - and the tick's sweep (``fail_stale_jobs``) fails jobs whose heartbeat stopped, with a message
   the job page shows, and deletes what they had half written.
 """
@@ -23,10 +24,12 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, connections
-from django.utils import timezone
+from django.db.models import QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
 from ..conf import app_settings
+from ..i18n import in_job_language, job_language
 from ..models import BulkJob, ExportJob, ImportJob
 
 #: The job models a worker runs (all are ``WorkerRun``s).
@@ -84,12 +87,16 @@ class Heartbeat:
 
 def run_claimed(model: JobModel, job_id: int, phase: str,
                 run: Callable[[int], Any]) -> None:
-    """Run one phase of a job once: claimed, with a heartbeat; a second delivery does nothing."""
+    """Run one phase of a job once: claimed, with a heartbeat, in the language of whoever
+    started it; a second delivery does nothing."""
     if not claim_job(model, job_id, phase):
         logger.warning("%s %s: %s already claimed by a worker, not run again",
                        model.__name__, job_id, phase)
         return
-    with Heartbeat(model, job_id):
+    # The worker's own language is the shop's (or whatever its last task left active): what
+    # the job stores for its page (warnings, refusals, errors) must read as its starter's.
+    job = model.objects.only("language").get(pk=job_id)
+    with Heartbeat(model, job_id), in_job_language(job):
         run(job_id)
 
 
@@ -139,6 +146,18 @@ def stale_message(kind: str) -> str:
     return messages[kind] % {"minutes": minutes}
 
 
+def _fail_in_their_language(jobs: QuerySet[Any], kind: str, **changes: Any) -> int:
+    """Fail ``jobs`` with the stale message of ``kind``, written in each job's language (the
+    tick runs in the shop's): one UPDATE per language among them."""
+    field = "error" if jobs.model is not ImportJob else "message"
+    count = 0
+    for language in list(jobs.order_by().values_list("language", flat=True).distinct()):
+        with translation.override(job_language(language)):
+            count += jobs.filter(language=language).update(
+                **changes, **{field: stale_message(kind)})
+    return count
+
+
 def fail_stale_jobs(now: Any = None) -> int:
     """Fail the jobs whose worker stopped beating; returns how many."""
     now = now or timezone.now()
@@ -149,21 +168,21 @@ def fail_stale_jobs(now: Any = None) -> int:
             claimed_for=""):
         _delete_partial_export(job)
         # Conditional: a worker that was only slow and finished meanwhile keeps its result.
-        count += ExportJob.objects.filter(
-            pk=job.pk, status__in=unfinished, heartbeat_at__lt=cutoff).update(
-            status=ExportJob.Status.FAILED, file="", done=0, error=stale_message("export"))
-    count += ImportJob.objects.filter(
-        status=ImportJob.Status.PLANNING, claimed_for="plan", heartbeat_at__lt=cutoff).update(
-        status=ImportJob.Status.FAILED, finished_at=now, message=stale_message("plan"))
+        with in_job_language(job):
+            count += ExportJob.objects.filter(
+                pk=job.pk, status__in=unfinished, heartbeat_at__lt=cutoff).update(
+                status=ExportJob.Status.FAILED, file="", done=0, error=stale_message("export"))
+    count += _fail_in_their_language(ImportJob.objects.filter(
+        status=ImportJob.Status.PLANNING, claimed_for="plan", heartbeat_at__lt=cutoff),
+        "plan", status=ImportJob.Status.FAILED, finished_at=now)
     # The commit is one transaction: a dead worker's commit was rolled back whole.
-    count += ImportJob.objects.filter(
-        status=ImportJob.Status.RUNNING, claimed_for="commit", heartbeat_at__lt=cutoff).update(
-        status=ImportJob.Status.FAILED, finished_at=now, message=stale_message("commit"))
+    count += _fail_in_their_language(ImportJob.objects.filter(
+        status=ImportJob.Status.RUNNING, claimed_for="commit", heartbeat_at__lt=cutoff),
+        "commit", status=ImportJob.Status.FAILED, finished_at=now)
     # A bulk action commits batch by batch: what it did stays, the page says how far it got.
-    count += BulkJob.objects.filter(
+    count += _fail_in_their_language(BulkJob.objects.filter(
         status__in=(BulkJob.Status.PENDING, BulkJob.Status.RUNNING), claimed_for="bulk",
-        heartbeat_at__lt=cutoff).update(
-        status=BulkJob.Status.FAILED, finished_at=now, error=stale_message("bulk"))
+        heartbeat_at__lt=cutoff), "bulk", status=BulkJob.Status.FAILED, finished_at=now)
     if count:
         logger.warning("%d stale background jobs marked failed", count)
     return count

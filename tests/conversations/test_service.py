@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core import mail, signing
 from django.test import override_settings
+from django.utils import translation
 
 from oscar_orders_ext.constants import OrderType
 from oscar_orders_ext.exceptions import (ConversationLinkError, ConversationLinkExpired,
@@ -112,6 +113,16 @@ def test_the_operator_gets_the_customer_message(
     with django_capture_on_commit_callbacks(execute=True):
         conversations.post_customer_message(customer_order, "Hi")
     assert [email.to for email in mail.outbox] == [["clerk@example.com"]]
+
+
+@override_settings(OSCAR_ORDERS_EXT_STAFF_MESSAGE_EMAIL="shop@example.com")
+def test_the_shop_reads_a_french_customers_message_in_its_own_language(
+        customer_order: Any, django_capture_on_commit_callbacks: Any) -> None:
+    # Inline tasks run in the customer's request: the email must not follow their language.
+    with translation.override("fr"), django_capture_on_commit_callbacks(execute=True):
+        conversations.post_customer_message(customer_order, "Bonjour")
+    [email] = mail.outbox
+    assert email.subject == f"Order {customer_order.number}: the customer wrote"
 
 
 def test_reading_clears_the_count_of_one_side_only(customer_order: Any, clerk: Any) -> None:

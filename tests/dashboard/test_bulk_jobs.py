@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from oscar_orders_ext.models import BulkJob, OrderProcess, Tag, TimelineEntry
-from oscar_orders_ext.services.bulk import run_set_based, set_based_action
+from oscar_orders_ext.services.bulk import run_set_based, set_based_action, start_bulk_job
 
 from ..factories import bulk_orders
 from .conftest import ws_url
@@ -168,3 +169,17 @@ def test_set_based_changes_keep_the_tallies_exact(editor):
     run_set_based(pks[5:25], "mark_unpaid", batch, kind=kind, user=editor, batch_size=7)
     assert tallied() == live()
     assert OrderProcess.objects.filter(payment_status="paid").count() == 5
+
+
+def test_the_workers_report_speaks_the_language_of_whoever_started_the_action(
+        editor, django_capture_on_commit_callbacks):
+    bulk_orders(1, prefix="D", state="completed")
+    with translation.override("it"), django_capture_on_commit_callbacks() as worker:
+        job = start_bulk_job(editor, action="transition", transition="confirm",
+                             select_all=True)
+    with translation.override("en"):  # the worker's own language
+        for callback in worker:
+            callback()
+    job.refresh_from_db()
+    assert (job.language, job.refused) == ("it", 1)
+    assert job.refusals[0]["message"].startswith("L'ordine D00000 è “Completato”")

@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from oscar_orders_ext.constants import TimelineKind
 from oscar_orders_ext.documents.service import (DocumentError, bulk_render, issue_credit_note,
-                                                issue_invoice, issued_pdf)
-from oscar_orders_ext.models import DocumentSequence, ImmutableDocumentError, TimelineEntry
+                                                issue_invoice, issued_pdf, start_print_job)
+from oscar_orders_ext.models import (DocumentSequence, ExportJob, ImmutableDocumentError,
+                                     TimelineEntry)
 
 from .conftest import pdf_pages, pdf_text
 
@@ -139,6 +140,20 @@ def test_bulk_invoices_skip_orders_without_one(make_order):
     result = bulk_render("invoice", [invoiced.pk, not_invoiced.pk])
     assert result.count == 1 and result.skipped == [str(not_invoiced.number)]
     assert len(pdf_pages(result.rendered.pdf)) == 1
+
+
+def test_a_background_print_names_the_skipped_orders_in_the_users_language(
+        make_order, editor, django_capture_on_commit_callbacks):
+    invoiced, not_invoiced = make_order(), make_order()
+    issue_invoice(invoiced)
+    with translation.override("it"), django_capture_on_commit_callbacks() as worker:
+        job = start_print_job("invoice", [invoiced.pk, not_invoiced.pk], editor)
+    with translation.override("en"):  # the worker's own language
+        for callback in worker:
+            callback()
+    job = ExportJob.objects.get(pk=job.pk)
+    assert job.status == "done" and job.done == 1
+    assert job.error == f"Saltati (senza fattura): {not_invoiced.number}"
 
 
 def _perms(*codenames):

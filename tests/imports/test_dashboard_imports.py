@@ -6,12 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from oscar.core.loading import get_model
 from webtest import Upload
 
 from oscar_orders_ext.constants import TimelineKind
 from oscar_orders_ext.imports.jobs import ProgressReporter, purge_expired_imports
+from oscar_orders_ext.imports.service import plan_import
 from oscar_orders_ext.models import ImportJob, OrderProcess, TimelineEntry
 
 from ..dashboard.conftest import ws_url
@@ -232,8 +233,6 @@ def test_an_expired_dry_run_cannot_be_committed_and_is_purged(django_app, import
 
 
 def test_a_number_taken_in_both_forms_is_a_row_error_not_a_crash():
-    from oscar_orders_ext.imports.service import plan_import
-
     from ..factories import bulk_orders
 
     bulk_orders(1, prefix="1001-")  # not a collision: a different number
@@ -256,3 +255,31 @@ def test_the_import_pages_speak_the_merchants_language(django_app, importer):
     dry_run = form.submit(headers={"Accept-Language": "it"}).follow(
         headers={"Accept-Language": "it"})
     assert "Ordini da creare" in dry_run.text and "Orders to create" not in dry_run.text
+
+
+def test_a_dry_run_read_by_the_worker_speaks_the_uploaders_language(
+        django_app, importer, settings, django_capture_on_commit_callbacks):
+    settings.OSCAR_ORDERS_EXT_IMPORT_SYNC_BYTES = 100  # read in the background
+    rows = [*two_orders(), shopify_row("#1003", Lineitem_quantity="many")]
+    page = django_app.get(ws_url("orders-import"), user=importer,
+                          headers={"Accept-Language": "it"})
+    form = page.forms[next(key for key, form in page.forms.items() if "file" in form.fields)]
+    form["file"] = Upload("orders_export.csv", csv_bytes(rows), "text/csv")
+    with django_capture_on_commit_callbacks(execute=False) as planning:
+        response = form.submit(headers={"Accept-Language": "it"})
+    with translation.override("en"):  # the worker's own language
+        for callback in planning:
+            callback()
+
+    dry_run = response.follow(headers={"Accept-Language": "it"})
+    warnings = dry_run.pyquery(".ooe-import-warning").text()
+    assert "righe non corrispondono a nessun prodotto del negozio" in warnings
+    assert "match no product" not in warnings
+    stored = ImportJob.objects.get().errors
+    with translation.override("it"):
+        italian = plan_import(csv_bytes(rows), "orders_export.csv").errors
+    with translation.override("en"):
+        english = plan_import(csv_bytes(rows), "orders_export.csv").errors
+    assert [error["reason"] for error in stored] == [error.reason for error in italian]
+    assert italian[0].reason != english[0].reason
+    assert italian[0].reason in dry_run.pyquery(".ooe-import-errors").text()

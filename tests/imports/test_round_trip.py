@@ -9,6 +9,7 @@ import io
 from typing import Any
 
 import pytest
+from django.utils import translation
 from openpyxl import load_workbook
 from webtest import Upload
 
@@ -135,6 +136,28 @@ def test_edited_export_previews_a_diff_and_applies_it_through_the_workflow(
     job = ImportJob.objects.get()
     assert (job.format, job.result["orders_updated"], job.result["refusal_count"]) == (
         "native", 3, 1)
+
+
+def test_a_commit_run_by_the_worker_reports_refusals_in_the_uploaders_language(
+        django_app, merchant, orders, settings, django_capture_on_commit_callbacks):
+    settings.OSCAR_ORDERS_EXT_IMPORT_SYNC_LIMIT = 1  # committed in the background
+    data = edit_csv(exported("csv"), EDITS)
+    italian = {"Accept-Language": "it"}
+    page = django_app.get(ws_url("orders-import"), user=merchant, headers=italian)
+    form = next(form for form in page.forms.values() if "file" in form.fields)
+    form["file"] = Upload("orders.csv", data)
+    preview = form.submit(status=302, headers=italian).follow(headers=italian)
+    with django_capture_on_commit_callbacks(execute=False) as committing:
+        preview.forms[next(key for key, f in preview.forms.items()
+                           if "commit" in f.action)].submit(headers=italian)
+    with translation.override("en"):  # the worker's own language, planning the file again
+        for callback in committing:
+            callback()
+
+    [refusal] = ImportJob.objects.get().result["refusals"]
+    assert "L'ordine RT00002 non può passare da “Completato” a “Nuovo”." in str(refusal)
+    result = django_app.get(preview.request.url, user=merchant, headers=italian)
+    assert "non può passare da" in result.pyquery(".ooe-import-refusals").text()
 
 
 def test_columns_in_another_order_or_a_subset_are_matched_by_name(orders):

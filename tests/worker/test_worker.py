@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
@@ -143,6 +143,36 @@ def test_the_sweep_fails_a_dead_workers_import_with_a_message(viewer):
     assert "the worker reading the file stopped" in reading.message
     assert "the worker importing the file stopped" in importing.message
     assert ImportJob.objects.get(pk=done.pk).status == ImportJob.Status.DONE
+
+
+@pytest.mark.django_db
+def test_the_sweep_says_why_in_the_language_of_whoever_started_each_job(viewer, editor):
+    beat = timezone.now() - timedelta(hours=1)
+    dead = {"started_at": beat, "heartbeat_at": beat}
+    upload = {"uploaded_by": viewer, "file": "x.csv", "filename": "x.csv", **dead}
+    reading = ImportJob.objects.create(status=ImportJob.Status.PLANNING, claimed_for="plan",
+                                       language="it", **upload)
+    importing = ImportJob.objects.create(status=ImportJob.Status.RUNNING,
+                                         claimed_for="commit", language="", **upload)
+    exporting = ExportJob.objects.create(user=viewer, params={"format": "csv"},
+                                         status="running", claimed_for="export",
+                                         language="it", **dead)
+    acting = BulkJob.objects.create(user=editor, params={"action": "mark_paid"},
+                                    status=BulkJob.Status.RUNNING, claimed_for="bulk",
+                                    language="fr", **dead)
+
+    with translation.override("en"):  # the tick's own language
+        assert fail_stale_jobs() == 4
+
+    assert ImportJob.objects.get(pk=reading.pk).message.startswith(
+        "il processo in background che leggeva il file si è fermato")
+    # No language recorded (a job started before they were): the shop's.
+    assert ImportJob.objects.get(pk=importing.pk).message.startswith(
+        "the worker importing the file stopped")
+    assert ExportJob.objects.get(pk=exporting.pk).error.startswith(
+        "il processo in background che la eseguiva si è fermato")
+    assert BulkJob.objects.get(pk=acting.pk).error.startswith(
+        "le worker qui l'exécutait s'est arrêté")
 
 
 @pytest.mark.django_db
