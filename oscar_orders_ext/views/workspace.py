@@ -102,11 +102,10 @@ class OrderTableView(WorkspaceMixin, TemplateView):
                                      common.chosen_column_keys(self.request))
         context.update(self.common_context())
         context.update(table_context(table, self.request.GET))
-        context.update({
-            "row_actions": actions.row_actions(self.request.user, self.url_namespace,
-                                               back=self.request.get_full_path()),
-            "order_namespace": self.url_namespace,
-        })
+        row_actions = actions.row_actions(self.request.user, self.url_namespace,
+                                          back=self.request.get_full_path())
+        actions.attach_row_links(table.rows, row_actions)
+        context.update({"row_actions": row_actions, "order_namespace": self.url_namespace})
         return context
 
 
