@@ -304,6 +304,7 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
                                if row.order_type == OrderType.SUBSCRIPTION]) if type_labels else {}
     ago, select = gettext("%(since)s ago"), gettext("Select order %(number)s")
     titles: dict[str, str] = {}  # products recur from row to row
+    stage_names: dict[int | None, str] = {}  # so do stages (a name is a translated label)
     cancel_moves: dict[str, str] = {}  # per state: a row's Cancel button only where it works
     for row in rows:
         row.select_label = select % {"number": row.number}
@@ -322,7 +323,10 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
         if state_labels:
             row.state_label = state_labels.get(row.state, row.state)
             row.state_colour = state.colour if state is not None else ""
-            stage_name = row.stage.display_name if row.stage_id else ""
+            stage_name = stage_names.get(row.stage_id)
+            if stage_name is None:
+                stage_name = stage_names[row.stage_id] = (row.stage.display_name
+                                                          if row.stage_id else "")
             row.stage_note = stage_name if stage_name != row.state_label else ""
         if payment_labels:
             row.payment_label = payment_labels.get(row.payment_status, row.payment_status)
