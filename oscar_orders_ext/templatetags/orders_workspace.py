@@ -6,7 +6,7 @@ import copy
 from datetime import timedelta
 from functools import lru_cache
 from urllib.parse import quote
-from typing import Any
+from typing import Any, cast
 
 from django import template
 from django.http import QueryDict
@@ -212,10 +212,11 @@ class IncludeRowNode(template.Node):
         self.name = name
 
     def render(self, context: template.Context) -> str:
-        loaded = context.render_context.dicts[0]
+        loaded = cast("dict[Any, Any]", context.render_context.dicts[0])
         drawn = loaded.get(self)
         if drawn is None:
-            drawn = loaded[self] = context.template.engine.get_template(self.name)
+            page = cast(template.Template, context.template)  # (set while a page renders)
+            drawn = loaded[self] = page.engine.get_template(self.name)
         with context.push():
             return drawn.nodelist.render(context)
 
