@@ -22,6 +22,7 @@ from babel.numbers import (format_currency, get_currency_precision, get_currency
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
+from django.utils import formats
 from django.utils.formats import get_format
 from django.utils.text import Truncator
 from django.utils.timesince import TIME_STRINGS, timesince
@@ -171,11 +172,13 @@ class _DateFormatter:
                        for i, piece in enumerate(re_formatchars.split(str(get_format(format_name))))
                        if piece]
         self.days: dict[date, dict[str, str]] = {}
+        # ``timezone.localtime`` looks the current zone up on every call: once per page here.
+        self.zone = timezone.get_current_timezone()
 
     def __call__(self, value: datetime | None) -> str:
         if value is None:
             return ""
-        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        local = value.astimezone(self.zone) if timezone.is_aware(value) else value
         day = self.days.get(local.date())
         if day is None:
             day_format = DateFormat(local)
@@ -288,7 +291,8 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
     ``placed_display`` and ``placed_title`` (``date`` in SHORT_DATE_FORMAT and DATETIME_FORMAT),
     ``type_label``, ``state_label``, ``state_colour`` and ``stage_note`` (the stage's name when
     it differs from the state's), ``payment_label``, each line's ``short_title``
-    (``truncatechars:40``), ``total_display`` (Oscar's ``currency`` filter),
+    (``truncatechars:40``) and ``quantity_display`` (as ``{{ line.quantity }}`` prints it),
+    ``total_display`` (Oscar's ``currency`` filter),
     ``amount_due_display`` (what the customer still owes),
     ``last_activity_display`` ("3 days ago") and ``last_activity_title``.
     """
@@ -304,6 +308,8 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
                                if row.order_type == OrderType.SUBSCRIPTION]) if type_labels else {}
     ago, select = gettext("%(since)s ago"), gettext("Select order %(number)s")
     titles: dict[str, str] = {}  # products recur from row to row
+    stage_names: dict[int | None, str] = {}  # so do stages (a name is a translated label)
+    quantities: dict[int, str] = {}  # and quantities (each printed as the template localises)
     cancel_moves: dict[str, str] = {}  # per state: a row's Cancel button only where it works
     for row in rows:
         row.select_label = select % {"number": row.number}
@@ -322,7 +328,10 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
         if state_labels:
             row.state_label = state_labels.get(row.state, row.state)
             row.state_colour = state.colour if state is not None else ""
-            stage_name = row.stage.display_name if row.stage_id else ""
+            stage_name = stage_names.get(row.stage_id)
+            if stage_name is None:
+                stage_name = stage_names[row.stage_id] = (row.stage.display_name
+                                                          if row.stage_id else "")
             row.stage_note = stage_name if stage_name != row.state_label else ""
         if payment_labels:
             row.payment_label = payment_labels.get(row.payment_status, row.payment_status)
@@ -332,6 +341,10 @@ def prepare_rows(rows: Iterable[Any], columns: Iterable[str]) -> None:
                 if title is None:
                     title = titles[line.title] = Truncator(line.title).chars(40)
                 line.short_title = title
+                quantity = quantities.get(line.quantity)
+                if quantity is None:
+                    quantity = quantities[line.quantity] = formats.localize(line.quantity)
+                line.quantity_display = quantity
         if "total" in shown:
             row.total_display = formatters.total(row)
         if "amount_due" in shown:

@@ -259,7 +259,15 @@ LARGEST_KEY = 2**63 - 1
 
 
 class KeysField(forms.ModelMultipleChoiceField):
-    """Refuses keys no column can hold: "?tags=99999999999999999999" made the database fail."""
+    """Refuses keys no column can hold: "?tags=99999999999999999999" made the database fail.
+    Nothing chosen cleans to an empty list."""
+
+    def clean(self, value: Any) -> Any:
+        if not value and not self.required:
+            # Django's answer, ``queryset.none()``, compiles a query each time a filter asks
+            # whether it is empty (twice per table page, with no stage or tag chosen).
+            return []
+        return super().clean(value)
 
     def _check_values(self, value: Any) -> Any:
         for key in value or ():
@@ -393,6 +401,10 @@ def attach_installments_due(processes: Iterable[OrderProcess]) -> None:
         process.installments_due = texts.get(process.order_id, "")
 
 
+#: Each filter class's form class (``OrderFilter.get_form_class``).
+_FORM_CLASSES: dict[type, Any] = {}
+
+
 class OrderFilter(django_filters.FilterSet):
     """The workspace filters; the same class drives the table, the board and exports."""
 
@@ -436,6 +448,15 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = OrderProcess
         fields: list[str] = []
+
+    def get_form_class(self) -> Any:
+        """The form class, built once per filter class: django-filter builds a field per filter
+        and a class on every page, though none of these fields depends on the request (their
+        choices are callables, read when drawn; each form deep-copies its fields)."""
+        form_class = _FORM_CLASSES.get(type(self))
+        if form_class is None:
+            form_class = _FORM_CLASSES[type(self)] = super().get_form_class()
+        return form_class
 
     def filter_search(self, queryset: QuerySet[OrderProcess], name: str, value: str
                       ) -> QuerySet[OrderProcess]:

@@ -7,6 +7,7 @@ skins draw these lists; templates loop over them instead of naming URLs and perm
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -121,6 +122,27 @@ class BoundRowAction:
             prefix, _sep, suffix = self.url.rpartition("/0/")
             return f"{prefix}/{quote(str(row.number))}/{suffix}"
         return self.url
+
+
+@dataclass(frozen=True)
+class RowLink:
+    """A row button as the table prints it: its classes, link and label, plain strings."""
+
+    css_class: str
+    href: str
+    label: str
+
+
+def attach_row_links(rows: Iterable[Any], bound: list[BoundRowAction]) -> None:
+    """Give each row ``action_links``: its buttons (``RowLink``), the classes and labels made
+    once per page. Looping over the actions in the template cost a third of drawing the
+    table: a filter call, a ``{% with %}`` and a lazy label translated again on every row."""
+    made = [(action, f"btn btn-sm btn-{action.action.style}"
+                     + (f" {action.action.css_class}" if action.action.css_class else ""),
+             str(action.action.label)) for action in bound]
+    for row in rows:
+        row.action_links = [RowLink(css_class, href, label) for action, css_class, label in made
+                            if (href := action.href(row))]
 
 
 def row_actions(user: Any, namespace: str, back: str,

@@ -73,7 +73,6 @@ class WorkspaceMixin(SkinMixin):
             "active_filters": common.active_filters(self.order_filter),
             "filter_chips": common.filter_chips(self.order_filter, self.request.GET),
             "saved_views": common.saved_views_for(self.request.user),
-            "saved_view_form": SavedViewForm(initial={"query": self.filter_query()}),
             "funnels": Funnel.objects.all(),
             "query_string": self.filter_query(),
             "workflow_states": get_workflow().get_states(),
@@ -102,11 +101,10 @@ class OrderTableView(WorkspaceMixin, TemplateView):
                                      common.chosen_column_keys(self.request))
         context.update(self.common_context())
         context.update(table_context(table, self.request.GET))
-        context.update({
-            "row_actions": actions.row_actions(self.request.user, self.url_namespace,
-                                               back=self.request.get_full_path()),
-            "order_namespace": self.url_namespace,
-        })
+        row_actions = actions.row_actions(self.request.user, self.url_namespace,
+                                          back=self.request.get_full_path())
+        actions.attach_row_links(table.rows, row_actions)
+        context.update({"row_actions": row_actions, "order_namespace": self.url_namespace})
         return context
 
 
@@ -133,7 +131,6 @@ def table_context(table: common.TablePage, page_query: QueryDict) -> dict[str, A
         "query_without_sort": table.query_without_sort,
         "page_size": table.page_size,
         "page_sizes": common.PAGE_SIZES,
-        "bulk_form": BulkActionForm(initial={"query": common.filter_query(page_query)}),
         "bulk_actions": [*((key, label) for key, (label, _action) in SIMPLE_ACTIONS.items()),
                          *PAYMENT_ACTIONS.items()],
         "bulk_transitions": common.workflow_transition_choices(),

@@ -39,7 +39,6 @@ from oscar_orders_ext.views import orders as order_views
 from oscar_orders_ext.views import payments as payment_views
 from oscar_orders_ext.views import subscriptions as subscription_views
 from oscar_orders_ext.views.common import wants_json
-from oscar_orders_ext.views.forms import SavedViewForm
 from oscar_orders_ext.models import Funnel, OrderProcess
 
 from .permissions import allows
@@ -223,7 +222,6 @@ class OrderTableView(PermissionRequiredMixin, BaseListingView):
                                                                     "columns")
                             if self.request.GET.get(key)],
             "saved_views": common.saved_views_for(self.request.user),
-            "saved_view_form": SavedViewForm(initial={"query": query}),
             **permissions.flags(self.request.user, allows),
         })
         return context
