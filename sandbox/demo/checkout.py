@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import translation
+from django.utils import timezone, translation
 from oscar.core.loading import get_class, get_model
 
 from oscar_orders_ext.constants import OrderType, PaymentStatus, TimelineKind
@@ -205,7 +205,9 @@ def place_due_subscription(world: DemoWorld, run_started: datetime) -> Any:
         play_history(order, plan, world, run_started)  # the confirmation starts it ...
         for sub in Subscription.objects.filter(order=order).select_related("plan"):
             # ... today: it started a month ago, with the order.
-            anchor = (placed_at + timedelta(hours=2)).date()
+            # The shop's date of the order (not UTC's, nor two hours later's: seeded after
+            # 22:00 that was tomorrow, and the subscription was not due today).
+            anchor = timezone.localdate(placed_at)
             Subscription.objects.filter(pk=sub.pk).update(
                 anchor=anchor, created_at=placed_at + timedelta(hours=2),
                 next_renewal_on=sub.plan.period_start(anchor, sub.periods_billed))
