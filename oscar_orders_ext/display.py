@@ -20,9 +20,8 @@ from babel import Locale
 from babel.numbers import (format_currency, get_currency_precision, get_currency_symbol,
                            get_decimal_symbol, get_group_symbol, parse_pattern)
 from django.conf import settings
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
-from django.utils import formats
 from django.utils.formats import get_format
 from django.utils.text import Truncator
 from django.utils.timesince import TIME_STRINGS, timesince

@@ -31,8 +31,7 @@ from oscar_orders_ext import permissions
 from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import DocumentKind, PaymentStatus, TimelineKind
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.i18n import (in_job_language, in_order_language, order_language,
-                                   starting_language)
+from oscar_orders_ext.i18n import in_order_language, order_language, starting_language
 from oscar_orders_ext.models import ExportJob, IssuedDocument, OrderProcess
 from oscar_orders_ext.services.edits import check_permission
 from oscar_orders_ext.services.jobs import run_claimed
@@ -704,27 +703,24 @@ def run_print_job(job_id: int) -> ExportJob:
     params = job.params
     delivery = DeliveryDetails(**{key: value for key, value in params["delivery"].items()
                                   if key != "date"})
-    # The user's language, in a worker too: the documents' own words (several orders) and
-    # what the job page shows (the skipped orders, the error).
-    with in_job_language(job):
-        try:
-            result = bulk_render(params["document"], params["selected"], delivery=delivery,
-                                 processes=_print_processes(len(params["selected"])),
-                                 progress=_job_progress(job.pk))
-            name = f"{params['document']}-{timezone.localtime():%Y%m%d-%H%M}.pdf"
-            job.file.save(name, ContentFile(result.rendered.pdf), save=False)
-            job.status, job.done, job.error = ExportJob.Status.DONE, result.count, ""
-            if result.skipped:
-                job.error = _("Skipped (no invoice): %(numbers)s") % {
-                    "numbers": ", ".join(result.skipped)}
-            job.expires_at = timezone.now() + timedelta(hours=app_settings.EXPORT_EXPIRY_HOURS)
-        except Exception as error:  # the job page must say it failed, whatever happened
-            job.status = ExportJob.Status.FAILED
-            job.error = error.message if isinstance(error, OrderWorkflowError) else str(error)
-            job.save()
-            if isinstance(error, OrderWorkflowError):
-                return job
-            raise
+    try:
+        result = bulk_render(params["document"], params["selected"], delivery=delivery,
+                             processes=_print_processes(len(params["selected"])),
+                             progress=_job_progress(job.pk))
+        name = f"{params['document']}-{timezone.localtime():%Y%m%d-%H%M}.pdf"
+        job.file.save(name, ContentFile(result.rendered.pdf), save=False)
+        job.status, job.done, job.error = ExportJob.Status.DONE, result.count, ""
+        if result.skipped:
+            job.error = _("Skipped (no invoice): %(numbers)s") % {
+                "numbers": ", ".join(result.skipped)}
+        job.expires_at = timezone.now() + timedelta(hours=app_settings.EXPORT_EXPIRY_HOURS)
+    except Exception as error:  # the job page must say it failed, whatever happened
+        job.status = ExportJob.Status.FAILED
+        job.error = error.message if isinstance(error, OrderWorkflowError) else str(error)
+        job.save()
+        if isinstance(error, OrderWorkflowError):
+            return job
+        raise
     job.save()
     return job
 

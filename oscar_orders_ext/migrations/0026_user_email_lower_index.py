@@ -13,6 +13,7 @@ added (``IF NOT EXISTS``) and reversing the migration drops it. On PostgreSQL it
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import migrations
 
 INDEX = "ooe_user_email_lower"
@@ -23,7 +24,7 @@ def _target(schema_editor):
     model = get_user_model()
     try:
         column = model._meta.get_field(model.get_email_field_name()).column
-    except Exception:  # noqa: BLE001 -- a custom user model without an email field
+    except FieldDoesNotExist:  # a custom user model without an email field
         return None
     quote = schema_editor.quote_name
     return quote(model._meta.db_table), quote(column)

@@ -42,7 +42,7 @@ from oscar_orders_ext.conf import app_settings
 from oscar_orders_ext.constants import PaymentStatus, TimelineKind
 from oscar_orders_ext.display import person_name
 from oscar_orders_ext.exceptions import OrderWorkflowError
-from oscar_orders_ext.i18n import in_job_language, starting_language
+from oscar_orders_ext.i18n import starting_language
 from oscar_orders_ext.models import BulkJob, OrderProcess, Tag, TimelineEntry, WebhookEndpoint
 from oscar_orders_ext.signals import order_process_changed, orders_bulk_changed
 from oscar_orders_ext.workflow import get_workflow
@@ -543,23 +543,22 @@ def run_bulk_job(job_id: int) -> BulkJob:
             refused=len(report.refused), refusals=refusals, heartbeat_at=timezone.now())
 
     try:
-        with in_job_language(job):
-            pks = job_selection(job)
-            job.total = len(pks)
-            BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING,
-                                                     total=job.total)
-            kind, batch, apply = _job_action(job)
-            move = transition_of(job.params["action"], job.params.get("transition") or "")
-            if move:
-                run_transitions(pks, move, user=job.user, notify=job.params.get("notify"),
-                                progress=progress, action=job.params["action"])
-            elif batch is not None:
-                run_set_based(pks, job.params["action"], batch, kind=kind, user=job.user,
-                              progress=progress)
-            else:
-                assert apply is not None
-                run_bulk_action(pks, job.params["action"], apply, user=job.user,
-                                chunk_size=app_settings.BULK_BATCH_SIZE, progress=progress)
+        pks = job_selection(job)
+        job.total = len(pks)
+        BulkJob.objects.filter(pk=job.pk).update(status=BulkJob.Status.RUNNING,
+                                                 total=job.total)
+        kind, batch, apply = _job_action(job)
+        move = transition_of(job.params["action"], job.params.get("transition") or "")
+        if move:
+            run_transitions(pks, move, user=job.user, notify=job.params.get("notify"),
+                            progress=progress, action=job.params["action"])
+        elif batch is not None:
+            run_set_based(pks, job.params["action"], batch, kind=kind, user=job.user,
+                          progress=progress)
+        else:
+            assert apply is not None
+            run_bulk_action(pks, job.params["action"], apply, user=job.user,
+                            chunk_size=app_settings.BULK_BATCH_SIZE, progress=progress)
     except OrderWorkflowError as error:  # refused as a whole (permission, bad filter…)
         BulkJob.objects.filter(pk=job.pk).update(
             status=BulkJob.Status.FAILED, error=error.message, finished_at=timezone.now())
