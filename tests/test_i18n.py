@@ -106,3 +106,12 @@ def test_the_javascript_catalogue_serves_the_users_language(django_app, operator
                               headers={"Accept-Language": "it"})
     assert "Copiato" in response.text
     assert "Copied" in response.text  # the msgid, as the key
+
+
+
+def test_the_order_lines_button_reads_righe_in_italian(admin_client, make_order) -> None:
+    make_order()
+    with translation.override("it"):
+        page = admin_client.get("/dashboard/workspace/", HTTP_ACCEPT_LANGUAGE="it")
+    # Oscar's Italian catalogue, read before ours, says "Righi" for "Lines".
+    assert ">Righe</a>" in page.content.decode() and "Righi" not in page.content.decode()
