@@ -17,7 +17,7 @@ from oscar.core.loading import get_model
 from oscar.test import factories
 
 from oscar_orders_ext import selectors
-from oscar_orders_ext.models import Funnel, OrderProcess
+from oscar_orders_ext.models import Funnel, OrderProcess, Tag, TagTally
 from oscar_orders_ext.services.processes import ProcessSeed, bulk_attach_processes
 from oscar_orders_ext.services.transitions import transition_order
 
@@ -157,3 +157,36 @@ def test_the_board_of_a_product_search_agrees_with_a_recount(place_order):
     assert any("producttally" in query["sql"] for query in captured.captured_queries)
     assert tallied == columns(OrderProcess.objects.filter(pk__gt=0))
     assert tallied
+
+
+def scans_of_order_tables() -> dict[str, int]:
+    """Whole-table reads of the lines, processes and tag links in this transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, seq_scan FROM pg_stat_xact_user_tables "
+                       "WHERE relname IN ('order_line', 'oscar_orders_ext_orderprocess', "
+                       "'oscar_orders_ext_orderprocess_tags')")
+        return dict(cursor.fetchall())
+
+
+def test_a_batch_of_new_orders_reads_only_its_own_lines_and_processes():
+    """An import's batch (lines, then processes, then tags, thousands at a time) keeps the
+    tallies through the indexes of the orders it touches: the triggers once scanned every line
+    and process of the shop per batch, so a million-order import grew with the square of the
+    shop's size (issue 24, migration 0028)."""
+    existing = bulk_orders(3000, prefix="OLD")
+    add_lines(existing, "OLD-1", "Old mug")
+    tag = Tag.objects.create(name="Imported")
+
+    scans = scans_of_order_tables()
+    new = lines_before_processes(2000, "NEW", "NEW-1", "New mug")  # lines, then processes
+    assert scans_of_order_tables() == scans
+    processes = list(OrderProcess.objects.filter(order__in=new).values_list("pk", flat=True))
+    scans = scans_of_order_tables()
+    OrderProcess.tags.through.objects.bulk_create(
+        OrderProcess.tags.through(orderprocess_id=pk, tag_id=tag.pk) for pk in processes)
+    assert scans_of_order_tables() == scans
+    # (This UPDATE's own WHERE reads the table: its triggers are covered by the recount.)
+    OrderProcess.objects.filter(pk__in=processes).update(state="processing")
+
+    assert product_tallied() == product_recount()
+    assert TagTally.objects.filter(tag_id=tag.pk, state="processing").get().count == 2000
