@@ -36,22 +36,12 @@ def lines_of(orders: str, where: str = "") -> str:
 
 
 def product_rows(lines: str, processes: str, sign: int) -> str:
-    """0024's ``product_rows``: each distinct (order, facet, value) of ``lines`` with its
-    order's process, signed; the process table (not a transition table) is read one order at
-    a time through its ``order_id`` index."""
+    """0024's ``product_rows``, the process table (not a transition table) read one order at a
+    time through its ``order_id`` index: joined as a ``LATERAL`` sub-query."""
     if processes == PROCESS:
-        process = (f"CROSS JOIN LATERAL (SELECT {PROCESS_VALUES} FROM {PROCESS} "
-                   f"WHERE order_id = v.order_id OFFSET 0) AS p")
-    else:
-        process = f"JOIN {processes} p ON p.order_id = v.order_id"
-    return f"""
-        SELECT v.facet, v.value, p.funnel_id, COALESCE(p.stage_id, 0), p.state, p.currency,
-               {sign}, {sign} * p.total
-        FROM (SELECT DISTINCT l.order_id, f.facet, f.value FROM ({lines}) AS l
-              CROSS JOIN LATERAL (VALUES ('sku', l.partner_sku), ('title', l.title))
-                  AS f (facet, value)
-              WHERE f.value <> '') AS v
-        {process}"""
+        processes = (f"LATERAL (SELECT order_id, {PROCESS_VALUES} FROM {PROCESS} "
+                     f"WHERE order_id = v.order_id OFFSET 0)")
+    return PRODUCT.product_rows(lines, processes, sign)
 
 
 def line_change(now: str, before: str) -> str:
