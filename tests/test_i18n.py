@@ -108,7 +108,6 @@ def test_the_javascript_catalogue_serves_the_users_language(django_app, operator
     assert "Copied" in response.text  # the msgid, as the key
 
 
-
 def test_the_order_lines_button_reads_righe_in_italian(admin_client, make_order) -> None:
     make_order()
     with translation.override("it"):

@@ -63,10 +63,11 @@ LINK_PROCESS = (f"l CROSS JOIN LATERAL (SELECT {PROCESS_VALUES} FROM {PROCESS} "
                 f"WHERE id = l.orderprocess_id OFFSET 0) AS p")
 
 
-def process_links(alias: str) -> str:
-    """The tag links of the processes of transition table ``alias``, through their index."""
-    table = {"n": "new_rows", "o": "old_rows"}[alias]
-    return (f"{table} {alias} CROSS JOIN LATERAL (SELECT tag_id FROM {LINKS} "
+def process_links(rows: str) -> str:
+    """The tag links of the processes in ``rows`` (a transition table and its alias), each
+    process's through the links' ``orderprocess_id`` index."""
+    alias = rows.split()[-1]
+    return (f"{rows} CROSS JOIN LATERAL (SELECT tag_id FROM {LINKS} "
             f"WHERE orderprocess_id = {alias}.id OFFSET 0) AS l")
 
 
@@ -102,8 +103,8 @@ BODIES = {
         PAGES.TAG_TALLY, PAGES.TAG_KEY, PAGES.tag_rows(f"old_rows {LINK_PROCESS}", "p", -1)),
     "ooe_pages_tally_update": (
         PAGES.upsert(PAGES.TAG_TALLY, PAGES.TAG_KEY,
-                     PAGES.tag_rows(process_links("n"), "n", 1) + " UNION ALL "
-                     + PAGES.tag_rows(process_links("o"), "o", -1))
+                     PAGES.tag_rows(process_links("new_rows n"), "n", 1) + " UNION ALL "
+                     + PAGES.tag_rows(process_links("old_rows o"), "o", -1))
         + PAGES.upsert(PAGES.DAY_TALLY, PAGES.DAY_KEY,
                        PAGES.day_rows("new_rows r", 1) + " UNION ALL "
                        + PAGES.day_rows("old_rows r", -1))),
