@@ -11,6 +11,10 @@ lays out its first chunk within milliseconds instead of setting Django up for se
 database: it keeps the connections it inherited open and untouched (closing them would end the
 parent's sessions on the shared sockets) and refuses any query; it leaves with ``os._exit``, so
 nothing of the parent's is finalised. Elsewhere workers are spawned and set Django up.
+The parent's objects are frozen out of the garbage collector while it forks (``gc.freeze``,
+as Python's documentation advises): a worker's collections would otherwise walk every object
+it inherited, writing to their pages, so the kernel copied them; that cost the workers about
+a quarter more CPU than one process laying out the same pages (measured on 500 delivery notes).
 
 The parent builds the HTML chunk by chunk while the workers lay out the chunks before, hands a
 chunk to whichever worker is free (chunks shrink towards the end so that the workers finish
@@ -26,6 +30,7 @@ the other workers are stopped and no partial document is returned.
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import multiprocessing
@@ -35,6 +40,7 @@ import sys
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, cast
@@ -230,6 +236,21 @@ def _start_worker(context: Any, method: str, settings_module: str,
     return _Worker(process, parent_end)
 
 
+@contextmanager
+def _inherited_objects_frozen(method: str) -> Iterator[None]:
+    """While workers are forked: the parent's objects moved out of the garbage collector's
+    reach, so the workers never collect (and copy) them; collectable again in the parent after
+    (left alone when something else, a pre-forking server say, froze them already)."""
+    if method != "fork" or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _stop_workers(workers: Sequence[_Worker], *, failed: bool) -> None:
     """Let idle workers leave (or kill them all when the print failed), and reap them."""
     for worker in workers:
@@ -280,8 +301,9 @@ def render_in_processes(kind: str, documents: Iterable[tuple[str, str]], count: 
     merger, merged, done, failed = PdfMerger(), 0, 0, True
     try:
         build()  # before starting workers: a print that cannot be built starts none
-        while len(workers) < min(processes, len(sizes)):
-            workers.append(_start_worker(context, method, settings_module, workers))
+        with _inherited_objects_frozen(method):
+            while len(workers) < min(processes, len(sizes)):
+                workers.append(_start_worker(context, method, settings_module, workers))
         handed = 0
         while merged < len(sizes):
             for worker in workers:  # every idle worker gets the next chunk

@@ -3,6 +3,7 @@ worker that fails, dies or hangs fails the print cleanly."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -170,6 +171,22 @@ def test_a_worker_never_queries_the_parents_database(make_order, monkeypatch):
         bulk_render("delivery_note", [order.pk for order in orders], processes=2)
     # The parent's connection (and the test's transaction) is untouched.
     assert IssuedDocument.objects.count() == 0 and ExportJob.objects.count() == 0
+
+
+def test_a_worker_leaves_the_objects_it_inherited_to_the_parent(make_order, monkeypatch):
+    """A forked worker's garbage collector never walks the parent's objects (it would copy
+    their memory pages and spend the workers' CPU); the parent's are collectable again after."""
+    orders = [make_order() for _ in range(SHARED)]
+
+    def inherited_objects_collectable() -> None:
+        if gc.get_freeze_count() == 0:
+            raise ValueError("the worker collects the objects it inherited")
+
+    fail_on(monkeypatch, str(orders[0].number), inherited_objects_collectable)
+    fail_on(monkeypatch, str(orders[-1].number), inherited_objects_collectable)
+    shared = bulk_render("delivery_note", [order.pk for order in orders], processes=2)
+    assert shared.rendered.pages == SHARED
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_background_print_reports_progress_then_its_file(make_order, editor, monkeypatch,
