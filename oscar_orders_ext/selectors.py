@@ -27,7 +27,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import (Count, Exists, F, IntegerField, Min, OuterRef, Prefetch, Q,
                               QuerySet, Subquery, Sum, Value, Window, prefetch_related_objects)
-from django.db.models.functions import Coalesce, Concat, RowNumber
+from django.db.models.functions import Coalesce, Concat, Reverse, RowNumber
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 from django.forms.utils import pretty_name
 from django.utils.formats import date_format
@@ -161,11 +162,11 @@ def search(processes: QuerySet[OrderProcess], text: str) -> QuerySet[OrderProces
     """Orders matching an order number, customer name, email or phone, product title or SKU.
 
     The shape of the text picks the indexes: an email (or its start) searches emails; a phone
-    as displayed searches phones; a number-like word searches order numbers by prefix, or,
-    when no number starts with it, numbers containing it, phones and SKUs starting with it;
-    anything else searches names and product titles. On PostgreSQL, trigram indexes
-    (migrations 0012 and 0021) serve the "contains" searches; prefixes use the btree pattern
-    indexes.
+    as displayed searches phones; a number-like word searches order numbers by their start
+    or end, or, when no number starts or ends with it, numbers containing it, phones and SKUs
+    starting with it; anything else searches names and product titles. On PostgreSQL, trigram
+    indexes (migrations 0012 and 0021) serve the "contains" searches; starts use the btree
+    pattern indexes, ends the index on the reversed number (migration 0029).
     """
     return processes.filter(search_condition(processes, text))
 
@@ -203,11 +204,11 @@ def search_plan(processes: QuerySet[OrderProcess], text: str) -> SearchPlan:
             return SearchPlan(phone)
     if NUMBER_LIKE.match(text):
         number = text.lstrip("#")
-        by_number = Q(number__startswith=number)
-        if number.upper() != number:
-            by_number |= Q(number__startswith=number.upper())
-        # An order number is what people type most: when some number starts with the text,
-        # search numbers alone, on their index; only otherwise look further.
+        by_number = _number_starts_or_ends(number)
+        # An order number is what people type most, whole, by its start or by its end: when
+        # some number starts or ends with the text, search numbers alone, on their indexes;
+        # only otherwise look further (a number's middle reads the trigram index, whose
+        # posting lists grow with the shop).
         if processes.filter(by_number).exists():
             return SearchPlan(by_number)
         others = Q(number__contains=number.upper())
@@ -219,6 +220,16 @@ def search_plan(processes: QuerySet[OrderProcess], text: str) -> SearchPlan:
     if not any(char.isspace() for char in text):  # "claire.dubois": the start of an email
         matches |= Q(customer_email__startswith=text.lower())
     return _own_or_lines(matches, text, {"title": "icontains", "partner_sku": "istartswith"})
+
+
+def _number_starts_or_ends(text: str) -> Q:
+    """Order numbers starting or ending with ``text`` (as typed, or in capitals: numbers are
+    stored as issued). The end reads migration 0029's index on the reversed number."""
+    condition = Q()
+    for variant in dict.fromkeys((text, text.upper())):
+        condition |= Q(number__startswith=variant)
+        condition |= Q(StartsWith(Reverse("number"), variant[::-1]))
+    return condition
 
 
 def _own_or_lines(own: Q, text: str, lookups: dict[str, str]) -> SearchPlan:

@@ -4,6 +4,7 @@ an email or SKU, part of an order number."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.models import OrderProcess
@@ -46,3 +47,42 @@ def test_part_of_an_order_number_finds_it(claire):
     assert found(str(claire.number)[-4:]) >= {str(claire.number)}
     assert found("X00002") == {"X00002"}
     assert found("00002") == {"X00002"}  # inside the number
+
+
+
+def test_the_end_of_a_number_finds_the_numbers_ending_with_it_not_those_holding_it():
+    bulk_orders(130, prefix="N")  # N00000 … N00129
+    # "0012" ends N00012 and is inside N00120 … N00129: the end is what was typed.
+    assert found("0012") == {"N00012"}
+    assert found("#0012") == {"N00012"}
+    assert found("n00120") == {"N00120"}  # typed in lower case
+
+
+def test_the_start_of_one_number_and_the_end_of_another_are_both_found():
+    bulk_orders(2, prefix="A")  # A00000, A00001
+    bulk_orders(1, prefix="00001-")  # 00001-00000
+    assert found("00001") == {"A00001", "00001-00000"}
+
+
+def test_the_middle_of_a_number_is_found_when_no_number_starts_or_ends_with_it():
+    bulk_orders(3, prefix="7342-")
+    bulk_orders(1, prefix="Y")
+    assert found("342-0") == {"7342-00000", "7342-00001", "7342-00002"}
+
+
+def test_an_underscore_typed_in_a_number_matches_only_itself():
+    bulk_orders(1, prefix="Q_")
+    bulk_orders(1, prefix="QX")
+    assert found("_00000") == {"Q_00000"}
+
+
+@pytest.mark.postgres
+def test_postgresql_finds_the_end_of_a_number_through_its_index():
+    bulk_orders(3, prefix="P")
+    condition = selectors.search_condition(OrderProcess.objects.all(), "00002")
+    sql, params = OrderProcess.objects.filter(condition).values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ooe_process_number_tail" in plan
