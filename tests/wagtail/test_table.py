@@ -30,6 +30,15 @@ def test_the_table_extends_wagtails_admin_and_lists_orders(django_app, cms_viewe
     assert headers[:3] == ["placed", "number", "state"]
 
 
+def test_the_table_wears_the_workspace_look_its_bulk_buttons_included(django_app, cms_editor):
+    # The stylesheet draws the shared partials' Bootstrap buttons as Wagtail's inside body.ooe-w;
+    # the table page lacked the class, so its bulk bar showed the browser's grey buttons.
+    bulk_orders(1)
+    page = django_app.get(wt_url("orders-workspace"), user=cms_editor)
+    assert "ooe-w" in page.pyquery("body").attr("class").split()
+    assert page.pyquery("body.ooe-w #ooe-bulk-form button[name=apply]").length == 2
+
+
 def test_a_malformed_filter_says_so_and_lists_nothing(django_app, cms_viewer):
     # issue 13: Wagtail listed every order and said nothing of the bad input
     bulk_orders(2)
