@@ -4,12 +4,11 @@ an email or SKU, part of an order number."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from oscar_orders_ext import selectors
 from oscar_orders_ext.models import OrderProcess
 
-from .factories import bulk_orders, numbers
+from .factories import bulk_orders, index_plan, numbers
 
 pytestmark = pytest.mark.django_db
 
@@ -46,8 +45,7 @@ def test_the_start_of_an_email_finds_the_order(claire):
 def test_part_of_an_order_number_finds_it(claire):
     assert found(str(claire.number)[-4:]) >= {str(claire.number)}
     assert found("X00002") == {"X00002"}
-    assert found("00002") == {"X00002"}  # inside the number
-
+    assert found("00002") == {"X00002"}  # the end of the number
 
 
 def test_the_end_of_a_number_finds_the_numbers_ending_with_it_not_those_holding_it():
@@ -81,8 +79,4 @@ def test_postgresql_finds_the_end_of_a_number_through_its_index():
     bulk_orders(3, prefix="P")
     condition = selectors.search_condition(OrderProcess.objects.all(), "00002")
     sql, params = OrderProcess.objects.filter(condition).values("pk").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "ooe_process_number_tail" in plan
+    assert "ooe_process_number_tail" in index_plan(sql, params)

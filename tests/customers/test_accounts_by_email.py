@@ -14,6 +14,8 @@ from oscar_orders_ext.models import Customer
 from oscar_orders_ext.services.customer_summaries import refresh_customers
 from oscar_orders_ext.services.customers import accounts_by_email, customer_by_email
 
+from ..factories import index_plan
+
 User = get_user_model()
 INDEX = "ooe_user_email_lower"
 
@@ -44,13 +46,6 @@ def test_the_directory_links_a_customer_to_the_account_whose_email_differs_in_ca
     assert (customer.first_name, customer.last_name) == ("Giulia", "Bianchi")
 
 
-def plan_of(sql: str, params: list) -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_postgresql_reads_the_lookup_from_the_lower_email_index() -> None:
@@ -59,7 +54,7 @@ def test_postgresql_reads_the_lookup_from_the_lower_email_index() -> None:
         email_key__in=["a@example.com"])
     sql, params = query.query.sql_with_params()
 
-    assert INDEX in plan_of(sql, list(params))
+    assert INDEX in index_plan(sql, params)
 
 
 @pytest.mark.postgres
