@@ -162,6 +162,14 @@ def test_a_malformed_filter_says_so_and_lists_nothing(django_app, viewer):
     assert not page.pyquery(".ooe-summary") and not page.pyquery(".ooe-total")
 
 
+def test_a_search_the_database_cannot_hold_says_so_under_the_box(django_app, viewer):
+    # A NUL character listed nothing and said nothing: the search box drew no errors.
+    bulk_orders(2)
+    page = django_app.get(f"{ws_url('orders-workspace')}?q=ab%00cd", user=viewer)
+    assert "Null characters are not allowed." in page.pyquery(".ooe-filters .text-danger").text()
+    assert shown(page) == []
+
+
 def test_totals_per_currency_and_counts_per_state(django_app, viewer):
     bulk_orders(3, prefix="E", currency="EUR", total=Decimal("10.00"))
     bulk_orders(2, prefix="U", currency="USD", total=Decimal("7.50"), state="processing")
